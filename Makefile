@@ -1,0 +1,97 @@
+# Chorus — every target installs what it needs on a fresh machine (Debian bookworm, root or sudo).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ROOT := $(abspath .)
+BIN := $(ROOT)/bin
+export PATH := $(BIN):$(PATH)
+GO ?= go
+
+# Pinned tool versions (installed into bin/ by `make tools`).
+BUF_VERSION := v1.75.0
+PROTOC_GEN_GO_VERSION := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
+GRPC_GATEWAY_VERSION := v2.33.0
+
+TOOL_STAMPS := $(BIN)/.buf-$(BUF_VERSION) $(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION) \
+  $(BIN)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION) $(BIN)/.grpc-gateway-$(GRPC_GATEWAY_VERSION)
+
+GOTEST_FLAGS ?= -race -count=1 -timeout 20m
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: deps
+deps: ## Install system packages (valkey-server, protoc + gRPC C++ toolchain)
+	@bash scripts/install-system.sh core
+	@bash scripts/install-system.sh cpp
+
+.PHONY: tools
+tools: $(TOOL_STAMPS) ## Install pinned Go tools into bin/
+
+$(BIN)/.buf-$(BUF_VERSION):
+	GOBIN=$(BIN) $(GO) install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+	@touch $@
+$(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION):
+	GOBIN=$(BIN) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	@touch $@
+$(BIN)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION):
+	GOBIN=$(BIN) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	@touch $@
+$(BIN)/.grpc-gateway-$(GRPC_GATEWAY_VERSION):
+	GOBIN=$(BIN) $(GO) install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@$(GRPC_GATEWAY_VERSION) \
+	  github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@$(GRPC_GATEWAY_VERSION)
+	@touch $@
+
+.PHONY: protos
+protos: ## Fetch third-party .proto files from pinned packages into .thirdparty/
+	@bash scripts/fetch-protos.sh
+
+.PHONY: gen
+gen: deps tools protos ## Generate Go, Python, C++ and OpenAPI code from proto/
+	buf generate
+	rm -rf sdks/python/gen/google  # google.api comes from the googleapis-common-protos package
+
+.PHONY: check-gen
+check-gen: gen ## Fail if generated code differs from what is committed
+	@git add -N gen sdks gateway >/dev/null 2>&1 || true
+	@if ! git diff --quiet -- gen sdks/python/gen sdks/cpp/gen gateway/openapi; then \
+	  git diff --stat -- gen sdks/python/gen sdks/cpp/gen gateway/openapi; \
+	  echo "generated code is out of date: run 'make gen' and commit"; exit 1; fi
+	@echo "check-gen: generated code is up to date"
+
+.PHONY: breaking
+breaking: tools protos ## Check proto/ for breaking changes against the main branch
+	buf breaking --against '.git#branch=main'
+
+.PHONY: lint
+lint: tools protos ## gofmt, go vet, buf lint
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	buf lint
+	buf build -o /dev/null
+
+.PHONY: build
+build: ## Build bin/chorus
+	$(GO) build -o $(BIN)/chorus ./cmd/chorus
+
+.PHONY: test
+test: deps check-gen lint test-go ## Lint, check generated code, run every test
+	@echo "make test: all suites passed"
+
+.PHONY: test-go
+test-go: deps ## Go tests with the race detector
+	$(GO) test $(GOTEST_FLAGS) ./...
+
+.PHONY: bench
+bench: deps ## Benchmarks (quick; FULL=1 for the long run)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: demo
+demo: deps build ## Run the demo job on a local all-in-one Chorus
+	$(BIN)/chorus dev --demo
+
+.PHONY: clean
+clean: ## Remove built binaries and fetched third-party files
+	rm -rf $(BIN)/chorus .thirdparty
