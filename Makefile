@@ -78,6 +78,7 @@ build: ## Build bin/chorus
 
 .PHONY: test
 test: deps check-gen lint test-go ## Lint, check generated code, run every test
+	@set -e; for t in $(TEST_TARGETS); do $(MAKE) --no-print-directory $$t; done
 	@echo "make test: all suites passed"
 
 .PHONY: test-go
@@ -95,3 +96,7 @@ demo: deps build ## Run the demo job on a local all-in-one Chorus
 .PHONY: clean
 clean: ## Remove built binaries and fetched third-party files
 	rm -rf $(BIN)/chorus .thirdparty
+
+# Each component adds its own targets in mk/*.mk and appends its test target to TEST_TARGETS.
+TEST_TARGETS :=
+-include mk/*.mk
