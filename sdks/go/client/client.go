@@ -1,0 +1,175 @@
+// Package client is the Go client SDK of Chorus: sessions, task graphs, result data and waiting for
+// results through the event stream (no polling).
+//
+//	c, err := client.Dial(ctx, "127.0.0.1:7070")
+//	sess, err := c.CreateSession(ctx, client.SessionOptions{Partition: "go"})
+//	g := client.NewGraph()
+//	h := g.Task("sha256", []byte("hello"))
+//	_, err = sess.Submit(ctx, g)
+//	data, err := sess.WaitAndDownload(ctx, h.Output())
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+)
+
+// DefaultInlineLimit is the largest payload or result sent inline; larger data is uploaded as a
+// stream. It matches the gateway's default inline limit.
+const DefaultInlineLimit = 64 << 10
+
+// DefaultChunkSize is the size of upload chunks.
+const DefaultChunkSize = 1 << 20
+
+// Client is a connection to a Chorus gateway. It is safe for concurrent use.
+type Client struct {
+	conn        *grpc.ClientConn
+	sessions    chorusv1.SessionServiceClient
+	tasks       chorusv1.TaskServiceClient
+	results     chorusv1.ResultServiceClient
+	events      chorusv1.EventServiceClient
+	partitions  chorusv1.PartitionServiceClient
+	inlineLimit int
+	chunkSize   int
+}
+
+type options struct {
+	tls         *tls.Config
+	dialOptions []grpc.DialOption
+	inlineLimit int
+	chunkSize   int
+}
+
+// DialOption configures Dial.
+type DialOption func(*options)
+
+// WithTLS connects with TLS using cfg (the default is a plaintext connection, for loopback and
+// private networks).
+func WithTLS(cfg *tls.Config) DialOption { return func(o *options) { o.tls = cfg } }
+
+// WithDialOptions adds gRPC dial options (interceptors, tracing stats handlers, ...).
+func WithDialOptions(opts ...grpc.DialOption) DialOption {
+	return func(o *options) { o.dialOptions = append(o.dialOptions, opts...) }
+}
+
+// WithInlineLimit sets the largest payload or result data sent inline (default 64 KiB); it must not
+// exceed the gateway's inline limit.
+func WithInlineLimit(n int) DialOption { return func(o *options) { o.inlineLimit = n } }
+
+// WithChunkSize sets the upload chunk size (default 1 MiB).
+func WithChunkSize(n int) DialOption { return func(o *options) { o.chunkSize = n } }
+
+// Dial connects to a gateway's gRPC address ("host:port"). The connection is made lazily; ctx bounds
+// nothing but is kept for symmetry with other calls.
+func Dial(_ context.Context, addr string, opts ...DialOption) (*Client, error) {
+	o := options{inlineLimit: DefaultInlineLimit, chunkSize: DefaultChunkSize}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.inlineLimit < 0 || o.chunkSize <= 0 {
+		return nil, fmt.Errorf("chorus client: inline limit must be >= 0 and chunk size > 0")
+	}
+	creds := insecure.NewCredentials()
+	if o.tls != nil {
+		creds = credentials.NewTLS(o.tls)
+	}
+	dial := append([]grpc.DialOption{
+		grpc.WithTransportCredentials(creds),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
+	}, o.dialOptions...)
+	conn, err := grpc.NewClient(addr, dial...)
+	if err != nil {
+		return nil, fmt.Errorf("chorus client: cannot connect to %q: %w", addr, err)
+	}
+	return &Client{
+		conn:        conn,
+		sessions:    chorusv1.NewSessionServiceClient(conn),
+		tasks:       chorusv1.NewTaskServiceClient(conn),
+		results:     chorusv1.NewResultServiceClient(conn),
+		events:      chorusv1.NewEventServiceClient(conn),
+		partitions:  chorusv1.NewPartitionServiceClient(conn),
+		inlineLimit: o.inlineLimit,
+		chunkSize:   o.chunkSize,
+	}, nil
+}
+
+// Close closes the connection.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Conn returns the underlying gRPC connection, for the raw generated clients.
+func (c *Client) Conn() *grpc.ClientConn { return c.conn }
+
+// SessionOptions are the options of a new session.
+type SessionOptions struct {
+	// Partition that runs the session's tasks unless a task names another.
+	Partition string
+	// Priority of the session's tasks (0-9) unless a task sets its own; nil leaves the server default.
+	Priority *int32
+	// MaxRetries of the session's tasks unless a task sets its own; nil leaves the server default (3).
+	MaxRetries *int32
+	// MaxDuration of one attempt unless a task sets its own; 0 means no limit.
+	MaxDuration time.Duration
+	// Weight against other sessions of the same partitions (1-100; 0 means 1).
+	Weight int32
+	// Labels are free-form key/values.
+	Labels map[string]string
+}
+
+// CreateSession creates a session.
+func (c *Client) CreateSession(ctx context.Context, o SessionOptions) (*Session, error) {
+	req := &chorusv1.CreateSessionRequest{
+		DefaultTaskOptions: taskOptions(o.Partition, o.Priority, o.MaxRetries, o.MaxDuration),
+		Weight:             o.Weight,
+		Labels:             o.Labels,
+	}
+	resp, err := c.sessions.CreateSession(ctx, req)
+	if err != nil {
+		return nil, wrap("create session", err)
+	}
+	return &Session{c: c, ID: resp.GetSession().GetSessionId()}, nil
+}
+
+// Session returns a handle on an existing session (nothing is checked until it is used).
+func (c *Client) Session(id string) *Session { return &Session{c: c, ID: id} }
+
+// ListSessions returns every session in a status (UNSPECIFIED: any), newest first, following pages.
+func (c *Client) ListSessions(ctx context.Context, status chorusv1.SessionStatus) ([]*chorusv1.Session, error) {
+	var out []*chorusv1.Session
+	token := ""
+	for {
+		resp, err := c.sessions.ListSessions(ctx, &chorusv1.ListSessionsRequest{PageSize: 1000, PageToken: token, Status: status})
+		if err != nil {
+			return nil, wrap("list sessions", err)
+		}
+		out = append(out, resp.GetSessions()...)
+		if token = resp.GetNextPageToken(); token == "" {
+			return out, nil
+		}
+	}
+}
+
+// Partitions lists the partitions with their queue depth and agents.
+func (c *Client) Partitions(ctx context.Context) ([]*chorusv1.Partition, error) {
+	resp, err := c.partitions.ListPartitions(ctx, &chorusv1.ListPartitionsRequest{})
+	if err != nil {
+		return nil, wrap("list partitions", err)
+	}
+	return resp.GetPartitions(), nil
+}
+
+func taskOptions(partition string, priority, maxRetries *int32, maxDuration time.Duration) *chorusv1.TaskOptions {
+	o := &chorusv1.TaskOptions{Partition: partition, Priority: priority, MaxRetries: maxRetries}
+	if maxDuration > 0 {
+		o.MaxDuration = durationpb.New(maxDuration)
+	}
+	return o
+}
