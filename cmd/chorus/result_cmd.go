@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+)
+
+const resultUsage = "get|put|list --session S ..."
+
+func runResult(ctx context.Context, env *cliEnv, args []string) error {
+	if len(args) == 0 || (args[0] != "get" && args[0] != "put" && args[0] != "list") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprintf(env.stdout, "Usage: chorus result %s\n  get RESULT-ID [--out FILE]   write the data to FILE or standard output\n  put [--id ID] DATA|@FILE|@-  create a result with data, print its id\n  list [--status S]            list results\n", resultUsage)
+			return nil
+		}
+		return fmt.Errorf("%w: want a subcommand: %s", errUsage, resultUsage)
+	}
+	verb, args := args[0], args[1:]
+	var cf clientFlags
+	fs := newFlags(env, "result "+verb, "")
+	cf.register(fs)
+	session := fs.String("session", "", "session of the result (required)")
+	out := fs.String("out", "", "get: write the data to this file instead of standard output")
+	id := fs.String("id", "", "put: id of the new result (default: chosen by the server)")
+	status := fs.String("status", "", "list: only results in this status (created, completed, aborted)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if *session == "" {
+		return fmt.Errorf("%w: --session is required", errUsage)
+	}
+	st, err := parseEnum(*status, "RESULT_STATUS_", chorusv1.ResultStatus_value)
+	if err != nil {
+		return err
+	}
+	if (verb == "get" || verb == "put") && fs.NArg() != 1 {
+		return fmt.Errorf("%w: chorus result %s takes one argument", errUsage, verb)
+	}
+	cl, ctx, done, err := cf.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	s := cl.Session(*session)
+	switch verb {
+	case "get":
+		var w io.Writer = env.stdout
+		if *out != "" {
+			f, err := os.Create(*out)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			w = f
+		}
+		_, err := s.Download(ctx, fs.Arg(0), w)
+		return err
+	case "put":
+		var r io.Reader
+		switch a := fs.Arg(0); {
+		case a == "@-":
+			r = env.stdin
+		case len(a) > 0 && a[0] == '@':
+			f, err := os.Open(a[1:])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			r = f
+		default:
+			r = bytes.NewReader([]byte(a))
+		}
+		ids, err := s.CreateResults(ctx, *id)
+		if err != nil {
+			return err
+		}
+		res, err := s.Upload(ctx, ids[0], r)
+		if err != nil {
+			return err
+		}
+		if cf.output == "json" {
+			return printJSON(env.stdout, res)
+		}
+		fmt.Fprintln(env.stdout, res.GetResultId())
+		return nil
+	default:
+		list, err := s.Results(ctx, chorusv1.ResultStatus(st))
+		if err != nil {
+			return err
+		}
+		if cf.output == "json" {
+			return printJSON(env.stdout, &chorusv1.ListResultsResponse{Results: list})
+		}
+		tw := table(env.stdout, "RESULT", "STATUS", "SIZE", "OWNER", "SHA256")
+		for _, r := range list {
+			row(tw, r.GetResultId(), resultStatus(r.GetStatus()), r.GetSizeBytes(), orDash(r.GetOwnerTaskId()), orDash(r.GetSha256()))
+		}
+		return tw.Flush()
+	}
+}

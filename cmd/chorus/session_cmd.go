@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/sdks/go/client"
+)
+
+const sessionUsage = `create|get|list|pause|resume|close|cancel|purge [session-id]`
+
+func runSession(ctx context.Context, env *cliEnv, args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprintf(env.stdout, "Usage: chorus session %s\n", sessionUsage)
+			return nil
+		}
+		return fmt.Errorf("%w: want a subcommand: %s", errUsage, sessionUsage)
+	}
+	verb, args := args[0], args[1:]
+	var cf clientFlags
+	fs := newFlags(env, "session "+verb, "")
+	cf.register(fs)
+	switch verb {
+	case "create":
+		var (
+			partition   = fs.String("partition", "", "default partition of the session's tasks")
+			priority    = fs.Int("priority", -1, "default task priority 0-9 (-1: server default)")
+			retries     = fs.Int("max-retries", -1, "default retries per task (-1: server default)")
+			maxDuration = fs.Duration("max-duration", 0, "default longest attempt (0: no limit)")
+			weight      = fs.Int("weight", 1, "fair-share weight against other sessions, 1-100")
+			labels      = keyValues{}
+		)
+		fs.Var(labels, "label", "label key=value (repeatable)")
+		if err := fs.parse(args); err != nil {
+			return err
+		}
+		cl, ctx, done, err := cf.connect(ctx)
+		if err != nil {
+			return err
+		}
+		defer done()
+		o := client.SessionOptions{Partition: *partition, MaxDuration: *maxDuration, Weight: int32(*weight), Labels: labels}
+		if *priority >= 0 {
+			p := int32(*priority)
+			o.Priority = &p
+		}
+		if *retries >= 0 {
+			r := int32(*retries)
+			o.MaxRetries = &r
+		}
+		s, err := cl.CreateSession(ctx, o)
+		if err != nil {
+			return err
+		}
+		return showSession(ctx, env, &cf, s)
+	case "list":
+		status := fs.String("status", "", "only sessions in this status: running, paused, closed, cancelled, purged")
+		if err := fs.parse(args); err != nil {
+			return err
+		}
+		st, err := parseEnum(*status, "SESSION_STATUS_", chorusv1.SessionStatus_value)
+		if err != nil {
+			return err
+		}
+		cl, ctx, done, err := cf.connect(ctx)
+		if err != nil {
+			return err
+		}
+		defer done()
+		list, err := cl.ListSessions(ctx, chorusv1.SessionStatus(st))
+		if err != nil {
+			return err
+		}
+		if cf.output == "json" {
+			return printJSON(env.stdout, &chorusv1.ListSessionsResponse{Sessions: list})
+		}
+		tw := table(env.stdout, "SESSION", "STATUS", "PARTITION", "WEIGHT", "CREATED")
+		for _, s := range list {
+			row(tw, s.GetSessionId(), sessionStatus(s.GetStatus()), orDash(s.GetDefaultTaskOptions().GetPartition()), s.GetWeight(), when(s.GetCreateTime()))
+		}
+		return tw.Flush()
+	case "get", "pause", "resume", "close", "cancel", "purge":
+		if err := fs.parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return fmt.Errorf("%w: chorus session %s takes one session id", errUsage, verb)
+		}
+		cl, ctx, done, err := cf.connect(ctx)
+		if err != nil {
+			return err
+		}
+		defer done()
+		s := cl.Session(fs.Arg(0))
+		var err2 error
+		switch verb {
+		case "pause":
+			_, err2 = s.Pause(ctx)
+		case "resume":
+			_, err2 = s.Resume(ctx)
+		case "close":
+			_, err2 = s.Close(ctx)
+		case "cancel":
+			_, err2 = s.Cancel(ctx)
+		case "purge":
+			_, err2 = s.Purge(ctx)
+		}
+		if err2 != nil {
+			return err2
+		}
+		return showSession(ctx, env, &cf, s)
+	default:
+		return fmt.Errorf("%w: unknown session subcommand %q (want %s)", errUsage, verb, sessionUsage)
+	}
+}
+
+func showSession(ctx context.Context, env *cliEnv, cf *clientFlags, s *client.Session) error {
+	sess, err := s.Get(ctx)
+	if err != nil {
+		return err
+	}
+	if cf.output == "json" {
+		return printJSON(env.stdout, sess)
+	}
+	c := sess.GetTaskCounts()
+	tw := table(env.stdout, "SESSION", "STATUS", "PARTITION", "PENDING", "QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
+	row(tw, sess.GetSessionId(), sessionStatus(sess.GetStatus()), orDash(sess.GetDefaultTaskOptions().GetPartition()),
+		c.GetPending(), c.GetQueued(), c.GetDispatched()+c.GetRunning(), c.GetCompleted(), c.GetFailed(), c.GetCancelled())
+	return tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// parseEnum accepts "running", "RUNNING" or "SESSION_STATUS_RUNNING"; "" is 0 (any).
+func parseEnum(v, prefix string, values map[string]int32) (int32, error) {
+	if v == "" {
+		return 0, nil
+	}
+	name := strings.ToUpper(v)
+	if !strings.HasPrefix(name, prefix) {
+		name = prefix + name
+	}
+	n, ok := values[name]
+	if !ok || n == 0 {
+		var names []string
+		for k, x := range values {
+			if x != 0 {
+				names = append(names, strings.ToLower(strings.TrimPrefix(k, prefix)))
+			}
+		}
+		return 0, fmt.Errorf("%w: unknown value %q (want one of %s)", errUsage, v, strings.Join(names, ", "))
+	}
+	return n, nil
+}
