@@ -1,0 +1,128 @@
+package telemetry_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/chorus-hpc/chorus/internal/telemetry"
+)
+
+func env(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+
+func TestTracingOffWithoutSettings(t *testing.T) {
+	t.Parallel()
+	tel, err := telemetry.New(context.Background(), telemetry.Config{ServiceName: "test", Getenv: env(nil), LogOutput: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tel.Shutdown(context.Background())
+	if tel.TracingEnabled() {
+		t.Fatal("tracing is on without any OTEL_* setting")
+	}
+	_, span := tel.TracerProvider.Tracer("x").Start(context.Background(), "op")
+	if span.SpanContext().IsValid() {
+		t.Fatal("a disabled tracer produced a recording span")
+	}
+}
+
+func TestTracingSwitch(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{map[string]string{"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317"}, false},
+		{map[string]string{"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317"}, false},
+		{map[string]string{"OTEL_TRACES_EXPORTER": "console"}, true},
+	} {
+		tel, err := telemetry.New(context.Background(), telemetry.Config{ServiceName: "test", Getenv: env(tc.env), LogOutput: io.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tel.TracingEnabled(); got != tc.want {
+			t.Errorf("env %v: tracing %v, want %v", tc.env, got, tc.want)
+		}
+		tel.Shutdown(context.Background())
+	}
+}
+
+func TestMetricsAreServed(t *testing.T) {
+	t.Parallel()
+	tel, err := telemetry.New(context.Background(), telemetry.Config{ServiceName: "test", Getenv: env(nil), LogOutput: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tel.Shutdown(context.Background())
+	c, err := tel.MeterProvider.Meter("chorus").Int64Counter("chorus.test.things")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Add(context.Background(), 3)
+	rec := httptest.NewRecorder()
+	tel.MetricsHandler.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	if !strings.Contains(body, "chorus_test_things_total") || !strings.Contains(body, "chorus_test_things_total 3") {
+		t.Fatalf("counter missing from /metrics:\n%s", body)
+	}
+	if !strings.Contains(body, "go_goroutines") {
+		t.Error("Go runtime metrics missing from /metrics")
+	}
+}
+
+func TestLogsCarryTraceIDs(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	tel, err := telemetry.New(context.Background(), telemetry.Config{ServiceName: "test", Getenv: env(nil), LogOutput: &buf, LogFormat: "json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider()
+	defer tp.Shutdown(context.Background())
+	ctx, span := tp.Tracer("x").Start(context.Background(), "op")
+	tel.Logger.InfoContext(ctx, "task started", "task_id", "t1")
+	span.End()
+	out := buf.String()
+	if !strings.Contains(out, `"trace_id":"`+span.SpanContext().TraceID().String()+`"`) || !strings.Contains(out, `"task_id":"t1"`) {
+		t.Fatalf("log line lacks the trace id or the task id: %s", out)
+	}
+}
+
+func TestTraceParentRoundTrip(t *testing.T) {
+	t.Parallel()
+	tp := sdktrace.NewTracerProvider()
+	defer tp.Shutdown(context.Background())
+	ctx, span := tp.Tracer("x").Start(context.Background(), "submit")
+	defer span.End()
+	parent, state := telemetry.InjectTraceParent(ctx)
+	if !strings.HasPrefix(parent, "00-"+span.SpanContext().TraceID().String()) {
+		t.Fatalf("traceparent %q does not carry the trace id", parent)
+	}
+	ctx2, child := tp.Tracer("x").Start(telemetry.ExtractTraceParent(context.Background(), parent, state), "run")
+	defer child.End()
+	_ = ctx2
+	if child.SpanContext().TraceID() != span.SpanContext().TraceID() {
+		t.Fatal("span started from the stored traceparent is not in the same trace")
+	}
+	if p, _ := telemetry.InjectTraceParent(context.Background()); p != "" {
+		t.Fatalf("no span, yet traceparent %q", p)
+	}
+	if got := telemetry.ExtractTraceParent(context.Background(), "garbage", ""); got == nil {
+		t.Fatal("nil context")
+	}
+}
+
+func TestBadLogFormat(t *testing.T) {
+	t.Parallel()
+	if _, err := telemetry.New(context.Background(), telemetry.Config{ServiceName: "x", LogFormat: "xml"}); err == nil {
+		t.Fatal("log format xml accepted")
+	}
+	if _, err := telemetry.New(context.Background(), telemetry.Config{}); err == nil {
+		t.Fatal("missing service name accepted")
+	}
+}
