@@ -1,0 +1,417 @@
+"""Chorus client: sessions, task graphs, result data, and waiting for results on the event stream.
+
+Example (needs a running Chorus, e.g. ``chorus dev``)::
+
+    from chorus.client import Client, Graph
+
+    with Client("127.0.0.1:7070") as client:
+        session = client.create_session(partition="python")
+        graph = Graph()
+        digest = graph.task("sha256", b"hello")
+        session.submit(graph)
+        print(session.wait_and_download(digest.output).decode())
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass, field
+from typing import BinaryIO, Callable, Iterable, Iterator, Optional, Sequence
+
+import grpc
+from google.protobuf import duration_pb2
+
+from chorus.v1 import (
+    event_pb2,
+    event_service_pb2,
+    event_service_pb2_grpc,
+    partition_service_pb2,
+    partition_service_pb2_grpc,
+    result_pb2,
+    result_service_pb2,
+    result_service_pb2_grpc,
+    session_service_pb2,
+    session_service_pb2_grpc,
+    task_pb2,
+    task_service_pb2,
+    task_service_pb2_grpc,
+)
+
+__all__ = ["Client", "Session", "Graph", "TaskHandle", "Outcome", "ChorusError", "AbortedError", "new_id"]
+
+DEFAULT_INLINE_LIMIT = 64 << 10
+DEFAULT_CHUNK_SIZE = 1 << 20
+CURSOR_HEADER = "chorus-cursor"
+_MAX_BATCH = 5000
+_MAX_BATCH_BYTES = 2 << 20
+
+
+class ChorusError(Exception):
+    """An error answered by the gateway: the operation, the gRPC code and the server's message."""
+
+    def __init__(self, op: str, code: grpc.StatusCode, message: str):
+        super().__init__(f"chorus: {op}: {message}")
+        self.op, self.code, self.message = op, code, message
+
+
+class AbortedError(ChorusError):
+    """A result will never be written; ``reason`` says why."""
+
+    def __init__(self, result_id: str, reason: str):
+        super().__init__(f"wait for result {result_id}", grpc.StatusCode.ABORTED, f"result {result_id} was aborted: {reason}")
+        self.result_id, self.reason = result_id, reason
+
+
+def _wrap(op: str, err: grpc.RpcError) -> ChorusError:
+    code = err.code() if hasattr(err, "code") else grpc.StatusCode.UNKNOWN
+    msg = err.details() if hasattr(err, "details") else str(err)
+    if code == grpc.StatusCode.UNAVAILABLE:
+        msg = f"gateway unreachable or unavailable ({msg})"
+    return ChorusError(op, code, msg or str(code))
+
+
+def new_id(prefix: str) -> str:
+    """A new random id for a result or a request."""
+    return prefix + base64.b32encode(secrets.token_bytes(15)).decode().lower()
+
+
+def _options(partition="", priority=None, max_retries=None, max_duration=None, options=None) -> task_pb2.TaskOptions:
+    o = task_pb2.TaskOptions(partition=partition or "")
+    if priority is not None:
+        o.priority = priority
+    if max_retries is not None:
+        o.max_retries = max_retries
+    if max_duration:
+        d = duration_pb2.Duration()
+        d.FromNanoseconds(int(max_duration * 1e9))
+        o.max_duration.CopyFrom(d)
+    if options:
+        o.options.update(options)
+    return o
+
+
+@dataclass
+class Outcome:
+    """How a result ended: status is "completed" or "aborted"."""
+
+    result_id: str
+    status: str = ""
+    reason: str = ""
+
+
+@dataclass
+class TaskHandle:
+    """A task of a Graph; ``task_id`` is set once the graph is submitted."""
+
+    spec: task_pb2.TaskSpec
+    task_id: str = ""
+
+    @property
+    def output(self) -> str:
+        """The task's first expected output id."""
+        return self.spec.expected_output_ids[0] if self.spec.expected_output_ids else ""
+
+    @property
+    def outputs(self) -> list:
+        return list(self.spec.expected_output_ids)
+
+
+@dataclass
+class Graph:
+    """Tasks linked by data, submitted together (atomically when the graph fits in one batch)."""
+
+    tasks: list = field(default_factory=list)
+    inputs: list = field(default_factory=list)
+
+    def input(self, data: bytes) -> str:
+        """Adds data tasks can depend on; returns its result id (uploaded at submission)."""
+        rid = new_id("in-")
+        self.inputs.append((rid, bytes(data)))
+        return rid
+
+    def task(self, method: str, payload: bytes = b"", *, depends_on: Sequence[str] = (), outputs: Optional[Sequence[str]] = None,
+             num_outputs: int = 1, partition: str = "", priority: Optional[int] = None, max_retries: Optional[int] = None,
+             max_duration: Optional[float] = None, options: Optional[dict] = None) -> TaskHandle:
+        """Adds a task; by default it has one expected output with a new id (``handle.output``)."""
+        outs = list(outputs) if outputs is not None else [new_id("out-") for _ in range(num_outputs)]
+        spec = task_pb2.TaskSpec(method=method, payload=bytes(payload), data_dependencies=list(depends_on), expected_output_ids=outs)
+        if partition or priority is not None or max_retries is not None or max_duration or options:
+            spec.options.CopyFrom(_options(partition, priority, max_retries, max_duration, options))
+        h = TaskHandle(spec)
+        self.tasks.append(h)
+        return h
+
+
+class Client:
+    """A connection to a Chorus gateway (gRPC address "host:port")."""
+
+    def __init__(self, address: str = "127.0.0.1:7070", *, credentials: Optional[grpc.ChannelCredentials] = None,
+                 inline_limit: int = DEFAULT_INLINE_LIMIT, chunk_size: int = DEFAULT_CHUNK_SIZE):
+        opts = [("grpc.max_receive_message_length", 64 << 20)]
+        self._channel = grpc.secure_channel(address, credentials, opts) if credentials else grpc.insecure_channel(address, opts)
+        self.sessions = session_service_pb2_grpc.SessionServiceStub(self._channel)
+        self.tasks = task_service_pb2_grpc.TaskServiceStub(self._channel)
+        self.results = result_service_pb2_grpc.ResultServiceStub(self._channel)
+        self.events = event_service_pb2_grpc.EventServiceStub(self._channel)
+        self.partitions_stub = partition_service_pb2_grpc.PartitionServiceStub(self._channel)
+        self.inline_limit, self.chunk_size = inline_limit, chunk_size
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _call(self, op: str, fn, req):
+        try:
+            return fn(req)
+        except grpc.RpcError as e:
+            raise _wrap(op, e) from None
+
+    def create_session(self, *, partition: str = "", priority: Optional[int] = None, max_retries: Optional[int] = None,
+                       max_duration: Optional[float] = None, weight: int = 0, labels: Optional[dict] = None) -> "Session":
+        req = session_service_pb2.CreateSessionRequest(
+            default_task_options=_options(partition, priority, max_retries, max_duration), weight=weight, labels=labels or {})
+        resp = self._call("create session", self.sessions.CreateSession, req)
+        return Session(self, resp.session.session_id)
+
+    def session(self, session_id: str) -> "Session":
+        return Session(self, session_id)
+
+    def list_sessions(self, status: int = 0) -> list:
+        out, token = [], ""
+        while True:
+            resp = self._call("list sessions", self.sessions.ListSessions,
+                              session_service_pb2.ListSessionsRequest(page_size=1000, page_token=token, status=status))
+            out.extend(resp.sessions)
+            token = resp.next_page_token
+            if not token:
+                return out
+
+    def partitions(self) -> list:
+        return list(self._call("list partitions", self.partitions_stub.ListPartitions,
+                               partition_service_pb2.ListPartitionsRequest()).partitions)
+
+
+class Session:
+    """A handle on one session."""
+
+    def __init__(self, client: Client, session_id: str):
+        self.client, self.id = client, session_id
+
+    def _call(self, op, fn, req):
+        return self.client._call(op, fn, req)
+
+    def get(self):
+        return self._call(f"get session {self.id}", self.client.sessions.GetSession,
+                          session_service_pb2.GetSessionRequest(session_id=self.id)).session
+
+    def pause(self):
+        return self._call(f"pause session {self.id}", self.client.sessions.PauseSession, session_service_pb2.PauseSessionRequest(session_id=self.id)).session
+
+    def resume(self):
+        return self._call(f"resume session {self.id}", self.client.sessions.ResumeSession, session_service_pb2.ResumeSessionRequest(session_id=self.id)).session
+
+    def close(self):
+        return self._call(f"close session {self.id}", self.client.sessions.CloseSession, session_service_pb2.CloseSessionRequest(session_id=self.id)).session
+
+    def cancel(self):
+        return self._call(f"cancel session {self.id}", self.client.sessions.CancelSession, session_service_pb2.CancelSessionRequest(session_id=self.id)).session
+
+    def purge(self):
+        return self._call(f"purge session {self.id}", self.client.sessions.PurgeSession, session_service_pb2.PurgeSessionRequest(session_id=self.id)).session
+
+    # --- tasks ---
+
+    def submit(self, graph: Graph) -> list:
+        """Uploads the graph's inputs and large payloads, submits its tasks, sets each handle's task_id."""
+        if not graph.tasks:
+            raise ValueError("chorus: submit: the graph has no task")
+        for rid, data in graph.inputs:
+            self.put_result(rid, data)
+        for h in graph.tasks:
+            if len(h.spec.payload) > self.client.inline_limit:
+                pid = new_id("payload-")
+                self.put_result(pid, h.spec.payload)
+                h.spec.payload, h.spec.payload_id = b"", pid
+        out, start = [], 0
+        while start < len(graph.tasks):
+            end, size = start, 0
+            while end < len(graph.tasks) and end - start < _MAX_BATCH and (end == start or size + len(graph.tasks[end].spec.payload) <= _MAX_BATCH_BYTES):
+                size += len(graph.tasks[end].spec.payload) + 64
+                end += 1
+            req = task_service_pb2.SubmitTasksRequest(session_id=self.id, request_id=new_id("req-"),
+                                                      tasks=[h.spec for h in graph.tasks[start:end]])
+            resp = self._call("submit tasks", self.client.tasks.SubmitTasks, req)
+            for h, t in zip(graph.tasks[start:end], resp.tasks):
+                h.task_id = t.task_id
+            out.extend(resp.tasks)
+            start = end
+        return out
+
+    def task(self, task_id: str):
+        return self._call(f"get task {task_id}", self.client.tasks.GetTask, task_service_pb2.GetTaskRequest(session_id=self.id, task_id=task_id)).task
+
+    def list_tasks(self, status: int = 0) -> list:
+        out, token = [], ""
+        while True:
+            resp = self._call("list tasks", self.client.tasks.ListTasks,
+                              task_service_pb2.ListTasksRequest(session_id=self.id, page_size=1000, page_token=token, status=status))
+            out.extend(resp.tasks)
+            token = resp.next_page_token
+            if not token:
+                return out
+
+    def cancel_tasks(self, *task_ids: str) -> int:
+        return self._call("cancel tasks", self.client.tasks.CancelTasks,
+                          task_service_pb2.CancelTasksRequest(session_id=self.id, task_ids=list(task_ids))).cancelled_count
+
+    # --- results ---
+
+    def result(self, result_id: str):
+        return self._call(f"get result {result_id}", self.client.results.GetResult,
+                          result_service_pb2.GetResultRequest(session_id=self.id, result_id=result_id)).result
+
+    def list_results(self, status: int = 0) -> list:
+        out, token = [], ""
+        while True:
+            resp = self._call("list results", self.client.results.ListResults,
+                              result_service_pb2.ListResultsRequest(session_id=self.id, page_size=1000, page_token=token, status=status))
+            out.extend(resp.results)
+            token = resp.next_page_token
+            if not token:
+                return out
+
+    def create_results(self, *result_ids: str) -> list:
+        """Declares results without data; empty ids let the server choose. Returns the ids."""
+        req = result_service_pb2.CreateResultsRequest(session_id=self.id, results=[result_service_pb2.ResultSpec(result_id=r) for r in result_ids])
+        return [r.result_id for r in self._call("create results", self.client.results.CreateResults, req).results]
+
+    def put_result(self, result_id: str, data: bytes) -> None:
+        """Creates a result with data: inline when small, else declared then uploaded as a stream."""
+        if len(data) <= self.client.inline_limit:
+            req = result_service_pb2.CreateResultsRequest(session_id=self.id, results=[result_service_pb2.ResultSpec(result_id=result_id, data=bytes(data))])
+            self._call(f"create result {result_id}", self.client.results.CreateResults, req)
+            return
+        self.create_results(result_id)
+        self.upload(result_id, _chunks_of(data, self.client.chunk_size))
+
+    def upload(self, result_id: str, chunks: Iterable[bytes] | BinaryIO):
+        """Writes a created result's data from an iterable of chunks or a binary file; returns the result."""
+        if hasattr(chunks, "read"):
+            chunks = _read_chunks(chunks, self.client.chunk_size)
+
+        def messages() -> Iterator[result_service_pb2.UploadResultDataRequest]:
+            first = True
+            for c in chunks:
+                if first:
+                    yield result_service_pb2.UploadResultDataRequest(session_id=self.id, result_id=result_id, data=c)
+                    first = False
+                else:
+                    yield result_service_pb2.UploadResultDataRequest(data=c)
+            if first:
+                yield result_service_pb2.UploadResultDataRequest(session_id=self.id, result_id=result_id)
+
+        try:
+            return self.client.results.UploadResultData(messages()).result
+        except grpc.RpcError as e:
+            raise _wrap(f"upload result {result_id}", e) from None
+
+    def download(self, result_id: str) -> Iterator[bytes]:
+        """Yields a completed result's data in chunks."""
+        try:
+            for msg in self.client.results.DownloadResultData(result_service_pb2.DownloadResultDataRequest(session_id=self.id, result_id=result_id)):
+                yield msg.data
+        except grpc.RpcError as e:
+            raise _wrap(f"download result {result_id}", e) from None
+
+    def download_bytes(self, result_id: str) -> bytes:
+        return b"".join(self.download(result_id))
+
+    # --- events ---
+
+    def watch(self, cursor: str = "", kinds: Sequence[int] = ()) -> Iterator:
+        """Yields the session's events after cursor ("" = from the first, "$" = from now)."""
+        call = self.client.events.WatchEvents(event_service_pb2.WatchEventsRequest(session_id=self.id, cursor=cursor, kinds=list(kinds)))
+        try:
+            for resp in call:
+                yield resp.event
+        except grpc.RpcError as e:
+            if e.code() == grpc.StatusCode.CANCELLED:
+                return
+            raise _wrap(f"watch session {self.id}", e) from None
+        finally:
+            call.cancel()
+
+    def wait(self, result_ids: Sequence[str], on_outcome: Optional[Callable[[Outcome], None]] = None) -> list:
+        """Blocks until every result is completed or aborted; returns their Outcomes in order.
+
+        It starts watching the event stream "from now", then reads the results' current states, then
+        follows the events: nothing in between is missed, and nothing is polled.
+        """
+        outs = [Outcome(r) for r in result_ids]
+        pending: dict = {}
+        for i, r in enumerate(result_ids):
+            pending.setdefault(r, []).append(i)
+        names = {result_pb2.RESULT_STATUS_COMPLETED: "completed", result_pb2.RESULT_STATUS_ABORTED: "aborted"}
+
+        def settle(rid, status, reason):
+            if rid not in pending or status not in names:
+                return
+            for i in pending.pop(rid):
+                outs[i].status, outs[i].reason = names[status], reason
+                if on_outcome:
+                    on_outcome(outs[i])
+
+        req = event_service_pb2.WatchEventsRequest(session_id=self.id, cursor="$", kinds=[event_pb2.EVENT_KIND_RESULT_STATUS])
+        call = self.client.events.WatchEvents(req)
+        try:
+            cursor = dict(call.initial_metadata()).get(CURSOR_HEADER)
+            if cursor is None:  # a gateway that does not resolve "$": replay the stream from its start
+                call.cancel()
+                req.cursor = ""
+                call = self.client.events.WatchEvents(req)
+            if len(pending) <= 64:
+                for rid in list(pending):
+                    r = self.result(rid)
+                    settle(rid, r.status, r.abort_reason)
+            else:
+                for st in (result_pb2.RESULT_STATUS_COMPLETED, result_pb2.RESULT_STATUS_ABORTED):
+                    for r in self.list_results(st):
+                        settle(r.result_id, r.status, r.abort_reason)
+            if pending:
+                for resp in call:
+                    rs = resp.event.result_status
+                    settle(rs.result_id, rs.status, rs.abort_reason)
+                    if not pending:
+                        break
+        except grpc.RpcError as e:
+            raise _wrap(f"wait on session {self.id}", e) from None
+        finally:
+            call.cancel()
+        return outs
+
+    def wait_and_download(self, result_id: str) -> bytes:
+        """Waits for one result and returns its data; raises AbortedError if it was aborted."""
+        (o,) = self.wait([result_id])
+        if o.status == "aborted":
+            raise AbortedError(result_id, o.reason)
+        return self.download_bytes(result_id)
+
+
+def _chunks_of(data: bytes, size: int) -> Iterator[bytes]:
+    view = memoryview(data)
+    for i in range(0, len(data), size):
+        yield bytes(view[i:i + size])
+
+
+def _read_chunks(f: BinaryIO, size: int) -> Iterator[bytes]:
+    while True:
+        b = f.read(size)
+        if not b:
+            return
+        yield b
