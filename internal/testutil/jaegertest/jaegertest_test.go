@@ -1,0 +1,42 @@
+package jaegertest_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+
+	"github.com/chorus-hpc/chorus/internal/testutil/jaegertest"
+)
+
+// TestSpansRoundTrip sends a parent and a child span over OTLP/gRPC and reads them back.
+func TestSpansRoundTrip(t *testing.T) {
+	t.Parallel()
+	j := jaegertest.Start(t)
+	ctx := context.Background()
+	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(j.OTLPGRPC), otlptracegrpc.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithResource(resource.NewSchemaless(semconv.ServiceName("jaegertest"))))
+	defer tp.Shutdown(ctx)
+	pctx, parent := tp.Tracer("t").Start(ctx, "parent")
+	_, child := tp.Tracer("t").Start(pctx, "child")
+	child.End()
+	parent.End()
+	tr := j.WaitTrace(t, parent.SpanContext().TraceID().String(), 2, 20*time.Second)
+	byName := map[string]jaegertest.Span{}
+	for _, s := range tr.Spans {
+		byName[s.OperationName] = s
+		if tr.Service(s) != "jaegertest" {
+			t.Errorf("span %s has service %q", s.OperationName, tr.Service(s))
+		}
+	}
+	if byName["child"].Parent() != byName["parent"].SpanID {
+		t.Fatalf("child's parent is %q, want %q", byName["child"].Parent(), byName["parent"].SpanID)
+	}
+}
