@@ -1,0 +1,320 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
+)
+
+// Handler runs one task and returns the data of its expected outputs.
+type Handler func(ctx context.Context, t *Task) ([]Output, error)
+
+// BytesHandler runs a task with exactly one expected output and returns its data.
+type BytesHandler func(ctx context.Context, t *Task) ([]byte, error)
+
+// maxMessageSize bounds messages on the stream (inline data is far smaller; paths carry the rest).
+const maxMessageSize = 64 << 20
+
+// Worker serves tasks for one agent. Register handlers with Handle before Run.
+type Worker struct {
+	cfg      Config
+	handlers map[string]Handler
+
+	sendMu  sync.Mutex
+	drained bool // set under sendMu once the stream is half-closed after a Drain
+	stream  grpc.BidiStreamingClient[workerv1.ConnectRequest, workerv1.ConnectResponse]
+
+	inlineLimit int64
+	callSeq     atomic.Int64
+	mu          sync.Mutex
+	calls       map[string]chan *workerv1.ConnectResponse
+	running     map[string]context.CancelCauseFunc
+	wg          sync.WaitGroup
+}
+
+// New returns a Worker for cfg (see FromEnv).
+func New(cfg Config) (*Worker, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &Worker{cfg: cfg, handlers: map[string]Handler{},
+		calls: map[string]chan *workerv1.ConnectResponse{}, running: map[string]context.CancelCauseFunc{}}, nil
+}
+
+// Handle registers the handler of a method. Call it before Run.
+func (w *Worker) Handle(method string, h Handler) { w.handlers[method] = h }
+
+// HandleBytes registers a handler for a method whose tasks have one expected output; the bytes it
+// returns complete that output.
+func (w *Worker) HandleBytes(method string, h BytesHandler) {
+	w.handlers[method] = func(ctx context.Context, t *Task) ([]Output, error) {
+		b, err := h(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		if len(t.ExpectedOutputIDs) != 1 {
+			return nil, fmt.Errorf("method %s returns one output but the task expects %d", t.Method, len(t.ExpectedOutputIDs))
+		}
+		return []Output{{ResultID: t.ExpectedOutputIDs[0], Data: b}}, nil
+	}
+}
+
+// Run connects to the agent and serves tasks until ctx ends, the agent asks the worker to drain
+// (then it returns nil once running tasks have finished), or the stream breaks.
+func (w *Worker) Run(ctx context.Context) error {
+	conn, err := grpc.NewClient("unix://"+w.cfg.Socket,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageSize), grpc.MaxCallSendMsgSize(maxMessageSize)))
+	if err != nil {
+		return fmt.Errorf("worker: connect to the agent at %s: %w", w.cfg.Socket, err)
+	}
+	defer conn.Close()
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := workerv1.NewWorkerServiceClient(conn).Connect(sctx)
+	if err != nil {
+		return fmt.Errorf("worker: open the stream to the agent at %s: %w", w.cfg.Socket, err)
+	}
+	w.stream = stream
+	methods := make([]string, 0, len(w.handlers))
+	for m := range w.handlers {
+		methods = append(methods, m)
+	}
+	err = w.send(&workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_Hello{Hello: &workerv1.Hello{
+		Token: w.cfg.Token, Language: "go", SdkVersion: SDKVersion, Methods: methods,
+		Capacity: int32(w.cfg.Capacity), Pid: int32(os.Getpid())}}})
+	if err != nil {
+		return fmt.Errorf("worker: say hello to the agent: %w", err)
+	}
+	first, err := stream.Recv()
+	if err != nil {
+		return fmt.Errorf("worker: the agent did not welcome this worker (wrong token?): %w", err)
+	}
+	welcome := first.GetWelcome()
+	if welcome == nil {
+		return errors.New("worker: the agent's first message was not Welcome")
+	}
+	w.inlineLimit = welcome.GetInlineLimitBytes()
+	w.cfg.Logger.Debug("connected to the agent", "agent_id", welcome.GetAgentId(), "worker_id", welcome.GetWorkerId())
+	err = w.loop(sctx)
+	w.cancelAll(errors.New("the worker is stopping"))
+	w.wg.Wait()
+	w.sendMu.Lock()
+	_ = stream.CloseSend()
+	w.sendMu.Unlock()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func (w *Worker) loop(ctx context.Context) error {
+	for {
+		msg, err := w.stream.Recv()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			w.sendMu.Lock()
+			drained := w.drained
+			w.sendMu.Unlock()
+			if drained {
+				return nil
+			}
+			if errors.Is(err, io.EOF) {
+				return errors.New("worker: the agent closed the stream")
+			}
+			return fmt.Errorf("worker: stream to the agent broke: %w", err)
+		}
+		switch m := msg.GetMessage().(type) {
+		case *workerv1.ConnectResponse_AssignTask:
+			w.start(ctx, m.AssignTask)
+		case *workerv1.ConnectResponse_CancelTask:
+			w.mu.Lock()
+			if c, ok := w.running[m.CancelTask.GetTaskId()]; ok {
+				c(errors.New(m.CancelTask.GetReason()))
+			}
+			w.mu.Unlock()
+		case *workerv1.ConnectResponse_Drain:
+			// Finish running tasks (they may still call the agent), then half-close the stream; the
+			// agent answers by closing its side.
+			go func() {
+				w.wg.Wait()
+				w.sendMu.Lock()
+				w.drained = true
+				_ = w.stream.CloseSend()
+				w.sendMu.Unlock()
+			}()
+		case *workerv1.ConnectResponse_Ping:
+			if err := w.send(&workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_Pong{
+				Pong: &workerv1.Pong{Nonce: m.Ping.GetNonce()}}}); err != nil {
+				return fmt.Errorf("worker: answer the agent's ping: %w", err)
+			}
+		case *workerv1.ConnectResponse_CreateResultsReply:
+			w.reply(m.CreateResultsReply.GetCallId(), msg)
+		case *workerv1.ConnectResponse_SubmitTasksReply:
+			w.reply(m.SubmitTasksReply.GetCallId(), msg)
+		}
+	}
+}
+
+func (w *Worker) cancelAll(cause error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, c := range w.running {
+		c(cause)
+	}
+}
+
+func (w *Worker) send(m *workerv1.ConnectRequest) error {
+	w.sendMu.Lock()
+	defer w.sendMu.Unlock()
+	if w.drained {
+		return errors.New("the worker has drained")
+	}
+	return w.stream.Send(m)
+}
+
+func (w *Worker) reply(callID string, msg *workerv1.ConnectResponse) {
+	w.mu.Lock()
+	ch, ok := w.calls[callID]
+	delete(w.calls, callID)
+	w.mu.Unlock()
+	if ok {
+		ch <- msg
+	}
+}
+
+// call sends a request built with a fresh call id and waits for its reply.
+func (w *Worker) call(ctx context.Context, build func(callID string) *workerv1.ConnectRequest) (*workerv1.ConnectResponse, error) {
+	id := strconv.FormatInt(w.callSeq.Add(1), 10)
+	ch := make(chan *workerv1.ConnectResponse, 1)
+	w.mu.Lock()
+	w.calls[id] = ch
+	w.mu.Unlock()
+	if err := w.send(build(id)); err != nil {
+		w.mu.Lock()
+		delete(w.calls, id)
+		w.mu.Unlock()
+		return nil, fmt.Errorf("send a request to the agent: %w", err)
+	}
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-ctx.Done():
+		w.mu.Lock()
+		delete(w.calls, id)
+		w.mu.Unlock()
+		return nil, context.Cause(ctx)
+	}
+}
+
+// outData turns bytes into a Data message: inline up to the agent's inline limit, else a file in the
+// task's output folder.
+func (w *Worker) outData(t *Task, b []byte) (*workerv1.Data, error) {
+	if w.inlineLimit <= 0 || int64(len(b)) <= w.inlineLimit {
+		return &workerv1.Data{Source: &workerv1.Data_Inline{Inline: b}}, nil
+	}
+	f, err := os.CreateTemp(t.OutputDir, "out-*")
+	if err != nil {
+		return nil, fmt.Errorf("write large data to the task's output folder %s: %w", t.OutputDir, err)
+	}
+	_, werr := f.Write(b)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		return nil, fmt.Errorf("write large data to %s: %w", f.Name(), err)
+	}
+	return &workerv1.Data{Source: &workerv1.Data_Path{Path: f.Name()}}, nil
+}
+
+func (w *Worker) start(ctx context.Context, a *workerv1.AssignTask) {
+	tctx, cancel := context.WithCancelCause(ctx)
+	w.mu.Lock()
+	w.running[a.GetTaskId()] = cancel
+	w.mu.Unlock()
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		msg := w.run(tctx, a)
+		w.mu.Lock()
+		delete(w.running, a.GetTaskId())
+		w.mu.Unlock()
+		cancel(nil)
+		if err := w.send(msg); err != nil {
+			w.cfg.Logger.Warn("could not report a task's outcome to the agent", "task_id", a.GetTaskId(), "error", err)
+		}
+	}()
+}
+
+// run runs one task and returns the message that reports its outcome.
+func (w *Worker) run(ctx context.Context, a *workerv1.AssignTask) (out *workerv1.ConnectRequest) {
+	fail := func(msg string, retryable bool) *workerv1.ConnectRequest {
+		return &workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_TaskFailed{TaskFailed: &workerv1.TaskFailed{
+			TaskId: a.GetTaskId(), Message: msg, Retryable: retryable}}}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			out = fail(fmt.Sprintf("handler of %s panicked: %v\n%s", a.GetMethod(), r, debug.Stack()), false)
+		}
+	}()
+	h, ok := w.handlers[a.GetMethod()]
+	if !ok {
+		return fail(fmt.Sprintf("this worker does not serve method %q", a.GetMethod()), false)
+	}
+	t, err := w.task(a)
+	if err != nil {
+		return fail(err.Error(), true)
+	}
+	outputs, err := h(ctx, t)
+	if ctx.Err() != nil {
+		return fail("cancelled: "+context.Cause(ctx).Error(), true)
+	}
+	if err != nil {
+		return fail(err.Error(), IsRetryable(err))
+	}
+	done := &workerv1.TaskCompleted{TaskId: a.GetTaskId(), Outputs: make([]*workerv1.Output, len(outputs))}
+	for i, o := range outputs {
+		d := &workerv1.Data{Source: &workerv1.Data_Path{Path: o.Path}}
+		if o.Path == "" {
+			if d, err = w.outData(t, o.Data); err != nil {
+				return fail(err.Error(), true)
+			}
+		}
+		done.Outputs[i] = &workerv1.Output{ResultId: o.ResultID, Data: d}
+	}
+	return &workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_TaskCompleted{TaskCompleted: done}}
+}
+
+func (w *Worker) task(a *workerv1.AssignTask) (*Task, error) {
+	t := &Task{SessionID: a.GetSessionId(), TaskID: a.GetTaskId(), Method: a.GetMethod(),
+		ExpectedOutputIDs: a.GetExpectedOutputIds(), Options: a.GetOptions(), Attempt: a.GetAttempt(),
+		Partition: a.GetPartition(), MaxDuration: a.GetMaxDuration().AsDuration(),
+		TraceParent: a.GetTraceparent(), TraceState: a.GetTracestate(), OutputDir: a.GetOutputDir(), w: w}
+	switch p := a.GetPayload().GetSource().(type) {
+	case *workerv1.Data_Inline:
+		t.Payload = p.Inline
+	case *workerv1.Data_Path:
+		b, err := os.ReadFile(filepath.Clean(p.Path))
+		if err != nil {
+			return nil, fmt.Errorf("read the task's payload from %s: %w", p.Path, err)
+		}
+		t.Payload = b
+	}
+	t.Inputs = make([]Input, len(a.GetInputs()))
+	for i, in := range a.GetInputs() {
+		t.Inputs[i] = Input{ResultID: in.GetResultId(), Data: in.GetData().GetInline(), Path: in.GetData().GetPath()}
+	}
+	return t, nil
+}
