@@ -1,0 +1,201 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/chorus-hpc/chorus/internal/clock"
+	"github.com/chorus-hpc/chorus/internal/store"
+)
+
+// Transports between the agent and its worker processes.
+const (
+	// TransportGRPC: the worker dials the agent's Unix socket and opens the WorkerService stream.
+	TransportGRPC = "grpc"
+	// TransportStdio: the same messages as one proto3-JSON object per line, worker→agent on the
+	// worker's stdout, agent→worker on its stdin; stderr is the worker's log.
+	TransportStdio = "stdio"
+)
+
+// Config configures an Agent. Zero fields take the documented defaults.
+type Config struct {
+	// AgentID names the agent in leases and heartbeats. Default: "<hostname>-<pid>-<random>".
+	AgentID string `yaml:"agent_id"`
+	// Hostname is reported in heartbeats. Default: os.Hostname().
+	Hostname string `yaml:"hostname"`
+	// RuntimeDir holds the agent's Unix socket and the private folder of each worker process. Its
+	// path must be short (a Unix socket path is at most 107 bytes). Default: a new folder under the
+	// system temp folder, removed when Run returns.
+	RuntimeDir string `yaml:"runtime_dir"`
+	// Partitions the agent serves, each with its workers. At least one.
+	Partitions []PartitionConfig `yaml:"partitions"`
+	// LeaseTTL is how long a lease lasts unless renewed; a task held by a dead agent runs again
+	// after it. Default 30s.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// RenewInterval is how often leases are renewed (one batch per round). Default LeaseTTL/3.
+	RenewInterval time.Duration `yaml:"renew_interval"`
+	// ClaimBatch is the most tasks leased in one claim. Default 64.
+	ClaimBatch int `yaml:"claim_batch"`
+	// WaitTimeout bounds one blocking wait for work when the queue is empty. Default 5s.
+	WaitTimeout time.Duration `yaml:"wait_timeout"`
+	// DrainDeadline is how long running tasks may take to finish once Run's context ends; tasks
+	// still running then are handed back to the queue and the workers are killed. Default 30s.
+	DrainDeadline time.Duration `yaml:"drain_deadline"`
+	// InlineLimit is the largest data sent inline to and from workers; larger data travels as files
+	// in the worker's private folder. Default 64 KiB.
+	InlineLimit int64 `yaml:"inline_limit"`
+	// RequeueInterval is how often the agent takes back expired leases of its partitions (any
+	// agent may). Default LeaseTTL/2.
+	RequeueInterval time.Duration `yaml:"requeue_interval"`
+	// HeartbeatInterval is how often the agent reports its presence per partition (kept for 3
+	// intervals). Default 10s.
+	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
+	// PingInterval is how often a connected worker is pinged. Default 5s.
+	PingInterval time.Duration `yaml:"ping_interval"`
+	// PingTimeout: a worker silent for this long is killed and restarted. Default 30s.
+	PingTimeout time.Duration `yaml:"ping_timeout"`
+	// HelloTimeout: a worker process that has not said Hello this long after it started is killed
+	// and restarted. Default 60s.
+	HelloTimeout time.Duration `yaml:"hello_timeout"`
+	// CancelGrace is how long a worker may take to stop a cancelled or timed-out task before the
+	// agent kills the process. Default 30s.
+	CancelGrace time.Duration `yaml:"cancel_grace"`
+	// RestartBackoff is the first delay before restarting a worker that exited; it doubles on each
+	// quick exit up to MaxRestartBackoff. Defaults 100ms and 30s.
+	RestartBackoff    time.Duration `yaml:"restart_backoff"`
+	MaxRestartBackoff time.Duration `yaml:"max_restart_backoff"`
+	// Logger receives the agent's logs and the workers' log lines. Default slog.Default().
+	Logger *slog.Logger `yaml:"-"`
+	// Clock tells the time for durations and timestamps. Default the wall clock.
+	Clock clock.Clock `yaml:"-"`
+}
+
+// PartitionConfig describes one partition the agent serves and the workers that run its tasks.
+type PartitionConfig struct {
+	// Name of the partition, e.g. "go" or "python-cpu". Required.
+	Name string `yaml:"name"`
+	// Command is the worker executable (looked up in PATH). Required.
+	Command string `yaml:"command"`
+	// Args are its arguments.
+	Args []string `yaml:"args"`
+	// Processes is how many worker processes to run. Default 1.
+	Processes int `yaml:"processes"`
+	// Capacity is how many tasks each process is expected to run at once; it is passed as
+	// CHORUS_WORKER_CAPACITY, and the capacity a worker announces in Hello is what counts. Default 1.
+	Capacity int `yaml:"capacity"`
+	// Transport is "grpc" (default) or "stdio".
+	Transport string `yaml:"transport"`
+	// Env is added to the agent's environment for the worker processes.
+	Env map[string]string `yaml:"env"`
+	// Dir is the worker processes' working folder. Default: the agent's.
+	Dir string `yaml:"dir"`
+}
+
+var partitionName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// LoadConfig reads a YAML config file. Durations are written like "30s" or "500ms". Defaults are
+// applied by New.
+func LoadConfig(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read the agent config: %w", err)
+	}
+	return ParseConfig(b)
+}
+
+// ParseConfig parses a YAML agent config; unknown fields are an error.
+func ParseConfig(b []byte) (Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytesReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("parse the agent config: %w", err)
+	}
+	return c, nil
+}
+
+// withDefaults validates c and fills in defaults.
+func (c Config) withDefaults() (Config, error) {
+	if len(c.Partitions) == 0 {
+		return c, errors.New("agent config: no partitions: list at least one under partitions")
+	}
+	if c.Hostname == "" {
+		c.Hostname, _ = os.Hostname()
+	}
+	if c.AgentID == "" {
+		c.AgentID = fmt.Sprintf("%s-%d-%s", c.Hostname, os.Getpid(), store.NewID()[16:])
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.LeaseTTL, 30*time.Second)
+	def(&c.RenewInterval, c.LeaseTTL/3)
+	def(&c.WaitTimeout, 5*time.Second)
+	def(&c.DrainDeadline, 30*time.Second)
+	def(&c.RequeueInterval, c.LeaseTTL/2)
+	def(&c.HeartbeatInterval, 10*time.Second)
+	def(&c.PingInterval, 5*time.Second)
+	def(&c.PingTimeout, 30*time.Second)
+	def(&c.HelloTimeout, 60*time.Second)
+	def(&c.CancelGrace, 30*time.Second)
+	def(&c.RestartBackoff, 100*time.Millisecond)
+	def(&c.MaxRestartBackoff, 30*time.Second)
+	if c.ClaimBatch == 0 {
+		c.ClaimBatch = 64
+	}
+	if c.InlineLimit == 0 {
+		c.InlineLimit = 64 << 10
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Clock == nil {
+		c.Clock = clock.Real{}
+	}
+	if c.LeaseTTL < 0 || c.RenewInterval <= 0 || c.RenewInterval >= c.LeaseTTL {
+		return c, fmt.Errorf("agent config: renew_interval (%s) must be positive and shorter than lease_ttl (%s)", c.RenewInterval, c.LeaseTTL)
+	}
+	if c.ClaimBatch < 0 || c.InlineLimit < 0 {
+		return c, errors.New("agent config: claim_batch and inline_limit must not be negative")
+	}
+	c.Partitions = append([]PartitionConfig(nil), c.Partitions...)
+	seen := map[string]bool{}
+	for i := range c.Partitions {
+		p := &c.Partitions[i]
+		if !partitionName.MatchString(p.Name) {
+			return c, fmt.Errorf("agent config: partition %d: name %q must be 1-64 letters, digits, '.', '_' or '-'", i, p.Name)
+		}
+		if seen[p.Name] {
+			return c, fmt.Errorf("agent config: partition %q is listed twice", p.Name)
+		}
+		seen[p.Name] = true
+		if p.Command == "" {
+			return c, fmt.Errorf("agent config: partition %q: command is required (the worker executable)", p.Name)
+		}
+		if p.Processes == 0 {
+			p.Processes = 1
+		}
+		if p.Capacity == 0 {
+			p.Capacity = 1
+		}
+		if p.Processes < 0 || p.Capacity < 0 {
+			return c, fmt.Errorf("agent config: partition %q: processes and capacity must be positive", p.Name)
+		}
+		switch p.Transport {
+		case "":
+			p.Transport = TransportGRPC
+		case TransportGRPC, TransportStdio:
+		default:
+			return c, fmt.Errorf("agent config: partition %q: transport %q is not supported: use grpc or stdio", p.Name, p.Transport)
+		}
+	}
+	return c, nil
+}

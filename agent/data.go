@@ -1,0 +1,296 @@
+package agent
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
+	"github.com/chorus-hpc/chorus/internal/store"
+)
+
+// toWorkerData turns stored data into a Data message: inline up to the inline limit, else a file
+// at path (streamed from the object store).
+func (a *Agent) toWorkerData(ctx context.Context, d store.ResultData, path string) (*workerv1.Data, error) {
+	if d.ObjectKey == "" {
+		if int64(len(d.Inline)) <= a.cfg.InlineLimit {
+			return &workerv1.Data{Source: &workerv1.Data_Inline{Inline: d.Inline}}, nil
+		}
+		if err := os.WriteFile(path, d.Inline, 0o600); err != nil {
+			return nil, fmt.Errorf("write %s: %w", path, err)
+		}
+		return &workerv1.Data{Source: &workerv1.Data_Path{Path: path}}, nil
+	}
+	rc, err := a.objs.Get(ctx, d.ObjectKey)
+	if err != nil {
+		return nil, fmt.Errorf("read object %s: %w", d.ObjectKey, err)
+	}
+	defer rc.Close()
+	if d.Size <= a.cfg.InlineLimit {
+		b, err := io.ReadAll(io.LimitReader(rc, a.cfg.InlineLimit+1))
+		if err != nil {
+			return nil, fmt.Errorf("read object %s: %w", d.ObjectKey, err)
+		}
+		return &workerv1.Data{Source: &workerv1.Data_Inline{Inline: b}}, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	_, cerr := io.Copy(f, rc)
+	if err := errors.Join(cerr, f.Close()); err != nil {
+		return nil, fmt.Errorf("copy object %s to %s: %w", d.ObjectKey, path, err)
+	}
+	return &workerv1.Data{Source: &workerv1.Data_Path{Path: path}}, nil
+}
+
+// fromWorkerData turns data from the worker into stored data for result id: inline bytes as they
+// are; a file (which must be in the worker's private folder) inline when small, else put in the
+// object store.
+func (r *run) fromWorkerData(ctx context.Context, resultID string, d *workerv1.Data) (store.ResultData, error) {
+	switch s := d.GetSource().(type) {
+	case *workerv1.Data_Path:
+		return r.fromFile(ctx, resultID, s.Path)
+	case *workerv1.Data_Inline:
+		return inlineData(s.Inline), nil
+	default:
+		return inlineData(nil), nil
+	}
+}
+
+func inlineData(b []byte) store.ResultData {
+	sum := sha256.Sum256(b)
+	return store.ResultData{Inline: b, Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])}
+}
+
+func (r *run) fromFile(ctx context.Context, resultID, path string) (store.ResultData, error) {
+	rel, err := filepath.Rel(r.pr.dir, filepath.Clean(path))
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || !filepath.IsAbs(path) {
+		return store.ResultData{}, fmt.Errorf("data file %q is not inside the worker's private folder %s", path, r.pr.dir)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return store.ResultData{}, fmt.Errorf("open data file of result %s: %w", resultID, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return store.ResultData{}, fmt.Errorf("stat data file of result %s: %w", resultID, err)
+	}
+	if st.Size() <= r.a.cfg.InlineLimit {
+		b, err := io.ReadAll(f)
+		if err != nil {
+			return store.ResultData{}, fmt.Errorf("read data file of result %s: %w", resultID, err)
+		}
+		return inlineData(b), nil
+	}
+	key := "sessions/" + r.task.Lease.SessionID + "/results/" + resultID + "-" + store.NewID()
+	size, sum, err := r.a.objs.Put(ctx, key, f, 0)
+	if err != nil {
+		return store.ResultData{}, fmt.Errorf("store data of result %s in the object store: %w", resultID, err)
+	}
+	r.mu.Lock()
+	r.objects = append(r.objects, key)
+	r.mu.Unlock()
+	return store.ResultData{ObjectKey: key, Size: size, SHA256: sum}, nil
+}
+
+// outputs checks the worker's outputs against the task's expected outputs (each returned once or
+// handed to a subtask) and stores their data. The kind says how a failure is reported.
+func (r *run) outputs(ctx context.Context, outs []*workerv1.Output) ([]store.OutputData, chorusv1.ErrorKind, error) {
+	expected := r.task.ExpectedOutputIDs
+	r.mu.Lock()
+	handed := r.handed
+	r.mu.Unlock()
+	for i, o := range outs {
+		id := o.GetResultId()
+		switch {
+		case !slices.Contains(expected, id):
+			return nil, errWorker, fmt.Errorf("the task returned output %q, which is not one of its expected outputs %v", id, expected)
+		case slices.Contains(handed, id):
+			return nil, errWorker, fmt.Errorf("the task returned output %q, which it handed to a subtask", id)
+		}
+		for _, p := range outs[:i] {
+			if p.GetResultId() == id {
+				return nil, errWorker, fmt.Errorf("the task returned output %q twice", id)
+			}
+		}
+	}
+	for _, id := range expected {
+		if !slices.Contains(handed, id) && !slices.ContainsFunc(outs, func(o *workerv1.Output) bool { return o.GetResultId() == id }) {
+			return nil, errWorker, fmt.Errorf("the task completed without its expected output %q: return it or hand it to a subtask", id)
+		}
+	}
+	res := make([]store.OutputData, len(outs))
+	for i, o := range outs {
+		d, err := r.fromWorkerData(ctx, o.GetResultId(), o.GetData())
+		if err != nil {
+			return nil, errDataError, err
+		}
+		res[i] = store.OutputData{ResultID: o.GetResultId(), Data: d}
+	}
+	return res, 0, nil
+}
+
+// validID reports whether a worker-chosen result id is acceptable.
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// createResults stages results created by the running task and replies with their ids.
+func (r *run) createResults(tr transport, c *workerv1.CreateResults) {
+	ids, err := r.stageResults(c.GetResults())
+	reply := &workerv1.CreateResultsReply{CallId: c.GetCallId(), ResultIds: ids}
+	if err != nil {
+		reply.ResultIds, reply.Error = nil, err.Error()
+	}
+	_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_CreateResultsReply{CreateResultsReply: reply}})
+}
+
+func (r *run) stageResults(results []*workerv1.NewResult) ([]string, error) {
+	if len(results) > 10000 {
+		return nil, fmt.Errorf("too many results in one call (%d, at most 10000)", len(results))
+	}
+	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
+	defer cancel()
+	ids := make([]string, len(results))
+	specs := make([]store.ResultSpec, len(results))
+	for i, nr := range results {
+		id := nr.GetResultId()
+		if id == "" {
+			id = store.NewResultID()
+		} else if !validID(id) {
+			return nil, fmt.Errorf("result id %q is not valid: use 1-128 letters, digits, '-', '_' or '.'", id)
+		}
+		ids[i] = id
+		specs[i] = store.ResultSpec{ResultID: id}
+		if nr.GetData() != nil {
+			d, err := r.fromWorkerData(ctx, id, nr.GetData())
+			if err != nil {
+				return nil, err
+			}
+			specs[i].Data = &d
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, id := range ids {
+		if slices.Contains(r.created, id) || slices.Contains(ids[:i], id) {
+			return nil, fmt.Errorf("result id %q is created twice by this task", id)
+		}
+	}
+	r.created = append(r.created, ids...)
+	r.newResults = append(r.newResults, specs...)
+	return ids, nil
+}
+
+// submitTasks stages subtasks of the running task and replies with their ids.
+func (r *run) submitTasks(tr transport, c *workerv1.SubmitTasks) {
+	ids, err := r.stageSubtasks(c.GetTasks())
+	reply := &workerv1.SubmitTasksReply{CallId: c.GetCallId(), TaskIds: ids}
+	if err != nil {
+		reply.TaskIds, reply.Error = nil, err.Error()
+	}
+	_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_SubmitTasksReply{SubmitTasksReply: reply}})
+}
+
+func (r *run) stageSubtasks(subs []*workerv1.Subtask) ([]string, error) {
+	if len(subs) > 10000 {
+		return nil, fmt.Errorf("too many subtasks in one call (%d, at most 10000)", len(subs))
+	}
+	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
+	defer cancel()
+	ids := make([]string, len(subs))
+	specs := make([]store.TaskSpec, len(subs))
+	var payloads []store.ResultSpec
+	var handed []string
+	for i, s := range subs {
+		if s.GetMethod() == "" || len(s.GetMethod()) > 128 {
+			return nil, fmt.Errorf("subtask %d: method must be 1-128 characters", i)
+		}
+		spec := store.TaskSpec{Method: s.GetMethod(), DataDependencies: s.GetDataDependencies(),
+			ExpectedOutputIDs: s.GetExpectedOutputIds(), Options: r.subtaskOptions(s.GetOptions())}
+		if p, ok := s.GetPayload().GetSource().(*workerv1.Data_Path); ok {
+			id := store.NewResultID()
+			d, err := r.fromFile(ctx, id, p.Path)
+			if err != nil {
+				return nil, fmt.Errorf("subtask %d: payload: %w", i, err)
+			}
+			if d.ObjectKey == "" {
+				spec.Payload = d.Inline
+			} else {
+				payloads = append(payloads, store.ResultSpec{ResultID: id, Data: &d})
+				spec.PayloadID = id
+			}
+		} else {
+			spec.Payload = s.GetPayload().GetInline()
+		}
+		for _, out := range spec.ExpectedOutputIDs {
+			if !validID(out) {
+				return nil, fmt.Errorf("subtask %d: output id %q is not valid: use 1-128 letters, digits, '-', '_' or '.'", i, out)
+			}
+			if slices.Contains(r.task.ExpectedOutputIDs, out) {
+				handed = append(handed, out)
+			}
+		}
+		ids[i] = store.NewTaskID()
+		specs[i] = spec
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, id := range handed {
+		if slices.Contains(r.handed, id) || slices.Contains(handed[:i], id) {
+			return nil, fmt.Errorf("output %q is handed to two subtasks", id)
+		}
+	}
+	r.handed = append(r.handed, handed...)
+	r.newResults = append(r.newResults, payloads...)
+	r.subtasks = append(r.subtasks, specs...)
+	r.subtaskIDs = append(r.subtaskIDs, ids...)
+	return ids, nil
+}
+
+// subtaskOptions takes the parent's options for every field the subtask leaves unset.
+func (r *run) subtaskOptions(o *workerv1.SubtaskOptions) *chorusv1.TaskOptions {
+	p := r.task.Options
+	if p == nil {
+		p = &chorusv1.TaskOptions{}
+	}
+	out := &chorusv1.TaskOptions{Partition: r.task.Partition, Priority: p.Priority, MaxRetries: p.MaxRetries,
+		MaxDuration: p.GetMaxDuration(), Options: p.GetOptions()}
+	if o == nil {
+		return out
+	}
+	if o.GetPartition() != "" {
+		out.Partition = o.GetPartition()
+	}
+	if o.Priority != nil {
+		out.Priority = o.Priority
+	}
+	if o.MaxRetries != nil {
+		out.MaxRetries = o.MaxRetries
+	}
+	if o.GetMaxDuration() != nil {
+		out.MaxDuration = o.GetMaxDuration()
+	}
+	if len(o.GetOptions()) > 0 {
+		out.Options = o.GetOptions()
+	}
+	return out
+}

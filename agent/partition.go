@@ -1,0 +1,75 @@
+package agent
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/chorus-hpc/chorus/internal/store"
+)
+
+// partition leases tasks of one partition and spreads them over its worker processes.
+type partition struct {
+	a     *Agent
+	cfg   PartitionConfig
+	procs []*proc
+	log   *slog.Logger
+	// wake is signalled when a worker slot frees up or a worker connects.
+	wake chan struct{}
+}
+
+// claimLoop leases tasks while workers have room (in flight below capacity plus one prefetched
+// each), and blocks on the store while the queue is empty.
+func (p *partition) claimLoop(ctx context.Context) {
+	a := p.a
+	for ctx.Err() == nil {
+		free := 0
+		for _, pr := range p.procs {
+			free += pr.room()
+		}
+		if free <= 0 {
+			select {
+			case <-p.wake:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		tasks, err := a.store.Claim(ctx, store.ClaimRequest{Partition: p.cfg.Name, AgentID: a.cfg.AgentID,
+			Max: min(free, a.cfg.ClaimBatch), LeaseTTL: a.cfg.LeaseTTL})
+		if err != nil {
+			if ctx.Err() == nil {
+				p.log.Error("could not lease tasks; retrying in 1s", "error", err)
+				sleepCtx(ctx, time.Second)
+			}
+			continue
+		}
+		if len(tasks) == 0 {
+			if err := a.store.WaitForWork(ctx, p.cfg.Name, a.cfg.WaitTimeout); err != nil && ctx.Err() == nil {
+				p.log.Error("could not wait for work; retrying in 1s", "error", err)
+				sleepCtx(ctx, time.Second)
+			}
+			continue
+		}
+		var orphans []*run
+		for _, t := range tasks {
+			r := &run{a: a, task: t, marked: make(chan struct{})}
+			a.addLease(r)
+			if pr := p.pick(); pr == nil || !pr.reserve(r) {
+				orphans = append(orphans, r)
+			}
+		}
+		a.release(orphans, "no worker has room")
+	}
+}
+
+// pick returns the connected worker with the most room, or nil.
+func (p *partition) pick() *proc {
+	var best *proc
+	bestRoom := 0
+	for _, pr := range p.procs {
+		if n := pr.room(); n > bestRoom {
+			best, bestRoom = pr, n
+		}
+	}
+	return best
+}

@@ -1,0 +1,249 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
+	"github.com/chorus-hpc/chorus/internal/store"
+)
+
+// Error kinds the agent reports.
+const (
+	errWorker        = chorusv1.ErrorKind_ERROR_KIND_WORKER_ERROR
+	errTimeout       = chorusv1.ErrorKind_ERROR_KIND_TIMEOUT
+	errWorkerCrashed = chorusv1.ErrorKind_ERROR_KIND_WORKER_CRASHED
+	errUnknownMethod = chorusv1.ErrorKind_ERROR_KIND_UNKNOWN_METHOD
+	errDataError     = chorusv1.ErrorKind_ERROR_KIND_DATA_ERROR
+)
+
+// maxErrorMessage is the longest error message kept (the rest is cut).
+const maxErrorMessage = 4096
+
+// storeTimeout bounds one store call made on behalf of a task.
+const storeTimeout = 30 * time.Second
+
+// run is one leased attempt of a task on this agent, from lease to outcome.
+type run struct {
+	a    *Agent
+	task *store.ClaimedTask
+	pr   *proc
+	inc  *incarnation
+
+	marked  chan struct{} // closed when MarkRunning returned (or will never be called)
+	markErr error
+	started time.Time
+
+	// Guarded by pr.mu.
+	msg       *workerv1.AssignTask
+	ready     bool
+	prepErr   error
+	abandoned bool // its outcome no longer counts (timed out, lease lost, handed back, worker died)
+	timer     *time.Timer
+
+	mu         sync.Mutex // guards what follows
+	dir        string     // task folder (inputs and output folder); "" until created
+	cleaned    bool
+	newResults []store.ResultSpec
+	created    []string // ids of newResults
+	subtasks   []store.TaskSpec
+	subtaskIDs []string
+	handed     []string // expected outputs handed to subtasks
+	objects    []string // object keys written for this attempt (deleted if it does not complete)
+}
+
+// needsFetch reports whether preparing the task needs round trips or file writes.
+func (r *run) needsFetch() bool {
+	t := r.task
+	return t.PayloadID != "" || len(t.DataDependencies) > 0 || int64(len(t.Payload)) > r.a.cfg.InlineLimit
+}
+
+// prepare builds the AssignTask message, fetching the payload and dependencies.
+func (r *run) prepare() (*workerv1.AssignTask, error) {
+	t := r.task
+	dir := filepath.Join(r.pr.dir, t.Lease.TaskID+"-"+strconv.Itoa(int(t.Lease.Attempt)))
+	out := filepath.Join(dir, "out")
+	r.mu.Lock()
+	if r.cleaned {
+		r.mu.Unlock()
+		return nil, fmt.Errorf("task %s was handed back before it started", t.Lease.TaskID)
+	}
+	r.dir = dir
+	r.mu.Unlock()
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		return nil, fmt.Errorf("create the task's output folder: %w", err)
+	}
+	msg := &workerv1.AssignTask{SessionId: t.Lease.SessionID, TaskId: t.Lease.TaskID, Method: t.Method,
+		ExpectedOutputIds: t.ExpectedOutputIDs, Options: t.Options.GetOptions(), MaxDuration: t.Options.GetMaxDuration(),
+		Attempt: t.Lease.Attempt, Traceparent: t.TraceParent, Tracestate: t.TraceState, OutputDir: out, Partition: t.Partition}
+	if !r.needsFetch() {
+		msg.Payload = &workerv1.Data{Source: &workerv1.Data_Inline{Inline: t.Payload}}
+		return msg, nil
+	}
+	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
+	defer cancel()
+	ids := t.DataDependencies
+	if t.PayloadID != "" {
+		ids = append([]string{t.PayloadID}, t.DataDependencies...)
+	}
+	var data []store.ResultData
+	if len(ids) > 0 {
+		var err error
+		if data, err = r.a.store.GetResultData(ctx, t.Lease.SessionID, ids); err != nil {
+			return nil, fmt.Errorf("fetch the task's data: %w", err)
+		}
+	}
+	if t.PayloadID != "" {
+		d, err := r.a.toWorkerData(ctx, data[0], filepath.Join(dir, "payload"))
+		if err != nil {
+			return nil, fmt.Errorf("fetch the task's payload %s: %w", t.PayloadID, err)
+		}
+		msg.Payload = d
+		data = data[1:]
+	} else if int64(len(t.Payload)) > r.a.cfg.InlineLimit {
+		d, err := r.a.toWorkerData(ctx, store.ResultData{Inline: t.Payload, Size: int64(len(t.Payload))}, filepath.Join(dir, "payload"))
+		if err != nil {
+			return nil, fmt.Errorf("write the task's payload: %w", err)
+		}
+		msg.Payload = d
+	} else {
+		msg.Payload = &workerv1.Data{Source: &workerv1.Data_Inline{Inline: t.Payload}}
+	}
+	msg.Inputs = make([]*workerv1.Input, len(t.DataDependencies))
+	for i, id := range t.DataDependencies {
+		d, err := r.a.toWorkerData(ctx, data[i], filepath.Join(dir, "in-"+strconv.Itoa(i)))
+		if err != nil {
+			return nil, fmt.Errorf("fetch the task's input %s: %w", id, err)
+		}
+		msg.Inputs[i] = &workerv1.Input{ResultId: id, Data: d}
+	}
+	return msg, nil
+}
+
+// startTimerLocked arms the max-duration timer (pr.mu held).
+func (r *run) startTimerLocked() {
+	if d := r.task.Options.GetMaxDuration().AsDuration(); r.task.Options.GetMaxDuration() != nil && d > 0 {
+		r.timer = time.AfterFunc(d, func() { r.pr.timeout(r, d) })
+	}
+}
+
+// stopTimer disarms the max-duration timer (pr.mu held).
+func (r *run) stopTimer() {
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+}
+
+// markRunning records DISPATCHED → RUNNING; a lost lease stops the task.
+func (r *run) markRunning() {
+	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
+	defer cancel()
+	r.markErr = r.a.store.MarkRunning(ctx, r.task.Lease)
+	close(r.marked)
+	if r.markErr != nil {
+		reason := "its lease was lost before it started"
+		if !store.IsLeaseLost(r.markErr) {
+			reason = "recording its start failed: " + r.markErr.Error()
+		}
+		r.pr.lose(r, reason)
+	}
+}
+
+// progress records a progress report.
+func (r *run) progress(p *workerv1.TaskProgress) {
+	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
+	defer cancel()
+	if err := r.a.store.ReportProgress(ctx, r.task.Lease, p.GetFraction(), p.GetMessage()); err != nil && !store.IsLeaseLost(err) {
+		r.pr.log.Warn("could not record a task's progress", "task_id", r.task.Lease.TaskID, "error", err)
+	}
+}
+
+// fail records a failed attempt and forgets the run.
+func (r *run) fail(kind chorusv1.ErrorKind, msg string, retryable bool) {
+	defer r.finish()
+	<-r.marked
+	if r.markErr != nil {
+		return
+	}
+	if len(msg) > maxErrorMessage {
+		msg = msg[:maxErrorMessage]
+	}
+	if msg == "" {
+		msg = "the worker reported a failure without a message"
+	}
+	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
+	defer cancel()
+	retried, err := r.a.store.Fail(ctx, store.Failure{Lease: r.task.Lease,
+		Error: &chorusv1.TaskError{Kind: kind, Message: msg, Retryable: retryable}})
+	switch {
+	case store.IsLeaseLost(err):
+	case err != nil:
+		r.pr.log.Error("could not record a failed attempt; the task runs again when its lease expires", "task_id", r.task.Lease.TaskID, "error", err)
+	default:
+		r.pr.log.Debug("task attempt failed", "task_id", r.task.Lease.TaskID, "attempt", r.task.Lease.Attempt, "kind", kind, "retried", retried, "error", msg)
+	}
+}
+
+// complete stores a successful attempt: outputs, created results and subtasks, atomically.
+func (r *run) complete(tc *workerv1.TaskCompleted) {
+	<-r.marked
+	if r.markErr != nil {
+		r.finish()
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
+	defer cancel()
+	outputs, kind, err := r.outputs(ctx, tc.GetOutputs())
+	if err != nil {
+		r.fail(kind, err.Error(), kind == errDataError)
+		return
+	}
+	r.mu.Lock()
+	c := store.Completion{Lease: r.task.Lease, Outputs: outputs, NewResults: r.newResults, Subtasks: r.subtasks, SubtaskIDs: r.subtaskIDs}
+	r.mu.Unlock()
+	err = r.a.store.Complete(ctx, c)
+	switch {
+	case err == nil:
+		r.mu.Lock()
+		r.objects = nil // they belong to the results now
+		r.mu.Unlock()
+		r.finish()
+	case store.IsLeaseLost(err):
+		r.finish()
+	case store.CodeOf(err) == store.CodeUnknown:
+		r.pr.log.Error("could not store a completed task; it runs again when its lease expires", "task_id", r.task.Lease.TaskID, "error", err)
+		r.finish()
+	default:
+		r.fail(errWorker, "the store refused the task's outputs, results or subtasks: "+err.Error(), false)
+	}
+}
+
+// finish forgets the run: stops renewing its lease and removes its files.
+func (r *run) finish() {
+	r.a.dropLease(r)
+	r.cleanup()
+}
+
+// cleanup removes the task's folder and the objects written for an attempt that did not complete.
+func (r *run) cleanup() {
+	r.mu.Lock()
+	dir, objects := r.dir, r.objects
+	r.cleaned, r.objects = true, nil
+	r.mu.Unlock()
+	if dir != "" {
+		_ = os.RemoveAll(dir)
+	}
+	if len(objects) > 0 {
+		ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
+		defer cancel()
+		if err := r.a.objs.Delete(ctx, objects...); err != nil {
+			r.a.log.Warn("could not delete objects of an attempt that did not complete", "objects", len(objects), "error", err)
+		}
+	}
+}

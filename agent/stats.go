@@ -1,0 +1,39 @@
+package agent
+
+// WorkerStats describes one worker process slot.
+type WorkerStats struct {
+	ID         string
+	Partition  string
+	PID        int  // 0 when no process runs
+	Connected  bool // the process said Hello
+	Capacity   int  // announced in Hello
+	InFlight   int  // tasks assigned to the worker now
+	Prefetched int  // tasks leased for it, not yet assigned
+	// MaxInFlight is the most tasks ever assigned to this slot's processes at once.
+	MaxInFlight int
+	Restarts    int
+}
+
+// Stats is a snapshot of the agent's workers.
+type Stats struct {
+	Workers []WorkerStats
+	Leases  int // leases held
+}
+
+// Stats returns a snapshot of the agent's workers and leases.
+func (a *Agent) Stats() Stats {
+	s := Stats{Leases: a.leaseCount()}
+	for _, p := range a.parts {
+		for _, pr := range p.procs {
+			pr.mu.Lock()
+			w := WorkerStats{ID: pr.id, Partition: p.cfg.Name, Connected: pr.conn != nil, Capacity: pr.capacity,
+				InFlight: len(pr.assigned), Prefetched: len(pr.queued), MaxInFlight: pr.maxInFlight, Restarts: pr.restarts}
+			if pr.inc != nil {
+				w.PID = int(pr.inc.pid.Load())
+			}
+			pr.mu.Unlock()
+			s.Workers = append(s.Workers, w)
+		}
+	}
+	return s
+}
