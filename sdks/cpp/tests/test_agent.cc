@@ -1,0 +1,171 @@
+#include "test_agent.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+namespace chorus::testing {
+
+class TestAgent::Service final : public pb::WorkerService::Service {
+ public:
+  explicit Service(TestAgent* agent) : agent_(agent) {}
+
+  grpc::Status Connect(grpc::ServerContext* ctx,
+                       grpc::ServerReaderWriter<pb::ConnectResponse, pb::ConnectRequest>* stream) override {
+    TestAgent& a = *agent_;
+    pb::ConnectRequest first;
+    if (!stream->Read(&first)) return grpc::Status(grpc::StatusCode::CANCELLED, "no hello");
+    if (!first.has_hello()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the first message must be a hello");
+    }
+    if (first.hello().token() != a.opts_.token) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "the worker token is wrong");
+    }
+    {
+      std::lock_guard<std::mutex> lk(a.write_mu_);
+      if (a.stream_ != nullptr) return grpc::Status(grpc::StatusCode::ALREADY_EXISTS, "a worker is connected");
+      a.stream_ = stream;
+      a.context_ = ctx;
+      pb::ConnectResponse welcome;
+      auto* w = welcome.mutable_welcome();
+      w->set_agent_id("test-agent");
+      w->set_worker_id("w1");
+      w->set_work_dir(a.dir_);
+      w->set_inline_limit_bytes(a.opts_.inline_limit_bytes);
+      stream->Write(welcome);
+    }
+    {
+      std::lock_guard<std::mutex> lk(a.mu_);
+      a.hello_ = first.hello();
+      a.ended_ = false;
+    }
+    a.cv_.notify_all();
+
+    pb::ConnectRequest m;
+    while (stream->Read(&m)) {
+      std::function<void(const pb::ConnectRequest&)> fn;
+      {
+        std::lock_guard<std::mutex> lk(a.mu_);
+        if (m.has_task_completed()) a.in_flight_.erase(m.task_completed().task_id());
+        if (m.has_task_failed()) a.in_flight_.erase(m.task_failed().task_id());
+        fn = a.on_message_;
+        if (!fn) a.inbox_.push_back(m);
+      }
+      if (fn) {
+        fn(m);
+      } else {
+        a.cv_.notify_all();
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lk(a.write_mu_);
+      a.stream_ = nullptr;
+      a.context_ = nullptr;
+    }
+    {
+      std::lock_guard<std::mutex> lk(a.mu_);
+      a.ended_ = true;
+    }
+    a.cv_.notify_all();
+    return grpc::Status::OK;
+  }
+
+ private:
+  TestAgent* agent_;
+};
+
+TestAgent::TestAgent(Options opts) : opts_(std::move(opts)) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "chorus-cpp-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("cannot create a temporary folder");
+  dir_ = tmpl;
+  socket_path_ = dir_ + "/agent.sock";
+  service_ = std::make_unique<Service>(this);
+  grpc::ServerBuilder b;
+  b.AddListeningPort("unix:" + socket_path_, grpc::InsecureServerCredentials());
+  b.RegisterService(service_.get());
+  b.SetMaxReceiveMessageSize(-1);
+  server_ = b.BuildAndStart();
+  if (!server_) throw std::runtime_error("cannot start the test agent on " + socket_path_);
+}
+
+TestAgent::~TestAgent() {
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  server_->Wait();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+std::optional<pb::Hello> TestAgent::WaitHello(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lk(mu_);
+  if (!cv_.wait_for(lk, timeout, [this] { return hello_.has_value(); })) return std::nullopt;
+  return hello_;
+}
+
+std::optional<pb::ConnectRequest> TestAgent::Next(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lk(mu_);
+  cv_.wait_for(lk, timeout, [this] { return !inbox_.empty() || ended_; });
+  if (inbox_.empty()) return std::nullopt;
+  pb::ConnectRequest m = std::move(inbox_.front());
+  inbox_.pop_front();
+  return m;
+}
+
+bool TestAgent::Send(const pb::ConnectResponse& msg) {
+  if (msg.has_assign_task()) {
+    std::lock_guard<std::mutex> lk(mu_);
+    in_flight_.insert(msg.assign_task().task_id());
+    max_in_flight_ = std::max(max_in_flight_, static_cast<int>(in_flight_.size()));
+  }
+  std::lock_guard<std::mutex> lk(write_mu_);
+  return stream_ != nullptr && stream_->Write(msg);
+}
+
+bool TestAgent::Assign(pb::AssignTask task) {
+  if (task.output_dir().empty()) {
+    std::string d;
+    {
+      std::lock_guard<std::mutex> lk(write_mu_);
+      d = dir_ + "/out-" + std::to_string(++seq_);
+    }
+    std::filesystem::create_directories(d);
+    task.set_output_dir(d);
+  }
+  pb::ConnectResponse m;
+  *m.mutable_assign_task() = std::move(task);
+  return Send(m);
+}
+
+void TestAgent::EndStream() {
+  std::lock_guard<std::mutex> lk(write_mu_);
+  if (context_ != nullptr) context_->TryCancel();
+}
+
+bool TestAgent::WaitEnded(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lk(mu_);
+  return cv_.wait_for(lk, timeout, [this] { return ended_; });
+}
+
+void TestAgent::OnMessage(std::function<void(const pb::ConnectRequest&)> fn) {
+  std::lock_guard<std::mutex> lk(mu_);
+  on_message_ = std::move(fn);
+}
+
+int TestAgent::max_in_flight() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return max_in_flight_;
+}
+
+pb::AssignTask MakeTask(const std::string& task_id, const std::string& method, const std::string& payload) {
+  pb::AssignTask t;
+  t.set_session_id("s1");
+  t.set_task_id(task_id);
+  t.set_method(method);
+  t.mutable_payload()->set_inline_(payload);
+  t.add_expected_output_ids(task_id + "-out");
+  t.set_attempt(1);
+  t.set_partition("cpp");
+  return t;
+}
+
+}  // namespace chorus::testing
