@@ -1,0 +1,182 @@
+// Package gateway is Chorus's front door: it serves every client RPC of chorus.v1 over gRPC and, through
+// grpc-gateway routed over an in-process gRPC connection, over REST/JSON, so validation, limits, error
+// mapping and logging run once for both. State lives behind store.Store and large result data behind
+// objstore.Store; the gateway itself is stateless and any number of replicas may run side by side.
+package gateway
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Defaults of Config.
+const (
+	DefaultGRPCAddr       = "127.0.0.1:7070"
+	DefaultHTTPAddr       = "127.0.0.1:7080"
+	DefaultInlineLimit    = 64 << 10
+	DefaultChunkSize      = 1 << 20
+	DefaultMaxBatch       = 10000
+	DefaultMaxResultSize  = 4 << 30
+	DefaultMaxQueueDepth  = 1_000_000
+	DefaultMaxMessageSize = 16 << 20
+	DefaultShutdownGrace  = 10 * time.Second
+	DefaultWatchBlock     = 5 * time.Second
+)
+
+// maxChunk is the largest chunk the contract allows in one upload or download message.
+const maxChunk = 4 << 20
+
+// Config configures a gateway. The zero value of every field means its documented default.
+type Config struct {
+	// GRPCAddr is the gRPC listen address. Default 127.0.0.1:7070; port 0 picks a free port.
+	GRPCAddr string
+	// HTTPAddr is the REST/JSON listen address (also /healthz, /readyz, /openapi.json). Default
+	// 127.0.0.1:7080; port 0 picks a free port.
+	HTTPAddr string
+	// InlineLimit is the largest result data kept inline in the store; larger data goes to the object
+	// store. Default 64 KiB.
+	InlineLimit int64
+	// ChunkSize is the size of the chunks of a download and of a REST upload. Default 1 MiB, at most
+	// 4 MiB.
+	ChunkSize int
+	// MaxBatch is the most tasks (or results) one SubmitTasks (CreateResults) call may carry. Default
+	// 10000, which is also the most the contract allows.
+	MaxBatch int
+	// MaxPayload is the largest inline task payload; larger payloads must be uploaded as a result and
+	// named by payload_id. Default InlineLimit.
+	MaxPayload int64
+	// MaxResultSize is the largest result data an upload may write. Default 4 GiB.
+	MaxResultSize int64
+	// MaxQueueDepth is the most queued tasks a partition may hold; a submission past it is refused.
+	// Default 1,000,000; negative means no limit.
+	MaxQueueDepth int64
+	// MaxMessageSize is the largest gRPC message (and REST request body, except raw and streamed
+	// uploads) the gateway accepts. Default 16 MiB.
+	MaxMessageSize int
+	// DeclaredPartitions are partitions tasks may target before any agent serves them.
+	DeclaredPartitions []string
+	// ShutdownGrace is how long in-flight calls may run after Run's context ends before they are cut.
+	// Default 10s.
+	ShutdownGrace time.Duration
+	// WatchBlock is how long one blocking read of an event watch waits on the store. Default 5s.
+	WatchBlock time.Duration
+	// Logger receives the gateway's logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// withDefaults returns cfg with every unset field at its default, or an error naming a bad field.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.GRPCAddr == "" {
+		cfg.GRPCAddr = DefaultGRPCAddr
+	}
+	if cfg.HTTPAddr == "" {
+		cfg.HTTPAddr = DefaultHTTPAddr
+	}
+	if cfg.InlineLimit == 0 {
+		cfg.InlineLimit = DefaultInlineLimit
+	}
+	if cfg.ChunkSize == 0 {
+		cfg.ChunkSize = DefaultChunkSize
+	}
+	if cfg.MaxBatch == 0 {
+		cfg.MaxBatch = DefaultMaxBatch
+	}
+	if cfg.MaxPayload == 0 {
+		cfg.MaxPayload = cfg.InlineLimit
+	}
+	if cfg.MaxResultSize == 0 {
+		cfg.MaxResultSize = DefaultMaxResultSize
+	}
+	if cfg.MaxQueueDepth == 0 {
+		cfg.MaxQueueDepth = DefaultMaxQueueDepth
+	}
+	if cfg.MaxMessageSize == 0 {
+		cfg.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if cfg.ShutdownGrace == 0 {
+		cfg.ShutdownGrace = DefaultShutdownGrace
+	}
+	if cfg.WatchBlock == 0 {
+		cfg.WatchBlock = DefaultWatchBlock
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	var errs []error
+	if cfg.InlineLimit < 0 || cfg.InlineLimit > maxChunk {
+		errs = append(errs, fmt.Errorf("InlineLimit %d must be between 1 and %d bytes", cfg.InlineLimit, maxChunk))
+	}
+	if cfg.ChunkSize < 0 || cfg.ChunkSize > maxChunk {
+		errs = append(errs, fmt.Errorf("ChunkSize %d must be between 1 and %d bytes", cfg.ChunkSize, maxChunk))
+	}
+	if cfg.MaxBatch < 0 || cfg.MaxBatch > DefaultMaxBatch {
+		errs = append(errs, fmt.Errorf("MaxBatch %d must be between 1 and %d", cfg.MaxBatch, DefaultMaxBatch))
+	}
+	if cfg.MaxPayload < 0 || cfg.MaxPayload > maxChunk {
+		errs = append(errs, fmt.Errorf("MaxPayload %d must be between 1 and %d bytes", cfg.MaxPayload, maxChunk))
+	}
+	if cfg.MaxResultSize < 0 {
+		errs = append(errs, fmt.Errorf("MaxResultSize %d must be positive", cfg.MaxResultSize))
+	}
+	if cfg.MaxMessageSize < 0 || cfg.MaxMessageSize < cfg.ChunkSize+1024 {
+		errs = append(errs, fmt.Errorf("MaxMessageSize %d must be positive and exceed ChunkSize (%d) by at least 1 KiB", cfg.MaxMessageSize, cfg.ChunkSize))
+	}
+	if cfg.ShutdownGrace < 0 {
+		errs = append(errs, fmt.Errorf("ShutdownGrace %v must not be negative", cfg.ShutdownGrace))
+	}
+	if cfg.WatchBlock < 0 {
+		errs = append(errs, fmt.Errorf("WatchBlock %v must not be negative", cfg.WatchBlock))
+	}
+	for _, p := range cfg.DeclaredPartitions {
+		if !validPartition(p) {
+			errs = append(errs, fmt.Errorf("declared partition %q is not a valid partition name (letters, digits, '.', '_', '-'; at most 64)", p))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return cfg, fmt.Errorf("gateway config: %w", err)
+	}
+	return cfg, nil
+}
+
+func validPartition(p string) bool {
+	if p == "" || len(p) > 64 {
+		return false
+	}
+	for i, c := range p {
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || !strings.ContainsRune("._-", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// RegisterFlags defines a flag for every field of cfg (except Logger) on fs, with cfg's current values
+// as defaults; the command line (and CHORUS_* variables, when fs's owner reads them) then set cfg.
+func (cfg *Config) RegisterFlags(fs *flag.FlagSet) {
+	d, _ := cfg.withDefaults() // show defaults; validation happens in New
+	*cfg = d
+	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", cfg.GRPCAddr, "gRPC listen address")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "REST/JSON listen address (also /healthz, /readyz, /openapi.json)")
+	fs.Int64Var(&cfg.InlineLimit, "inline-limit", cfg.InlineLimit, "largest result data kept inline in Valkey, in bytes; larger goes to the object store")
+	fs.IntVar(&cfg.ChunkSize, "chunk-size", cfg.ChunkSize, "chunk size of result downloads and REST uploads, in bytes (at most 4 MiB)")
+	fs.IntVar(&cfg.MaxBatch, "max-batch", cfg.MaxBatch, "most tasks or results per SubmitTasks/CreateResults call (at most 10000)")
+	fs.Int64Var(&cfg.MaxPayload, "max-payload", cfg.MaxPayload, "largest inline task payload, in bytes; larger must be uploaded as a result")
+	fs.Int64Var(&cfg.MaxResultSize, "max-result-size", cfg.MaxResultSize, "largest result upload, in bytes")
+	fs.Int64Var(&cfg.MaxQueueDepth, "max-queue-depth", cfg.MaxQueueDepth, "most queued tasks per partition (negative: no limit)")
+	fs.IntVar(&cfg.MaxMessageSize, "max-message-size", cfg.MaxMessageSize, "largest gRPC message or REST body, in bytes")
+	fs.Func("partitions", "comma-separated partitions tasks may target before an agent serves them", func(v string) error {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				cfg.DeclaredPartitions = append(cfg.DeclaredPartitions, p)
+			}
+		}
+		return nil
+	})
+	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", cfg.ShutdownGrace, "how long in-flight calls may run after shutdown starts")
+	fs.DurationVar(&cfg.WatchBlock, "watch-block", cfg.WatchBlock, "how long one blocking read of an event watch waits on Valkey")
+}

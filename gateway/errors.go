@@ -1,0 +1,104 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"buf.build/go/protovalidate"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
+
+	"github.com/chorus-hpc/chorus/internal/objstore"
+	"github.com/chorus-hpc/chorus/internal/store"
+)
+
+// This file is the one place where errors become gRPC statuses. Handlers return store and object-store
+// errors as they are (or statuses built by the helpers below); the outermost interceptor passes every
+// error through toStatus.
+
+// toStatus maps err to the status the client sees. Unexpected errors are logged with the request id
+// and answered INTERNAL without their text.
+func toStatus(ctx context.Context, log *slog.Logger, method string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, "the call was cancelled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, "the call's deadline passed")
+	case errors.Is(err, objstore.ErrTooLarge):
+		return status.Error(codes.ResourceExhausted, err.Error())
+	}
+	var se *store.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case store.CodeNotFound:
+			return status.Error(codes.NotFound, se.Message)
+		case store.CodeAlreadyExists:
+			return status.Error(codes.AlreadyExists, se.Message)
+		case store.CodeFailedPrecondition:
+			return status.Error(codes.FailedPrecondition, se.Message)
+		case store.CodeResourceExhausted:
+			return status.Error(codes.ResourceExhausted, se.Message)
+		case store.CodeInvalidArgument:
+			return status.Error(codes.InvalidArgument, se.Message)
+		}
+	}
+	id := requestIDFrom(ctx)
+	log.ErrorContext(ctx, "internal error", "request_id", id, "method", method, "error", err)
+	return status.Errorf(codes.Internal, "internal error (request id %s)", id)
+}
+
+// invalidArgument answers a request that breaks the contract's rules, naming every violated field.
+func invalidArgument(verr *protovalidate.ValidationError) error {
+	br := &errdetails.BadRequest{}
+	msg := "invalid request:"
+	for i, v := range verr.Violations {
+		field := protovalidate.FieldPathString(v.Proto.GetField())
+		desc := v.Proto.GetMessage()
+		if desc == "" {
+			desc = v.Proto.GetRuleId()
+		}
+		if field == "" {
+			field = "(request)"
+		}
+		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: field, Description: desc})
+		if i > 0 {
+			msg += ";"
+		}
+		msg += " " + field + ": " + desc
+	}
+	return withDetails(codes.InvalidArgument, msg, br)
+}
+
+// badField answers INVALID_ARGUMENT for one field the gateway itself checks.
+func badField(field, desc string) error {
+	return withDetails(codes.InvalidArgument, "invalid request: "+field+": "+desc,
+		&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: desc}}})
+}
+
+// overLimit answers RESOURCE_EXHAUSTED for a configured limit, naming it and its value.
+func overLimit(limit string, value int64, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	return withDetails(codes.ResourceExhausted, msg,
+		&errdetails.QuotaFailure{Violations: []*errdetails.QuotaFailure_Violation{{Subject: fmt.Sprintf("%s=%d", limit, value), Description: msg}}})
+}
+
+func withDetails(code codes.Code, msg string, details ...protoadapt.MessageV1) error {
+	st, err := status.New(code, msg).WithDetails(details...)
+	if err != nil {
+		return status.Error(code, msg)
+	}
+	return st.Err()
+}
+
+// errShuttingDown ends long-lived streams when the gateway stops; clients reconnect (and resume).
+var errShuttingDown = status.Error(codes.Unavailable, "the gateway is shutting down; reconnect (an event watch resumes from the cursor of the last event received)")

@@ -1,0 +1,98 @@
+package gateway
+
+import (
+	"context"
+	"slices"
+
+	"google.golang.org/grpc/metadata"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/internal/store"
+)
+
+// cursorHeader is the response metadata (REST: the Chorus-Cursor header) with the concrete cursor a
+// watch starts after, so a client that asked for "$" (now) can resume from it without a gap.
+const cursorHeader = "chorus-cursor"
+
+// watchBatch is the most events one store read returns.
+const watchBatch = 256
+
+type eventService struct {
+	*Server
+	chorusv1.UnimplementedEventServiceServer
+}
+
+// WatchEvents streams a session's events after the request's cursor until the client goes away or the
+// gateway shuts down. It blocks on the store (no polling) and filters kinds itself, so its cursor moves
+// past events of other kinds too.
+func (s eventService) WatchEvents(req *chorusv1.WatchEventsRequest, stream chorusv1.EventService_WatchEventsServer) error {
+	ctx, cancel := s.stopCtx(stream.Context())
+	defer cancel()
+	sid, cursor := req.GetSessionId(), req.GetCursor()
+	if cursor == "$" {
+		c, err := s.eventCursor(ctx, sid)
+		if err != nil {
+			return err
+		}
+		cursor = c
+	}
+	if cursor != "" {
+		if err := stream.SendHeader(metadata.Pairs(cursorHeader, cursor)); err != nil {
+			return err
+		}
+	}
+	kinds := req.GetKinds()
+	for {
+		events, err := s.store.ReadEvents(ctx, store.EventQuery{SessionID: sid, Cursor: cursor, Max: watchBatch, Block: s.cfg.WatchBlock})
+		if ctx.Err() != nil {
+			return s.watchEnded(stream.Context())
+		}
+		if err != nil {
+			return err
+		}
+		for _, ev := range events {
+			cursor = ev.GetCursor()
+			if len(kinds) > 0 && !slices.Contains(kinds, eventKind(ev)) {
+				continue
+			}
+			if err := stream.Send(&chorusv1.WatchEventsResponse{Event: ev}); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// watchEnded says why a watch ends: the client went away (nothing to say) or the gateway shuts down
+// (UNAVAILABLE: resume from the last cursor, on this gateway once it is back or on another).
+func (s eventService) watchEnded(clientCtx context.Context) error {
+	if clientCtx.Err() != nil {
+		return clientCtx.Err()
+	}
+	return errShuttingDown
+}
+
+func eventKind(ev *chorusv1.Event) chorusv1.EventKind {
+	switch ev.GetBody().(type) {
+	case *chorusv1.Event_TaskStatus:
+		return chorusv1.EventKind_EVENT_KIND_TASK_STATUS
+	case *chorusv1.Event_ResultStatus:
+		return chorusv1.EventKind_EVENT_KIND_RESULT_STATUS
+	case *chorusv1.Event_SessionStatus:
+		return chorusv1.EventKind_EVENT_KIND_SESSION_STATUS
+	case *chorusv1.Event_TaskProgress:
+		return chorusv1.EventKind_EVENT_KIND_TASK_PROGRESS
+	}
+	return chorusv1.EventKind_EVENT_KIND_UNSPECIFIED
+}
+
+// eventCursor resolves "$" to the session's newest event cursor.
+// TODO(gateway): call store.Store.EventCursor directly once it is in the interface (REQUESTS.md).
+func (s eventService) eventCursor(ctx context.Context, sid string) (string, error) {
+	type eventCursorer interface {
+		EventCursor(ctx context.Context, sessionID string) (string, error)
+	}
+	if ec, ok := s.store.(eventCursorer); ok {
+		return ec.EventCursor(ctx, sid)
+	}
+	return "$", nil
+}

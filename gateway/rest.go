@@ -1,0 +1,116 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+)
+
+// Routes the generated grpc-gateway code cannot express: raw bytes in and out of a result.
+const resultDataPath = "/v1/sessions/{session_id}/results/{result_id}/data"
+
+// restMarshaler is the JSON codec of every REST route: proto3 JSON (lowerCamel names), unknown
+// fields refused so that a misspelt field is an error rather than silently ignored.
+func restMarshaler() *runtime.JSONPb {
+	return &runtime.JSONPb{
+		MarshalOptions:   protojson.MarshalOptions{},
+		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+	}
+}
+
+// incomingHeader forwards the trace context and request id as they are, and the rest as grpc-gateway
+// does by default.
+func incomingHeader(key string) (string, bool) {
+	switch k := strings.ToLower(key); k {
+	case "traceparent", "tracestate", requestIDHeader:
+		return k, true
+	}
+	return runtime.DefaultHeaderMatcher(key)
+}
+
+// outgoingHeader sends the gateway's own response metadata as plain headers.
+func outgoingHeader(key string) (string, bool) {
+	switch key {
+	case requestIDHeader, cursorHeader, sizeHeader, sha256Header:
+		return textproto.CanonicalMIMEHeaderKey(key), true
+	}
+	return runtime.MetadataHeaderPrefix + key, true
+}
+
+func (s *Server) buildREST() error {
+	s.gwmux = runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, restMarshaler()),
+		runtime.WithIncomingHeaderMatcher(incomingHeader),
+		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
+	)
+	ctx := context.Background()
+	for _, register := range []func() error{
+		func() error { return chorusv1.RegisterSessionServiceHandler(ctx, s.gwmux, s.conn) },
+		func() error { return chorusv1.RegisterTaskServiceHandler(ctx, s.gwmux, s.conn) },
+		func() error { return chorusv1.RegisterResultServiceHandler(ctx, s.gwmux, s.conn) },
+		func() error { return chorusv1.RegisterEventServiceHandler(ctx, s.gwmux, s.conn) },
+		func() error { return chorusv1.RegisterPartitionServiceHandler(ctx, s.gwmux, s.conn) },
+		// Registered after the generated routes, so these win for the same path.
+		func() error { return s.gwmux.HandlePath(http.MethodPut, resultDataPath, s.putResultData) },
+		func() error { return s.gwmux.HandlePath(http.MethodGet, resultDataPath, s.getResultData) },
+	} {
+		if err := register(); err != nil {
+			return err
+		}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openAPIDocument)
+	})
+	mux.Handle("/", s.limitBody(s.gwmux))
+	s.httpServer = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	return nil
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Warn("readiness check failed: the store does not answer", "error", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = fmt.Fprintf(w, "not ready: the store (Valkey) does not answer: %v\n", err)
+		return
+	}
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// limitBody refuses REST bodies over MaxMessageSize, except on the streamed upload routes whose size
+// the upload itself limits (MaxResultSize).
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	limit := int64(s.cfg.MaxMessageSize)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		streamed := r.URL.Path == "/v1/results:upload" ||
+			(r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/data"))
+		if !streamed {
+			if r.ContentLength > limit {
+				err := status.Errorf(codes.ResourceExhausted, "request body is %d bytes, over the limit of %d bytes (MaxMessageSize)", r.ContentLength, limit)
+				runtime.HTTPError(r.Context(), s.gwmux, restMarshaler(), w, r, err)
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		}
+		next.ServeHTTP(w, r)
+	})
+}

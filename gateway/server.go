@@ -1,0 +1,219 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"buf.build/go/protovalidate"
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/test/bufconn"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/internal/objstore"
+	"github.com/chorus-hpc/chorus/internal/store"
+)
+
+// Server is a gateway: a gRPC server and a REST/JSON server in front of the store and the object store.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	store     store.Store
+	objects   objstore.Store
+	validator protovalidate.Validator
+	known     *knownCache
+
+	grpcServer *grpc.Server
+	health     *health.Server
+	grpcLis    net.Listener
+	httpLis    net.Listener
+	inproc     *bufconn.Listener
+	conn       *grpc.ClientConn // in-process connection REST calls go through
+	gwmux      *runtime.ServeMux
+	httpServer *http.Server
+
+	stopping     chan struct{} // closed when shutdown starts: event watches end
+	mu           sync.Mutex
+	started      bool
+	closed       bool
+	stopStopping sync.Once
+}
+
+// New returns a gateway on st and objects with its listeners bound (so GRPCAddr and HTTPAddr are known,
+// also for port 0). Call Run to serve, or Close to release the listeners without serving.
+func New(cfg Config, st store.Store, objects objstore.Store) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if st == nil || objects == nil {
+		return nil, errors.New("gateway: a store and an object store are required")
+	}
+	v, err := protovalidate.New()
+	if err != nil {
+		return nil, fmt.Errorf("gateway: building the request validator: %w", err)
+	}
+	s := &Server{
+		cfg: cfg, log: cfg.Logger, store: st, objects: objects, validator: v,
+		known:    newKnownCache(),
+		stopping: make(chan struct{}),
+	}
+	s.grpcServer = grpc.NewServer(
+		grpc.ChainUnaryInterceptor(s.entryUnary, s.validateUnary),
+		grpc.ChainStreamInterceptor(s.entryStream, s.validateStream),
+		grpc.MaxRecvMsgSize(cfg.MaxMessageSize),
+		grpc.MaxSendMsgSize(cfg.MaxMessageSize),
+	)
+	chorusv1.RegisterSessionServiceServer(s.grpcServer, sessionService{Server: s})
+	chorusv1.RegisterTaskServiceServer(s.grpcServer, taskService{Server: s})
+	chorusv1.RegisterResultServiceServer(s.grpcServer, resultService{Server: s})
+	chorusv1.RegisterEventServiceServer(s.grpcServer, eventService{Server: s})
+	chorusv1.RegisterPartitionServiceServer(s.grpcServer, partitionService{Server: s})
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpcServer, s.health)
+	reflection.Register(s.grpcServer)
+
+	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return nil, fmt.Errorf("gateway: listening for gRPC on %s: %w", cfg.GRPCAddr, err)
+	}
+	if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		_ = s.grpcLis.Close()
+		return nil, fmt.Errorf("gateway: listening for REST on %s: %w", cfg.HTTPAddr, err)
+	}
+	s.inproc = bufconn.Listen(1 << 20)
+	s.conn, err = grpc.NewClient("passthrough:///chorus-gateway-inprocess",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.inproc.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(cfg.MaxMessageSize), grpc.MaxCallSendMsgSize(cfg.MaxMessageSize)),
+	)
+	if err == nil {
+		err = s.buildREST()
+	}
+	if err != nil {
+		s.closeListeners()
+		return nil, fmt.Errorf("gateway: building the REST server: %w", err)
+	}
+	return s, nil
+}
+
+// GRPCAddr returns the address the gRPC server listens on.
+func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
+
+// HTTPAddr returns the address the REST server listens on.
+func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
+
+// Run declares the configured partitions, then serves until ctx ends and shuts down gracefully: it
+// stops accepting, ends event watches (clients resume from their cursor elsewhere), lets in-flight
+// calls finish within ShutdownGrace, then cuts what is left. It returns nil after a clean shutdown.
+func (s *Server) Run(ctx context.Context) error {
+	s.mu.Lock()
+	if s.started || s.closed {
+		s.mu.Unlock()
+		return errors.New("gateway: Run called twice or after Close")
+	}
+	s.started = true
+	s.mu.Unlock()
+
+	if len(s.cfg.DeclaredPartitions) > 0 {
+		if err := s.store.DeclarePartitions(ctx, s.cfg.DeclaredPartitions); err != nil {
+			s.closeListeners()
+			return fmt.Errorf("gateway: declaring partitions %v: %w", s.cfg.DeclaredPartitions, err)
+		}
+	}
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+
+	errc := make(chan error, 3)
+	go func() { errc <- serveErr("gRPC", s.grpcServer.Serve(s.grpcLis)) }()
+	go func() { errc <- serveErr("in-process gRPC", s.grpcServer.Serve(s.inproc)) }()
+	go func() { errc <- serveErr("REST", s.httpServer.Serve(s.httpLis)) }()
+	s.log.Info("gateway serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	s.shutdown()
+	return runErr
+}
+
+func serveErr(what string, err error) error {
+	if err == nil || errors.Is(err, grpc.ErrServerStopped) || errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return fmt.Errorf("gateway: serving %s: %w", what, err)
+}
+
+func (s *Server) shutdown() {
+	s.health.Shutdown()
+	s.stopStopping.Do(func() { close(s.stopping) })
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	defer cancel()
+	if err := s.httpServer.Shutdown(ctx); err != nil {
+		s.log.Warn("REST calls still running after the shutdown grace period; cutting them", "grace", s.cfg.ShutdownGrace)
+		_ = s.httpServer.Close()
+	}
+	done := make(chan struct{})
+	go func() { s.grpcServer.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.log.Warn("gRPC calls still running after the shutdown grace period; cutting them", "grace", s.cfg.ShutdownGrace)
+		s.grpcServer.Stop()
+		<-done
+	}
+	_ = s.conn.Close()
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.log.Info("gateway stopped")
+}
+
+// Close releases the listeners of a gateway whose Run was never called. After Run it does nothing.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started || s.closed {
+		return nil
+	}
+	s.closed = true
+	s.closeListeners()
+	return nil
+}
+
+func (s *Server) closeListeners() {
+	_ = s.grpcLis.Close()
+	_ = s.httpLis.Close()
+	if s.inproc != nil {
+		_ = s.inproc.Close()
+	}
+	if s.conn != nil {
+		_ = s.conn.Close()
+	}
+}
+
+// stopCtx returns ctx, also cancelled when the gateway starts shutting down (for long-lived streams).
+func (s *Server) stopCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-s.stopping:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
+// readyTimeout bounds the store ping of /readyz.
+const readyTimeout = 2 * time.Second

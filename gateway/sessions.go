@@ -1,0 +1,92 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/internal/store"
+)
+
+type sessionService struct {
+	*Server
+	chorusv1.UnimplementedSessionServiceServer
+}
+
+func (s sessionService) CreateSession(ctx context.Context, req *chorusv1.CreateSessionRequest) (*chorusv1.CreateSessionResponse, error) {
+	sess, err := s.store.CreateSession(ctx, store.SessionSpec{
+		DefaultTaskOptions: req.GetDefaultTaskOptions(),
+		Weight:             req.GetWeight(),
+		Labels:             req.GetLabels(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.known.rememberSession(sess)
+	return &chorusv1.CreateSessionResponse{Session: sess}, nil
+}
+
+func (s sessionService) GetSession(ctx context.Context, req *chorusv1.GetSessionRequest) (*chorusv1.GetSessionResponse, error) {
+	sess, err := s.store.GetSession(ctx, req.GetSessionId())
+	if err != nil {
+		return nil, err
+	}
+	return &chorusv1.GetSessionResponse{Session: sess}, nil
+}
+
+func (s sessionService) ListSessions(ctx context.Context, req *chorusv1.ListSessionsRequest) (*chorusv1.ListSessionsResponse, error) {
+	sessions, next, err := s.store.ListSessions(ctx, store.ListQuery[chorusv1.SessionStatus]{
+		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Status: req.GetStatus(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &chorusv1.ListSessionsResponse{Sessions: sessions, NextPageToken: next}, nil
+}
+
+func (s sessionService) PauseSession(ctx context.Context, req *chorusv1.PauseSessionRequest) (*chorusv1.PauseSessionResponse, error) {
+	sess, err := s.store.SetSessionStatus(ctx, req.GetSessionId(), chorusv1.SessionStatus_SESSION_STATUS_PAUSED)
+	if err != nil {
+		return nil, err
+	}
+	return &chorusv1.PauseSessionResponse{Session: sess}, nil
+}
+
+func (s sessionService) ResumeSession(ctx context.Context, req *chorusv1.ResumeSessionRequest) (*chorusv1.ResumeSessionResponse, error) {
+	sess, err := s.store.SetSessionStatus(ctx, req.GetSessionId(), chorusv1.SessionStatus_SESSION_STATUS_RUNNING)
+	if err != nil {
+		return nil, err
+	}
+	return &chorusv1.ResumeSessionResponse{Session: sess}, nil
+}
+
+func (s sessionService) CloseSession(ctx context.Context, req *chorusv1.CloseSessionRequest) (*chorusv1.CloseSessionResponse, error) {
+	sess, err := s.store.SetSessionStatus(ctx, req.GetSessionId(), chorusv1.SessionStatus_SESSION_STATUS_CLOSED)
+	if err != nil {
+		return nil, err
+	}
+	return &chorusv1.CloseSessionResponse{Session: sess}, nil
+}
+
+func (s sessionService) CancelSession(ctx context.Context, req *chorusv1.CancelSessionRequest) (*chorusv1.CancelSessionResponse, error) {
+	sess, err := s.store.SetSessionStatus(ctx, req.GetSessionId(), chorusv1.SessionStatus_SESSION_STATUS_CANCELLED)
+	if err != nil {
+		return nil, err
+	}
+	return &chorusv1.CancelSessionResponse{Session: sess}, nil
+}
+
+// PurgeSession deletes the session's records in the store, then its objects in the object store.
+func (s sessionService) PurgeSession(ctx context.Context, req *chorusv1.PurgeSessionRequest) (*chorusv1.PurgeSessionResponse, error) {
+	sess, keys, err := s.store.PurgeSession(ctx, req.GetSessionId())
+	if err != nil {
+		return nil, err
+	}
+	s.known.forgetSession(req.GetSessionId())
+	if len(keys) > 0 {
+		if err := s.objects.Delete(ctx, keys...); err != nil {
+			return nil, fmt.Errorf("purge session %s: deleting %d objects: %w", req.GetSessionId(), len(keys), err)
+		}
+	}
+	return &chorusv1.PurgeSessionResponse{Session: sess}, nil
+}
