@@ -1,0 +1,121 @@
+// Zero-work throughput of the C++ SDK through the in-process test agent (a real gRPC server on a
+// Unix socket). The agent keeps `capacity` tasks in flight and assigns the next one as soon as one
+// completes, from its read thread. A raw loop on the generated stub (no SDK) gives the transport's own
+// cost, so the SDK's per-task overhead is the difference.
+//
+// Usage: chorus_worker_bench [tasks per run, default 20000]
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <thread>
+
+#include "chorus/worker.h"
+#include "test_agent.h"
+
+namespace {
+
+using chorus::testing::MakeTask;
+using chorus::testing::TestAgent;
+namespace pb = chorus::worker::v1;
+using Clock = std::chrono::steady_clock;
+
+// Feeds `total` tasks, `capacity` in flight, and returns tasks/s once all completed.
+double Drive(TestAgent& agent, int capacity, int total) {
+  std::atomic<int> sent{0}, done{0};
+  std::promise<void> finished;
+  pb::ConnectResponse tmpl;
+  *tmpl.mutable_assign_task() = MakeTask("t", "noop", "");
+  tmpl.mutable_assign_task()->set_output_dir(agent.dir());
+  auto send_one = [&] {
+    int i = sent.fetch_add(1);
+    if (i >= total) return;
+    pb::ConnectResponse m = tmpl;
+    m.mutable_assign_task()->set_task_id("t" + std::to_string(i));
+    m.mutable_assign_task()->set_expected_output_ids(0, "o" + std::to_string(i));
+    agent.Send(m);
+  };
+  agent.OnMessage([&](const pb::ConnectRequest& m) {
+    if (!m.has_task_completed() && !m.has_task_failed()) return;
+    if (m.has_task_failed()) std::fprintf(stderr, "task failed: %s\n", m.task_failed().message().c_str());
+    if (done.fetch_add(1) + 1 == total) {
+      finished.set_value();
+      return;
+    }
+    send_one();
+  });
+  auto start = Clock::now();
+  for (int i = 0; i < capacity; ++i) send_one();
+  finished.get_future().wait();
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  agent.OnMessage(nullptr);
+  return total / secs;
+}
+
+double RunSdk(int capacity, int total) {
+  TestAgent agent;
+  chorus::Config c;
+  c.socket_path = agent.socket_path();
+  c.token = agent.token();
+  c.capacity = capacity;
+  chorus::Worker w(c);
+  w.Handle("noop", [](chorus::TaskContext& ctx) { return ctx.Output(""); });
+  std::thread t([&] { w.Run(); });
+  agent.WaitHello();
+  Drive(agent, capacity, total / 10);  // warm-up
+  double rate = Drive(agent, capacity, total);
+  w.Stop();
+  t.join();
+  return rate;
+}
+
+// A worker without the SDK: one thread reading assignments and writing completions.
+double RunRaw(int capacity, int total) {
+  TestAgent agent;
+  auto channel = grpc::CreateChannel("unix:" + agent.socket_path(), grpc::InsecureChannelCredentials());
+  auto stub = pb::WorkerService::NewStub(channel);
+  grpc::ClientContext ctx;
+  auto stream = stub->Connect(&ctx);
+  std::thread t([&] {
+    pb::ConnectRequest hello;
+    hello.mutable_hello()->set_token(agent.token());
+    hello.mutable_hello()->set_capacity(capacity);
+    stream->Write(hello);
+    pb::ConnectResponse in;
+    while (stream->Read(&in)) {
+      if (!in.has_assign_task()) continue;
+      pb::ConnectRequest out;
+      auto* c = out.mutable_task_completed();
+      c->set_task_id(in.assign_task().task_id());
+      auto* o = c->add_outputs();
+      o->set_result_id(in.assign_task().expected_output_ids(0));
+      o->mutable_data()->set_inline_("");
+      stream->Write(out);
+    }
+  });
+  agent.WaitHello();
+  Drive(agent, capacity, total / 10);
+  double rate = Drive(agent, capacity, total);
+  ctx.TryCancel();
+  t.join();
+  stream->Finish();
+  return rate;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int total = argc > 1 ? std::atoi(argv[1]) : 20000;
+  std::printf("zero-work tasks through the in-process test agent, %d tasks per run\n", total);
+  double raw1 = RunRaw(1, total);
+  std::printf("raw stub (no SDK)  capacity 1: %8.0f tasks/s  (%.1f us/task)\n", raw1, 1e6 / raw1);
+  double sdk1 = 0;
+  for (int cap : {1, 2, 4, 8, 16}) {
+    double r = RunSdk(cap, total);
+    if (cap == 1) sdk1 = r;
+    std::printf("C++ SDK            capacity %d: %8.0f tasks/s  (%.1f us/task)\n", cap, r, 1e6 / r);
+  }
+  std::printf("SDK overhead per task at capacity 1: %.1f us\n", 1e6 / sdk1 - 1e6 / raw1);
+  return 0;
+}
