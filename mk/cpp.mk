@@ -21,7 +21,8 @@ cpp-deps: ## Install the C++ toolchain: gRPC/protobuf (-dev), GoogleTest, CMake,
 
 .PHONY: cpp-build
 cpp-build: cpp-deps ## Build the C++ SDK, its tests and workers/cpp/build/chorus-worker-cpp
-	cmake -S $(CPP_SDK_DIR) -B $(CPP_SDK_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S $(CPP_SDK_DIR) -B $(CPP_SDK_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCHORUS_EXAMPLE_WORKER=$(CPP_WORKER_BIN) >/dev/null
 	cmake --build $(CPP_SDK_BUILD) -j$(CPP_JOBS)
 	cmake --install $(CPP_SDK_BUILD) --prefix $(CPP_SDK_PREFIX) >/dev/null
 	cmake -S $(ROOT)/workers/cpp -B $(CPP_WORKER_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
