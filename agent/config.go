@@ -199,3 +199,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	return c, nil
 }
+
+// Validate checks a config as New does, without creating an agent.
+func Validate(c Config) error {
+	_, err := c.withDefaults()
+	return err
+}

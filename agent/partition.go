@@ -34,7 +34,9 @@ func (p *partition) claimLoop(ctx context.Context) {
 			}
 			continue
 		}
-		tasks, err := a.store.Claim(ctx, store.ClaimRequest{Partition: p.cfg.Name, AgentID: a.cfg.AgentID,
+		// The claim itself is not cancelled with ctx: leases it takes are handed back by the drain,
+		// whereas a claim cut short could leave leases that only expire.
+		tasks, err := a.store.Claim(a.bg, store.ClaimRequest{Partition: p.cfg.Name, AgentID: a.cfg.AgentID,
 			Max: min(free, a.cfg.ClaimBatch), LeaseTTL: a.cfg.LeaseTTL})
 		if err != nil {
 			if ctx.Err() == nil {

@@ -1,0 +1,15 @@
+# Agent, worker protocol, Go worker SDK and the Go example worker.
+
+.PHONY: test-agent
+test-agent: deps ## Agent integration tests (real valkey-server, real agent, Go example worker)
+	$(GO) test $(GOTEST_FLAGS) ./agent/... ./sdks/go/worker/... ./workers/go/...
+
+.PHONY: bench-agent
+bench-agent: deps ## Agent benchmarks: worker utilization (200 x 100 ms on 2 slots) and zero-work tasks/s
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./agent/
+
+.PHONY: worker-go
+worker-go: ## Build the Go example worker into bin/chorus-worker-go
+	$(GO) build -o $(BIN)/chorus-worker-go ./workers/go
+
+TEST_TARGETS += test-agent
