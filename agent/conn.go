@@ -94,9 +94,13 @@ func (pr *proc) serve(inc *incarnation, tr transport, hello *workerv1.Hello) err
 			if a.isStopping() && errors.Is(err, io.EOF) {
 				return nil // the worker drained
 			}
+			// A dying process ends its stream first: give it a moment to exit on its own so its exit
+			// status (not the agent's kill) is what failed tasks report.
+			t := time.NewTimer(2 * time.Second)
+			defer t.Stop()
 			select {
 			case <-inc.exited:
-			default:
+			case <-t.C:
 				pr.log.Warn("worker stream ended while its process runs; killing it", "pid", inc.pid.Load(), "error", err)
 				inc.kill("its stream ended (" + err.Error() + ")")
 			}

@@ -314,9 +314,14 @@ func (pr *proc) takeAll() []*run {
 // exited after a short grace.
 func (pr *proc) stop() {
 	pr.mu.Lock()
-	inc := pr.inc
+	inc, connected := pr.inc, pr.conn != nil
 	pr.mu.Unlock()
 	if inc == nil {
+		return
+	}
+	if !connected {
+		inc.kill("the agent stopped before the worker said Hello")
+		<-inc.exited
 		return
 	}
 	t := time.NewTimer(5 * time.Second)
