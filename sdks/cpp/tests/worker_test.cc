@@ -145,8 +145,10 @@ TEST(Worker, ContextCarriesTheAssignment) {
     size_t input_count = 0;
     std::string missing_error;
   } seen;
+  std::mutex seen_mu;  // the handler runs on a worker thread
   chorus::Worker w(ConfigFor(agent));
   w.Handle("inspect", [&](chorus::TaskContext& c) {
+    std::lock_guard<std::mutex> lk(seen_mu);
     seen.session = c.session_id();
     seen.method = c.method();
     seen.partition = c.partition();
@@ -200,6 +202,7 @@ TEST(Worker, ContextCarriesTheAssignment) {
   EXPECT_EQ(m.task_completed().outputs(1).result_id(), "y");
   EXPECT_EQ(m.task_completed().outputs(1).data().inline_(), "2");
 
+  std::lock_guard<std::mutex> lk(seen_mu);
   EXPECT_EQ(seen.session, "sess-9");
   EXPECT_EQ(seen.method, "inspect");
   EXPECT_EQ(seen.partition, "cpp-gpu");
@@ -380,9 +383,10 @@ TEST(Worker, SubtasksAndResultsWaitForTheAgentsReply) {
 TEST(Worker, RefusedSubmitFailsTheTask) {
   TestAgent agent;
   chorus::Worker w(ConfigFor(agent));
-  std::vector<std::string> got;
+  std::atomic<bool> submitted{false};
   w.Handle("submit", [&](chorus::TaskContext& c) {
-    got = c.Submit({chorus::Subtask{"echo", "x", {}, {}, {}}});
+    c.Submit({chorus::Subtask{"echo", "x", {}, {}, {}}});
+    submitted = true;
     return chorus::Outputs{};
   });
   RunningWorker run(w);
@@ -397,7 +401,7 @@ TEST(Worker, RefusedSubmitFailsTheTask) {
   auto m = NextOrFail(agent);
   ASSERT_TRUE(m.has_task_failed()) << m.DebugString();
   EXPECT_NE(m.task_failed().message().find("dependency r9 does not exist"), std::string::npos);
-  EXPECT_TRUE(got.empty());
+  EXPECT_FALSE(submitted.load());
 }
 
 TEST(Worker, CancelStopsARunningTask) {
@@ -572,10 +576,12 @@ TEST(Worker, PingIsAnsweredWithPong) {
 TEST(Worker, StreamEndedByTheAgentCancelsTasksAndFailsRun) {
   TestAgent agent;
   chorus::Worker w(ConfigFor(agent));
+  std::mutex mu;
   std::string reason;
   w.Handle("forever", [&](chorus::TaskContext& c) {
     c.Progress(0, "started");
     c.WaitCancelled(std::chrono::hours(1));
+    std::lock_guard<std::mutex> lk(mu);
     reason = c.CancelReason();
     c.ThrowIfCancelled();
     return chorus::Outputs{};
@@ -587,6 +593,7 @@ TEST(Worker, StreamEndedByTheAgentCancelsTasksAndFailsRun) {
   agent.EndStream();
   std::string err = run.Join();
   EXPECT_NE(err.find("ended with an error"), std::string::npos) << err;
+  std::lock_guard<std::mutex> lk(mu);
   EXPECT_NE(reason.find("connection to the agent ended"), std::string::npos) << reason;
 }
 
