@@ -36,20 +36,21 @@ func (s eventService) WatchEvents(req *chorusv1.WatchEventsRequest, stream choru
 		}
 		cursor = c
 	}
+	// The first read does not block, so an unknown session fails before the stream starts (over REST:
+	// a 404 rather than a 200 with an error line).
+	events, err := s.store.ReadEvents(ctx, store.EventQuery{SessionID: sid, Cursor: cursor, Max: watchBatch})
+	if err != nil {
+		return err
+	}
+	header := metadata.MD{}
 	if cursor != "" {
-		if err := stream.SendHeader(metadata.Pairs(cursorHeader, cursor)); err != nil {
-			return err
-		}
+		header.Set(cursorHeader, cursor)
+	}
+	if err := stream.SendHeader(header); err != nil {
+		return err
 	}
 	kinds := req.GetKinds()
 	for {
-		events, err := s.store.ReadEvents(ctx, store.EventQuery{SessionID: sid, Cursor: cursor, Max: watchBatch, Block: s.cfg.WatchBlock})
-		if ctx.Err() != nil {
-			return s.watchEnded(stream.Context())
-		}
-		if err != nil {
-			return err
-		}
 		for _, ev := range events {
 			cursor = ev.GetCursor()
 			if len(kinds) > 0 && !slices.Contains(kinds, eventKind(ev)) {
@@ -58,6 +59,13 @@ func (s eventService) WatchEvents(req *chorusv1.WatchEventsRequest, stream choru
 			if err := stream.Send(&chorusv1.WatchEventsResponse{Event: ev}); err != nil {
 				return err
 			}
+		}
+		events, err = s.store.ReadEvents(ctx, store.EventQuery{SessionID: sid, Cursor: cursor, Max: watchBatch, Block: s.cfg.WatchBlock})
+		if ctx.Err() != nil {
+			return s.watchEnded(stream.Context())
+		}
+		if err != nil {
+			return err
 		}
 	}
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/textproto"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 )
@@ -52,6 +54,7 @@ func (s *Server) buildREST() error {
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, restMarshaler()),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
+		runtime.WithForwardResponseOption(flushStreamStart),
 	)
 	ctx := context.Background()
 	for _, register := range []func() error{
@@ -79,8 +82,21 @@ func (s *Server) buildREST() error {
 		_, _ = w.Write(openAPIDocument)
 	})
 	mux.Handle("/", s.limitBody(s.gwmux))
-	s.httpServer = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	s.httpServer = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	return nil
+}
+
+// flushStreamStart sends the status line and headers of a streamed REST answer (an event watch) as
+// soon as the gRPC stream has started, so a client sees its watch is open before the first event.
+// grpc-gateway calls forward-response options with a nil message only at the start of a stream.
+func flushStreamStart(_ context.Context, w http.ResponseWriter, m proto.Message) error {
+	if m != nil {
+		return nil
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	return http.NewResponseController(w).Flush()
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
