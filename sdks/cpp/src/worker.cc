@@ -52,6 +52,7 @@ void Worker::Run() {
     std::lock_guard<std::mutex> lk(mu_);
     if (conn_) throw Error("Worker::Run is already running");
     if (stopped_) return;
+    if (handlers_.empty()) throw Error("no handler is registered: call Worker::Handle before Worker::Run");
     conn = std::make_shared<detail::Connection>(config_, handlers_);
     conn_ = conn;
   }

@@ -615,12 +615,19 @@ TEST(Worker, MissingAgentIsReported) {
   c.socket_path = agent.dir() + "/nobody-listens.sock";
   c.connect_timeout = 100ms;
   chorus::Worker w(c);
+  w.Handle("echo", [](chorus::TaskContext& ctx) { return ctx.Output(ctx.payload()); });
   try {
     w.Run();
     FAIL() << "Run returned without an agent";
   } catch (const chorus::Error& e) {
     EXPECT_NE(std::string(e.what()).find("cannot connect to the agent"), std::string::npos) << e.what();
   }
+}
+
+TEST(Worker, RunWithoutHandlersIsRefused) {
+  TestAgent agent;
+  chorus::Worker w(ConfigFor(agent));
+  EXPECT_THROW(w.Run(), chorus::Error);
 }
 
 TEST(Worker, ConfigIsValidated) {
