@@ -10,10 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
+	"github.com/chorus-hpc/chorus/internal/objstore"
 	"github.com/chorus-hpc/chorus/internal/store"
 )
 
@@ -34,8 +36,10 @@ func (a *Agent) toWorkerData(ctx context.Context, d store.ResultData, path strin
 		return nil, fmt.Errorf("read object %s: %w", d.ObjectKey, err)
 	}
 	defer rc.Close()
+	// The verifier fails the read when the object does not match the recorded size and SHA-256.
+	vr := objstore.NewVerifier(rc, "object "+strconv.Quote(d.ObjectKey), d.Size, d.SHA256)
 	if d.Size <= a.cfg.InlineLimit {
-		b, err := io.ReadAll(io.LimitReader(rc, a.cfg.InlineLimit+1))
+		b, err := io.ReadAll(vr)
 		if err != nil {
 			return nil, fmt.Errorf("read object %s: %w", d.ObjectKey, err)
 		}
@@ -45,7 +49,7 @@ func (a *Agent) toWorkerData(ctx context.Context, d store.ResultData, path strin
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	_, cerr := io.Copy(f, rc)
+	_, cerr := io.Copy(f, vr)
 	if err := errors.Join(cerr, f.Close()); err != nil {
 		return nil, fmt.Errorf("copy object %s to %s: %w", d.ObjectKey, path, err)
 	}
@@ -92,7 +96,8 @@ func (r *run) fromFile(ctx context.Context, resultID, path string) (store.Result
 		}
 		return inlineData(b), nil
 	}
-	key := "sessions/" + r.task.Lease.SessionID + "/results/" + resultID + "-" + store.NewID()
+	// A key unique to this attempt: a late duplicate attempt never overwrites the winner's data.
+	key := "sessions/" + r.task.Lease.SessionID + "/results/" + resultID + ".a" + store.NewID()
 	size, sum, err := r.a.objs.Put(ctx, key, f, 0)
 	if err != nil {
 		return store.ResultData{}, fmt.Errorf("store data of result %s in the object store: %w", resultID, err)
