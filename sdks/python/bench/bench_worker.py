@@ -3,19 +3,23 @@ overhead.
 
     .venv/bin/python sdks/python/bench/bench_worker.py [--tasks 20000]
 
-Runs one worker process per case and keeps at most `capacity` empty `echo` tasks in flight on its stream
-(the agent's rule). Cases: the SDK with a sync handler, the SDK with an async handler, and a bare worker
-written directly on the generated stubs (no SDK), whose time per task is the cost of the test agent and
+Runs one worker process per case against a lean asyncio agent speaking the worker protocol on a Unix
+socket, and keeps at most `capacity` empty `echo` tasks in flight on its stream (the agent's rule). Cases: the SDK with a sync handler, the SDK with an async handler, and a bare worker
+written directly on grpc.aio and the generated stubs (no SDK), whose time per task is the cost of the test agent and
 gRPC alone. SDK overhead per task = time per task (SDK, capacity 1) - time per task (bare, capacity 1).
 """
 
 import argparse
+import asyncio
 import os
-import subprocess
 import sys
+import tempfile
 import time
 
-from chorus.worker.testing import LocalAgent
+import grpc
+
+from chorus.worker.v1 import worker_pb2 as pb
+from chorus.worker.v1 import worker_service_pb2_grpc as pb_grpc
 
 
 def serve_sdk(kind: str) -> None:
@@ -34,32 +38,25 @@ def serve_sdk(kind: str) -> None:
 
 
 def serve_bare() -> None:
-    """A worker without the SDK: one blocking stream, answers each AssignTask at once."""
-    import queue
+    """A worker without the SDK: one grpc.aio stream, each AssignTask answered at once in the reading
+    coroutine (the floor for a Python worker on grpcio)."""
 
-    import grpc
+    async def serve() -> None:
+        async with grpc.aio.insecure_channel("unix:" + os.environ["CHORUS_AGENT_SOCKET"]) as ch:
+            call = pb_grpc.WorkerServiceStub(ch).Connect()
+            await call.write(pb.ConnectRequest(hello=pb.Hello(
+                token=os.environ["CHORUS_WORKER_TOKEN"], language="python-bare", methods=["echo"],
+                capacity=int(os.environ["CHORUS_WORKER_CAPACITY"]), pid=os.getpid())))
+            while (r := await call.read()) is not grpc.aio.EOF:
+                kind = r.WhichOneof("message")
+                if kind == "assign_task":
+                    a = r.assign_task
+                    await call.write(pb.ConnectRequest(task_completed=pb.TaskCompleted(task_id=a.task_id, outputs=[
+                        pb.Output(result_id=a.expected_output_ids[0], data=a.payload)])))
+                elif kind == "drain":
+                    await call.done_writing()
 
-    from chorus.worker.v1 import worker_pb2 as pb
-    from chorus.worker.v1 import worker_service_pb2_grpc as pb_grpc
-
-    out: "queue.Queue" = queue.Queue()
-    out.put(pb.ConnectRequest(hello=pb.Hello(token=os.environ["CHORUS_WORKER_TOKEN"], language="python-bare",
-                                             methods=["echo"], capacity=int(os.environ["CHORUS_WORKER_CAPACITY"]),
-                                             pid=os.getpid())))
-
-    def requests():
-        while (m := out.get()) is not None:
-            yield m
-
-    with grpc.insecure_channel("unix:" + os.environ["CHORUS_AGENT_SOCKET"]) as ch:
-        for r in pb_grpc.WorkerServiceStub(ch).Connect(requests()):
-            kind = r.WhichOneof("message")
-            if kind == "assign_task":
-                a = r.assign_task
-                out.put(pb.ConnectRequest(task_completed=pb.TaskCompleted(task_id=a.task_id, outputs=[
-                    pb.Output(result_id=a.expected_output_ids[0], data=a.payload)])))
-            elif kind == "drain":
-                out.put(None)
+    asyncio.run(serve())
 
 
 def cpu_seconds(pid: int) -> float:
@@ -69,36 +66,81 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(kind: str, capacity: int, tasks: int) -> tuple[float, float]:
-    """Returns (tasks/s, worker CPU µs per task)."""
-    with LocalAgent() as agent:
-        proc = subprocess.Popen([sys.executable, __file__, "--serve", kind], env=agent.env(capacity))
-        try:
-            s = agent.accept()
-            for _ in range(min(200, tasks)):  # warm up
-                s.run("echo")
-            while not s.finished.empty():
-                s.finished.get()
-            start, cpu0 = time.perf_counter(), cpu_seconds(proc.pid)
-            sent = done = 0
-            while sent < min(capacity, tasks):
-                s.assign("echo", task_id=f"b{sent}")
+class LeanAgent(pb_grpc.WorkerServiceServicer):
+    """A minimal agent for throughput: one asyncio coroutine per stream, a reused AssignTask message,
+    `capacity` tasks in flight, the next one sent as each ends (LocalAgent's per-task bookkeeping costs more
+    than the worker itself, so it is not used here)."""
+
+    def __init__(self, token: str, work_dir: str, warmup: int, tasks: int):
+        self.token, self.work_dir, self.warmup, self.tasks = token, work_dir, warmup, tasks
+        self.pid = 0
+        self.result: "asyncio.Future" = asyncio.get_running_loop().create_future()
+
+    async def Connect(self, request_iterator, context):
+        first = await context.read()
+        if first.hello.token != self.token:
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "wrong worker token")
+        cap = first.hello.capacity
+        await context.write(pb.ConnectResponse(welcome=pb.Welcome(
+            agent_id="bench", worker_id="w", work_dir=self.work_dir, inline_limit_bytes=64 << 10)))
+        msg = pb.ConnectResponse(assign_task=pb.AssignTask(
+            session_id="s", method="echo", payload=pb.Data(inline=b""), expected_output_ids=["o"], attempt=1,
+            output_dir=self.work_dir, partition="bench"))
+        total = self.warmup + self.tasks
+        sent = done = 0
+        in_flight = max_in_flight = 0
+        start = cpu0 = 0.0
+        while sent < min(cap, total):
+            msg.assign_task.task_id = str(sent)
+            await context.write(msg)
+            sent += 1
+            in_flight += 1
+        while done < total:
+            m = await context.read()
+            kind = m.WhichOneof("message")
+            if kind == "task_failed":
+                raise RuntimeError(f"task failed: {m.task_failed.message}")
+            if kind != "task_completed":
+                continue
+            done += 1
+            in_flight -= 1
+            if done == self.warmup:
+                start, cpu0 = time.perf_counter(), cpu_seconds(self.pid)
+            if sent < total:
+                msg.assign_task.task_id = str(sent)
+                await context.write(msg)
                 sent += 1
-            while done < tasks:
-                s.finished.get(timeout=60)
-                done += 1
-                if sent < tasks:
-                    s.assign("echo", task_id=f"b{sent}")
-                    sent += 1
-            elapsed, cpu = time.perf_counter() - start, cpu_seconds(proc.pid) - cpu0
-            assert s.max_in_flight <= capacity
-            s.drain()
-            s.wait_ended()
-            proc.wait(timeout=30)
+                in_flight += 1
+                max_in_flight = max(max_in_flight, in_flight)
+        elapsed, cpu = time.perf_counter() - start, cpu_seconds(self.pid) - cpu0
+        assert max_in_flight <= cap
+        self.result.set_result((self.tasks / elapsed, cpu / self.tasks * 1e6))
+        await context.write(pb.ConnectResponse(drain=pb.Drain()))
+        while await context.read() is not grpc.aio.EOF:
+            pass
+
+
+async def measure(kind: str, capacity: int, tasks: int) -> tuple[float, float]:
+    """Returns (tasks/s, worker CPU µs per task)."""
+    with tempfile.TemporaryDirectory(prefix="chorus-bench-") as tmp:
+        sock = os.path.join(tmp, "agent.sock")
+        server = grpc.aio.server()
+        agent = LeanAgent("bench-token", tmp, warmup=min(1000, tasks), tasks=tasks)
+        pb_grpc.add_WorkerServiceServicer_to_server(agent, server)
+        server.add_insecure_port("unix:" + sock)
+        await server.start()
+        env = dict(os.environ, CHORUS_AGENT_SOCKET=sock, CHORUS_WORKER_TOKEN="bench-token",
+                   CHORUS_WORKER_CAPACITY=str(capacity))
+        proc = await asyncio.create_subprocess_exec(sys.executable, __file__, "--serve", kind, env=env)
+        agent.pid = proc.pid
+        try:
+            return await asyncio.wait_for(agent.result, 600)
         finally:
-            if proc.poll() is None:
+            try:
+                await asyncio.wait_for(proc.wait(), 30)
+            except asyncio.TimeoutError:
                 proc.kill()
-        return tasks / elapsed, cpu / tasks * 1e6
+            await server.stop(None)
 
 
 def main() -> None:
@@ -113,7 +155,7 @@ def main() -> None:
     rates, cpus = {}, {}
     for kind in ("bare", "sync", "async"):
         for cap in (1, 8):
-            rates[kind, cap], cpus[kind, cap] = r, c = measure(kind, cap, args.tasks)
+            rates[kind, cap], cpus[kind, cap] = r, c = asyncio.run(measure(kind, cap, args.tasks))
             print(f"{kind:5s} capacity {cap}: {r:6.0f} tasks/s ({1e6 / r:6.1f} µs/task wall), "
                   f"worker CPU {c:6.1f} µs/task", flush=True)
     for kind in ("sync", "async"):
