@@ -219,6 +219,7 @@ class _Connection:
         self.draining = False
         self.closing = False
         self.call: Any = None
+        self._drain_task: Optional[asyncio.Task] = None
         self._loop_thread = threading.get_ident()
 
     # Sending ----------------------------------------------------------------------------------------
@@ -383,7 +384,7 @@ class _Connection:
             for tid in list(self.running):
                 self._cancel(tid, reason or "the worker is stopping")
         if first:
-            self.loop.create_task(self._finish_drain(grace))
+            self._drain_task = self.loop.create_task(self._finish_drain(grace))
 
     async def _finish_drain(self, grace: Optional[float]) -> None:
         tasks = [r.task for r in self.running.values() if r.task is not None]
@@ -398,8 +399,9 @@ class _Connection:
         # agent that does not (it died) is left after a while.
         self.out.put_nowait(None)
         await asyncio.sleep(DRAIN_CLOSE_WAIT)
-        log.warning("the agent did not close the stream %.0fs after the worker drained; leaving", DRAIN_CLOSE_WAIT)
-        self.call.cancel()
+        if self.call is not None and not self.call.done():
+            log.warning("the agent did not close the stream %.0fs after the worker drained; leaving", DRAIN_CLOSE_WAIT)
+            self.call.cancel()
 
     # Tasks ------------------------------------------------------------------------------------------
     def _assign(self, a: pb.AssignTask) -> None:
@@ -447,7 +449,9 @@ class _Connection:
             except asyncio.CancelledError:
                 if r.cancel_reason is None:
                     raise
-                asyncio.current_task().uncancel()
+                task = asyncio.current_task()
+                if hasattr(task, "uncancel"):  # Python 3.11+
+                    task.uncancel()
                 return _failed(a.task_id, "cancelled: " + r.cancel_reason, True)
             except BaseException as e:
                 return self._from_exception(a, ctx, e)
@@ -529,6 +533,8 @@ class _Connection:
                 await writer
             except (asyncio.CancelledError, grpc.aio.AioRpcError, asyncio.InvalidStateError):
                 pass
+        if self._drain_task is not None:
+            self._drain_task.cancel()
         self.call.cancel()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
