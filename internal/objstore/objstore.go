@@ -14,11 +14,15 @@ var ErrNotFound = errors.New("object not found")
 // Store is an object store. Keys are slash-separated paths of letters, digits, '.', '_', ':' and '-'
 // (e.g. "sessions/<session>/results/<result>"). Implementations are safe for concurrent use.
 type Store interface {
-	// Put writes the object from r, replacing any object at key. A failed or cancelled Put leaves no
-	// object (nor a partial one) at key. It returns the number of bytes written and their lowercase hex
-	// SHA-256. With maxSize > 0, a stream longer than maxSize fails with an error wrapping ErrTooLarge.
+	// Put writes the object from r, replacing any object at key; readers see the old object or the new
+	// one whole, never a mix. A failed or cancelled Put leaves no object (nor a partial one) at a key
+	// that had none, and leaves an existing object unchanged. It returns the number of bytes written and
+	// their lowercase hex SHA-256, computed while streaming. With maxSize > 0, a stream longer than
+	// maxSize fails with an error wrapping ErrTooLarge (detected while streaming, before the data is
+	// all read). A key that breaks the key rules fails with an error wrapping ErrInvalidKey.
 	Put(ctx context.Context, key string, r io.Reader, maxSize int64) (size int64, sha256 string, err error)
 	// Get opens the object for reading; the caller closes it. Errors wrap ErrNotFound when missing.
+	// Reads fail once ctx is done. Wrap the reader with NewVerifier to detect a corrupted object.
 	Get(ctx context.Context, key string) (io.ReadCloser, error)
 	// Delete removes the objects; missing ones are not an error.
 	Delete(ctx context.Context, keys ...string) error
@@ -28,3 +32,11 @@ type Store interface {
 
 // ErrTooLarge is returned (wrapped) by Put when the data is larger than allowed.
 var ErrTooLarge = errors.New("object too large")
+
+// ErrInvalidKey is returned (wrapped) by every method for a key that breaks the key rules (see
+// ValidateKey).
+var ErrInvalidKey = errors.New("invalid object key")
+
+// ErrCorrupt is returned (wrapped, as a *CorruptError) by a Verifier when the data read does not match
+// the size or SHA-256 recorded when the object was written.
+var ErrCorrupt = errors.New("object is corrupted")
