@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -53,33 +51,24 @@ func (s resultService) DownloadResultData(req *chorusv1.DownloadResultDataReques
 	if err := stream.SendHeader(metadata.Pairs(sizeHeader, strconv.FormatInt(data.Size, 10), sha256Header, data.SHA256)); err != nil {
 		return err
 	}
-	h := sha256.New()
-	var n int64
+	sha := data.SHA256
+	v := objstore.NewVerifier(r, fmt.Sprintf("the data of result %s of session %s", rid, sid), data.Size, sha)
 	for {
 		buf := make([]byte, s.cfg.ChunkSize) // a fresh chunk each time: gRPC may use a sent message later
-		k, err := io.ReadFull(r, buf)
+		k, err := io.ReadFull(v, buf)
 		if k > 0 {
-			h.Write(buf[:k])
-			n += int64(k)
-			if n > data.Size {
-				break // corrupt: reported below without sending more than the recorded size
-			}
 			if serr := stream.Send(&chorusv1.DownloadResultDataResponse{Data: buf[:k]}); serr != nil {
 				return serr
 			}
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			break
+			return nil
 		}
 		if err != nil {
+			if errors.Is(err, objstore.ErrCorrupt) {
+				s.log.Error("stored result data does not match its record", "session_id", sid, "result_id", rid, "key", data.ObjectKey, "error", err)
+			}
 			return fmt.Errorf("reading the data of result %s of session %s: %w", rid, sid, err)
 		}
 	}
-	if sum := hex.EncodeToString(h.Sum(nil)); n != data.Size || (data.SHA256 != "" && sum != data.SHA256) {
-		s.log.Error("stored result data does not match its record", "session_id", sid, "result_id", rid,
-			"key", data.ObjectKey, "want_size", data.Size, "want_sha256", data.SHA256, "read_size", n, "read_sha256", sum)
-		return status.Errorf(codes.DataLoss, "the stored data of result %s of session %s is corrupt: its record says %d bytes with SHA-256 %s, the data read does not match",
-			rid, sid, data.Size, data.SHA256)
-	}
-	return nil
 }

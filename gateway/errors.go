@@ -36,6 +36,12 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 		return status.Error(codes.DeadlineExceeded, "the call's deadline passed")
 	case errors.Is(err, objstore.ErrTooLarge):
 		return status.Error(codes.ResourceExhausted, err.Error())
+	case errors.Is(err, objstore.ErrCorrupt):
+		var ce *objstore.CorruptError
+		if errors.As(err, &ce) {
+			return status.Error(codes.DataLoss, ce.Error())
+		}
+		return status.Error(codes.DataLoss, err.Error())
 	}
 	var se *store.Error
 	if errors.As(err, &se) {
