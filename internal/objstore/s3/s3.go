@@ -84,7 +84,8 @@ func (s *Store) objectKey(key string) (*string, error) {
 }
 
 // Put implements objstore.Store. An object up to PartSize goes in one PutObject; a larger one in a
-// multipart upload that is aborted when anything fails, so no part is left behind.
+// multipart upload that is aborted when anything fails, so no part is left behind. The size limit and
+// the context are checked as the data streams.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, maxSize int64) (int64, string, error) {
 	okey, err := s.objectKey(key)
 	if err != nil {
@@ -92,6 +93,13 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, maxSize int64)
 	}
 	sr := stream.NewReader(ctx, r, key, maxSize)
 	first, err := fill(sr, nil, int(s.cfg.PartSize))
+	var rest io.Reader = sr
+	if err == nil { // a full part: is there more?
+		var b [1]byte
+		var n int
+		n, err = io.ReadFull(sr, b[:])
+		rest = io.MultiReader(bytes.NewReader(b[:n]), sr)
+	}
 	switch {
 	case err == io.EOF:
 		_, err = s.client.PutObject(ctx, &awss3.PutObjectInput{
@@ -104,7 +112,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, maxSize int64)
 	case err != nil:
 		return 0, "", err
 	default:
-		if err := s.multipart(ctx, key, okey, sr, first); err != nil {
+		if err := s.multipart(ctx, key, okey, rest, first); err != nil {
 			return 0, "", err
 		}
 	}
