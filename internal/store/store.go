@@ -130,6 +130,10 @@ type EventStore interface {
 	// caller passes the cursor of the last event it got to continue. Events of other kinds than asked
 	// are skipped (kinds empty = all). NotFound if the session does not exist.
 	ReadEvents(ctx context.Context, q EventQuery) ([]*chorusv1.Event, error)
+	// EventCursor returns the cursor of the session's newest event ("0-0" when it has none), so a
+	// watcher can start "from now" without a gap: read from the returned cursor. NotFound if the
+	// session does not exist.
+	EventCursor(ctx context.Context, sessionID string) (string, error)
 	// ReportProgress appends a progress event for a running task.
 	ReportProgress(ctx context.Context, lease Lease, fraction float64, message string) error
 }

@@ -1,0 +1,418 @@
+package valkeystore
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/valkey-io/valkey-go"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/internal/store"
+)
+
+// candidates is how many sessions with ready work one Claim looks at (lowest fair-share pass first).
+const candidates = 8
+
+// Claim leases up to req.Max tasks of a partition, sharing them between sessions by weight
+// (stride scheduling: each claim advances a session's pass by claimed/weight; the lowest pass goes next).
+func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.ClaimedTask, error) {
+	if req.Max <= 0 {
+		return nil, nil
+	}
+	ttl := req.LeaseTTL
+	if ttl <= 0 {
+		ttl = s.cfg.LeaseTTL
+	}
+	p := req.Partition
+	if err := s.promoteDue(ctx, p); err != nil {
+		return nil, err
+	}
+	var out []*store.ClaimedTask
+	for round := 0; round < 2*candidates && len(out) < req.Max; round++ {
+		cands, err := s.c.Do(ctx, s.c.B().Zrange().Key(s.k.ready(p)).Min("0").Max(strconv.Itoa(candidates-1)).Withscores().Build()).AsZScores()
+		if err != nil {
+			return nil, storeErr("reading the partition's ready sessions", err)
+		}
+		if len(cands) == 0 {
+			break
+		}
+		left := req.Max - len(out)
+		quantum := (left + len(cands) - 1) / len(cands)
+		sid, pass := cands[0].Member, cands[0].Score
+		now := s.nowMS()
+		vals, err := s.run(ctx, s.s.claim, sid, []string{p, strconv.Itoa(quantum), itoa(now), itoa(ttl.Milliseconds()), req.AgentID,
+			store.NewID()[12:] + ":"}).ToArray()
+		if err != nil {
+			return nil, storeErr("claiming tasks", err)
+		}
+		claimed, _ := vals[0].ToArray()
+		qlen, _ := vals[1].AsInt64()
+		weight, _ := vals[2].AsInt64()
+		nextDue, _ := vals[3].AsInt64()
+		st, _ := vals[4].AsInt64()
+		if weight <= 0 {
+			weight = 1
+		}
+		n := len(claimed) / 5
+		for i := 0; i < n; i++ {
+			ct, err := s.claimedTask(sid, p, claimed[i*5:i*5+5])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ct)
+		}
+		var cmds []valkeyCmd
+		if n > 0 {
+			cmds = append(cmds,
+				s.c.B().Zadd().Key(s.k.ready(p)).Xx().Incr().ScoreMember().ScoreMember(float64(n)/float64(weight), sid).Build(),
+				s.c.B().Set().Key(s.k.vtime(p)).Value(strconv.FormatFloat(pass, 'f', -1, 64)).Build(),
+				s.c.B().Zadd().Key(s.k.leases(p)).Lt().ScoreMember().ScoreMember(float64(now+ttl.Milliseconds()), sid).Build())
+		}
+		if nextDue >= 0 {
+			cmds = append(cmds, s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(nextDue), sid).Build())
+		}
+		for _, r := range s.c.DoMulti(ctx, cmds...) {
+			if err := r.Error(); err != nil {
+				return nil, storeErr("updating the partition indexes", err)
+			}
+		}
+		if qlen == 0 || st != int64(chorusv1.SessionStatus_SESSION_STATUS_RUNNING) {
+			if err := s.dropReady(ctx, p, sid); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// dropReady removes a session from a partition's ready index, then re-adds it if work arrived in the
+// meantime (a submit that raced with the removal adds its own entry after its script, so this order
+// never loses a session with ready work).
+func (s *Store) dropReady(ctx context.Context, p, sid string) error {
+	if err := s.c.Do(ctx, s.c.B().Zrem().Key(s.k.ready(p)).Member(sid).Build()).Error(); err != nil {
+		return storeErr("updating the ready index", err)
+	}
+	res := s.c.DoMulti(ctx, s.c.B().Zcard().Key(s.k.queue(sid, p)).Build(), s.c.B().Hget().Key(s.k.meta(sid)).Field("st").Build())
+	qlen, _ := res[0].AsInt64()
+	st, _ := res[1].AsInt64()
+	if qlen > 0 && st == int64(chorusv1.SessionStatus_SESSION_STATUS_RUNNING) {
+		return s.markReady(ctx, sid, p)
+	}
+	return nil
+}
+
+// fixIndex sets a session's entry in a partition index (score = earliest time) to hint (or removes
+// it when hint < 0), then re-reads the session's true earliest entry and lowers the index to it, so a
+// concurrent writer (which lowers the index after its own script) is never overwritten.
+func (s *Store) fixIndex(ctx context.Context, idx, sid, sessionKey string, hint int64) error {
+	var err error
+	if hint < 0 {
+		err = s.c.Do(ctx, s.c.B().Zrem().Key(idx).Member(sid).Build()).Error()
+	} else {
+		err = s.c.Do(ctx, s.c.B().Zadd().Key(idx).ScoreMember().ScoreMember(float64(hint), sid).Build()).Error()
+	}
+	if err != nil {
+		return storeErr("updating a partition index", err)
+	}
+	first, err := s.c.Do(ctx, s.c.B().Zrange().Key(sessionKey).Min("0").Max("0").Withscores().Build()).AsZScores()
+	if err != nil {
+		return storeErr("reading a session's schedule", err)
+	}
+	if len(first) > 0 {
+		err = s.c.Do(ctx, s.c.B().Zadd().Key(idx).Lt().ScoreMember().ScoreMember(first[0].Score, sid).Build()).Error()
+		if err != nil {
+			return storeErr("updating a partition index", err)
+		}
+	}
+	return nil
+}
+
+// promoteDue queues retry-delayed tasks that are due, in the sessions the delayed index names.
+func (s *Store) promoteDue(ctx context.Context, p string) error {
+	now := s.nowMS()
+	due, err := s.c.Do(ctx, s.c.B().Zrangebyscore().Key(s.k.delayed(p)).Min("-inf").Max(itoa(now)).Limit(0, 16).Build()).AsStrSlice()
+	if err != nil {
+		return storeErr("reading the partition's delayed sessions", err)
+	}
+	for _, sid := range due {
+		vals, err := s.run(ctx, s.s.promote, sid, []string{p, itoa(now)}).AsIntSlice()
+		if err != nil {
+			return storeErr("queuing due retries", err)
+		}
+		if vals[0] > 0 {
+			if err := s.markReady(ctx, sid, p); err != nil {
+				return err
+			}
+		}
+		if err := s.fixIndex(ctx, s.k.delayed(p), sid, s.k.sessionTag(sid)+":d:"+p, vals[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) claimedTask(sid, p string, v []valkey.ValkeyMessage) (*store.ClaimedTask, error) {
+	id, _ := v[0].ToString()
+	att, _ := v[1].AsInt64()
+	tok, _ := v[2].ToString()
+	raw, _ := v[3].ToString()
+	payload, _ := v[4].ToString()
+	rec, err := decodeTask(raw)
+	if err != nil {
+		return nil, storeErr("decoding task "+id, err)
+	}
+	t := rec.task(sid, id)
+	ct := &store.ClaimedTask{
+		Lease:     store.Lease{SessionID: sid, TaskID: id, Attempt: int32(att), Token: tok},
+		Partition: p, Method: t.Method, PayloadID: t.PayloadId, DataDependencies: t.DataDependencies,
+		ExpectedOutputIDs: t.ExpectedOutputIds, Options: t.Options, QueueTime: time.UnixMilli(rec.queueMS),
+		TraceParent: rec.traceParent, TraceState: rec.traceState,
+	}
+	if payload != "" {
+		ct.Payload = []byte(payload)
+	}
+	return ct, nil
+}
+
+// WaitForWork blocks on the partition's wake-up list until work may be ready.
+func (s *Store) WaitForWork(ctx context.Context, p string, timeout time.Duration) error {
+	res := s.c.DoMulti(ctx,
+		s.c.B().Zcard().Key(s.k.ready(p)).Build(),
+		s.c.B().Zrange().Key(s.k.delayed(p)).Min("0").Max("0").Withscores().Build())
+	n, err := res[0].AsInt64()
+	if err != nil {
+		return storeErr("reading the partition's ready sessions", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if d, err := res[1].AsZScores(); err == nil && len(d) > 0 {
+		wait := time.Duration(int64(d[0].Score)-s.nowMS()) * time.Millisecond
+		if wait <= 0 {
+			return nil
+		}
+		timeout = min(timeout, wait)
+	}
+	if timeout <= 0 {
+		return nil
+	}
+	err = s.c.Do(ctx, s.c.B().Blpop().Key(s.k.wake(p)).Timeout(max(timeout.Seconds(), 0.01)).Build()).Error()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil && !valkeyNil(err) {
+		return storeErr("waiting for work", err)
+	}
+	return nil
+}
+
+// MarkRunning records that a worker started a leased task.
+func (s *Store) MarkRunning(ctx context.Context, l store.Lease) error {
+	return storeErr("marking the task running", s.run(ctx, s.s.markRunning, l.SessionID, []string{l.TaskID, l.Token, itoa(s.nowMS())}).Error())
+}
+
+// RenewLeases extends leases in one round trip (one script per session, pipelined).
+func (s *Store) RenewLeases(ctx context.Context, agentID string, leases []store.Lease, ttl time.Duration) ([]store.LostLease, error) {
+	if ttl <= 0 {
+		ttl = s.cfg.LeaseTTL
+	}
+	bySession := map[string][]store.Lease{}
+	var order []string
+	for _, l := range leases {
+		if _, ok := bySession[l.SessionID]; !ok {
+			order = append(order, l.SessionID)
+		}
+		bySession[l.SessionID] = append(bySession[l.SessionID], l)
+	}
+	now := itoa(s.nowMS())
+	execs := make([]valkey.LuaExec, len(order))
+	for i, sid := range order {
+		args := []string{now, itoa(ttl.Milliseconds())}
+		for _, l := range bySession[sid] {
+			args = append(args, l.TaskID, l.Token)
+		}
+		execs[i] = valkey.LuaExec{Keys: []string{s.k.meta(sid)}, Args: args}
+	}
+	var lost []store.LostLease
+	for i, r := range s.s.renew.ExecMulti(ctx, s.c, execs...) {
+		vals, err := r.ToArray()
+		if err != nil {
+			return nil, storeErr("renewing leases", err)
+		}
+		ls := bySession[order[i]]
+		for j := 0; j+1 < len(vals); j += 2 {
+			idx, _ := vals[j].AsInt64()
+			reason, _ := vals[j+1].ToString()
+			lost = append(lost, store.LostLease{Lease: ls[idx-1], Reason: reason})
+		}
+	}
+	return lost, nil
+}
+
+// Complete finishes a leased task atomically.
+func (s *Store) Complete(ctx context.Context, c store.Completion) error {
+	l := c.Lease
+	if len(c.SubtaskIDs) != len(c.Subtasks) {
+		return store.Errorf(store.CodeInvalidArgument, "%d subtasks but %d subtask ids: give one id per subtask", len(c.Subtasks), len(c.SubtaskIDs))
+	}
+	args := []string{l.TaskID, l.Token, itoa(s.nowMS()), strconv.Itoa(len(c.Outputs))}
+	for _, o := range c.Outputs {
+		if err := checkData(o.Data, s.cfg.MaxInlineSize, o.ResultID); err != nil {
+			return err
+		}
+		args = append(append(args, o.ResultID), dataArgs(o.Data)...)
+	}
+	args = append(args, strconv.Itoa(len(c.NewResults)))
+	for _, r := range c.NewResults {
+		id := r.ResultID
+		if id == "" {
+			return store.Errorf(store.CodeInvalidArgument, "a result created by task %s has no id", l.TaskID)
+		}
+		if r.Data == nil {
+			args = append(args, id, "0", "0", "", "0", "")
+			continue
+		}
+		if err := checkData(*r.Data, s.cfg.MaxInlineSize, id); err != nil {
+			return err
+		}
+		args = append(append(args, id, "1"), dataArgs(*r.Data)...)
+	}
+	args, err := s.encodeTasks(ctx, l.SessionID, c.Subtasks, c.SubtaskIDs, l.TaskID, "", "", args)
+	if err != nil {
+		return err
+	}
+	parts, err := s.run(ctx, s.s.complete, l.SessionID, args).AsStrSlice()
+	if err != nil {
+		return storeErr("completing the task", err)
+	}
+	return s.markReady(ctx, l.SessionID, parts...)
+}
+
+// backoff returns the jittered delay before retry number attempt (1 for the first retry).
+func (s *Store) backoff(attempt int32) time.Duration {
+	d := s.cfg.RetryBackoffBase
+	for i := int32(1); i < attempt && d < s.cfg.RetryBackoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, s.cfg.RetryBackoffMax)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// Fail records a failed attempt, retrying it after a backoff when allowed.
+func (s *Store) Fail(ctx context.Context, f store.Failure) (bool, error) {
+	l := f.Lease
+	e := f.Error
+	if e == nil {
+		e = &chorusv1.TaskError{Kind: chorusv1.ErrorKind_ERROR_KIND_WORKER_ERROR, Message: "the worker reported an error without details"}
+	}
+	endStatus := "6"
+	if e.Kind == chorusv1.ErrorKind_ERROR_KIND_CANCELLED {
+		endStatus = "7"
+	}
+	retryable := "0"
+	if e.Retryable {
+		retryable = "1"
+	}
+	now := s.nowMS()
+	due := now + s.backoff(l.Attempt).Milliseconds()
+	vals, err := s.run(ctx, s.s.fail, l.SessionID, []string{l.TaskID, l.Token, itoa(now), strconv.Itoa(int(e.Kind)), e.Message,
+		retryable, itoa(due), endStatus}).ToArray()
+	if err != nil {
+		return false, storeErr("recording the failure", err)
+	}
+	retried, _ := vals[0].AsInt64()
+	p, _ := vals[1].ToString()
+	if retried == 1 {
+		if err := s.c.Do(ctx, s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(due), l.SessionID).Build()).Error(); err != nil {
+			return true, storeErr("indexing the retry", err)
+		}
+	}
+	return retried == 1, nil
+}
+
+// Release hands leased tasks back to their queues without counting an attempt.
+func (s *Store) Release(ctx context.Context, leases []store.Lease) error {
+	bySession := map[string][]string{}
+	for _, l := range leases {
+		if bySession[l.SessionID] == nil {
+			bySession[l.SessionID] = []string{itoa(s.nowMS())}
+		}
+		bySession[l.SessionID] = append(bySession[l.SessionID], l.TaskID, l.Token)
+	}
+	for sid, args := range bySession {
+		parts, err := s.run(ctx, s.s.release, sid, args).AsStrSlice()
+		if err != nil {
+			return storeErr("releasing leases", err)
+		}
+		if err := s.markReady(ctx, sid, parts...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RequeueExpired takes back expired leases of a partition; it also queues due retries.
+func (s *Store) RequeueExpired(ctx context.Context, p string, maxN int) (int, error) {
+	if maxN <= 0 {
+		maxN = 1000
+	}
+	now := s.nowMS()
+	sids, err := s.c.Do(ctx, s.c.B().Zrangebyscore().Key(s.k.leases(p)).Min("-inf").Max(itoa(now)).Limit(0, 16).Build()).AsStrSlice()
+	if err != nil {
+		return 0, storeErr("reading the partition's lease index", err)
+	}
+	total := 0
+	for _, sid := range sids {
+		if total >= maxN {
+			break
+		}
+		n := maxN - total
+		args := []string{p, itoa(now), strconv.Itoa(n), itoa(s.cfg.RetryBackoffBase.Milliseconds()), itoa(s.cfg.RetryBackoffMax.Milliseconds())}
+		for range n {
+			args = append(args, strconv.FormatFloat(rand.Float64(), 'f', 6, 64))
+		}
+		vals, err := s.run(ctx, s.s.expire, sid, args).AsIntSlice()
+		if err != nil {
+			return total, storeErr("taking back expired leases", err)
+		}
+		total += int(vals[0])
+		if err := s.fixIndex(ctx, s.k.leases(p), sid, s.k.sessionTag(sid)+":l:"+p, vals[1]); err != nil {
+			return total, err
+		}
+		if vals[2] >= 0 {
+			if err := s.c.Do(ctx, s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(vals[2]), sid).Build()).Error(); err != nil {
+				return total, storeErr("indexing retries", err)
+			}
+		}
+	}
+	if err := s.promoteDue(ctx, p); err != nil {
+		return total, err
+	}
+	return total, nil
+}
+
+type heartbeatJSON struct {
+	Hostname string `json:"h"`
+	Capacity int32  `json:"c"`
+	InFlight int32  `json:"f"`
+	Seen     int64  `json:"s"`
+	Expires  int64  `json:"x"`
+}
+
+// Heartbeat records an agent's presence and capacity for a partition.
+func (s *Store) Heartbeat(ctx context.Context, info store.AgentHeartbeat, ttl time.Duration) error {
+	now := s.nowMS()
+	b, _ := json.Marshal(heartbeatJSON{Hostname: info.Hostname, Capacity: info.Capacity, InFlight: info.InFlight, Seen: now, Expires: now + ttl.Milliseconds()})
+	res := s.c.DoMulti(ctx,
+		s.c.B().Hset().Key(s.k.agents(info.Partition)).FieldValue().FieldValue(info.AgentID, string(b)).Build(),
+		s.c.B().Sadd().Key(s.k.servedPartitions()).Member(info.Partition).Build())
+	for _, r := range res {
+		if err := r.Error(); err != nil {
+			return storeErr("recording the heartbeat", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+package valkeystore
+
+// The key layout, built here and nowhere else in Go (lua/lib.lua derives the session keys from the
+// meta key passed as KEYS[1] with the same suffixes).
+//
+// Session keys share the hash tag {<prefix>s:<session id>} and so one slot:
+//
+//	:m         hash   session meta: st (status), w (weight), pb (chorus.v1.Session protobuf), ut (update ms)
+//	:c         hash   task count per status ("1".."7")
+//	:pc:<p>    hash   task count per status in partition p
+//	:parts     set    partitions the session's tasks use
+//	:t         hash   task id → record "st|att|tok|part|prio|maxr|nwait|qms|outs|agent\n<protobuf Task>"
+//	:pl        hash   task id → inline payload (only non-empty ones)
+//	:at        hash   task id → attempts (JSON), written from the first claim on
+//	:te        hash   task id → "end ms|error kind|message" of finished tasks
+//	:tl        list   task ids in submission order (ListTasks)
+//	:r         hash   result id → "st|owner|size|sha256|location|create ms|end ms|abort reason"
+//	:rd        hash   result id → inline data or object-store key
+//	:rl        list   result ids in creation order (ListResults)
+//	:w:<rid>   list   ids of PENDING tasks waiting for result rid (deleted when it completes or aborts)
+//	:q:<p>     zset   ready tasks of partition p, score (9-priority)·10¹³ + queue ms
+//	:d:<p>     zset   retry-delayed tasks of partition p, score = due ms
+//	:l:<p>     zset   leased tasks of partition p, score = lease expiry ms
+//	:ev        stream events (capped near 100000 entries)
+//	:req:<id>  string SubmitTasks answer for a request id (24h)
+//
+// Partition keys share the hash tag {<prefix>p:<partition>} (hints, repaired idempotently):
+//
+//	:ready     zset   sessions with ready work, score = fair-share pass (virtual time)
+//	:vt        string virtual time: the pass of the last session served
+//	:delayed   zset   sessions with retry-delayed work, score = earliest due ms
+//	:leases    zset   sessions with leases, score = earliest expiry ms (may be early, never late)
+//	:sessions  set    sessions that ever had tasks in the partition (GetPartition sums their counts)
+//	:wake      list   wake-up tokens for WaitForWork (BLPOP)
+//	:agents    hash   agent id → heartbeat JSON with its expiry
+//
+// Global keys: <prefix>sessions (zset id → create ms), <prefix>partitions (set of declared names),
+// <prefix>served (set of partitions agents have served).
+type keys struct{ prefix string }
+
+func (k keys) sessionTag(id string) string { return "{" + k.prefix + "s:" + id + "}" }
+
+// meta is the session meta key, KEYS[1] of every session script.
+func (k keys) meta(id string) string               { return k.sessionTag(id) + ":m" }
+func (k keys) counts(id string) string             { return k.sessionTag(id) + ":c" }
+func (k keys) partCounts(id, p string) string      { return k.sessionTag(id) + ":pc:" + p }
+func (k keys) tasks(id string) string              { return k.sessionTag(id) + ":t" }
+func (k keys) payloads(id string) string           { return k.sessionTag(id) + ":pl" }
+func (k keys) attempts(id string) string           { return k.sessionTag(id) + ":at" }
+func (k keys) taskEnds(id string) string           { return k.sessionTag(id) + ":te" }
+func (k keys) taskList(id string) string           { return k.sessionTag(id) + ":tl" }
+func (k keys) results(id string) string            { return k.sessionTag(id) + ":r" }
+func (k keys) resultData(id string) string         { return k.sessionTag(id) + ":rd" }
+func (k keys) resultList(id string) string         { return k.sessionTag(id) + ":rl" }
+func (k keys) queue(id, p string) string           { return k.sessionTag(id) + ":q:" + p }
+func (k keys) events(id string) string             { return k.sessionTag(id) + ":ev" }
+func (k keys) request(id, requestID string) string { return k.sessionTag(id) + ":req:" + requestID }
+
+func (k keys) partTag(p string) string      { return "{" + k.prefix + "p:" + p + "}" }
+func (k keys) ready(p string) string        { return k.partTag(p) + ":ready" }
+func (k keys) vtime(p string) string        { return k.partTag(p) + ":vt" }
+func (k keys) delayed(p string) string      { return k.partTag(p) + ":delayed" }
+func (k keys) leases(p string) string       { return k.partTag(p) + ":leases" }
+func (k keys) partSessions(p string) string { return k.partTag(p) + ":sessions" }
+func (k keys) wake(p string) string         { return k.partTag(p) + ":wake" }
+func (k keys) agents(p string) string       { return k.partTag(p) + ":agents" }
+func (k keys) sessionIndex() string         { return k.prefix + "sessions" }
+func (k keys) declaredPartitions() string   { return k.prefix + "partitions" }
+func (k keys) servedPartitions() string     { return k.prefix + "served" }

@@ -1,0 +1,15 @@
+-- result_complete.lua: write the data of a CREATED result no task owns (a client upload).
+-- KEYS[1] session meta. ARGV: [1] result id, [2] size, [3] sha256, [4] location, [5] data, [6] now (ms).
+-- Returns the partitions where tasks became QUEUED; NOT_FOUND or FAILED_PRECONDITION errors.
+if session_status() == 0 then return redis.error_reply('NOT_FOUND session does not exist') end
+local r = rget(ARGV[1])
+if not r then return redis.error_reply('NOT_FOUND result ' .. ARGV[1] .. ' does not exist') end
+if r.st ~= 1 then
+  return redis.error_reply('FAILED_PRECONDITION result ' .. r.id .. ' is already ' .. (r.st == 2 and 'completed' or 'aborted') .. '; results are written once')
+end
+if r.owner ~= '' then
+  return redis.error_reply('FAILED_PRECONDITION result ' .. r.id .. ' is an output of task ' .. r.owner .. ' and only that task may write it')
+end
+local touched = {}
+complete_result(r, ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], touched)
+return touched_list(touched)

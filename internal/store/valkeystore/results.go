@@ -1,0 +1,187 @@
+package valkeystore
+
+import (
+	"context"
+	"strconv"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/internal/store"
+)
+
+// CreateResults creates results, all or none.
+func (s *Store) CreateResults(ctx context.Context, sessionID string, specs []store.ResultSpec) ([]*chorusv1.Result, error) {
+	args := make([]string, 0, 2+6*len(specs))
+	args = append(args, itoa(s.nowMS()), strconv.Itoa(len(specs)))
+	ids := make([]string, len(specs))
+	for i, sp := range specs {
+		ids[i] = sp.ResultID
+		if ids[i] == "" {
+			ids[i] = store.NewResultID()
+		}
+		if sp.Data == nil {
+			args = append(args, ids[i], "0", "0", "", "0", "")
+			continue
+		}
+		if err := checkData(*sp.Data, s.cfg.MaxInlineSize, ids[i]); err != nil {
+			return nil, err
+		}
+		args = append(args, ids[i], "1")
+		args = append(args, dataArgs(*sp.Data)...)
+	}
+	res := s.run(ctx, s.s.resultsCreate, sessionID, args)
+	if err := res.Error(); err != nil {
+		return nil, storeErr("creating results", err)
+	}
+	// Nothing waits on brand-new results, so no task became ready.
+	return s.getResults(ctx, sessionID, ids)
+}
+
+func (s *Store) getResults(ctx context.Context, sessionID string, ids []string) ([]*chorusv1.Result, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	vals, err := s.c.Do(ctx, s.c.B().Hmget().Key(s.k.results(sessionID)).Field(ids...).Build()).ToArray()
+	if err != nil {
+		return nil, storeErr("reading results", err)
+	}
+	out := make([]*chorusv1.Result, len(ids))
+	for i, v := range vals {
+		str, err := v.ToString()
+		if err != nil {
+			return nil, store.Errorf(store.CodeNotFound, "result %s does not exist in session %s", ids[i], sessionID)
+		}
+		out[i] = decodeResult(sessionID, ids[i], str)
+	}
+	return out, nil
+}
+
+// GetResult returns a result's metadata.
+func (s *Store) GetResult(ctx context.Context, sessionID, resultID string) (*chorusv1.Result, error) {
+	rs, err := s.getResults(ctx, sessionID, []string{resultID})
+	if err != nil {
+		return nil, err
+	}
+	return rs[0], nil
+}
+
+// GetResultData returns where the data of completed results is, in one round trip.
+func (s *Store) GetResultData(ctx context.Context, sessionID string, ids []string) ([]store.ResultData, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	res := s.c.DoMulti(ctx,
+		s.c.B().Hmget().Key(s.k.results(sessionID)).Field(ids...).Build(),
+		s.c.B().Hmget().Key(s.k.resultData(sessionID)).Field(ids...).Build())
+	heads, err := res[0].ToArray()
+	if err != nil {
+		return nil, storeErr("reading results", err)
+	}
+	datas, err := res[1].ToArray()
+	if err != nil {
+		return nil, storeErr("reading result data", err)
+	}
+	out := make([]store.ResultData, len(ids))
+	for i := range ids {
+		h, err := heads[i].ToString()
+		if err != nil {
+			return nil, store.Errorf(store.CodeNotFound, "result %s does not exist in session %s", ids[i], sessionID)
+		}
+		r := decodeResult(sessionID, ids[i], h)
+		if r.Status != chorusv1.ResultStatus_RESULT_STATUS_COMPLETED {
+			return nil, store.Errorf(store.CodeFailedPrecondition, "result %s is %s, not completed: wait for it", ids[i], r.Status)
+		}
+		d, _ := datas[i].ToString()
+		out[i] = store.ResultData{Size: r.SizeBytes, SHA256: r.Sha256}
+		if r.Location == chorusv1.ResultLocation_RESULT_LOCATION_OBJECT {
+			out[i].ObjectKey = d
+		} else {
+			out[i].Inline = []byte(d)
+		}
+	}
+	return out, nil
+}
+
+// CompleteResult writes the data of a CREATED result no task owns.
+func (s *Store) CompleteResult(ctx context.Context, sessionID, resultID string, data store.ResultData) (*chorusv1.Result, error) {
+	if err := checkData(data, s.cfg.MaxInlineSize, resultID); err != nil {
+		return nil, err
+	}
+	args := append([]string{resultID}, dataArgs(data)...)
+	args = append(args, itoa(s.nowMS()))
+	parts, err := s.run(ctx, s.s.resultComplete, sessionID, args).AsStrSlice()
+	if err != nil {
+		return nil, storeErr("completing the result", err)
+	}
+	if err := s.markReady(ctx, sessionID, parts...); err != nil {
+		return nil, err
+	}
+	return s.GetResult(ctx, sessionID, resultID)
+}
+
+// ListResults returns a page of a session's results in creation order; the token is the offset.
+func (s *Store) ListResults(ctx context.Context, sessionID string, q store.ListQuery[chorusv1.ResultStatus]) ([]*chorusv1.Result, string, error) {
+	if _, err := s.defaultsOf(ctx, sessionID); err != nil {
+		return nil, "", err
+	}
+	var out []*chorusv1.Result
+	next, err := s.page(ctx, s.k.resultList(sessionID), q.PageSize, q.PageToken, func(ids []string) (int, error) {
+		rs, err := s.getResults(ctx, sessionID, ids)
+		if err != nil {
+			return 0, err
+		}
+		return s.take(len(out), q.PageSize, len(rs), func(i int) bool {
+			if q.Status != 0 && rs[i].Status != q.Status {
+				return false
+			}
+			out = append(out, rs[i])
+			return true
+		}), nil
+	})
+	return out, next, err
+}
+
+// page walks a list key from the offset in token, calling visit with chunks of ids; visit returns
+// how many of the chunk it consumed (it stops early when the page is full). It returns the next token.
+func (s *Store) page(ctx context.Context, key string, size int, token string, visit func(ids []string) (int, error)) (string, error) {
+	if size <= 0 {
+		size = 100
+	}
+	off, _ := strconv.Atoi(token)
+	for {
+		ids, err := s.c.Do(ctx, s.c.B().Lrange().Key(key).Start(int64(off)).Stop(int64(off+size-1)).Build()).AsStrSlice()
+		if err != nil {
+			return "", storeErr("listing", err)
+		}
+		if len(ids) == 0 {
+			return "", nil
+		}
+		used, err := visit(ids)
+		if err != nil {
+			return "", err
+		}
+		off += used
+		if used < len(ids) {
+			return strconv.Itoa(off), nil // page full
+		}
+		if len(ids) < size {
+			return "", nil
+		}
+	}
+}
+
+// take feeds items 0..n-1 to add until the page (have + added) reaches size; it returns how many
+// items it looked at.
+func (s *Store) take(have, size, n int, add func(i int) bool) int {
+	if size <= 0 {
+		size = 100
+	}
+	for i := 0; i < n; i++ {
+		if have >= size {
+			return i
+		}
+		if add(i) {
+			have++
+		}
+	}
+	return n
+}

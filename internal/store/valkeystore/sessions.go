@@ -1,0 +1,206 @@
+package valkeystore
+
+import (
+	"context"
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/internal/store"
+)
+
+type sessionDefaults struct {
+	opts   *chorusv1.TaskOptions
+	weight int32
+}
+
+// CreateSession creates a RUNNING session.
+func (s *Store) CreateSession(ctx context.Context, spec store.SessionSpec) (*chorusv1.Session, error) {
+	w := spec.Weight
+	if w == 0 {
+		w = 1
+	}
+	if w < 1 || w > 100 {
+		return nil, store.Errorf(store.CodeInvalidArgument, "session weight %d is outside 1-100", w)
+	}
+	now := s.now()
+	sess := &chorusv1.Session{SessionId: store.NewSessionID(), DefaultTaskOptions: spec.DefaultTaskOptions, Weight: w,
+		Labels: spec.Labels, CreateTime: timestamppb.New(now)}
+	pb, err := proto.Marshal(sess)
+	if err != nil {
+		return nil, storeErr("encoding the session", err)
+	}
+	if err := s.run(ctx, s.s.sessionCreate, sess.SessionId, []string{strconv.Itoa(int(w)), string(pb), itoa(now.UnixMilli())}).Error(); err != nil {
+		return nil, storeErr("creating the session", err)
+	}
+	if err := s.c.Do(ctx, s.c.B().Zadd().Key(s.k.sessionIndex()).ScoreMember().ScoreMember(float64(now.UnixMilli()), sess.SessionId).Build()).Error(); err != nil {
+		return nil, storeErr("indexing the session", err)
+	}
+	sess.Status = chorusv1.SessionStatus_SESSION_STATUS_RUNNING
+	sess.UpdateTime = sess.CreateTime
+	sess.TaskCounts = &chorusv1.TaskCounts{}
+	return sess, nil
+}
+
+func (s *Store) readSession(ctx context.Context, id string, withCounts bool) (*chorusv1.Session, error) {
+	cmds := []valkeyCmd{s.c.B().Hmget().Key(s.k.meta(id)).Field("st", "pb", "ut").Build()}
+	if withCounts {
+		cmds = append(cmds, s.c.B().Hgetall().Key(s.k.counts(id)).Build())
+	}
+	res := s.c.DoMulti(ctx, cmds...)
+	vals, err := res[0].ToArray()
+	if err != nil {
+		return nil, storeErr("reading the session", err)
+	}
+	pb, err := vals[1].ToString()
+	if err != nil {
+		return nil, store.Errorf(store.CodeNotFound, "session %s does not exist", id)
+	}
+	sess := &chorusv1.Session{}
+	if err := proto.Unmarshal([]byte(pb), sess); err != nil {
+		return nil, storeErr("decoding the session", err)
+	}
+	st, _ := vals[0].AsInt64()
+	ut, _ := vals[2].AsInt64()
+	sess.Status = chorusv1.SessionStatus(st)
+	sess.UpdateTime = ts(ut)
+	if withCounts {
+		m, err := res[1].AsIntMap()
+		if err != nil {
+			return nil, storeErr("reading task counts", err)
+		}
+		sess.TaskCounts = countsOf(m)
+	}
+	return sess, nil
+}
+
+func countsOf(m map[string]int64) *chorusv1.TaskCounts {
+	return &chorusv1.TaskCounts{Pending: m["1"], Queued: m["2"], Dispatched: m["3"], Running: m["4"],
+		Completed: m["5"], Failed: m["6"], Cancelled: m["7"]}
+}
+
+// GetSession returns a session with its task counts.
+func (s *Store) GetSession(ctx context.Context, id string) (*chorusv1.Session, error) {
+	return s.readSession(ctx, id, true)
+}
+
+// defaultsOf returns a session's default task options and weight (immutable; cached).
+func (s *Store) defaultsOf(ctx context.Context, id string) (sessionDefaults, error) {
+	s.mu.Lock()
+	d, ok := s.defaults[id]
+	s.mu.Unlock()
+	if ok {
+		return d, nil
+	}
+	sess, err := s.readSession(ctx, id, false)
+	if err != nil {
+		return d, err
+	}
+	d = sessionDefaults{opts: sess.DefaultTaskOptions, weight: sess.Weight}
+	s.mu.Lock()
+	if len(s.defaults) > 10000 {
+		clear(s.defaults)
+	}
+	s.defaults[id] = d
+	s.mu.Unlock()
+	return d, nil
+}
+
+// ListSessions returns a page of sessions, newest first. The page token is the offset.
+func (s *Store) ListSessions(ctx context.Context, q store.ListQuery[chorusv1.SessionStatus]) ([]*chorusv1.Session, string, error) {
+	size := q.PageSize
+	if size <= 0 {
+		size = 100
+	}
+	off, _ := strconv.Atoi(q.PageToken)
+	var out []*chorusv1.Session
+	for len(out) < size {
+		ids, err := s.c.Do(ctx, s.c.B().Zrevrange().Key(s.k.sessionIndex()).Start(int64(off)).Stop(int64(off+size-1)).Build()).AsStrSlice()
+		if err != nil {
+			return nil, "", storeErr("listing sessions", err)
+		}
+		if len(ids) == 0 {
+			return out, "", nil
+		}
+		for i, id := range ids {
+			off++
+			sess, err := s.readSession(ctx, id, false)
+			if store.IsNotFound(err) {
+				continue // index hint left over
+			} else if err != nil {
+				return nil, "", err
+			}
+			if q.Status != 0 && sess.Status != q.Status {
+				continue
+			}
+			out = append(out, sess)
+			if len(out) == size {
+				if i == len(ids)-1 && len(ids) < size {
+					return out, "", nil
+				}
+				return out, strconv.Itoa(off), nil
+			}
+		}
+		if len(ids) < size {
+			return out, "", nil
+		}
+	}
+	return out, strconv.Itoa(off), nil
+}
+
+// SetSessionStatus moves a session to another status.
+func (s *Store) SetSessionStatus(ctx context.Context, id string, to chorusv1.SessionStatus) (*chorusv1.Session, error) {
+	switch to {
+	case chorusv1.SessionStatus_SESSION_STATUS_RUNNING, chorusv1.SessionStatus_SESSION_STATUS_PAUSED,
+		chorusv1.SessionStatus_SESSION_STATUS_CLOSED, chorusv1.SessionStatus_SESSION_STATUS_CANCELLED:
+	default:
+		return nil, store.Errorf(store.CodeInvalidArgument, "a session cannot be moved to %s (use PurgeSession to purge)", to)
+	}
+	vals, err := s.run(ctx, s.s.sessionStatus, id, []string{strconv.Itoa(int(to)), itoa(s.nowMS())}).AsIntSlice()
+	if err != nil {
+		return nil, storeErr("changing the session status", err)
+	}
+	if to == chorusv1.SessionStatus_SESSION_STATUS_RUNNING && vals[0] != int64(to) {
+		// resumed: its queued work is claimable again
+		parts, err := s.c.Do(ctx, s.c.B().Smembers().Key(s.k.sessionTag(id)+":parts").Build()).AsStrSlice()
+		if err != nil {
+			return nil, storeErr("reading the session's partitions", err)
+		}
+		for _, p := range parts {
+			if err := s.markReady(ctx, id, p); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s.GetSession(ctx, id)
+}
+
+// PurgeSession deletes a closed or cancelled session's data and returns its object keys.
+func (s *Store) PurgeSession(ctx context.Context, id string) (*chorusv1.Session, []string, error) {
+	vals, err := s.run(ctx, s.s.purge, id, []string{itoa(s.nowMS())}).ToArray()
+	if err != nil {
+		return nil, nil, storeErr("purging the session", err)
+	}
+	objs, _ := vals[0].AsStrSlice()
+	parts, _ := vals[1].AsStrSlice()
+	for _, p := range parts {
+		cmds := []valkeyCmd{
+			s.c.B().Zrem().Key(s.k.ready(p)).Member(id).Build(),
+			s.c.B().Zrem().Key(s.k.delayed(p)).Member(id).Build(),
+			s.c.B().Zrem().Key(s.k.leases(p)).Member(id).Build(),
+			s.c.B().Srem().Key(s.k.partSessions(p)).Member(id).Build(),
+		}
+		for _, r := range s.c.DoMulti(ctx, cmds...) {
+			if err := r.Error(); err != nil {
+				return nil, nil, storeErr("removing the purged session from partition indexes", err)
+			}
+		}
+	}
+	sess, err := s.GetSession(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sess, objs, nil
+}

@@ -1,0 +1,96 @@
+package valkeystore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/valkey-io/valkey-go"
+
+	"github.com/chorus-hpc/chorus/internal/store"
+)
+
+// Store is the Valkey implementation of store.Store.
+type Store struct {
+	cfg Config
+	c   valkey.Client
+	k   keys
+	s   *scripts
+
+	// defaults caches each session's immutable default task options and weight.
+	mu       sync.Mutex
+	defaults map[string]sessionDefaults
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a Store on cfg.Client. It does not contact the server (see Ping).
+func New(cfg Config) (*Store, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	s, err := loadScripts()
+	if err != nil {
+		return nil, err
+	}
+	return &Store{cfg: cfg, c: cfg.Client, k: keys{prefix: cfg.KeyPrefix}, s: s, defaults: map[string]sessionDefaults{}}, nil
+}
+
+// Ping checks that the server answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.c.Do(ctx, s.c.B().Ping().Build()).Error(); err != nil {
+		return fmt.Errorf("valkeystore: Valkey does not answer PING: %w", err)
+	}
+	return nil
+}
+
+// Close closes the client.
+func (s *Store) Close() { s.c.Close() }
+
+func (s *Store) nowMS() int64 { return s.cfg.Clock.Now().UnixMilli() }
+
+func (s *Store) now() time.Time { return s.cfg.Clock.Now() }
+
+// run executes a session script with the session's meta key as KEYS[1].
+func (s *Store) run(ctx context.Context, l *valkey.Lua, sessionID string, args []string, extraKeys ...string) valkey.ValkeyResult {
+	return l.Exec(ctx, s.c, append([]string{s.k.meta(sessionID)}, extraKeys...), args)
+}
+
+var scriptCodes = map[string]store.Code{
+	"NOT_FOUND":           store.CodeNotFound,
+	"ALREADY_EXISTS":      store.CodeAlreadyExists,
+	"FAILED_PRECONDITION": store.CodeFailedPrecondition,
+	"RESOURCE_EXHAUSTED":  store.CodeResourceExhausted,
+	"INVALID_ARGUMENT":    store.CodeInvalidArgument,
+	"LEASE_LOST":          store.CodeLeaseLost,
+}
+
+// storeErr turns a script's error reply "CODE message" into a *store.Error; other errors (network,
+// server) become CodeUnknown with what was being done.
+func storeErr(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ve *valkey.ValkeyError
+	if errors.As(err, &ve) {
+		msg := ve.Error()
+		if code, rest, ok := strings.Cut(msg, " "); ok {
+			if c, ok := scriptCodes[code]; ok {
+				return &store.Error{Code: c, Message: rest}
+			}
+		}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &store.Error{Code: store.CodeUnknown, Message: fmt.Sprintf("%s: Valkey call failed: %v", what, err)}
+}
+
+func itoa(i int64) string { return fmt.Sprint(i) }
+
+type valkeyCmd = valkey.Completed
+
+func valkeyNil(err error) bool { return valkey.IsValkeyNil(err) }

@@ -1,0 +1,302 @@
+package valkeystore
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/internal/store"
+)
+
+// encodeTasks validates specs and appends their script arguments (n, then 8 values per task).
+func (s *Store) encodeTasks(ctx context.Context, sessionID string, specs []store.TaskSpec, ids []string, parent, traceParent, traceState string, args []string) ([]string, error) {
+	d, err := s.defaultsOf(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	args = append(args, strconv.Itoa(len(specs)))
+	now := timestamppb.New(s.now())
+	for i, sp := range specs {
+		id := ids[i]
+		if sp.Method == "" {
+			return nil, store.Errorf(store.CodeInvalidArgument, "task %d of the batch has no method", i)
+		}
+		if len(sp.Payload) > s.cfg.MaxInlineSize {
+			return nil, store.Errorf(store.CodeResourceExhausted, "payload of task %d is %d bytes, over the inline limit of %d: upload it as a result and set payload_id", i, len(sp.Payload), s.cfg.MaxInlineSize)
+		}
+		if len(sp.Payload) > 0 && sp.PayloadID != "" {
+			return nil, store.Errorf(store.CodeInvalidArgument, "task %d sets both payload and payload_id: set one", i)
+		}
+		o := mergeOptions(sp.Options, d.opts)
+		if o.GetPartition() == "" {
+			return nil, store.Errorf(store.CodeFailedPrecondition, "task %d has no partition and its session has no default partition: set options.partition", i)
+		}
+		prio, maxr := o.GetPriority(), s.cfg.DefaultMaxRetries
+		if o.MaxRetries != nil {
+			maxr = o.GetMaxRetries()
+		}
+		deps := sp.DataDependencies
+		if sp.PayloadID != "" && !slices.Contains(deps, sp.PayloadID) {
+			deps = append(slices.Clip(deps), sp.PayloadID)
+		}
+		for _, x := range append(slices.Clip(deps), sp.ExpectedOutputIDs...) {
+			if x == "" || strings.ContainsAny(x, ",|\n") {
+				return nil, store.Errorf(store.CodeInvalidArgument, "result id %q of task %d is not a valid id", x, i)
+			}
+		}
+		body := &chorusv1.Task{Method: sp.Method, DataDependencies: sp.DataDependencies, PayloadSize: int64(len(sp.Payload)),
+			ParentTaskId: parent, CreateTime: now, PayloadId: sp.PayloadID}
+		if o.MaxDuration != nil || len(o.Options) > 0 {
+			body.Options = &chorusv1.TaskOptions{MaxDuration: o.MaxDuration, Options: o.Options}
+		}
+		if traceParent != "" {
+			// the trace context rides in the body's free-form options
+			if body.Options == nil {
+				body.Options = &chorusv1.TaskOptions{}
+			}
+			body.Options.Options = cloneMap(body.Options.Options)
+			body.Options.Options[traceParentKey] = traceParent
+			if traceState != "" {
+				body.Options.Options[traceStateKey] = traceState
+			}
+		}
+		b, err := proto.Marshal(body)
+		if err != nil {
+			return nil, storeErr("encoding a task", err)
+		}
+		args = append(args, id, o.GetPartition(), strconv.Itoa(int(prio)), strconv.Itoa(int(maxr)),
+			strings.Join(deps, ","), strings.Join(sp.ExpectedOutputIDs, ","), string(b), string(sp.Payload))
+	}
+	return args, nil
+}
+
+const (
+	traceParentKey = "chorus.traceparent"
+	traceStateKey  = "chorus.tracestate"
+)
+
+func cloneMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m)+2)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// mergeOptions fills unset fields of o from the session's defaults.
+func mergeOptions(o, def *chorusv1.TaskOptions) *chorusv1.TaskOptions {
+	out := &chorusv1.TaskOptions{}
+	if def != nil {
+		out = proto.Clone(def).(*chorusv1.TaskOptions)
+	}
+	if o == nil {
+		return out
+	}
+	if o.Partition != "" {
+		out.Partition = o.Partition
+	}
+	if o.Priority != nil {
+		out.Priority = o.Priority
+	}
+	if o.MaxRetries != nil {
+		out.MaxRetries = o.MaxRetries
+	}
+	if o.MaxDuration != nil {
+		out.MaxDuration = o.MaxDuration
+	}
+	if len(o.Options) > 0 {
+		m := cloneMap(out.Options)
+		for k, v := range o.Options {
+			m[k] = v
+		}
+		out.Options = m
+	}
+	return out
+}
+
+// SubmitTasks stores a batch of tasks atomically.
+func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.SubmitBatch) ([]*chorusv1.SubmittedTask, error) {
+	if len(b.Tasks) > s.cfg.MaxBatchSize {
+		return nil, store.Errorf(store.CodeResourceExhausted, "the batch has %d tasks, over the limit of %d: split it", len(b.Tasks), s.cfg.MaxBatchSize)
+	}
+	ids := make([]string, len(b.Tasks))
+	for i := range ids {
+		ids[i] = store.NewTaskID()
+	}
+	args := []string{itoa(s.nowMS()), b.RequestID, strconv.FormatInt(b.MaxQueueDepth, 10)}
+	args, err := s.encodeTasks(ctx, sessionID, b.Tasks, ids, b.ParentTaskID, b.TraceParent, b.TraceState, args)
+	if err != nil {
+		return nil, err
+	}
+	reqKey := s.k.meta(sessionID)
+	if b.RequestID != "" {
+		reqKey = s.k.request(sessionID, b.RequestID)
+	}
+	vals, err := s.run(ctx, s.s.submit, sessionID, args, reqKey).ToArray()
+	if err != nil {
+		return nil, storeErr("submitting tasks", err)
+	}
+	answer, _ := vals[0].ToArray()
+	parts, _ := vals[1].AsStrSlice()
+	if err := s.markReady(ctx, sessionID, parts...); err != nil {
+		return nil, err
+	}
+	// the answer is the flat list id, status (from the script, or its cached JSON)
+	flat := make([]string, 0, len(answer))
+	for _, v := range answer {
+		if str, err := v.ToString(); err == nil {
+			flat = append(flat, str)
+		} else if n, err := v.AsInt64(); err == nil {
+			flat = append(flat, strconv.FormatInt(n, 10))
+		} else if f, err := v.AsFloat64(); err == nil {
+			flat = append(flat, strconv.Itoa(int(f)))
+		}
+	}
+	out := make([]*chorusv1.SubmittedTask, 0, len(flat)/2)
+	cached := len(flat) >= 2 && (len(flat)/2 != len(b.Tasks) || flat[0] != ids[0])
+	for i := 0; i+1 < len(flat); i += 2 {
+		st, _ := strconv.Atoi(flat[i+1])
+		t := &chorusv1.SubmittedTask{TaskId: flat[i], Status: chorusv1.TaskStatus(st)}
+		if !cached && i/2 < len(b.Tasks) {
+			t.ExpectedOutputIds = b.Tasks[i/2].ExpectedOutputIDs
+		}
+		out = append(out, t)
+	}
+	if cached {
+		// repeated request: read the outputs from the stored tasks
+		for _, t := range out {
+			if tk, err := s.GetTask(ctx, sessionID, t.TaskId); err == nil {
+				t.ExpectedOutputIds = tk.ExpectedOutputIds
+			}
+		}
+	}
+	return out, nil
+}
+
+// markReady records that a session has ready work in partitions and wakes their agents.
+func (s *Store) markReady(ctx context.Context, sessionID string, parts ...string) error {
+	for _, p := range parts {
+		r := s.s.readyAdd.Exec(ctx, s.c, []string{s.k.ready(p), s.k.vtime(p), s.k.wake(p)}, []string{sessionID})
+		if err := r.Error(); err != nil {
+			return storeErr("indexing ready work", err)
+		}
+	}
+	if len(parts) > 0 {
+		cmds := make([]valkeyCmd, len(parts))
+		for i, p := range parts {
+			cmds[i] = s.c.B().Sadd().Key(s.k.partSessions(p)).Member(sessionID).Build()
+		}
+		for _, r := range s.c.DoMulti(ctx, cmds...) {
+			if err := r.Error(); err != nil {
+				return storeErr("indexing the session's partitions", err)
+			}
+		}
+	}
+	return nil
+}
+
+type attemptJSON struct {
+	N int32       `json:"n"`
+	G string      `json:"g"`
+	D int64       `json:"d"`
+	S json.Number `json:"s"`
+	E json.Number `json:"e"`
+	K json.Number `json:"k"`
+	M string      `json:"m"`
+	R bool        `json:"r"`
+}
+
+// GetTask returns a task with its attempts.
+func (s *Store) GetTask(ctx context.Context, sessionID, taskID string) (*chorusv1.Task, error) {
+	res := s.c.DoMulti(ctx,
+		s.c.B().Hget().Key(s.k.tasks(sessionID)).Field(taskID).Build(),
+		s.c.B().Hget().Key(s.k.attempts(sessionID)).Field(taskID).Build(),
+		s.c.B().Hget().Key(s.k.taskEnds(sessionID)).Field(taskID).Build())
+	v, err := res[0].ToString()
+	if err != nil {
+		if valkeyNil(err) {
+			return nil, store.Errorf(store.CodeNotFound, "task %s does not exist in session %s", taskID, sessionID)
+		}
+		return nil, storeErr("reading the task", err)
+	}
+	rec, err := decodeTask(v)
+	if err != nil {
+		return nil, storeErr("decoding task "+taskID, err)
+	}
+	t := rec.task(sessionID, taskID)
+	if raw, err := res[1].ToString(); err == nil {
+		var as []attemptJSON
+		if err := json.Unmarshal([]byte(raw), &as); err == nil {
+			for _, a := range as {
+				ta := &chorusv1.TaskAttempt{Number: a.N, AgentId: a.G, DispatchTime: ts(a.D), StartTime: ts(num(a.S)), EndTime: ts(num(a.E))}
+				if k := num(a.K); k != 0 {
+					ta.Error = &chorusv1.TaskError{Kind: chorusv1.ErrorKind(k), Message: a.M, Retryable: a.R}
+				}
+				t.Attempts = append(t.Attempts, ta)
+			}
+		}
+	}
+	if raw, err := res[2].ToString(); err == nil {
+		f := strings.SplitN(raw, "|", 3)
+		ms, _ := strconv.ParseInt(f[0], 10, 64)
+		t.EndTime = ts(ms)
+		if len(f) == 3 && f[1] != "" {
+			k, _ := strconv.Atoi(f[1])
+			t.Error = &chorusv1.TaskError{Kind: chorusv1.ErrorKind(k), Message: f[2]}
+		}
+	}
+	return t, nil
+}
+
+func num(n json.Number) int64 {
+	if n == "" {
+		return 0
+	}
+	if i, err := n.Int64(); err == nil {
+		return i
+	}
+	f, _ := n.Float64()
+	return int64(f)
+}
+
+// ListTasks returns a page of a session's tasks, oldest first; the token is the offset.
+func (s *Store) ListTasks(ctx context.Context, sessionID string, q store.ListQuery[chorusv1.TaskStatus]) ([]*chorusv1.Task, string, error) {
+	if _, err := s.defaultsOf(ctx, sessionID); err != nil {
+		return nil, "", err
+	}
+	var out []*chorusv1.Task
+	next, err := s.page(ctx, s.k.taskList(sessionID), q.PageSize, q.PageToken, func(ids []string) (int, error) {
+		vals, err := s.c.Do(ctx, s.c.B().Hmget().Key(s.k.tasks(sessionID)).Field(ids...).Build()).ToArray()
+		if err != nil {
+			return 0, storeErr("reading tasks", err)
+		}
+		return s.take(len(out), q.PageSize, len(ids), func(i int) bool {
+			v, err := vals[i].ToString()
+			if err != nil {
+				return false
+			}
+			rec, err := decodeTask(v)
+			if err != nil || (q.Status != 0 && rec.status != q.Status) {
+				return false
+			}
+			out = append(out, rec.task(sessionID, ids[i]))
+			return true
+		}), nil
+	})
+	return out, next, err
+}
+
+// CancelTasks cancels unfinished tasks and what depends on them.
+func (s *Store) CancelTasks(ctx context.Context, sessionID string, taskIDs []string) (int, error) {
+	n, err := s.run(ctx, s.s.cancelTasks, sessionID, append([]string{itoa(s.nowMS())}, taskIDs...)).AsInt64()
+	if err != nil {
+		return 0, storeErr("cancelling tasks", err)
+	}
+	return int(n), nil
+}
