@@ -19,6 +19,6 @@ test-objstore: s3-server ## Object store conformance tests on a local folder and
 
 .PHONY: bench-objstore
 bench-objstore: s3-server ## Put/Get throughput (64 MiB objects) of the local and S3 stores
-	CHORUS_REQUIRE_S3_SERVER=1 $(GO) test -run '^$$' -bench . -benchtime 5x -count 1 ./internal/objstore/...
+	CHORUS_REQUIRE_S3_SERVER=1 $(GO) test -run '^$$' -bench . -benchmem -benchtime 5x -count 1 ./internal/objstore/...
 
 TEST_TARGETS += test-objstore

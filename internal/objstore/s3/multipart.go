@@ -47,6 +47,9 @@ func (s *Store) multipart(ctx context.Context, key string, okey *string, r io.Re
 	data := first
 	for pn := int32(1); ; pn++ {
 		u.start(pn, data)
+		if u.ctx.Err() != nil {
+			break // an upload failed or ctx is done: stop reading
+		}
 		next := u.buffer(&allocated)
 		var rerr error
 		next, rerr = fill(r, next, int(s.cfg.PartSize))
@@ -85,6 +88,13 @@ func (s *Store) multipart(ctx context.Context, key string, okey *string, r io.Re
 	if err != nil {
 		return s.opError("completing the multipart upload of", key, err)
 	}
+	// Every buffer is free now: keep them for the next upload (Put releases first). Only after a
+	// success: after a failed request, the HTTP transport may still be reading its body.
+	for range allocated {
+		if b := <-u.free; !sameArray(b, first) {
+			s.releasePart(b)
+		}
+	}
 	return nil
 }
 
@@ -114,7 +124,7 @@ func (u *uploader) buffer(allocated *int) []byte {
 	}
 	if *allocated < cap(u.free) {
 		*allocated++
-		return make([]byte, 0, u.s.cfg.PartSize)
+		return u.s.partBuffer()
 	}
 	return (<-u.free)[:0]
 }
@@ -149,6 +159,9 @@ func (u *uploader) start(pn int32, data []byte) {
 		u.mu.Unlock()
 	})
 }
+
+// sameArray reports whether two buffers (of non-zero capacity) share their memory.
+func sameArray(a, b []byte) bool { return &a[:1][0] == &b[:1][0] }
 
 // fill reads from r into buf until it holds size bytes or r ends (io.EOF) or fails. buf grows as data
 // comes, so a small object does not cost a whole part of memory.
