@@ -30,9 +30,9 @@ func (s eventService) WatchEvents(req *chorusv1.WatchEventsRequest, stream choru
 	defer cancel()
 	sid, cursor := req.GetSessionId(), req.GetCursor()
 	if cursor == "$" {
-		c, err := s.eventCursor(ctx, sid)
+		c, err := s.store.EventCursor(ctx, sid)
 		if err != nil {
-			return err
+			return s.watchFailed(ctx, stream.Context(), err)
 		}
 		cursor = c
 	}
@@ -40,13 +40,13 @@ func (s eventService) WatchEvents(req *chorusv1.WatchEventsRequest, stream choru
 	// a 404 rather than a 200 with an error line).
 	events, err := s.store.ReadEvents(ctx, store.EventQuery{SessionID: sid, Cursor: cursor, Max: watchBatch})
 	if err != nil {
-		return err
+		return s.watchFailed(ctx, stream.Context(), err)
 	}
-	header := metadata.MD{}
-	if cursor != "" {
-		header.Set(cursorHeader, cursor)
+	start := cursor
+	if start == "" {
+		start = "0-0" // before the first event
 	}
-	if err := stream.SendHeader(header); err != nil {
+	if err := stream.SendHeader(metadata.Pairs(cursorHeader, start)); err != nil {
 		return err
 	}
 	kinds := req.GetKinds()
@@ -61,22 +61,23 @@ func (s eventService) WatchEvents(req *chorusv1.WatchEventsRequest, stream choru
 			}
 		}
 		events, err = s.store.ReadEvents(ctx, store.EventQuery{SessionID: sid, Cursor: cursor, Max: watchBatch, Block: s.cfg.WatchBlock})
-		if ctx.Err() != nil {
-			return s.watchEnded(stream.Context())
-		}
 		if err != nil {
-			return err
+			return s.watchFailed(ctx, stream.Context(), err)
 		}
 	}
 }
 
-// watchEnded says why a watch ends: the client went away (nothing to say) or the gateway shuts down
-// (UNAVAILABLE: resume from the last cursor, on this gateway once it is back or on another).
-func (s eventService) watchEnded(clientCtx context.Context) error {
-	if clientCtx.Err() != nil {
+// watchFailed says why a watch ends when a store call fails: the client went away (nothing to say),
+// the gateway shuts down (UNAVAILABLE: resume from the last cursor, on this gateway once it is back
+// or on another), or the store's error.
+func (s eventService) watchFailed(ctx, clientCtx context.Context, err error) error {
+	switch {
+	case clientCtx.Err() != nil:
 		return clientCtx.Err()
+	case ctx.Err() != nil:
+		return errShuttingDown
 	}
-	return errShuttingDown
+	return err
 }
 
 func eventKind(ev *chorusv1.Event) chorusv1.EventKind {
@@ -93,14 +94,3 @@ func eventKind(ev *chorusv1.Event) chorusv1.EventKind {
 	return chorusv1.EventKind_EVENT_KIND_UNSPECIFIED
 }
 
-// eventCursor resolves "$" to the session's newest event cursor.
-// TODO(gateway): call store.Store.EventCursor directly once it is in the interface (REQUESTS.md).
-func (s eventService) eventCursor(ctx context.Context, sid string) (string, error) {
-	type eventCursorer interface {
-		EventCursor(ctx context.Context, sessionID string) (string, error)
-	}
-	if ec, ok := s.store.(eventCursorer); ok {
-		return ec.EventCursor(ctx, sid)
-	}
-	return "$", nil
-}

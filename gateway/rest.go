@@ -89,9 +89,14 @@ func (s *Server) buildREST() error {
 
 // flushStreamStart sends the status line and headers of a streamed REST answer (an event watch) as
 // soon as the gRPC stream has started, so a client sees its watch is open before the first event.
-// grpc-gateway calls forward-response options with a nil message only at the start of a stream.
-func flushStreamStart(_ context.Context, w http.ResponseWriter, m proto.Message) error {
+// grpc-gateway calls forward-response options with a nil message only at the start of a stream; a
+// watch that failed before it started (unknown session) sent no cursor header and is answered with
+// its error status instead.
+func flushStreamStart(ctx context.Context, w http.ResponseWriter, m proto.Message) error {
 	if m != nil {
+		return nil
+	}
+	if md, ok := runtime.ServerMetadataFromContext(ctx); !ok || len(md.HeaderMD.Get(cursorHeader)) == 0 {
 		return nil
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -1,0 +1,76 @@
+package gateway_test
+
+import (
+	"bytes"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+)
+
+// latencies collects per-call durations and reports their p50 and p99 in microseconds.
+type latencies []time.Duration
+
+func (l latencies) report(b *testing.B) {
+	if len(l) == 0 {
+		return
+	}
+	slices.Sort(l)
+	at := func(q float64) float64 { return float64(l[int(q*float64(len(l)-1))].Nanoseconds()) / 1e3 }
+	b.ReportMetric(at(0.50), "p50-µs")
+	b.ReportMetric(at(0.99), "p99-µs")
+}
+
+// BenchmarkSubmitGRPC measures the latency of a single-task SubmitTasks over gRPC (client → gateway →
+// Valkey and back), one call at a time.
+func BenchmarkSubmitGRPC(b *testing.B) {
+	e := newEnv(b, nil)
+	sid := e.session()
+	req := &chorusv1.SubmitTasksRequest{SessionId: sid, Tasks: []*chorusv1.TaskSpec{{Method: "echo", Payload: []byte("hello")}}}
+	if _, err := e.tasks.SubmitTasks(e.ctx, req); err != nil { // warm up connections and caches
+		b.Fatal(err)
+	}
+	lat := make(latencies, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		if _, err := e.tasks.SubmitTasks(e.ctx, req); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	lat.report(b)
+}
+
+// BenchmarkSubmitREST is BenchmarkSubmitGRPC over REST/JSON (net/http client, keep-alive).
+func BenchmarkSubmitREST(b *testing.B) {
+	e := newEnv(b, nil)
+	sid := e.session()
+	url := e.base + "/v1/sessions/" + sid + "/tasks:batchCreate"
+	body := []byte(`{"tasks":[{"method":"echo","payload":"aGVsbG8="}]}`)
+	call := func() {
+		resp, err := e.httpc.Post(url, "application/json", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var buf bytes.Buffer
+		_, _ = buf.ReadFrom(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("HTTP %d: %s", resp.StatusCode, buf.Bytes())
+		}
+	}
+	call()
+	lat := make(latencies, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		call()
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	lat.report(b)
+}
