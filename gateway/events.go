@@ -93,4 +93,3 @@ func eventKind(ev *chorusv1.Event) chorusv1.EventKind {
 	}
 	return chorusv1.EventKind_EVENT_KIND_UNSPECIFIED
 }
-
