@@ -12,7 +12,10 @@ import (
 var ErrNotFound = errors.New("object not found")
 
 // Store is an object store. Keys are slash-separated paths of letters, digits, '.', '_', ':' and '-'
-// (e.g. "sessions/<session>/results/<result>"). Implementations are safe for concurrent use.
+// (e.g. "sessions/<session>/results/<result>"; see ValidateKey for the exact rules). A key should not
+// also be the folder of other keys ("a" and "a/b"): S3 allows it, the local folder store does not.
+// Implementations are safe for concurrent use. Implementations: local (a folder) and s3; the suite in
+// objstoretest checks them.
 type Store interface {
 	// Put writes the object from r, replacing any object at key; readers see the old object or the new
 	// one whole, never a mix. A failed or cancelled Put leaves no object (nor a partial one) at a key

@@ -140,3 +140,8 @@ func TestKeyBelowObject(t *testing.T) {
 		t.Fatalf("object a = %q after the failed Put; want \"x\"", b)
 	}
 }
+
+// Not parallel: it measures the process's heap.
+func TestStreaming(t *testing.T) {
+	objstoretest.RunStreaming(t, newStore(t))
+}

@@ -188,3 +188,9 @@ func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
 }
+
+// Not parallel: it measures the process's heap.
+func TestStreaming(t *testing.T) {
+	srv := s3test.Start(t)
+	objstoretest.RunStreaming(t, srv.NewStore(t))
+}
