@@ -75,7 +75,7 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 			cmds = append(cmds, s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(nextDue), sid).Build())
 		}
 		for _, r := range s.c.DoMulti(ctx, cmds...) {
-			if err := r.Error(); err != nil {
+			if err := r.Error(); err != nil && !valkeyNil(err) { // ZADD XX INCR of a removed entry is nil
 				return nil, storeErr("updating the partition indexes", err)
 			}
 		}
