@@ -65,7 +65,10 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, maxSize int64)
 	if err != nil {
 		return 0, "", err
 	}
-	f, err := s.createTemp(filepath.Dir(path), key)
+	dir := filepath.Dir(path)
+	_, statErr := os.Stat(dir)
+	newDir := statErr != nil // folders made for this object must reach the disk too
+	f, err := s.createTemp(dir, key)
 	if err != nil {
 		return 0, "", err
 	}
@@ -79,10 +82,10 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, maxSize int64)
 	}()
 	sr := stream.NewReader(ctx, r, key, maxSize)
 	if _, err := io.Copy(f, sr); err != nil {
-		if sr.Size() > 0 || ctx.Err() != nil || errors.Is(err, objstore.ErrTooLarge) {
-			return 0, "", err
+		if err == sr.Err() {
+			return 0, "", err // the data's own error (cancelled, too large, reader failed) says it all
 		}
-		return 0, "", fmt.Errorf("writing object %q to %s: %w", key, tmp, err)
+		return 0, "", fmt.Errorf("writing object %q to %s (is the disk full?): %w", key, tmp, err)
 	}
 	if err := f.Sync(); err != nil {
 		return 0, "", fmt.Errorf("flushing object %q to disk: %w", key, err)
@@ -97,8 +100,13 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, maxSize int64)
 		return 0, "", fmt.Errorf("moving the temporary file of object %q into place (is there a folder at %s?): %w", key, path, err)
 	}
 	done = true
-	if err := syncDir(filepath.Dir(path)); err != nil {
-		return 0, "", fmt.Errorf("flushing the folder of object %q to disk: %w", key, err)
+	for d := dir; ; d = filepath.Dir(d) {
+		if err := syncDir(d); err != nil {
+			return 0, "", fmt.Errorf("flushing the folder %s of object %q to disk: %w", d, key, err)
+		}
+		if !newDir || d == s.root || !strings.HasPrefix(d, s.root) {
+			break
+		}
 	}
 	return sr.Size(), sr.SHA256(), nil
 }

@@ -58,6 +58,9 @@ func (s *Reader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Err is the error that stopped reading (io.EOF at the end), or nil.
+func (s *Reader) Err() error { return s.err }
+
 // Size is the number of bytes read so far.
 func (s *Reader) Size() int64 { return s.n }
 
