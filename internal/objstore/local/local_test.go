@@ -3,11 +3,13 @@ package local_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -144,4 +146,35 @@ func TestKeyBelowObject(t *testing.T) {
 // Not parallel: it measures the process's heap.
 func TestStreaming(t *testing.T) {
 	objstoretest.RunStreaming(t, newStore(t))
+}
+
+// Delete removes the folders it empties while other Puts write into them; no Put may fail for it.
+func TestPutDeleteSameFolder(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 400)
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 50 {
+				key := fmt.Sprintf("sessions/s-1/results/w%d-%d", w, i)
+				if _, _, err := s.Put(ctx, key, strings.NewReader("data"), 0); err != nil {
+					errs <- err
+					continue
+				}
+				if err := s.Delete(ctx, key); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if entries, err := os.ReadDir(s.Dir()); err != nil || len(entries) != 0 {
+		t.Fatalf("root after deleting everything holds %d entries (%v); want none", len(entries), err)
+	}
 }
