@@ -1,0 +1,130 @@
+package valkeystore_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/valkey-io/valkey-go"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/internal/store"
+	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
+	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
+)
+
+func benchStore(b *testing.B) (*valkeystore.Store, valkey.Client, string) {
+	srv := valkeytest.Start(b)
+	c := srv.Client(b)
+	s, err := valkeystore.New(valkeystore.Config{Client: c})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sess, err := s.CreateSession(b.Context(), store.SessionSpec{DefaultTaskOptions: &chorusv1.TaskOptions{Partition: "cpu"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, c, sess.SessionId
+}
+
+// BenchmarkSubmitClaimComplete measures zero-payload tasks through submit, claim and complete in
+// batches; it reports tasks/s and the server's microseconds per task (INFO commandstats).
+func BenchmarkSubmitClaimComplete(b *testing.B) {
+	for _, batch := range []int{1, 10, 100} {
+		b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
+			s, c, sid := benchStore(b)
+			ctx := b.Context()
+			specs := make([]store.TaskSpec, batch)
+			for i := range specs {
+				specs[i] = store.TaskSpec{Method: "echo"}
+			}
+			_ = c.Do(ctx, c.B().ConfigResetstat().Build()).Error()
+			tasks := 0
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := s.SubmitTasks(ctx, sid, store.SubmitBatch{Tasks: specs}); err != nil {
+					b.Fatal(err)
+				}
+				got, err := s.Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "a", Max: batch, LeaseTTL: time.Minute})
+				if err != nil || len(got) != batch {
+					b.Fatalf("claimed %d of %d: %v", len(got), batch, err)
+				}
+				for _, t := range got {
+					if err := s.Complete(ctx, store.Completion{Lease: t.Lease}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				tasks += batch
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(tasks)/b.Elapsed().Seconds(), "tasks/s")
+			b.ReportMetric(serverUsec(b, c, "cmdstat_evalsha")/float64(tasks), "script-µs/task")
+			b.ReportMetric(serverUsec(b, c, "cmdstat_")/float64(tasks), "allcmd-µs/task")
+		})
+	}
+}
+
+// serverUsec sums usec over the INFO commandstats lines starting with prefix. Commands run inside
+// scripts are counted both on their own line and inside EVALSHA, so "cmdstat_" over-counts them.
+func serverUsec(b *testing.B, c valkey.Client, prefix string) float64 {
+	info, err := c.Do(context.Background(), c.B().Info().Section("commandstats").Build()).ToString()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total float64
+	for _, line := range strings.Split(info, "\n") {
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		for _, f := range strings.Split(line, ",") {
+			if v, ok := strings.CutPrefix(f, "usec="); ok {
+				x, _ := strconv.ParseFloat(v, 64)
+				total += x
+			}
+		}
+		if testing.Verbose() {
+			b.Log(strings.TrimSpace(line))
+		}
+	}
+	return total
+}
+
+// BenchmarkMemoryPerQueuedTask queues 100k zero-payload tasks and reports used_memory growth per task.
+func BenchmarkMemoryPerQueuedTask(b *testing.B) {
+	const n = 100_000
+	for range b.N {
+		b.StopTimer()
+		s, c, sid := benchStore(b)
+		ctx := b.Context()
+		before := usedMemory(b, c)
+		b.StartTimer()
+		specs := make([]store.TaskSpec, 1000)
+		for i := range specs {
+			specs[i] = store.TaskSpec{Method: "echo"}
+		}
+		for range n / len(specs) {
+			if _, err := s.SubmitTasks(ctx, sid, store.SubmitBatch{Tasks: specs}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(usedMemory(b, c)-before)/n, "bytes/task")
+	}
+}
+
+func usedMemory(b *testing.B, c valkey.Client) int64 {
+	info, err := c.Do(context.Background(), c.B().Info().Section("memory").Build()).ToString()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	b.Fatal("INFO memory has no used_memory")
+	return 0
+}
