@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/chorus-hpc/chorus/internal/objstore"
 )
 
 // abortTimeout bounds the AbortMultipartUpload call made after a failure (which may be a cancelled
@@ -64,7 +66,8 @@ func (s *Store) multipart(ctx context.Context, key string, okey *string, r io.Re
 		}
 		if pn+1 > MaxParts {
 			u.free <- next
-			u.cancel(fmt.Errorf("object %q is larger than %d parts of %d bytes; raise the S3 store's PartSize", key, MaxParts, s.cfg.PartSize))
+			u.cancel(fmt.Errorf("%w: object %q is larger than %d parts of %d bytes, the most one S3 upload takes; raise the S3 store's PartSize",
+				objstore.ErrTooLarge, key, MaxParts, s.cfg.PartSize))
 			break
 		}
 		data = next
