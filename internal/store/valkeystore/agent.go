@@ -280,7 +280,16 @@ func (s *Store) Complete(ctx context.Context, c store.Completion) error {
 		}
 		args = append(append(args, id, "1"), dataArgs(*r.Data)...)
 	}
-	args, err := s.encodeTasks(ctx, l.SessionID, c.Subtasks, c.SubtaskIDs, l.TaskID, "", "", args)
+	var traceParent, traceState string
+	if len(c.Subtasks) > 0 {
+		// subtasks continue the parent's trace
+		if raw, err := s.c.Do(ctx, s.c.B().Hget().Key(s.k.tasks(l.SessionID)).Field(l.TaskID).Build()).ToString(); err == nil {
+			if rec, err := decodeTask(raw); err == nil {
+				traceParent, traceState = rec.traceParent, rec.traceState
+			}
+		}
+	}
+	args, err := s.encodeTasks(ctx, l.SessionID, c.Subtasks, c.SubtaskIDs, l.TaskID, traceParent, traceState, args)
 	if err != nil {
 		return err
 	}

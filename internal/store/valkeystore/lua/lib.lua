@@ -9,6 +9,7 @@
 -- Result record: "st|owner|size|sha|loc|cms|ems|reason".
 local TAG = string.sub(KEYS[1], 1, -3)
 local function K(s) return TAG .. s end
+local SID = string.match(TAG, 's:([^}]*)}$') or ''
 local EVCAP = 100000
 
 local function split(s, sep)

@@ -2,7 +2,7 @@
 -- KEYS[1] session meta. ARGV: [1] now (ms).
 -- Returns {object keys of its results, partitions it used}; NOT_FOUND or FAILED_PRECONDITION errors.
 local st = session_status()
-if st == 0 then return redis.error_reply('NOT_FOUND session does not exist') end
+if st == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does not exist') end
 if st == 5 then return { {}, {} } end
 if st ~= 3 and st ~= 4 then
   return redis.error_reply('FAILED_PRECONDITION only a closed or cancelled session can be purged: close or cancel it first')

@@ -1,7 +1,7 @@
 -- result_complete.lua: write the data of a CREATED result no task owns (a client upload).
 -- KEYS[1] session meta. ARGV: [1] result id, [2] size, [3] sha256, [4] location, [5] data, [6] now (ms).
 -- Returns the partitions where tasks became QUEUED; NOT_FOUND or FAILED_PRECONDITION errors.
-if session_status() == 0 then return redis.error_reply('NOT_FOUND session does not exist') end
+if session_status() == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does not exist') end
 local r = rget(ARGV[1])
 if not r then return redis.error_reply('NOT_FOUND result ' .. ARGV[1] .. ' does not exist') end
 if r.st ~= 1 then

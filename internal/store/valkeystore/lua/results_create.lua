@@ -3,7 +3,7 @@
 -- sha256, location (1 inline, 2 object), data (inline bytes or object key).
 -- Returns 1; NOT_FOUND, FAILED_PRECONDITION or ALREADY_EXISTS errors (nothing written).
 local st = session_status()
-if st == 0 then return redis.error_reply('NOT_FOUND session does not exist') end
+if st == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does not exist') end
 if st ~= 1 and st ~= 2 then return redis.error_reply('FAILED_PRECONDITION the session does not accept new results (it is closed, cancelled or purged)') end
 local now = ARGV[1]
 local n = tonumber(ARGV[2])

@@ -4,7 +4,7 @@
 local from = session_status()
 local to = tonumber(ARGV[1])
 local now = ARGV[2]
-if from == 0 then return redis.error_reply('NOT_FOUND session does not exist') end
+if from == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does not exist') end
 if from == to then return { from, 0 } end
 local names = { 'running', 'paused', 'closed', 'cancelled', 'purged' }
 local ok = (to == 1 and from == 2) or (to == 2 and from == 1) or (to == 3 and (from == 1 or from == 2)) or

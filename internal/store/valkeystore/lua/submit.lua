@@ -7,7 +7,7 @@
 -- a repeated request returns the first answer and an empty partition list.
 -- Errors (nothing written): NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS, RESOURCE_EXHAUSTED.
 local st = session_status()
-if st == 0 then return redis.error_reply('NOT_FOUND session does not exist') end
+if st == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does not exist') end
 if ARGV[2] ~= '' then
   local cached = redis.call('GET', KEYS[2])
   if cached then return { cjson.decode(cached), {} } end
