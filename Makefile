@@ -73,8 +73,9 @@ lint: tools protos ## gofmt, go vet, buf lint
 	buf build -o /dev/null
 
 .PHONY: build
-build: ## Build bin/chorus
+build: ## Build bin/chorus and the Go example worker (bin/chorus-worker-go)
 	$(GO) build -o $(BIN)/chorus ./cmd/chorus
+	$(GO) build -o $(BIN)/chorus-worker-go ./workers/go
 
 .PHONY: test
 test: deps check-gen lint test-go ## Lint, check generated code, run every test
@@ -90,8 +91,8 @@ bench: deps ## Benchmarks (quick; FULL=1 for the long run)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 .PHONY: demo
-demo: deps build ## Run the demo job on a local all-in-one Chorus
-	$(BIN)/chorus dev --demo
+demo: deps build python-venv ## Run the demo job on a local all-in-one Chorus (chorus dev --demo)
+	$(BIN)/chorus dev --demo --data-dir $(ROOT)/.chorus/demo
 
 .PHONY: clean
 clean: ## Remove built binaries and fetched third-party files

@@ -2,12 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"strings"
+
+	"github.com/valkey-io/valkey-go"
 
 	"github.com/chorus-hpc/chorus/internal/objstore"
 	"github.com/chorus-hpc/chorus/internal/objstore/local"
 	"github.com/chorus-hpc/chorus/internal/objstore/s3"
+	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
+	"github.com/chorus-hpc/chorus/internal/telemetry"
 )
 
 // objstoreFlags choose and configure the object store of a gateway or agent.
@@ -40,4 +46,64 @@ func (o *objstoreFlags) open(ctx context.Context, log *slog.Logger) (objstore.St
 	default:
 		return nil, fmt.Errorf("%w: --objstore must be local or s3, not %q", errUsage, o.kind)
 	}
+}
+
+// valkeyFlags configure the connection to Valkey.
+type valkeyFlags struct {
+	addrs    string
+	password string
+	tls      bool
+	prefix   string
+}
+
+func (v *valkeyFlags) register(f *flags) {
+	f.StringVar(&v.addrs, "valkey-addr", "127.0.0.1:6379", "Valkey address(es), comma-separated; a cluster is detected by itself")
+	f.StringVar(&v.password, "valkey-password", "", "Valkey password (prefer the CHORUS_VALKEY_PASSWORD environment variable)")
+	f.BoolVar(&v.tls, "valkey-tls", false, "connect to Valkey with TLS (e.g. ElastiCache with in-transit encryption)")
+	f.StringVar(&v.prefix, "key-prefix", "chorus:", "prefix of every Valkey key (several installations may share one Valkey)")
+}
+
+func (v *valkeyFlags) open(log *slog.Logger) (*valkeystore.Store, error) {
+	var addrs []string
+	for _, a := range strings.Split(v.addrs, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			addrs = append(addrs, a)
+		}
+	}
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("%w: --valkey-addr is empty", errUsage)
+	}
+	opt := valkey.ClientOption{InitAddress: addrs, Password: v.password}
+	if v.tls {
+		opt.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	cl, err := valkey.NewClient(opt)
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to Valkey at %s: %w", v.addrs, err)
+	}
+	st, err := valkeystore.New(valkeystore.Config{Client: cl, KeyPrefix: v.prefix, Logger: log})
+	if err != nil {
+		cl.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// logFlags configure logging.
+type logFlags struct {
+	format string
+	level  string
+}
+
+func (l *logFlags) register(f *flags) {
+	f.StringVar(&l.format, "log-format", "text", "log format: text or json")
+	f.StringVar(&l.level, "log-level", "info", "lowest level logged: debug, info, warn or error")
+}
+
+func (l *logFlags) telemetry(ctx context.Context, env *cliEnv, service string) (*telemetry.Telemetry, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(l.level)); err != nil {
+		return nil, fmt.Errorf("%w: --log-level %q: want debug, info, warn or error", errUsage, l.level)
+	}
+	return telemetry.New(ctx, telemetry.Config{ServiceName: service, Getenv: env.getenv, LogFormat: l.format, LogLevel: level, LogOutput: env.stderr})
 }

@@ -2,24 +2,135 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/chorus-hpc/chorus/agent"
+	"github.com/chorus-hpc/chorus/gateway"
 )
 
-// runGateway, runAgent, runDev and runBench are wired to the gateway, agent and bench packages as
-// those land.
-
-func runGateway(_ context.Context, _ *cliEnv, _ []string) error {
-	return fmt.Errorf("the gateway is not built into this binary yet")
+func runGateway(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "gateway", "")
+	var (
+		cfg gateway.Config
+		vf  valkeyFlags
+		of  objstoreFlags
+		lf  logFlags
+	)
+	cfg.RegisterFlags(fs.FlagSet)
+	vf.register(fs)
+	of.register(fs)
+	lf.register(fs)
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	tel, err := lf.telemetry(ctx, env, "chorus-gateway")
+	if err != nil {
+		return err
+	}
+	defer shutdownTelemetry(tel.Shutdown)
+	st, err := vf.open(tel.Logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	objs, err := of.open(ctx, tel.Logger)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = tel.Logger
+	gw, err := gateway.New(cfg, st, objs)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stderr, "chorus gateway: gRPC on %s, REST/JSON on http://%s (Valkey %s)\n", gw.GRPCAddr(), gw.HTTPAddr(), vf.addrs)
+	return gw.Run(ctx)
 }
 
-func runAgent(_ context.Context, _ *cliEnv, _ []string) error {
-	return fmt.Errorf("the agent is not built into this binary yet")
+func runAgent(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "agent", "")
+	var (
+		vf valkeyFlags
+		of objstoreFlags
+		lf logFlags
+	)
+	config := fs.String("config", "", "agent configuration file (YAML): partitions, worker commands, processes, capacity, transport (required)")
+	metricsAddr := fs.String("metrics-addr", "127.0.0.1:7081", "address of the agent's /metrics and /healthz (empty: none)")
+	vf.register(fs)
+	of.register(fs)
+	lf.register(fs)
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if *config == "" {
+		return fmt.Errorf("%w: --config is required (see deploy/kubernetes/agent-python.yaml for an example)", errUsage)
+	}
+	cfg, err := agent.LoadConfig(*config)
+	if err != nil {
+		return err
+	}
+	tel, err := lf.telemetry(ctx, env, "chorus-agent")
+	if err != nil {
+		return err
+	}
+	defer shutdownTelemetry(tel.Shutdown)
+	st, err := vf.open(tel.Logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	objs, err := of.open(ctx, tel.Logger)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = tel.Logger
+	a, err := agent.New(cfg, st, objs)
+	if err != nil {
+		return err
+	}
+	if *metricsAddr != "" {
+		stop, err := serveMetrics(*metricsAddr, tel.MetricsHandler)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	fmt.Fprintf(env.stderr, "chorus agent %s: serving %d partition(s) (Valkey %s)\n", a.ID(), len(cfg.Partitions), vf.addrs)
+	return a.Run(ctx)
 }
 
-func runDev(_ context.Context, _ *cliEnv, _ []string) error {
-	return fmt.Errorf("dev mode is not built into this binary yet")
+
+// serveMetrics serves /metrics and /healthz on addr until stop is called.
+func serveMetrics(addr string, metrics http.Handler) (stop func(), err error) {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics address %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", metrics)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			_ = err
+		}
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}
+
+func shutdownTelemetry(f func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = f(ctx)
 }
 
 func runBench(_ context.Context, _ *cliEnv, _ []string) error {
-	return fmt.Errorf("bench is not built into this binary yet")
+	return fmt.Errorf("chorus bench is not implemented yet (issue: benchmarks); use `make bench` for the Go micro-benchmarks")
 }

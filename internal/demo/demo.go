@@ -20,7 +20,7 @@ import (
 type Config struct {
 	// Tasks is the number of pricing tasks (default 2000).
 	Tasks int
-	// PathsPerTask is the number of simulated paths per pricing task (default 20000).
+	// PathsPerTask is the number of simulated paths per pricing task (default 5000).
 	PathsPerTask int
 	// FanIn is how many partial results one reducer merges (default 50).
 	FanIn int
@@ -82,7 +82,7 @@ func (c *Config) defaults() {
 		c.Tasks = 2000
 	}
 	if c.PathsPerTask <= 0 {
-		c.PathsPerTask = 20000
+		c.PathsPerTask = 5000
 	}
 	if c.FanIn <= 1 {
 		c.FanIn = 50

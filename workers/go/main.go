@@ -45,6 +45,7 @@ func main() {
 	})
 	w.Handle("fanout", fanout)
 	w.HandleBytes("concat", concat)
+	w.HandleBytes("mc_reduce", mcReduce) // the demo's reducer (montecarlo.go)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	if err := w.Run(ctx); err != nil {

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/valkey-io/valkey-go"
+
+	"github.com/chorus-hpc/chorus/agent"
+	"github.com/chorus-hpc/chorus/gateway"
+	"github.com/chorus-hpc/chorus/internal/demo"
+	"github.com/chorus-hpc/chorus/internal/objstore/local"
+	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
+	"github.com/chorus-hpc/chorus/internal/valkeyproc"
+	"github.com/chorus-hpc/chorus/sdks/go/client"
+)
+
+// devWorkers finds the example workers of this checkout: the partitions `chorus dev` serves.
+func devWorkers(root string, python string) []agent.PartitionConfig {
+	var parts []agent.PartitionConfig
+	if p := filepath.Join(root, "bin", "chorus-worker-go"); isFile(p) {
+		parts = append(parts, agent.PartitionConfig{Name: "go", Command: p, Processes: 1, Capacity: 8})
+	}
+	if python == "" {
+		python = filepath.Join(root, ".venv", "bin", "python")
+	}
+	if script := filepath.Join(root, "workers", "python", "montecarlo.py"); isFile(python) && isFile(script) {
+		parts = append(parts, agent.PartitionConfig{Name: "python", Command: python, Args: []string{script}, Processes: 2, Capacity: 1})
+	}
+	if p := filepath.Join(root, "workers", "cpp", "build", "chorus-worker-cpp"); isFile(p) {
+		parts = append(parts, agent.PartitionConfig{Name: "cpp", Command: p, Processes: 1, Capacity: 4})
+	}
+	if exe := filepath.Join(root, "workers", "csharp", "build", "chorus-worker-csharp.exe"); isFile(exe) {
+		if mono, err := exec.LookPath("mono"); err == nil {
+			parts = append(parts, agent.PartitionConfig{Name: "csharp", Command: mono, Args: []string{exe}, Processes: 1, Capacity: 4, Transport: "stdio"})
+		}
+	}
+	return parts
+}
+
+func isFile(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// repoRoot is the checkout the binary runs from: the parent of bin/, else the working folder.
+func repoRoot() string {
+	if exe, err := os.Executable(); err == nil {
+		if dir := filepath.Dir(filepath.Dir(exe)); isFile(filepath.Join(dir, "go.mod")) {
+			return dir
+		}
+	}
+	wd, _ := os.Getwd()
+	return wd
+}
+
+func runDev(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "dev", "")
+	var (
+		gcfg gateway.Config
+		lf   logFlags
+	)
+	gcfg.RegisterFlags(fs.FlagSet)
+	lf.register(fs)
+	dataDir := fs.String("data-dir", ".chorus", "folder for Valkey's data (AOF), objects and agent files; kept across runs")
+	python := fs.String("python", "", "Python interpreter with the chorus-hpc package (default: .venv/bin/python of the checkout)")
+	runDemo := fs.Bool("demo", false, "run the demo job, print its summary, then stop")
+	demoTasks := fs.Int("demo-tasks", 2000, "demo: number of Python pricing tasks")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	tel, err := lf.telemetry(ctx, env, "chorus-dev")
+	if err != nil {
+		return err
+	}
+	defer shutdownTelemetry(tel.Shutdown)
+	log := tel.Logger
+	root := repoRoot()
+	data, err := filepath.Abs(*dataDir)
+	if err != nil {
+		return err
+	}
+	parts := devWorkers(root, *python)
+	if len(parts) == 0 {
+		return errors.New("no example worker found: run `make build` (Go worker) and `make python-venv` (Python worker) first")
+	}
+
+	vctx, vcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer vcancel()
+	vk, err := valkeyproc.Start(vctx, valkeyproc.Config{Dir: filepath.Join(data, "valkey"), AppendOnly: true})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := vk.Stop(sctx); err != nil {
+			log.Error("stopping valkey", "error", err)
+		}
+	}()
+	vc, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{vk.Addr()}})
+	if err != nil {
+		return fmt.Errorf("connecting to the dev Valkey: %w", err)
+	}
+	st, err := valkeystore.New(valkeystore.Config{Client: vc, Logger: log})
+	if err != nil {
+		vc.Close()
+		return err
+	}
+	defer st.Close()
+	objs, err := local.New(local.Config{Dir: filepath.Join(data, "objects"), Logger: log})
+	if err != nil {
+		return err
+	}
+
+	for _, p := range parts {
+		gcfg.DeclaredPartitions = append(gcfg.DeclaredPartitions, p.Name)
+	}
+	gcfg.Logger = log
+	gw, err := gateway.New(gcfg, st, objs)
+	if err != nil {
+		return err
+	}
+	acfg := agent.Config{Partitions: parts, Logger: log, RuntimeDir: filepath.Join(os.TempDir(), fmt.Sprintf("chorus-dev-%d", os.Getpid()))}
+	ag, err := agent.New(acfg, st, objs)
+	if err != nil {
+		return err
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for _, run := range []func(context.Context) error{gw.Run, ag.Run} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+				errs <- err
+				stop()
+			}
+		}()
+	}
+	names := ""
+	for _, p := range parts {
+		names += " " + p.Name
+	}
+	fmt.Fprintf(env.stderr, "chorus dev is running (data in %s)\n  gRPC        %s\n  REST/JSON   http://%s/v1/sessions\n  OpenAPI     http://%s/openapi.json\n  Valkey      %s\n  partitions %s\nPress Ctrl-C to stop.\n",
+		data, gw.GRPCAddr(), gw.HTTPAddr(), gw.HTTPAddr(), vk.Addr(), names)
+
+	var demoErr error
+	if *runDemo {
+		demoErr = runDemoJob(runCtx, env, gw.GRPCAddr(), *demoTasks)
+		stop()
+	}
+	<-runCtx.Done()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		return err
+	}
+	return demoErr
+}
+
+func runDemoJob(ctx context.Context, env *cliEnv, addr string, tasks int) error {
+	cl, err := client.Dial(ctx, addr)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	bar := newProgress(env.stderr, "demo", 0)
+	_, err = demo.Run(ctx, cl, demo.Config{Tasks: tasks, Progress: func(done, total int) {
+		bar.total = total
+		bar.add(done - bar.done)
+	}}, env.stdout)
+	bar.finish()
+	return err
+}
