@@ -102,7 +102,6 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 	return a.Run(ctx)
 }
 
-
 // serveMetrics serves /metrics and /healthz on addr until stop is called.
 func serveMetrics(addr string, metrics http.Handler) (stop func(), err error) {
 	lis, err := net.Listen("tcp", addr)
