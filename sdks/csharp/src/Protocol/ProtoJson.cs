@@ -23,7 +23,7 @@ namespace Chorus.Worker.Protocol
         public static IList<KeyValuePair<string, JsonValue>> Members(JsonValue v, string type)
         {
             if (v.Kind != JsonKind.Object)
-                throw new ProtoJsonException(type + " must be a JSON object, not a " + JsonValue.KindName(v.Kind));
+                throw new ProtoJsonException(type + " must be a JSON object, got " + JsonValue.KindName(v.Kind));
             return v.Members;
         }
 
