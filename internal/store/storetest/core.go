@@ -105,6 +105,9 @@ func testDependencyChain(t *testing.T, s store.Store, _ *clock.Fake) {
 	if err != nil || len(tasks) != 1 || tasks[0].TaskId != st[0].TaskId {
 		t.Fatalf("ListTasks page 1 = %v, %v", tasks, err)
 	}
+	if tasks[0].EndTime == nil || tasks[0].CreateTime == nil || tasks[0].EndTime.AsTime().Before(tasks[0].CreateTime.AsTime()) {
+		t.Fatalf("listed completed task lacks its create/end times: %v", tasks[0])
+	}
 	rs, _, err := s.ListResults(ctx(t), sid, store.ListQuery[chorusv1.ResultStatus]{Status: chorusv1.ResultStatus_RESULT_STATUS_COMPLETED})
 	if err != nil || len(rs) != 4 {
 		t.Fatalf("ListResults(completed) = %d results, %v; want 4", len(rs), err)

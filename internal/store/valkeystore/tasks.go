@@ -243,15 +243,20 @@ func (s *Store) GetTask(ctx context.Context, sessionID, taskID string) (*chorusv
 		}
 	}
 	if raw, err := res[2].ToString(); err == nil {
-		f := strings.SplitN(raw, "|", 3)
-		ms, _ := strconv.ParseInt(f[0], 10, 64)
-		t.EndTime = ts(ms)
-		if len(f) == 3 && f[1] != "" {
-			k, _ := strconv.Atoi(f[1])
-			t.Error = &chorusv1.TaskError{Kind: chorusv1.ErrorKind(k), Message: f[2]}
-		}
+		applyEnd(t, raw)
 	}
 	return t, nil
+}
+
+// applyEnd sets a task's end time and error from its :te entry ("<ms>|<kind>|<message>").
+func applyEnd(t *chorusv1.Task, raw string) {
+	f := strings.SplitN(raw, "|", 3)
+	ms, _ := strconv.ParseInt(f[0], 10, 64)
+	t.EndTime = ts(ms)
+	if len(f) == 3 && f[1] != "" {
+		k, _ := strconv.Atoi(f[1])
+		t.Error = &chorusv1.TaskError{Kind: chorusv1.ErrorKind(k), Message: f[2]}
+	}
 }
 
 func num(n json.Number) int64 {
@@ -272,9 +277,16 @@ func (s *Store) ListTasks(ctx context.Context, sessionID string, q store.ListQue
 	}
 	var out []*chorusv1.Task
 	next, err := s.page(ctx, s.k.taskList(sessionID), q.PageSize, q.PageToken, func(ids []string) (int, error) {
-		vals, err := s.c.Do(ctx, s.c.B().Hmget().Key(s.k.tasks(sessionID)).Field(ids...).Build()).ToArray()
+		res := s.c.DoMulti(ctx,
+			s.c.B().Hmget().Key(s.k.tasks(sessionID)).Field(ids...).Build(),
+			s.c.B().Hmget().Key(s.k.taskEnds(sessionID)).Field(ids...).Build())
+		vals, err := res[0].ToArray()
 		if err != nil {
 			return 0, storeErr("reading tasks", err)
+		}
+		ends, err := res[1].ToArray()
+		if err != nil {
+			return 0, storeErr("reading task ends", err)
 		}
 		return s.take(len(out), q.PageSize, len(ids), func(i int) bool {
 			v, err := vals[i].ToString()
@@ -285,7 +297,11 @@ func (s *Store) ListTasks(ctx context.Context, sessionID string, q store.ListQue
 			if err != nil || (q.Status != 0 && rec.status != q.Status) {
 				return false
 			}
-			out = append(out, rec.task(sessionID, ids[i]))
+			t := rec.task(sessionID, ids[i])
+			if raw, err := ends[i].ToString(); err == nil {
+				applyEnd(t, raw)
+			}
+			out = append(out, t)
 			return true
 		}), nil
 	})
