@@ -31,11 +31,28 @@ func envName(flagName string) string {
 }
 
 // parse applies environment variables to flags not given on the command line, then parses args.
+// Flags may come before, after or between positional arguments ("--" ends the flags).
 func (f *flags) parse(args []string) error {
-	if err := f.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
+	var positional []string
+	for len(args) > 0 {
+		if err := f.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return err
+			}
+			return fmt.Errorf("%w: %v", errUsage, err)
 		}
+		rest := f.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	if err := f.Parse(append([]string{"--"}, positional...)); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	set := map[string]bool{}
