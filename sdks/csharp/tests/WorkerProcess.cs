@@ -28,7 +28,10 @@ namespace Chorus.Worker.Tests
         {
             Dir = Path.Combine(Path.GetTempPath(), "chorus-csharp-test-" + Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(Dir);
-            var psi = new ProcessStartInfo("mono", "\"" + WorkerExe() + "\"")
+            string exe = WorkerExe();
+            // An .exe built by mcs runs on mono, a .dll built by the .NET SDK on dotnet.
+            string host = exe.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? "dotnet" : "mono";
+            var psi = new ProcessStartInfo(host, "\"" + exe + "\"")
             {
                 UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
                 WorkingDirectory = Dir,
