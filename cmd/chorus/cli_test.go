@@ -363,4 +363,3 @@ func TestDevResumesAfterSIGTERM(t *testing.T) {
 	}
 	t.Logf("%d of %d tasks were done just before SIGTERM; the rest finished after the restart", mid.GetTaskCounts().GetCompleted(), n)
 }
-
