@@ -363,7 +363,7 @@ namespace Chorus.Worker
         {
             try
             {
-                log.WriteLine(DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture) + " " + level + " chorus-worker: " + message);
+                log.WriteLine(DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture) + " " + level + " chorus-worker: " + message.Replace("\r", "\\r").Replace("\n", "\\n"));
                 log.Flush();
             }
             catch (Exception) { } // nowhere left to log
