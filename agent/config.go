@@ -50,6 +50,10 @@ type Config struct {
 	// InlineLimit is the largest data sent inline to and from workers; larger data travels as files
 	// in the worker's private folder. Default 64 KiB.
 	InlineLimit int64 `yaml:"inline_limit"`
+	// MaxResultSize is the largest data a worker may return for one result (output or created
+	// result); larger data fails the task with a data error. Default 4 GiB (the gateway's default
+	// largest upload).
+	MaxResultSize int64 `yaml:"max_result_size"`
 	// RequeueInterval is how often the agent takes back expired leases of its partitions (any
 	// agent may). Default LeaseTTL/2.
 	RequeueInterval time.Duration `yaml:"requeue_interval"`
@@ -154,6 +158,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.InlineLimit == 0 {
 		c.InlineLimit = 64 << 10
 	}
+	if c.MaxResultSize == 0 {
+		c.MaxResultSize = 4 << 30
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -163,8 +170,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.LeaseTTL < 0 || c.RenewInterval <= 0 || c.RenewInterval >= c.LeaseTTL {
 		return c, fmt.Errorf("agent config: renew_interval (%s) must be positive and shorter than lease_ttl (%s)", c.RenewInterval, c.LeaseTTL)
 	}
-	if c.ClaimBatch < 0 || c.InlineLimit < 0 {
-		return c, errors.New("agent config: claim_batch and inline_limit must not be negative")
+	if c.ClaimBatch < 0 || c.InlineLimit < 0 || c.MaxResultSize < 0 {
+		return c, errors.New("agent config: claim_batch, inline_limit and max_result_size must not be negative")
 	}
 	c.Partitions = append([]PartitionConfig(nil), c.Partitions...)
 	seen := map[string]bool{}

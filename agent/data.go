@@ -20,8 +20,9 @@ import (
 )
 
 // toWorkerData turns stored data into a Data message: inline up to the inline limit, else a file
-// at path (streamed from the object store).
-func (a *Agent) toWorkerData(ctx context.Context, d store.ResultData, path string) (*workerv1.Data, error) {
+// at path (streamed from the object store). name names the data in errors, e.g.
+// `result "r-42" of session "s-1"` (see resultName).
+func (a *Agent) toWorkerData(ctx context.Context, name string, d store.ResultData, path string) (*workerv1.Data, error) {
 	if d.ObjectKey == "" {
 		if int64(len(d.Inline)) <= a.cfg.InlineLimit {
 			return &workerv1.Data{Source: &workerv1.Data_Inline{Inline: d.Inline}}, nil
@@ -37,7 +38,7 @@ func (a *Agent) toWorkerData(ctx context.Context, d store.ResultData, path strin
 	}
 	defer rc.Close()
 	// The verifier fails the read when the object does not match the recorded size and SHA-256.
-	vr := objstore.NewVerifier(rc, "object "+strconv.Quote(d.ObjectKey), d.Size, d.SHA256)
+	vr := objstore.NewVerifier(rc, name, d.Size, d.SHA256)
 	if d.Size <= a.cfg.InlineLimit {
 		b, err := io.ReadAll(vr)
 		if err != nil {
@@ -51,9 +52,15 @@ func (a *Agent) toWorkerData(ctx context.Context, d store.ResultData, path strin
 	}
 	_, cerr := io.Copy(f, vr)
 	if err := errors.Join(cerr, f.Close()); err != nil {
+		_ = os.Remove(path) // a worker must never see part of the data, nor bad data
 		return nil, fmt.Errorf("copy object %s to %s: %w", d.ObjectKey, path, err)
 	}
 	return &workerv1.Data{Source: &workerv1.Data_Path{Path: path}}, nil
+}
+
+// resultName names result rid of session sid in errors: `result "rid" of session "sid"`.
+func resultName(sid, rid string) string {
+	return "result " + strconv.Quote(rid) + " of session " + strconv.Quote(sid)
 }
 
 // fromWorkerData turns data from the worker into stored data for result id: inline bytes as they
@@ -89,6 +96,10 @@ func (r *run) fromFile(ctx context.Context, resultID, path string) (store.Result
 	if err != nil {
 		return store.ResultData{}, fmt.Errorf("stat data file of result %s: %w", resultID, err)
 	}
+	if limit := r.a.cfg.MaxResultSize; st.Size() > limit {
+		return store.ResultData{}, fmt.Errorf("data file of result %s is %d bytes, over the limit of %d bytes per result (max_result_size)",
+			resultID, st.Size(), limit)
+	}
 	if st.Size() <= r.a.cfg.InlineLimit {
 		b, err := io.ReadAll(f)
 		if err != nil {
@@ -98,7 +109,11 @@ func (r *run) fromFile(ctx context.Context, resultID, path string) (store.Result
 	}
 	// A key unique to this attempt: a late duplicate attempt never overwrites the winner's data.
 	key := "sessions/" + r.task.Lease.SessionID + "/results/" + resultID + ".a" + store.NewID()
-	size, sum, err := r.a.objs.Put(ctx, key, f, 0)
+	size, sum, err := r.a.objs.Put(ctx, key, f, r.a.cfg.MaxResultSize)
+	if errors.Is(err, objstore.ErrTooLarge) {
+		return store.ResultData{}, fmt.Errorf("data file of result %s grew over the limit of %d bytes per result (max_result_size) while it was stored: %w",
+			resultID, r.a.cfg.MaxResultSize, err)
+	}
 	if err != nil {
 		return store.ResultData{}, fmt.Errorf("store data of result %s in the object store: %w", resultID, err)
 	}

@@ -99,15 +99,16 @@ func (r *run) prepare() (*workerv1.AssignTask, error) {
 			return nil, fmt.Errorf("fetch the task's data: %w", err)
 		}
 	}
+	// Object data is copied under r.a.bg, not ctx: a large object takes as long as it needs.
 	if t.PayloadID != "" {
-		d, err := r.a.toWorkerData(ctx, data[0], filepath.Join(dir, "payload"))
+		d, err := r.a.toWorkerData(r.a.bg, resultName(t.Lease.SessionID, t.PayloadID), data[0], filepath.Join(dir, "payload"))
 		if err != nil {
 			return nil, fmt.Errorf("fetch the task's payload %s: %w", t.PayloadID, err)
 		}
 		msg.Payload = d
 		data = data[1:]
 	} else if int64(len(t.Payload)) > r.a.cfg.InlineLimit {
-		d, err := r.a.toWorkerData(ctx, store.ResultData{Inline: t.Payload, Size: int64(len(t.Payload))}, filepath.Join(dir, "payload"))
+		d, err := r.a.toWorkerData(ctx, "the task's payload", store.ResultData{Inline: t.Payload, Size: int64(len(t.Payload))}, filepath.Join(dir, "payload"))
 		if err != nil {
 			return nil, fmt.Errorf("write the task's payload: %w", err)
 		}
@@ -117,7 +118,7 @@ func (r *run) prepare() (*workerv1.AssignTask, error) {
 	}
 	msg.Inputs = make([]*workerv1.Input, len(t.DataDependencies))
 	for i, id := range t.DataDependencies {
-		d, err := r.a.toWorkerData(ctx, data[i], filepath.Join(dir, "in-"+strconv.Itoa(i)))
+		d, err := r.a.toWorkerData(r.a.bg, resultName(t.Lease.SessionID, id), data[i], filepath.Join(dir, "in-"+strconv.Itoa(i)))
 		if err != nil {
 			return nil, fmt.Errorf("fetch the task's input %s: %w", id, err)
 		}
@@ -197,13 +198,14 @@ func (r *run) complete(tc *workerv1.TaskCompleted) {
 		r.finish()
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
-	defer cancel()
-	outputs, kind, err := r.outputs(ctx, tc.GetOutputs())
+	// Storing large outputs takes as long as the data needs: no store timeout for it.
+	outputs, kind, err := r.outputs(r.a.bg, tc.GetOutputs())
 	if err != nil {
 		r.fail(kind, err.Error(), kind == errDataError)
 		return
 	}
+	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
+	defer cancel()
 	r.mu.Lock()
 	c := store.Completion{Lease: r.task.Lease, Outputs: outputs, NewResults: r.newResults, Subtasks: r.subtasks, SubtaskIDs: r.subtaskIDs}
 	r.mu.Unlock()
