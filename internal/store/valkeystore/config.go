@@ -6,6 +6,8 @@ package valkeystore
 import (
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"time"
 
@@ -37,6 +39,8 @@ type Config struct {
 	Clock clock.Clock
 	// Logger; default slog.Default().
 	Logger *slog.Logger
+	// TracerProvider makes the spans of script calls made within a trace; default otel's global one.
+	TracerProvider trace.TracerProvider
 }
 
 func (c *Config) setDefaults() error {
@@ -45,6 +49,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.KeyPrefix == "" {
 		c.KeyPrefix = "chorus:"
+	}
+	if c.TracerProvider == nil {
+		c.TracerProvider = otel.GetTracerProvider()
 	}
 	if c.LeaseTTL == 0 {
 		c.LeaseTTL = 30 * time.Second

@@ -3,6 +3,7 @@ package valkeystore
 import (
 	"embed"
 	"fmt"
+	"strings"
 
 	"github.com/valkey-io/valkey-go"
 )
@@ -15,6 +16,8 @@ var luaFS embed.FS
 type scripts struct {
 	sessionCreate, sessionStatus, resultsCreate, resultComplete, submit, claim, promote,
 	markRunning, renew, complete, fail, release, expire, cancelTasks, progress, purge, readyAdd *valkey.Lua
+	// names maps each script to its file name without ".lua", for spans.
+	names map[*valkey.Lua]string
 }
 
 func loadScripts() (*scripts, error) {
@@ -33,7 +36,7 @@ func loadScripts() (*scripts, error) {
 		}
 		return valkey.NewLuaScript(src), nil
 	}
-	s := &scripts{}
+	s := &scripts{names: map[*valkey.Lua]string{}}
 	for _, e := range []struct {
 		dst  **valkey.Lua
 		name string
@@ -62,6 +65,7 @@ func loadScripts() (*scripts, error) {
 			return nil, err
 		}
 		*e.dst = l
+		s.names[l] = strings.TrimSuffix(e.name, ".lua")
 	}
 	return s, nil
 }

@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/valkey-io/valkey-go"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/chorus-hpc/chorus/internal/store"
 )
@@ -23,6 +26,8 @@ type Store struct {
 	// defaults caches each session's immutable default task options and weight.
 	mu       sync.Mutex
 	defaults map[string]sessionDefaults
+
+	tracer trace.Tracer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -36,7 +41,8 @@ func New(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{cfg: cfg, c: cfg.Client, k: keys{prefix: cfg.KeyPrefix}, s: s, defaults: map[string]sessionDefaults{}}, nil
+	return &Store{cfg: cfg, c: cfg.Client, k: keys{prefix: cfg.KeyPrefix}, s: s, defaults: map[string]sessionDefaults{},
+		tracer: cfg.TracerProvider.Tracer("github.com/chorus-hpc/chorus/internal/store/valkeystore")}, nil
 }
 
 // Ping checks that the server answers.
@@ -55,7 +61,20 @@ func (s *Store) nowMS() int64 { return s.cfg.Clock.Now().UnixMilli() }
 func (s *Store) now() time.Time { return s.cfg.Clock.Now() }
 
 // run executes a session script with the session's meta key as KEYS[1].
+// Calls made within a trace (the context holds a span) get a client span named after the script.
 func (s *Store) run(ctx context.Context, l *valkey.Lua, sessionID string, args []string, extraKeys ...string) valkey.ValkeyResult {
+	if trace.SpanFromContext(ctx).SpanContext().IsValid() {
+		var span trace.Span
+		ctx, span = s.tracer.Start(ctx, "valkey "+s.s.names[l], trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(attribute.String("db.system.name", "valkey"), attribute.String("db.operation.name", "EVALSHA"),
+				attribute.String("chorus.session_id", sessionID)))
+		defer span.End()
+		res := l.Exec(ctx, s.c, append([]string{s.k.meta(sessionID)}, extraKeys...), args)
+		if err := res.Error(); err != nil && !valkey.IsValkeyNil(err) {
+			span.SetStatus(codes.Error, err.Error())
+		}
+		return res
+	}
 	return l.Exec(ctx, s.c, append([]string{s.k.meta(sessionID)}, extraKeys...), args)
 }
 
