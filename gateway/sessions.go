@@ -84,7 +84,8 @@ func (s sessionService) PurgeSession(ctx context.Context, req *chorusv1.PurgeSes
 	}
 	s.known.forgetSession(req.GetSessionId())
 	if len(keys) > 0 {
-		if err := s.objects.Delete(ctx, keys...); err != nil {
+		// The records are gone: finish deleting the objects even if the caller goes away.
+		if err := s.objects.Delete(context.WithoutCancel(ctx), keys...); err != nil {
 			return nil, fmt.Errorf("purge session %s: deleting %d objects: %w", req.GetSessionId(), len(keys), err)
 		}
 	}
