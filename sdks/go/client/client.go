@@ -15,6 +15,10 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -40,6 +44,7 @@ type Client struct {
 	partitions  chorusv1.PartitionServiceClient
 	inlineLimit int
 	chunkSize   int
+	tracer      trace.Tracer
 }
 
 type options struct {
@@ -47,6 +52,8 @@ type options struct {
 	dialOptions []grpc.DialOption
 	inlineLimit int
 	chunkSize   int
+	tp          trace.TracerProvider
+	prop        propagation.TextMapPropagator
 }
 
 // DialOption configures Dial.
@@ -59,6 +66,17 @@ func WithTLS(cfg *tls.Config) DialOption { return func(o *options) { o.tls = cfg
 // WithDialOptions adds gRPC dial options (interceptors, tracing stats handlers, ...).
 func WithDialOptions(opts ...grpc.DialOption) DialOption {
 	return func(o *options) { o.dialOptions = append(o.dialOptions, opts...) }
+}
+
+// WithTracerProvider traces the client's calls with tp (default: otel's global provider). The W3C
+// trace context travels with every call, so the gateway, the agent and the worker continue the trace
+// of the call that submitted a task.
+func WithTracerProvider(tp trace.TracerProvider) DialOption { return func(o *options) { o.tp = tp } }
+
+// WithPropagator sets how the trace context is written into calls (default: otel's global
+// propagator, W3C trace context when none is set).
+func WithPropagator(p propagation.TextMapPropagator) DialOption {
+	return func(o *options) { o.prop = p }
 }
 
 // WithInlineLimit sets the largest payload or result data sent inline (default 64 KiB); it must not
@@ -78,6 +96,15 @@ func Dial(_ context.Context, addr string, opts ...DialOption) (*Client, error) {
 	if o.inlineLimit < 0 || o.chunkSize <= 0 {
 		return nil, fmt.Errorf("chorus client: inline limit must be >= 0 and chunk size > 0")
 	}
+	if o.tp == nil {
+		o.tp = otel.GetTracerProvider()
+	}
+	if o.prop == nil {
+		o.prop = otel.GetTextMapPropagator()
+		if len(o.prop.Fields()) == 0 {
+			o.prop = propagation.TraceContext{}
+		}
+	}
 	creds := insecure.NewCredentials()
 	if o.tls != nil {
 		creds = credentials.NewTLS(o.tls)
@@ -85,6 +112,7 @@ func Dial(_ context.Context, addr string, opts ...DialOption) (*Client, error) {
 	dial := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(o.tp), otelgrpc.WithPropagators(o.prop))),
 	}, o.dialOptions...)
 	conn, err := grpc.NewClient(addr, dial...)
 	if err != nil {
@@ -99,6 +127,7 @@ func Dial(_ context.Context, addr string, opts ...DialOption) (*Client, error) {
 		partitions:  chorusv1.NewPartitionServiceClient(conn),
 		inlineLimit: o.inlineLimit,
 		chunkSize:   o.chunkSize,
+		tracer:      o.tp.Tracer("github.com/chorus-hpc/chorus/sdks/go/client"),
 	}, nil
 }
 

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	otelcodes "go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -145,10 +148,20 @@ const maxBatchBytes = 2 << 20
 // ID. Graphs of up to MaxBatch tasks (and 2 MiB of payloads) are one atomic batch; larger ones are
 // split in the order the tasks were added, so a task must be added after the tasks it depends on.
 // Each batch carries a request id, so a batch retried after a lost answer is stored once.
-func (s *Session) Submit(ctx context.Context, g *Graph) ([]*chorusv1.SubmittedTask, error) {
+// The call is traced as one Producer span ("chorus submit"): every task of the graph continues that
+// trace in the gateway, the agent and the worker.
+func (s *Session) Submit(ctx context.Context, g *Graph) (_ []*chorusv1.SubmittedTask, err error) {
 	if len(g.tasks) == 0 {
 		return nil, fmt.Errorf("chorus: submit: the graph has no task")
 	}
+	ctx, span := s.c.tracer.Start(ctx, "chorus submit", trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(attribute.String("chorus.session_id", s.ID), attribute.Int("chorus.tasks", len(g.tasks))))
+	defer func() {
+		if err != nil {
+			span.SetStatus(otelcodes.Error, err.Error())
+		}
+		span.End()
+	}()
 	for _, in := range g.inputs {
 		if err := s.PutResult(ctx, in.id, in.data); err != nil {
 			return nil, err
