@@ -52,7 +52,7 @@ func (s resultService) DownloadResultData(req *chorusv1.DownloadResultDataReques
 		return err
 	}
 	sha := data.SHA256
-	v := objstore.NewVerifier(r, fmt.Sprintf("the data of result %s of session %s", rid, sid), data.Size, sha)
+	v := objstore.NewVerifier(r, fmt.Sprintf("result %q of session %q", rid, sid), data.Size, sha)
 	for {
 		buf := make([]byte, s.cfg.ChunkSize) // a fresh chunk each time: gRPC may use a sent message later
 		k, err := io.ReadFull(v, buf)
