@@ -1,0 +1,9 @@
+# End-to-end tests (e2e/): real chorus gateway and chorus agent processes, a real valkey-server and a
+# local object store; moves a 1 GiB result through REST upload, sha256 and echo tasks and a download,
+# with the gateway's and agent's resident memory bounded. Needs ~4 GiB free in $TMPDIR for a minute.
+
+.PHONY: test-e2e
+test-e2e: deps ## End-to-end tests on real processes (1 GiB through upload, tasks, download)
+	$(GO) test -count=1 -timeout 30m ./e2e/...
+
+TEST_TARGETS += test-e2e
