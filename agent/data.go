@@ -101,9 +101,12 @@ func (r *run) fromFile(ctx context.Context, resultID, path string) (store.Result
 			resultID, st.Size(), limit)
 	}
 	if st.Size() <= r.a.cfg.InlineLimit {
-		b, err := io.ReadAll(f)
+		b, err := io.ReadAll(io.LimitReader(f, r.a.cfg.InlineLimit+1)) // bounded even if the file grows
 		if err != nil {
 			return store.ResultData{}, fmt.Errorf("read data file of result %s: %w", resultID, err)
+		}
+		if int64(len(b)) > r.a.cfg.InlineLimit {
+			return store.ResultData{}, fmt.Errorf("data file of result %s grew while it was read: the worker must finish writing a file before returning it", resultID)
 		}
 		return inlineData(b), nil
 	}
