@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -115,7 +116,10 @@ func restDownload(ctx context.Context, t *testing.T, base, sid, rid string) down
 // ABORTED). It returns the task's id and the output's outcome.
 func runTask(ctx context.Context, t *testing.T, c *client.Client, sess *client.Session, spec *chorusv1.TaskSpec) (string, client.Outcome) {
 	t.Helper()
-	spec.Options = &chorusv1.TaskOptions{Partition: "go", MaxRetries: proto.Int32(0)}
+	if spec.Options == nil {
+		spec.Options = &chorusv1.TaskOptions{Partition: "go"}
+	}
+	spec.Options.MaxRetries = proto.Int32(0)
 	resp, err := chorusv1.NewTaskServiceClient(c.Conn()).SubmitTasks(ctx,
 		&chorusv1.SubmitTasksRequest{SessionId: sess.ID, Tasks: []*chorusv1.TaskSpec{spec}})
 	if err != nil {
@@ -145,6 +149,24 @@ func objectFiles(t *testing.T, objDir, sid string) []string {
 		t.Fatalf("listing the objects of session %s: %v", sid, err)
 	}
 	return files
+}
+
+// failingReader yields the reader's first n bytes, then fails (a client that breaks off an upload).
+type failingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.n <= 0 {
+		return 0, errors.New("the test breaks off the upload")
+	}
+	if int64(len(p)) > f.n {
+		p = p[:f.n]
+	}
+	k, err := f.r.Read(p)
+	f.n -= int64(k)
+	return k, err
 }
 
 func mibPerSec(size int64, d time.Duration) string {

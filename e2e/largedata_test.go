@@ -26,7 +26,8 @@ const (
 
 // TestLargeData moves a 1 GiB result through REST upload, a sha256 task and an echo task (whose 1 GiB
 // output is downloaded over REST), checks that the gateway's and agent's resident memory stays under
-// 200 MiB, and that a corrupted object is reported, naming its result, to a download and to a task.
+// 200 MiB, that a corrupted object is reported, naming its result, to a download and to a task, that a
+// broken-off upload leaves no object, and that an agent refuses an output over its max_result_size.
 func TestLargeData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moves gigabytes through real processes; skipped with -short")
@@ -43,6 +44,8 @@ func TestLargeData(t *testing.T) {
 
 	t.Run("1GiB", func(t *testing.T) { testLargeResult(ctx, t, cl, c) })
 	t.Run("corrupted object", func(t *testing.T) { testCorruptedObject(ctx, t, cl, c) })
+	t.Run("broken-off upload", func(t *testing.T) { testBrokenUpload(ctx, t, cl, c) })
+	t.Run("output over max_result_size", func(t *testing.T) { testOutputOverLimit(ctx, t, cl, c) })
 
 	for _, p := range []*proc{cl.gateway, cl.agent} {
 		m := p.memory(t)

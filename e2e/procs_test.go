@@ -49,6 +49,8 @@ func buildBinaries(t *testing.T) binaries {
 // cluster is a running Chorus installation: valkey-server, one gateway and one agent with a "go"
 // partition, sharing the object-store folder objDir.
 type cluster struct {
+	bins     binaries
+	store    []string // the flags of the Valkey address and the object store
 	objDir   string
 	grpcAddr string
 	httpURL  string // "http://host:port"
@@ -63,23 +65,31 @@ func startCluster(ctx context.Context, t *testing.T, bins binaries) *cluster {
 	t.Helper()
 	vk := valkeytest.Start(t)
 	dir := t.TempDir()
-	c := &cluster{objDir: filepath.Join(dir, "objects")}
-	store := []string{"--valkey-addr", vk.Addr, "--objstore", "local", "--objstore-dir", c.objDir}
+	c := &cluster{bins: bins, objDir: filepath.Join(dir, "objects")}
+	c.store = []string{"--valkey-addr", vk.Addr, "--objstore", "local", "--objstore-dir", c.objDir}
 
 	c.gateway = startProc(t, "gateway", bins.chorus, append([]string{"gateway",
-		"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--partitions", "go"}, store...)...)
+		"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--partitions", "go,small"}, c.store...)...)
 	m := c.gateway.waitFor(ctx, t, gatewayAddrs)
 	c.grpcAddr, c.httpURL = m[1], strings.TrimSuffix(m[2], "/")
+	c.agent = c.startAgent(ctx, t, "agent", "go", "")
+	return c
+}
 
+// startAgent starts `chorus agent` serving partition with one Go example worker; extra is added to
+// its YAML config. t.Cleanup stops it.
+func (c *cluster) startAgent(ctx context.Context, t *testing.T, name, partition, extra string) *proc {
+	t.Helper()
+	dir := t.TempDir()
 	config := filepath.Join(dir, "agent.yaml")
-	yaml := fmt.Sprintf("runtime_dir: %s\npartitions:\n  - name: go\n    command: %s\n    processes: 1\n",
-		strconv.Quote(filepath.Join(dir, "rt")), strconv.Quote(bins.worker))
+	yaml := fmt.Sprintf("runtime_dir: %s\n%spartitions:\n  - name: %s\n    command: %s\n    processes: 1\n",
+		strconv.Quote(filepath.Join(dir, "rt")), extra, partition, strconv.Quote(c.bins.worker))
 	if err := os.WriteFile(config, []byte(yaml), 0o600); err != nil {
 		t.Fatalf("writing the agent config: %v", err)
 	}
-	c.agent = startProc(t, "agent", bins.chorus, append([]string{"agent", "--config", config, "--metrics-addr="}, store...)...)
-	c.agent.waitFor(ctx, t, regexp.MustCompile(`chorus agent .* serving`))
-	return c
+	p := startProc(t, name, c.bins.chorus, append([]string{"agent", "--config", config, "--metrics-addr="}, c.store...)...)
+	p.waitFor(ctx, t, regexp.MustCompile(`chorus agent .* serving`))
+	return p
 }
 
 // proc is a child process whose stderr is kept (and shown when the test fails) and whose resident
