@@ -25,6 +25,7 @@ const (
 	DefaultMaxMessageSize = 16 << 20
 	DefaultShutdownGrace  = 10 * time.Second
 	DefaultWatchBlock     = 5 * time.Second
+	DefaultCallTimeout    = 30 * time.Second
 )
 
 // maxChunk is the largest chunk the contract allows in one upload or download message.
@@ -62,6 +63,10 @@ type Config struct {
 	// ShutdownGrace is how long in-flight calls may run after Run's context ends before they are cut.
 	// Default 10s.
 	ShutdownGrace time.Duration
+	// CallTimeout bounds a unary call that brings no earlier deadline, so a store that hangs (Valkey
+	// unreachable while its client retries) answers DEADLINE_EXCEEDED instead of holding the call.
+	// Streams are not bounded. Default 30s.
+	CallTimeout time.Duration
 	// WatchBlock is how long one blocking read of an event watch waits on the store. Default 5s.
 	WatchBlock time.Duration
 	// Logger receives the gateway's logs. Default slog.Default().
@@ -103,6 +108,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.WatchBlock == 0 {
 		cfg.WatchBlock = DefaultWatchBlock
 	}
+	if cfg.CallTimeout == 0 {
+		cfg.CallTimeout = DefaultCallTimeout
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -127,6 +135,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.ShutdownGrace < 0 {
 		errs = append(errs, fmt.Errorf("ShutdownGrace %v must not be negative", cfg.ShutdownGrace))
+	}
+	if cfg.CallTimeout < 0 {
+		errs = append(errs, fmt.Errorf("CallTimeout %v must not be negative", cfg.CallTimeout))
 	}
 	if cfg.WatchBlock < 0 {
 		errs = append(errs, fmt.Errorf("WatchBlock %v must not be negative", cfg.WatchBlock))
@@ -178,5 +189,6 @@ func (cfg *Config) RegisterFlags(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", cfg.ShutdownGrace, "how long in-flight calls may run after shutdown starts")
+	fs.DurationVar(&cfg.CallTimeout, "call-timeout", cfg.CallTimeout, "deadline of a unary call that brings none (streams are not bounded)")
 	fs.DurationVar(&cfg.WatchBlock, "watch-block", cfg.WatchBlock, "how long one blocking read of an event watch waits on Valkey")
 }

@@ -33,7 +33,8 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "the call was cancelled")
 	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "the call's deadline passed")
+		log.WarnContext(ctx, "call deadline passed", "request_id", requestIDFrom(ctx), "method", method, "error", err)
+		return status.Errorf(codes.DeadlineExceeded, "the call's deadline passed before the gateway could answer (request id %s)", requestIDFrom(ctx))
 	case errors.Is(err, objstore.ErrTooLarge):
 		return status.Error(codes.ResourceExhausted, err.Error())
 	case errors.Is(err, objstore.ErrCorrupt):

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
@@ -57,7 +58,8 @@ func testConfig() gateway.Config {
 		MaxPayload:         1 << 10,
 		MaxResultSize:      8 << 20,
 		DeclaredPartitions: []string{declared},
-		WatchBlock:         200_000_000, // 200ms: short store reads keep shutdown in tests quick
+		WatchBlock:         200 * time.Millisecond, // short store reads keep shutdown in tests quick
+		CallTimeout:        2 * time.Second,
 		Logger:             slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }

@@ -57,6 +57,8 @@ func (s *Server) entryUnary(ctx context.Context, req any, info *grpc.UnaryServer
 	ctx = context.WithValue(ctx, requestIDKey{}, id)
 	_ = grpc.SetHeader(ctx, metadata.Pairs(requestIDHeader, id))
 	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout) // an earlier client deadline still wins
+	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v", p)

@@ -1,0 +1,148 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/valkey-io/valkey-go"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/chorus-hpc/chorus/gateway"
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/internal/objstore/local"
+	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
+	"github.com/chorus-hpc/chorus/internal/valkeyproc"
+)
+
+// syncBuffer is a log sink safe for the gateway's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestStoreDown stops Valkey under a running gateway: calls answer INTERNAL with a request id and no
+// internals, the log has the cause under that id, and /readyz says not ready while /healthz stays ok.
+func TestStoreDown(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a bound, not an assertion
+	defer cancel()
+	proc, err := valkeyproc.Start(ctx, valkeyproc.Config{Dir: filepath.Join(t.TempDir(), "valkey")})
+	if err != nil {
+		t.Fatalf("starting valkey-server: %v", err)
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			_ = proc.Stop(ctx)
+		}
+	}()
+	client, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{proc.Addr()}, DisableCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	st, err := valkeystore.New(valkeystore.Config{Client: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := local.New(local.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	cfg := testConfig()
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	gw, err := gateway.New(cfg, st, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- gw.Run(runCtx) }()
+	defer func() { stop(); <-done }()
+	conn, err := grpc.NewClient(gw.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sessions := chorusv1.NewSessionServiceClient(conn)
+	if _, err := sessions.CreateSession(ctx, &chorusv1.CreateSessionRequest{}); err != nil {
+		t.Fatalf("CreateSession with Valkey up: %v", err)
+	}
+
+	stopped = true
+	if err := proc.Stop(ctx); err != nil {
+		t.Fatalf("stopping valkey-server: %v", err)
+	}
+	_, err = sessions.CreateSession(ctx, &chorusv1.CreateSessionRequest{})
+	st2 := wantCode(t, err, codes.Internal, "internal error (request id ")
+	id := strings.TrimSuffix(strings.TrimPrefix(st2.Message(), "internal error (request id "), ")")
+	if id == "" || strings.Contains(st2.Message(), proc.Addr()) {
+		t.Fatalf("INTERNAL message %q: want a request id and no internals", st2.Message())
+	}
+	if l := logs.String(); !strings.Contains(l, "request_id="+id) || !strings.Contains(l, "CreateSession") {
+		t.Fatalf("the log does not record request %s:\n%s", id, l)
+	}
+
+	get := func(path string) int {
+		resp, err := http.Get("http://" + gw.HTTPAddr() + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get("/readyz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz with Valkey down: HTTP %d", code)
+	}
+	if code := get("/healthz"); code != http.StatusOK {
+		t.Fatalf("/healthz with Valkey down: HTTP %d", code)
+	}
+	resp, err := http.Post("http://"+gw.HTTPAddr()+"/v1/sessions", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatalf("POST /v1/sessions with Valkey down: %v", err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(resp.Body)
+	wantHTTPError(t, resp.StatusCode, b.Bytes(), http.StatusInternalServerError, codes.Internal, "request id "+resp.Header.Get("X-Request-Id"))
+}
+
+func TestRegisterFlags(t *testing.T) {
+	t.Parallel()
+	var cfg gateway.Config
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	cfg.RegisterFlags(fs)
+	if cfg.GRPCAddr != gateway.DefaultGRPCAddr || cfg.InlineLimit != gateway.DefaultInlineLimit {
+		t.Fatalf("defaults after RegisterFlags: %+v", cfg)
+	}
+	err := fs.Parse([]string{"--grpc-addr=127.0.0.1:9", "--inline-limit=1000", "--partitions=a,b", "--partitions=c", "--shutdown-grace=3s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.GRPCAddr != "127.0.0.1:9" || cfg.InlineLimit != 1000 || strings.Join(cfg.DeclaredPartitions, ",") != "a,b,c" || cfg.ShutdownGrace != 3*time.Second {
+		t.Fatalf("after parsing: %+v", cfg)
+	}
+}
