@@ -37,7 +37,7 @@ func commands() map[string]command {
 		"task":    {"inspect and cancel tasks", runTask},
 		"watch":   {"stream a session's events", runWatch},
 		"result":  {"upload and download result data", runResult},
-		"bench":   {"run benchmarks against a gateway", runBench},
+		"bench":   {"run the end-to-end benchmarks (own in-process stack, or --addr a gateway)", runBench},
 		"version": {"print the version", runVersion},
 	}
 }

@@ -129,7 +129,3 @@ func shutdownTelemetry(f func(context.Context) error) {
 	defer cancel()
 	_ = f(ctx)
 }
-
-func runBench(_ context.Context, _ *cliEnv, _ []string) error {
-	return fmt.Errorf("chorus bench is not implemented yet (issue: benchmarks); use `make bench` for the Go micro-benchmarks")
-}

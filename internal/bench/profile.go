@@ -1,0 +1,148 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/google/pprof/profile"
+)
+
+// ProfileAnalysis summarizes a CPU profile of the bench process during a throughput run, per task.
+type ProfileAnalysis struct {
+	File  string `json:"file"`
+	Tasks int    `json:"tasks"`
+	// TotalUsPerTask is the profiled CPU time of the bench process divided by the tasks.
+	TotalUsPerTask float64 `json:"total_us_per_task"`
+	// Components is the CPU per task by pprof label component (gateway, agent; "client" is the
+	// benchmark's own clients and samplers, "unlabelled" mostly the GC and runtime).
+	Components []Cost `json:"components"`
+	// Categories classify each sample by its leaf function: syscalls (network I/O), GC and
+	// allocation, scheduler, protobuf, gRPC/HTTP2, valkey-go, Chorus code, other.
+	Categories []Cost `json:"categories"`
+	// TopCumulative are the functions with the most CPU in their call trees (per task).
+	TopCumulative []Cost `json:"top_cumulative"`
+	// TopFlat are the functions with the most CPU of their own.
+	TopFlat []Cost `json:"top_flat"`
+}
+
+// Cost is CPU time per task of something.
+type Cost struct {
+	Name      string  `json:"name"`
+	UsPerTask float64 `json:"us_per_task"`
+	Percent   float64 `json:"percent"`
+}
+
+// analyzeProfile reads a CPU profile and summarizes it per task.
+func analyzeProfile(path string, tasks int) (ProfileAnalysis, error) {
+	out := ProfileAnalysis{File: path, Tasks: tasks}
+	f, err := os.Open(path)
+	if err != nil {
+		return out, fmt.Errorf("opening the CPU profile: %w", err)
+	}
+	defer f.Close()
+	p, err := profile.Parse(f)
+	if err != nil {
+		return out, fmt.Errorf("parsing the CPU profile %s: %w", path, err)
+	}
+	vi := len(p.SampleType) - 1 // cpu nanoseconds
+	for i, st := range p.SampleType {
+		if st.Type == "cpu" {
+			vi = i
+		}
+	}
+	var total int64
+	comp, cat, cum, flat := map[string]int64{}, map[string]int64{}, map[string]int64{}, map[string]int64{}
+	for _, s := range p.Sample {
+		v := s.Value[vi]
+		total += v
+		c := "unlabelled"
+		if l := s.Label["component"]; len(l) > 0 {
+			c = l[0]
+		}
+		comp[c] += v
+		seen := map[string]bool{}
+		for i, loc := range s.Location {
+			for j, ln := range loc.Line {
+				if ln.Function == nil {
+					continue
+				}
+				name := ln.Function.Name
+				if i == 0 && j == 0 {
+					flat[name] += v
+					cat[category(name)] += v
+				}
+				if !seen[name] {
+					seen[name] = true
+					cum[name] += v
+				}
+			}
+		}
+	}
+	if total == 0 || tasks == 0 {
+		return out, fmt.Errorf("the CPU profile %s has no samples", path)
+	}
+	conv := func(m map[string]int64, n int, skip func(string) bool) []Cost {
+		var cs []Cost
+		for k, v := range m {
+			if skip != nil && skip(k) {
+				continue
+			}
+			cs = append(cs, Cost{Name: k, UsPerTask: float64(v) / 1e3 / float64(tasks), Percent: 100 * float64(v) / float64(total)})
+		}
+		sort.Slice(cs, func(i, j int) bool { return cs[i].UsPerTask > cs[j].UsPerTask })
+		if n > 0 && len(cs) > n {
+			cs = cs[:n]
+		}
+		return cs
+	}
+	out.TotalUsPerTask = float64(total) / 1e3 / float64(tasks)
+	out.Components = conv(comp, 0, nil)
+	out.Categories = conv(cat, 0, nil)
+	out.TopFlat = conv(flat, 15, nil)
+	out.TopCumulative = conv(cum, 25, func(name string) bool {
+		// Frames every sample of a goroutine passes through say nothing about costs.
+		return name == "runtime.goexit" || strings.HasPrefix(name, "runtime/pprof.Do") ||
+			strings.HasSuffix(name, ".start.func1") || name == "runtime.main" || name == "runtime.mcall"
+	})
+	return out, nil
+}
+
+// category classifies a leaf function.
+func category(fn string) string {
+	switch {
+	case strings.HasPrefix(fn, "syscall.") || strings.HasPrefix(fn, "internal/runtime/syscall") ||
+		strings.HasPrefix(fn, "internal/poll."):
+		return "syscalls (network I/O)"
+	case strings.HasPrefix(fn, "runtime.gc") || strings.HasPrefix(fn, "runtime.scan") || strings.HasPrefix(fn, "runtime.mark") ||
+		strings.HasPrefix(fn, "runtime.malloc") || strings.HasPrefix(fn, "runtime.greyobject") || strings.HasPrefix(fn, "runtime.findObject") ||
+		strings.HasPrefix(fn, "runtime.(*mspan)") || strings.HasPrefix(fn, "runtime.(*mheap)") || strings.HasPrefix(fn, "runtime.(*gcWork)") ||
+		strings.HasPrefix(fn, "runtime.memclr") || strings.HasPrefix(fn, "runtime.(*mcache)") || strings.HasPrefix(fn, "runtime.heapBits") ||
+		strings.HasPrefix(fn, "runtime.wbBuf") || strings.HasPrefix(fn, "runtime.bulkBarrier") || strings.HasPrefix(fn, "runtime.typePointers") ||
+		strings.HasPrefix(fn, "runtime.sweep") || strings.HasPrefix(fn, "runtime.(*sweep"):
+		return "GC and allocation"
+	case strings.HasPrefix(fn, "runtime.futex") || strings.HasPrefix(fn, "runtime.epoll") || strings.HasPrefix(fn, "runtime.netpoll") ||
+		strings.HasPrefix(fn, "runtime.schedule") || strings.HasPrefix(fn, "runtime.findRunnable") || strings.HasPrefix(fn, "runtime.lock") ||
+		strings.HasPrefix(fn, "runtime.unlock") || strings.HasPrefix(fn, "runtime.usleep") || strings.HasPrefix(fn, "runtime.runqgrab") ||
+		strings.HasPrefix(fn, "runtime.stealWork") || strings.HasPrefix(fn, "runtime.nanotime") || strings.HasPrefix(fn, "runtime.procyield") ||
+		strings.HasPrefix(fn, "runtime.osyield") || strings.HasPrefix(fn, "runtime.ready") || strings.HasPrefix(fn, "runtime.chan") ||
+		strings.HasPrefix(fn, "runtime.selectgo") || strings.HasPrefix(fn, "runtime.gopark") || strings.HasPrefix(fn, "runtime.casgstatus"):
+		return "scheduler, channels and locks"
+	case strings.HasPrefix(fn, "google.golang.org/protobuf"):
+		return "protobuf encoding"
+	case strings.HasPrefix(fn, "google.golang.org/grpc") || strings.HasPrefix(fn, "golang.org/x/net/http2"):
+		return "gRPC and HTTP/2"
+	case strings.HasPrefix(fn, "github.com/valkey-io/valkey-go"):
+		return "valkey-go (RESP)"
+	case strings.HasPrefix(fn, "github.com/chorus-hpc/chorus"):
+		return "Chorus code"
+	case strings.HasPrefix(fn, "encoding/json"):
+		return "encoding/json"
+	case strings.HasPrefix(fn, "runtime.mem") || strings.HasPrefix(fn, "runtime.map") || strings.HasPrefix(fn, "internal/runtime/maps") ||
+		strings.HasPrefix(fn, "runtime.concat") || strings.HasPrefix(fn, "runtime.slicebyte") || strings.HasPrefix(fn, "runtime.growslice") ||
+		strings.HasPrefix(fn, "strings.") || strings.HasPrefix(fn, "bytes.") || strings.HasPrefix(fn, "strconv."):
+		return "maps, strings, copies"
+	}
+	return "other"
+}

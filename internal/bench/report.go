@@ -1,0 +1,270 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// PeerResult is what a peer benchmark (bench/peers/*) writes to <out>/peers/<system>.json.
+type PeerResult struct {
+	System  string `json:"system"`
+	Version string `json:"version"`
+	// Setup says how the peer ran: broker, workers, concurrency.
+	Setup      string          `json:"setup"`
+	Throughput *PeerThroughput `json:"throughput,omitempty"`
+	Latency    []PeerLatency   `json:"latency,omitempty"`
+	// Error is set when the peer could not run.
+	Error string `json:"error,omitempty"`
+}
+
+// PeerThroughput is a peer's zero-work throughput run.
+type PeerThroughput struct {
+	Tasks     int     `json:"tasks"`
+	Clients   int     `json:"clients"`
+	WallS     float64 `json:"wall_s"`
+	TasksPerS float64 `json:"tasks_per_s"`
+}
+
+// PeerLatency is a peer's latency for one way of submitting (names as in LatencyMode).
+type PeerLatency struct {
+	Name     string `json:"name"`
+	Batch    int    `json:"batch"`
+	Tasks    int    `json:"tasks"`
+	Submit   Dist   `json:"submit"`
+	EndToEnd Dist   `json:"end_to_end"`
+}
+
+// Report is everything a run produced (report.json).
+type Report struct {
+	Machine     Machine            `json:"machine"`
+	Latency     *LatencyResult     `json:"latency,omitempty"`
+	Throughput  *ThroughputResult  `json:"throughput,omitempty"`
+	Utilization *UtilizationResult `json:"utilization,omitempty"`
+	Scalability *ScalabilityResult `json:"scalability,omitempty"`
+	Memory      *MemoryResult      `json:"memory,omitempty"`
+	Peers       []PeerResult       `json:"peers,omitempty"`
+	// Errors are the scenarios that failed, with why.
+	Errors map[string]string `json:"errors,omitempty"`
+}
+
+// WriteReport reads the scenario and peer results in out and writes report.json and report.md.
+func WriteReport(out string) error {
+	var rep Report
+	if ok, err := readJSON(filepath.Join(out, "machine.json"), &rep.Machine); err != nil || !ok {
+		rep.Machine = DescribeMachine()
+	}
+	load := func(name string, v any) (bool, error) { return readJSON(filepath.Join(out, name+".json"), v) }
+	var (
+		lat LatencyResult
+		thr ThroughputResult
+		utl UtilizationResult
+		scl ScalabilityResult
+		mem MemoryResult
+	)
+	for name, dst := range map[string]any{ScenarioLatency: &lat, ScenarioThroughput: &thr, ScenarioUtilization: &utl, ScenarioScalability: &scl, ScenarioMemory: &mem} {
+		ok, err := load(name, dst)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		switch name {
+		case ScenarioLatency:
+			rep.Latency = &lat
+		case ScenarioThroughput:
+			rep.Throughput = &thr
+		case ScenarioUtilization:
+			rep.Utilization = &utl
+		case ScenarioScalability:
+			rep.Scalability = &scl
+		case ScenarioMemory:
+			rep.Memory = &mem
+		}
+	}
+	for _, name := range AllScenarios() {
+		var e map[string]string
+		if ok, _ := load(name+".error", &e); ok {
+			if rep.Errors == nil {
+				rep.Errors = map[string]string{}
+			}
+			rep.Errors[name] = e["error"]
+		}
+	}
+	peers, _ := filepath.Glob(filepath.Join(out, "peers", "*.json"))
+	sort.Strings(peers)
+	for _, p := range peers {
+		var pr PeerResult
+		if _, err := readJSON(p, &pr); err != nil {
+			pr = PeerResult{System: strings.TrimSuffix(filepath.Base(p), ".json"), Error: err.Error()}
+		}
+		rep.Peers = append(rep.Peers, pr)
+	}
+	if err := writeJSON(filepath.Join(out, "report.json"), rep); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "report.md"), []byte(rep.Markdown()), 0o644); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	return nil
+}
+
+// goThroughput is Chorus's Go-worker throughput, or 0.
+func (rep *Report) goThroughput() float64 {
+	if rep.Throughput == nil {
+		return 0
+	}
+	for _, r := range rep.Throughput.Runs {
+		if r.Name == "go" {
+			return r.TasksPerS
+		}
+	}
+	return 0
+}
+
+func (rep *Report) latencyMode(name string) *LatencyMode {
+	if rep.Latency == nil {
+		return nil
+	}
+	for i := range rep.Latency.Modes {
+		if rep.Latency.Modes[i].Name == name {
+			return &rep.Latency.Modes[i]
+		}
+	}
+	return nil
+}
+
+// Markdown renders the report.
+func (rep *Report) Markdown() string {
+	var b strings.Builder
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	m := rep.Machine
+	w("# Chorus benchmark report\n\n")
+	w("Machine: %s, %d CPUs (%s), %s RAM, kernel %s, %s, %s. Load average at the start: %s. Run at %s.\n\n",
+		m.Hostname, m.NumCPU, m.CPUModel, m.MemTotal, m.Kernel, m.Go, m.Valkey, m.LoadAvg, m.Time)
+	w("Every process (Valkey, gateway, agent, workers, clients, peers) shares these CPUs: the figures are ratios on one box, not cluster figures.\n\n")
+	if len(rep.Errors) > 0 {
+		w("## Scenarios that failed\n\n")
+		for _, n := range AllScenarios() {
+			if e, ok := rep.Errors[n]; ok {
+				w("- %s: %s\n", n, e)
+			}
+		}
+		w("\n")
+	}
+	if l := rep.Latency; l != nil {
+		w("## 1. Latency (zero-work tasks) — latency.png\n\n%s. Workers: %s.\n\n", l.Seed, l.Workers)
+		w("| mode | tasks | submission p50 / p99 (ms) | processing p50 / p99 (ms) | end-to-end p50 / p99 (ms) |\n|---|---|---|---|---|\n")
+		for _, md := range l.Modes {
+			w("| %s | %d | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f |\n", md.Name, md.Tasks, md.Submit.P50, md.Submit.P99,
+				md.Processing.P50, md.Processing.P99, md.EndToEnd.P50, md.EndToEnd.P99)
+		}
+		w("\nSubmission: the SubmitTasks call. Processing: queue_time → end_time of the task record. End-to-end: submit → the result's completion event on the client's watch stream.\n\n")
+	}
+	if t := rep.Throughput; t != nil {
+		w("## 2. Throughput (zero-work tasks, 16 clients) — throughput.png\n\n%s.\n\n", t.Seed)
+		w("| workers | tasks | wall (s) | tasks/s | peak 1 s window | CPU µs/task: bench process / Valkey / workers |\n|---|---|---|---|---|---|\n")
+		for _, r := range t.Runs {
+			w("| %s | %d | %.2f | **%.0f** | %.0f | %.0f / %.0f / %.0f |\n", r.Workers, r.Tasks, r.WallS, r.TasksPerS, r.PeakTasksPerS,
+				r.CPU.BenchProcessUsPerTask, r.CPU.ValkeyUsPerTask, r.CPU.WorkersUsPerTask)
+		}
+		w("\n")
+		if p := t.Profile; p != nil {
+			w("### CPU profile of the Go run (%s)\n\n", filepath.Base(p.File))
+			w("Bench process: %.1f µs of CPU per task, by component:", p.TotalUsPerTask)
+			for _, c := range p.Components {
+				w(" %s %.1f µs (%.0f%%);", c.Name, c.UsPerTask, c.Percent)
+			}
+			w("\n\nBy kind of work (leaf function):\n\n| kind | µs/task | share |\n|---|---|---|\n")
+			for _, c := range p.Categories {
+				w("| %s | %.1f | %.0f%% |\n", c.Name, c.UsPerTask, c.Percent)
+			}
+			w("\nTop functions by cumulative CPU:\n\n| function | µs/task | share |\n|---|---|---|\n")
+			for _, c := range p.TopCumulative {
+				w("| `%s` | %.1f | %.0f%% |\n", c.Name, c.UsPerTask, c.Percent)
+			}
+			w("\nRead it with `go tool pprof -top -tagfocus component=gateway %s` (or component=agent).\n\n", filepath.Base(p.File))
+		}
+	}
+	if u := rep.Utilization; u != nil {
+		w("## 3. Utilization (sleep tasks) — utilization.png\n\n%s.\n\n", u.Seed)
+		w("| task | tasks | slots | busy (s) | workers' span (s) | utilization | from submission |\n|---|---|---|---|---|---|---|\n")
+		for _, r := range u.Runs {
+			w("| %d ms | %d | %d | %.1f | %.2f | **%.2f%%** | %.2f%% |\n", r.TaskMs, r.Tasks, r.Slots, r.BusyS, r.WallS, 100*r.Utilization, 100*r.UtilizationFromSubmit)
+		}
+		w("\nBusy time is the sum of attempt end − start from the task records; utilization = busy / (slots × span).\n\n")
+	}
+	if s := rep.Scalability; s != nil {
+		w("## 4. Scalability (1 s sleep tasks) — scalability.png\n\n%s.\n\n", s.Seed)
+		w("| slots | workers | tasks | wall (s) | tasks/s | ideal | efficiency |\n|---|---|---|---|---|---|---|\n")
+		for _, p := range s.Points {
+			w("| %d | %s | %d | %.2f | %.1f | %.0f | **%.1f%%** |\n", p.Slots, p.Workers, p.Tasks, p.WallS, p.TasksPerS, p.IdealTasksPerS, 100*p.Efficiency)
+		}
+		w("\nWall time runs from the first submission to the last task end, so it includes submitting and the ramp-up of the first wave.\n\n")
+	}
+	if mm := rep.Memory; mm != nil {
+		w("## 5. Memory per queued task — memory.png\n\n")
+		w("%d queued zero-payload echo tasks (each with one expected output): Valkey used_memory grew by %.1f MiB, **%.0f bytes per task**. Submitted at %.0f tasks/s (4 clients, batches of 5000).\n\n",
+			mm.Tasks, float64(mm.UsedMemoryAfter-mm.UsedMemoryBefore)/(1<<20), mm.BytesPerTask, mm.SubmitTasksPerS)
+	}
+	if len(rep.Peers) > 0 {
+		w("## Peers on the same machine, same run\n\n")
+		w("Ratios are Chorus's advantage: Chorus tasks/s ÷ peer tasks/s, and peer latency ÷ Chorus latency (above 1: Chorus is faster).\n\n")
+		w("| system | setup | zero-work tasks/s | Chorus ÷ peer | e2e p50 one at a time (ms) | peer ÷ Chorus | e2e p50 batches of 100 (ms) | peer ÷ Chorus |\n|---|---|---|---|---|---|---|---|\n")
+		gtp := rep.goThroughput()
+		one, hundred := rep.latencyMode("one at a time"), rep.latencyMode("batches of 100")
+		if gtp > 0 || one != nil {
+			w("| Chorus | Go workers (see above) | %.0f | 1 | %s | 1 | %s | 1 |\n", gtp, p50(one), p50(hundred))
+		}
+		for _, p := range rep.Peers {
+			if p.Error != "" {
+				w("| %s %s | %s | failed: %s | | | | | |\n", p.System, p.Version, p.Setup, oneLine(p.Error))
+				continue
+			}
+			tps, ratio := "—", "—"
+			if p.Throughput != nil && p.Throughput.TasksPerS > 0 {
+				tps = fmt.Sprintf("%.0f", p.Throughput.TasksPerS)
+				if gtp > 0 {
+					ratio = fmt.Sprintf("%.2f", gtp/p.Throughput.TasksPerS)
+				}
+			}
+			l1, r1 := peerLat(p, "one at a time", one)
+			l100, r100 := peerLat(p, "batches of 100", hundred)
+			w("| %s %s | %s | %s | %s | %s | %s | %s | %s |\n", p.System, p.Version, p.Setup, tps, ratio, l1, r1, l100, r100)
+		}
+		w("\n")
+	}
+	return b.String()
+}
+
+func p50(m *LatencyMode) string {
+	if m == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", m.EndToEnd.P50)
+}
+
+func peerLat(p PeerResult, name string, ours *LatencyMode) (string, string) {
+	for _, l := range p.Latency {
+		if l.Name == name && l.EndToEnd.N > 0 {
+			ratio := "—"
+			if ours != nil && ours.EndToEnd.P50 > 0 {
+				ratio = fmt.Sprintf("%.2f", l.EndToEnd.P50/ours.EndToEnd.P50)
+			}
+			return fmt.Sprintf("%.2f", l.EndToEnd.P50), ratio
+		}
+	}
+	return "—", "—"
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	s = strings.ReplaceAll(s, "|", "/")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}

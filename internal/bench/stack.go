@@ -1,0 +1,248 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/valkey-io/valkey-go"
+
+	"github.com/chorus-hpc/chorus/agent"
+	"github.com/chorus-hpc/chorus/gateway"
+	"github.com/chorus-hpc/chorus/internal/objstore/local"
+	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
+	"github.com/chorus-hpc/chorus/internal/valkeyproc"
+)
+
+// Stack is an in-process Chorus for the benchmarks: a private valkey-server, the Valkey store, a
+// gateway and (per scenario) an agent whose partitions the scenario chooses. The gateway and agent
+// run under pprof labels component=gateway and component=agent, so a CPU profile of the bench
+// process tells their costs apart.
+type Stack struct {
+	log   *slog.Logger
+	dir   string
+	vk    *valkeyproc.Proc
+	vc    valkey.Client
+	st    *valkeystore.Store
+	objs  *local.Store
+	gw    *gateway.Server
+	gwRun runner
+
+	mu    sync.Mutex
+	agent *agent.Agent
+	agRun runner
+}
+
+// runner is one component's Run in a goroutine.
+type runner struct {
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func start(ctx context.Context, component string, run func(context.Context) error) runner {
+	rctx, cancel := context.WithCancel(ctx)
+	r := runner{cancel: cancel, done: make(chan error, 1)}
+	go pprof.Do(rctx, pprof.Labels("component", component), func(lctx context.Context) {
+		r.done <- run(lctx)
+	})
+	return r
+}
+
+func (r runner) stop() error {
+	if r.cancel == nil {
+		return nil
+	}
+	r.cancel()
+	err := <-r.done
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// StackConfig configures a Stack.
+type StackConfig struct {
+	// Dir holds Valkey's data and the object store; required.
+	Dir string
+	// AppendOnly turns Valkey's AOF on (appendfsync everysec), as `chorus dev` runs it. Default false.
+	AppendOnly bool
+	// Partitions are declared on the gateway so tasks can be submitted before an agent serves them.
+	Partitions []string
+	// Logger receives the components' logs. Default: a logger that keeps warnings and errors.
+	Logger *slog.Logger
+}
+
+// StartStack starts Valkey, the store and a gateway on free loopback ports.
+func StartStack(ctx context.Context, cfg StackConfig) (*Stack, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("bench stack: no data folder given")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	s := &Stack{log: log, dir: cfg.Dir}
+	vctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	vk, err := valkeyproc.Start(vctx, valkeyproc.Config{Dir: filepath.Join(cfg.Dir, "valkey"), AppendOnly: cfg.AppendOnly})
+	if err != nil {
+		return nil, err
+	}
+	s.vk = vk
+	if s.vc, err = valkey.NewClient(valkey.ClientOption{InitAddress: []string{vk.Addr()}}); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("connecting to the bench Valkey: %w", err)
+	}
+	vc2, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{vk.Addr()}})
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("connecting to the bench Valkey: %w", err)
+	}
+	if s.st, err = valkeystore.New(valkeystore.Config{Client: vc2, Logger: log}); err != nil {
+		vc2.Close()
+		s.Close()
+		return nil, err
+	}
+	if s.objs, err = local.New(local.Config{Dir: filepath.Join(cfg.Dir, "objects"), Logger: log}); err != nil {
+		s.Close()
+		return nil, err
+	}
+	gcfg := gateway.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxQueueDepth: -1,
+		DeclaredPartitions: cfg.Partitions, Logger: log}
+	if s.gw, err = gateway.New(gcfg, s.st, s.objs); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.gwRun = start(context.WithoutCancel(ctx), "gateway", s.gw.Run)
+	return s, nil
+}
+
+// GRPCAddr is the gateway's gRPC address.
+func (s *Stack) GRPCAddr() string { return s.gw.GRPCAddr() }
+
+// ValkeyAddr is the private valkey-server's address.
+func (s *Stack) ValkeyAddr() string { return s.vk.Addr() }
+
+// Valkey is a client of the private valkey-server (for INFO).
+func (s *Stack) Valkey() valkey.Client { return s.vc }
+
+// StartAgent starts an agent serving parts (stopping the previous one) and waits until every worker
+// process said Hello.
+func (s *Stack) StartAgent(ctx context.Context, parts []agent.PartitionConfig) error {
+	if err := s.StopAgent(); err != nil {
+		return err
+	}
+	rt, err := os.MkdirTemp("", "chorus-bench-")
+	if err != nil {
+		return fmt.Errorf("creating the agent's runtime folder: %w", err)
+	}
+	a, err := agent.New(agent.Config{Partitions: parts, RuntimeDir: rt, Logger: s.log, ClaimBatch: 256}, s.st, s.objs)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.agent, s.agRun = a, start(context.WithoutCancel(ctx), "agent", a.Run)
+	s.mu.Unlock()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		st := a.Stats()
+		ok := len(st.Workers) > 0
+		for _, w := range st.Workers {
+			ok = ok && w.Connected
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case err := <-s.agRun.done:
+			s.agRun.done <- err
+			return fmt.Errorf("the bench agent stopped before its workers connected: %v", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the bench agent's workers did not connect within 60s: check the worker commands (make build, make python-venv)")
+		}
+	}
+}
+
+// WorkerPIDs are the process ids of the current agent's workers.
+func (s *Stack) WorkerPIDs() []int {
+	s.mu.Lock()
+	a := s.agent
+	s.mu.Unlock()
+	if a == nil {
+		return nil
+	}
+	var pids []int
+	for _, w := range a.Stats().Workers {
+		if w.PID > 0 {
+			pids = append(pids, w.PID)
+		}
+	}
+	return pids
+}
+
+// StopAgent stops the current agent, if any.
+func (s *Stack) StopAgent() error {
+	s.mu.Lock()
+	r := s.agRun
+	s.agent, s.agRun = nil, runner{}
+	s.mu.Unlock()
+	return r.stop()
+}
+
+// ValkeyPID asks the server for its process id.
+func (s *Stack) ValkeyPID(ctx context.Context) (int, error) {
+	info, err := s.vc.Do(ctx, s.vc.B().Info().Section("server").Build()).ToString()
+	if err != nil {
+		return 0, fmt.Errorf("INFO server: %w", err)
+	}
+	v, ok := infoField(info, "process_id")
+	if !ok {
+		return 0, errors.New("INFO server has no process_id")
+	}
+	return strconv.Atoi(v)
+}
+
+// infoField returns a field of an INFO answer.
+func infoField(info, name string) (string, bool) {
+	for _, line := range strings.Split(info, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok && k == name {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// Close stops everything the stack started.
+func (s *Stack) Close() {
+	if err := s.StopAgent(); err != nil {
+		s.log.Warn("stopping the bench agent", "error", err)
+	}
+	if err := s.gwRun.stop(); err != nil {
+		s.log.Warn("stopping the bench gateway", "error", err)
+	}
+	if s.st != nil {
+		s.st.Close()
+	}
+	if s.vc != nil {
+		s.vc.Close()
+	}
+	if s.vk != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := s.vk.Stop(ctx); err != nil {
+			s.log.Warn("stopping the bench valkey-server", "error", err)
+		}
+	}
+}
