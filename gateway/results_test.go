@@ -199,7 +199,7 @@ func TestCorruptResultData(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.download(sid, "r")
-	wantCode(t, err, codes.DataLoss, "result r", sid)
+	wantCode(t, err, codes.DataLoss, `result "r"`, sid)
 
 	resp, err := e.httpc.Get(e.base + "/v1/sessions/" + sid + "/results/r/data")
 	if err != nil {
