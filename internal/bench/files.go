@@ -8,6 +8,9 @@ import (
 	"os"
 )
 
+// WriteJSON writes v as indented JSON (for the peers' results).
+func WriteJSON(path string, v any) error { return writeJSON(path, v) }
+
 // writeJSON writes v as indented JSON.
 func writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")

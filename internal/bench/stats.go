@@ -70,3 +70,6 @@ func rateSeries(samples []Point) []Point {
 	}
 	return out
 }
+
+// Summarize returns the distribution of durations (for the peers' results).
+func Summarize(ds []time.Duration) Dist { return summarize(ms(ds)) }

@@ -1,0 +1,227 @@
+// Command asynq runs the benchmark's zero-work workloads on asynq (github.com/hibiken/asynq) against
+// a private valkey-server, and writes the peer result that `chorus bench` merges into its report:
+// throughput from 16 concurrent clients, and latency one task at a time and in batches of 10 and 100.
+//
+//	go run ./bench/peers/asynq --out bench/results/peers/asynq.json [--full]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/chorus-hpc/chorus/internal/bench"
+	"github.com/chorus-hpc/chorus/internal/valkeyproc"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	out := flag.String("out", "bench/results/peers/asynq.json", "result file")
+	full := flag.Bool("full", false, "long run (100,000 tasks)")
+	concurrency := flag.Int("concurrency", 32, "asynq server concurrency (handler goroutines)")
+	flag.Parse()
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	res := bench.PeerResult{System: "asynq", Version: moduleVersion("github.com/hibiken/asynq")}
+	err := run(ctx, log, &res, *full, *concurrency)
+	if err != nil {
+		res.Error = err.Error()
+		log.Error("asynq peer failed", "error", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err == nil {
+		if werr := bench.WriteJSON(*out, res); werr != nil {
+			log.Error("writing the result", "error", werr)
+			os.Exit(1)
+		}
+	}
+	if err != nil {
+		os.Exit(1)
+	}
+}
+
+func moduleVersion(path string) string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == path {
+				return d.Version
+			}
+		}
+	}
+	return "unknown"
+}
+
+// done tracks handled tasks: a count, and the completion time of tasks whose payload names them.
+type done struct {
+	n     atomic.Int64
+	mu    sync.Mutex
+	waits map[string]chan time.Time
+}
+
+func (d *done) handle(_ context.Context, t *asynq.Task) error {
+	now := time.Now()
+	if id := string(t.Payload()); id != "" {
+		d.mu.Lock()
+		ch := d.waits[id]
+		delete(d.waits, id)
+		d.mu.Unlock()
+		if ch != nil {
+			ch <- now
+		}
+	}
+	d.n.Add(1)
+	return nil
+}
+
+func (d *done) expect(id string) chan time.Time {
+	ch := make(chan time.Time, 1)
+	d.mu.Lock()
+	d.waits[id] = ch
+	d.mu.Unlock()
+	return ch
+}
+
+func run(ctx context.Context, log *slog.Logger, res *bench.PeerResult, full bool, concurrency int) error {
+	dir, err := os.MkdirTemp("", "asynq-bench-")
+	if err != nil {
+		return fmt.Errorf("creating a data folder: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	vk, err := valkeyproc.Start(ctx, valkeyproc.Config{Dir: dir, AppendOnly: true})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = vk.Stop(context.Background()) }()
+	redis := asynq.RedisClientOpt{Addr: vk.Addr()}
+	res.Setup = fmt.Sprintf("valkey-server (AOF everysec) as broker, one server process with concurrency %d, TaskCheckInterval 1 ms (default 1 s), no result retention", concurrency)
+
+	d := &done{waits: map[string]chan time.Time{}}
+	srv := asynq.NewServer(redis, asynq.Config{Concurrency: concurrency, TaskCheckInterval: time.Millisecond,
+		Logger: quietLogger{}, LogLevel: asynq.ErrorLevel})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc("noop", d.handle)
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("starting the asynq server: %w", err)
+	}
+	defer srv.Shutdown()
+
+	// Latency first (an idle system), as chorus bench does.
+	cl := asynq.NewClient(redis)
+	defer cl.Close()
+	pick := func(quick, long int) int {
+		if full {
+			return long
+		}
+		return quick
+	}
+	seq := 0
+	for _, m := range []struct {
+		name         string
+		batch, tasks int
+	}{{"warmup", 1, 20}, {"one at a time", 1, pick(200, 1000)}, {"batches of 10", 10, pick(500, 3000)}, {"batches of 100", 100, pick(1000, 10000)}} {
+		var submits, e2e []time.Duration
+		for sent := 0; sent < m.tasks; sent += m.batch {
+			chans := make([]chan time.Time, 0, m.batch)
+			ids := make([]string, 0, m.batch)
+			for range m.batch {
+				seq++
+				id := strconv.Itoa(seq)
+				ids = append(ids, id)
+				chans = append(chans, d.expect(id))
+			}
+			t0 := time.Now()
+			for _, id := range ids {
+				if _, err := cl.EnqueueContext(ctx, asynq.NewTask("noop", []byte(id)), asynq.MaxRetry(0)); err != nil {
+					return fmt.Errorf("enqueue: %w", err)
+				}
+			}
+			took := time.Since(t0)
+			for _, ch := range chans {
+				select {
+				case at := <-ch:
+					submits = append(submits, took)
+					e2e = append(e2e, at.Sub(t0))
+				case <-time.After(30 * time.Second):
+					return errors.New("a latency task did not run within 30s")
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+		}
+		if m.name == "warmup" {
+			continue
+		}
+		l := bench.PeerLatency{Name: m.name, Batch: m.batch, Tasks: len(e2e), Submit: bench.Summarize(submits), EndToEnd: bench.Summarize(e2e)}
+		log.Info("asynq latency", "mode", m.name, "submit_p50_ms", l.Submit.P50, "e2e_p50_ms", l.EndToEnd.P50)
+		res.Latency = append(res.Latency, l)
+	}
+
+	// Throughput: 16 clients enqueue zero-work tasks (asynq has no batch enqueue).
+	const clients = 16
+	tasks := pick(20000, 100000)
+	base := d.n.Load()
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for i := range clients {
+		n := tasks / clients
+		if i < tasks%clients {
+			n++
+		}
+		wg.Go(func() {
+			c := asynq.NewClient(redis)
+			defer c.Close()
+			for range n {
+				if _, err := c.EnqueueContext(ctx, asynq.NewTask("noop", nil), asynq.MaxRetry(0)); err != nil {
+					errs <- fmt.Errorf("enqueue: %w", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	for d.n.Load()-base < int64(tasks) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+		if time.Since(start) > 10*time.Minute {
+			return fmt.Errorf("only %d of %d tasks ran within 10 minutes", d.n.Load()-base, tasks)
+		}
+	}
+	wall := time.Since(start)
+	res.Throughput = &bench.PeerThroughput{Tasks: tasks, Clients: clients, WallS: wall.Seconds(), TasksPerS: float64(tasks) / wall.Seconds()}
+	log.Info("asynq throughput", "tasks", tasks, "wall", wall.Round(time.Millisecond), "tasks_per_s", int(res.Throughput.TasksPerS))
+	return nil
+}
+
+// quietLogger drops asynq's logs below errors (LogLevel filters them; this satisfies the interface).
+type quietLogger struct{}
+
+func (quietLogger) Debug(...any) {}
+func (quietLogger) Info(...any)  {}
+func (quietLogger) Warn(...any)  {}
+func (quietLogger) Error(args ...any) {
+	fmt.Fprintln(os.Stderr, append([]any{"asynq:"}, args...)...)
+}
+func (quietLogger) Fatal(args ...any) {
+	fmt.Fprintln(os.Stderr, append([]any{"asynq:"}, args...)...)
+	os.Exit(1)
+}
