@@ -207,7 +207,8 @@ func (r *run) complete(tc *workerv1.TaskCompleted) {
 	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
 	defer cancel()
 	r.mu.Lock()
-	c := store.Completion{Lease: r.task.Lease, Outputs: outputs, NewResults: r.newResults, Subtasks: r.subtasks, SubtaskIDs: r.subtaskIDs}
+	c := store.Completion{Lease: r.task.Lease, Outputs: outputs, NewResults: r.completionResults(),
+		Subtasks: r.subtasks, SubtaskIDs: r.subtaskIDs}
 	r.mu.Unlock()
 	err = r.a.store.Complete(ctx, c)
 	switch {
@@ -248,4 +249,27 @@ func (r *run) cleanup() {
 			r.a.log.Warn("could not delete objects of an attempt that did not complete", "objects", len(objects), "error", err)
 		}
 	}
+}
+
+// completionResults returns the created results to store with the completion (r.mu held). A result
+// created without data that a subtask expects as an output is left to the subtask's submission,
+// which creates it owned by that subtask.
+func (r *run) completionResults() []store.ResultSpec {
+	if len(r.subtasks) == 0 {
+		return r.newResults
+	}
+	owned := make(map[string]bool)
+	for _, t := range r.subtasks {
+		for _, id := range t.ExpectedOutputIDs {
+			owned[id] = true
+		}
+	}
+	out := make([]store.ResultSpec, 0, len(r.newResults))
+	for _, spec := range r.newResults {
+		if spec.Data == nil && owned[spec.ResultID] {
+			continue
+		}
+		out = append(out, spec)
+	}
+	return out
 }

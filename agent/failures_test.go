@@ -1,0 +1,201 @@
+package agent_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/chorus-hpc/chorus/agent"
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+)
+
+func TestCancelledSessionStopsRunningTasks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := e.startAgent(testConfig(1, 2))
+	s := e.session(nil)
+	tasks := e.submit(s, "sleep", nil, "600000", "600000")
+	for _, tk := range tasks {
+		e.waitStatus(s, tk.TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
+	}
+	if _, err := e.st.SetSessionStatus(e.ctx, s, chorusv1.SessionStatus_SESSION_STATUS_CANCELLED); err != nil {
+		t.Fatalf("cancel the session: %v", err)
+	}
+	// The worker answers the CancelTask of both tasks, which frees its slots (the sleeps would
+	// otherwise last ten minutes).
+	e.waitFor("the worker stopped both cancelled tasks", func() bool {
+		st := a.Stats()
+		return st.Workers[0].InFlight == 0 && st.Leases == 0
+	})
+	for _, tk := range e.waitDone(s, tasks) {
+		if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_CANCELLED {
+			t.Errorf("task %s: status %s, want CANCELLED", tk.GetTaskId(), tk.GetStatus())
+		}
+	}
+	if st := a.Stats(); st.Workers[0].Restarts != 0 {
+		t.Errorf("the worker was restarted %d times; cancelling must not need a restart", st.Workers[0].Restarts)
+	}
+}
+
+func TestWorkerKilledMidTaskIsRetried(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := e.startAgent(testConfig(1, 1))
+	s := e.session(nil)
+	tasks := e.submit(s, "sleep", durationOpts(3, 0), "1500")
+	e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
+	pid := a.Stats().Workers[0].PID
+	if pid == 0 {
+		t.Fatal("no worker process")
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill the worker: %v", err)
+	}
+	tk := e.waitDone(s, tasks)[0]
+	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
+		t.Fatalf("status %s (error %v), want COMPLETED", tk.GetStatus(), tk.GetError())
+	}
+	at := tk.GetAttempts()
+	if len(at) != 2 {
+		t.Fatalf("%d attempts, want 2 (one crashed, one completed)", len(at))
+	}
+	err0 := at[0].GetError()
+	if err0.GetKind() != chorusv1.ErrorKind_ERROR_KIND_WORKER_CRASHED || !err0.GetRetryable() || !strings.Contains(err0.GetMessage(), "killed by signal killed") {
+		t.Errorf("attempt 1 error %v: want a retryable WORKER_CRASHED naming the signal", err0)
+	}
+	if got := e.data(s, tasks[0].Output); got != "1500" {
+		t.Errorf("output %q", got)
+	}
+	if r := a.Stats().Workers[0].Restarts; r < 1 {
+		t.Errorf("the worker was not restarted (restarts %d)", r)
+	}
+}
+
+func TestCapacityNeverExceeded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := e.startAgent(testConfig(2, 2))
+	s := e.session(nil)
+	payloads := make([]string, 24)
+	for i := range payloads {
+		payloads[i] = "30"
+	}
+	for _, tk := range e.waitDone(s, e.submit(s, "sleep", nil, payloads...)) {
+		if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
+			t.Fatalf("task %s: status %s", tk.GetTaskId(), tk.GetStatus())
+		}
+	}
+	for _, w := range a.Stats().Workers {
+		if w.MaxInFlight > w.Capacity {
+			t.Errorf("worker %s had %d tasks in flight, capacity %d", w.ID, w.MaxInFlight, w.Capacity)
+		}
+		if w.MaxInFlight < 1 {
+			t.Errorf("worker %s ran no task", w.ID)
+		}
+	}
+}
+
+func TestDrainFinishesRunningAndHandsBackPrefetched(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := e.startAgent(testConfig(1, 1))
+	s := e.session(nil)
+	tasks := e.submit(s, "sleep", durationOpts(0, 0), "800", "800", "800")
+	e.waitFor("one task runs and one is prefetched", func() bool {
+		w := a.Stats().Workers[0]
+		return w.InFlight == 1 && w.Prefetched == 1
+	})
+	if err := a.stop(); err != nil {
+		t.Fatalf("drain: %v", err)
+	}
+	var done, queued int
+	for _, tk := range tasks {
+		tk := e.task(s, tk.TaskID)
+		switch tk.GetStatus() {
+		case chorusv1.TaskStatus_TASK_STATUS_COMPLETED:
+			done++
+		case chorusv1.TaskStatus_TASK_STATUS_QUEUED:
+			queued++
+		default:
+			t.Errorf("after the drain task %s is %s; want COMPLETED (was running) or QUEUED (handed back)", tk.GetTaskId(), tk.GetStatus())
+		}
+	}
+	if done != 1 || queued != 2 {
+		t.Errorf("after the drain %d completed and %d queued, want 1 and 2", done, queued)
+	}
+	// A second agent finishes the rest; nothing runs twice (max_retries 0 and one attempt each).
+	e.startAgent(testConfig(1, 2))
+	for _, tk := range e.waitDone(s, tasks) {
+		if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
+			t.Errorf("task %s: status %s (error %v)", tk.GetTaskId(), tk.GetStatus(), tk.GetError())
+		}
+		if n := len(tk.GetAttempts()); n != 1 {
+			t.Errorf("task %s ran %d times, want once", tk.GetTaskId(), n)
+		}
+	}
+}
+
+func TestKilledAgentsTaskFinishesElsewhere(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := e.session(nil)
+	tasks := e.submit(s, "sleep", durationOpts(3, 0), "1000")
+	child := exec.CommandContext(e.ctx, os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), childAgentEnv+"=1", "CHORUS_TEST_VALKEY="+e.addr,
+		"CHORUS_TEST_WORKER="+workerBin, "CHORUS_TEST_AGENT_ID=doomed")
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		t.Fatalf("start the child agent: %v", err)
+	}
+	tk := e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
+	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_RUNNING {
+		t.Fatalf("status %s, want RUNNING on the child agent", tk.GetStatus())
+	}
+	_ = child.Process.Kill()
+	_ = child.Wait()
+	cfg := testConfig(1, 1)
+	cfg.AgentID = "survivor"
+	e.startAgent(cfg)
+	tk = e.waitDone(s, tasks)[0]
+	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
+		t.Fatalf("status %s (error %v), want COMPLETED", tk.GetStatus(), tk.GetError())
+	}
+	at := tk.GetAttempts()
+	if len(at) != 2 || at[0].GetAgentId() != "doomed" || at[1].GetAgentId() != "survivor" {
+		t.Fatalf("attempts %v: want one on the killed agent, then one on the survivor", at)
+	}
+	if k := at[0].GetError().GetKind(); k != chorusv1.ErrorKind_ERROR_KIND_LEASE_EXPIRED {
+		t.Errorf("attempt 1 error kind %s, want LEASE_EXPIRED", k)
+	}
+}
+
+// childAgentEnv makes the test binary run an agent (TestKilledAgentsTaskFinishesElsewhere kills it).
+const childAgentEnv = "CHORUS_TEST_CHILD_AGENT"
+
+func runChildAgent() int {
+	st, closeStore, err := openStore(os.Getenv("CHORUS_TEST_VALKEY"))
+	if err != nil {
+		os.Stderr.WriteString("child agent: " + err.Error() + "\n")
+		return 1
+	}
+	defer closeStore()
+	workerBin = os.Getenv("CHORUS_TEST_WORKER")
+	cfg := testConfig(1, 1)
+	cfg.AgentID = os.Getenv("CHORUS_TEST_AGENT_ID")
+	dir, _ := os.MkdirTemp("", "chorus-child-objs-")
+	objs, err := openObjstore(dir)
+	if err != nil {
+		os.Stderr.WriteString("child agent: " + err.Error() + "\n")
+		return 1
+	}
+	a, err := agent.New(cfg, st, objs)
+	if err != nil {
+		os.Stderr.WriteString("child agent: " + err.Error() + "\n")
+		return 1
+	}
+	_ = a.Run(context.Background()) // until killed
+	return 0
+}
