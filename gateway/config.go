@@ -5,9 +5,15 @@
 package gateway
 
 import (
+	"net/http"
+
 	"errors"
 	"flag"
 	"fmt"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"strings"
 	"time"
@@ -71,6 +77,16 @@ type Config struct {
 	WatchBlock time.Duration
 	// Logger receives the gateway's logs. Default slog.Default().
 	Logger *slog.Logger
+	// TracerProvider traces every call (a server span per RPC, continuing the caller's W3C trace
+	// context); the context of a SubmitTasks call is stored with its tasks. Default: otel's global one.
+	TracerProvider trace.TracerProvider
+	// MeterProvider receives RPC latency histograms and the per-partition gauges (queue depth, task
+	// counts). Default: otel's global one.
+	MeterProvider metric.MeterProvider
+	// Propagator reads the trace context from calls. Default: otel's global one, else W3C trace context.
+	Propagator propagation.TextMapPropagator
+	// MetricsHandler, if set, is served at /metrics on the REST port (Prometheus text format).
+	MetricsHandler http.Handler
 }
 
 // withDefaults returns cfg with every unset field at its default, or an error naming a bad field.
@@ -113,6 +129,18 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.TracerProvider == nil {
+		cfg.TracerProvider = otel.GetTracerProvider()
+	}
+	if cfg.MeterProvider == nil {
+		cfg.MeterProvider = otel.GetMeterProvider()
+	}
+	if cfg.Propagator == nil {
+		cfg.Propagator = otel.GetTextMapPropagator()
+		if len(cfg.Propagator.Fields()) == 0 {
+			cfg.Propagator = propagation.TraceContext{}
+		}
 	}
 	var errs []error
 	if cfg.InlineLimit < 0 || cfg.InlineLimit > maxChunk {

@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+
 	"context"
 	"errors"
 	"fmt"
+	"github.com/chorus-hpc/chorus/internal/metrics"
 	"log/slog"
 	"net"
 	"net/http"
@@ -42,6 +45,8 @@ type Server struct {
 	gwmux      *runtime.ServeMux
 	httpServer *http.Server
 
+	unregisterGauges func() error
+
 	stopping     chan struct{} // closed when shutdown starts: event watches end
 	mu           sync.Mutex
 	started      bool
@@ -69,6 +74,8 @@ func New(cfg Config, st store.Store, objects objstore.Store) (*Server, error) {
 		stopping: make(chan struct{}),
 	}
 	s.grpcServer = grpc.NewServer(
+		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(cfg.TracerProvider),
+			otelgrpc.WithMeterProvider(cfg.MeterProvider), otelgrpc.WithPropagators(cfg.Propagator))),
 		grpc.ChainUnaryInterceptor(s.entryUnary, s.validateUnary),
 		grpc.ChainStreamInterceptor(s.entryStream, s.validateStream),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageSize),
@@ -83,7 +90,11 @@ func New(cfg Config, st store.Store, objects objstore.Store) (*Server, error) {
 	healthpb.RegisterHealthServer(s.grpcServer, s.health)
 	reflection.Register(s.grpcServer)
 
+	if s.unregisterGauges, err = metrics.RegisterPartitionGauges(cfg.MeterProvider.Meter("github.com/chorus-hpc/chorus/gateway"), st, 2*time.Second); err != nil {
+		return nil, fmt.Errorf("gateway: registering the partition gauges: %w", err)
+	}
 	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		_ = s.unregisterGauges()
 		return nil, fmt.Errorf("gateway: listening for gRPC on %s: %w", cfg.GRPCAddr, err)
 	}
 	if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
@@ -144,6 +155,7 @@ func (s *Server) Run(ctx context.Context) error {
 	case runErr = <-errc:
 	}
 	s.shutdown()
+	_ = s.unregisterGauges()
 	return runErr
 }
 
@@ -192,6 +204,9 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) closeListeners() {
+	if s.unregisterGauges != nil {
+		_ = s.unregisterGauges()
+	}
 	_ = s.grpcLis.Close()
 	_ = s.httpLis.Close()
 	if s.inproc != nil {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"github.com/chorus-hpc/chorus/internal/telemetry"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -63,7 +64,12 @@ func (s taskService) SubmitTasks(ctx context.Context, req *chorusv1.SubmitTasksR
 			return nil, err
 		}
 	}
-	traceParent, traceState := incomingTraceContext(ctx)
+	// The tasks continue this call's trace: the gateway's server span when tracing is on, else the
+	// caller's context as it came.
+	traceParent, traceState := telemetry.InjectTraceParent(ctx)
+	if traceParent == "" {
+		traceParent, traceState = incomingTraceContext(ctx)
+	}
 	maxDepth := s.cfg.MaxQueueDepth
 	if maxDepth < 0 {
 		maxDepth = 0

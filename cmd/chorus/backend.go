@@ -63,7 +63,7 @@ func (v *valkeyFlags) register(f *flags) {
 	f.StringVar(&v.prefix, "key-prefix", "chorus:", "prefix of every Valkey key (several installations may share one Valkey)")
 }
 
-func (v *valkeyFlags) open(log *slog.Logger) (*valkeystore.Store, error) {
+func (v *valkeyFlags) open(tel *telemetry.Telemetry) (*valkeystore.Store, error) {
 	var addrs []string
 	for _, a := range strings.Split(v.addrs, ",") {
 		if a = strings.TrimSpace(a); a != "" {
@@ -81,7 +81,7 @@ func (v *valkeyFlags) open(log *slog.Logger) (*valkeystore.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to Valkey at %s: %w", v.addrs, err)
 	}
-	st, err := valkeystore.New(valkeystore.Config{Client: cl, KeyPrefix: v.prefix, Logger: log})
+	st, err := valkeystore.New(valkeystore.Config{Client: cl, KeyPrefix: v.prefix, Logger: tel.Logger, TracerProvider: tel.TracerProvider})
 	if err != nil {
 		cl.Close()
 		return nil, err

@@ -108,7 +108,7 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return fmt.Errorf("connecting to the dev Valkey: %w", err)
 	}
-	st, err := valkeystore.New(valkeystore.Config{Client: vc, Logger: log})
+	st, err := valkeystore.New(valkeystore.Config{Client: vc, Logger: log, TracerProvider: tel.TracerProvider})
 	if err != nil {
 		vc.Close()
 		return err
@@ -122,7 +122,8 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	for _, p := range parts {
 		gcfg.DeclaredPartitions = append(gcfg.DeclaredPartitions, p.Name)
 	}
-	gcfg.Logger = log
+	gcfg.Logger, gcfg.TracerProvider, gcfg.MeterProvider, gcfg.Propagator = log, tel.TracerProvider, tel.MeterProvider, tel.Propagator
+	gcfg.MetricsHandler = tel.MetricsHandler
 	gw, err := gateway.New(gcfg, st, objs)
 	if err != nil {
 		return err

@@ -32,7 +32,7 @@ func runGateway(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer shutdownTelemetry(tel.Shutdown)
-	st, err := vf.open(tel.Logger)
+	st, err := vf.open(tel)
 	if err != nil {
 		return err
 	}
@@ -41,7 +41,8 @@ func runGateway(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg.Logger = tel.Logger
+	cfg.Logger, cfg.TracerProvider, cfg.MeterProvider, cfg.Propagator = tel.Logger, tel.TracerProvider, tel.MeterProvider, tel.Propagator
+	cfg.MetricsHandler = tel.MetricsHandler
 	gw, err := gateway.New(cfg, st, objs)
 	if err != nil {
 		return err
@@ -77,7 +78,7 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer shutdownTelemetry(tel.Shutdown)
-	st, err := vf.open(tel.Logger)
+	st, err := vf.open(tel)
 	if err != nil {
 		return err
 	}
