@@ -97,17 +97,13 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 		return nil, fmt.Errorf("telemetry: resource: %w", err)
 	}
 
-	t.tracing = tracingConfigured(cfg.Getenv)
-	if t.tracing {
-		exp, err := autoexport.NewSpanExporter(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("telemetry: span exporter from OTEL_* settings: %w", err)
-		}
-		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
-		t.TracerProvider = tp
-		t.shutdown = append(t.shutdown, tp.Shutdown)
-	} else {
-		t.TracerProvider = noop.NewTracerProvider()
+	tp, shutdown, err := tracerProvider(ctx, cfg.Getenv, res)
+	if err != nil {
+		return nil, err
+	}
+	t.TracerProvider, t.tracing = tp, shutdown != nil
+	if shutdown != nil {
+		t.shutdown = append(t.shutdown, shutdown)
 	}
 
 	reg := prometheus.NewRegistry()
@@ -121,6 +117,33 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 	t.shutdown = append(t.shutdown, mp.Shutdown)
 	t.MetricsHandler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return t, nil
+}
+
+// TracerProviderFromEnv returns a tracer provider exporting spans as the OTEL_* environment says
+// (service name from OTEL_SERVICE_NAME, else serviceName), or a no-op provider and a nil shutdown when
+// tracing is not configured. Worker SDKs use it so a worker joins its tasks' traces by itself.
+func TracerProviderFromEnv(ctx context.Context, serviceName string) (trace.TracerProvider, func(context.Context) error, error) {
+	if v := os.Getenv("OTEL_SERVICE_NAME"); v != "" {
+		serviceName = v
+	}
+	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
+		attribute.String(string(semconv.ServiceNameKey), serviceName)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("telemetry: resource: %w", err)
+	}
+	return tracerProvider(ctx, os.Getenv, res)
+}
+
+func tracerProvider(ctx context.Context, getenv func(string) string, res *resource.Resource) (trace.TracerProvider, func(context.Context) error, error) {
+	if !tracingConfigured(getenv) {
+		return noop.NewTracerProvider(), nil, nil
+	}
+	exp, err := autoexport.NewSpanExporter(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("telemetry: span exporter from OTEL_* settings: %w", err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
+	return tp, tp.Shutdown, nil
 }
 
 func tracingConfigured(getenv func(string) string) bool {

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"fmt"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"os"
 	"strconv"
@@ -24,6 +25,10 @@ type Config struct {
 	Capacity int
 	// Logger receives the SDK's log lines. Default: slog.Default().
 	Logger *slog.Logger
+	// TracerProvider makes each task's span, a child of the agent's span for the task (from the
+	// traceparent in AssignTask). Default: built from the OTEL_* environment variables when they
+	// configure an exporter (service name OTEL_SERVICE_NAME, else "chorus-worker-go"), else none.
+	TracerProvider trace.TracerProvider
 }
 
 // FromEnv returns the Config the agent describes in the environment. Values that are missing or

@@ -1,9 +1,14 @@
 package worker
 
 import (
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"context"
 	"errors"
 	"fmt"
+	"github.com/chorus-hpc/chorus/internal/telemetry"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,6 +16,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -42,6 +48,7 @@ type Worker struct {
 	calls       map[string]chan *workerv1.ConnectResponse
 	running     map[string]context.CancelCauseFunc
 	wg          sync.WaitGroup
+	tracer      trace.Tracer
 }
 
 // New returns a Worker for cfg (see FromEnv).
@@ -74,6 +81,22 @@ func (w *Worker) HandleBytes(method string, h BytesHandler) {
 // Run connects to the agent and serves tasks until ctx ends, the agent asks the worker to drain
 // (then it returns nil once running tasks have finished), or the stream breaks.
 func (w *Worker) Run(ctx context.Context) error {
+	tp := w.cfg.TracerProvider
+	if tp == nil {
+		var shutdown func(context.Context) error
+		var err error
+		if tp, shutdown, err = telemetry.TracerProviderFromEnv(ctx, "chorus-worker-go"); err != nil {
+			return fmt.Errorf("worker: tracing from the OTEL_* settings: %w", err)
+		}
+		if shutdown != nil {
+			defer func() {
+				sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = shutdown(sctx) // flush this worker's spans before it exits
+			}()
+		}
+	}
+	w.tracer = tp.Tracer("github.com/chorus-hpc/chorus/sdks/go/worker")
 	conn, err := grpc.NewClient("unix://"+w.cfg.Socket,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageSize), grpc.MaxCallSendMsgSize(maxMessageSize)))
@@ -268,6 +291,15 @@ func (w *Worker) run(ctx context.Context, a *workerv1.AssignTask) (out *workerv1
 		if r := recover(); r != nil {
 			out = fail(fmt.Sprintf("handler of %s panicked: %v\n%s", a.GetMethod(), r, debug.Stack()), false)
 		}
+	}()
+	ctx, span := w.tracer.Start(telemetry.ExtractTraceParent(ctx, a.GetTraceparent(), a.GetTracestate()), "chorus worker "+a.GetMethod(),
+		trace.WithAttributes(attribute.String("chorus.task_id", a.GetTaskId()), attribute.String("chorus.session_id", a.GetSessionId()),
+			attribute.Int("chorus.attempt", int(a.GetAttempt()))))
+	defer func() {
+		if f := out.GetTaskFailed(); f != nil {
+			span.SetStatus(codes.Error, f.GetMessage())
+		}
+		span.End()
 	}()
 	h, ok := w.handlers[a.GetMethod()]
 	if !ok {
