@@ -169,6 +169,7 @@ func (pr *proc) finished(taskID string) *run {
 		return nil
 	}
 	delete(pr.assigned, taskID)
+	pr.busy += time.Since(r.started)
 	r.stopTimer()
 	send := pr.nextLocked()
 	pr.mu.Unlock()
@@ -254,6 +255,7 @@ func (pr *proc) nextLocked() []*run {
 		pr.queued = append(pr.queued[:i], pr.queued[i+1:]...)
 		pr.assigned[r.task.Lease.TaskID] = r
 		pr.maxInFlight = max(pr.maxInFlight, len(pr.assigned))
+		r.started = time.Now()
 		r.startTimerLocked()
 		send = append(send, r)
 	}
@@ -269,7 +271,6 @@ func (pr *proc) assign(runs []*run) {
 	conn := pr.conn
 	pr.mu.Unlock()
 	for _, r := range runs {
-		r.started = time.Now()
 		go r.markRunning()
 		if conn != nil {
 			if err := conn.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_AssignTask{AssignTask: r.msg}}); err != nil {

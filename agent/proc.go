@@ -38,6 +38,7 @@ type proc struct {
 	draining    bool
 	maxInFlight int
 	restarts    int
+	busy        time.Duration // sum over tasks of assignment to outcome
 }
 
 // incarnation is one run of a worker process.

@@ -1,5 +1,7 @@
 package agent
 
+import "time"
+
 // WorkerStats describes one worker process slot.
 type WorkerStats struct {
 	ID         string
@@ -12,6 +14,9 @@ type WorkerStats struct {
 	// MaxInFlight is the most tasks ever assigned to this slot's processes at once.
 	MaxInFlight int
 	Restarts    int
+	// Busy is the sum over finished tasks of the time from assignment to outcome: Busy divided by
+	// Capacity × elapsed time is the worker's utilization.
+	Busy time.Duration
 }
 
 // Stats is a snapshot of the agent's workers.
@@ -27,7 +32,7 @@ func (a *Agent) Stats() Stats {
 		for _, pr := range p.procs {
 			pr.mu.Lock()
 			w := WorkerStats{ID: pr.id, Partition: p.cfg.Name, Connected: pr.conn != nil, Capacity: pr.capacity,
-				InFlight: len(pr.assigned), Prefetched: len(pr.queued), MaxInFlight: pr.maxInFlight, Restarts: pr.restarts}
+				InFlight: len(pr.assigned), Prefetched: len(pr.queued), MaxInFlight: pr.maxInFlight, Restarts: pr.restarts, Busy: pr.busy}
 			if pr.inc != nil {
 				w.PID = int(pr.inc.pid.Load())
 			}
