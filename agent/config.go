@@ -76,14 +76,6 @@ type Config struct {
 	MaxRestartBackoff time.Duration `yaml:"max_restart_backoff"`
 	// Logger receives the agent's logs and the workers' log lines. Default slog.Default().
 	Logger *slog.Logger `yaml:"-"`
-	// TracerProvider makes the agent's spans of each task (queue wait, run, fetching inputs, storing
-	// outputs), continuing the trace stored with the task. Default: otel's global one.
-	TracerProvider trace.TracerProvider `yaml:"-"`
-	// MeterProvider receives the queue-wait and run-duration histograms, retries, lease expirations
-	// and worker utilization. Default: otel's global one.
-	MeterProvider metric.MeterProvider `yaml:"-"`
-	// Propagator is kept for symmetry with the gateway; trace context travels as W3C traceparent.
-	Propagator propagation.TextMapPropagator `yaml:"-"`
 	// Clock tells the time for durations and timestamps. Default the wall clock.
 	Clock clock.Clock `yaml:"-"`
 }
