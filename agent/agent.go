@@ -31,6 +31,7 @@ type Agent struct {
 	objs  objstore.Store
 	log   *slog.Logger
 	parts []*partition
+	tel   *agentTelemetry
 
 	runtimeDir    string
 	removeRuntime bool
@@ -67,6 +68,9 @@ func New(cfg Config, st store.Store, objs objstore.Store) (*Agent, error) {
 		}
 		a.parts = append(a.parts, p)
 	}
+	if a.tel, err = newAgentTelemetry(a); err != nil {
+		return nil, fmt.Errorf("agent: registering metrics: %w", err)
+	}
 	return a, nil
 }
 
@@ -76,6 +80,7 @@ func (a *Agent) ID() string { return a.cfg.AgentID }
 // Run serves the partitions until ctx ends, then drains (see the package doc) and returns. It
 // returns an error when the agent cannot start (runtime folder, socket).
 func (a *Agent) Run(ctx context.Context) error {
+	defer func() { _ = a.tel.unregister() }()
 	a.mu.Lock()
 	if a.ran {
 		a.mu.Unlock()

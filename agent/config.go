@@ -3,6 +3,10 @@ package agent
 import (
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"os"
 	"regexp"
@@ -76,6 +80,14 @@ type Config struct {
 	MaxRestartBackoff time.Duration `yaml:"max_restart_backoff"`
 	// Logger receives the agent's logs and the workers' log lines. Default slog.Default().
 	Logger *slog.Logger `yaml:"-"`
+	// TracerProvider makes the agent's spans of each task (queue wait, run, fetching inputs, storing
+	// outputs), continuing the trace stored with the task. Default: otel's global one.
+	TracerProvider trace.TracerProvider `yaml:"-"`
+	// MeterProvider receives the queue-wait and run-duration histograms, retries, lease expirations
+	// and worker utilization. Default: otel's global one.
+	MeterProvider metric.MeterProvider `yaml:"-"`
+	// Propagator is kept for symmetry with the gateway; trace context travels as W3C traceparent.
+	Propagator propagation.TextMapPropagator `yaml:"-"`
 	// Clock tells the time for durations and timestamps. Default the wall clock.
 	Clock clock.Clock `yaml:"-"`
 }
@@ -163,6 +175,15 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.TracerProvider == nil {
+		c.TracerProvider = otel.GetTracerProvider()
+	}
+	if c.MeterProvider == nil {
+		c.MeterProvider = otel.GetMeterProvider()
+	}
+	if c.Propagator == nil {
+		c.Propagator = propagation.TraceContext{}
 	}
 	if c.Clock == nil {
 		c.Clock = clock.Real{}

@@ -2,6 +2,8 @@ package agent
 
 import (
 	"context"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"time"
 
 	"github.com/chorus-hpc/chorus/internal/store"
@@ -70,6 +72,7 @@ func (a *Agent) requeueLoop(ctx context.Context) {
 				continue
 			}
 			if n > 0 {
+				a.tel.expirations.Add(ctx, int64(n), metric.WithAttributes(attribute.String("partition", p.cfg.Name)))
 				p.log.Info("took back tasks whose lease expired", "tasks", n)
 			}
 		}

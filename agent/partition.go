@@ -55,6 +55,7 @@ func (p *partition) claimLoop(ctx context.Context) {
 		var orphans []*run
 		for _, t := range tasks {
 			r := &run{a: a, task: t, marked: make(chan struct{})}
+			r.traceStart()
 			a.addLease(r)
 			if pr := p.pick(); pr == nil || !pr.reserve(r) {
 				orphans = append(orphans, r)

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"go.opentelemetry.io/otel/trace"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -40,6 +41,12 @@ type run struct {
 	markErr error
 	started time.Time
 
+	// Tracing (telemetry.go): the run span and its context, set when the task is leased.
+	tctx    context.Context
+	span    trace.Span
+	leased  time.Time
+	endOnce sync.Once
+
 	// Guarded by pr.mu.
 	msg       *workerv1.AssignTask
 	ready     bool
@@ -48,7 +55,9 @@ type run struct {
 	timer     *time.Timer
 
 	mu         sync.Mutex // guards what follows
-	dir        string     // task folder (inputs and output folder); "" until created
+	dir        string     // input folder; "" when the inputs travel inline
+	outDir     string     // output folder, from the worker's pool
+	workerDone bool       // the worker reported the outcome: it no longer writes to outDir
 	cleaned    bool
 	newResults []store.ResultSpec
 	created    []string // ids of newResults
@@ -67,27 +76,42 @@ func (r *run) needsFetch() bool {
 // prepare builds the AssignTask message, fetching the payload and dependencies.
 func (r *run) prepare() (*workerv1.AssignTask, error) {
 	t := r.task
-	dir := filepath.Join(r.pr.dir, t.Lease.TaskID+"-"+strconv.Itoa(int(t.Lease.Attempt)))
-	out := filepath.Join(dir, "out")
+	// The output folder comes from the worker's pool of empty folders (a mkdir per task is the
+	// most expensive step of a small task); the input folder exists only for inputs passed as files.
+	out, err := r.pr.takeOutDir()
+	if err != nil {
+		return nil, err
+	}
+	dir := ""
+	if r.needsFetch() {
+		dir = filepath.Join(r.pr.dir, "in", t.Lease.TaskID+"-"+strconv.Itoa(int(t.Lease.Attempt)))
+	}
 	r.mu.Lock()
+	r.outDir = out
 	if r.cleaned {
 		r.mu.Unlock()
+		r.cleanup()
 		return nil, fmt.Errorf("task %s was handed back before it started", t.Lease.TaskID)
 	}
 	r.dir = dir
 	r.mu.Unlock()
-	if err := os.MkdirAll(out, 0o700); err != nil {
-		return nil, fmt.Errorf("create the task's output folder: %w", err)
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create the task's input folder: %w", err)
+		}
 	}
 	msg := &workerv1.AssignTask{SessionId: t.Lease.SessionID, TaskId: t.Lease.TaskID, Method: t.Method,
 		ExpectedOutputIds: t.ExpectedOutputIDs, Options: t.Options.GetOptions(), MaxDuration: t.Options.GetMaxDuration(),
-		Attempt: t.Lease.Attempt, Traceparent: t.TraceParent, Tracestate: t.TraceState, OutputDir: out, Partition: t.Partition}
+		Attempt: t.Lease.Attempt, OutputDir: out, Partition: t.Partition}
+	msg.Traceparent, msg.Tracestate = r.traceParent()
 	if !r.needsFetch() {
 		msg.Payload = &workerv1.Data{Source: &workerv1.Data_Inline{Inline: t.Payload}}
 		return msg, nil
 	}
 	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
 	defer cancel()
+	ctx, span := r.childSpan(ctx, "chorus fetch inputs")
+	defer span.End()
 	ids := t.DataDependencies
 	if t.PayloadID != "" {
 		ids = append([]string{t.PayloadID}, t.DataDependencies...)
@@ -182,6 +206,11 @@ func (r *run) fail(kind chorusv1.ErrorKind, msg string, retryable bool) {
 	defer cancel()
 	retried, err := r.a.store.Fail(ctx, store.Failure{Lease: r.task.Lease,
 		Error: &chorusv1.TaskError{Kind: kind, Message: msg, Retryable: retryable}})
+	outcome := "failed"
+	if retried {
+		outcome = "retried"
+	}
+	r.traceEnd(outcome, msg)
 	switch {
 	case store.IsLeaseLost(err):
 	case err != nil:
@@ -199,7 +228,9 @@ func (r *run) complete(tc *workerv1.TaskCompleted) {
 		return
 	}
 	// Storing large outputs takes as long as the data needs: no store timeout for it.
-	outputs, kind, err := r.outputs(r.a.bg, tc.GetOutputs())
+	sctx, span := r.childSpan(r.a.bg, "chorus store outputs")
+	defer span.End()
+	outputs, kind, err := r.outputs(sctx, tc.GetOutputs())
 	if err != nil {
 		r.fail(kind, err.Error(), kind == errDataError)
 		return
@@ -210,9 +241,10 @@ func (r *run) complete(tc *workerv1.TaskCompleted) {
 	c := store.Completion{Lease: r.task.Lease, Outputs: outputs, NewResults: r.completionResults(),
 		Subtasks: r.subtasks, SubtaskIDs: r.subtaskIDs}
 	r.mu.Unlock()
-	err = r.a.store.Complete(ctx, c)
+	err = r.a.store.Complete(trace.ContextWithSpan(ctx, span), c)
 	switch {
 	case err == nil:
+		r.traceEnd("completed", "")
 		r.mu.Lock()
 		r.objects = nil // they belong to the results now
 		r.mu.Unlock()
@@ -229,6 +261,7 @@ func (r *run) complete(tc *workerv1.TaskCompleted) {
 
 // finish forgets the run: stops renewing its lease and removes its files.
 func (r *run) finish() {
+	r.traceEnd("lost", "")
 	r.a.dropLease(r)
 	r.cleanup()
 }
@@ -236,11 +269,14 @@ func (r *run) finish() {
 // cleanup removes the task's folder and the objects written for an attempt that did not complete.
 func (r *run) cleanup() {
 	r.mu.Lock()
-	dir, objects := r.dir, r.objects
-	r.cleaned, r.objects = true, nil
+	dir, objects, out, reuse := r.dir, r.objects, r.outDir, r.workerDone
+	r.cleaned, r.objects, r.dir, r.outDir = true, nil, "", ""
 	r.mu.Unlock()
 	if dir != "" {
 		_ = os.RemoveAll(dir)
+	}
+	if out != "" {
+		r.pr.putOutDir(out, reuse)
 	}
 	if len(objects) > 0 {
 		ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)

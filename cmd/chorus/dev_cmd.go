@@ -128,7 +128,7 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	acfg := agent.Config{Partitions: parts, Logger: log, RuntimeDir: filepath.Join(os.TempDir(), fmt.Sprintf("chorus-dev-%d", os.Getpid()))}
+	acfg := agent.Config{Partitions: parts, Logger: log, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider, RuntimeDir: filepath.Join(os.TempDir(), fmt.Sprintf("chorus-dev-%d", os.Getpid()))}
 	ag, err := agent.New(acfg, st, objs)
 	if err != nil {
 		return err

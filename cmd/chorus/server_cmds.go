@@ -87,7 +87,7 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg.Logger = tel.Logger
+	cfg.Logger, cfg.TracerProvider, cfg.MeterProvider, cfg.Propagator = tel.Logger, tel.TracerProvider, tel.MeterProvider, tel.Propagator
 	a, err := agent.New(cfg, st, objs)
 	if err != nil {
 		return err

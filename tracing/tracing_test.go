@@ -1,0 +1,230 @@
+package tracing_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/agent"
+	"github.com/chorus-hpc/chorus/gateway"
+	"github.com/chorus-hpc/chorus/internal/objstore/local"
+	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
+	"github.com/chorus-hpc/chorus/internal/testutil/jaegertest"
+	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
+	"github.com/chorus-hpc/chorus/sdks/go/client"
+)
+
+// repoRoot is the module root (tests run in their package folder).
+func repoRoot(t *testing.T) string {
+	dir, _ := os.Getwd()
+	for !fileExists(filepath.Join(dir, "go.mod")) {
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test folder")
+		}
+		dir = parent
+	}
+	return dir
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func provider(t *testing.T, j *jaegertest.Jaeger, service string) *sdktrace.TracerProvider {
+	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(j.OTLPGRPC), otlptracegrpc.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(50*time.Millisecond)),
+		sdktrace.WithResource(resource.NewSchemaless(semconv.ServiceName(service))))
+	t.Cleanup(func() { tp.Shutdown(context.Background()) })
+	return tp
+}
+
+// TestOneTracePerTask runs a task on a Go worker, a task on a Python worker and a fanout graph through
+// a real gateway and agent, then reads the trace from Jaeger: client, gateway, Valkey, agent and worker
+// spans in one trace, each linked to its parent, with the fanout's subtasks inside it.
+func TestOneTracePerTask(t *testing.T) {
+	root := repoRoot(t)
+	python := filepath.Join(root, ".venv", "bin", "python")
+	if !fileExists(python) {
+		t.Fatalf("%s is missing: run `make python-venv` (make test does it before the Go tests)", python)
+	}
+	j := jaegertest.Start(t)
+	prop := propagation.TraceContext{}
+	clientTP, gatewayTP, agentTP := provider(t, j, "chorus-client"), provider(t, j, "chorus-gateway"), provider(t, j, "chorus-agent")
+
+	vk := valkeytest.Start(t)
+	gwStore, err := valkeystore.New(valkeystore.Config{Client: vk.Client(t), TracerProvider: gatewayTP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agStore, err := valkeystore.New(valkeystore.Config{Client: vk.Client(t), TracerProvider: agentTP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := local.New(local.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	gw, err := gateway.New(gateway.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DeclaredPartitions: []string{"go", "python"},
+		TracerProvider: gatewayTP, Propagator: prop}, gwStore, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gctx, gstop := context.WithCancel(ctx)
+	gdone := make(chan struct{})
+	go func() { defer close(gdone); gw.Run(gctx) }()
+	defer func() { gstop(); <-gdone }()
+
+	goWorker := filepath.Join(t.TempDir(), "go-worker")
+	if out, err := exec.Command("go", "build", "-o", goWorker, filepath.Join(root, "workers", "go")).CombinedOutput(); err != nil {
+		t.Fatalf("building the Go worker: %v\n%s", err, out)
+	}
+	otelEnv := func(service string) map[string]string {
+		return map[string]string{
+			"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + j.OTLPGRPC, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+			"OTEL_SERVICE_NAME": service, "OTEL_BSP_SCHEDULE_DELAY": "50",
+		}
+	}
+	ag, err := agent.New(agent.Config{
+		Partitions: []agent.PartitionConfig{
+			{Name: "go", Command: goWorker, Capacity: 4, Env: otelEnv("chorus-worker-go")},
+			{Name: "python", Command: python, Args: []string{filepath.Join(root, "workers", "python", "worker.py")}, Env: otelEnv("chorus-worker-python")},
+		},
+		TracerProvider: agentTP, Propagator: prop,
+	}, agStore, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, astop := context.WithCancel(ctx)
+	adone := make(chan struct{})
+	go func() { defer close(adone); ag.Run(actx) }()
+
+	cl, err := client.Dial(ctx, gw.GRPCAddr(), client.WithTracerProvider(clientTP), client.WithPropagator(prop))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	sess, err := cl.CreateSession(ctx, client.SessionOptions{Partition: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := client.NewGraph()
+	onGo := g.Task("sha256", []byte("traced"))
+	onPython := g.Task("echo", []byte("from python"), client.Partition("python"))
+	fan := g.Task("fanout", []byte("3"))
+	rctx, rootSpan := clientTP.Tracer("test").Start(ctx, "test job")
+	if _, err := sess.Submit(rctx, g); err != nil {
+		t.Fatal(err)
+	}
+	outs, err := sess.Wait(ctx, []string{onGo.Output(), onPython.Output(), fan.Output()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range outs {
+		if o.Status != chorusv1.ResultStatus_RESULT_STATUS_COMPLETED {
+			t.Fatalf("result %s: %s %s", o.ResultID, o.Status, o.Reason)
+		}
+	}
+	rootSpan.End()
+	// Stop the agent: its workers drain and exit, flushing their spans; then flush ours.
+	astop()
+	<-adone
+	for _, tp := range []*sdktrace.TracerProvider{clientTP, gatewayTP, agentTP} {
+		tp.ForceFlush(ctx)
+	}
+
+	traceID := rootSpan.SpanContext().TraceID().String()
+	var tr *jaegertest.Trace
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		tr = j.WaitTrace(t, traceID, 1, 30*time.Second)
+		if services(tr)["chorus-worker-python"] > 0 && services(tr)["chorus-worker-go"] >= 5 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	byID := map[string]jaegertest.Span{}
+	for _, s := range tr.Spans {
+		byID[s.SpanID] = s
+	}
+	svc := services(tr)
+	for _, want := range []string{"chorus-client", "chorus-gateway", "chorus-agent", "chorus-worker-go", "chorus-worker-python"} {
+		if svc[want] == 0 {
+			t.Errorf("trace %s has no span of %s (services: %v)", traceID, want, svc)
+		}
+	}
+	// Every span but the root has its parent in the same trace.
+	for _, s := range tr.Spans {
+		if p := s.Parent(); p != "" {
+			if _, ok := byID[p]; !ok {
+				t.Errorf("span %q (%s) has parent %s, which is not in the trace", s.OperationName, tr.Service(s), p)
+			}
+		} else if s.SpanID != rootSpan.SpanContext().SpanID().String() {
+			t.Errorf("span %q (%s) is a second root", s.OperationName, tr.Service(s))
+		}
+	}
+	// chain returns the services from a span up to the root.
+	chain := func(s jaegertest.Span) []string {
+		var out []string
+		for {
+			out = append(out, tr.Service(s)+":"+s.OperationName)
+			p, ok := byID[s.Parent()]
+			if !ok {
+				return out
+			}
+			s = p
+		}
+	}
+	runs, workerSpans := 0, 0
+	for _, s := range tr.Spans {
+		c := strings.Join(chain(s), " <- ")
+		switch {
+		case tr.Service(s) == "chorus-agent" && strings.HasPrefix(s.OperationName, "chorus run"):
+			runs++
+			if !strings.Contains(c, "chorus-gateway:") || !strings.Contains(c, "chorus-client:chorus submit") {
+				t.Errorf("agent run span does not descend from the gateway and the client's submit: %s", c)
+			}
+		case strings.HasPrefix(tr.Service(s), "chorus-worker-"):
+			workerSpans++
+			if p := byID[s.Parent()]; tr.Service(p) != "chorus-agent" {
+				t.Errorf("worker span %q's parent is %s:%q, want an agent span", s.OperationName, tr.Service(p), p.OperationName)
+			}
+		case tr.Service(s) == "chorus-gateway" && strings.HasPrefix(s.OperationName, "valkey "):
+			if p := byID[s.Parent()]; tr.Service(p) != "chorus-gateway" {
+				t.Errorf("valkey span %q is not inside a gateway span", s.OperationName)
+			}
+		}
+	}
+	// sha256 + echo + fanout + 3 sha256 subtasks + the concat reducer: 7 runs, each with a worker span.
+	if runs < 7 || workerSpans < 7 {
+		t.Errorf("trace has %d agent run spans and %d worker spans, want at least 7 of each (subtasks included)", runs, workerSpans)
+	}
+	if t.Failed() {
+		for _, s := range tr.Spans {
+			t.Logf("%s", strings.Join(chain(s), " <- "))
+		}
+	}
+}
+
+func services(tr *jaegertest.Trace) map[string]int {
+	out := map[string]int{}
+	for _, s := range tr.Spans {
+		out[tr.Service(s)]++
+	}
+	return out
+}
