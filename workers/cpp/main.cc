@@ -41,7 +41,9 @@ int main() {
     worker.Handle("fail", [](chorus::TaskContext& ctx) -> chorus::Outputs { throw chorus::Error(ctx.payload()); });
     worker.Handle("sleep", [](chorus::TaskContext& ctx) {
       auto ms = std::chrono::milliseconds(ParseCount("sleep", ctx.payload()));
-      if (ctx.WaitCancelled(ms)) ctx.ThrowIfCancelled();
+      if (ctx.WaitCancelled(ms / 2)) ctx.ThrowIfCancelled();
+      ctx.Progress(0.5, "half way");
+      if (ctx.WaitCancelled(ms - ms / 2)) ctx.ThrowIfCancelled();
       return ctx.Output(ctx.payload());
     });
     // fanout N: N sha256 subtasks on "0".."N-1" and a concat reducer that receives this task's output.

@@ -24,7 +24,9 @@ static class Program
         worker.Handle("sleep", ctx =>
         {
             int ms = Count(ctx, "sleep", "a number of milliseconds");
-            if (ctx.CancellationToken.WaitHandle.WaitOne(ms)) ctx.ThrowIfCancelled();
+            if (ctx.CancellationToken.WaitHandle.WaitOne(ms / 2)) ctx.ThrowIfCancelled();
+            ctx.Progress(0.5, "half way");
+            if (ctx.CancellationToken.WaitHandle.WaitOne(ms - ms / 2)) ctx.ThrowIfCancelled();
             return ctx.Payload;
         });
         worker.Handle("fanout", Fanout);

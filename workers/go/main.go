@@ -54,19 +54,36 @@ func main() {
 	}
 }
 
-// sleep waits for payload milliseconds (or until cancelled) and returns the payload.
+// sleep waits for payload milliseconds (or until cancelled), reporting progress 0.5 "half way" after
+// half the time, and returns the payload.
 func sleep(ctx context.Context, t *worker.Task) ([]byte, error) {
 	ms, err := strconv.Atoi(string(t.Payload))
 	if err != nil || ms < 0 {
 		return nil, fmt.Errorf("sleep: payload %q is not a number of milliseconds", t.Payload)
 	}
-	timer := time.NewTimer(time.Duration(ms) * time.Millisecond)
+	half := time.Duration(ms) * time.Millisecond / 2
+	for i, d := range []time.Duration{half, time.Duration(ms)*time.Millisecond - half} {
+		if err := wait(ctx, d); err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			if err := t.Progress(0.5, "half way"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return t.Payload, nil
+}
+
+// wait waits d, or returns the cancellation cause if ctx ends first.
+func wait(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case <-timer.C:
-		return t.Payload, nil
+		return nil
 	case <-ctx.Done():
-		return nil, context.Cause(ctx)
+		return context.Cause(ctx)
 	}
 }
 

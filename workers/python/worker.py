@@ -38,7 +38,9 @@ def flaky(ctx):
 @worker.method("sleep")
 def sleep(ctx):
     ms = _count(ctx.payload, "sleep")
-    ctx.sleep(ms / 1000)  # raises chorus.worker.Cancelled if the task is cancelled meanwhile
+    ctx.sleep(ms / 2000)  # raises chorus.worker.Cancelled if the task is cancelled meanwhile
+    ctx.progress(0.5, "half way")
+    ctx.sleep(ms / 2000)
     return ctx.payload
 
 

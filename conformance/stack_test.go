@@ -1,0 +1,155 @@
+package conformance_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chorus-hpc/chorus/agent"
+	"github.com/chorus-hpc/chorus/gateway"
+	"github.com/chorus-hpc/chorus/internal/objstore/local"
+	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
+	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
+	"github.com/chorus-hpc/chorus/sdks/go/client"
+)
+
+// stack is one language's Chorus: a valkey-server, the gateway and an agent running in this process,
+// the agent serving one partition (named after the language) with one worker process.
+type stack struct {
+	lang      language
+	capacity  int
+	agent     *agent.Agent
+	client    *client.Client
+	workerDir string // the worker process's working folder: how the suite tells its process apart
+	objDir    string // the local object store's folder
+}
+
+// workerAvailable returns the error that keeps a language's worker from running, skipping the test
+// when the language is optional here (not Go, and CHORUS_CONFORMANCE unset).
+func workerAvailable(tb testing.TB, l language) {
+	tb.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, _, err = l.worker(root)
+	if err == nil {
+		return
+	}
+	if l.NeedsBuild && os.Getenv(requireAllEnv) != "1" {
+		tb.Skipf("the %s example worker is not available (%v); run `make test-conformance` to build every worker and run every language", l.Name, err)
+	}
+	tb.Fatalf("the %s example worker is not available: %v", l.Name, err)
+}
+
+// startStack starts a stack for l with one worker process of the given capacity; everything stops
+// when the test ends.
+func startStack(tb testing.TB, l language, capacity int) *stack {
+	tb.Helper()
+	workerAvailable(tb, l)
+	root, err := filepath.Abs("..")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("language", l.Name)
+
+	vk := valkeytest.Start(tb)
+	st, err := valkeystore.New(valkeystore.Config{Client: vk.Client(tb), KeyPrefix: "conformance:", Logger: log})
+	if err != nil {
+		tb.Fatalf("valkeystore.New: %v", err)
+	}
+	base := tb.TempDir()
+	objDir := filepath.Join(base, "objects")
+	objs, err := local.New(local.Config{Dir: objDir, Logger: log})
+	if err != nil {
+		tb.Fatalf("local.New: %v", err)
+	}
+	// The agent's Unix socket lives in RuntimeDir: keep its path short.
+	runtimeDir, err := os.MkdirTemp("", "chc-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = os.RemoveAll(runtimeDir) })
+	workerDir := filepath.Join(base, "worker-cwd")
+	if err := os.Mkdir(workerDir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	part, err := l.partition(root, workerDir, capacity)
+	if err != nil {
+		tb.Fatal(err)
+	}
+
+	gw, err := gateway.New(gateway.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		DeclaredPartitions: []string{l.Name}, WatchBlock: time.Second, Logger: log}, st, objs)
+	if err != nil {
+		tb.Fatalf("gateway.New: %v", err)
+	}
+	ag, err := agent.New(agent.Config{
+		RuntimeDir: runtimeDir,
+		Partitions: []agent.PartitionConfig{part},
+		// A worker that ignores a cancellation keeps its slot for CancelGrace before it is killed:
+		// make that longer than any test, so the cancellation case sees it (the process would not
+		// be the same one, and the slot would stay taken).
+		CancelGrace: time.Hour,
+		// Cancellations reach a running task at the next lease renewal (default every 10s).
+		RenewInterval:  500 * time.Millisecond,
+		RestartBackoff: 20 * time.Millisecond,
+		DrainDeadline:  5 * time.Second,
+		Logger:         log,
+	}, st, objs)
+	if err != nil {
+		tb.Fatalf("agent.New: %v", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for name, run := range map[string]func(context.Context) error{"gateway": gw.Run, "agent": ag.Run} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				tb.Errorf("%s.Run: %v", name, err)
+			}
+		}()
+	}
+	cl, err := client.Dial(ctx, gw.GRPCAddr())
+	if err != nil {
+		cancel()
+		wg.Wait()
+		tb.Fatalf("client.Dial: %v", err)
+	}
+	// Cleanups run last-in first-out: the client closes, then the agent and gateway stop, then
+	// (registered earlier) the store's Valkey goes away.
+	tb.Cleanup(func() {
+		_ = cl.Close()
+		cancel()
+		wg.Wait()
+		st.Close()
+	})
+	return &stack{lang: l, capacity: capacity, agent: ag, client: cl, workerDir: workerDir, objDir: objDir}
+}
+
+// session creates a session whose tasks run in the language's partition.
+func (s *stack) session(tb testing.TB, ctx context.Context) *client.Session {
+	tb.Helper()
+	sess, err := s.client.CreateSession(ctx, client.SessionOptions{Partition: s.lang.Name})
+	if err != nil {
+		tb.Fatalf("create a session: %v", err)
+	}
+	return sess
+}
+
+// testContext bounds one case so that a hang fails with a message instead of the package timeout.
+func testContext(tb testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	tb.Cleanup(cancel)
+	return ctx
+}
+
+func (s *stack) String() string { return fmt.Sprintf("%s (capacity %d)", s.lang.Name, s.capacity) }
