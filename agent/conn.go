@@ -175,6 +175,9 @@ func (pr *proc) finished(taskID string) *run {
 	pr.mu.Unlock()
 	pr.assign(send)
 	signal(pr.p.wake)
+	r.mu.Lock()
+	r.workerDone = true
+	r.mu.Unlock()
 	if r.abandoned {
 		go r.cleanup()
 		return nil

@@ -39,6 +39,8 @@ type proc struct {
 	maxInFlight int
 	restarts    int
 	busy        time.Duration // sum over tasks of assignment to outcome
+	outDirs     []string      // empty output folders ready for reuse
+	outSeq      int
 }
 
 // incarnation is one run of a worker process.
