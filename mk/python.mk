@@ -2,7 +2,8 @@
 PYTHON ?= python3
 PYTHON_VENV := $(ROOT)/.venv
 # Pinned: grpcio, the protobuf runtime matching the generated code (protoc 3.21.12), google.api protos.
-PYTHON_PKGS := grpcio==1.76.0 protobuf==4.21.12 googleapis-common-protos==1.72.0 pytest==8.4.2 setuptools==75.3.0
+PYTHON_PKGS := grpcio==1.76.0 protobuf==4.21.12 googleapis-common-protos==1.72.0 pytest==8.4.2 setuptools==75.3.0 \
+  opentelemetry-api==1.24.0 opentelemetry-sdk==1.24.0 opentelemetry-exporter-otlp-proto-grpc==1.24.0
 PYTHON_VENV_STAMP := $(PYTHON_VENV)/.pkgs-$(shell echo '$(PYTHON_PKGS)' | md5sum | cut -c1-10)
 
 .PHONY: python-venv

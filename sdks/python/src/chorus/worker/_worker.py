@@ -19,6 +19,7 @@ import grpc
 
 from chorus import __version__
 from chorus.worker._context import AsyncContext, Context, _BaseContext, as_bytes
+from chorus.worker._tracing import Tracing
 from chorus.worker.errors import AgentError, Cancelled, RetryableError, WorkerError
 from chorus.worker.v1 import worker_pb2 as pb
 from chorus.worker.v1 import worker_service_pb2_grpc as pb_grpc
@@ -132,8 +133,10 @@ class Worker:
                               f"{ENV_SOCKET} the path it gave this worker?")
         opts = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)]
+        tracing = Tracing()
         async with grpc.aio.insecure_channel("unix:" + socket_path, options=opts) as channel:
             conn = _Connection(self, pb_grpc.WorkerServiceStub(channel), socket_path, token, cap)
+            conn.tracing = tracing
             loop = asyncio.get_running_loop()
             if handle_signals:
                 for sig in (signal.SIGTERM, signal.SIGINT):
@@ -147,6 +150,7 @@ class Worker:
             try:
                 await conn.run()
             finally:
+                tracing.shutdown()
                 if watcher is not None:
                     watcher.cancel()
                 if handle_signals:
@@ -221,6 +225,7 @@ class _Connection:
         self.call: Any = None
         self._drain_task: Optional[asyncio.Task] = None
         self._loop_thread = threading.get_ident()
+        self.tracing: Optional[Tracing] = None
 
     # Sending ----------------------------------------------------------------------------------------
     def send(self, msg: pb.ConnectRequest) -> None:
@@ -424,12 +429,15 @@ class _Connection:
             r.task.cancel()
 
     async def _run_task(self, a: pb.AssignTask, r: _Running) -> None:
+        span = self.tracing.start(a) if self.tracing is not None else None
         try:
             async with self.sem:
                 msg = await self._execute(a, r)
         except Exception as e:  # a bug of the SDK: report it rather than hang the agent
             log.exception("internal error running task %s", a.task_id)
             msg = _failed(a.task_id, f"worker SDK error: {_message(e)}", True)
+        if span is not None:
+            self.tracing.end(span, msg.task_failed.message if msg.WhichOneof("message") == "task_failed" else None)
         del self.running[a.task_id]
         self.send(msg)
 
