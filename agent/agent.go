@@ -189,20 +189,25 @@ func (a *Agent) drain() {
 		t.Stop()
 	}
 	var left []*run
+	busy := map[*proc]bool{}
 	for _, p := range a.parts {
 		for _, pr := range p.procs {
-			left = append(left, pr.takeAll()...)
+			l := pr.takeAll()
+			busy[pr] = len(l) > 0
+			left = append(left, l...)
 		}
 	}
 	if len(left) > 0 {
 		a.log.Warn("drain deadline passed; handing unfinished tasks back to the queue", "tasks", len(left))
 		a.release(left, "drain deadline passed")
 	}
+	var wg sync.WaitGroup
 	for _, p := range a.parts {
 		for _, pr := range p.procs {
-			pr.stop()
+			wg.Go(func() { pr.stop(busy[pr]) })
 		}
 	}
+	wg.Wait()
 }
 
 // release hands runs back to the queue without counting an attempt.

@@ -313,17 +313,17 @@ func (pr *proc) takeAll() []*run {
 	return out
 }
 
-// stop ends the worker process at agent shutdown: it was asked to drain; it is killed if it has not
-// exited after a short grace.
-func (pr *proc) stop() {
+// stop ends the worker process at agent shutdown: it was asked to drain; it is killed at once when
+// it still runs tasks that were handed back (busy), else if it has not exited after a short grace.
+func (pr *proc) stop(busy bool) {
 	pr.mu.Lock()
 	inc, connected := pr.inc, pr.conn != nil
 	pr.mu.Unlock()
 	if inc == nil {
 		return
 	}
-	if !connected {
-		inc.kill("the agent stopped before the worker said Hello")
+	if !connected || busy {
+		inc.kill("the agent stopped (the worker had not said Hello, or its tasks were handed back at the drain deadline)")
 		<-inc.exited
 		return
 	}

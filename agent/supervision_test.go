@@ -1,0 +1,64 @@
+package agent_test
+
+import (
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+)
+
+// A worker that stops answering (here: frozen with SIGSTOP) is killed and restarted, and its task
+// runs again.
+func TestFrozenWorkerIsReplaced(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cfg := testConfig(1, 1)
+	cfg.PingInterval, cfg.PingTimeout = 50*time.Millisecond, 300*time.Millisecond
+	a := e.startAgent(cfg)
+	s := e.session(nil)
+	tasks := e.submit(s, "sleep", durationOpts(3, 0), "1000")
+	e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
+	pid := a.Stats().Workers[0].PID
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatalf("freeze the worker: %v", err)
+	}
+	tk := e.waitDone(s, tasks)[0]
+	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
+		t.Fatalf("status %s (error %v), want COMPLETED", tk.GetStatus(), tk.GetError())
+	}
+	at := tk.GetAttempts()
+	if len(at) != 2 {
+		t.Fatalf("%d attempts, want 2", len(at))
+	}
+	if e0 := at[0].GetError(); e0.GetKind() != chorusv1.ErrorKind_ERROR_KIND_WORKER_CRASHED || !strings.Contains(e0.GetMessage(), "did not answer") {
+		t.Errorf("attempt 1 error %v: want WORKER_CRASHED saying the worker did not answer", e0)
+	}
+}
+
+// Tasks still running when the drain deadline passes go back to the queue at once, without an
+// attempt counted, and the worker is stopped.
+func TestDrainDeadlineHandsBackRunningTasks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cfg := testConfig(1, 1)
+	cfg.DrainDeadline = 200 * time.Millisecond
+	a := e.startAgent(cfg)
+	s := e.session(nil)
+	tasks := e.submit(s, "sleep", durationOpts(0, 0), "600000")
+	e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
+	if err := a.stop(); err != nil {
+		t.Fatalf("drain: %v", err)
+	}
+	tk := e.task(s, tasks[0].TaskID)
+	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_QUEUED {
+		t.Fatalf("after the drain deadline the task is %s, want QUEUED", tk.GetStatus())
+	}
+	if n := len(tk.GetAttempts()); n != 0 {
+		t.Errorf("the handed-back task shows %d attempts, want 0 (a release counts no attempt)", n)
+	}
+	if w := a.Stats().Workers[0]; w.PID != 0 {
+		t.Errorf("worker process %d still runs after the agent stopped", w.PID)
+	}
+}
