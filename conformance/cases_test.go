@@ -263,6 +263,7 @@ func testCapacity(t *testing.T, s *stack) {
 	}
 	running := map[string]bool{}
 	most := 0
+	var over *chorusv1.Event // the RUNNING event that put more than capacity tasks in RUNNING
 	for _, e := range ev.seen {
 		ts := e.GetTaskStatus()
 		if ts == nil {
@@ -272,17 +273,22 @@ func testCapacity(t *testing.T, s *stack) {
 		case st == chorusv1.TaskStatus_TASK_STATUS_RUNNING:
 			running[ts.GetTaskId()] = true
 			if len(running) > s.capacity {
-				t.Errorf("%d tasks RUNNING at once at event %s (%v), capacity %d", len(running), e.GetCursor(), keys(running), s.capacity)
+				over = e
 			}
 			most = max(most, len(running))
 		case terminal(st) || st == chorusv1.TaskStatus_TASK_STATUS_QUEUED:
 			if terminal(st) && st != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
 				t.Errorf("sleep %s ended %s: %v", ts.GetTaskId(), st, ts.GetError())
 			}
+			if over != nil && len(running) > s.capacity {
+				t.Errorf("%d tasks RUNNING at once (capacity %d) from event %s (task %s RUNNING) until %s (task %s %s, %v later)",
+					len(running), s.capacity, over.GetCursor(), over.GetTaskStatus().GetTaskId(), e.GetCursor(), ts.GetTaskId(),
+					st, e.GetTime().AsTime().Sub(over.GetTime().AsTime()))
+			}
 			delete(running, ts.GetTaskId())
 		}
 	}
-	if most != s.capacity {
+	if most < s.capacity {
 		t.Errorf("at most %d sleeps ran at once, want the capacity %d to be used", most, s.capacity)
 	}
 	for _, w := range s.agent.Stats().Workers {
@@ -293,14 +299,6 @@ func testCapacity(t *testing.T, s *stack) {
 			t.Errorf("the agent had %d tasks on worker %s at once, capacity %d", w.MaxInFlight, w.ID, s.capacity)
 		}
 	}
-}
-
-func keys(m map[string]bool) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 // testFanout runs fanout 100: 100 sha256 subtasks and a concat reducer that completes the fanout
