@@ -91,8 +91,8 @@ bench: deps ## Benchmarks (quick; FULL=1 for the long run)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 .PHONY: demo
-demo: deps build python-venv ## Run the demo job on a local all-in-one Chorus (chorus dev --demo)
-	$(BIN)/chorus dev --demo --data-dir $(ROOT)/.chorus/demo
+demo: deps build python-venv jaeger-build ## Run the demo job on a local all-in-one Chorus, traced into a local Jaeger
+	$(BIN)/chorus dev --demo --jaeger --log-level warn --data-dir $(ROOT)/.chorus/demo
 
 .PHONY: clean
 clean: ## Remove built binaries and fetched third-party files

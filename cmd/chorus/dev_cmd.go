@@ -17,6 +17,7 @@ import (
 	"github.com/chorus-hpc/chorus/internal/demo"
 	"github.com/chorus-hpc/chorus/internal/objstore/local"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
+	"github.com/chorus-hpc/chorus/internal/telemetry"
 	"github.com/chorus-hpc/chorus/internal/valkeyproc"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 )
@@ -72,16 +73,31 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	python := fs.String("python", "", "Python interpreter with the chorus-hpc package (default: .venv/bin/python of the checkout)")
 	runDemo := fs.Bool("demo", false, "run the demo job, print its summary, then stop")
 	demoTasks := fs.Int("demo-tasks", 2000, "demo: number of Python pricing tasks")
+	withJaeger := fs.Bool("jaeger", false, "start a local Jaeger (bin/jaeger, `make jaeger-build`) and trace everything into it; query API on http://127.0.0.1:16686")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	tel, err := lf.telemetry(ctx, env, "chorus-dev")
+	root := repoRoot()
+	if *withJaeger {
+		stop, err := startJaeger(root, *dataDir)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	tel, err := lf.telemetry(ctx, env, "chorus-gateway")
 	if err != nil {
 		return err
 	}
 	defer shutdownTelemetry(tel.Shutdown)
 	log := tel.Logger
-	root := repoRoot()
+	agentTP, agentTPStop, err := telemetry.TracerProviderFromEnv(ctx, "chorus-agent")
+	if err != nil {
+		return err
+	}
+	if agentTPStop != nil {
+		defer shutdownTelemetry(agentTPStop)
+	}
 	data, err := filepath.Abs(*dataDir)
 	if err != nil {
 		return err
@@ -89,6 +105,12 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	parts := devWorkers(root, *python)
 	if len(parts) == 0 {
 		return errors.New("no example worker found: run `make build` (Go worker) and `make python-venv` (Python worker) first")
+	}
+	if *withJaeger {
+		for i := range parts {
+			parts[i].Env = map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": jaegerOTLP, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+				"OTEL_SERVICE_NAME": "chorus-worker-" + parts[i].Name}
+		}
 	}
 
 	vctx, vcancel := context.WithTimeout(ctx, 30*time.Second)
@@ -128,7 +150,7 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	acfg := agent.Config{Partitions: parts, Logger: log, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider, RuntimeDir: filepath.Join(os.TempDir(), fmt.Sprintf("chorus-dev-%d", os.Getpid()))}
+	acfg := agent.Config{Partitions: parts, Logger: log, TracerProvider: agentTP, MeterProvider: tel.MeterProvider, RuntimeDir: filepath.Join(os.TempDir(), fmt.Sprintf("chorus-dev-%d", os.Getpid()))}
 	ag, err := agent.New(acfg, st, objs)
 	if err != nil {
 		return err
@@ -157,7 +179,7 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 
 	var demoErr error
 	if *runDemo {
-		demoErr = runDemoJob(runCtx, env, gw.GRPCAddr(), *demoTasks)
+		demoErr = runDemoJob(runCtx, env, gw.GRPCAddr(), *demoTasks, *withJaeger)
 		stop()
 	}
 	<-runCtx.Done()
@@ -169,17 +191,73 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	return demoErr
 }
 
-func runDemoJob(ctx context.Context, env *cliEnv, addr string, tasks int) error {
-	cl, err := client.Dial(ctx, addr)
+func runDemoJob(ctx context.Context, env *cliEnv, addr string, tasks int, traced bool) error {
+	tp, stop, err := telemetry.TracerProviderFromEnv(ctx, "chorus-client")
+	if err != nil {
+		return err
+	}
+	cl, err := client.Dial(ctx, addr, client.WithTracerProvider(tp))
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
+	jctx, span := tp.Tracer("chorus-demo").Start(ctx, "demo job")
 	bar := newProgress(env.stderr, "demo", 0)
-	_, err = demo.Run(ctx, cl, demo.Config{Tasks: tasks, Progress: func(done, total int) {
+	_, err = demo.Run(jctx, cl, demo.Config{Tasks: tasks, Progress: func(done, total int) {
 		bar.total = total
 		bar.add(done - bar.done)
 	}}, env.stdout)
 	bar.finish()
+	span.End()
+	if stop != nil {
+		shutdownTelemetry(stop)
+	}
+	if traced {
+		id := span.SpanContext().TraceID().String()
+		fmt.Fprintf(env.stdout, "trace of the demo job (every task in it): %s/api/traces/%s (Jaeger UI: %s/trace/%s)\n", jaegerQuery, id, jaegerQuery, id)
+	}
 	return err
+}
+
+// Jaeger's default all-in-one addresses, as `chorus dev --jaeger` runs it.
+const (
+	jaegerOTLP  = "http://127.0.0.1:4317"
+	jaegerQuery = "http://127.0.0.1:16686"
+)
+
+// startJaeger runs bin/jaeger with its default all-in-one settings (in-memory storage) and points
+// this process's OTEL_* settings at it; the returned function stops it.
+func startJaeger(root, dataDir string) (func(), error) {
+	bin := filepath.Join(root, "bin", "jaeger")
+	if !isFile(bin) {
+		return nil, fmt.Errorf("--jaeger: %s is missing: run `make jaeger-build` first", bin)
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(filepath.Join(dataDir, "jaeger.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("starting jaeger: %w", err)
+	}
+	// A command-line program may set its own environment: the OTLP exporters read these.
+	os.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", jaegerOTLP)
+	os.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+	return func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		logf.Close()
+	}, nil
 }
