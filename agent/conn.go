@@ -171,6 +171,7 @@ func (pr *proc) finished(taskID string) *run {
 	delete(pr.assigned, taskID)
 	pr.busy += time.Since(r.started)
 	r.stopTimer()
+	abandoned := r.abandoned
 	send := pr.nextLocked()
 	pr.mu.Unlock()
 	pr.assign(send)
@@ -178,7 +179,7 @@ func (pr *proc) finished(taskID string) *run {
 	r.mu.Lock()
 	r.workerDone = true
 	r.mu.Unlock()
-	if r.abandoned {
+	if abandoned {
 		go r.cleanup()
 		return nil
 	}
@@ -192,8 +193,6 @@ func (pr *proc) reserve(r *run) bool {
 		pr.mu.Unlock()
 		return false
 	}
-	r.pr = pr
-	r.inc = pr.inc
 	if pr.methods != nil && !pr.methods[r.task.Method] {
 		pr.mu.Unlock()
 		close(r.marked)

@@ -54,10 +54,12 @@ func (p *partition) claimLoop(ctx context.Context) {
 		}
 		var orphans []*run
 		for _, t := range tasks {
-			r := &run{a: a, task: t, marked: make(chan struct{})}
+			// The run's worker is set before the lease is published to the renew loop.
+			pr := p.pick()
+			r := &run{a: a, task: t, pr: pr, marked: make(chan struct{})}
 			r.traceStart()
 			a.addLease(r)
-			if pr := p.pick(); pr == nil || !pr.reserve(r) {
+			if pr == nil || !pr.reserve(r) {
 				orphans = append(orphans, r)
 			}
 		}

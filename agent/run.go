@@ -34,8 +34,7 @@ const storeTimeout = 30 * time.Second
 type run struct {
 	a    *Agent
 	task *store.ClaimedTask
-	pr   *proc
-	inc  *incarnation
+	pr   *proc // the worker it was leased for (nil when no worker had room); set before the lease is published
 
 	marked  chan struct{} // closed when MarkRunning returned (or will never be called)
 	markErr error
