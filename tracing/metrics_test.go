@@ -1,0 +1,131 @@
+package tracing_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chorus-hpc/chorus/agent"
+	"github.com/chorus-hpc/chorus/gateway"
+	"github.com/chorus-hpc/chorus/internal/objstore/local"
+	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
+	"github.com/chorus-hpc/chorus/internal/telemetry"
+	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
+	"github.com/chorus-hpc/chorus/sdks/go/client"
+)
+
+// metric reads one sample of the gateway's /metrics (-1 when absent).
+func metric(t *testing.T, url, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` ([0-9.e+]+)$`).FindSubmatch(b)
+	if m == nil {
+		return -1
+	}
+	v, _ := strconv.ParseFloat(string(m[1]), 64)
+	return v
+}
+
+// TestMetricsDuringARun scrapes the gateway's /metrics while tasks wait in a queue and after an agent
+// has run them, and checks queue depth and completed counts against what was submitted.
+func TestMetricsDuringARun(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tel, err := telemetry.New(ctx, telemetry.Config{ServiceName: "chorus-gateway", Getenv: func(string) string { return "" }, LogOutput: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tel.Shutdown(ctx)
+	vk := valkeytest.Start(t)
+	st, err := valkeystore.New(valkeystore.Config{Client: vk.Client(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := local.New(local.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := gateway.New(gateway.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DeclaredPartitions: []string{"go"},
+		MeterProvider: tel.MeterProvider, MetricsHandler: tel.MetricsHandler}, st, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gctx, gstop := context.WithCancel(ctx)
+	gdone := make(chan struct{})
+	go func() { defer close(gdone); gw.Run(gctx) }()
+	defer func() { gstop(); <-gdone }()
+	url := "http://" + gw.HTTPAddr() + "/metrics"
+
+	cl, err := client.Dial(ctx, gw.GRPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	sess, err := cl.CreateSession(ctx, client.SessionOptions{Partition: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	g := client.NewGraph()
+	outs := make([]string, n)
+	for i := range outs {
+		outs[i] = g.Task("echo", []byte("x")).Output()
+	}
+	if _, err := sess.Submit(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	// No agent yet: every task is queued.
+	if got := metric(t, url, `chorus_partition_queue_depth{partition="go"}`); got != n {
+		t.Fatalf("queue depth before any agent = %v, want %d", got, n)
+	}
+	if got := metric(t, url, `chorus_partition_tasks{partition="go",status="queued"}`); got != n {
+		t.Fatalf("queued tasks = %v, want %d", got, n)
+	}
+
+	root := repoRoot(t)
+	goWorker := filepath.Join(t.TempDir(), "go-worker")
+	if out, err := exec.Command("go", "build", "-o", goWorker, filepath.Join(root, "workers", "go")).CombinedOutput(); err != nil {
+		t.Fatalf("building the Go worker: %v\n%s", err, out)
+	}
+	ag, err := agent.New(agent.Config{Partitions: []agent.PartitionConfig{{Name: "go", Command: goWorker, Capacity: 4}}}, st, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, astop := context.WithCancel(ctx)
+	adone := make(chan struct{})
+	go func() { defer close(adone); ag.Run(actx) }()
+	defer func() { astop(); <-adone }()
+	if _, err := sess.Wait(ctx, outs, nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2100 * time.Millisecond) // the gauges read the store at most every 2s
+	if got := metric(t, url, `chorus_partition_tasks{partition="go",status="completed"}`); got != n {
+		t.Fatalf("completed tasks = %v, want %d", got, n)
+	}
+	if got := metric(t, url, `chorus_partition_queue_depth{partition="go"}`); got != 0 {
+		t.Fatalf("queue depth after the run = %v, want 0", got)
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !regexp.MustCompile(`(?m)^rpc_server_\w+_count\{[^}]*SubmitTasks[^}]*\} [1-9]`).Match(body) {
+		t.Fatal("no RPC latency histogram for SubmitTasks in /metrics")
+	}
+	if regexp.MustCompile(sess.ID).Match(body) {
+		t.Fatal("a session id became a metric label")
+	}
+}
