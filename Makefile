@@ -16,7 +16,7 @@ GRPC_GATEWAY_VERSION := v2.33.0
 TOOL_STAMPS := $(BIN)/.buf-$(BUF_VERSION) $(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION) \
   $(BIN)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION) $(BIN)/.grpc-gateway-$(GRPC_GATEWAY_VERSION)
 
-GOTEST_FLAGS ?= -race -count=1 -timeout 20m
+GOTEST_FLAGS ?= -race -count=1 -short -timeout 25m  # -short: suites with their own make target (e2e) run there
 
 .PHONY: help
 help: ## Show this help
