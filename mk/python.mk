@@ -20,7 +20,7 @@ $(PYTHON_VENV_STAMP):
 	@rm -f $(PYTHON_VENV)/.pkgs-* && touch $@
 
 .PHONY: test-python
-test-python: python-venv ## Python worker SDK tests (pytest, against a local agent on a Unix socket)
+test-python: python-venv build ## Python worker SDK tests (pytest, against a local agent on a Unix socket)
 	cd sdks/python && $(PYTHON_VENV)/bin/python -m pytest -q -p no:cacheprovider tests
 
 TEST_TARGETS += test-python

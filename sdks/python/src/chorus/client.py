@@ -1,15 +1,19 @@
 """Chorus client: sessions, task graphs, result data, and waiting for results on the event stream.
 
-Example (needs a running Chorus, e.g. ``chorus dev``)::
+Example, against a running Chorus (``chorus dev`` serves gRPC on ``ADDRESS`` = ``"127.0.0.1:7070"``;
+the tests check this example against a real one)::
 
-    from chorus.client import Client, Graph
-
-    with Client("127.0.0.1:7070") as client:
-        session = client.create_session(partition="python")
-        graph = Graph()
-        digest = graph.task("sha256", b"hello")
-        session.submit(graph)
-        print(session.wait_and_download(digest.output).decode())
+    >>> from chorus.client import Client, Graph
+    >>> with Client(ADDRESS) as client:
+    ...     session = client.create_session(partition="go")
+    ...     graph = Graph()
+    ...     hello = graph.task("sha256", b"hello")
+    ...     world = graph.task("sha256", b"world")
+    ...     both = graph.task("concat", depends_on=[hello.output, world.output])
+    ...     _ = session.submit(graph)
+    ...     data = session.wait_and_download(both.output)
+    >>> data[:16], data[64:80]
+    (b'2cf24dba5fb0a30e', b'486ea46224d1bb4f')
 """
 
 from __future__ import annotations

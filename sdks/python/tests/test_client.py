@@ -1,0 +1,113 @@
+"""The Python client against a real Chorus: `bin/chorus dev` (valkey-server, gateway, agent, Go worker)."""
+
+import doctest
+import os
+import re
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+import chorus.client
+from chorus.client import AbortedError, ChorusError, Client, Graph
+from chorus.v1 import event_pb2, result_pb2
+
+ROOT = Path(__file__).resolve().parents[3]
+CHORUS = ROOT / "bin" / "chorus"
+
+
+@pytest.fixture(scope="module")
+def address(tmp_path_factory):
+    if not (CHORUS.exists() and (ROOT / "bin" / "chorus-worker-go").exists()):
+        pytest.fail(f"{CHORUS} or bin/chorus-worker-go is missing: run `make build` (make test-python does)")
+    data = tmp_path_factory.mktemp("chorus-dev")
+    proc = subprocess.Popen([str(CHORUS), "dev", "--data-dir", str(data), "--grpc-addr", "127.0.0.1:0",
+                             "--http-addr", "127.0.0.1:0", "--log-level", "warn"],
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "CHORUS_PYTHON": "/nonexistent"})
+    addr, lines = None, []
+    for line in proc.stderr:
+        lines.append(line)
+        m = re.match(r"\s+gRPC\s+(\S+)", line)
+        if m:
+            addr = m.group(1)
+        if line.startswith("Press Ctrl-C"):
+            break
+    if addr is None:
+        proc.kill()
+        pytest.fail("chorus dev did not start:\n" + "".join(lines))
+    threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()  # keep the pipe drained
+    yield addr
+    proc.terminate()
+    assert proc.wait(timeout=60) == 0
+
+
+def test_module_example_runs(address):
+    result = doctest.testmod(chorus.client, extraglobs={"ADDRESS": address}, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_graph_inputs_and_large_data(address):
+    with Client(address) as c:
+        s = c.create_session(partition="go", labels={"test": "python"})
+        g = Graph()
+        big = os.urandom(300_000)  # above the inline limit: uploaded as a stream, passed by payload_id
+        echo = g.task("echo", big)
+        cat = g.task("concat", depends_on=[g.input(b"abc"), g.input(b"def")])
+        submitted = s.submit(g)
+        assert len(submitted) == 2 and echo.task_id and cat.task_id
+        assert s.wait_and_download(echo.output) == big
+        assert s.wait_and_download(cat.output) == b"abcdef"
+        assert s.task(echo.task_id).status == 5  # TASK_STATUS_COMPLETED
+        assert len(s.list_tasks()) == 2
+
+
+def test_failure_is_an_aborted_error(address):
+    with Client(address) as c:
+        s = c.create_session(partition="go")
+        g = Graph()
+        t = g.task("fail", b"the answer is not 42", max_retries=0)
+        s.submit(g)
+        with pytest.raises(AbortedError) as e:
+            s.wait_and_download(t.output)
+        assert "the answer is not 42" in str(e.value)
+
+
+def test_wait_reports_each_outcome(address):
+    with Client(address) as c:
+        s = c.create_session(partition="go")
+        g = Graph()
+        outs = [g.task("echo", str(i).encode()).output for i in range(100)]
+        s.submit(g)
+        seen = []
+        results = s.wait(outs, on_outcome=seen.append)
+        assert [o.status for o in results] == ["completed"] * 100 and len(seen) == 100
+        assert s.download_bytes(outs[42]) == b"42"
+
+
+def test_upload_download_and_events(address):
+    with Client(address) as c:
+        s = c.create_session(partition="go")
+        (rid,) = s.create_results("")
+        data = os.urandom(3 << 20)
+        res = s.upload(rid, [data[i:i + (1 << 20)] for i in range(0, len(data), 1 << 20)])
+        assert res.status == result_pb2.RESULT_STATUS_COMPLETED and res.size_bytes == len(data)
+        assert b"".join(s.download(rid)) == data
+        events = s.watch("", kinds=[event_pb2.EVENT_KIND_RESULT_STATUS])
+        first = next(events)
+        assert first.result_status.result_id == rid
+        events.close()
+
+
+def test_errors_are_clear(address):
+    with Client(address) as c:
+        with pytest.raises(ChorusError) as e:
+            c.session("no-such-session").get()
+        assert "no-such-session" in str(e.value) and e.value.code.name == "NOT_FOUND"
+        s = c.create_session(partition="go")
+        s.close()
+        with pytest.raises(ChorusError) as e:
+            g = Graph()
+            g.task("echo", b"x")
+            s.submit(g)
+        assert e.value.code.name == "FAILED_PRECONDITION"
