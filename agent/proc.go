@@ -53,12 +53,22 @@ type incarnation struct {
 	exited chan struct{} // closed when the process exited
 	desc   string        // how it exited, set before exited is closed
 	cause  atomic.Pointer[string]
+
+	pmu    sync.Mutex
+	proc   *os.Process // set once started
+	killed bool        // kill was asked (before or after the start)
 }
 
 // kill ends the process, remembering why for the log and the failed tasks' error.
 func (inc *incarnation) kill(cause string) {
 	inc.cause.CompareAndSwap(nil, &cause)
-	_ = inc.cmd.Process.Kill()
+	inc.pmu.Lock()
+	inc.killed = true
+	p := inc.proc
+	inc.pmu.Unlock()
+	if p != nil {
+		_ = p.Kill()
+	}
 }
 
 // room is how many more tasks this worker can take: capacity in flight plus one prefetched.
@@ -149,11 +159,20 @@ func (pr *proc) start() (*incarnation, error) {
 	a.tokens[inc.token] = inc
 	a.mu.Unlock()
 	if err := cmd.Start(); err != nil {
+		inc.desc = "could not be started: " + err.Error()
+		close(inc.exited)
 		pr.onExit(inc)
 		if stdio != nil {
 			stdio.Close()
 		}
 		return nil, fmt.Errorf("start %s: %w", cfg.Command, err)
+	}
+	inc.pmu.Lock()
+	inc.proc = cmd.Process
+	killed := inc.killed
+	inc.pmu.Unlock()
+	if killed { // stopped while starting
+		_ = cmd.Process.Kill()
 	}
 	inc.pid.Store(int64(cmd.Process.Pid))
 	pr.log.Info("worker process started", "pid", inc.pid.Load(), "transport", cfg.Transport)
