@@ -173,6 +173,9 @@ func (pr *proc) finished(taskID string) *run {
 	r.stopTimer()
 	abandoned := r.abandoned
 	send := pr.nextLocked()
+	if len(send) > 0 {
+		send[0].after = r.recorded // it takes r's slot: record that it runs after r's outcome
+	}
 	pr.mu.Unlock()
 	pr.assign(send)
 	signal(pr.p.wake)

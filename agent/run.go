@@ -39,6 +39,13 @@ type run struct {
 	marked  chan struct{} // closed when MarkRunning returned (or will never be called)
 	markErr error
 	started time.Time
+	// recorded is closed once this run's outcome is stored (or will never be): a task that takes its
+	// worker slot waits for it before recording that it runs, so the store never shows more tasks
+	// running on a worker than its capacity. after is the recorded channel of the run whose slot
+	// this one took (nil if none).
+	recorded     chan struct{}
+	recordedOnce sync.Once
+	after        <-chan struct{}
 
 	// Tracing (telemetry.go): the run span and its context, set when the task is leased.
 	tctx    context.Context
@@ -166,6 +173,12 @@ func (r *run) stopTimer() {
 
 // markRunning records DISPATCHED → RUNNING; a lost lease stops the task.
 func (r *run) markRunning() {
+	if r.after != nil {
+		select {
+		case <-r.after:
+		case <-time.After(storeTimeout): // never wait on a stuck store call longer than one
+		}
+	}
 	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
 	defer cancel()
 	r.markErr = r.a.store.MarkRunning(ctx, r.task.Lease)
@@ -267,6 +280,11 @@ func (r *run) finish() {
 
 // cleanup removes the task's folder and the objects written for an attempt that did not complete.
 func (r *run) cleanup() {
+	r.recordedOnce.Do(func() {
+		if r.recorded != nil {
+			close(r.recorded)
+		}
+	})
 	r.mu.Lock()
 	dir, objects, out, reuse := r.dir, r.objects, r.outDir, r.workerDone
 	r.cleaned, r.objects, r.dir, r.outDir = true, nil, "", ""
