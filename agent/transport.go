@@ -51,21 +51,29 @@ func (t *grpcTransport) Send(m *workerv1.ConnectResponse) error {
 func (t *grpcTransport) Close() { t.once.Do(func() { close(t.closed) }) }
 
 // stdioTransport is the line-delimited proto3-JSON transport over a worker's stdin and stdout.
+// Sends are queued and written by one goroutine, so the agent's reader never blocks on a full stdin
+// pipe while the worker blocks on a full stdout pipe.
 type stdioTransport struct {
 	r     *bufio.Reader
 	w     io.WriteCloser
-	mu    sync.Mutex
-	buf   []byte
 	uopts protojson.UnmarshalOptions
-	once  sync.Once
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   [][]byte
+	closed  bool
+	failed  error
+	started bool
 }
 
 // maxLine bounds one stdio message (inline data is small; large data travels as files).
 const maxLine = 64 << 20
 
 func newStdioTransport(stdout io.Reader, stdin io.WriteCloser) *stdioTransport {
-	return &stdioTransport{r: bufio.NewReaderSize(stdout, 64<<10), w: stdin,
+	t := &stdioTransport{r: bufio.NewReaderSize(stdout, 64<<10), w: stdin,
 		uopts: protojson.UnmarshalOptions{DiscardUnknown: true}}
+	t.cond = sync.NewCond(&t.mu)
+	return t
 }
 
 func (t *stdioTransport) Recv() (*workerv1.ConnectRequest, error) {
@@ -107,16 +115,62 @@ func (t *stdioTransport) readLine() ([]byte, error) {
 }
 
 func (t *stdioTransport) Send(m *workerv1.ConnectResponse) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var err error
-	t.buf, err = protojson.MarshalOptions{}.MarshalAppend(t.buf[:0], m)
+	b, err := protojson.MarshalOptions{}.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("encode a message for the worker: %w", err)
 	}
-	t.buf = append(t.buf, '\n')
-	_, err = t.w.Write(t.buf)
-	return err
+	b = append(b, '\n')
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed || t.failed != nil {
+		return errors.Join(errors.New("the worker's stdin is closed"), t.failed)
+	}
+	if !t.started {
+		t.started = true
+		go t.writeLoop()
+	}
+	t.queue = append(t.queue, b)
+	t.cond.Signal()
+	return nil
 }
 
-func (t *stdioTransport) Close() { t.once.Do(func() { _ = t.w.Close() }) }
+// writeLoop writes queued messages to the worker's stdin in order, and closes it after Close.
+func (t *stdioTransport) writeLoop() {
+	var batch [][]byte
+	for {
+		t.mu.Lock()
+		for len(t.queue) == 0 && !t.closed {
+			t.cond.Wait()
+		}
+		batch, t.queue = t.queue, batch[:0]
+		closed := t.closed
+		t.mu.Unlock()
+		for _, b := range batch {
+			if _, err := t.w.Write(b); err != nil {
+				t.mu.Lock()
+				t.failed = err
+				t.mu.Unlock()
+				_ = t.w.Close()
+				return
+			}
+		}
+		if closed && len(batch) == 0 {
+			_ = t.w.Close()
+			return
+		}
+	}
+}
+
+func (t *stdioTransport) Close() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return
+	}
+	t.closed = true
+	if !t.started {
+		t.started = true
+		go t.writeLoop()
+	}
+	t.cond.Signal()
+}
