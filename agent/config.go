@@ -42,7 +42,9 @@ type Config struct {
 	// LeaseTTL is how long a lease lasts unless renewed; a task held by a dead agent runs again
 	// after it. Default 30s.
 	LeaseTTL time.Duration `yaml:"lease_ttl"`
-	// RenewInterval is how often leases are renewed (one batch per round). Default LeaseTTL/3.
+	// RenewInterval is how often leases are renewed (one batch per round). A renewal also tells the
+	// agent which of its tasks were cancelled, so this bounds how long a cancel takes to reach a
+	// running task. Default the smaller of LeaseTTL/3 and 1s.
 	RenewInterval time.Duration `yaml:"renew_interval"`
 	// ClaimBatch is the most tasks leased in one claim. Default 64.
 	ClaimBatch int `yaml:"claim_batch"`
@@ -153,7 +155,7 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	def(&c.LeaseTTL, 30*time.Second)
-	def(&c.RenewInterval, c.LeaseTTL/3)
+	def(&c.RenewInterval, min(c.LeaseTTL/3, time.Second))
 	def(&c.WaitTimeout, 5*time.Second)
 	def(&c.DrainDeadline, 30*time.Second)
 	def(&c.RequeueInterval, c.LeaseTTL/2)
