@@ -1,11 +1,13 @@
 # Agent, worker protocol, Go worker SDK and the Go example worker.
 
 .PHONY: test-agent
-test-agent: deps ## Agent integration tests (real valkey-server, real agent, Go example worker)
+test-agent: ## Agent integration tests (real valkey-server, real agent, Go example worker)
+	@bash scripts/install-system.sh core
 	$(GO) test $(GOTEST_FLAGS) ./agent/... ./sdks/go/worker/... ./workers/go/...
 
 .PHONY: bench-agent
-bench-agent: deps ## Agent benchmarks: worker utilization (200 x 100 ms on 2 slots) and zero-work tasks/s
+bench-agent: ## Agent benchmarks: worker utilization (200 x 100 ms on 2 slots) and zero-work tasks/s
+	@bash scripts/install-system.sh core
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./agent/
 
 .PHONY: worker-go
