@@ -1,0 +1,57 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestNewNeedsTheAgentsSettings(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Token: "t"}, EnvSocket},
+		{Config{Socket: "/s"}, EnvToken},
+		{Config{Socket: "/s", Token: "t", Capacity: -1}, EnvCapacity},
+	} {
+		if _, err := New(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%+v): error %v, want one naming %s", tc.cfg, err, tc.want)
+		}
+	}
+	w, err := New(Config{Socket: "/s", Token: "t"})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if w.cfg.Capacity != 1 {
+		t.Errorf("default capacity %d, want 1", w.cfg.Capacity)
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	t.Setenv(EnvSocket, "/run/agent.sock")
+	t.Setenv(EnvToken, "secret")
+	t.Setenv(EnvCapacity, "4")
+	c := FromEnv()
+	if c.Socket != "/run/agent.sock" || c.Token != "secret" || c.Capacity != 4 {
+		t.Errorf("FromEnv() = %+v", c)
+	}
+	t.Setenv(EnvCapacity, "four")
+	if c := FromEnv(); c.Capacity >= 0 {
+		t.Errorf("a malformed capacity gives %d, want it reported by New", c.Capacity)
+	}
+}
+
+func TestRetryable(t *testing.T) {
+	t.Parallel()
+	base := errors.New("database busy")
+	err := fmt.Errorf("load prices: %w", Retryable(base))
+	if !IsRetryable(err) || !errors.Is(err, base) || err.Error() != "load prices: database busy" {
+		t.Errorf("wrapped retryable error: retryable %v, is base %v, message %q", IsRetryable(err), errors.Is(err, base), err)
+	}
+	if IsRetryable(base) || Retryable(nil) != nil {
+		t.Error("a plain error is retryable, or Retryable(nil) is not nil")
+	}
+}
