@@ -1,0 +1,111 @@
+"""Celery peer: zero-work throughput from 16 client threads and latency one at a time and in batches
+of 10 and 100, with valkey-server as broker and result backend and a prefork worker of 2 processes.
+
+    bench/.venv/bin/python bench/peers/python/celery_peer.py --out bench/results/peers/celery.json [--full]
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+import peerlib
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="bench/results/peers/celery.json")
+    ap.add_argument("--full", action="store_true")
+    ap.add_argument("--concurrency", type=int, default=2)
+    args = ap.parse_args()
+    import celery
+
+    result = {"system": "celery", "version": celery.__version__,
+              "setup": f"valkey-server (AOF everysec) as broker and result backend, prefork worker with {args.concurrency} processes, "
+                       "prefetch multiplier 4 (default), results stored"}
+    vk = peerlib.Valkey()
+    worker = None
+    try:
+        os.environ["PEER_BROKER"], os.environ["PEER_BACKEND"] = vk.url(0), vk.url(1)
+        here = os.path.dirname(os.path.abspath(__file__))
+        sys.path.insert(0, here)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "celery_app", "worker", "--pool", "prefork", "--concurrency",
+             str(args.concurrency), "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=here, env=os.environ.copy())
+        from celery_app import app, noop
+
+        # Wait for the worker: a task round trip.
+        noop.apply_async().get(timeout=120)
+        result["latency"] = latency(noop, args.full)
+        result["throughput"] = throughput(noop, 100000 if args.full else 20000)
+    except Exception as e:  # the report shows why a peer could not run
+        result["error"] = f"{type(e).__name__}: {e}"
+        peerlib.log("celery peer failed:", traceback.format_exc())
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        vk.close()
+    peerlib.write_result(args.out, result)
+    return 1 if "error" in result else 0
+
+
+def latency(noop, full):
+    out = []
+    for name, batch, quick, long in peerlib.MODES:
+        n = long if full else quick
+        submits, e2e = [], []
+        for _ in range(0, n, batch):
+            t0 = time.perf_counter()
+            rs = [noop.apply_async() for _ in range(batch)]
+            took = time.perf_counter() - t0
+            for r in rs:
+                r.get(timeout=60)
+                e2e.append(time.perf_counter() - t0)
+                submits.append(took)
+        out.append({"name": name, "batch": batch, "tasks": len(e2e), "submit": peerlib.dist(submits),
+                    "end_to_end": peerlib.dist(e2e)})
+        peerlib.log("celery latency", name, "e2e p50 ms", round(out[-1]["end_to_end"]["p50_ms"], 2))
+    return out
+
+
+def throughput(noop, tasks):
+    from celery.result import ResultSet
+
+    errors = []
+
+    def client(n):
+        try:
+            rs = ResultSet([noop.apply_async() for _ in range(n)])
+            rs.join_native(timeout=1200, propagate=True)
+        except Exception as e:
+            errors.append(e)
+
+    clients = peerlib.CLIENTS
+    threads = [threading.Thread(target=client, args=(tasks // clients + (1 if i < tasks % clients else 0),)) for i in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    if errors:
+        raise errors[0]
+    peerlib.log("celery throughput", tasks, "tasks in", round(wall, 2), "s:", round(tasks / wall), "tasks/s")
+    return {"tasks": tasks, "clients": clients, "wall_s": wall, "tasks_per_s": tasks / wall}
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Celery's result consumer keeps reconnecting to the stopped server from a background thread and
+    # AsyncResult finalizers: leave without running them.
+    os._exit(code)

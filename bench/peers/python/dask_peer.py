@@ -1,0 +1,103 @@
+"""Dask distributed peer: zero-work throughput from 16 client threads and latency one at a time and in
+batches of 10 and 100, on a LocalCluster of 2 worker processes with 1 thread each.
+
+    bench/.venv/bin/python bench/peers/python/dask_peer.py --out bench/results/peers/dask.json [--full]
+
+Dask's Client.submit returns before the scheduler has the task, so "submission" here is the time of
+the submit/map call (not an acknowledged write, unlike Chorus's SubmitTasks and Celery's publish).
+"""
+
+import argparse
+import os
+import sys
+import threading
+import time
+import traceback
+
+import peerlib
+
+
+def noop(_i):
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="bench/results/peers/dask.json")
+    ap.add_argument("--full", action="store_true")
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    import distributed
+    from distributed import Client, LocalCluster
+
+    result = {"system": "dask-distributed", "version": distributed.__version__,
+              "setup": f"LocalCluster, {args.workers} worker processes x 1 thread, in-memory scheduler (no broker, nothing persisted)"}
+    try:
+        with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                          host="127.0.0.1") as cluster, Client(cluster) as client:
+            client.submit(noop, -1, pure=False).result(timeout=60)
+            result["latency"] = latency(client, args.full)
+            result["throughput"] = throughput(client, 100000 if args.full else 20000)
+    except Exception as e:
+        result["error"] = f"{type(e).__name__}: {e}"
+        peerlib.log("dask peer failed:", traceback.format_exc())
+    peerlib.write_result(args.out, result)
+    return 1 if "error" in result else 0
+
+
+def latency(client, full):
+    from distributed import as_completed
+
+    out = []
+    for name, batch, quick, long in peerlib.MODES:
+        n = long if full else quick
+        submits, e2e = [], []
+        for _ in range(0, n, batch):
+            t0 = time.perf_counter()
+            futs = client.map(noop, range(batch), pure=False) if batch > 1 else [client.submit(noop, 0, pure=False)]
+            took = time.perf_counter() - t0
+            for f in as_completed(futs):
+                f.result()
+                e2e.append(time.perf_counter() - t0)
+                submits.append(took)
+        out.append({"name": name, "batch": batch, "tasks": len(e2e), "submit": peerlib.dist(submits),
+                    "end_to_end": peerlib.dist(e2e)})
+        peerlib.log("dask latency", name, "e2e p50 ms", round(out[-1]["end_to_end"]["p50_ms"], 2))
+    return out
+
+
+def throughput(client, tasks):
+    from distributed import wait
+
+    errors = []
+
+    def run(n):
+        try:
+            futs = client.map(noop, range(n), pure=False)
+            wait(futs, timeout=1200)
+            bad = [f for f in futs if f.status != "finished"]
+            if bad:
+                raise RuntimeError(f"{len(bad)} dask tasks did not finish")
+            del futs
+        except Exception as e:
+            errors.append(e)
+
+    clients = peerlib.CLIENTS
+    threads = [threading.Thread(target=run, args=(tasks // clients + (1 if i < tasks % clients else 0),)) for i in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    if errors:
+        raise errors[0]
+    peerlib.log("dask throughput", tasks, "tasks in", round(wall, 2), "s:", round(tasks / wall), "tasks/s")
+    return {"tasks": tasks, "clients": clients, "wall_s": wall, "tasks_per_s": tasks / wall}
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

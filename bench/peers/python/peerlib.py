@@ -1,0 +1,85 @@
+"""Shared helpers of the Python peer benchmarks: a private valkey-server, latency summaries, results.
+
+The result file has the shape `chorus bench` merges into its report (internal/bench/report.go,
+PeerResult): system, version, setup, throughput {tasks, clients, wall_s, tasks_per_s} and latency
+[{name, batch, tasks, submit, end_to_end}] with distributions in milliseconds.
+"""
+
+import json
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+MODES = [("one at a time", 1, 200, 1000), ("batches of 10", 10, 500, 3000), ("batches of 100", 100, 1000, 10000)]
+CLIENTS = 16
+
+
+def log(*args):
+    print(time.strftime("%H:%M:%S"), *args, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Valkey:
+    """A private valkey-server on a free loopback port, AOF on (appendfsync everysec) like Chorus's."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="peer-valkey-")
+        self.port = free_port()
+        binary = shutil.which("valkey-server") or "/usr/bin/valkey-server"
+        self.proc = subprocess.Popen(
+            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", self.dir, "--appendonly", "yes",
+             "--save", "", "--protected-mode", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as c:
+                    c.sendall(b"PING\r\n")
+                    if c.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        self.close()
+        raise RuntimeError(f"valkey-server did not answer on port {self.port} within 15s")
+
+    def url(self, db=0):
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def close(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def dist(seconds):
+    """Distribution of durations (seconds) in milliseconds, like bench.Dist."""
+    v = sorted(x * 1000 for x in seconds)
+    if not v:
+        return {"n": 0}
+
+    def q(p):
+        return v[max(0, min(len(v) - 1, math.ceil(p * len(v)) - 1))]
+
+    return {"n": len(v), "min_ms": v[0], "p50_ms": q(0.5), "p90_ms": q(0.9), "p99_ms": q(0.99), "max_ms": v[-1],
+            "mean_ms": sum(v) / len(v)}
+
+
+def write_result(path, result):
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+    log("wrote", path)
