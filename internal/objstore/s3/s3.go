@@ -157,7 +157,9 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, s.opError("reading", key, err)
 	}
-	return out.Body, nil
+	// net/http notices a cancelled context asynchronously; checking it on every read makes a
+	// cancelled Get stop at once, as the local store does.
+	return stream.ContextReader{Ctx: ctx, R: out.Body}, nil
 }
 
 // Exists implements objstore.Store.
