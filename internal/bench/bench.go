@@ -46,6 +46,8 @@ type Config struct {
 	// Full runs the long version of every scenario (the seed's sizes); the default is a quick run of
 	// a few minutes.
 	Full bool
+	// Scale multiplies every task count (tests use a small one). Default 1.
+	Scale float64
 	// WorkerGo is the Go example worker executable. Default bin/chorus-worker-go under Root.
 	WorkerGo string
 	// Python is the interpreter with the chorus-hpc package. Default .venv/bin/python under Root.
@@ -75,6 +77,12 @@ func (c Config) withDefaults() (Config, error) {
 		if !slices.Contains(AllScenarios(), s) {
 			return c, fmt.Errorf("unknown scenario %q: choose among %s", s, strings.Join(AllScenarios(), ", "))
 		}
+	}
+	if c.Scale == 0 {
+		c.Scale = 1
+	}
+	if c.Scale < 0 {
+		return c, fmt.Errorf("scale %v must be positive", c.Scale)
 	}
 	if c.Root == "" {
 		wd, err := os.Getwd()
@@ -214,12 +222,13 @@ func (r *Runner) useAgent(ctx context.Context, p agent.PartitionConfig) (string,
 	return p.Name, r.stack.StartAgent(ctx, []agent.PartitionConfig{p})
 }
 
-// pick returns quick or full.
+// pick returns the quick or full task count, times the scale (at least 1).
 func (r *Runner) pick(quick, full int) int {
+	n := quick
 	if r.cfg.Full {
-		return full
+		n = full
 	}
-	return quick
+	return max(1, int(float64(n)*r.cfg.Scale))
 }
 
 func (r *Runner) path(name string) string { return filepath.Join(r.cfg.Out, name) }

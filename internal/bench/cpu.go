@@ -95,3 +95,5 @@ func (m *cpuMeter) stop(tasks int) CPUUse {
 	}
 	return u
 }
+
+func selfPID() int { return os.Getpid() }

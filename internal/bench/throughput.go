@@ -122,15 +122,16 @@ func (r *Runner) throughputLoad(ctx context.Context, name, part, desc string, ta
 	return out, nil
 }
 
-// peakWindow is the best rate over a window of cumulative samples.
+// peakWindow is the best rate over the shortest spans of at least w between cumulative samples.
 func peakWindow(cum []Point, w time.Duration) float64 {
-	best, j := 0.0, 0
+	best, j := 0.0, -1
 	for i := range cum {
-		for j < i && cum[i].T-cum[j].T > w.Seconds() {
+		// j is the last sample at least w before sample i.
+		for j+1 < i && cum[i].T-cum[j+1].T >= w.Seconds() {
 			j++
 		}
-		if j > 0 && cum[i].T-cum[j-1].T >= w.Seconds() {
-			if rate := (cum[i].V - cum[j-1].V) / (cum[i].T - cum[j-1].T); rate > best {
+		if j >= 0 && cum[i].T-cum[j].T >= w.Seconds() {
+			if rate := (cum[i].V - cum[j].V) / (cum[i].T - cum[j].T); rate > best {
 				best = rate
 			}
 		}

@@ -35,7 +35,10 @@ type UtilizationRun struct {
 }
 
 func (r *Runner) utilization(ctx context.Context) error {
-	slots := r.pick(50, 200)
+	slots := 50
+	if r.cfg.Full {
+		slots = 200
+	}
 	procs := 2
 	part, err := r.useAgent(ctx, r.goWorkers(procs, slots/procs))
 	if err != nil {

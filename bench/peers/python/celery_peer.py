@@ -34,7 +34,7 @@ def main():
         sys.path.insert(0, here)
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "celery_app", "worker", "--pool", "prefork", "--concurrency",
-             str(args.concurrency), "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+             str(args.concurrency), "--loglevel", "WARNING", "--quiet", "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=here, env=os.environ.copy())
         from celery_app import app, noop
 

@@ -1,0 +1,82 @@
+package bench
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRunSmall runs the scenarios at a small scale on the in-process stack (real valkey-server,
+// gateway, agent and Go example worker) and checks what they wrote.
+func TestRunSmall(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("starts valkey-server, a gateway, an agent and worker processes")
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := filepath.Join(t.TempDir(), "chorus-worker-go")
+	build := exec.Command("go", "build", "-o", worker, "./workers/go")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the Go example worker: %v\n%s", err, out)
+	}
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	err = Run(ctx, Config{Out: out, Root: root, WorkerGo: worker, Python: filepath.Join(t.TempDir(), "no-python"),
+		Scenarios: []string{ScenarioLatency, ScenarioThroughput, ScenarioUtilization, ScenarioMemory},
+		Scale:     0.01, Profile: true, Logger: log, ComponentLogger: log})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	var rep Report
+	if ok, err := readJSON(filepath.Join(out, "report.json"), &rep); !ok || err != nil {
+		t.Fatalf("report.json: %v %v", ok, err)
+	}
+	if rep.Latency == nil || len(rep.Latency.Modes) != 3 {
+		t.Fatalf("latency = %+v, want 3 modes", rep.Latency)
+	}
+	for _, m := range rep.Latency.Modes {
+		if m.Tasks == 0 || m.EndToEnd.N != m.Tasks || m.Processing.N != m.Tasks || m.EndToEnd.P50 <= 0 {
+			t.Errorf("latency mode %q = %+v: want every task measured", m.Name, m)
+		}
+	}
+	if rep.Throughput == nil || len(rep.Throughput.Runs) != 1 || rep.Throughput.Runs[0].Tasks != 200 || rep.Throughput.Runs[0].TasksPerS <= 0 {
+		t.Fatalf("throughput = %+v, want one Go run of 200 tasks", rep.Throughput)
+	}
+	if p := rep.Throughput.Profile; p == nil || len(p.Components) == 0 || p.TotalUsPerTask <= 0 {
+		t.Errorf("throughput profile = %+v, want CPU per component", p)
+	}
+	if rep.Utilization == nil || len(rep.Utilization.Runs) != 2 {
+		t.Fatalf("utilization = %+v, want 2 runs", rep.Utilization)
+	}
+	for _, u := range rep.Utilization.Runs {
+		// Sleeps run their full length, so busy time is at least tasks × duration.
+		if u.BusyS < float64(u.Tasks*u.TaskMs)/1000 || u.Utilization <= 0 || u.Utilization > 1.01 {
+			t.Errorf("utilization run %+v: busy below tasks × duration or utilization outside (0, 1]", u)
+		}
+	}
+	if rep.Memory == nil || rep.Memory.Tasks != 1000 || rep.Memory.BytesPerTask <= 0 {
+		t.Fatalf("memory = %+v, want 1000 tasks and a positive size", rep.Memory)
+	}
+	for _, f := range []string{"latency.png", "throughput.png", "utilization.png", "memory.png", "report.md", "throughput-go.cpu.pprof"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s was not written: %v", f, err)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "report.md"))
+	for _, h := range []string{"## 1. Latency", "## 2. Throughput", "## 3. Utilization", "## 5. Memory"} {
+		if !strings.Contains(string(md), h) {
+			t.Errorf("report.md lacks %q", h)
+		}
+	}
+}
