@@ -107,3 +107,48 @@ func (l *logFlags) telemetry(ctx context.Context, env *cliEnv, service string) (
 	}
 	return telemetry.New(ctx, telemetry.Config{ServiceName: service, Getenv: env.getenv, LogFormat: l.format, LogLevel: level, LogOutput: env.stderr})
 }
+
+// backendFlags are the flags of a process that serves on Valkey and an object store.
+type backendFlags struct {
+	valkey valkeyFlags
+	objs   objstoreFlags
+	log    logFlags
+}
+
+func (b *backendFlags) register(f *flags) {
+	b.valkey.register(f)
+	b.objs.register(f)
+	b.log.register(f)
+}
+
+// backend is what a gateway or agent process runs on.
+type backend struct {
+	tel  *telemetry.Telemetry
+	st   *valkeystore.Store
+	objs objstore.Store
+}
+
+// open sets up telemetry for service, then connects to Valkey and opens the object store.
+func (b *backendFlags) open(ctx context.Context, env *cliEnv, service string) (*backend, error) {
+	tel, err := b.log.telemetry(ctx, env, service)
+	if err != nil {
+		return nil, err
+	}
+	st, err := b.valkey.open(tel)
+	if err != nil {
+		shutdownTelemetry(tel.Shutdown)
+		return nil, err
+	}
+	objs, err := b.objs.open(ctx, tel.Logger)
+	if err != nil {
+		st.Close()
+		shutdownTelemetry(tel.Shutdown)
+		return nil, err
+	}
+	return &backend{tel: tel, st: st, objs: objs}, nil
+}
+
+func (b *backend) close() {
+	b.st.Close()
+	shutdownTelemetry(b.tel.Shutdown)
+}

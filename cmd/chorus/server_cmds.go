@@ -16,53 +16,35 @@ func runGateway(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlags(env, "gateway", "")
 	var (
 		cfg gateway.Config
-		vf  valkeyFlags
-		of  objstoreFlags
-		lf  logFlags
+		bf  backendFlags
 	)
 	cfg.RegisterFlags(fs.FlagSet)
-	vf.register(fs)
-	of.register(fs)
-	lf.register(fs)
+	bf.register(fs)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	tel, err := lf.telemetry(ctx, env, "chorus-gateway")
+	b, err := bf.open(ctx, env, "chorus-gateway")
 	if err != nil {
 		return err
 	}
-	defer shutdownTelemetry(tel.Shutdown)
-	st, err := vf.open(tel)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	objs, err := of.open(ctx, tel.Logger)
-	if err != nil {
-		return err
-	}
+	defer b.close()
+	tel, st, objs := b.tel, b.st, b.objs
 	cfg.Logger, cfg.TracerProvider, cfg.MeterProvider, cfg.Propagator = tel.Logger, tel.TracerProvider, tel.MeterProvider, tel.Propagator
 	cfg.MetricsHandler = tel.MetricsHandler
 	gw, err := gateway.New(cfg, st, objs)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stderr, "chorus gateway: gRPC on %s, REST/JSON on http://%s (Valkey %s)\n", gw.GRPCAddr(), gw.HTTPAddr(), vf.addrs)
+	fmt.Fprintf(env.stderr, "chorus gateway: gRPC on %s, REST/JSON on http://%s (Valkey %s)\n", gw.GRPCAddr(), gw.HTTPAddr(), bf.valkey.addrs)
 	return gw.Run(ctx)
 }
 
 func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlags(env, "agent", "")
-	var (
-		vf valkeyFlags
-		of objstoreFlags
-		lf logFlags
-	)
+	var bf backendFlags
 	config := fs.String("config", "", "agent configuration file (YAML): partitions, worker commands, processes, capacity, transport (required)")
 	metricsAddr := fs.String("metrics-addr", "127.0.0.1:7081", "address of the agent's /metrics and /healthz (empty: none)")
-	vf.register(fs)
-	of.register(fs)
-	lf.register(fs)
+	bf.register(fs)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -73,20 +55,12 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	tel, err := lf.telemetry(ctx, env, "chorus-agent")
+	b, err := bf.open(ctx, env, "chorus-agent")
 	if err != nil {
 		return err
 	}
-	defer shutdownTelemetry(tel.Shutdown)
-	st, err := vf.open(tel)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	objs, err := of.open(ctx, tel.Logger)
-	if err != nil {
-		return err
-	}
+	defer b.close()
+	tel, st, objs := b.tel, b.st, b.objs
 	cfg.Logger, cfg.TracerProvider, cfg.MeterProvider, cfg.Propagator = tel.Logger, tel.TracerProvider, tel.MeterProvider, tel.Propagator
 	a, err := agent.New(cfg, st, objs)
 	if err != nil {
@@ -99,7 +73,7 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		defer stop()
 	}
-	fmt.Fprintf(env.stderr, "chorus agent %s: serving %d partition(s) (Valkey %s)\n", a.ID(), len(cfg.Partitions), vf.addrs)
+	fmt.Fprintf(env.stderr, "chorus agent %s: serving %d partition(s) (Valkey %s)\n", a.ID(), len(cfg.Partitions), bf.valkey.addrs)
 	return a.Run(ctx)
 }
 
