@@ -21,6 +21,10 @@ type ProfileAnalysis struct {
 	// Categories classify each sample by its leaf function: syscalls (network I/O), GC and
 	// allocation, scheduler, protobuf, gRPC/HTTP2, valkey-go, Chorus code, other.
 	Categories []Cost `json:"categories"`
+	// Owners attribute each sample to the nearest non-standard-library frame from the leaf up (so a
+	// socket write inside valkey-go counts for valkey-go); stacks of only runtime and standard
+	// library frames are the Go runtime's (GC, scheduler).
+	Owners []Cost `json:"owners"`
 	// TopCumulative are the functions with the most CPU in their call trees (per task).
 	TopCumulative []Cost `json:"top_cumulative"`
 	// TopFlat are the functions with the most CPU of their own.
@@ -53,7 +57,7 @@ func analyzeProfile(path string, tasks int) (ProfileAnalysis, error) {
 		}
 	}
 	var total int64
-	comp, cat, cum, flat := map[string]int64{}, map[string]int64{}, map[string]int64{}, map[string]int64{}
+	comp, cat, cum, flat, own := map[string]int64{}, map[string]int64{}, map[string]int64{}, map[string]int64{}, map[string]int64{}
 	for _, s := range p.Sample {
 		v := s.Value[vi]
 		total += v
@@ -62,6 +66,7 @@ func analyzeProfile(path string, tasks int) (ProfileAnalysis, error) {
 			c = l[0]
 		}
 		comp[c] += v
+		own[owner(s)] += v
 		seen := map[string]bool{}
 		for i, loc := range s.Location {
 			for j, ln := range loc.Line {
@@ -100,6 +105,7 @@ func analyzeProfile(path string, tasks int) (ProfileAnalysis, error) {
 	out.TotalUsPerTask = float64(total) / 1e3 / float64(tasks)
 	out.Components = conv(comp, 0, nil)
 	out.Categories = conv(cat, 0, nil)
+	out.Owners = conv(own, 12, nil)
 	out.TopFlat = conv(flat, 15, nil)
 	out.TopCumulative = conv(cum, 25, func(name string) bool {
 		// Frames every sample of a goroutine passes through say nothing about costs.
@@ -145,4 +151,41 @@ func category(fn string) string {
 		return "maps, strings, copies"
 	}
 	return "other"
+}
+
+// owner names the code responsible for a sample: the first frame from the leaf up that is not the
+// Go runtime or the standard library.
+func owner(s *profile.Sample) string {
+	for _, loc := range s.Location {
+		for _, ln := range loc.Line {
+			if ln.Function == nil {
+				continue
+			}
+			fn := ln.Function.Name
+			first, _, slash := strings.Cut(fn, "/")
+			if !slash || !strings.Contains(first, ".") {
+				continue // standard library or runtime
+			}
+			switch {
+			case strings.HasPrefix(fn, "github.com/valkey-io/valkey-go"):
+				return "valkey-go client (pipelining, RESP, its socket I/O)"
+			case strings.HasPrefix(fn, "google.golang.org/grpc"), strings.HasPrefix(fn, "golang.org/x/net/http2"):
+				return "gRPC and HTTP/2 (incl. their socket I/O)"
+			case strings.HasPrefix(fn, "google.golang.org/protobuf"), strings.HasPrefix(fn, "github.com/chorus-hpc/chorus/gen/"):
+				return "protobuf encoding"
+			case strings.HasPrefix(fn, "go.opentelemetry.io"):
+				return "OpenTelemetry"
+			case strings.HasPrefix(fn, "github.com/chorus-hpc/chorus/"):
+				rest := strings.TrimPrefix(fn, "github.com/chorus-hpc/chorus/")
+				pkg, _, _ := strings.Cut(rest, ".")
+				return "Chorus " + pkg
+			}
+			parts := strings.Split(fn, "/")
+			parts = parts[:min(3, len(parts))]
+			last := len(parts) - 1
+			parts[last], _, _ = strings.Cut(parts[last], ".")
+			return strings.Join(parts, "/")
+		}
+	}
+	return "Go runtime (GC, scheduler)"
 }

@@ -172,13 +172,27 @@ func (rep *Report) Markdown() string {
 				r.CPU.BenchProcessUsPerTask, r.CPU.ValkeyUsPerTask, r.CPU.WorkersUsPerTask)
 		}
 		w("\n")
+		for _, r := range t.Runs {
+			if len(r.ValkeyCommands) == 0 {
+				continue
+			}
+			w("Valkey server time per task, %s workers (INFO commandstats):", r.Name)
+			for _, c := range r.ValkeyCommands[:min(6, len(r.ValkeyCommands))] {
+				w(" %s %.1f µs (%.2f calls/task, %.1f µs/call);", c.Command, c.UsecPerTask, c.CallsPerTask, c.UsecPerCall)
+			}
+			w("\n\n")
+		}
 		if p := t.Profile; p != nil {
 			w("### CPU profile of the Go run (%s)\n\n", filepath.Base(p.File))
 			w("Bench process: %.1f µs of CPU per task, by component:", p.TotalUsPerTask)
 			for _, c := range p.Components {
 				w(" %s %.1f µs (%.0f%%);", c.Name, c.UsPerTask, c.Percent)
 			}
-			w("\n\nBy kind of work (leaf function):\n\n| kind | µs/task | share |\n|---|---|---|\n")
+			w("\n\nBy owner (nearest non-standard-library frame):\n\n| owner | µs/task | share |\n|---|---|---|\n")
+			for _, c := range p.Owners {
+				w("| %s | %.1f | %.0f%% |\n", c.Name, c.UsPerTask, c.Percent)
+			}
+			w("\nBy kind of work (leaf function):\n\n| kind | µs/task | share |\n|---|---|---|\n")
 			for _, c := range p.Categories {
 				w("| %s | %.1f | %.0f%% |\n", c.Name, c.UsPerTask, c.Percent)
 			}

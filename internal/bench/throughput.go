@@ -35,6 +35,8 @@ type ThroughputRun struct {
 	// OverTime is tasks/s between samples (100 ms apart).
 	OverTime []Point `json:"over_time"`
 	CPU      CPUUse  `json:"cpu"`
+	// ValkeyCommands is the server time per task by command (INFO commandstats), in-process stack only.
+	ValkeyCommands []ValkeyCommand `json:"valkey_commands,omitempty"`
 }
 
 func (r *Runner) throughput(ctx context.Context) error {
@@ -102,6 +104,10 @@ func (r *Runner) throughputLoad(ctx context.Context, name, part, desc string, ta
 		}
 		defer pprof.StopCPUProfile()
 	}
+	var statsBefore map[string]commandStat
+	if r.stack != nil {
+		statsBefore, _ = commandStats(ctx, r.stack.Valkey())
+	}
 	meter.start()
 	run, err := r.push(ctx, load{Partition: part, Method: "echo", Tasks: tasks, Clients: out.Clients, Batch: out.Batch, Wait: true},
 		&progress{log: r.log, what: "throughput " + name})
@@ -109,6 +115,11 @@ func (r *Runner) throughputLoad(ctx context.Context, name, part, desc string, ta
 		return out, err
 	}
 	out.CPU = meter.stop(tasks)
+	if statsBefore != nil {
+		if after, err := commandStats(ctx, r.stack.Valkey()); err == nil {
+			out.ValkeyCommands = commandDelta(statsBefore, after, tasks)
+		}
+	}
 	if profile {
 		pprof.StopCPUProfile()
 	}
