@@ -61,23 +61,24 @@ func sleep(ctx context.Context, t *worker.Task) ([]byte, error) {
 	if err != nil || ms < 0 {
 		return nil, fmt.Errorf("sleep: payload %q is not a number of milliseconds", t.Payload)
 	}
-	half := time.Duration(ms) * time.Millisecond / 2
-	for i, d := range []time.Duration{half, time.Duration(ms)*time.Millisecond - half} {
-		if err := wait(ctx, d); err != nil {
-			return nil, err
-		}
-		if i == 0 {
-			if err := t.Progress(0.5, "half way"); err != nil {
-				return nil, err
-			}
-		}
+	// Both waits aim at instants fixed at the start, so a late first wake-up does not lengthen the
+	// whole sleep.
+	start, total := time.Now(), time.Duration(ms)*time.Millisecond
+	if err := waitUntil(ctx, start.Add(total/2)); err != nil {
+		return nil, err
+	}
+	if err := t.Progress(0.5, "half way"); err != nil {
+		return nil, err
+	}
+	if err := waitUntil(ctx, start.Add(total)); err != nil {
+		return nil, err
 	}
 	return t.Payload, nil
 }
 
-// wait waits d, or returns the cancellation cause if ctx ends first.
-func wait(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
+// waitUntil waits until the instant at, or returns the cancellation cause if ctx ends first.
+func waitUntil(ctx context.Context, at time.Time) error {
+	timer := time.NewTimer(time.Until(at))
 	defer timer.Stop()
 	select {
 	case <-timer.C:
