@@ -40,3 +40,9 @@ bench-peers: deps bench-venv ## Peers on the same workloads: Celery, Dask distri
 	-$(BENCH_VENV)/bin/python bench/peers/python/celery_peer.py --out $(BENCH_OUT)/peers/celery.json $(BENCH_FLAGS)
 	-$(BENCH_VENV)/bin/python bench/peers/python/dask_peer.py --out $(BENCH_OUT)/peers/dask.json $(BENCH_FLAGS)
 	-$(GO) run ./bench/peers/asynq --out $(BENCH_OUT)/peers/asynq.json $(BENCH_FLAGS)
+
+.PHONY: test-bench
+test-bench: deps ## Benchmark harness tests (stats, report ratios, a small run on the real stack)
+	$(GO) test $(GOTEST_FLAGS) ./internal/bench/... ./bench/...
+
+TEST_TARGETS += test-bench
