@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
@@ -46,7 +48,9 @@ func runWatch(ctx context.Context, env *cliEnv, args []string) error {
 	for {
 		ev, err := w.Next(ctx)
 		if err != nil {
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			// --timeout or Ctrl-C ends the watch; gRPC may report its deadline a moment before ctx does.
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+				status.Code(err) == codes.DeadlineExceeded || status.Code(err) == codes.Canceled {
 				return nil
 			}
 			return err
