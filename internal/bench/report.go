@@ -16,6 +16,8 @@ type PeerResult struct {
 	Setup      string          `json:"setup"`
 	Throughput *PeerThroughput `json:"throughput,omitempty"`
 	Latency    []PeerLatency   `json:"latency,omitempty"`
+	// Utilization runs sleep tasks on as many slots as Chorus's utilization scenario.
+	Utilization []PeerUtilization `json:"utilization,omitempty"`
 	// Error is set when the peer could not run.
 	Error string `json:"error,omitempty"`
 }
@@ -35,6 +37,17 @@ type PeerLatency struct {
 	Tasks    int    `json:"tasks"`
 	Submit   Dist   `json:"submit"`
 	EndToEnd Dist   `json:"end_to_end"`
+}
+
+// PeerUtilization is a peer's utilization run: busy / (slots × span from the first start to the last
+// end), busy and span measured inside the tasks.
+type PeerUtilization struct {
+	TaskMs      int     `json:"task_ms"`
+	Tasks       int     `json:"tasks"`
+	Slots       int     `json:"slots"`
+	BusyS       float64 `json:"busy_s"`
+	WallS       float64 `json:"wall_s"`
+	Utilization float64 `json:"utilization"`
 }
 
 // Report is everything a run produced (report.json).
@@ -250,6 +263,7 @@ func (rep *Report) Markdown() string {
 			w("| %s %s | %s | %s | %s | %s | %s | %s | %s |\n", p.System, p.Version, p.Setup, tps, ratio, l1, r1, l100, r100)
 		}
 		w("\n")
+		rep.peerUtilization(w)
 	}
 	return b.String()
 }
@@ -281,4 +295,34 @@ func oneLine(s string) string {
 		s = s[:200] + "…"
 	}
 	return s
+}
+
+// peerUtilization writes the utilization table of the peers beside Chorus's.
+func (rep *Report) peerUtilization(w func(string, ...any)) {
+	ours := map[int]UtilizationRun{}
+	if rep.Utilization != nil {
+		for _, r := range rep.Utilization.Runs {
+			ours[r.TaskMs] = r
+		}
+	}
+	header := false
+	for _, p := range rep.Peers {
+		for _, u := range p.Utilization {
+			if !header {
+				w("Utilization (sleep tasks, busy / (slots × span)); ratio = Chorus ÷ peer:\n\n| system | task | tasks | slots | peer utilization | Chorus utilization | Chorus ÷ peer |\n|---|---|---|---|---|---|---|\n")
+				header = true
+			}
+			c, ratio := "—", "—"
+			if o, ok := ours[u.TaskMs]; ok {
+				c = fmt.Sprintf("%.2f%%", 100*o.Utilization)
+				if u.Utilization > 0 {
+					ratio = fmt.Sprintf("%.2f", o.Utilization/u.Utilization)
+				}
+			}
+			w("| %s | %d ms | %d | %d | %.2f%% | %s | %s |\n", p.System, u.TaskMs, u.Tasks, u.Slots, 100*u.Utilization, c, ratio)
+		}
+	}
+	if header {
+		w("\n")
+	}
 }

@@ -1,6 +1,7 @@
 // Command asynq runs the benchmark's zero-work workloads on asynq (github.com/hibiken/asynq) against
 // a private valkey-server, and writes the peer result that `chorus bench` merges into its report:
-// throughput from 16 concurrent clients, and latency one task at a time and in batches of 10 and 100.
+// throughput from 16 concurrent clients, latency one task at a time and in batches of 10 and 100, and
+// utilization of sleep tasks on as many slots as chorus bench uses.
 //
 //	go run ./bench/peers/asynq --out bench/results/peers/asynq.json [--full]
 package main
@@ -115,7 +116,9 @@ func run(ctx context.Context, log *slog.Logger, res *bench.PeerResult, full bool
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("starting the asynq server: %w", err)
 	}
-	defer srv.Shutdown()
+	var shutdown sync.Once
+	stopServer := func() { shutdown.Do(srv.Shutdown) }
+	defer stopServer()
 
 	// Latency first (an idle system), as chorus bench does.
 	cl := asynq.NewClient(redis)
@@ -209,7 +212,83 @@ func run(ctx context.Context, log *slog.Logger, res *bench.PeerResult, full bool
 	wall := time.Since(start)
 	res.Throughput = &bench.PeerThroughput{Tasks: tasks, Clients: clients, WallS: wall.Seconds(), TasksPerS: float64(tasks) / wall.Seconds()}
 	log.Info("asynq throughput", "tasks", tasks, "wall", wall.Round(time.Millisecond), "tasks_per_s", int(res.Throughput.TasksPerS))
+	stopServer()
+
+	// Utilization: sleep tasks on as many slots (handler goroutines) as chorus bench's scenario.
+	slots := 50
+	plan := []struct{ ms, perSlot int }{{100, 20}, {1000, 5}}
+	if full {
+		slots, plan = 200, []struct{ ms, perSlot int }{{100, 50}, {1000, 20}}
+	}
+	for _, p := range plan {
+		u, err := utilization(ctx, redis, slots, p.ms, slots*p.perSlot)
+		if err != nil {
+			return err
+		}
+		log.Info("asynq utilization", "task_ms", p.ms, "slots", slots, "utilization", fmt.Sprintf("%.2f%%", 100*u.Utilization))
+		res.Utilization = append(res.Utilization, u)
+	}
 	return nil
+}
+
+// utilization runs tasks sleeps of ms on a server of slots handler goroutines; busy time and span
+// are measured inside the handler.
+func utilization(ctx context.Context, redis asynq.RedisClientOpt, slots, ms, tasks int) (bench.PeerUtilization, error) {
+	u := bench.PeerUtilization{TaskMs: ms, Tasks: tasks, Slots: slots}
+	var (
+		mu          sync.Mutex
+		first, last time.Time
+		busy        time.Duration
+		n           int
+		all         = make(chan struct{})
+	)
+	srv := asynq.NewServer(redis, asynq.Config{Concurrency: slots, TaskCheckInterval: time.Millisecond,
+		Logger: quietLogger{}, LogLevel: asynq.ErrorLevel})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc("sleep", func(ctx context.Context, _ *asynq.Task) error {
+		start := time.Now()
+		select {
+		case <-time.After(time.Duration(ms) * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		end := time.Now()
+		mu.Lock()
+		defer mu.Unlock()
+		busy += end.Sub(start)
+		if first.IsZero() || start.Before(first) {
+			first = start
+		}
+		if end.After(last) {
+			last = end
+		}
+		if n++; n == tasks {
+			close(all)
+		}
+		return nil
+	})
+	if err := srv.Start(mux); err != nil {
+		return u, fmt.Errorf("starting the asynq server: %w", err)
+	}
+	defer srv.Shutdown()
+	cl := asynq.NewClient(redis)
+	defer cl.Close()
+	payload := []byte(strconv.Itoa(ms))
+	for range tasks {
+		if _, err := cl.EnqueueContext(ctx, asynq.NewTask("sleep", payload), asynq.MaxRetry(0)); err != nil {
+			return u, fmt.Errorf("enqueue: %w", err)
+		}
+	}
+	select {
+	case <-all:
+	case <-ctx.Done():
+		return u, ctx.Err()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	u.BusyS, u.WallS = busy.Seconds(), last.Sub(first).Seconds()
+	u.Utilization = u.BusyS / (float64(slots) * u.WallS)
+	return u, nil
 }
 
 // quietLogger drops asynq's logs below errors (LogLevel filters them; this satisfies the interface).

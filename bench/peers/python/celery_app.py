@@ -2,6 +2,7 @@
 environment (PEER_BROKER, PEER_BACKEND), both a private valkey-server speaking the Redis protocol."""
 
 import os
+import time
 
 import redis
 from celery import Celery
@@ -51,3 +52,10 @@ app.conf.update(
 @app.task(name="noop")
 def noop():
     return None
+
+
+@app.task(name="sleep_ms")
+def sleep_ms(ms):
+    start = time.time()
+    time.sleep(ms / 1000)
+    return [start, time.time()]

@@ -21,6 +21,20 @@ def noop(_i):
     return None
 
 
+def sleep_ms(ms):
+    start = time.time()
+    time.sleep(ms / 1000)
+    return (start, time.time())
+
+
+def utilization(client, slots, ms, tasks):
+    futs = client.map(sleep_ms, [ms] * tasks, pure=False)
+    spans = client.gather(futs)
+    u = peerlib.utilization_result(ms, slots, spans)
+    peerlib.log("dask utilization", ms, "ms on", slots, "slots:", round(100 * u["utilization"], 2), "%")
+    return u
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="bench/results/peers/dask.json")
@@ -38,6 +52,12 @@ def main():
             client.submit(noop, -1, pure=False).result(timeout=60)
             result["latency"] = latency(client, args.full)
             result["throughput"] = throughput(client, 100000 if args.full else 20000)
+        # Utilization: sleep tasks on as many slots as Chorus's scenario (threads: sleeping needs no CPU).
+        slots, plan = peerlib.utilization_plan(args.full)
+        with LocalCluster(n_workers=args.workers, threads_per_worker=slots // args.workers, processes=True,
+                          dashboard_address=None, host="127.0.0.1") as cluster, Client(cluster) as client:
+            client.submit(sleep_ms, 1, pure=False).result(timeout=60)
+            result["utilization"] = [utilization(client, slots, ms, n) for ms, n in plan]
     except Exception as e:
         result["error"] = f"{type(e).__name__}: {e}"
         peerlib.log("dask peer failed:", traceback.format_exc())

@@ -19,6 +19,21 @@ MODES = [("one at a time", 1, 200, 1000), ("batches of 10", 10, 500, 3000), ("ba
 CLIENTS = 16
 
 
+def utilization_plan(full):
+    """(slots, [(task_ms, tasks)]): the same sizes as chorus bench's utilization scenario."""
+    slots = 200 if full else 50
+    per_slot = [(100, 50 if full else 20), (1000, 20 if full else 5)]
+    return slots, [(ms, slots * n) for ms, n in per_slot]
+
+
+def utilization_result(task_ms, slots, spans):
+    """Utilization from the (start, end) wall-clock times the tasks measured themselves."""
+    busy = sum(e - s for s, e in spans)
+    wall = max(e for _, e in spans) - min(s for s, _ in spans)
+    return {"task_ms": task_ms, "tasks": len(spans), "slots": slots, "busy_s": busy, "wall_s": wall,
+            "utilization": busy / (slots * wall) if wall > 0 else 0}
+
+
 def log(*args):
     print(time.strftime("%H:%M:%S"), *args, file=sys.stderr, flush=True)
 
