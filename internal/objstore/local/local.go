@@ -115,8 +115,11 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, maxSize int64)
 // when it empties it, so a vanished folder is created again, a few times.
 func (s *Store) createTemp(dir, key string) (*os.File, error) {
 	var err error
-	for range 5 {
+	for range 50 {
 		if err = os.MkdirAll(dir, 0o700); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // a parent vanished between MkdirAll's steps: create the path again
+			}
 			return nil, fmt.Errorf("creating the folder of object %q (is %q or a parent an object?): %w", key, dir, err)
 		}
 		var f *os.File
