@@ -87,8 +87,7 @@ test-go: deps ## Go tests with the race detector
 	$(GO) test $(GOTEST_FLAGS) ./...
 
 .PHONY: bench
-bench: deps ## Benchmarks (quick; FULL=1 for the long run)
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: bench-all ## Benchmarks: the five end-to-end scenarios and the peers, report in bench/results (FULL=1: long run; bench-micro: Go micro-benchmarks)
 
 .PHONY: demo
 demo: deps build python-venv jaeger-build ## Run the demo job on a local all-in-one Chorus, traced into a local Jaeger
