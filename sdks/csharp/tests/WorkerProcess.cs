@@ -95,7 +95,16 @@ namespace Chorus.Worker.Tests
             return line;
         }
 
-        public ConnectRequest Next() { return ConnectRequest.Parse(NextLine()); }
+        /// <summary>The worker's next message other than a progress report (the example worker's sleep
+        /// reports progress half way; these tests look at outcomes and calls).</summary>
+        public ConnectRequest Next()
+        {
+            for (;;)
+            {
+                var m = ConnectRequest.Parse(NextLine());
+                if (m.TaskProgress == null) return m;
+            }
+        }
 
         /// <summary>Assigns a task with one expected output "out-&lt;id&gt;".</summary>
         public AssignTask Assign(string id, string method, byte[] payload, Action<AssignTask> edit = null)
