@@ -36,8 +36,11 @@ type loadRun struct {
 // wall is the time from the first submission to the last completion seen.
 func (l loadRun) wall() time.Duration { return l.done.Sub(l.start) }
 
+// stallTimeout is how long the sampler waits without any task ending before it gives up.
+const stallTimeout = 2 * time.Minute
+
 // push runs the load: clients submit concurrently in batches; a sampler reads the sessions' task
-// counts every 100 ms until all tasks ended.
+// counts every 100 ms until all tasks ended (or none ended for stallTimeout).
 func (r *Runner) push(ctx context.Context, ld load, prog *progress) (loadRun, error) {
 	var run loadRun
 	ld.Clients = max(1, min(ld.Clients, ld.Tasks))
@@ -85,6 +88,7 @@ func (r *Runner) push(ctx context.Context, ld load, prog *progress) (loadRun, er
 			defer close(sampled)
 			tick := time.NewTicker(100 * time.Millisecond)
 			defer tick.Stop()
+			lastEnded, lastChange := -1, time.Now()
 			for {
 				select {
 				case <-stop:
@@ -98,6 +102,12 @@ func (r *Runner) push(ctx context.Context, ld load, prog *progress) (loadRun, er
 				mu.Lock()
 				if err == nil && failed > 0 {
 					err = fmt.Errorf("%d task(s) failed or were cancelled: the bench needs every task to complete", failed)
+				}
+				if err == nil && ended != lastEnded {
+					lastEnded, lastChange = ended, now
+				}
+				if err == nil && now.Sub(lastChange) > stallTimeout {
+					err = fmt.Errorf("no task ended for %s (%d of %d done): are the partition's workers running?", stallTimeout, ended, ld.Tasks)
 				}
 				if err != nil {
 					samplerr = err

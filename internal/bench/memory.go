@@ -47,11 +47,9 @@ func (r *Runner) memory(ctx context.Context) error {
 	prog := &progress{log: r.log, what: "memory"}
 	for i := range steps {
 		n := tasks / steps
-		run, err := r.push(ctx, load{Partition: memoryPartition, Method: "echo", Tasks: n, Clients: 4, Batch: 5000}, nil)
-		if err != nil {
+		if _, err := r.push(ctx, load{Partition: memoryPartition, Method: "echo", Tasks: n, Clients: 4, Batch: 5000}, nil); err != nil {
 			return err
 		}
-		_ = run
 		used, err := r.usedMemory(ctx)
 		if err != nil {
 			return err

@@ -87,6 +87,9 @@ func writeLinePlot(path string, lp linePlot) error {
 		p.Add(l)
 		p.Legend.Add(s.Name, l)
 	}
+	if !lp.LogY {
+		p.Y.Min = 0 // rates and sizes read best from zero
+	}
 	if err := p.Save(8*vg.Inch, 5*vg.Inch, path); err != nil {
 		return fmt.Errorf("saving the plot %s: %w", path, err)
 	}

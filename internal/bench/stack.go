@@ -140,11 +140,8 @@ func (s *Stack) StartAgent(ctx context.Context, parts []agent.PartitionConfig) e
 	if err := s.StopAgent(); err != nil {
 		return err
 	}
-	rt, err := os.MkdirTemp("", "chorus-bench-")
-	if err != nil {
-		return fmt.Errorf("creating the agent's runtime folder: %w", err)
-	}
-	a, err := agent.New(agent.Config{Partitions: parts, RuntimeDir: rt, Logger: s.log, ClaimBatch: 256}, s.st, s.objs)
+	// The agent's default runtime folder is a new one under the temp folder, removed when it stops.
+	a, err := agent.New(agent.Config{Partitions: parts, Logger: s.log, ClaimBatch: 256}, s.st, s.objs)
 	if err != nil {
 		return err
 	}

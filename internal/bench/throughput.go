@@ -73,7 +73,7 @@ func (r *Runner) throughput(ctx context.Context) error {
 		series = append(series, Series{Name: fmt.Sprintf("%s workers (%.0f tasks/s overall)", run.Name, run.TasksPerS), Points: smooth(run.OverTime, 5)})
 	}
 	return writeLinePlot(r.path("throughput.png"), linePlot{Title: "Chorus throughput, zero-work tasks, 16 clients",
-		X: "time since the first submission (s)", Y: "tasks completed per second (0.5 s moving average)", Series: series})
+		X: "time since the first submission (s)", Y: "tasks completed per second (0.5 s moving average)", LegendBottomRight: true, Series: series})
 }
 
 // throughputRun starts the workers (in-process stack) and measures them.
