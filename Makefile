@@ -80,7 +80,6 @@ build: ## Build bin/chorus and the Go example worker (bin/chorus-worker-go)
 .PHONY: test
 test: deps check-gen lint test-go ## Lint, check generated code, run every test
 	@set -e; for t in $(TEST_TARGETS); do $(MAKE) --no-print-directory $$t; done
-	@echo "make test: all suites passed"
 
 .PHONY: test-go
 test-go: deps ## Go tests with the race detector
