@@ -125,7 +125,7 @@ func (pr *proc) handle(tr transport, m *workerv1.ConnectRequest) {
 		}
 	case *workerv1.ConnectRequest_TaskProgress:
 		if r := pr.running(msg.TaskProgress.GetTaskId()); r != nil {
-			go r.progress(msg.TaskProgress)
+			r.queueProgress(msg.TaskProgress)
 		}
 	case *workerv1.ConnectRequest_CreateResults:
 		c := msg.CreateResults

@@ -47,6 +47,9 @@ type run struct {
 	recordedOnce sync.Once
 	after        <-chan struct{}
 
+	progMu   sync.Mutex
+	progTail chan struct{} // closed once the last queued progress report is stored
+
 	// Tracing (telemetry.go): the run span and its context, set when the task is leased.
 	tctx    context.Context
 	span    trace.Span
@@ -192,6 +195,36 @@ func (r *run) markRunning() {
 	}
 }
 
+// queueProgress records a progress report after the task's start and after the reports before it;
+// the task's outcome waits for it (progressFlushed), so the session's events keep the worker's order.
+func (r *run) queueProgress(p *workerv1.TaskProgress) {
+	r.progMu.Lock()
+	prev := r.progTail
+	done := make(chan struct{})
+	r.progTail = done
+	r.progMu.Unlock()
+	go func() {
+		defer close(done)
+		if prev != nil {
+			<-prev
+		}
+		<-r.marked
+		if r.markErr == nil {
+			r.progress(p)
+		}
+	}()
+}
+
+// progressFlushed waits until every progress report queued so far is stored.
+func (r *run) progressFlushed() {
+	r.progMu.Lock()
+	tail := r.progTail
+	r.progMu.Unlock()
+	if tail != nil {
+		<-tail
+	}
+}
+
 // progress records a progress report.
 func (r *run) progress(p *workerv1.TaskProgress) {
 	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
@@ -208,6 +241,7 @@ func (r *run) fail(kind chorusv1.ErrorKind, msg string, retryable bool) {
 	if r.markErr != nil {
 		return
 	}
+	r.progressFlushed()
 	if len(msg) > maxErrorMessage {
 		msg = msg[:maxErrorMessage]
 	}
@@ -239,6 +273,7 @@ func (r *run) complete(tc *workerv1.TaskCompleted) {
 		r.finish()
 		return
 	}
+	r.progressFlushed()
 	// Storing large outputs takes as long as the data needs: no store timeout for it.
 	sctx, span := r.childSpan(r.a.bg, "chorus store outputs")
 	defer span.End()
