@@ -279,7 +279,7 @@ func (pr *proc) assign(runs []*run) {
 		go r.markRunning()
 		if conn != nil {
 			if err := conn.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_AssignTask{AssignTask: r.msg}}); err != nil {
-				pr.log.Warn("could not send a task to the worker; it fails when the worker's exit is noticed", "task_id", r.task.Lease.TaskID, "error", err)
+				pr.log.WarnContext(r.logCtx(), "could not send a task to the worker; it fails when the worker's exit is noticed", "task_id", r.task.Lease.TaskID, "error", err)
 			}
 		}
 	}
@@ -310,7 +310,7 @@ func (pr *proc) lose(r *run, reason string) {
 // cancelOnWorker asks the worker to stop a task, and kills the worker if it does not within the
 // cancel grace.
 func (pr *proc) cancelOnWorker(r *run, conn transport, reason string) {
-	pr.log.Info("cancelling a task on its worker", "task_id", r.task.Lease.TaskID, "reason", reason)
+	pr.log.InfoContext(r.logCtx(), "cancelling a task on its worker", "task_id", r.task.Lease.TaskID, "reason", reason)
 	_ = conn.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_CancelTask{CancelTask: &workerv1.CancelTask{
 		TaskId: r.task.Lease.TaskID, Reason: reason}}})
 	time.AfterFunc(pr.p.a.cfg.CancelGrace, func() {
@@ -319,7 +319,7 @@ func (pr *proc) cancelOnWorker(r *run, conn transport, reason string) {
 		inc := pr.inc
 		pr.mu.Unlock()
 		if still && inc != nil {
-			pr.log.Error("worker did not stop a cancelled task in time; killing it", "task_id", r.task.Lease.TaskID, "cancel_grace", pr.p.a.cfg.CancelGrace)
+			pr.log.ErrorContext(r.logCtx(), "worker did not stop a cancelled task in time; killing it", "task_id", r.task.Lease.TaskID, "cancel_grace", pr.p.a.cfg.CancelGrace)
 			inc.kill(fmt.Sprintf("it did not stop cancelled task %s within %s", r.task.Lease.TaskID, pr.p.a.cfg.CancelGrace))
 		}
 	})

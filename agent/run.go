@@ -230,7 +230,7 @@ func (r *run) progress(p *workerv1.TaskProgress) {
 	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
 	defer cancel()
 	if err := r.a.store.ReportProgress(ctx, r.task.Lease, p.GetFraction(), p.GetMessage()); err != nil && !store.IsLeaseLost(err) {
-		r.pr.log.Warn("could not record a task's progress", "task_id", r.task.Lease.TaskID, "error", err)
+		r.pr.log.WarnContext(r.logCtx(), "could not record a task's progress", "task_id", r.task.Lease.TaskID, "error", err)
 	}
 }
 
@@ -260,9 +260,9 @@ func (r *run) fail(kind chorusv1.ErrorKind, msg string, retryable bool) {
 	switch {
 	case store.IsLeaseLost(err):
 	case err != nil:
-		r.pr.log.Error("could not record a failed attempt; the task runs again when its lease expires", "task_id", r.task.Lease.TaskID, "error", err)
+		r.pr.log.ErrorContext(r.logCtx(), "could not record a failed attempt; the task runs again when its lease expires", "task_id", r.task.Lease.TaskID, "error", err)
 	default:
-		r.pr.log.Debug("task attempt failed", "task_id", r.task.Lease.TaskID, "attempt", r.task.Lease.Attempt, "kind", kind, "retried", retried, "error", msg)
+		r.pr.log.DebugContext(r.logCtx(), "task attempt failed", "task_id", r.task.Lease.TaskID, "attempt", r.task.Lease.Attempt, "kind", kind, "retried", retried, "error", msg)
 	}
 }
 
@@ -299,7 +299,7 @@ func (r *run) complete(tc *workerv1.TaskCompleted) {
 	case store.IsLeaseLost(err):
 		r.finish()
 	case store.CodeOf(err) == store.CodeUnknown:
-		r.pr.log.Error("could not store a completed task; it runs again when its lease expires", "task_id", r.task.Lease.TaskID, "error", err)
+		r.pr.log.ErrorContext(r.logCtx(), "could not store a completed task; it runs again when its lease expires", "task_id", r.task.Lease.TaskID, "error", err)
 		r.finish()
 	default:
 		r.fail(errWorker, "the store refused the task's outputs, results or subtasks: "+err.Error(), false)

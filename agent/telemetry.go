@@ -136,3 +136,12 @@ func (r *run) childSpan(ctx context.Context, name string) (context.Context, trac
 	_, s := r.a.tel.tracer.Start(r.tctx, name)
 	return trace.ContextWithSpan(ctx, s), s
 }
+
+// logCtx is the context to log a line about the run with: its trace context, so the line carries
+// trace_id and span_id next to task_id.
+func (r *run) logCtx() context.Context {
+	if r.tctx != nil {
+		return r.tctx
+	}
+	return context.Background()
+}
