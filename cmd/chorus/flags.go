@@ -104,3 +104,21 @@ func (kv keyValues) Set(v string) error {
 	kv[k] = val
 	return nil
 }
+
+// subcommand splits "VERB args..." for commands with subcommands (session, task, result). With no
+// verb, an unknown one, or --help it prints usage and returns ok=false with the error to return.
+func subcommand(env *cliEnv, command, usage string, args []string, verbs ...string) (verb string, rest []string, ok bool, err error) {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprintf(env.stdout, "Usage: chorus %s %s\n", command, usage)
+		return "", nil, false, nil
+	}
+	if len(args) == 0 {
+		return "", nil, false, fmt.Errorf("%w: want a subcommand: %s", errUsage, usage)
+	}
+	for _, v := range verbs {
+		if args[0] == v {
+			return v, args[1:], true, nil
+		}
+	}
+	return "", nil, false, fmt.Errorf("%w: unknown %s subcommand %q (want %s)", errUsage, command, args[0], usage)
+}

@@ -10,17 +10,16 @@ import (
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 )
 
-const resultUsage = "get|put|list --session S ..."
+const resultUsage = `get|put|list --session S ...
+  get RESULT-ID [--out FILE]   write the data to FILE or standard output
+  put [--id ID] DATA|@FILE|@-  create a result with data, print its id
+  list [--status S]            list results`
 
 func runResult(ctx context.Context, env *cliEnv, args []string) error {
-	if len(args) == 0 || (args[0] != "get" && args[0] != "put" && args[0] != "list") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintf(env.stdout, "Usage: chorus result %s\n  get RESULT-ID [--out FILE]   write the data to FILE or standard output\n  put [--id ID] DATA|@FILE|@-  create a result with data, print its id\n  list [--status S]            list results\n", resultUsage)
-			return nil
-		}
-		return fmt.Errorf("%w: want a subcommand: %s", errUsage, resultUsage)
+	verb, args, ok, err := subcommand(env, "result", resultUsage, args, "get", "put", "list")
+	if !ok {
+		return err
 	}
-	verb, args := args[0], args[1:]
 	var cf clientFlags
 	fs := newFlags(env, "result "+verb, "")
 	cf.register(fs)

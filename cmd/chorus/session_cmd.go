@@ -12,14 +12,10 @@ import (
 const sessionUsage = `create|get|list|pause|resume|close|cancel|purge [session-id]`
 
 func runSession(ctx context.Context, env *cliEnv, args []string) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintf(env.stdout, "Usage: chorus session %s\n", sessionUsage)
-			return nil
-		}
-		return fmt.Errorf("%w: want a subcommand: %s", errUsage, sessionUsage)
+	verb, args, ok, err := subcommand(env, "session", sessionUsage, args, "create", "get", "list", "pause", "resume", "close", "cancel", "purge")
+	if !ok {
+		return err
 	}
-	verb, args := args[0], args[1:]
 	var cf clientFlags
 	fs := newFlags(env, "session "+verb, "")
 	cf.register(fs)

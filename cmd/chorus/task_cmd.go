@@ -10,14 +10,10 @@ import (
 const taskUsage = "get|list|cancel --session S [task-id...]"
 
 func runTask(ctx context.Context, env *cliEnv, args []string) error {
-	if len(args) == 0 || (args[0] != "get" && args[0] != "list" && args[0] != "cancel") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintf(env.stdout, "Usage: chorus task %s\n", taskUsage)
-			return nil
-		}
-		return fmt.Errorf("%w: want a subcommand: %s", errUsage, taskUsage)
+	verb, args, ok, err := subcommand(env, "task", taskUsage, args, "get", "list", "cancel")
+	if !ok {
+		return err
 	}
-	verb, args := args[0], args[1:]
 	var cf clientFlags
 	fs := newFlags(env, "task "+verb, "[task-id...]")
 	cf.register(fs)
