@@ -8,7 +8,6 @@ import argparse
 import os
 import subprocess
 import sys
-import threading
 import time
 import traceback
 
@@ -112,28 +111,11 @@ def latency(noop, full):
 def throughput(noop, tasks):
     from celery.result import ResultSet
 
-    errors = []
-
     def client(n):
-        try:
-            rs = ResultSet([noop.apply_async() for _ in range(n)])
-            rs.join_native(timeout=1200, propagate=True)
-        except Exception as e:
-            errors.append(e)
+        rs = ResultSet([noop.apply_async() for _ in range(n)])
+        rs.join_native(timeout=1200, propagate=True)
 
-    clients = peerlib.CLIENTS
-    threads = [threading.Thread(target=client, args=(tasks // clients + (1 if i < tasks % clients else 0),)) for i in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
-    if errors:
-        raise errors[0]
-    peerlib.log("celery throughput", tasks, "tasks in", round(wall, 2), "s:", round(tasks / wall), "tasks/s")
-    return {"tasks": tasks, "clients": clients, "wall_s": wall, "tasks_per_s": tasks / wall}
-
+    return peerlib.run_clients("celery", tasks, client)
 
 if __name__ == "__main__":
     code = main()

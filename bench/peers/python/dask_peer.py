@@ -10,7 +10,6 @@ the submit/map call (not an acknowledged write, unlike Chorus's SubmitTasks and 
 import argparse
 import os
 import sys
-import threading
 import time
 import traceback
 
@@ -89,32 +88,14 @@ def latency(client, full):
 def throughput(client, tasks):
     from distributed import wait
 
-    errors = []
-
     def run(n):
-        try:
-            futs = client.map(noop, range(n), pure=False)
-            wait(futs, timeout=1200)
-            bad = [f for f in futs if f.status != "finished"]
-            if bad:
-                raise RuntimeError(f"{len(bad)} dask tasks did not finish")
-            del futs
-        except Exception as e:
-            errors.append(e)
+        futs = client.map(noop, range(n), pure=False)
+        wait(futs, timeout=1200)
+        bad = [f for f in futs if f.status != "finished"]
+        if bad:
+            raise RuntimeError(f"{len(bad)} dask tasks did not finish")
 
-    clients = peerlib.CLIENTS
-    threads = [threading.Thread(target=run, args=(tasks // clients + (1 if i < tasks % clients else 0),)) for i in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
-    if errors:
-        raise errors[0]
-    peerlib.log("dask throughput", tasks, "tasks in", round(wall, 2), "s:", round(tasks / wall), "tasks/s")
-    return {"tasks": tasks, "clients": clients, "wall_s": wall, "tasks_per_s": tasks / wall}
-
+    return peerlib.run_clients("dask", tasks, run)
 
 if __name__ == "__main__":
     code = main()

@@ -98,3 +98,29 @@ def write_result(path, result):
         json.dump(result, f, indent=2)
         f.write("\n")
     log("wrote", path)
+
+
+def run_clients(system, tasks, submit_and_wait):
+    """Spreads `tasks` over CLIENTS threads, each calling submit_and_wait(n) for its share, and returns
+    the throughput result. The first error of any client is raised."""
+    import threading
+
+    errors = []
+
+    def client(n):
+        try:
+            submit_and_wait(n)
+        except Exception as e:  # reported after every client has finished
+            errors.append(e)
+
+    threads = [threading.Thread(target=client, args=(tasks // CLIENTS + (1 if i < tasks % CLIENTS else 0),)) for i in range(CLIENTS)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    if errors:
+        raise errors[0]
+    log(system + " throughput", tasks, "tasks in", round(wall, 2), "s:", round(tasks / wall), "tasks/s")
+    return {"tasks": tasks, "clients": CLIENTS, "wall_s": wall, "tasks_per_s": tasks / wall}
