@@ -14,7 +14,7 @@ func (e *env) waitCompleted(session string, n int) {
 	e.t.Helper()
 	cursor, done := "", 0
 	for done < n {
-		evs, err := e.st.ReadEvents(e.ctx, store.EventQuery{SessionID: session, Cursor: cursor, Max: 1000, Block: time.Second})
+		evs, _, err := e.st.ReadEvents(e.ctx, store.EventQuery{SessionID: session, Cursor: cursor, Max: 1000, Block: time.Second})
 		if err != nil {
 			e.t.Fatalf("ReadEvents: %v", err)
 		}

@@ -152,7 +152,7 @@ func (e *env) waitUntil(session string, what string, cond func() bool) {
 		if e.ctx.Err() != nil {
 			e.t.Fatalf("gave up waiting until %s: %v", what, e.ctx.Err())
 		}
-		evs, err := e.st.ReadEvents(e.ctx, store.EventQuery{SessionID: session, Cursor: cursor, Max: 1000, Block: 50 * time.Millisecond})
+		evs, _, err := e.st.ReadEvents(e.ctx, store.EventQuery{SessionID: session, Cursor: cursor, Max: 1000, Block: 50 * time.Millisecond})
 		if err != nil && e.ctx.Err() == nil {
 			e.t.Fatalf("ReadEvents: %v", err)
 		}

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"slices"
 
 	"google.golang.org/grpc/metadata"
 
@@ -23,8 +22,8 @@ type eventService struct {
 }
 
 // WatchEvents streams a session's events after the request's cursor until the client goes away or the
-// gateway shuts down. It blocks on the store (no polling) and filters kinds itself, so its cursor moves
-// past events of other kinds too.
+// gateway shuts down. It blocks on the store (no polling); the store filters kinds and statuses and
+// moves the cursor past the events it skips.
 func (s eventService) WatchEvents(req *chorusv1.WatchEventsRequest, stream chorusv1.EventService_WatchEventsServer) error {
 	ctx, cancel := s.stopCtx(stream.Context())
 	defer cancel()
@@ -38,7 +37,8 @@ func (s eventService) WatchEvents(req *chorusv1.WatchEventsRequest, stream choru
 	}
 	// The first read does not block, so an unknown session fails before the stream starts (over REST:
 	// a 404 rather than a 200 with an error line).
-	events, err := s.store.ReadEvents(ctx, store.EventQuery{SessionID: sid, Cursor: cursor, Max: watchBatch})
+	q := store.EventQuery{SessionID: sid, Cursor: cursor, Max: watchBatch, Kinds: req.GetKinds(), TaskStatuses: req.GetTaskStatuses()}
+	events, next, err := s.store.ReadEvents(ctx, q)
 	if err != nil {
 		return s.watchFailed(ctx, stream.Context(), err)
 	}
@@ -49,18 +49,15 @@ func (s eventService) WatchEvents(req *chorusv1.WatchEventsRequest, stream choru
 	if err := stream.SendHeader(metadata.Pairs(cursorHeader, start)); err != nil {
 		return err
 	}
-	kinds := req.GetKinds()
+	q.Block = s.cfg.WatchBlock
 	for {
 		for _, ev := range events {
-			cursor = ev.GetCursor()
-			if len(kinds) > 0 && !slices.Contains(kinds, eventKind(ev)) {
-				continue
-			}
 			if err := stream.Send(&chorusv1.WatchEventsResponse{Event: ev}); err != nil {
 				return err
 			}
 		}
-		events, err = s.store.ReadEvents(ctx, store.EventQuery{SessionID: sid, Cursor: cursor, Max: watchBatch, Block: s.cfg.WatchBlock})
+		q.Cursor = next
+		events, next, err = s.store.ReadEvents(ctx, q)
 		if err != nil {
 			return s.watchFailed(ctx, stream.Context(), err)
 		}
@@ -78,18 +75,4 @@ func (s eventService) watchFailed(ctx, clientCtx context.Context, err error) err
 		return errShuttingDown
 	}
 	return err
-}
-
-func eventKind(ev *chorusv1.Event) chorusv1.EventKind {
-	switch ev.GetBody().(type) {
-	case *chorusv1.Event_TaskStatus:
-		return chorusv1.EventKind_EVENT_KIND_TASK_STATUS
-	case *chorusv1.Event_ResultStatus:
-		return chorusv1.EventKind_EVENT_KIND_RESULT_STATUS
-	case *chorusv1.Event_SessionStatus:
-		return chorusv1.EventKind_EVENT_KIND_SESSION_STATUS
-	case *chorusv1.Event_TaskProgress:
-		return chorusv1.EventKind_EVENT_KIND_TASK_PROGRESS
-	}
-	return chorusv1.EventKind_EVENT_KIND_UNSPECIFIED
 }

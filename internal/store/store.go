@@ -112,6 +112,13 @@ type AgentStore interface {
 	// cancellation), its outputs are aborted and its dependents are failed with the reason. LeaseLost if
 	// the lease is no longer the agent's.
 	Fail(ctx context.Context, f Failure) (retried bool, err error)
+	// RecordOutcomes records, in order, steps of leased tasks (starts, progress reports, completions,
+	// failures) in one round trip, each session's steps by one script run. Each step is checked
+	// against its lease and applied whole or refused on its own (its Err, e.g. LeaseLost), as
+	// MarkRunning, ReportProgress, Complete and Fail do one at a time. A non-nil error means the store
+	// could not be reached or did not answer: some steps may have been applied, and since every step
+	// is idempotent under its lease token, the caller retries the whole batch while its leases last.
+	RecordOutcomes(ctx context.Context, steps []Outcome) ([]OutcomeResult, error)
 	// Release hands leased tasks back to the queue at once without counting an attempt (agent drain,
 	// prefetched tasks never started). Leases no longer held are skipped.
 	Release(ctx context.Context, leases []Lease) error
@@ -129,7 +136,9 @@ type EventStore interface {
 	// new ones), blocking up to block for the first one when none is there (0 = do not block). The
 	// caller passes the cursor of the last event it got to continue. Events of other kinds than asked
 	// are skipped (kinds empty = all). NotFound if the session does not exist.
-	ReadEvents(ctx context.Context, q EventQuery) ([]*chorusv1.Event, error)
+	// The returned cursor is where to read on from: after the last event read, including those skipped.
+	// A cursor may point inside a stored group of changes (see the implementation).
+	ReadEvents(ctx context.Context, q EventQuery) (events []*chorusv1.Event, next string, err error)
 	// EventCursor returns the cursor of the session's newest event ("0-0" when it has none), so a
 	// watcher can start "from now" without a gap: read from the returned cursor. NotFound if the
 	// session does not exist.
@@ -148,6 +157,21 @@ type PartitionStore interface {
 	// GetPartition returns one partition with its queue depth, counts and live agents. NotFound when it
 	// is neither declared nor served.
 	GetPartition(ctx context.Context, partition string) (*chorusv1.Partition, error)
+}
+
+// EventKindOf returns the kind of an event.
+func EventKindOf(e *chorusv1.Event) chorusv1.EventKind {
+	switch e.GetBody().(type) {
+	case *chorusv1.Event_TaskStatus:
+		return chorusv1.EventKind_EVENT_KIND_TASK_STATUS
+	case *chorusv1.Event_ResultStatus:
+		return chorusv1.EventKind_EVENT_KIND_RESULT_STATUS
+	case *chorusv1.Event_SessionStatus:
+		return chorusv1.EventKind_EVENT_KIND_SESSION_STATUS
+	case *chorusv1.Event_TaskProgress:
+		return chorusv1.EventKind_EVENT_KIND_TASK_PROGRESS
+	}
+	return chorusv1.EventKind_EVENT_KIND_UNSPECIFIED
 }
 
 // SessionSpec describes a new session.
@@ -255,6 +279,37 @@ type Completion struct {
 	SubtaskIDs []string     // ids for Subtasks, same order, from NewTaskID (given to the worker earlier)
 }
 
+// OutcomeKind says what an Outcome records.
+type OutcomeKind int8
+
+const (
+	// OutcomeStart records that a worker started the task (DISPATCHED → RUNNING).
+	OutcomeStart OutcomeKind = iota + 1
+	// OutcomeProgress appends a progress report (Fraction, Message).
+	OutcomeProgress
+	// OutcomeComplete finishes the task (Completion; its Lease is the step's).
+	OutcomeComplete
+	// OutcomeFail records a failed attempt (Error).
+	OutcomeFail
+)
+
+// Outcome is one step of a leased task that an agent records.
+type Outcome struct {
+	Kind       OutcomeKind
+	Lease      Lease
+	Time       time.Time // when it happened; zero: when recorded
+	Completion *Completion
+	Error      *chorusv1.TaskError
+	Fraction   float64
+	Message    string
+}
+
+// OutcomeResult is how the store took one Outcome.
+type OutcomeResult struct {
+	Retried bool  // a failure that will be retried after a backoff
+	Err     error // nil when applied; a *Error (LeaseLost, FailedPrecondition, …) when refused
+}
+
 // Failure records a failed attempt.
 type Failure struct {
 	Lease Lease
@@ -275,6 +330,9 @@ type EventQuery struct {
 	SessionID string
 	Cursor    string
 	Kinds     []chorusv1.EventKind
-	Max       int
-	Block     time.Duration
+	// TaskStatuses keeps only task status events with these statuses (empty: all), e.g. the final
+	// ones for a client that waits for outcomes.
+	TaskStatuses []chorusv1.TaskStatus
+	Max          int
+	Block        time.Duration
 }

@@ -29,10 +29,15 @@ type WatchEventsRequest struct {
 	// The session's id.
 	SessionId string `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	// Cursor of the last event received: the stream resumes right after it. Empty starts from the
-	// session's first event; "$" starts with events that happen from now on.
+	// session's first event; "$" starts with events that happen from now on. A cursor may end in
+	// "/<n>" (the change of many tasks stored as one entry, n of them already received).
 	Cursor string `protobuf:"bytes,2,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	// Only events of these kinds; empty means every kind.
-	Kinds         []EventKind `protobuf:"varint,3,rep,packed,name=kinds,proto3,enum=chorus.v1.EventKind" json:"kinds,omitempty"`
+	Kinds []EventKind `protobuf:"varint,3,rep,packed,name=kinds,proto3,enum=chorus.v1.EventKind" json:"kinds,omitempty"`
+	// Only task status events with these statuses (other kinds are not affected); empty means every
+	// status. A client waiting for outcomes asks for COMPLETED, FAILED and CANCELLED and receives
+	// nothing else, at a fraction of the cost of the whole stream.
+	TaskStatuses  []TaskStatus `protobuf:"varint,4,rep,packed,name=task_statuses,json=taskStatuses,proto3,enum=chorus.v1.TaskStatus" json:"task_statuses,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -88,6 +93,13 @@ func (x *WatchEventsRequest) GetKinds() []EventKind {
 	return nil
 }
 
+func (x *WatchEventsRequest) GetTaskStatuses() []TaskStatus {
+	if x != nil {
+		return x.TaskStatuses
+	}
+	return nil
+}
+
 // WatchEventsResponse carries one event.
 type WatchEventsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -138,12 +150,13 @@ var File_chorus_v1_event_service_proto protoreflect.FileDescriptor
 
 const file_chorus_v1_event_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1dchorus/v1/event_service.proto\x12\tchorus.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15chorus/v1/event.proto\x1a\x1cgoogle/api/annotations.proto\"\xd5\x01\n" +
+	"\x1dchorus/v1/event_service.proto\x12\tchorus.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15chorus/v1/event.proto\x1a\x14chorus/v1/task.proto\x1a\x1cgoogle/api/annotations.proto\"\xb0\x02\n" +
 	"\x12WatchEventsRequest\x12H\n" +
 	"\n" +
-	"session_id\x18\x01 \x01(\tB)\xbaH&r$\x10\x01\x18\x80\x012\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\x126\n" +
-	"\x06cursor\x18\x02 \x01(\tB\x1e\xbaH\x1br\x19\x18@2\x15^(\\$|[0-9]+-[0-9]+)?$R\x06cursor\x12=\n" +
-	"\x05kinds\x18\x03 \x03(\x0e2\x14.chorus.v1.EventKindB\x11\xbaH\x0e\x92\x01\v\x10\b\"\a\x82\x01\x04\x10\x01 \x00R\x05kinds\"=\n" +
+	"session_id\x18\x01 \x01(\tB)\xbaH&r$\x10\x01\x18\x80\x012\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\x12@\n" +
+	"\x06cursor\x18\x02 \x01(\tB(\xbaH%r#\x18@2\x1f^(\\$|[0-9]+-[0-9]+(/[0-9]+)?)?$R\x06cursor\x12=\n" +
+	"\x05kinds\x18\x03 \x03(\x0e2\x14.chorus.v1.EventKindB\x11\xbaH\x0e\x92\x01\v\x10\b\"\a\x82\x01\x04\x10\x01 \x00R\x05kinds\x12O\n" +
+	"\rtask_statuses\x18\x04 \x03(\x0e2\x15.chorus.v1.TaskStatusB\x13\xbaH\x10\x92\x01\r\x10\b\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\ftaskStatuses\"=\n" +
 	"\x13WatchEventsResponse\x12&\n" +
 	"\x05event\x18\x01 \x01(\v2\x10.chorus.v1.EventR\x05event2\x88\x01\n" +
 	"\fEventService\x12x\n" +
@@ -168,18 +181,20 @@ var file_chorus_v1_event_service_proto_goTypes = []any{
 	(*WatchEventsRequest)(nil),  // 0: chorus.v1.WatchEventsRequest
 	(*WatchEventsResponse)(nil), // 1: chorus.v1.WatchEventsResponse
 	(EventKind)(0),              // 2: chorus.v1.EventKind
-	(*Event)(nil),               // 3: chorus.v1.Event
+	(TaskStatus)(0),             // 3: chorus.v1.TaskStatus
+	(*Event)(nil),               // 4: chorus.v1.Event
 }
 var file_chorus_v1_event_service_proto_depIdxs = []int32{
 	2, // 0: chorus.v1.WatchEventsRequest.kinds:type_name -> chorus.v1.EventKind
-	3, // 1: chorus.v1.WatchEventsResponse.event:type_name -> chorus.v1.Event
-	0, // 2: chorus.v1.EventService.WatchEvents:input_type -> chorus.v1.WatchEventsRequest
-	1, // 3: chorus.v1.EventService.WatchEvents:output_type -> chorus.v1.WatchEventsResponse
-	3, // [3:4] is the sub-list for method output_type
-	2, // [2:3] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	3, // 1: chorus.v1.WatchEventsRequest.task_statuses:type_name -> chorus.v1.TaskStatus
+	4, // 2: chorus.v1.WatchEventsResponse.event:type_name -> chorus.v1.Event
+	0, // 3: chorus.v1.EventService.WatchEvents:input_type -> chorus.v1.WatchEventsRequest
+	1, // 4: chorus.v1.EventService.WatchEvents:output_type -> chorus.v1.WatchEventsResponse
+	4, // [4:5] is the sub-list for method output_type
+	3, // [3:4] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_chorus_v1_event_service_proto_init() }
@@ -188,6 +203,7 @@ func file_chorus_v1_event_service_proto_init() {
 		return
 	}
 	file_chorus_v1_event_proto_init()
+	file_chorus_v1_task_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

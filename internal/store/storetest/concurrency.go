@@ -172,7 +172,7 @@ func testRandomDAGs(t *testing.T, s store.Store, clk *clock.Fake) {
 			}
 		}
 	}
-	evs, err := s.ReadEvents(ctx(t), store.EventQuery{SessionID: sid, Max: 100000, Kinds: []chorusv1.EventKind{chorusv1.EventKind_EVENT_KIND_TASK_STATUS}})
+	evs, _, err := s.ReadEvents(ctx(t), store.EventQuery{SessionID: sid, Max: 100000, Kinds: []chorusv1.EventKind{chorusv1.EventKind_EVENT_KIND_TASK_STATUS}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,10 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ConcurrentClaimers", testConcurrentClaimers},
 		{"Fairness", testFairness},
 		{"RandomDAGs", testRandomDAGs},
+		{"OutcomesBatch", testOutcomesBatch},
+		{"OutcomesBatchRetryAndSubtasks", testOutcomesRetrySubtasks},
+		{"EventGroupsAndFilters", testEventGroups},
+		{"AttemptsTimeline", testAttemptsTimeline},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

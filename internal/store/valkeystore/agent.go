@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valkey-io/valkey-go"
@@ -56,9 +57,9 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 		if weight <= 0 {
 			weight = 1
 		}
-		n := len(claimed) / 5
+		n := len(claimed) / claimedFields
 		for i := 0; i < n; i++ {
-			ct, err := s.claimedTask(sid, p, claimed[i*5:i*5+5])
+			ct, err := s.claimedTask(sid, p, claimed[i*claimedFields:(i+1)*claimedFields])
 			if err != nil {
 				return nil, err
 			}
@@ -138,37 +139,55 @@ func (s *Store) promoteDue(ctx context.Context, p string) error {
 		return storeErr("reading the partition's delayed sessions", err)
 	}
 	for _, sid := range due {
-		vals, err := s.run(ctx, s.s.promote, sid, []string{p, itoa(now)}).AsIntSlice()
+		vals, err := s.run(ctx, s.s.claim, sid, []string{p, "0", itoa(now), "0", "", ""}).ToArray()
 		if err != nil {
 			return storeErr("queuing due retries", err)
 		}
-		if vals[0] > 0 {
+		qlen, err := vals[1].AsInt64()
+		if err != nil {
+			return storeErr("queuing due retries", err)
+		}
+		nextDue, _ := vals[3].AsInt64()
+		if qlen > 0 {
 			if err := s.markReady(ctx, sid, p); err != nil {
 				return err
 			}
 		}
-		if err := s.fixIndex(ctx, s.k.delayed(p), sid, s.k.sessionTag(sid)+":d:"+p, vals[1]); err != nil {
+		if err := s.fixIndex(ctx, s.k.delayed(p), sid, s.k.sessionTag(sid)+":d:"+p, nextDue); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// claimedFields is how many values claim.lua returns per task.
+const claimedFields = 9
+
 func (s *Store) claimedTask(sid, p string, v []valkey.ValkeyMessage) (*store.ClaimedTask, error) {
-	id, _ := v[0].ToString()
+	id, err := v[0].ToString()
+	if err != nil {
+		return nil, storeErr("reading a claimed task", err)
+	}
 	att, _ := v[1].AsInt64()
 	tok, _ := v[2].ToString()
-	raw, _ := v[3].ToString()
+	body, _ := v[3].ToString()
 	payload, _ := v[4].ToString()
-	rec, err := decodeTask(raw)
-	if err != nil {
+	prio, _ := v[5].AsInt64()
+	maxr, _ := v[6].AsInt64()
+	qms, _ := v[7].AsInt64()
+	outs, _ := v[8].ToString()
+	rec := &taskRecord{partition: p, priority: int32(prio), maxRetries: int32(maxr)}
+	if outs != "" {
+		rec.outputs = strings.Split(outs, ",")
+	}
+	if err := decodeBody(body, rec); err != nil {
 		return nil, storeErr("decoding task "+id, err)
 	}
-	t := rec.task(sid, id)
+	t := rec.body
 	ct := &store.ClaimedTask{
 		Lease:     store.Lease{SessionID: sid, TaskID: id, Attempt: int32(att), Token: tok},
 		Partition: p, Method: t.Method, PayloadID: t.PayloadId, DataDependencies: t.DataDependencies,
-		ExpectedOutputIDs: t.ExpectedOutputIds, Options: t.Options, QueueTime: time.UnixMilli(rec.queueMS),
+		ExpectedOutputIDs: rec.outputs, Options: rec.options(), QueueTime: time.UnixMilli(qms),
 		TraceParent: rec.traceParent, TraceState: rec.traceState,
 	}
 	if payload != "" {
@@ -209,11 +228,6 @@ func (s *Store) WaitForWork(ctx context.Context, p string, timeout time.Duration
 	return nil
 }
 
-// MarkRunning records that a worker started a leased task.
-func (s *Store) MarkRunning(ctx context.Context, l store.Lease) error {
-	return storeErr("marking the task running", s.run(ctx, s.s.markRunning, l.SessionID, []string{l.TaskID, l.Token, itoa(s.nowMS())}).Error())
-}
-
 // RenewLeases extends leases in one round trip (one script per session, pipelined).
 func (s *Store) RenewLeases(ctx context.Context, agentID string, leases []store.Lease, ttl time.Duration) ([]store.LostLease, error) {
 	if ttl <= 0 {
@@ -250,96 +264,6 @@ func (s *Store) RenewLeases(ctx context.Context, agentID string, leases []store.
 		}
 	}
 	return lost, nil
-}
-
-// Complete finishes a leased task atomically.
-func (s *Store) Complete(ctx context.Context, c store.Completion) error {
-	l := c.Lease
-	if len(c.SubtaskIDs) != len(c.Subtasks) {
-		return store.Errorf(store.CodeInvalidArgument, "%d subtasks but %d subtask ids: give one id per subtask", len(c.Subtasks), len(c.SubtaskIDs))
-	}
-	args := []string{l.TaskID, l.Token, itoa(s.nowMS()), strconv.Itoa(len(c.Outputs))}
-	for _, o := range c.Outputs {
-		if err := checkData(o.Data, s.cfg.MaxInlineSize, o.ResultID); err != nil {
-			return err
-		}
-		args = append(append(args, o.ResultID), dataArgs(o.Data)...)
-	}
-	args = append(args, strconv.Itoa(len(c.NewResults)))
-	for _, r := range c.NewResults {
-		id := r.ResultID
-		if id == "" {
-			return store.Errorf(store.CodeInvalidArgument, "a result created by task %s has no id", l.TaskID)
-		}
-		if r.Data == nil {
-			args = append(args, id, "0", "0", "", "0", "")
-			continue
-		}
-		if err := checkData(*r.Data, s.cfg.MaxInlineSize, id); err != nil {
-			return err
-		}
-		args = append(append(args, id, "1"), dataArgs(*r.Data)...)
-	}
-	var traceParent, traceState string
-	if len(c.Subtasks) > 0 {
-		// subtasks continue the parent's trace
-		if raw, err := s.c.Do(ctx, s.c.B().Hget().Key(s.k.tasks(l.SessionID)).Field(l.TaskID).Build()).ToString(); err == nil {
-			if rec, err := decodeTask(raw); err == nil {
-				traceParent, traceState = rec.traceParent, rec.traceState
-			}
-		}
-	}
-	args, err := s.encodeTasks(ctx, l.SessionID, c.Subtasks, c.SubtaskIDs, l.TaskID, traceParent, traceState, args)
-	if err != nil {
-		return err
-	}
-	parts, err := s.run(ctx, s.s.complete, l.SessionID, args).AsStrSlice()
-	if err != nil {
-		return storeErr("completing the task", err)
-	}
-	return s.markReady(ctx, l.SessionID, parts...)
-}
-
-// backoff returns the jittered delay before retry number attempt (1 for the first retry).
-func (s *Store) backoff(attempt int32) time.Duration {
-	d := s.cfg.RetryBackoffBase
-	for i := int32(1); i < attempt && d < s.cfg.RetryBackoffMax; i++ {
-		d *= 2
-	}
-	d = min(d, s.cfg.RetryBackoffMax)
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
-// Fail records a failed attempt, retrying it after a backoff when allowed.
-func (s *Store) Fail(ctx context.Context, f store.Failure) (bool, error) {
-	l := f.Lease
-	e := f.Error
-	if e == nil {
-		e = &chorusv1.TaskError{Kind: chorusv1.ErrorKind_ERROR_KIND_WORKER_ERROR, Message: "the worker reported an error without details"}
-	}
-	endStatus := "6"
-	if e.Kind == chorusv1.ErrorKind_ERROR_KIND_CANCELLED {
-		endStatus = "7"
-	}
-	retryable := "0"
-	if e.Retryable {
-		retryable = "1"
-	}
-	now := s.nowMS()
-	due := now + s.backoff(l.Attempt).Milliseconds()
-	vals, err := s.run(ctx, s.s.fail, l.SessionID, []string{l.TaskID, l.Token, itoa(now), strconv.Itoa(int(e.Kind)), e.Message,
-		retryable, itoa(due), endStatus}).ToArray()
-	if err != nil {
-		return false, storeErr("recording the failure", err)
-	}
-	retried, _ := vals[0].AsInt64()
-	p, _ := vals[1].ToString()
-	if retried == 1 {
-		if err := s.c.Do(ctx, s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(due), l.SessionID).Build()).Error(); err != nil {
-			return true, storeErr("indexing the retry", err)
-		}
-	}
-	return retried == 1, nil
 }
 
 // Release hands leased tasks back to their queues without counting an attempt.

@@ -13,7 +13,7 @@ import (
 	"github.com/chorus-hpc/chorus/internal/store"
 )
 
-// taskRecord is a task record decoded from its "header\nprotobuf" value (see keys.go).
+// taskRecord is a task decoded from its header (a MessagePack array, see lua/lib.lua) and its body.
 type taskRecord struct {
 	status     chorusv1.TaskStatus
 	attempt    int32
@@ -24,39 +24,73 @@ type taskRecord struct {
 	queueMS    int64
 	outputs    []string
 	agent      string
+	dispatchMS int64 // the current attempt's dispatch time (0: no current attempt)
+	startMS    int64
 	body       *chorusv1.Task
 	// trace context, kept in the body's options under reserved keys and taken out on decode
 	traceParent, traceState string
 }
 
-func decodeTask(v string) (*taskRecord, error) {
-	head, body, ok := strings.Cut(v, "\n")
-	if !ok {
-		return nil, fmt.Errorf("task record has no header")
+// Positions in the task header (lua/lib.lua header()).
+const (
+	hStatus = iota
+	hAttempt
+	hToken
+	hPartition
+	hPriority
+	hMaxRetries
+	hWaiting
+	hQueueMS
+	hOutputs
+	hAgent
+	hDispatchMS
+	hStartMS
+	hFields
+)
+
+func decodeTask(head, body string) (*taskRecord, error) {
+	f, err := unpackArray(head)
+	if err != nil {
+		return nil, fmt.Errorf("task header: %w", err)
 	}
-	f := strings.Split(head, "|")
-	if len(f) < 10 {
-		return nil, fmt.Errorf("task record header has %d fields, want 10", len(f))
+	if len(f) < hFields {
+		return nil, fmt.Errorf("task header has %d fields, want %d", len(f), hFields)
 	}
-	r := &taskRecord{token: f[2], partition: f[3], agent: f[9], body: &chorusv1.Task{}}
-	st, _ := strconv.Atoi(f[0])
-	att, _ := strconv.Atoi(f[1])
-	prio, _ := strconv.Atoi(f[4])
-	maxr, _ := strconv.Atoi(f[5])
-	r.queueMS, _ = strconv.ParseInt(f[7], 10, 64)
-	r.status, r.attempt, r.priority, r.maxRetries = chorusv1.TaskStatus(st), int32(att), int32(prio), int32(maxr)
-	if f[8] != "" {
-		r.outputs = strings.Split(f[8], ",")
+	r := &taskRecord{status: chorusv1.TaskStatus(mpInt(f[hStatus])), attempt: int32(mpInt(f[hAttempt])),
+		token: mpStr(f[hToken]), partition: mpStr(f[hPartition]), priority: int32(mpInt(f[hPriority])),
+		maxRetries: int32(mpInt(f[hMaxRetries])), queueMS: mpInt(f[hQueueMS]), agent: mpStr(f[hAgent]),
+		dispatchMS: mpInt(f[hDispatchMS]), startMS: mpInt(f[hStartMS]), body: &chorusv1.Task{}}
+	if outs := mpStr(f[hOutputs]); outs != "" {
+		r.outputs = strings.Split(outs, ",")
+	}
+	if err := decodeBody(body, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// decodeBody unmarshals a task body and takes the trace context out of its options.
+func decodeBody(body string, r *taskRecord) error {
+	if r.body == nil {
+		r.body = &chorusv1.Task{}
 	}
 	if err := proto.Unmarshal([]byte(body), r.body); err != nil {
-		return nil, fmt.Errorf("task record body: %w", err)
+		return fmt.Errorf("task body: %w", err)
 	}
 	if m := r.body.GetOptions().GetOptions(); m != nil {
 		r.traceParent, r.traceState = m[traceParentKey], m[traceStateKey]
 		delete(m, traceParentKey)
 		delete(m, traceStateKey)
 	}
-	return r, nil
+	return nil
+}
+
+// currentAttempt is the attempt the header holds (dispatched and not archived), or nil.
+func (r *taskRecord) currentAttempt() *chorusv1.TaskAttempt {
+	if r.dispatchMS == 0 {
+		return nil
+	}
+	return &chorusv1.TaskAttempt{Number: r.attempt, AgentId: r.agent, DispatchTime: ts(r.dispatchMS), StartTime: ts(r.startMS)}
 }
 
 // task returns the chorus.v1.Task of a record (without attempts).

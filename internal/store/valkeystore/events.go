@@ -14,54 +14,108 @@ import (
 	"github.com/chorus-hpc/chorus/internal/store"
 )
 
-// ReadEvents reads a session's events after a cursor, blocking up to q.Block for the first one.
-func (s *Store) ReadEvents(ctx context.Context, q store.EventQuery) ([]*chorusv1.Event, error) {
+// ReadEvents reads a session's events after a cursor, blocking up to q.Block for the first one. It
+// also returns the cursor to read on from: past the events it skipped as not asked for.
+//
+// One stream entry may hold the same change of many tasks or results (lua/lib.lua groups them); it is
+// returned as one event each. The last event of an entry has the entry's id as its cursor; the others
+// have "<id>/<n>" (n events of the entry already read), so a watcher that stops inside an entry
+// resumes at the next event of it.
+func (s *Store) ReadEvents(ctx context.Context, q store.EventQuery) ([]*chorusv1.Event, string, error) {
 	if err := s.sessionExists(ctx, q.SessionID); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	max := q.Max
 	if max <= 0 {
 		max = 100
 	}
-	cursor := q.Cursor
-	if cursor == "" {
-		cursor = "0-0"
+	cursor, skip, err := parseCursor(q.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
+	next := q.Cursor
 	key := s.k.events(q.SessionID)
 	var out []*chorusv1.Event
+	f := eventFilter{kinds: q.Kinds, statuses: q.TaskStatuses}
+	if skip > 0 {
+		// finish the entry the cursor points into, then go on after it
+		es, err := s.c.Do(ctx, s.c.B().Xrange().Key(key).Start(cursor).End(cursor).Build()).AsXRange()
+		if err != nil {
+			return nil, "", storeErr("reading events", err)
+		}
+		if len(es) == 1 {
+			out, next = appendEvents(out, q.SessionID, es[0], skip, max, f)
+			if len(out) >= max {
+				return out, next, nil
+			}
+		}
+		next = cursor
+	}
 	for {
 		var cmd valkeyCmd
-		if q.Block > 0 {
+		if q.Block > 0 && len(out) == 0 {
 			cmd = s.c.B().Xread().Count(int64(max)).Block(max64(q.Block.Milliseconds(), 1)).Streams().Key(key).Id(cursor).Build()
 		} else {
 			cmd = s.c.B().Xread().Count(int64(max)).Streams().Key(key).Id(cursor).Build()
 		}
 		res, err := s.c.Do(ctx, cmd).AsXRead()
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, "", ctx.Err()
 		}
 		if valkeyNil(err) {
-			return out, nil
+			return out, next, nil
 		}
 		if err != nil {
-			return nil, storeErr("reading events", err)
+			return nil, "", storeErr("reading events", err)
 		}
 		entries := res[key]
 		if len(entries) == 0 {
-			return out, nil
+			return out, next, nil
 		}
 		for _, e := range entries {
-			ev := toEvent(q.SessionID, e)
-			if ev != nil && (len(q.Kinds) == 0 || slices.Contains(q.Kinds, kindOf(ev))) {
-				out = append(out, ev)
+			out, next = appendEvents(out, q.SessionID, e, 0, max, f)
+			if len(out) >= max {
+				return out, next, nil
 			}
 		}
 		cursor = entries[len(entries)-1].ID
 		if len(out) > 0 || len(entries) < max {
-			return out, nil
+			return out, next, nil
 		}
 		q.Block = 0 // everything read was of other kinds: continue without blocking
 	}
+}
+
+// parseCursor splits "<stream id>[/<events of the entry already read>]".
+func parseCursor(c string) (id string, skip int, err error) {
+	if c == "" {
+		return "0-0", 0, nil
+	}
+	id, n, ok := strings.Cut(c, "/")
+	if !ok {
+		return c, 0, nil
+	}
+	skip, err = strconv.Atoi(n)
+	if err != nil || skip < 0 || id == "" {
+		return "", 0, store.Errorf(store.CodeInvalidArgument, "cursor %q is not a cursor of this session's events: give back the cursor of the last event received", c)
+	}
+	return id, skip, nil
+}
+
+// eventFilter keeps the events a watcher asked for.
+type eventFilter struct {
+	kinds    []chorusv1.EventKind
+	statuses []chorusv1.TaskStatus // task status events: only these statuses (empty: all)
+}
+
+func (f eventFilter) keep(ev *chorusv1.Event) bool {
+	if len(f.kinds) > 0 && !slices.Contains(f.kinds, kindOf(ev)) {
+		return false
+	}
+	if ts := ev.GetTaskStatus(); ts != nil && len(f.statuses) > 0 && !slices.Contains(f.statuses, ts.GetStatus()) {
+		return false
+	}
+	return true
 }
 
 func max64(a, b int64) int64 {
@@ -97,52 +151,69 @@ func (s *Store) sessionExists(ctx context.Context, id string) error {
 	return nil
 }
 
-func kindOf(e *chorusv1.Event) chorusv1.EventKind {
-	switch e.Body.(type) {
-	case *chorusv1.Event_TaskStatus:
-		return chorusv1.EventKind_EVENT_KIND_TASK_STATUS
-	case *chorusv1.Event_ResultStatus:
-		return chorusv1.EventKind_EVENT_KIND_RESULT_STATUS
-	case *chorusv1.Event_SessionStatus:
-		return chorusv1.EventKind_EVENT_KIND_SESSION_STATUS
-	case *chorusv1.Event_TaskProgress:
-		return chorusv1.EventKind_EVENT_KIND_TASK_PROGRESS
-	}
-	return chorusv1.EventKind_EVENT_KIND_UNSPECIFIED
-}
+// kindOf is the kind of an event (the one mapping from event bodies to kinds, also used by the gateway).
+func kindOf(e *chorusv1.Event) chorusv1.EventKind { return store.EventKindOf(e) }
 
 func atoi32(s string) int32 { n, _ := strconv.Atoi(s); return int32(n) }
 
-// toEvent maps a stream entry (fields written by lua/*.lua: k kind, i id, s status, a attempt,
-// ek/em/er error, z size, ar abort reason, f/m progress) to an Event.
-func toEvent(sessionID string, e valkey.XRangeEntry) *chorusv1.Event {
-	f := e.FieldValues
+// appendEvents appends the events of one stream entry (fields written by lua/lib.lua: kind, status,
+// tasks/results with attempts/sizes, error_kind, error, retryable, reason, fraction, message), from
+// its skip-th on, up to max events in out, with their cursors. It returns out and the cursor after
+// the last event it read (kept or filtered out).
+func appendEvents(out []*chorusv1.Event, sessionID string, e valkey.XRangeEntry, skip, max int, f eventFilter) ([]*chorusv1.Event, string) {
+	fv := e.FieldValues
 	ms, _ := strconv.ParseInt(strings.SplitN(e.ID, "-", 2)[0], 10, 64)
-	ev := &chorusv1.Event{Cursor: e.ID, SessionId: sessionID, Time: timestamppb.New(time.UnixMilli(ms))}
-	switch f["k"] {
-	case "1":
-		b := &chorusv1.TaskStatusEvent{TaskId: f["i"], Status: chorusv1.TaskStatus(atoi32(f["s"])), Attempt: atoi32(f["a"])}
-		if f["ek"] != "" {
-			b.Error = &chorusv1.TaskError{Kind: chorusv1.ErrorKind(atoi32(f["ek"])), Message: f["em"], Retryable: f["er"] == "1"}
-		}
-		ev.Body = &chorusv1.Event_TaskStatus{TaskStatus: b}
+	at := timestamppb.New(time.UnixMilli(ms))
+	var ids, extra []string
+	switch fv["kind"] {
+	case "1", "4":
+		ids = strings.Split(fv["tasks"], ",")
+		extra = strings.Split(fv["attempts"], ",")
 	case "2":
-		size, _ := strconv.ParseInt(f["z"], 10, 64)
-		ev.Body = &chorusv1.Event_ResultStatus{ResultStatus: &chorusv1.ResultStatusEvent{ResultId: f["i"],
-			Status: chorusv1.ResultStatus(atoi32(f["s"])), SizeBytes: size, AbortReason: f["ar"]}}
+		ids = strings.Split(fv["results"], ",")
+		extra = strings.Split(fv["sizes"], ",")
 	case "3":
-		ev.Body = &chorusv1.Event_SessionStatus{SessionStatus: &chorusv1.SessionStatusEvent{Status: chorusv1.SessionStatus(atoi32(f["s"]))}}
-	case "4":
-		frac, _ := strconv.ParseFloat(f["f"], 64)
-		ev.Body = &chorusv1.Event_TaskProgress{TaskProgress: &chorusv1.TaskProgressEvent{TaskId: f["i"], Fraction: frac, Message: f["m"]}}
+		ids = []string{""}
 	default:
-		return nil
+		return out, e.ID
 	}
-	return ev
-}
-
-// ReportProgress appends a progress event for a leased task.
-func (s *Store) ReportProgress(ctx context.Context, l store.Lease, fraction float64, message string) error {
-	return storeErr("reporting progress", s.run(ctx, s.s.progress, l.SessionID,
-		[]string{l.TaskID, l.Token, strconv.FormatFloat(fraction, 'f', -1, 64), message}).Error())
+	next := e.ID
+	if skip > 0 {
+		next = e.ID + "/" + strconv.Itoa(skip)
+	}
+	for j := skip; j < len(ids); j++ {
+		if len(out) >= max {
+			return out, next
+		}
+		ev := &chorusv1.Event{Cursor: e.ID, SessionId: sessionID, Time: at}
+		if j < len(ids)-1 {
+			ev.Cursor = e.ID + "/" + strconv.Itoa(j+1)
+		}
+		x := ""
+		if j < len(extra) {
+			x = extra[j]
+		}
+		switch fv["kind"] {
+		case "1":
+			b := &chorusv1.TaskStatusEvent{TaskId: ids[j], Status: chorusv1.TaskStatus(atoi32(fv["status"])), Attempt: atoi32(x)}
+			if fv["error_kind"] != "" {
+				b.Error = &chorusv1.TaskError{Kind: chorusv1.ErrorKind(atoi32(fv["error_kind"])), Message: fv["error"], Retryable: fv["retryable"] == "1"}
+			}
+			ev.Body = &chorusv1.Event_TaskStatus{TaskStatus: b}
+		case "2":
+			size, _ := strconv.ParseInt(x, 10, 64)
+			ev.Body = &chorusv1.Event_ResultStatus{ResultStatus: &chorusv1.ResultStatusEvent{ResultId: ids[j],
+				Status: chorusv1.ResultStatus(atoi32(fv["status"])), SizeBytes: size, AbortReason: fv["reason"]}}
+		case "3":
+			ev.Body = &chorusv1.Event_SessionStatus{SessionStatus: &chorusv1.SessionStatusEvent{Status: chorusv1.SessionStatus(atoi32(fv["status"]))}}
+		case "4":
+			frac, _ := strconv.ParseFloat(fv["fraction"], 64)
+			ev.Body = &chorusv1.Event_TaskProgress{TaskProgress: &chorusv1.TaskProgressEvent{TaskId: ids[j], Fraction: frac, Message: fv["message"]}}
+		}
+		next = ev.Cursor
+		if f.keep(ev) {
+			out = append(out, ev)
+		}
+	}
+	return out, next
 }

@@ -9,9 +9,12 @@ package valkeystore
 //	:c         hash   task count per status ("1".."7")
 //	:pc:<p>    hash   task count per status in partition p
 //	:parts     set    partitions the session's tasks use
-//	:t         hash   task id → record "st|att|tok|part|prio|maxr|nwait|qms|outs|agent\n<protobuf Task>"
+//	:t         hash   task id → header, a MessagePack array (status, attempt, token, partition, priority,
+//	                  max retries, waiting-on count, queue ms, outputs csv, agent, dispatch ms, start ms)
+//	:tb        hash   task id → body, the protobuf chorus.v1.Task as submitted (immutable)
 //	:pl        hash   task id → inline payload (only non-empty ones)
-//	:at        hash   task id → attempts (JSON), written from the first claim on
+//	:at        hash   task id → earlier attempts (JSON), written when an attempt is retried (the current
+//	                  attempt lives in the header)
 //	:te        hash   task id → "end ms|error kind|message" of finished tasks
 //	:tl        list   task ids in submission order (ListTasks)
 //	:r         hash   result id → "st|owner|size|sha256|location|create ms|end ms|abort reason"
@@ -21,7 +24,8 @@ package valkeystore
 //	:q:<p>     zset   ready tasks of partition p, score (9-priority)·10¹³ + queue ms
 //	:d:<p>     zset   retry-delayed tasks of partition p, score = due ms
 //	:l:<p>     zset   leased tasks of partition p, score = lease expiry ms
-//	:ev        stream events (capped near 100000 entries)
+//	:ev        stream events (capped near 100000 entries); status changes of one script run are one
+//	                  entry per status (fields kind, status, tasks/results, attempts/sizes; see lib.lua)
 //	:req:<id>  string SubmitTasks answer for a request id (24h)
 //
 // Partition keys share the hash tag {<prefix>p:<partition>} (hints, repaired idempotently):
@@ -45,6 +49,7 @@ func (k keys) meta(id string) string               { return k.sessionTag(id) + "
 func (k keys) counts(id string) string             { return k.sessionTag(id) + ":c" }
 func (k keys) partCounts(id, p string) string      { return k.sessionTag(id) + ":pc:" + p }
 func (k keys) tasks(id string) string              { return k.sessionTag(id) + ":t" }
+func (k keys) bodies(id string) string             { return k.sessionTag(id) + ":tb" }
 func (k keys) payloads(id string) string           { return k.sessionTag(id) + ":pl" }
 func (k keys) attempts(id string) string           { return k.sessionTag(id) + ":at" }
 func (k keys) taskEnds(id string) string           { return k.sessionTag(id) + ":te" }

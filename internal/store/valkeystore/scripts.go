@@ -14,8 +14,8 @@ var luaFS embed.FS
 // scripts are the Lua scripts, each loaded once per server and called by SHA (EVALSHA, falling back
 // to EVAL when the server does not know it yet).
 type scripts struct {
-	sessionCreate, sessionStatus, resultsCreate, resultComplete, submit, claim, promote,
-	markRunning, renew, complete, fail, release, expire, cancelTasks, progress, purge, readyAdd *valkey.Lua
+	sessionCreate, sessionStatus, resultsCreate, resultComplete, submit, claim,
+	renew, outcomes, release, expire, cancelTasks, purge, readyAdd *valkey.Lua
 	// names maps each script to its file name without ".lua", for spans.
 	names map[*valkey.Lua]string
 }
@@ -32,7 +32,9 @@ func loadScripts() (*scripts, error) {
 		}
 		src := string(b)
 		if withLib {
-			src = string(lib) + "\n" + src
+			// The body runs as a function so that flush() (lib.lua) writes the grouped counter
+			// changes and events after it, whatever branch it returns from.
+			src = string(lib) + "\nlocal function main()\n" + src + "\nend\nlocal reply = main()\nflush()\nreturn reply\n"
 		}
 		return valkey.NewLuaScript(src), nil
 	}
@@ -48,15 +50,11 @@ func loadScripts() (*scripts, error) {
 		{&s.resultComplete, "result_complete.lua", true},
 		{&s.submit, "submit.lua", true},
 		{&s.claim, "claim.lua", true},
-		{&s.promote, "promote.lua", true},
-		{&s.markRunning, "mark_running.lua", true},
 		{&s.renew, "renew.lua", true},
-		{&s.complete, "complete.lua", true},
-		{&s.fail, "fail.lua", true},
+		{&s.outcomes, "outcomes.lua", true},
 		{&s.release, "release.lua", true},
 		{&s.expire, "expire.lua", true},
 		{&s.cancelTasks, "cancel_tasks.lua", true},
-		{&s.progress, "progress.lua", true},
 		{&s.purge, "purge.lua", true},
 		{&s.readyAdd, "ready_add.lua", false},
 	} {

@@ -78,6 +78,23 @@ func (s *Store) run(ctx context.Context, l *valkey.Lua, sessionID string, args [
 	return l.Exec(ctx, s.c, append([]string{s.k.meta(sessionID)}, extraKeys...), args)
 }
 
+// runMulti executes one script for several sessions in one round trip (pipelined).
+func (s *Store) runMulti(ctx context.Context, l *valkey.Lua, execs []valkey.LuaExec) []valkey.ValkeyResult {
+	if trace.SpanFromContext(ctx).SpanContext().IsValid() {
+		var span trace.Span
+		ctx, span = s.tracer.Start(ctx, "valkey "+s.s.names[l], trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(attribute.String("db.system.name", "valkey"), attribute.String("db.operation.name", "EVALSHA"),
+				attribute.Int("chorus.sessions", len(execs))))
+		defer span.End()
+	}
+	return l.ExecMulti(ctx, s.c, execs...)
+}
+
+// errBadReply reports a script reply of an unexpected shape.
+func errBadReply(what string, n int) error {
+	return fmt.Errorf("%s answered with an unexpected shape (%d values)", what, n)
+}
+
 var scriptCodes = map[string]store.Code{
 	"NOT_FOUND":           store.CodeNotFound,
 	"ALREADY_EXISTS":      store.CodeAlreadyExists,

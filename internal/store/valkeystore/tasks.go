@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/valkey-io/valkey-go"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -179,6 +180,38 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 	return out, nil
 }
 
+// readyHint names partitions where a session has new ready work.
+type readyHint struct {
+	sid   string
+	parts []string
+}
+
+// markReadyMany is markReady for several sessions, in one round trip.
+func (s *Store) markReadyMany(ctx context.Context, hints []readyHint) error {
+	if len(hints) == 0 {
+		return nil
+	}
+	var execs []valkey.LuaExec
+	var cmds []valkeyCmd
+	for _, h := range hints {
+		for _, p := range h.parts {
+			execs = append(execs, valkey.LuaExec{Keys: []string{s.k.ready(p), s.k.vtime(p), s.k.wake(p)}, Args: []string{h.sid}})
+			cmds = append(cmds, s.c.B().Sadd().Key(s.k.partSessions(p)).Member(h.sid).Build())
+		}
+	}
+	for _, r := range s.s.readyAdd.ExecMulti(ctx, s.c, execs...) {
+		if err := r.Error(); err != nil {
+			return storeErr("indexing ready work", err)
+		}
+	}
+	for _, r := range s.c.DoMulti(ctx, cmds...) {
+		if err := r.Error(); err != nil {
+			return storeErr("indexing the session's partitions", err)
+		}
+	}
+	return nil
+}
+
 // markReady records that a session has ready work in partitions and wakes their agents.
 func (s *Store) markReady(ctx context.Context, sessionID string, parts ...string) error {
 	for _, p := range parts {
@@ -217,7 +250,8 @@ func (s *Store) GetTask(ctx context.Context, sessionID, taskID string) (*chorusv
 	res := s.c.DoMulti(ctx,
 		s.c.B().Hget().Key(s.k.tasks(sessionID)).Field(taskID).Build(),
 		s.c.B().Hget().Key(s.k.attempts(sessionID)).Field(taskID).Build(),
-		s.c.B().Hget().Key(s.k.taskEnds(sessionID)).Field(taskID).Build())
+		s.c.B().Hget().Key(s.k.taskEnds(sessionID)).Field(taskID).Build(),
+		s.c.B().Hget().Key(s.k.bodies(sessionID)).Field(taskID).Build())
 	v, err := res[0].ToString()
 	if err != nil {
 		if valkeyNil(err) {
@@ -225,7 +259,11 @@ func (s *Store) GetTask(ctx context.Context, sessionID, taskID string) (*chorusv
 		}
 		return nil, storeErr("reading the task", err)
 	}
-	rec, err := decodeTask(v)
+	body, err := res[3].ToString()
+	if err != nil && !valkeyNil(err) {
+		return nil, storeErr("reading the task", err)
+	}
+	rec, err := decodeTask(v, body)
 	if err != nil {
 		return nil, storeErr("decoding task "+taskID, err)
 	}
@@ -242,8 +280,23 @@ func (s *Store) GetTask(ctx context.Context, sessionID, taskID string) (*chorusv
 			}
 		}
 	}
+	cur := rec.currentAttempt()
+	if cur != nil {
+		if n := len(t.Attempts); n > 0 && t.Attempts[n-1].Number >= cur.Number {
+			cur = nil
+		} else {
+			t.Attempts = append(t.Attempts, cur)
+		}
+	}
 	if raw, err := res[2].ToString(); err == nil {
 		applyEnd(t, raw)
+		if a := cur; a != nil {
+			// the task ended during its current attempt: that attempt ended with it
+			a.EndTime = t.EndTime
+			if t.Error != nil {
+				a.Error = &chorusv1.TaskError{Kind: t.Error.Kind, Message: t.Error.Message}
+			}
+		}
 	}
 	return t, nil
 }
@@ -279,7 +332,8 @@ func (s *Store) ListTasks(ctx context.Context, sessionID string, q store.ListQue
 	next, err := s.page(ctx, s.k.taskList(sessionID), q.PageSize, q.PageToken, func(ids []string) (int, error) {
 		res := s.c.DoMulti(ctx,
 			s.c.B().Hmget().Key(s.k.tasks(sessionID)).Field(ids...).Build(),
-			s.c.B().Hmget().Key(s.k.taskEnds(sessionID)).Field(ids...).Build())
+			s.c.B().Hmget().Key(s.k.taskEnds(sessionID)).Field(ids...).Build(),
+			s.c.B().Hmget().Key(s.k.bodies(sessionID)).Field(ids...).Build())
 		vals, err := res[0].ToArray()
 		if err != nil {
 			return 0, storeErr("reading tasks", err)
@@ -288,12 +342,17 @@ func (s *Store) ListTasks(ctx context.Context, sessionID string, q store.ListQue
 		if err != nil {
 			return 0, storeErr("reading task ends", err)
 		}
+		bodies, err := res[2].ToArray()
+		if err != nil {
+			return 0, storeErr("reading task bodies", err)
+		}
 		return s.take(len(out), q.PageSize, len(ids), func(i int) bool {
 			v, err := vals[i].ToString()
 			if err != nil {
 				return false
 			}
-			rec, err := decodeTask(v)
+			body, _ := bodies[i].ToString()
+			rec, err := decodeTask(v, body)
 			if err != nil || (q.Status != 0 && rec.status != q.Status) {
 				return false
 			}

@@ -1,16 +1,45 @@
--- lib.lua: shared helpers prepended to every session script (not a script by itself).
+-- lib.lua: shared helpers prepended to every session script (not a script by itself). scripts.go wraps
+-- each script's body in a function and calls flush() after it, so counter changes and task events made
+-- by a script are written once per script run, not once per task.
 -- The calling script's KEYS[1] is the session meta key "{<prefix>s:<id>}:m"; every other key of the
 -- session is that tag plus a suffix (see keys.go, the one place that documents the layout):
 --   :m meta hash  :c counts  :pc:<p> counts per partition  :parts partitions used
---   :t task records  :pl payloads  :at attempts  :tl task order  :r results  :rd result data
---   :rl result order  :w:<rid> waiters  :q:<p> ready queue  :d:<p> retry-delayed  :l:<p> leases
---   :ev events  :req:<id> idempotent answers  :te task ends (ms|error kind|message)
--- Task record: "st|att|tok|part|prio|maxr|nwait|qms|outs|agent\n<protobuf chorus.v1.Task body>".
+--   :t task headers (mutable)  :tb task bodies (immutable)  :pl payloads  :at earlier attempts
+--   :tl task order  :r results  :rd result data  :rl result order  :w:<rid> waiters
+--   :q:<p> ready queue  :d:<p> retry-delayed  :l:<p> leases  :ev events  :req:<id> idempotent answers
+--   :te task ends (ms|error kind|message)
+-- Task header: a MessagePack array {status, attempt, token, partition, priority, max retries,
+-- waiting-on count, queue ms, outputs (csv), agent, dispatch ms, start ms}; no user string can break it.
+-- Task body: the protobuf chorus.v1.Task as submitted, written once.
 -- Result record: "st|owner|size|sha|loc|cms|ems|reason".
 local TAG = string.sub(KEYS[1], 1, -3)
 local function K(s) return TAG .. s end
 local SID = string.match(TAG, 's:([^}]*)}$') or ''
 local EVCAP = 100000
+
+-- Enum values shared with Go: constants_test.go ties each to its chorus.v1 enum.
+local TASK_PENDING = 1 -- TaskStatus TASK_STATUS_PENDING
+local TASK_QUEUED = 2 -- TaskStatus TASK_STATUS_QUEUED
+local TASK_DISPATCHED = 3 -- TaskStatus TASK_STATUS_DISPATCHED
+local TASK_RUNNING = 4 -- TaskStatus TASK_STATUS_RUNNING
+local TASK_COMPLETED = 5 -- TaskStatus TASK_STATUS_COMPLETED
+local TASK_FAILED = 6 -- TaskStatus TASK_STATUS_FAILED
+local TASK_CANCELLED = 7 -- TaskStatus TASK_STATUS_CANCELLED
+local RESULT_CREATED = 1 -- ResultStatus RESULT_STATUS_CREATED
+local RESULT_COMPLETED = 2 -- ResultStatus RESULT_STATUS_COMPLETED
+local RESULT_ABORTED = 3 -- ResultStatus RESULT_STATUS_ABORTED
+local SESSION_RUNNING = 1 -- SessionStatus SESSION_STATUS_RUNNING
+local SESSION_PAUSED = 2 -- SessionStatus SESSION_STATUS_PAUSED
+local SESSION_CLOSED = 3 -- SessionStatus SESSION_STATUS_CLOSED
+local SESSION_CANCELLED = 4 -- SessionStatus SESSION_STATUS_CANCELLED
+local SESSION_PURGED = 5 -- SessionStatus SESSION_STATUS_PURGED
+local ERROR_LEASE_EXPIRED = 4 -- ErrorKind ERROR_KIND_LEASE_EXPIRED
+local ERROR_DEPENDENCY_FAILED = 5 -- ErrorKind ERROR_KIND_DEPENDENCY_FAILED
+local ERROR_CANCELLED = 8 -- ErrorKind ERROR_KIND_CANCELLED
+local EVENT_TASK_STATUS = 1 -- EventKind EVENT_KIND_TASK_STATUS
+local EVENT_RESULT_STATUS = 2 -- EventKind EVENT_KIND_RESULT_STATUS
+local EVENT_SESSION_STATUS = 3 -- EventKind EVENT_KIND_SESSION_STATUS
+local EVENT_TASK_PROGRESS = 4 -- EventKind EVENT_KIND_TASK_PROGRESS
 
 local function split(s, sep)
   local out = {}
@@ -25,20 +54,27 @@ local function split(s, sep)
   return out
 end
 
+local function header(t)
+  return cmsgpack.pack({ t.st, t.att, t.tok, t.part, t.prio, t.maxr, t.nwait, t.qms, t.outs, t.agent, t.dms, t.sms })
+end
+
+local function unheader(tid, v)
+  local h = cmsgpack.unpack(v)
+  return { id = tid, st = h[1], att = h[2], tok = h[3], part = h[4], prio = h[5], maxr = h[6], nwait = h[7],
+    qms = h[8], outs = h[9], agent = h[10], dms = h[11], sms = h[12] }
+end
+
 local function tget(tid)
   local v = redis.call('HGET', K(':t'), tid)
   if not v then return nil end
-  local nl = string.find(v, '\n', 1, true)
-  local f = split(string.sub(v, 1, nl - 1), '|')
-  return { st = tonumber(f[1]), att = tonumber(f[2]), tok = f[3], part = f[4], prio = tonumber(f[5]),
-    maxr = tonumber(f[6]), nwait = tonumber(f[7]), qms = f[8], outs = f[9], agent = f[10] or '',
-    body = string.sub(v, nl + 1), id = tid }
+  return unheader(tid, v)
 end
 
 local function tput(t)
-  redis.call('HSET', K(':t'), t.id, t.st .. '|' .. t.att .. '|' .. t.tok .. '|' .. t.part .. '|' .. t.prio .. '|' ..
-    t.maxr .. '|' .. t.nwait .. '|' .. t.qms .. '|' .. t.outs .. '|' .. t.agent .. '\n' .. t.body)
+  redis.call('HSET', K(':t'), t.id, header(t))
 end
+
+local function leased(t, tok) return t and (t.st == TASK_DISPATCHED or t.st == TASK_RUNNING) and t.tok == tok end
 
 local function rget(rid)
   local v = redis.call('HGET', K(':r'), rid)
@@ -55,67 +91,177 @@ local function rput(r)
     r.cms .. '|' .. r.ems .. '|' .. r.reason)
 end
 
+-- Events. Field names: kind (EventKind), status, tasks / results (comma-separated ids), attempts and
+-- sizes (comma-separated, same order), error_kind, error, retryable, reason, fraction, message.
+-- Task and result status changes without an error are grouped per status and written by flush(), one
+-- stream entry per group: a task's own changes keep their order (a change joins a group only after
+-- the group of the task's previous change).
 local function event(...)
   redis.call('XADD', K(':ev'), 'MAXLEN', '~', EVCAP, '*', ...)
 end
-
-local function count(part, from, to)
-  if from ~= 0 then
-    redis.call('HINCRBY', K(':c'), from, -1)
-    redis.call('HINCRBY', K(':pc:' .. part), from, -1)
+local EVG = {}     -- groups: {kind, status, ids, extra}
+local EVLAST = {}  -- id -> index of the group of its last change
+local function grouped(kind, id, st, extra)
+  local from = (EVLAST[id] or 0) + 1
+  local g = nil
+  for gi = #EVG, from, -1 do
+    local x = EVG[gi]
+    if x[1] == kind and x[2] == st then g = gi; break end
   end
-  if to ~= 0 then
-    redis.call('HINCRBY', K(':c'), to, 1)
-    redis.call('HINCRBY', K(':pc:' .. part), to, 1)
+  if not g then
+    EVG[#EVG + 1] = { kind, st, {}, {} }
+    g = #EVG
   end
+  local x = EVG[g]
+  x[3][#x[3] + 1] = id
+  x[4][#x[4] + 1] = extra
+  EVLAST[id] = g
+end
+local function ev_task(tid, st, att) grouped(EVENT_TASK_STATUS, tid, st, att) end
+local function ev_result(rid, st, size) grouped(EVENT_RESULT_STATUS, rid, st, size) end
+local function flush_events()
+  for _, x in ipairs(EVG) do
+    if x[1] == EVENT_TASK_STATUS then
+      event('kind', x[1], 'status', x[2], 'tasks', table.concat(x[3], ','), 'attempts', table.concat(x[4], ','))
+    else
+      event('kind', x[1], 'status', x[2], 'results', table.concat(x[3], ','), 'sizes', table.concat(x[4], ','))
+    end
+  end
+  EVG = {}
+  EVLAST = {}
+end
+-- ev_task_error writes at once (after the grouped changes so far) a task change that carries an error.
+local function ev_task_error(tid, st, att, ekind, emsg, retryable)
+  flush_events()
+  event('kind', EVENT_TASK_STATUS, 'status', st, 'tasks', tid, 'attempts', att, 'error_kind', ekind, 'error', emsg,
+    'retryable', retryable and '1' or '0')
+end
+local function ev_result_aborted(rid, reason)
+  flush_events()
+  event('kind', EVENT_RESULT_STATUS, 'status', RESULT_ABORTED, 'results', rid, 'sizes', '0', 'reason', reason)
+end
+local function ev_session(st)
+  flush_events()
+  event('kind', EVENT_SESSION_STATUS, 'status', st)
+end
+local function ev_progress(tid, fraction, message)
+  flush_events()
+  event('kind', EVENT_TASK_PROGRESS, 'tasks', tid, 'fraction', fraction, 'message', message)
 end
 
-local function finished(st) return st >= 5 end
+-- Status counters: changes are summed per (partition, status) and written by flush().
+local CNT = {}
+local function count(part, from, to)
+  local c = CNT[part]
+  if not c then c = {}; CNT[part] = c end
+  if from ~= 0 then c[from] = (c[from] or 0) - 1 end
+  if to ~= 0 then c[to] = (c[to] or 0) + 1 end
+end
+local function flush_counts()
+  local total = {}
+  for part, c in pairs(CNT) do
+    for st, d in pairs(c) do
+      if d ~= 0 then
+        redis.call('HINCRBY', K(':pc:' .. part), st, d)
+        total[st] = (total[st] or 0) + d
+      end
+    end
+  end
+  for st, d in pairs(total) do
+    if d ~= 0 then redis.call('HINCRBY', K(':c'), st, d) end
+  end
+  CNT = {}
+end
 
--- score orders a queue by priority (9 first) then age.
+-- flush writes what the script grouped; scripts.go calls it after every script body.
+local function flush()
+  flush_counts()
+  flush_events()
+end
+
+local function finished(st) return st >= TASK_COMPLETED end
+
+-- qscore orders a queue by priority (9 first) then age.
 local function qscore(prio, ms) return (9 - prio) * 10000000000000 + tonumber(ms) end
 
 -- enqueue makes task t QUEUED now (the caller saves it).
 local function enqueue(t, now, touched)
-  count(t.part, t.st, 2)
-  t.st = 2; t.tok = ''; t.qms = now
-  redis.call('ZADD', K(':q:' .. t.part), qscore(t.prio, now), t.id)
+  count(t.part, t.st, TASK_QUEUED)
+  t.st = TASK_QUEUED; t.tok = ''; t.qms = tonumber(now)
+  redis.call('ZADD', K(':q:' .. t.part), qscore(t.prio, t.qms), t.id)
   touched[t.part] = true
 end
 
-local function attempt_end(tid, att, now, ekind, emsg, retryable)
-  local raw = redis.call('HGET', K(':at'), tid)
-  if not raw then return end
-  local list = cjson.decode(raw)
-  local a = list[#list]
-  if a and a.n == att then
-    a.e = now; a.k = ekind; a.m = emsg; a.r = retryable
-    redis.call('HSET', K(':at'), tid, cjson.encode(list))
+-- promote_due queues the retry-delayed tasks of a partition that are due.
+local function promote_due(part, now)
+  local qk, dk = K(':q:' .. part), K(':d:' .. part)
+  for _, tid in ipairs(redis.call('ZRANGEBYSCORE', dk, '-inf', now)) do
+    local t = tget(tid)
+    if t and t.st == TASK_QUEUED then redis.call('ZADD', qk, qscore(t.prio, t.qms), tid) end
+    redis.call('ZREM', dk, tid)
   end
+end
+
+local function next_due(part)
+  local d = redis.call('ZRANGE', K(':d:' .. part), 0, 0, 'WITHSCORES')
+  if #d == 0 then return -1 end
+  return tonumber(d[2])
+end
+
+-- backoff_ms is the delay before retry number att (1 for the first retry): base·2^(att-1), capped,
+-- then jittered into [d/2, d] by rnd in [0,1).
+local function backoff_ms(att, base, cap, rnd)
+  local d = base * (2 ^ (att - 1))
+  if d > cap then d = cap end
+  return math.floor(d / 2 + d / 2 * rnd)
+end
+
+-- archive_attempt moves the current attempt of t (kept in its header) to :at, ended with an error,
+-- before the task is retried.
+local function archive_attempt(t, now, ekind, emsg, retryable)
+  if t.dms == 0 then return end
+  local raw = redis.call('HGET', K(':at'), t.id)
+  local list = raw and cjson.decode(raw) or {}
+  list[#list + 1] = { n = t.att, g = t.agent, d = t.dms, s = t.sms, e = tonumber(now), k = tonumber(ekind), m = emsg,
+    r = retryable }
+  redis.call('HSET', K(':at'), t.id, cjson.encode(list))
+  t.dms = 0; t.sms = 0
 end
 
 local function unlease(t)
   redis.call('ZREM', K(':l:' .. t.part), t.id)
 end
 
+-- retry_later requeues a leased task after a backoff: its attempt ends with the error.
+local function retry_later(t, now, due, ekind, emsg)
+  archive_attempt(t, now, ekind, emsg, true)
+  unlease(t)
+  count(t.part, t.st, TASK_QUEUED)
+  t.st = TASK_QUEUED; t.tok = ''; t.qms = tonumber(now)
+  tput(t)
+  redis.call('ZADD', K(':d:' .. t.part), due, t.id)
+  ev_task_error(t.id, TASK_QUEUED, t.att, ekind, emsg, true)
+end
+
 -- complete_result marks result rid COMPLETED and releases its waiters (each exactly once: the waiter
 -- list is deleted here and a result completes once).
 local function complete_result(r, size, sha, loc, data, now, touched)
-  r.st = 2; r.size = size; r.sha = sha; r.loc = loc; r.ems = now
+  r.st = RESULT_COMPLETED; r.size = size; r.sha = sha; r.loc = loc; r.ems = now
   rput(r)
   redis.call('HSET', K(':rd'), r.id, data)
-  event('k', '2', 'i', r.id, 's', '2', 'z', size)
+  ev_result(r.id, RESULT_COMPLETED, size)
   local wk = K(':w:' .. r.id)
   local ws = redis.call('LRANGE', wk, 0, -1)
+  if #ws == 0 then return end
   redis.call('DEL', wk)
   for _, tid in ipairs(ws) do
     local t = tget(tid)
-    if t and t.st == 1 then
+    if t and t.st == TASK_PENDING then
       t.nwait = t.nwait - 1
       if t.nwait <= 0 then
         t.nwait = 0
         enqueue(t, now, touched)
-        event('k', '1', 'i', tid, 's', '2', 'a', t.att)
+        ev_task(tid, TASK_QUEUED, t.att)
       end
       tput(t)
     end
@@ -131,31 +277,31 @@ local function end_tasks(tid, st, ekind, emsg, now)
     local top = table.remove(stack)
     local t = tget(top[1])
     if t and not finished(t.st) then
-      if t.st == 2 then
+      if t.st == TASK_QUEUED then
         redis.call('ZREM', K(':q:' .. t.part), t.id)
         redis.call('ZREM', K(':d:' .. t.part), t.id)
-      elseif t.st == 3 or t.st == 4 then
+      elseif t.st == TASK_DISPATCHED or t.st == TASK_RUNNING then
         unlease(t)
-        attempt_end(t.id, t.att, now, top[2], top[3], false)
       end
       count(t.part, t.st, st)
       t.st = st; t.tok = ''
       tput(t)
       redis.call('HSET', K(':te'), t.id, now .. '|' .. top[2] .. '|' .. top[3])
-      event('k', '1', 'i', t.id, 's', st, 'a', t.att, 'ek', top[2], 'em', top[3])
+      ev_task_error(t.id, st, t.att, top[2], top[3], false)
       n = n + 1
-      local reason = 'task ' .. t.id .. ' ended ' .. (st == 7 and 'cancelled' or 'failed') .. ': ' .. top[3]
+      local reason = 'task ' .. t.id .. ' ended ' .. (st == TASK_CANCELLED and 'cancelled' or 'failed') .. ': ' .. top[3]
       for _, rid in ipairs(split(t.outs, ',')) do
         local r = rget(rid)
-        if r and r.st == 1 and r.owner == t.id then
-          r.st = 3; r.ems = now; r.reason = reason
+        if r and r.st == RESULT_CREATED and r.owner == t.id then
+          r.st = RESULT_ABORTED; r.ems = now; r.reason = reason
           rput(r)
-          event('k', '2', 'i', rid, 's', '3', 'ar', reason)
+          ev_result_aborted(rid, reason)
           local wk = K(':w:' .. rid)
           local ws = redis.call('LRANGE', wk, 0, -1)
           redis.call('DEL', wk)
           for _, w in ipairs(ws) do
-            stack[#stack + 1] = { w, st == 7 and '8' or '5', 'dependency ' .. rid .. ' was aborted (' .. reason .. ')' }
+            stack[#stack + 1] = { w, st == TASK_CANCELLED and ERROR_CANCELLED or ERROR_DEPENDENCY_FAILED,
+              'dependency ' .. rid .. ' was aborted (' .. reason .. ')' }
           end
         end
       end
@@ -235,45 +381,65 @@ local function check_tasks(specs, parent, maxdepth, known)
   return nil
 end
 
+-- call_chunked runs redis.call(cmd, key, args...) in chunks of at most 2000 arguments (Lua's stack
+-- bounds unpack); step keeps field/value pairs together.
+local function call_chunked(cmd, key, args)
+  local n = #args
+  local i = 1
+  while i <= n do
+    local j = math.min(i + 1999, n)
+    redis.call(cmd, key, unpack(args, i, j))
+    i = j + 1
+  end
+end
+
 -- store_tasks writes validated specs; returns a flat list tid, status per task.
 local function store_tasks(specs, now, touched)
   local out = {}
+  now = tonumber(now)
   for _, s in ipairs(specs) do
     for _, rid in ipairs(split(s.outs, ',')) do
       local r = rget(rid)
       if r then
         r.owner = s.id
       else
-        r = { st = 1, owner = s.id, size = '0', sha = '', loc = '0', cms = now, ems = '0', reason = '', id = rid }
+        r = { st = RESULT_CREATED, owner = s.id, size = '0', sha = '', loc = '0', cms = now, ems = '0', reason = '', id = rid }
         redis.call('RPUSH', K(':rl'), rid)
       end
       rput(r)
     end
   end
+  local heads, bodies, order, parts = {}, {}, {}, {}
   for _, s in ipairs(specs) do
     local nwait = 0
     for _, rid in ipairs(s.deps) do
       local r = rget(rid)
-      if not r or r.st ~= 2 then
+      if not r or r.st ~= RESULT_COMPLETED then
         nwait = nwait + 1
         redis.call('RPUSH', K(':w:' .. rid), s.id)
       end
     end
     local t = { id = s.id, st = 0, att = 0, tok = '', part = s.part, prio = s.prio, maxr = s.maxr, nwait = nwait,
-      qms = now, outs = s.outs, agent = '', body = s.body }
+      qms = now, outs = s.outs, agent = '', dms = 0, sms = 0 }
     if nwait == 0 then
       enqueue(t, now, touched)
     else
-      count(t.part, 0, 1)
-      t.st = 1
+      count(t.part, 0, TASK_PENDING)
+      t.st = TASK_PENDING
     end
-    tput(t)
+    ev_task(t.id, t.st, 0)
+    heads[#heads + 1] = t.id; heads[#heads + 1] = header(t)
+    bodies[#bodies + 1] = t.id; bodies[#bodies + 1] = s.body
+    order[#order + 1] = t.id
+    parts[s.part] = true
     if s.payload ~= '' then redis.call('HSET', K(':pl'), s.id, s.payload) end
-    redis.call('RPUSH', K(':tl'), s.id)
-    redis.call('SADD', K(':parts'), s.part)
     out[#out + 1] = s.id
     out[#out + 1] = t.st
   end
+  call_chunked('HSET', K(':t'), heads)
+  call_chunked('HSET', K(':tb'), bodies)
+  call_chunked('RPUSH', K(':tl'), order)
+  for p, _ in pairs(parts) do redis.call('SADD', K(':parts'), p) end
   return out
 end
 

@@ -4,6 +4,7 @@
 local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
 local sst = session_status()
 local lost = {}
+local byPart = {}
 local i = 0
 for j = 3, #ARGV, 2 do
   i = i + 1
@@ -11,18 +12,22 @@ for j = 3, #ARGV, 2 do
   local reason = nil
   if not t then
     reason = 'finished'
-  elseif t.st == 7 then
-    reason = (sst == 4) and 'session cancelled' or 'cancelled'
-  elseif t.st >= 5 then
+  elseif t.st == TASK_CANCELLED then
+    reason = (sst == SESSION_CANCELLED) and 'session cancelled' or 'cancelled'
+  elseif finished(t.st) then
     reason = 'finished'
-  elseif (t.st ~= 3 and t.st ~= 4) or t.tok ~= ARGV[j + 1] then
+  elseif not leased(t, ARGV[j + 1]) then
     reason = 'expired'
   end
   if reason then
     lost[#lost + 1] = i
     lost[#lost + 1] = reason
   else
-    redis.call('ZADD', K(':l:' .. t.part), 'XX', now + ttl, t.id)
+    local l = byPart[t.part]
+    if not l then l = {}; byPart[t.part] = l end
+    l[#l + 1] = now + ttl
+    l[#l + 1] = t.id
   end
 end
+for p, l in pairs(byPart) do redis.call('ZADD', K(':l:' .. p), 'XX', unpack(l)) end
 return lost

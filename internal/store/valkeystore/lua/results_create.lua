@@ -24,7 +24,7 @@ for j = 0, n - 1 do
     complete_result(r, ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], now, touched)
   else
     rput(r)
-    event('k', '2', 'i', r.id, 's', '1')
+    ev_result(r.id, RESULT_CREATED, 0)
   end
 end
 return 1

@@ -3,5 +3,5 @@
 -- counts), [3] now (ms). Returns 1, or an ALREADY_EXISTS error.
 if redis.call('EXISTS', K(':m')) == 1 then return redis.error_reply('ALREADY_EXISTS session id is taken') end
 redis.call('HSET', K(':m'), 'st', 1, 'w', ARGV[1], 'pb', ARGV[2], 'ut', ARGV[3])
-event('k', '3', 's', '1')
+ev_session(SESSION_RUNNING)
 return 1

@@ -13,7 +13,7 @@ if not ok then
   return redis.error_reply('FAILED_PRECONDITION a ' .. names[from] .. ' session cannot become ' .. names[to])
 end
 redis.call('HSET', K(':m'), 'st', to, 'ut', now)
-event('k', '3', 's', to)
+ev_session(to)
 local n = 0
 if to == 4 then
   for _, tid in ipairs(redis.call('LRANGE', K(':tl'), 0, -1)) do
@@ -25,7 +25,7 @@ if to == 4 then
     if r and r.st == 1 then
       r.st = 3; r.ems = now; r.reason = 'session cancelled'
       rput(r)
-      event('k', '2', 'i', rid, 's', '3', 'ar', r.reason)
+      ev_result_aborted(rid, r.reason)
     end
   end
 end

@@ -26,6 +26,8 @@ PROTOBUF_CONSTEXPR WatchEventsRequest::WatchEventsRequest(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.kinds_)*/{}
   , /*decltype(_impl_._kinds_cached_byte_size_)*/{0}
+  , /*decltype(_impl_.task_statuses_)*/{}
+  , /*decltype(_impl_._task_statuses_cached_byte_size_)*/{0}
   , /*decltype(_impl_.session_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.cursor_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_._cached_size_)*/{}} {}
@@ -67,6 +69,7 @@ const uint32_t TableStruct_chorus_2fv1_2fevent_5fservice_2eproto::offsets[] PROT
   PROTOBUF_FIELD_OFFSET(::chorus::v1::WatchEventsRequest, _impl_.session_id_),
   PROTOBUF_FIELD_OFFSET(::chorus::v1::WatchEventsRequest, _impl_.cursor_),
   PROTOBUF_FIELD_OFFSET(::chorus::v1::WatchEventsRequest, _impl_.kinds_),
+  PROTOBUF_FIELD_OFFSET(::chorus::v1::WatchEventsRequest, _impl_.task_statuses_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::chorus::v1::WatchEventsResponse, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -77,7 +80,7 @@ const uint32_t TableStruct_chorus_2fv1_2fevent_5fservice_2eproto::offsets[] PROT
 };
 static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
   { 0, -1, -1, sizeof(::chorus::v1::WatchEventsRequest)},
-  { 9, -1, -1, sizeof(::chorus::v1::WatchEventsResponse)},
+  { 10, -1, -1, sizeof(::chorus::v1::WatchEventsResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -88,33 +91,37 @@ static const ::_pb::Message* const file_default_instances[] = {
 const char descriptor_table_protodef_chorus_2fv1_2fevent_5fservice_2eproto[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) =
   "\n\035chorus/v1/event_service.proto\022\tchorus."
   "v1\032\033buf/validate/validate.proto\032\025chorus/"
-  "v1/event.proto\032\034google/api/annotations.p"
-  "roto\"\325\001\n\022WatchEventsRequest\022H\n\nsession_i"
-  "d\030\001 \001(\tB)\272H&r$\020\001\030\200\0012\035^[A-Za-z0-9][A-Za-z"
-  "0-9._:-]*$R\tsessionId\0226\n\006cursor\030\002 \001(\tB\036\272"
-  "H\033r\031\030@2\025^(\\$|[0-9]+-[0-9]+)\?$R\006cursor\022=\n"
-  "\005kinds\030\003 \003(\0162\024.chorus.v1.EventKindB\021\272H\016\222"
-  "\001\013\020\010\"\007\202\001\004\020\001 \000R\005kinds\"=\n\023WatchEventsRespo"
-  "nse\022&\n\005event\030\001 \001(\0132\020.chorus.v1.EventR\005ev"
-  "ent2\210\001\n\014EventService\022x\n\013WatchEvents\022\035.ch"
-  "orus.v1.WatchEventsRequest\032\036.chorus.v1.W"
-  "atchEventsResponse\"(\202\323\344\223\002\"\022 /v1/sessions"
-  "/{session_id}/events0\001B\234\001\n\rcom.chorus.v1"
-  "B\021EventServiceProtoP\001Z3github.com/chorus"
-  "-hpc/chorus/gen/chorus/v1;chorusv1\242\002\003CXX"
-  "\252\002\tChorus.V1\312\002\tChorus\\V1\342\002\025Chorus\\V1\\GPB"
-  "Metadata\352\002\nChorus::V1b\006proto3"
+  "v1/event.proto\032\024chorus/v1/task.proto\032\034go"
+  "ogle/api/annotations.proto\"\260\002\n\022WatchEven"
+  "tsRequest\022H\n\nsession_id\030\001 \001(\tB)\272H&r$\020\001\030\200"
+  "\0012\035^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessio"
+  "nId\022@\n\006cursor\030\002 \001(\tB(\272H%r#\030@2\037^(\\$|[0-9]"
+  "+-[0-9]+(/[0-9]+)\?)\?$R\006cursor\022=\n\005kinds\030\003"
+  " \003(\0162\024.chorus.v1.EventKindB\021\272H\016\222\001\013\020\010\"\007\202\001"
+  "\004\020\001 \000R\005kinds\022O\n\rtask_statuses\030\004 \003(\0162\025.ch"
+  "orus.v1.TaskStatusB\023\272H\020\222\001\r\020\010\030\001\"\007\202\001\004\020\001 \000R"
+  "\014taskStatuses\"=\n\023WatchEventsResponse\022&\n\005"
+  "event\030\001 \001(\0132\020.chorus.v1.EventR\005event2\210\001\n"
+  "\014EventService\022x\n\013WatchEvents\022\035.chorus.v1"
+  ".WatchEventsRequest\032\036.chorus.v1.WatchEve"
+  "ntsResponse\"(\202\323\344\223\002\"\022 /v1/sessions/{sessi"
+  "on_id}/events0\001B\234\001\n\rcom.chorus.v1B\021Event"
+  "ServiceProtoP\001Z3github.com/chorus-hpc/ch"
+  "orus/gen/chorus/v1;chorusv1\242\002\003CXX\252\002\tChor"
+  "us.V1\312\002\tChorus\\V1\342\002\025Chorus\\V1\\GPBMetadat"
+  "a\352\002\nChorus::V1b\006proto3"
   ;
-static const ::_pbi::DescriptorTable* const descriptor_table_chorus_2fv1_2fevent_5fservice_2eproto_deps[3] = {
+static const ::_pbi::DescriptorTable* const descriptor_table_chorus_2fv1_2fevent_5fservice_2eproto_deps[4] = {
   &::descriptor_table_buf_2fvalidate_2fvalidate_2eproto,
   &::descriptor_table_chorus_2fv1_2fevent_2eproto,
+  &::descriptor_table_chorus_2fv1_2ftask_2eproto,
   &::descriptor_table_google_2fapi_2fannotations_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_chorus_2fv1_2fevent_5fservice_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_chorus_2fv1_2fevent_5fservice_2eproto = {
-    false, false, 709, descriptor_table_protodef_chorus_2fv1_2fevent_5fservice_2eproto,
+    false, false, 822, descriptor_table_protodef_chorus_2fv1_2fevent_5fservice_2eproto,
     "chorus/v1/event_service.proto",
-    &descriptor_table_chorus_2fv1_2fevent_5fservice_2eproto_once, descriptor_table_chorus_2fv1_2fevent_5fservice_2eproto_deps, 3, 2,
+    &descriptor_table_chorus_2fv1_2fevent_5fservice_2eproto_once, descriptor_table_chorus_2fv1_2fevent_5fservice_2eproto_deps, 4, 2,
     schemas, file_default_instances, TableStruct_chorus_2fv1_2fevent_5fservice_2eproto::offsets,
     file_level_metadata_chorus_2fv1_2fevent_5fservice_2eproto, file_level_enum_descriptors_chorus_2fv1_2fevent_5fservice_2eproto,
     file_level_service_descriptors_chorus_2fv1_2fevent_5fservice_2eproto,
@@ -146,6 +153,8 @@ WatchEventsRequest::WatchEventsRequest(const WatchEventsRequest& from)
   new (&_impl_) Impl_{
       decltype(_impl_.kinds_){from._impl_.kinds_}
     , /*decltype(_impl_._kinds_cached_byte_size_)*/{0}
+    , decltype(_impl_.task_statuses_){from._impl_.task_statuses_}
+    , /*decltype(_impl_._task_statuses_cached_byte_size_)*/{0}
     , decltype(_impl_.session_id_){}
     , decltype(_impl_.cursor_){}
     , /*decltype(_impl_._cached_size_)*/{}};
@@ -177,6 +186,8 @@ inline void WatchEventsRequest::SharedCtor(
   new (&_impl_) Impl_{
       decltype(_impl_.kinds_){arena}
     , /*decltype(_impl_._kinds_cached_byte_size_)*/{0}
+    , decltype(_impl_.task_statuses_){arena}
+    , /*decltype(_impl_._task_statuses_cached_byte_size_)*/{0}
     , decltype(_impl_.session_id_){}
     , decltype(_impl_.cursor_){}
     , /*decltype(_impl_._cached_size_)*/{}
@@ -203,6 +214,7 @@ WatchEventsRequest::~WatchEventsRequest() {
 inline void WatchEventsRequest::SharedDtor() {
   GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
   _impl_.kinds_.~RepeatedField();
+  _impl_.task_statuses_.~RepeatedField();
   _impl_.session_id_.Destroy();
   _impl_.cursor_.Destroy();
 }
@@ -218,6 +230,7 @@ void WatchEventsRequest::Clear() {
   (void) cached_has_bits;
 
   _impl_.kinds_.Clear();
+  _impl_.task_statuses_.Clear();
   _impl_.session_id_.ClearToEmpty();
   _impl_.cursor_.ClearToEmpty();
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
@@ -258,6 +271,18 @@ const char* WatchEventsRequest::_InternalParse(const char* ptr, ::_pbi::ParseCon
           uint64_t val = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
           CHK_(ptr);
           _internal_add_kinds(static_cast<::chorus::v1::EventKind>(val));
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated .chorus.v1.TaskStatus task_statuses = 4 [json_name = "taskStatuses", (.buf.validate.field) = {
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 34)) {
+          ptr = ::PROTOBUF_NAMESPACE_ID::internal::PackedEnumParser(_internal_mutable_task_statuses(), ptr, ctx);
+          CHK_(ptr);
+        } else if (static_cast<uint8_t>(tag) == 32) {
+          uint64_t val = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+          _internal_add_task_statuses(static_cast<::chorus::v1::TaskStatus>(val));
         } else
           goto handle_unusual;
         continue;
@@ -319,6 +344,15 @@ uint8_t* WatchEventsRequest::_InternalSerialize(
     }
   }
 
+  // repeated .chorus.v1.TaskStatus task_statuses = 4 [json_name = "taskStatuses", (.buf.validate.field) = {
+  {
+    int byte_size = _impl_._task_statuses_cached_byte_size_.load(std::memory_order_relaxed);
+    if (byte_size > 0) {
+      target = stream->WriteEnumPacked(
+          4, _impl_.task_statuses_, byte_size, target);
+    }
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -348,6 +382,23 @@ size_t WatchEventsRequest::ByteSizeLong() const {
     }
     int cached_size = ::_pbi::ToCachedSize(data_size);
     _impl_._kinds_cached_byte_size_.store(cached_size,
+                                    std::memory_order_relaxed);
+    total_size += data_size;
+  }
+
+  // repeated .chorus.v1.TaskStatus task_statuses = 4 [json_name = "taskStatuses", (.buf.validate.field) = {
+  {
+    size_t data_size = 0;
+    unsigned int count = static_cast<unsigned int>(this->_internal_task_statuses_size());for (unsigned int i = 0; i < count; i++) {
+      data_size += ::_pbi::WireFormatLite::EnumSize(
+        this->_internal_task_statuses(static_cast<int>(i)));
+    }
+    if (data_size > 0) {
+      total_size += 1 +
+        ::_pbi::WireFormatLite::Int32Size(static_cast<int32_t>(data_size));
+    }
+    int cached_size = ::_pbi::ToCachedSize(data_size);
+    _impl_._task_statuses_cached_byte_size_.store(cached_size,
                                     std::memory_order_relaxed);
     total_size += data_size;
   }
@@ -385,6 +436,7 @@ void WatchEventsRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, con
   (void) cached_has_bits;
 
   _this->_impl_.kinds_.MergeFrom(from._impl_.kinds_);
+  _this->_impl_.task_statuses_.MergeFrom(from._impl_.task_statuses_);
   if (!from._internal_session_id().empty()) {
     _this->_internal_set_session_id(from._internal_session_id());
   }
@@ -411,6 +463,7 @@ void WatchEventsRequest::InternalSwap(WatchEventsRequest* other) {
   auto* rhs_arena = other->GetArenaForAllocation();
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
   _impl_.kinds_.InternalSwap(&other->_impl_.kinds_);
+  _impl_.task_statuses_.InternalSwap(&other->_impl_.task_statuses_);
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.session_id_, lhs_arena,
       &other->_impl_.session_id_, rhs_arena

@@ -32,6 +32,7 @@
 #include <google/protobuf/unknown_field_set.h>
 #include "buf/validate/validate.pb.h"
 #include "chorus/v1/event.pb.h"
+#include "chorus/v1/task.pb.h"
 #include "google/api/annotations.pb.h"
 // @@protoc_insertion_point(includes)
 #include <google/protobuf/port_def.inc>
@@ -188,6 +189,7 @@ class WatchEventsRequest final :
 
   enum : int {
     kKindsFieldNumber = 3,
+    kTaskStatusesFieldNumber = 4,
     kSessionIdFieldNumber = 1,
     kCursorFieldNumber = 2,
   };
@@ -207,6 +209,23 @@ class WatchEventsRequest final :
   void add_kinds(::chorus::v1::EventKind value);
   const ::PROTOBUF_NAMESPACE_ID::RepeatedField<int>& kinds() const;
   ::PROTOBUF_NAMESPACE_ID::RepeatedField<int>* mutable_kinds();
+
+  // repeated .chorus.v1.TaskStatus task_statuses = 4 [json_name = "taskStatuses", (.buf.validate.field) = {
+  int task_statuses_size() const;
+  private:
+  int _internal_task_statuses_size() const;
+  public:
+  void clear_task_statuses();
+  private:
+  ::chorus::v1::TaskStatus _internal_task_statuses(int index) const;
+  void _internal_add_task_statuses(::chorus::v1::TaskStatus value);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedField<int>* _internal_mutable_task_statuses();
+  public:
+  ::chorus::v1::TaskStatus task_statuses(int index) const;
+  void set_task_statuses(int index, ::chorus::v1::TaskStatus value);
+  void add_task_statuses(::chorus::v1::TaskStatus value);
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedField<int>& task_statuses() const;
+  ::PROTOBUF_NAMESPACE_ID::RepeatedField<int>* mutable_task_statuses();
 
   // string session_id = 1 [json_name = "sessionId", (.buf.validate.field) = {
   void clear_session_id();
@@ -246,6 +265,8 @@ class WatchEventsRequest final :
   struct Impl_ {
     ::PROTOBUF_NAMESPACE_ID::RepeatedField<int> kinds_;
     mutable std::atomic<int> _kinds_cached_byte_size_;
+    ::PROTOBUF_NAMESPACE_ID::RepeatedField<int> task_statuses_;
+    mutable std::atomic<int> _task_statuses_cached_byte_size_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr session_id_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr cursor_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
@@ -562,6 +583,49 @@ inline ::PROTOBUF_NAMESPACE_ID::RepeatedField<int>*
 WatchEventsRequest::mutable_kinds() {
   // @@protoc_insertion_point(field_mutable_list:chorus.v1.WatchEventsRequest.kinds)
   return _internal_mutable_kinds();
+}
+
+// repeated .chorus.v1.TaskStatus task_statuses = 4 [json_name = "taskStatuses", (.buf.validate.field) = {
+inline int WatchEventsRequest::_internal_task_statuses_size() const {
+  return _impl_.task_statuses_.size();
+}
+inline int WatchEventsRequest::task_statuses_size() const {
+  return _internal_task_statuses_size();
+}
+inline void WatchEventsRequest::clear_task_statuses() {
+  _impl_.task_statuses_.Clear();
+}
+inline ::chorus::v1::TaskStatus WatchEventsRequest::_internal_task_statuses(int index) const {
+  return static_cast< ::chorus::v1::TaskStatus >(_impl_.task_statuses_.Get(index));
+}
+inline ::chorus::v1::TaskStatus WatchEventsRequest::task_statuses(int index) const {
+  // @@protoc_insertion_point(field_get:chorus.v1.WatchEventsRequest.task_statuses)
+  return _internal_task_statuses(index);
+}
+inline void WatchEventsRequest::set_task_statuses(int index, ::chorus::v1::TaskStatus value) {
+  _impl_.task_statuses_.Set(index, value);
+  // @@protoc_insertion_point(field_set:chorus.v1.WatchEventsRequest.task_statuses)
+}
+inline void WatchEventsRequest::_internal_add_task_statuses(::chorus::v1::TaskStatus value) {
+  _impl_.task_statuses_.Add(value);
+}
+inline void WatchEventsRequest::add_task_statuses(::chorus::v1::TaskStatus value) {
+  _internal_add_task_statuses(value);
+  // @@protoc_insertion_point(field_add:chorus.v1.WatchEventsRequest.task_statuses)
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedField<int>&
+WatchEventsRequest::task_statuses() const {
+  // @@protoc_insertion_point(field_list:chorus.v1.WatchEventsRequest.task_statuses)
+  return _impl_.task_statuses_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedField<int>*
+WatchEventsRequest::_internal_mutable_task_statuses() {
+  return &_impl_.task_statuses_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedField<int>*
+WatchEventsRequest::mutable_task_statuses() {
+  // @@protoc_insertion_point(field_mutable_list:chorus.v1.WatchEventsRequest.task_statuses)
+  return _internal_mutable_task_statuses();
 }
 
 // -------------------------------------------------------------------

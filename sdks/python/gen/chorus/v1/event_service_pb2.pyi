@@ -1,5 +1,6 @@
 from buf.validate import validate_pb2 as _validate_pb2
 from chorus.v1 import event_pb2 as _event_pb2
+from chorus.v1 import task_pb2 as _task_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -9,14 +10,16 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class WatchEventsRequest(_message.Message):
-    __slots__ = ["cursor", "kinds", "session_id"]
+    __slots__ = ["cursor", "kinds", "session_id", "task_statuses"]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
     KINDS_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_STATUSES_FIELD_NUMBER: _ClassVar[int]
     cursor: str
     kinds: _containers.RepeatedScalarFieldContainer[_event_pb2.EventKind]
     session_id: str
-    def __init__(self, session_id: _Optional[str] = ..., cursor: _Optional[str] = ..., kinds: _Optional[_Iterable[_Union[_event_pb2.EventKind, str]]] = ...) -> None: ...
+    task_statuses: _containers.RepeatedScalarFieldContainer[_task_pb2.TaskStatus]
+    def __init__(self, session_id: _Optional[str] = ..., cursor: _Optional[str] = ..., kinds: _Optional[_Iterable[_Union[_event_pb2.EventKind, str]]] = ..., task_statuses: _Optional[_Iterable[_Union[_task_pb2.TaskStatus, str]]] = ...) -> None: ...
 
 class WatchEventsResponse(_message.Message):
     __slots__ = ["event"]

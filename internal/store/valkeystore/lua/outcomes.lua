@@ -1,0 +1,170 @@
+-- outcomes.lua: record, in order, a batch of steps of leased tasks of one session: starts, progress
+-- reports, completions and failures. Each step is checked against its lease on its own and applied
+-- whole or not at all; a refused step does not stop the others.
+-- KEYS[1] session meta. ARGV[1] now (ms), ARGV[2] retry backoff base (ms), ARGV[3] backoff cap (ms),
+-- then the steps, each starting with its code, task id, lease token and time (ms):
+--   S tid tok ms                                    start: DISPATCHED -> RUNNING (again: no-op)
+--   P tid tok ms fraction message                   progress event
+--   C tid tok ms nout {rid size sha loc data}*nout nnew {rid has size sha loc data}*nnew <subtasks>
+--                                                   completion; subtasks as in submit.lua (n, 8 per task)
+--   F tid tok ms kind message retryable end jitter  failure; end is the status when not retried
+--                                                   (6 failed, 7 cancelled); jitter in [0,1)
+-- Returns {replies, partitions with new QUEUED tasks, delayed} where replies has one entry per step:
+-- 'OK', 'RETRIED' (a failure that will be retried) or 'CODE message' (LEASE_LOST, FAILED_PRECONDITION,
+-- ALREADY_EXISTS: the step changed nothing), and delayed is a flat list partition, earliest retry ms.
+local base, cap = tonumber(ARGV[2]), tonumber(ARGV[3])
+local touched = {}
+local delayed = {}
+
+local function lost(tid)
+  return 'LEASE_LOST the lease on task ' .. tid .. ' is no longer held (expired, released or the task already finished)'
+end
+
+local function start(tid, tok, ms)
+  local t = tget(tid)
+  if not leased(t, tok) then return lost(tid) end
+  if t.st == TASK_RUNNING then return 'OK' end
+  count(t.part, TASK_DISPATCHED, TASK_RUNNING)
+  t.st = TASK_RUNNING; t.sms = ms
+  tput(t)
+  ev_task(tid, TASK_RUNNING, t.att)
+  return 'OK'
+end
+
+local function progress(tid, tok, fraction, message)
+  local t = tget(tid)
+  if not leased(t, tok) then return lost(tid) end
+  ev_progress(tid, fraction, message)
+  return 'OK'
+end
+
+local function fail(tid, tok, ms, ekind, emsg, retryable, endst, jitter)
+  local t = tget(tid)
+  if not leased(t, tok) then return lost(tid) end
+  if retryable and endst == TASK_FAILED and t.att <= t.maxr then
+    local due = ms + backoff_ms(t.att, base, cap, jitter)
+    retry_later(t, ms, due, ekind, emsg)
+    if not delayed[t.part] or due < delayed[t.part] then delayed[t.part] = due end
+    return 'RETRIED'
+  end
+  if retryable and endst == TASK_FAILED then emsg = emsg .. ' (no retries left after ' .. t.att .. ' attempts)' end
+  end_tasks(tid, endst, ekind, emsg, ms)
+  return 'OK'
+end
+
+-- complete parses a completion from ARGV[i] on; returns its reply and the index after it.
+local function complete(tid, tok, now, i)
+  local nout = tonumber(ARGV[i]); i = i + 1
+  local outs = {}
+  for j = 1, nout do
+    outs[j] = { rid = ARGV[i], size = ARGV[i + 1], sha = ARGV[i + 2], loc = ARGV[i + 3], data = ARGV[i + 4] }
+    i = i + 5
+  end
+  local nnew = tonumber(ARGV[i]); i = i + 1
+  local news = {}
+  for j = 1, nnew do
+    news[j] = { id = ARGV[i], has = ARGV[i + 1], size = ARGV[i + 2], sha = ARGV[i + 3], loc = ARGV[i + 4], data = ARGV[i + 5] }
+    i = i + 6
+  end
+  local specs
+  specs, i = parse_tasks(i)
+  local t = tget(tid)
+  if not leased(t, tok) then return lost(tid), i end
+  local mine = {}
+  for _, rid in ipairs(split(t.outs, ',')) do mine[rid] = true end
+  local writing = {}
+  for _, o in ipairs(outs) do
+    if not mine[o.rid] then
+      return 'FAILED_PRECONDITION result ' .. o.rid .. ' is not an expected output of task ' .. tid, i
+    end
+    if writing[o.rid] then return 'FAILED_PRECONDITION output ' .. o.rid .. ' is written twice', i end
+    local r = rget(o.rid)
+    if not r or r.st ~= RESULT_CREATED or r.owner ~= tid then
+      return 'FAILED_PRECONDITION output ' .. o.rid .. ' of task ' .. tid .. ' can no longer be written (already written, aborted or handed over)', i
+    end
+    writing[o.rid] = true
+  end
+  local known = {}
+  for _, r in ipairs(news) do
+    if known[r.id] or redis.call('HEXISTS', K(':r'), r.id) == 1 then
+      return 'ALREADY_EXISTS result id ' .. r.id .. ' is taken', i
+    end
+    known[r.id] = true
+  end
+  for rid, _ in pairs(writing) do known[rid] = true end
+  for _, s in ipairs(specs) do
+    for _, rid in ipairs(split(s.outs, ',')) do
+      if writing[rid] then
+        return 'FAILED_PRECONDITION output ' .. rid .. ' is both written by task ' .. tid .. ' and handed to subtask ' .. s.id, i
+      end
+      if known[rid] then
+        return 'FAILED_PRECONDITION result ' .. rid .. ' is created by the completion and also expected from subtask ' .. s.id, i
+      end
+    end
+  end
+  if #specs > 0 then
+    local err = check_tasks(specs, tid, 0, known)
+    if err then return err[1] .. ' ' .. err[2], i end
+  end
+  -- every check passed: write
+  for _, r in ipairs(news) do
+    local rr = { id = r.id, st = RESULT_CREATED, owner = '', size = '0', sha = '', loc = '0', cms = now, ems = '0', reason = '' }
+    redis.call('RPUSH', K(':rl'), r.id)
+    rput(rr)
+    ev_result(r.id, RESULT_CREATED, 0)
+  end
+  if #specs > 0 then store_tasks(specs, now, touched) end
+  for _, r in ipairs(news) do
+    if r.has == '1' then complete_result(rget(r.id), r.size, r.sha, r.loc, r.data, now, touched) end
+  end
+  for _, o in ipairs(outs) do
+    complete_result(rget(o.rid), o.size, o.sha, o.loc, o.data, now, touched)
+  end
+  unlease(t)
+  count(t.part, t.st, TASK_COMPLETED)
+  t.st = TASK_COMPLETED; t.tok = ''
+  tput(t)
+  redis.call('HSET', K(':te'), tid, now .. '||')
+  ev_task(tid, TASK_COMPLETED, t.att)
+  for rid, _ in pairs(mine) do
+    local r = rget(rid)
+    if r and r.st == RESULT_CREATED and r.owner == tid then
+      local reason = 'task ' .. tid .. ' completed without writing its expected output ' .. rid
+      r.st = RESULT_ABORTED; r.ems = now; r.reason = reason
+      rput(r)
+      ev_result_aborted(rid, reason)
+      local wk = K(':w:' .. rid)
+      local ws = redis.call('LRANGE', wk, 0, -1)
+      redis.call('DEL', wk)
+      for _, w in ipairs(ws) do
+        end_tasks(w, TASK_FAILED, ERROR_DEPENDENCY_FAILED, 'dependency ' .. rid .. ' was aborted (' .. reason .. ')', now)
+      end
+    end
+  end
+  return 'OK', i
+end
+
+local replies = {}
+local i = 4
+while i <= #ARGV do
+  local code, tid, tok, ms = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  i = i + 4
+  local reply
+  if code == 'S' then
+    reply = start(tid, tok, ms)
+  elseif code == 'P' then
+    reply = progress(tid, tok, ARGV[i], ARGV[i + 1])
+    i = i + 2
+  elseif code == 'C' then
+    reply, i = complete(tid, tok, ms, i)
+  elseif code == 'F' then
+    reply = fail(tid, tok, ms, tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2] == '1', tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]))
+    i = i + 5
+  else
+    return redis.error_reply('INVALID_ARGUMENT unknown step code ' .. tostring(code))
+  end
+  replies[#replies + 1] = reply
+end
+local dl = {}
+for p, due in pairs(delayed) do dl[#dl + 1] = p; dl[#dl + 1] = due end
+return { replies, touched_list(touched), dl }
