@@ -32,6 +32,8 @@ type Agent struct {
 	log   *slog.Logger
 	parts []*partition
 	tel   *agentTelemetry
+	// commit records task steps in batches (commit.go).
+	commit *committer
 
 	runtimeDir    string
 	removeRuntime bool
@@ -68,6 +70,7 @@ func New(cfg Config, st store.Store, objs objstore.Store) (*Agent, error) {
 		}
 		a.parts = append(a.parts, p)
 	}
+	a.commit = newCommitter(a)
 	if a.tel, err = newAgentTelemetry(a); err != nil {
 		return nil, fmt.Errorf("agent: registering metrics: %w", err)
 	}
@@ -104,6 +107,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.bg = context.WithoutCancel(ctx)
 	bgCtx, stopBg := context.WithCancel(a.bg)
 	var bgWG, claimWG, procWG sync.WaitGroup
+	bgWG.Go(func() { a.commit.run(bgCtx) })
 	bgWG.Go(func() { a.renewLoop(bgCtx) })
 	bgWG.Go(func() { a.requeueLoop(bgCtx) })
 	bgWG.Go(func() { a.heartbeatLoop(bgCtx) })

@@ -116,12 +116,16 @@ func (pr *proc) handle(tr transport, m *workerv1.ConnectRequest) {
 	switch msg := m.GetMessage().(type) {
 	case *workerv1.ConnectRequest_TaskCompleted:
 		if r := pr.finished(msg.TaskCompleted.GetTaskId()); r != nil {
-			go r.complete(msg.TaskCompleted)
+			if outputsNeedIO(msg.TaskCompleted) {
+				go r.complete(msg.TaskCompleted)
+			} else {
+				r.complete(msg.TaskCompleted)
+			}
 		}
 	case *workerv1.ConnectRequest_TaskFailed:
 		if r := pr.finished(msg.TaskFailed.GetTaskId()); r != nil {
 			f := msg.TaskFailed
-			go r.fail(errWorker, f.GetMessage(), f.GetRetryable())
+			r.fail(errWorker, f.GetMessage(), f.GetRetryable())
 		}
 	case *workerv1.ConnectRequest_TaskProgress:
 		if r := pr.running(msg.TaskProgress.GetTaskId()); r != nil {
@@ -174,7 +178,7 @@ func (pr *proc) finished(taskID string) *run {
 	abandoned := r.abandoned
 	send := pr.nextLocked()
 	if len(send) > 0 {
-		send[0].after = r.recorded // it takes r's slot: record that it runs after r's outcome
+		send[0].prev = r // it takes r's slot: record that it runs after r's outcome
 	}
 	pr.mu.Unlock()
 	pr.assign(send)
@@ -198,8 +202,8 @@ func (pr *proc) reserve(r *run) bool {
 	}
 	if pr.methods != nil && !pr.methods[r.task.Method] {
 		pr.mu.Unlock()
-		close(r.marked)
-		go r.fail(errUnknownMethod, fmt.Sprintf("no worker of partition %s serves method %q", pr.p.cfg.Name, r.task.Method), false)
+		r.noStart()
+		r.fail(errUnknownMethod, fmt.Sprintf("no worker of partition %s serves method %q", pr.p.cfg.Name, r.task.Method), false)
 		return true
 	}
 	pr.queued = append(pr.queued, r)
@@ -226,7 +230,7 @@ func (pr *proc) prepare(r *run) {
 		pr.removeQueuedLocked(r)
 		r.abandoned = true
 		pr.mu.Unlock()
-		close(r.marked)
+		r.noStart()
 		r.fail(errDataError, err.Error(), true)
 		return
 	}
@@ -276,7 +280,7 @@ func (pr *proc) assign(runs []*run) {
 	conn := pr.conn
 	pr.mu.Unlock()
 	for _, r := range runs {
-		go r.markRunning()
+		r.markRunning()
 		if conn != nil {
 			if err := conn.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_AssignTask{AssignTask: r.msg}}); err != nil {
 				pr.log.WarnContext(r.logCtx(), "could not send a task to the worker; it fails when the worker's exit is noticed", "task_id", r.task.Lease.TaskID, "error", err)

@@ -36,19 +36,17 @@ type run struct {
 	task *store.ClaimedTask
 	pr   *proc // the worker it was leased for (nil when no worker had room); set before the lease is published
 
-	marked  chan struct{} // closed when MarkRunning returned (or will never be called)
-	markErr error
 	started time.Time
-	// recorded is closed once this run's outcome is stored (or will never be): a task that takes its
-	// worker slot waits for it before recording that it runs, so the store never shows more tasks
-	// running on a worker than its capacity. after is the recorded channel of the run whose slot
-	// this one took (nil if none).
-	recorded     chan struct{}
-	recordedOnce sync.Once
-	after        <-chan struct{}
 
-	progMu   sync.Mutex
-	progTail chan struct{} // closed once the last queued progress report is stored
+	// The run's steps (start, progress, outcome) go to the agent's committer in order. Its start is
+	// queued only once the run whose worker slot it took has queued its outcome (or ended without
+	// one), so the store never shows more tasks running on a worker than its capacity; steps that
+	// come earlier wait in held. seqMu guards what follows.
+	seqMu         sync.Mutex
+	startQueued   bool       // the start is queued (or the run needs none): steps go straight on
+	held          []heldStep // steps waiting for the start
+	outcomeQueued bool       // the outcome is queued, or the run ended without one
+	next          *run       // the run waiting for this one's outcome before its start
 
 	// Tracing (telemetry.go): the run span and its context, set when the task is leased.
 	tctx    context.Context
@@ -57,6 +55,7 @@ type run struct {
 	endOnce sync.Once
 
 	// Guarded by pr.mu.
+	prev      *run // the run whose worker slot this one took (nil if none)
 	msg       *workerv1.AssignTask
 	ready     bool
 	prepErr   error
@@ -174,152 +173,208 @@ func (r *run) stopTimer() {
 	}
 }
 
-// markRunning records DISPATCHED → RUNNING; a lost lease stops the task.
+// heldStep is a step queued before the run's start.
+type heldStep struct {
+	o     store.Outcome
+	done  func(store.OutcomeResult, bool)
+	final bool
+}
+
+// markRunning queues the record of DISPATCHED → RUNNING, after the outcome of the run whose slot this
+// one took; a lost lease stops the task.
 func (r *run) markRunning() {
-	if r.after != nil {
-		select {
-		case <-r.after:
-		case <-time.After(storeTimeout): // never wait on a stuck store call longer than one
+	if p := r.prev; p != nil {
+		p.seqMu.Lock()
+		if !p.outcomeQueued {
+			p.next = r
+			p.seqMu.Unlock()
+			return // p's outcome queues the start
 		}
+		p.seqMu.Unlock()
 	}
-	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
-	defer cancel()
-	r.markErr = r.a.store.MarkRunning(ctx, r.task.Lease)
-	close(r.marked)
-	if r.markErr != nil {
-		reason := "its lease was lost before it started"
-		if !store.IsLeaseLost(r.markErr) {
-			reason = "recording its start failed: " + r.markErr.Error()
-		}
-		r.pr.lose(r, reason)
+	r.queueStart(true)
+}
+
+// noStart is for a run that ends before it reaches its worker: its outcome needs no start.
+func (r *run) noStart() { r.queueStart(false) }
+
+// queueStart queues the start (when withStart) and the steps held for it.
+func (r *run) queueStart(withStart bool) {
+	r.seqMu.Lock()
+	if r.startQueued {
+		r.seqMu.Unlock()
+		return
+	}
+	r.startQueued = true
+	if withStart {
+		r.a.commit.add(store.Outcome{Kind: store.OutcomeStart, Lease: r.task.Lease, Time: r.started}, r.startRecorded)
+	}
+	held := r.held
+	r.held = nil
+	final := false
+	for _, h := range held {
+		r.a.commit.add(h.o, h.done)
+		final = final || h.final
+	}
+	r.seqMu.Unlock()
+	if final {
+		r.outcomeDone()
 	}
 }
 
-// queueProgress records a progress report after the task's start and after the reports before it;
-// the task's outcome waits for it (progressFlushed), so the session's events keep the worker's order.
+// startRecorded stops a task whose start could not be recorded (lease lost).
+func (r *run) startRecorded(res store.OutcomeResult, _ bool) {
+	if res.Err == nil {
+		return
+	}
+	reason := "its lease was lost before it started"
+	if !store.IsLeaseLost(res.Err) {
+		reason = "recording its start failed: " + res.Err.Error()
+	}
+	go r.pr.lose(r, reason)
+}
+
+// addStep queues a step after the run's start; final marks its outcome.
+func (r *run) addStep(o store.Outcome, final bool, done func(store.OutcomeResult, bool)) {
+	r.seqMu.Lock()
+	if !r.startQueued {
+		r.held = append(r.held, heldStep{o: o, done: done, final: final})
+		r.seqMu.Unlock()
+		return
+	}
+	r.a.commit.add(o, done)
+	r.seqMu.Unlock()
+	if final {
+		r.outcomeDone()
+	}
+}
+
+// outcomeDone lets the run that took this one's slot record its start.
+func (r *run) outcomeDone() {
+	r.seqMu.Lock()
+	if r.outcomeQueued {
+		r.seqMu.Unlock()
+		return
+	}
+	r.outcomeQueued = true
+	next := r.next
+	r.next = nil
+	r.seqMu.Unlock()
+	if next != nil {
+		next.queueStart(true)
+	}
+}
+
+// queueProgress records a progress report after the task's start and the reports before it, and
+// before its outcome.
 func (r *run) queueProgress(p *workerv1.TaskProgress) {
-	r.progMu.Lock()
-	prev := r.progTail
-	done := make(chan struct{})
-	r.progTail = done
-	r.progMu.Unlock()
-	go func() {
-		defer close(done)
-		if prev != nil {
-			<-prev
+	r.addStep(store.Outcome{Kind: store.OutcomeProgress, Lease: r.task.Lease, Time: r.a.cfg.Clock.Now(),
+		Fraction: p.GetFraction(), Message: p.GetMessage()}, false, func(res store.OutcomeResult, _ bool) {
+		if res.Err != nil && !store.IsLeaseLost(res.Err) {
+			r.pr.log.WarnContext(r.logCtx(), "could not record a task's progress", "task_id", r.task.Lease.TaskID, "error", res.Err)
 		}
-		<-r.marked
-		if r.markErr == nil {
-			r.progress(p)
-		}
-	}()
-}
-
-// progressFlushed waits until every progress report queued so far is stored.
-func (r *run) progressFlushed() {
-	r.progMu.Lock()
-	tail := r.progTail
-	r.progMu.Unlock()
-	if tail != nil {
-		<-tail
-	}
-}
-
-// progress records a progress report.
-func (r *run) progress(p *workerv1.TaskProgress) {
-	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
-	defer cancel()
-	if err := r.a.store.ReportProgress(ctx, r.task.Lease, p.GetFraction(), p.GetMessage()); err != nil && !store.IsLeaseLost(err) {
-		r.pr.log.WarnContext(r.logCtx(), "could not record a task's progress", "task_id", r.task.Lease.TaskID, "error", err)
-	}
+	})
 }
 
 // fail records a failed attempt and forgets the run.
 func (r *run) fail(kind chorusv1.ErrorKind, msg string, retryable bool) {
-	defer r.finish()
-	<-r.marked
-	if r.markErr != nil {
-		return
-	}
-	r.progressFlushed()
 	if len(msg) > maxErrorMessage {
 		msg = msg[:maxErrorMessage]
 	}
 	if msg == "" {
 		msg = "the worker reported a failure without a message"
 	}
-	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
-	defer cancel()
-	retried, err := r.a.store.Fail(ctx, store.Failure{Lease: r.task.Lease,
-		Error: &chorusv1.TaskError{Kind: kind, Message: msg, Retryable: retryable}})
-	outcome := "failed"
-	if retried {
-		outcome = "retried"
+	o := store.Outcome{Kind: store.OutcomeFail, Lease: r.task.Lease, Time: r.a.cfg.Clock.Now(),
+		Error: &chorusv1.TaskError{Kind: kind, Message: msg, Retryable: retryable}}
+	r.addStep(o, true, func(res store.OutcomeResult, unclear bool) {
+		outcome := "failed"
+		if res.Retried {
+			outcome = "retried"
+		}
+		r.traceEnd(outcome, msg)
+		switch err := res.Err; {
+		case store.IsLeaseLost(err):
+		case err != nil:
+			r.pr.log.ErrorContext(r.logCtx(), "could not record a failed attempt; the task runs again when its lease expires", "task_id", r.task.Lease.TaskID, "error", err)
+		default:
+			r.pr.log.DebugContext(r.logCtx(), "task attempt failed", "task_id", r.task.Lease.TaskID, "attempt", r.task.Lease.Attempt, "kind", kind, "retried", res.Retried, "error", msg)
+		}
+		r.finish(unclear)
+	})
+}
+
+// outputsNeedIO reports whether storing a worker's outputs reads files (so it may take long).
+func outputsNeedIO(tc *workerv1.TaskCompleted) bool {
+	for _, o := range tc.GetOutputs() {
+		if _, ok := o.GetData().GetSource().(*workerv1.Data_Path); ok {
+			return true
+		}
 	}
-	r.traceEnd(outcome, msg)
-	switch {
-	case store.IsLeaseLost(err):
-	case err != nil:
-		r.pr.log.ErrorContext(r.logCtx(), "could not record a failed attempt; the task runs again when its lease expires", "task_id", r.task.Lease.TaskID, "error", err)
-	default:
-		r.pr.log.DebugContext(r.logCtx(), "task attempt failed", "task_id", r.task.Lease.TaskID, "attempt", r.task.Lease.Attempt, "kind", kind, "retried", retried, "error", msg)
-	}
+	return false
 }
 
 // complete stores a successful attempt: outputs, created results and subtasks, atomically.
 func (r *run) complete(tc *workerv1.TaskCompleted) {
-	<-r.marked
-	if r.markErr != nil {
-		r.finish()
-		return
-	}
-	r.progressFlushed()
 	// Storing large outputs takes as long as the data needs: no store timeout for it.
-	sctx, span := r.childSpan(r.a.bg, "chorus store outputs")
-	defer span.End()
-	outputs, kind, err := r.outputs(sctx, tc.GetOutputs())
+	var outputs []store.OutputData
+	var kind chorusv1.ErrorKind
+	var err error
+	if outputsNeedIO(tc) {
+		sctx, span := r.childSpan(r.a.bg, "chorus store outputs")
+		outputs, kind, err = r.outputs(sctx, tc.GetOutputs())
+		span.End()
+	} else {
+		outputs, kind, err = r.outputs(r.a.bg, tc.GetOutputs())
+	}
 	if err != nil {
 		r.fail(kind, err.Error(), kind == errDataError)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
-	defer cancel()
 	r.mu.Lock()
-	c := store.Completion{Lease: r.task.Lease, Outputs: outputs, NewResults: r.completionResults(),
+	c := &store.Completion{Lease: r.task.Lease, Outputs: outputs, NewResults: r.completionResults(),
 		Subtasks: r.subtasks, SubtaskIDs: r.subtaskIDs}
 	r.mu.Unlock()
-	err = r.a.store.Complete(trace.ContextWithSpan(ctx, span), c)
-	switch {
-	case err == nil:
-		r.traceEnd("completed", "")
-		r.mu.Lock()
-		r.objects = nil // they belong to the results now
-		r.mu.Unlock()
-		r.finish()
-	case store.IsLeaseLost(err):
-		r.finish()
-	case store.CodeOf(err) == store.CodeUnknown:
-		r.pr.log.ErrorContext(r.logCtx(), "could not store a completed task; it runs again when its lease expires", "task_id", r.task.Lease.TaskID, "error", err)
-		r.finish()
-	default:
-		r.fail(errWorker, "the store refused the task's outputs, results or subtasks: "+err.Error(), false)
-	}
+	o := store.Outcome{Kind: store.OutcomeComplete, Lease: r.task.Lease, Time: r.a.cfg.Clock.Now(), Completion: c}
+	r.addStep(o, true, func(res store.OutcomeResult, unclear bool) {
+		switch err := res.Err; {
+		case err == nil:
+			r.traceEnd("completed", "")
+			r.mu.Lock()
+			r.objects = nil // they belong to the results now
+			r.mu.Unlock()
+			r.finish(false)
+		case store.IsLeaseLost(err):
+			r.finish(unclear)
+		case store.CodeOf(err) == store.CodeUnknown:
+			r.pr.log.ErrorContext(r.logCtx(), "could not store a completed task; it runs again when its lease expires", "task_id", r.task.Lease.TaskID, "error", err)
+			r.finish(true)
+		default:
+			go r.fail(errWorker, "the store refused the task's outputs, results or subtasks: "+err.Error(), false)
+		}
+	})
 }
 
-// finish forgets the run: stops renewing its lease and removes its files.
-func (r *run) finish() {
+// finish forgets the run: stops renewing its lease and removes its files. unclear says that whether
+// the outcome was stored is not known (a store call went unanswered): the objects written for the
+// attempt are then kept, since a result may point at them (objects no result references are left to
+// the object store's lifecycle rules).
+func (r *run) finish(unclear bool) {
 	r.traceEnd("lost", "")
 	r.a.dropLease(r)
+	if unclear {
+		r.mu.Lock()
+		if len(r.objects) > 0 {
+			r.a.log.Warn("keeping the objects of an attempt whose outcome is unclear", "task_id", r.task.Lease.TaskID, "objects", len(r.objects))
+		}
+		r.objects = nil
+		r.mu.Unlock()
+	}
 	r.cleanup()
 }
 
 // cleanup removes the task's folder and the objects written for an attempt that did not complete.
 func (r *run) cleanup() {
-	r.recordedOnce.Do(func() {
-		if r.recorded != nil {
-			close(r.recorded)
-		}
-	})
+	r.outcomeDone()
 	r.mu.Lock()
 	dir, objects, out, reuse := r.dir, r.objects, r.outDir, r.workerDone
 	r.cleaned, r.objects, r.dir, r.outDir = true, nil, "", ""
@@ -331,11 +386,13 @@ func (r *run) cleanup() {
 		r.pr.putOutDir(out, reuse)
 	}
 	if len(objects) > 0 {
-		ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
-		defer cancel()
-		if err := r.a.objs.Delete(ctx, objects...); err != nil {
-			r.a.log.Warn("could not delete objects of an attempt that did not complete", "objects", len(objects), "error", err)
-		}
+		go func() {
+			ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
+			defer cancel()
+			if err := r.a.objs.Delete(ctx, objects...); err != nil {
+				r.a.log.Warn("could not delete objects of an attempt that did not complete", "objects", len(objects), "error", err)
+			}
+		}()
 	}
 }
 

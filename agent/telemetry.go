@@ -20,6 +20,7 @@ type agentTelemetry struct {
 	runDuration metric.Float64Histogram
 	retries     metric.Int64Counter
 	expirations metric.Int64Counter
+	commitSteps metric.Int64Histogram
 	unregister  func() error
 }
 
@@ -40,6 +41,10 @@ func newAgentTelemetry(a *Agent) (*agentTelemetry, error) {
 	}
 	if t.expirations, err = m.Int64Counter("chorus.lease.expirations",
 		metric.WithDescription("Leases of dead agents this agent took back.")); err != nil {
+		return nil, err
+	}
+	if t.commitSteps, err = m.Int64Histogram("chorus.agent.commit_steps",
+		metric.WithDescription("Task steps (starts, progress, outcomes) recorded by one store round trip.")); err != nil {
 		return nil, err
 	}
 	util, err := m.Float64ObservableGauge("chorus.worker.utilization",
@@ -144,4 +149,9 @@ func (r *run) logCtx() context.Context {
 		return r.tctx
 	}
 	return context.Background()
+}
+
+// commitBatch records the size of one group commit.
+func (t *agentTelemetry) commitBatch(n int) {
+	t.commitSteps.Record(context.Background(), int64(n))
 }

@@ -1,0 +1,135 @@
+package agent
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/chorus-hpc/chorus/internal/store"
+)
+
+// committer records the steps of the agent's tasks (starts, progress reports, completions and
+// failures) in batches: one goroutine takes every step queued since its last round trip and records
+// them with one RecordOutcomes call (group commit). Under load many steps share a round trip; alone,
+// a step goes at once. Steps are recorded in the order they were queued, so a task's start comes
+// before its progress and its outcome, and a task that takes a worker slot is recorded running only
+// after the outcome of the task that freed the slot.
+//
+// A call that fails without an answer (Valkey restarting, a network cut) is retried with backoff
+// while the steps' leases can still be valid: every step is idempotent under its lease token, so
+// finished work is not thrown away by a transient error.
+type committer struct {
+	a    *Agent
+	mu   sync.Mutex
+	q    []*step
+	wake chan struct{}
+	// now is the agent's clock (tests use a fake one).
+	now func() time.Time
+}
+
+// step is one queued store.Outcome and what to do with its result.
+type step struct {
+	o store.Outcome
+	// done receives the result on the committer's goroutine: it must not block.
+	done func(res store.OutcomeResult, unclear bool)
+	// giveUp is when retrying stops: past it the lease has expired and another agent may hold the task.
+	giveUp time.Time
+	// unclear is set once a call carrying the step failed without an answer: the step may have been
+	// applied even if a later answer says the lease is lost.
+	unclear bool
+}
+
+// maxCommitBatch bounds the steps of one RecordOutcomes call.
+const maxCommitBatch = 1024
+
+func newCommitter(a *Agent) *committer {
+	return &committer{a: a, wake: make(chan struct{}, 1), now: a.cfg.Clock.Now}
+}
+
+// add queues a step.
+func (c *committer) add(o store.Outcome, done func(store.OutcomeResult, bool)) {
+	s := &step{o: o, done: done, giveUp: c.now().Add(c.a.cfg.LeaseTTL)}
+	c.mu.Lock()
+	c.q = append(c.q, s)
+	c.mu.Unlock()
+	signal(c.wake)
+}
+
+// run records queued steps until ctx ends, then records what is left and returns.
+func (c *committer) run(ctx context.Context) {
+	for {
+		select {
+		case <-c.wake:
+		case <-ctx.Done():
+			for c.flushOnce(context.WithoutCancel(ctx)) {
+			}
+			return
+		}
+		for c.flushOnce(ctx) {
+		}
+	}
+}
+
+// flushOnce records up to maxCommitBatch queued steps; it reports whether there were any.
+func (c *committer) flushOnce(ctx context.Context) bool {
+	c.mu.Lock()
+	n := min(len(c.q), maxCommitBatch)
+	batch := make([]*step, n)
+	copy(batch, c.q)
+	c.q = append(c.q[:0], c.q[n:]...)
+	c.mu.Unlock()
+	if n == 0 {
+		return false
+	}
+	c.record(ctx, batch)
+	return true
+}
+
+// record records a batch, retrying while its leases may hold.
+func (c *committer) record(ctx context.Context, batch []*step) {
+	outs := make([]store.Outcome, len(batch))
+	for i, s := range batch {
+		outs[i] = s.o
+	}
+	backoff := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		rctx, cancel := context.WithTimeout(c.a.bg, storeTimeout)
+		res, err := c.a.store.RecordOutcomes(rctx, outs)
+		cancel()
+		if err == nil {
+			for i, s := range batch {
+				s.done(res[i], s.unclear)
+			}
+			c.a.tel.commitBatch(len(batch))
+			return
+		}
+		// No answer: keep the steps whose leases may still be valid, give up on the others.
+		now := c.now()
+		keep := batch[:0]
+		for _, s := range batch {
+			s.unclear = true
+			if now.Before(s.giveUp) {
+				keep = append(keep, s)
+				continue
+			}
+			s.done(store.OutcomeResult{Err: err}, true)
+		}
+		batch = keep
+		if len(batch) == 0 {
+			return
+		}
+		outs = outs[:0]
+		for _, s := range batch {
+			outs = append(outs, s.o)
+		}
+		c.a.log.Warn("could not record task outcomes; retrying while their leases hold", "steps", len(batch), "attempt", attempt, "error", err)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			// the agent stops: one last try, without waiting any more
+		}
+		t.Stop()
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}
