@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
@@ -39,8 +40,10 @@ func (l loadRun) wall() time.Duration { return l.done.Sub(l.start) }
 // stallTimeout is how long the sampler waits without any task ending before it gives up.
 const stallTimeout = 2 * time.Minute
 
-// push runs the load: clients submit concurrently in batches; a sampler reads the sessions' task
-// counts every 100 ms until all tasks ended (or none ended for stallTimeout).
+// push runs the load: clients submit concurrently in batches, each into its own session, and follow
+// their session's outcomes through its event stream (final task statuses only), as users do; a
+// sampler records the count of ended tasks every 100 ms until all ended (or none ended for
+// stallTimeout).
 func (r *Runner) push(ctx context.Context, ld load, prog *progress) (loadRun, error) {
 	var run loadRun
 	ld.Clients = max(1, min(ld.Clients, ld.Tasks))
@@ -51,14 +54,44 @@ func (r *Runner) push(ctx context.Context, ld load, prog *progress) (loadRun, er
 		}
 		run.sessions = append(run.sessions, s)
 	}
-	run.start = time.Now()
 	gctx, gcancel := context.WithCancel(ctx)
 	defer gcancel()
 	var (
 		wg      sync.WaitGroup
 		errOnce sync.Once
 		subErr  error
+		ended   atomic.Int64
+		failed  atomic.Int64
+		watchWG sync.WaitGroup
 	)
+	fail := func(err error) { errOnce.Do(func() { subErr = err; gcancel() }) }
+	if ld.Wait {
+		for _, s := range run.sessions {
+			w, err := s.WatchTasks(gctx, "$", chorusv1.TaskStatus_TASK_STATUS_COMPLETED,
+				chorusv1.TaskStatus_TASK_STATUS_FAILED, chorusv1.TaskStatus_TASK_STATUS_CANCELLED)
+			if err != nil {
+				return run, err
+			}
+			watchWG.Go(func() {
+				defer w.Close()
+				for {
+					ev, err := w.Next(gctx)
+					if err != nil {
+						if gctx.Err() == nil {
+							fail(err)
+						}
+						return
+					}
+					if ev.GetTaskStatus().GetStatus() == chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
+						ended.Add(1)
+					} else {
+						failed.Add(1)
+					}
+				}
+			})
+		}
+	}
+	run.start = time.Now()
 	for i, s := range run.sessions {
 		n := ld.Tasks / ld.Clients
 		if i < ld.Tasks%ld.Clients {
@@ -71,16 +104,14 @@ func (r *Runner) push(ctx context.Context, ld load, prog *progress) (loadRun, er
 					gr.Task(ld.Method, ld.Payload)
 				}
 				if _, err := s.Submit(gctx, gr); err != nil {
-					errOnce.Do(func() { subErr = err; gcancel() })
+					fail(err)
 					return
 				}
 			}
 		})
 	}
 	var (
-		mu       sync.Mutex
 		samplerr error
-		stop     = make(chan struct{})
 		sampled  = make(chan struct{})
 	)
 	if ld.Wait {
@@ -88,82 +119,58 @@ func (r *Runner) push(ctx context.Context, ld load, prog *progress) (loadRun, er
 			defer close(sampled)
 			tick := time.NewTicker(100 * time.Millisecond)
 			defer tick.Stop()
-			lastEnded, lastChange := -1, time.Now()
+			lastEnded, lastChange := int64(-1), time.Now()
 			for {
 				select {
-				case <-stop:
-					return
-				case <-ctx.Done():
+				case <-gctx.Done():
+					samplerr = gctx.Err()
 					return
 				case <-tick.C:
 				}
-				ended, failed, err := r.counts(ctx, run.sessions)
 				now := time.Now()
-				mu.Lock()
-				if err == nil && failed > 0 {
-					err = fmt.Errorf("%d task(s) failed or were cancelled: the bench needs every task to complete", failed)
-				}
-				if err == nil && ended != lastEnded {
-					lastEnded, lastChange = ended, now
-				}
-				if err == nil && now.Sub(lastChange) > stallTimeout {
-					err = fmt.Errorf("no task ended for %s (%d of %d done): are the partition's workers running?", stallTimeout, ended, ld.Tasks)
-				}
-				if err != nil {
-					samplerr = err
-					mu.Unlock()
+				n := ended.Load()
+				if f := failed.Load(); f > 0 {
+					samplerr = fmt.Errorf("%d task(s) failed or were cancelled: the bench needs every task to complete", f)
 					return
 				}
-				run.completed = append(run.completed, Point{T: now.Sub(run.start).Seconds(), V: float64(ended)})
+				if n != lastEnded {
+					lastEnded, lastChange = n, now
+				}
+				if now.Sub(lastChange) > stallTimeout {
+					samplerr = fmt.Errorf("no task ended for %s (%d of %d done): are the partition's workers running?", stallTimeout, n, ld.Tasks)
+					return
+				}
+				run.completed = append(run.completed, Point{T: now.Sub(run.start).Seconds(), V: float64(n)})
 				if prog != nil {
-					prog.tick(ended, ld.Tasks)
+					prog.tick(int(n), ld.Tasks)
 				}
-				if ended >= ld.Tasks {
+				if n >= int64(ld.Tasks) {
 					run.done = now
-					mu.Unlock()
 					return
 				}
-				mu.Unlock()
 			}
 		}()
 	} else {
 		close(sampled)
 	}
 	wg.Wait()
-	err := subErr
 	run.submitted = time.Now()
-	if err != nil {
-		close(stop)
-		<-sampled
-		return run, err
-	}
 	<-sampled
-	mu.Lock()
-	defer mu.Unlock()
-	if samplerr != nil {
-		return run, samplerr
+	gcancel()
+	watchWG.Wait()
+	if subErr != nil {
+		return run, subErr
 	}
 	if err := ctx.Err(); err != nil {
 		return run, err
+	}
+	if samplerr != nil {
+		return run, samplerr
 	}
 	if !ld.Wait {
 		run.done = run.submitted
 	}
 	return run, nil
-}
-
-// counts sums the sessions' ended (completed) and failed or cancelled tasks.
-func (r *Runner) counts(ctx context.Context, sessions []*client.Session) (ended, failed int, err error) {
-	for _, s := range sessions {
-		info, err := s.Get(ctx)
-		if err != nil {
-			return 0, 0, err
-		}
-		c := info.GetTaskCounts()
-		ended += int(c.GetCompleted())
-		failed += int(c.GetFailed() + c.GetCancelled())
-	}
-	return ended, failed, nil
 }
 
 // lastEnd returns the latest end_time of the sessions' tasks (exact, from the task records).

@@ -20,10 +20,22 @@ const CursorHeader = "chorus-cursor"
 // it delivered, so no event is lost or repeated.
 type Watcher struct {
 	s      *Session
-	kinds  []chorusv1.EventKind
-	cursor string
+	kinds    []chorusv1.EventKind
+	statuses []chorusv1.TaskStatus
+	cursor   string
 	stream chorusv1.EventService_WatchEventsClient
 	cancel context.CancelFunc
+}
+
+// WatchTasks starts reading the session's task status events with the given statuses after cursor
+// (e.g. only COMPLETED, FAILED and CANCELLED for a client that waits for outcomes: the gateway sends
+// nothing else, so following a session costs little).
+func (s *Session) WatchTasks(ctx context.Context, cursor string, statuses ...chorusv1.TaskStatus) (*Watcher, error) {
+	w := &Watcher{s: s, kinds: []chorusv1.EventKind{chorusv1.EventKind_EVENT_KIND_TASK_STATUS}, statuses: statuses, cursor: cursor}
+	if err := w.open(ctx); err != nil {
+		return nil, err
+	}
+	return w, nil
 }
 
 // Watch starts reading the session's events after cursor ("" = from the first event, "$" = from now)
@@ -38,7 +50,7 @@ func (s *Session) Watch(ctx context.Context, cursor string, kinds ...chorusv1.Ev
 
 func (w *Watcher) open(ctx context.Context) error {
 	sctx, cancel := context.WithCancel(ctx)
-	stream, err := w.s.c.events.WatchEvents(sctx, &chorusv1.WatchEventsRequest{SessionId: w.s.ID, Cursor: w.cursor, Kinds: w.kinds})
+	stream, err := w.s.c.events.WatchEvents(sctx, &chorusv1.WatchEventsRequest{SessionId: w.s.ID, Cursor: w.cursor, Kinds: w.kinds, TaskStatuses: w.statuses})
 	if err != nil {
 		cancel()
 		return wrap("watch session "+w.s.ID, err)
