@@ -25,7 +25,16 @@ type committer struct {
 	wake chan struct{}
 	// now is the agent's clock (tests use a fake one).
 	now func() time.Time
+	// last is when the previous flush started (monotonic wall time, for lingering).
+	last time.Time
 }
+
+// linger is how long a flush waits for more steps when the previous one was less than busyGap ago:
+// under load a short wait fills the batch; an idle agent records a step at once.
+const (
+	linger  = 500 * time.Microsecond
+	busyGap = 2 * time.Millisecond
+)
 
 // step is one queued store.Outcome and what to do with its result.
 type step struct {
@@ -72,6 +81,15 @@ func (c *committer) run(ctx context.Context) {
 
 // flushOnce records up to maxCommitBatch queued steps; it reports whether there were any.
 func (c *committer) flushOnce(ctx context.Context) bool {
+	if since := time.Since(c.last); since < busyGap && ctx.Err() == nil {
+		c.mu.Lock()
+		n := len(c.q)
+		c.mu.Unlock()
+		if n > 0 && n < maxCommitBatch/4 {
+			time.Sleep(linger)
+		}
+	}
+	c.last = time.Now()
 	c.mu.Lock()
 	n := min(len(c.q), maxCommitBatch)
 	batch := make([]*step, n)

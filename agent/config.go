@@ -107,6 +107,11 @@ type PartitionConfig struct {
 	// Capacity is how many tasks each process is expected to run at once; it is passed as
 	// CHORUS_WORKER_CAPACITY, and the capacity a worker announces in Hello is what counts. Default 1.
 	Capacity int `yaml:"capacity"`
+	// Prefetch is how many tasks the agent leases ahead for each process beyond the capacity it
+	// announced, with their data fetched, so the worker waits for nothing between tasks and the agent
+	// leases in batches rather than one task per finished task. Default: half the announced capacity,
+	// at least 1 (1 for a worker that runs one task at a time).
+	Prefetch int `yaml:"prefetch"`
 	// Transport is "grpc" (default) or "stdio".
 	Transport string `yaml:"transport"`
 	// Env is added to the agent's environment for the worker processes.

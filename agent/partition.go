@@ -18,16 +18,24 @@ type partition struct {
 	wake chan struct{}
 }
 
-// claimLoop leases tasks while workers have room (in flight below capacity plus one prefetched
-// each), and blocks on the store while the queue is empty.
+// claimLoop leases tasks while workers have room (in flight below capacity plus their prefetch),
+// and blocks on the store while the queue is empty. It leases in batches: only once half the
+// partition's prefetch is used up, or at once when a worker would otherwise idle.
 func (p *partition) claimLoop(ctx context.Context) {
 	a := p.a
 	for ctx.Err() == nil {
-		free := 0
+		free, hungry, prefetch := 0, false, 0
 		for _, pr := range p.procs {
-			free += pr.room()
+			n, h := pr.need()
+			free += n
+			hungry = hungry || h
+			pr.mu.Lock()
+			if pr.conn != nil {
+				prefetch += pr.prefetchLocked()
+			}
+			pr.mu.Unlock()
 		}
-		if free <= 0 {
+		if free <= 0 || (!hungry && free < max(1, prefetch/2)) {
 			select {
 			case <-p.wake:
 			case <-ctx.Done():

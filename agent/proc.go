@@ -71,7 +71,7 @@ func (inc *incarnation) kill(cause string) {
 	}
 }
 
-// room is how many more tasks this worker can take: capacity in flight plus one prefetched.
+// room is how many more tasks this worker can take: capacity in flight plus its prefetch.
 func (pr *proc) room() int {
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
@@ -82,7 +82,24 @@ func (pr *proc) roomLocked() int {
 	if pr.conn == nil || pr.draining {
 		return 0
 	}
-	return max(0, pr.capacity+1-len(pr.assigned)-len(pr.queued))
+	return max(0, pr.capacity+pr.prefetchLocked()-len(pr.assigned)-len(pr.queued))
+}
+
+// prefetchLocked is how many tasks are leased ahead for this worker (PartitionConfig.Prefetch).
+func (pr *proc) prefetchLocked() int {
+	if n := pr.p.cfg.Prefetch; n > 0 {
+		return n
+	}
+	return max(1, pr.capacity/2)
+}
+
+// need says how many tasks this worker can take (room) and whether it would idle without a claim
+// now: a slot is free and nothing is prefetched for it.
+func (pr *proc) need() (room int, hungry bool) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	room = pr.roomLocked()
+	return room, room > 0 && len(pr.queued) == 0 && len(pr.assigned) < pr.capacity
 }
 
 // supervise runs the worker process, restarting it with backoff until the agent stops.

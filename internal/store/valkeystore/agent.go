@@ -17,6 +17,9 @@ import (
 // candidates is how many sessions with ready work one Claim looks at (lowest fair-share pass first).
 const candidates = 8
 
+// minQuantum is the fewest tasks one claim script asks a session for (when the claim wants that many).
+const minQuantum = 16
+
 // Claim leases up to req.Max tasks of a partition, sharing them between sessions by weight
 // (stride scheduling: each claim advances a session's pass by claimed/weight; the lowest pass goes next).
 func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.ClaimedTask, error) {
@@ -41,7 +44,10 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 			break
 		}
 		left := req.Max - len(out)
-		quantum := (left + len(cands) - 1) / len(cands)
+		// Each candidate's share, but not less than minQuantum: a claim script per task would cost
+		// more than the claims themselves. Fairness holds over time: a session's pass advances by
+		// what it got.
+		quantum := max((left+len(cands)-1)/len(cands), min(left, minQuantum))
 		sid, pass := cands[0].Member, cands[0].Score
 		now := s.nowMS()
 		vals, err := s.run(ctx, s.s.claim, sid, []string{p, strconv.Itoa(quantum), itoa(now), itoa(ttl.Milliseconds()), req.AgentID,
@@ -251,7 +257,7 @@ func (s *Store) RenewLeases(ctx context.Context, agentID string, leases []store.
 		execs[i] = valkey.LuaExec{Keys: []string{s.k.meta(sid)}, Args: args}
 	}
 	var lost []store.LostLease
-	for i, r := range s.s.renew.ExecMulti(ctx, s.c, execs...) {
+	for i, r := range s.s.execMulti(ctx, s.c, s.s.renew, execs) {
 		vals, err := r.ToArray()
 		if err != nil {
 			return nil, storeErr("renewing leases", err)

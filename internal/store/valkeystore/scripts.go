@@ -1,7 +1,10 @@
 package valkeystore
 
 import (
+	"context"
+	"crypto/sha1"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -18,6 +21,8 @@ type scripts struct {
 	renew, outcomes, release, expire, cancelTasks, purge, readyAdd *valkey.Lua
 	// names maps each script to its file name without ".lua", for spans.
 	names map[*valkey.Lua]string
+	// sha maps each script to the SHA-1 of its source (the EVALSHA name).
+	sha map[*valkey.Lua]string
 }
 
 func loadScripts() (*scripts, error) {
@@ -25,6 +30,7 @@ func loadScripts() (*scripts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("valkeystore: reading embedded lua/lib.lua: %w", err)
 	}
+	shas := map[*valkey.Lua]string{}
 	load := func(name string, withLib bool) (*valkey.Lua, error) {
 		b, err := luaFS.ReadFile("lua/" + name)
 		if err != nil {
@@ -36,9 +42,12 @@ func loadScripts() (*scripts, error) {
 			// changes and events after it, whatever branch it returns from.
 			src = string(lib) + "\nlocal function main()\n" + src + "\nend\nlocal reply = main()\nflush()\nreturn reply\n"
 		}
-		return valkey.NewLuaScript(src), nil
+		l := valkey.NewLuaScript(src)
+		sum := sha1.Sum([]byte(src))
+		shas[l] = hex.EncodeToString(sum[:])
+		return l, nil
 	}
-	s := &scripts{names: map[*valkey.Lua]string{}}
+	s := &scripts{names: map[*valkey.Lua]string{}, sha: shas}
 	for _, e := range []struct {
 		dst  **valkey.Lua
 		name string
@@ -66,4 +75,23 @@ func loadScripts() (*scripts, error) {
 		s.names[l] = strings.TrimSuffix(e.name, ".lua")
 	}
 	return s, nil
+}
+
+// execMulti runs one script once per exec in one round trip (EVALSHA pipelined; an exec the server
+// answers NOSCRIPT, after a restart or on a new cluster node, is run again with the script's source).
+// valkey-go's Lua.ExecMulti loads the script on every node at every call, which costs more than the
+// scripts themselves on the hot path.
+func (s *scripts) execMulti(ctx context.Context, c valkey.Client, l *valkey.Lua, execs []valkey.LuaExec) []valkey.ValkeyResult {
+	sha := s.sha[l]
+	cmds := make(valkey.Commands, len(execs))
+	for i, e := range execs {
+		cmds[i] = c.B().Evalsha().Sha1(sha).Numkeys(int64(len(e.Keys))).Key(e.Keys...).Arg(e.Args...).Build()
+	}
+	res := c.DoMulti(ctx, cmds...)
+	for i, r := range res {
+		if err := r.Error(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+			res[i] = l.Exec(ctx, c, execs[i].Keys, execs[i].Args)
+		}
+	}
+	return res
 }

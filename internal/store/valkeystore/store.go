@@ -87,7 +87,7 @@ func (s *Store) runMulti(ctx context.Context, l *valkey.Lua, execs []valkey.LuaE
 				attribute.Int("chorus.sessions", len(execs))))
 		defer span.End()
 	}
-	return l.ExecMulti(ctx, s.c, execs...)
+	return s.s.execMulti(ctx, s.c, l, execs)
 }
 
 // errBadReply reports a script reply of an unexpected shape.

@@ -199,7 +199,7 @@ func (s *Store) markReadyMany(ctx context.Context, hints []readyHint) error {
 			cmds = append(cmds, s.c.B().Sadd().Key(s.k.partSessions(p)).Member(h.sid).Build())
 		}
 	}
-	for _, r := range s.s.readyAdd.ExecMulti(ctx, s.c, execs...) {
+	for _, r := range s.s.execMulti(ctx, s.c, s.s.readyAdd, execs) {
 		if err := r.Error(); err != nil {
 			return storeErr("indexing ready work", err)
 		}
