@@ -18,14 +18,14 @@ end
 local popped = redis.call('ZPOPMIN', qk, n)
 local exp = now + tonumber(ARGV[4])
 local agent, tokp = ARGV[5], ARGV[6]
-local ids, heads, leases = {}, {}, {}
+local ids, leases = {}, {}
 local claimed = {}
 for j = 1, #popped, 2 do
   local t = tget(popped[j])
   if t and t.st == TASK_QUEUED then
     count(t.part, TASK_QUEUED, TASK_DISPATCHED)
     t.st = TASK_DISPATCHED; t.att = t.att + 1; t.tok = tokp .. j; t.agent = agent; t.dms = now; t.sms = 0
-    heads[#heads + 1] = t.id; heads[#heads + 1] = header(t)
+    tput(t)
     leases[#leases + 1] = exp; leases[#leases + 1] = t.id
     ids[#ids + 1] = t.id
     claimed[#claimed + 1] = t
@@ -34,7 +34,6 @@ for j = 1, #popped, 2 do
 end
 local out = {}
 if #ids > 0 then
-  redis.call('HSET', K(':t'), unpack(heads))
   redis.call('ZADD', K(':l:' .. part), unpack(leases))
   local bodies = redis.call('HMGET', K(':tb'), unpack(ids))
   local payloads = redis.call('HMGET', K(':pl'), unpack(ids))

@@ -64,31 +64,67 @@ local function unheader(tid, v)
     qms = h[8], outs = h[9], agent = h[10], dms = h[11], sms = h[12] }
 end
 
+-- Task headers and result records read by a script are cached for the run, and those it changes are
+-- written by flush() in one HSET per hash: a task started and completed in one batch costs one read
+-- and one write. Everything reads and writes them through tget/tput/texists and rget/rput/rexists.
+local TCACHE, TDIRTY, RCACHE, RDIRTY = {}, {}, {}, {}
+
 local function tget(tid)
+  local t = TCACHE[tid]
+  if t then return t end
   local v = redis.call('HGET', K(':t'), tid)
   if not v then return nil end
-  return unheader(tid, v)
+  t = unheader(tid, v)
+  TCACHE[tid] = t
+  return t
 end
 
 local function tput(t)
-  redis.call('HSET', K(':t'), t.id, header(t))
+  TCACHE[t.id] = t
+  TDIRTY[t.id] = true
+end
+
+local function texists(tid)
+  return TCACHE[tid] ~= nil or redis.call('HEXISTS', K(':t'), tid) == 1
 end
 
 local function leased(t, tok) return t and (t.st == TASK_DISPATCHED or t.st == TASK_RUNNING) and t.tok == tok end
 
 local function rget(rid)
+  local r = RCACHE[rid]
+  if r then return r end
   local v = redis.call('HGET', K(':r'), rid)
   if not v then return nil end
   local f = split(v, '|')
   local reason = ''
   if #f > 8 then reason = table.concat(f, '|', 8) else reason = f[8] or '' end
-  return { st = tonumber(f[1]), owner = f[2], size = f[3], sha = f[4], loc = f[5], cms = f[6], ems = f[7],
+  r = { st = tonumber(f[1]), owner = f[2], size = f[3], sha = f[4], loc = f[5], cms = f[6], ems = f[7],
     reason = reason, id = rid }
+  RCACHE[rid] = r
+  return r
 end
 
 local function rput(r)
-  redis.call('HSET', K(':r'), r.id, r.st .. '|' .. r.owner .. '|' .. r.size .. '|' .. r.sha .. '|' .. r.loc .. '|' ..
-    r.cms .. '|' .. r.ems .. '|' .. r.reason)
+  RCACHE[r.id] = r
+  RDIRTY[r.id] = true
+end
+
+local function rexists(rid)
+  return RCACHE[rid] ~= nil or redis.call('HEXISTS', K(':r'), rid) == 1
+end
+
+-- Write-only hash fields (:te, :rd) and list appends (:rl, :tl) are also written by flush().
+local HLATER, LLATER = {}, {}
+local function hset_later(suffix, field, value)
+  local h = HLATER[suffix]
+  if not h then h = {}; HLATER[suffix] = h end
+  h[#h + 1] = field
+  h[#h + 1] = value
+end
+local function rpush_later(suffix, value)
+  local l = LLATER[suffix]
+  if not l then l = {}; LLATER[suffix] = l end
+  l[#l + 1] = value
 end
 
 -- Events. Field names: kind (EventKind), status, tasks / results (comma-separated ids), attempts and
@@ -173,8 +209,40 @@ local function flush_counts()
   CNT = {}
 end
 
--- flush writes what the script grouped; scripts.go calls it after every script body.
+-- call_chunked runs redis.call(cmd, key, args...) in chunks of at most 2000 arguments (Lua's stack
+-- bounds unpack); chunks keep field/value pairs together.
+local function call_chunked(cmd, key, args)
+  local n = #args
+  local i = 1
+  while i <= n do
+    local j = math.min(i + 1999, n)
+    redis.call(cmd, key, unpack(args, i, j))
+    i = j + 1
+  end
+end
+
+local function flush_records()
+  local hs = {}
+  for tid, _ in pairs(TDIRTY) do
+    hs[#hs + 1] = tid
+    hs[#hs + 1] = header(TCACHE[tid])
+  end
+  if #hs > 0 then call_chunked('HSET', K(':t'), hs) end
+  hs = {}
+  for rid, _ in pairs(RDIRTY) do
+    local r = RCACHE[rid]
+    hs[#hs + 1] = rid
+    hs[#hs + 1] = r.st .. '|' .. r.owner .. '|' .. r.size .. '|' .. r.sha .. '|' .. r.loc .. '|' .. r.cms .. '|' .. r.ems .. '|' .. r.reason
+  end
+  if #hs > 0 then call_chunked('HSET', K(':r'), hs) end
+  for suffix, h in pairs(HLATER) do call_chunked('HSET', K(suffix), h) end
+  for suffix, l in pairs(LLATER) do call_chunked('RPUSH', K(suffix), l) end
+  TDIRTY, RDIRTY, HLATER, LLATER = {}, {}, {}, {}
+end
+
+-- flush writes what the script deferred and grouped; scripts.go calls it after every script body.
 local function flush()
+  flush_records()
   flush_counts()
   flush_events()
 end
@@ -248,7 +316,7 @@ end
 local function complete_result(r, size, sha, loc, data, now, touched)
   r.st = RESULT_COMPLETED; r.size = size; r.sha = sha; r.loc = loc; r.ems = now
   rput(r)
-  redis.call('HSET', K(':rd'), r.id, data)
+  if data ~= '' or r.loc ~= '1' then hset_later(':rd', r.id, data) end
   ev_result(r.id, RESULT_COMPLETED, size)
   local wk = K(':w:' .. r.id)
   local ws = redis.call('LRANGE', wk, 0, -1)
@@ -286,7 +354,7 @@ local function end_tasks(tid, st, ekind, emsg, now)
       count(t.part, t.st, st)
       t.st = st; t.tok = ''
       tput(t)
-      redis.call('HSET', K(':te'), t.id, now .. '|' .. top[2] .. '|' .. top[3])
+      hset_later(':te', t.id, now .. '|' .. top[2] .. '|' .. top[3])
       ev_task_error(t.id, st, t.att, top[2], top[3], false)
       n = n + 1
       local reason = 'task ' .. t.id .. ' ended ' .. (st == TASK_CANCELLED and 'cancelled' or 'failed') .. ': ' .. top[3]
@@ -333,7 +401,7 @@ local function check_tasks(specs, parent, maxdepth, known)
   local batchOut = {}
   local perPart = {}
   for _, s in ipairs(specs) do
-    if redis.call('HEXISTS', K(':t'), s.id) == 1 then
+    if texists(s.id) then
       return { 'ALREADY_EXISTS', 'task id ' .. s.id .. ' is already taken' }
     end
     for _, rid in ipairs(split(s.outs, ',')) do
@@ -381,18 +449,6 @@ local function check_tasks(specs, parent, maxdepth, known)
   return nil
 end
 
--- call_chunked runs redis.call(cmd, key, args...) in chunks of at most 2000 arguments (Lua's stack
--- bounds unpack); step keeps field/value pairs together.
-local function call_chunked(cmd, key, args)
-  local n = #args
-  local i = 1
-  while i <= n do
-    local j = math.min(i + 1999, n)
-    redis.call(cmd, key, unpack(args, i, j))
-    i = j + 1
-  end
-end
-
 -- store_tasks writes validated specs; returns a flat list tid, status per task.
 local function store_tasks(specs, now, touched)
   local out = {}
@@ -404,12 +460,12 @@ local function store_tasks(specs, now, touched)
         r.owner = s.id
       else
         r = { st = RESULT_CREATED, owner = s.id, size = '0', sha = '', loc = '0', cms = now, ems = '0', reason = '', id = rid }
-        redis.call('RPUSH', K(':rl'), rid)
+        rpush_later(':rl', rid)
       end
       rput(r)
     end
   end
-  local heads, bodies, order, parts = {}, {}, {}, {}
+  local parts = {}
   for _, s in ipairs(specs) do
     local nwait = 0
     for _, rid in ipairs(s.deps) do
@@ -428,17 +484,14 @@ local function store_tasks(specs, now, touched)
       t.st = TASK_PENDING
     end
     ev_task(t.id, t.st, 0)
-    heads[#heads + 1] = t.id; heads[#heads + 1] = header(t)
-    bodies[#bodies + 1] = t.id; bodies[#bodies + 1] = s.body
-    order[#order + 1] = t.id
+    tput(t)
+    hset_later(':tb', t.id, s.body)
+    rpush_later(':tl', t.id)
     parts[s.part] = true
-    if s.payload ~= '' then redis.call('HSET', K(':pl'), s.id, s.payload) end
+    if s.payload ~= '' then hset_later(':pl', s.id, s.payload) end
     out[#out + 1] = s.id
     out[#out + 1] = t.st
   end
-  call_chunked('HSET', K(':t'), heads)
-  call_chunked('HSET', K(':tb'), bodies)
-  call_chunked('RPUSH', K(':tl'), order)
   for p, _ in pairs(parts) do redis.call('SADD', K(':parts'), p) end
   return out
 end

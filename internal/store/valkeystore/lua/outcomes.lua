@@ -86,7 +86,7 @@ local function complete(tid, tok, now, i)
   end
   local known = {}
   for _, r in ipairs(news) do
-    if known[r.id] or redis.call('HEXISTS', K(':r'), r.id) == 1 then
+    if known[r.id] or rexists(r.id) then
       return 'ALREADY_EXISTS result id ' .. r.id .. ' is taken', i
     end
     known[r.id] = true
@@ -109,7 +109,7 @@ local function complete(tid, tok, now, i)
   -- every check passed: write
   for _, r in ipairs(news) do
     local rr = { id = r.id, st = RESULT_CREATED, owner = '', size = '0', sha = '', loc = '0', cms = now, ems = '0', reason = '' }
-    redis.call('RPUSH', K(':rl'), r.id)
+    rpush_later(':rl', r.id)
     rput(rr)
     ev_result(r.id, RESULT_CREATED, 0)
   end
@@ -124,10 +124,10 @@ local function complete(tid, tok, now, i)
   count(t.part, t.st, TASK_COMPLETED)
   t.st = TASK_COMPLETED; t.tok = ''
   tput(t)
-  redis.call('HSET', K(':te'), tid, now .. '||')
+  hset_later(':te', tid, now .. '||')
   ev_task(tid, TASK_COMPLETED, t.att)
   for rid, _ in pairs(mine) do
-    local r = rget(rid)
+    local r = not writing[rid] and rget(rid)
     if r and r.st == RESULT_CREATED and r.owner == tid then
       local reason = 'task ' .. tid .. ' completed without writing its expected output ' .. rid
       r.st = RESULT_ABORTED; r.ems = now; r.reason = reason

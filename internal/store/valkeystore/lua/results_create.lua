@@ -10,7 +10,7 @@ local n = tonumber(ARGV[2])
 local seen = {}
 for j = 0, n - 1 do
   local rid = ARGV[3 + j * 6]
-  if seen[rid] or redis.call('HEXISTS', K(':r'), rid) == 1 then
+  if seen[rid] or rexists(rid) then
     return redis.error_reply('ALREADY_EXISTS result id ' .. rid .. ' is taken')
   end
   seen[rid] = true
@@ -19,7 +19,7 @@ local touched = {}
 for j = 0, n - 1 do
   local b = 3 + j * 6
   local r = { id = ARGV[b], st = 1, owner = '', size = '0', sha = '', loc = '0', cms = now, ems = '0', reason = '' }
-  redis.call('RPUSH', K(':rl'), r.id)
+  rpush_later(':rl', r.id)
   if ARGV[b + 1] == '1' then
     complete_result(r, ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], now, touched)
   else
