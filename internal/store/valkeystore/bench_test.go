@@ -66,6 +66,99 @@ func BenchmarkSubmitClaimComplete(b *testing.B) {
 	}
 }
 
+// lifecycleSpecs are n zero-payload tasks with one expected output each.
+func lifecycleSpecs(n int) []store.TaskSpec {
+	specs := make([]store.TaskSpec, n)
+	for i := range specs {
+		specs[i] = store.TaskSpec{Method: "echo", ExpectedOutputIDs: []string{store.NewResultID()}}
+	}
+	return specs
+}
+
+// BenchmarkScripts measures each hot script on batches of 100 zero-payload tasks with one output:
+// submit, claim, and the outcomes script recording their starts and completions. valkey-cpu-µs/task
+// is the server's CPU time (INFO cpu), which a busy machine inflates less than wall time.
+func BenchmarkScripts(b *testing.B) {
+	const batch = 100
+	for _, step := range []string{"submit", "claim", "outcomes"} {
+		b.Run(step, func(b *testing.B) {
+			s, c, sid := benchStore(b)
+			ctx := b.Context()
+			var cpu, tasks float64
+			for b.Loop() {
+				b.StopTimer()
+				specs := lifecycleSpecs(batch)
+				var got []*store.ClaimedTask
+				if step != "submit" {
+					if _, err := s.SubmitTasks(ctx, sid, store.SubmitBatch{Tasks: specs}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if step == "outcomes" {
+					var err error
+					if got, err = s.Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "a", Max: batch, LeaseTTL: time.Minute}); err != nil || len(got) != batch {
+						b.Fatalf("claimed %d of %d: %v", len(got), batch, err)
+					}
+				}
+				before := serverCPU(b, c)
+				b.StartTimer()
+				switch step {
+				case "submit":
+					if _, err := s.SubmitTasks(ctx, sid, store.SubmitBatch{Tasks: specs}); err != nil {
+						b.Fatal(err)
+					}
+				case "claim":
+					if got, err := s.Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "a", Max: batch, LeaseTTL: time.Minute}); err != nil || len(got) != batch {
+						b.Fatalf("claimed %d of %d: %v", len(got), batch, err)
+					}
+				case "outcomes":
+					steps := make([]store.Outcome, 0, 2*batch)
+					for _, t := range got {
+						steps = append(steps, store.Outcome{Kind: store.OutcomeStart, Lease: t.Lease})
+					}
+					for _, t := range got {
+						steps = append(steps, store.Outcome{Kind: store.OutcomeComplete, Lease: t.Lease, Completion: &store.Completion{Lease: t.Lease,
+							Outputs: []store.OutputData{{ResultID: t.ExpectedOutputIDs[0], Data: store.ResultData{Inline: []byte("ok")}}}}})
+					}
+					res, err := s.RecordOutcomes(ctx, steps)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for _, r := range res {
+						if r.Err != nil {
+							b.Fatal(r.Err)
+						}
+					}
+				}
+				b.StopTimer()
+				cpu += serverCPU(b, c) - before
+				tasks += batch
+				b.StartTimer()
+			}
+			b.ReportMetric(cpu/tasks, "valkey-cpu-µs/task")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// serverCPU is the server's CPU time so far in µs (INFO cpu: used_cpu_sys + used_cpu_user).
+func serverCPU(b *testing.B, c valkey.Client) float64 {
+	info, err := c.Do(context.Background(), c.B().Info().Section("cpu").Build()).ToString()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total float64
+	for _, line := range strings.Split(info, "\n") {
+		for _, k := range []string{"used_cpu_sys:", "used_cpu_user:"} {
+			if v, ok := strings.CutPrefix(line, k); ok {
+				x, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				total += x * 1e6
+			}
+		}
+	}
+	return total
+}
+
 // serverUsec sums usec over the INFO commandstats lines starting with prefix. Commands run inside
 // scripts are counted both on their own line and inside EVALSHA, so "cmdstat_" over-counts them.
 func serverUsec(b *testing.B, c valkey.Client, prefix string) float64 {
@@ -91,7 +184,8 @@ func serverUsec(b *testing.B, c valkey.Client, prefix string) float64 {
 	return total
 }
 
-// BenchmarkMemoryPerQueuedTask queues 100k zero-payload tasks and reports used_memory growth per task.
+// BenchmarkMemoryPerQueuedTask queues 100k zero-payload tasks with one expected output each and
+// reports used_memory growth per task.
 func BenchmarkMemoryPerQueuedTask(b *testing.B) {
 	const n = 100_000
 	for range b.N {
@@ -100,12 +194,8 @@ func BenchmarkMemoryPerQueuedTask(b *testing.B) {
 		ctx := b.Context()
 		before := usedMemory(b, c)
 		b.StartTimer()
-		specs := make([]store.TaskSpec, 1000)
-		for i := range specs {
-			specs[i] = store.TaskSpec{Method: "echo"}
-		}
-		for range n / len(specs) {
-			if _, err := s.SubmitTasks(ctx, sid, store.SubmitBatch{Tasks: specs}); err != nil {
+		for range n / 1000 {
+			if _, err := s.SubmitTasks(ctx, sid, store.SubmitBatch{Tasks: lifecycleSpecs(1000)}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -6,10 +6,22 @@ import (
 	"strconv"
 )
 
-// unpackArray decodes one MessagePack array of integers, strings, nil and booleans, as Lua's cmsgpack
-// writes task headers (lua/lib.lua). Integers come back as int64, strings as string, nil as nil.
+// unpackArray decodes MessagePack integers, strings, nil and booleans written one after the other, as
+// Lua's cmsgpack.pack(a, b, …) writes task headers (lua/lib.lua), or one array of them. Integers come
+// back as int64, strings as string, nil as nil.
 func unpackArray(b string) ([]any, error) {
 	d := mpDecoder{b: b}
+	if len(b) > 0 && !isArrayHeader(b[0]) {
+		var out []any
+		for d.i < len(d.b) {
+			v, err := d.value()
+			if err != nil {
+				return nil, fmt.Errorf("element %d: %w", len(out), err)
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	}
 	n, err := d.arrayLen()
 	if err != nil {
 		return nil, err
@@ -22,6 +34,8 @@ func unpackArray(b string) ([]any, error) {
 	}
 	return out, nil
 }
+
+func isArrayHeader(c byte) bool { return c&0xf0 == 0x90 || c == 0xdc || c == 0xdd }
 
 type mpDecoder struct {
 	b string

@@ -22,14 +22,14 @@ local ids, leases = {}, {}
 local claimed = {}
 for j = 1, #popped, 2 do
   local t = tget(popped[j])
-  if t and t.st == TASK_QUEUED then
-    count(t.part, TASK_QUEUED, TASK_DISPATCHED)
-    t.st = TASK_DISPATCHED; t.att = t.att + 1; t.tok = tokp .. j; t.agent = agent; t.dms = now; t.sms = 0
+  if t and t[H_STATUS] == TASK_QUEUED then
+    count(t[H_PARTITION], TASK_QUEUED, TASK_DISPATCHED)
+    t[H_STATUS] = TASK_DISPATCHED; t[H_ATTEMPT] = t[H_ATTEMPT] + 1; t[H_TOKEN] = tokp .. j; t[H_AGENT] = agent; t[H_DISPATCH_MS] = now; t[H_START_MS] = 0
     tput(t)
     leases[#leases + 1] = exp; leases[#leases + 1] = t.id
     ids[#ids + 1] = t.id
     claimed[#claimed + 1] = t
-    ev_task(t.id, TASK_DISPATCHED, t.att)
+    ev_task(t.id, TASK_DISPATCHED, t[H_ATTEMPT])
   end
 end
 local out = {}
@@ -39,14 +39,14 @@ if #ids > 0 then
   local payloads = redis.call('HMGET', K(':pl'), unpack(ids))
   for j, t in ipairs(claimed) do
     out[#out + 1] = t.id
-    out[#out + 1] = t.att
-    out[#out + 1] = t.tok
+    out[#out + 1] = t[H_ATTEMPT]
+    out[#out + 1] = t[H_TOKEN]
     out[#out + 1] = bodies[j] or ''
     out[#out + 1] = payloads[j] or ''
-    out[#out + 1] = t.prio
-    out[#out + 1] = t.maxr
-    out[#out + 1] = t.qms
-    out[#out + 1] = t.outs
+    out[#out + 1] = t[H_PRIORITY]
+    out[#out + 1] = t[H_MAX_RETRIES]
+    out[#out + 1] = t[H_QUEUE_MS]
+    out[#out + 1] = t[H_OUTPUTS]
   end
 end
 return { out, redis.call('ZCARD', qk), w, next_due(part), st }

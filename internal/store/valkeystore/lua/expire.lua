@@ -10,13 +10,13 @@ local n = 0
 for j, tid in ipairs(redis.call('ZRANGEBYSCORE', lk, '-inf', now, 'LIMIT', 0, max)) do
   redis.call('ZREM', lk, tid)
   local t = tget(tid)
-  if t and (t.st == TASK_DISPATCHED or t.st == TASK_RUNNING) then
+  if t and (t[H_STATUS] == TASK_DISPATCHED or t[H_STATUS] == TASK_RUNNING) then
     n = n + 1
-    local msg = 'the lease of agent ' .. t.agent .. ' expired (the agent stopped renewing it)'
-    if t.att <= t.maxr then
-      retry_later(t, now, now + backoff_ms(t.att, base, cap, tonumber(ARGV[5 + j] or '0')), ERROR_LEASE_EXPIRED, msg)
+    local msg = 'the lease of agent ' .. t[H_AGENT] .. ' expired (the agent stopped renewing it)'
+    if t[H_ATTEMPT] <= t[H_MAX_RETRIES] then
+      retry_later(t, now, now + backoff_ms(t[H_ATTEMPT], base, cap, tonumber(ARGV[5 + j] or '0')), ERROR_LEASE_EXPIRED, msg)
     else
-      end_tasks(tid, TASK_FAILED, ERROR_LEASE_EXPIRED, msg .. ' (no retries left after ' .. t.att .. ' attempts)', now)
+      end_tasks(tid, TASK_FAILED, ERROR_LEASE_EXPIRED, msg .. ' (no retries left after ' .. t[H_ATTEMPT] .. ' attempts)', now)
     end
   end
 end

@@ -8,8 +8,9 @@
 --   :tl task order  :r results  :rd result data  :rl result order  :w:<rid> waiters
 --   :q:<p> ready queue  :d:<p> retry-delayed  :l:<p> leases  :ev events  :req:<id> idempotent answers
 --   :te task ends (ms|error kind|message)
--- Task header: a MessagePack array {status, attempt, token, partition, priority, max retries,
--- waiting-on count, queue ms, outputs (csv), agent, dispatch ms, start ms}; no user string can break it.
+-- Task header: twelve MessagePack values one after the other: status, attempt, token, partition,
+-- priority, max retries, waiting-on count, queue ms, outputs (csv), agent, dispatch ms, start ms;
+-- no user string can break it.
 -- Task body: the protobuf chorus.v1.Task as submitted, written once.
 -- Result record: "st|owner|size|sha|loc|cms|ems|reason".
 local TAG = string.sub(KEYS[1], 1, -3)
@@ -54,14 +55,19 @@ local function split(s, sep)
   return out
 end
 
+-- A task in a script is the array of its header fields (indexes below) plus its id in t.id.
+local H_STATUS, H_ATTEMPT, H_TOKEN, H_PARTITION, H_PRIORITY, H_MAX_RETRIES = 1, 2, 3, 4, 5, 6
+local H_WAITING, H_QUEUE_MS, H_OUTPUTS, H_AGENT, H_DISPATCH_MS, H_START_MS = 7, 8, 9, 10, 11, 12
+
+-- header packs the twelve fields one after the other (codec.go reads them back).
 local function header(t)
-  return cmsgpack.pack({ t.st, t.att, t.tok, t.part, t.prio, t.maxr, t.nwait, t.qms, t.outs, t.agent, t.dms, t.sms })
+  return cmsgpack.pack(t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12])
 end
 
 local function unheader(tid, v)
-  local h = cmsgpack.unpack(v)
-  return { id = tid, st = h[1], att = h[2], tok = h[3], part = h[4], prio = h[5], maxr = h[6], nwait = h[7],
-    qms = h[8], outs = h[9], agent = h[10], dms = h[11], sms = h[12] }
+  local t = { cmsgpack.unpack(v) }
+  t.id = tid
+  return t
 end
 
 -- Task headers and result records read by a script are cached for the run, and those it changes are
@@ -88,7 +94,7 @@ local function texists(tid)
   return TCACHE[tid] ~= nil or redis.call('HEXISTS', K(':t'), tid) == 1
 end
 
-local function leased(t, tok) return t and (t.st == TASK_DISPATCHED or t.st == TASK_RUNNING) and t.tok == tok end
+local function leased(t, tok) return t and (t[H_STATUS] == TASK_DISPATCHED or t[H_STATUS] == TASK_RUNNING) and t[H_TOKEN] == tok end
 
 local function rget(rid)
   local r = RCACHE[rid]
@@ -254,10 +260,10 @@ local function qscore(prio, ms) return (9 - prio) * 10000000000000 + tonumber(ms
 
 -- enqueue makes task t QUEUED now (the caller saves it).
 local function enqueue(t, now, touched)
-  count(t.part, t.st, TASK_QUEUED)
-  t.st = TASK_QUEUED; t.tok = ''; t.qms = tonumber(now)
-  redis.call('ZADD', K(':q:' .. t.part), qscore(t.prio, t.qms), t.id)
-  touched[t.part] = true
+  count(t[H_PARTITION], t[H_STATUS], TASK_QUEUED)
+  t[H_STATUS] = TASK_QUEUED; t[H_TOKEN] = ''; t[H_QUEUE_MS] = tonumber(now)
+  redis.call('ZADD', K(':q:' .. t[H_PARTITION]), qscore(t[H_PRIORITY], t[H_QUEUE_MS]), t.id)
+  touched[t[H_PARTITION]] = true
 end
 
 -- promote_due queues the retry-delayed tasks of a partition that are due.
@@ -265,7 +271,7 @@ local function promote_due(part, now)
   local qk, dk = K(':q:' .. part), K(':d:' .. part)
   for _, tid in ipairs(redis.call('ZRANGEBYSCORE', dk, '-inf', now)) do
     local t = tget(tid)
-    if t and t.st == TASK_QUEUED then redis.call('ZADD', qk, qscore(t.prio, t.qms), tid) end
+    if t and t[H_STATUS] == TASK_QUEUED then redis.call('ZADD', qk, qscore(t[H_PRIORITY], t[H_QUEUE_MS]), tid) end
     redis.call('ZREM', dk, tid)
   end
 end
@@ -287,28 +293,28 @@ end
 -- archive_attempt moves the current attempt of t (kept in its header) to :at, ended with an error,
 -- before the task is retried.
 local function archive_attempt(t, now, ekind, emsg, retryable)
-  if t.dms == 0 then return end
+  if t[H_DISPATCH_MS] == 0 then return end
   local raw = redis.call('HGET', K(':at'), t.id)
   local list = raw and cjson.decode(raw) or {}
-  list[#list + 1] = { n = t.att, g = t.agent, d = t.dms, s = t.sms, e = tonumber(now), k = tonumber(ekind), m = emsg,
+  list[#list + 1] = { n = t[H_ATTEMPT], g = t[H_AGENT], d = t[H_DISPATCH_MS], s = t[H_START_MS], e = tonumber(now), k = tonumber(ekind), m = emsg,
     r = retryable }
   redis.call('HSET', K(':at'), t.id, cjson.encode(list))
-  t.dms = 0; t.sms = 0
+  t[H_DISPATCH_MS] = 0; t[H_START_MS] = 0
 end
 
 local function unlease(t)
-  redis.call('ZREM', K(':l:' .. t.part), t.id)
+  redis.call('ZREM', K(':l:' .. t[H_PARTITION]), t.id)
 end
 
 -- retry_later requeues a leased task after a backoff: its attempt ends with the error.
 local function retry_later(t, now, due, ekind, emsg)
   archive_attempt(t, now, ekind, emsg, true)
   unlease(t)
-  count(t.part, t.st, TASK_QUEUED)
-  t.st = TASK_QUEUED; t.tok = ''; t.qms = tonumber(now)
+  count(t[H_PARTITION], t[H_STATUS], TASK_QUEUED)
+  t[H_STATUS] = TASK_QUEUED; t[H_TOKEN] = ''; t[H_QUEUE_MS] = tonumber(now)
   tput(t)
-  redis.call('ZADD', K(':d:' .. t.part), due, t.id)
-  ev_task_error(t.id, TASK_QUEUED, t.att, ekind, emsg, true)
+  redis.call('ZADD', K(':d:' .. t[H_PARTITION]), due, t.id)
+  ev_task_error(t.id, TASK_QUEUED, t[H_ATTEMPT], ekind, emsg, true)
 end
 
 -- complete_result marks result rid COMPLETED and releases its waiters (each exactly once: the waiter
@@ -324,12 +330,12 @@ local function complete_result(r, size, sha, loc, data, now, touched)
   redis.call('DEL', wk)
   for _, tid in ipairs(ws) do
     local t = tget(tid)
-    if t and t.st == TASK_PENDING then
-      t.nwait = t.nwait - 1
-      if t.nwait <= 0 then
-        t.nwait = 0
+    if t and t[H_STATUS] == TASK_PENDING then
+      t[H_WAITING] = t[H_WAITING] - 1
+      if t[H_WAITING] <= 0 then
+        t[H_WAITING] = 0
         enqueue(t, now, touched)
-        ev_task(tid, TASK_QUEUED, t.att)
+        ev_task(tid, TASK_QUEUED, t[H_ATTEMPT])
       end
       tput(t)
     end
@@ -344,21 +350,21 @@ local function end_tasks(tid, st, ekind, emsg, now)
   while #stack > 0 do
     local top = table.remove(stack)
     local t = tget(top[1])
-    if t and not finished(t.st) then
-      if t.st == TASK_QUEUED then
-        redis.call('ZREM', K(':q:' .. t.part), t.id)
-        redis.call('ZREM', K(':d:' .. t.part), t.id)
-      elseif t.st == TASK_DISPATCHED or t.st == TASK_RUNNING then
+    if t and not finished(t[H_STATUS]) then
+      if t[H_STATUS] == TASK_QUEUED then
+        redis.call('ZREM', K(':q:' .. t[H_PARTITION]), t.id)
+        redis.call('ZREM', K(':d:' .. t[H_PARTITION]), t.id)
+      elseif t[H_STATUS] == TASK_DISPATCHED or t[H_STATUS] == TASK_RUNNING then
         unlease(t)
       end
-      count(t.part, t.st, st)
-      t.st = st; t.tok = ''
+      count(t[H_PARTITION], t[H_STATUS], st)
+      t[H_STATUS] = st; t[H_TOKEN] = ''
       tput(t)
       hset_later(':te', t.id, now .. '|' .. top[2] .. '|' .. top[3])
-      ev_task_error(t.id, st, t.att, top[2], top[3], false)
+      ev_task_error(t.id, st, t[H_ATTEMPT], top[2], top[3], false)
       n = n + 1
       local reason = 'task ' .. t.id .. ' ended ' .. (st == TASK_CANCELLED and 'cancelled' or 'failed') .. ': ' .. top[3]
-      for _, rid in ipairs(split(t.outs, ',')) do
+      for _, rid in ipairs(split(t[H_OUTPUTS], ',')) do
         local r = rget(rid)
         if r and r.st == RESULT_CREATED and r.owner == t.id then
           r.st = RESULT_ABORTED; r.ems = now; r.reason = reason
@@ -416,7 +422,7 @@ local function check_tasks(specs, parent, maxdepth, known)
         end
         if r.owner ~= '' and r.owner ~= parent then
           local o = tget(r.owner)
-          if o and not finished(o.st) then
+          if o and not finished(o[H_STATUS]) then
             return { 'FAILED_PRECONDITION', 'output ' .. rid .. ' of task ' .. s.id .. ' is owned by unfinished task ' .. r.owner }
           end
         end
@@ -475,22 +481,22 @@ local function store_tasks(specs, now, touched)
         redis.call('RPUSH', K(':w:' .. rid), s.id)
       end
     end
-    local t = { id = s.id, st = 0, att = 0, tok = '', part = s.part, prio = s.prio, maxr = s.maxr, nwait = nwait,
-      qms = now, outs = s.outs, agent = '', dms = 0, sms = 0 }
+    local t = { 0, 0, '', s.part, s.prio, s.maxr, nwait, now, s.outs, '', 0, 0 }
+    t.id = s.id
     if nwait == 0 then
       enqueue(t, now, touched)
     else
-      count(t.part, 0, TASK_PENDING)
-      t.st = TASK_PENDING
+      count(t[H_PARTITION], 0, TASK_PENDING)
+      t[H_STATUS] = TASK_PENDING
     end
-    ev_task(t.id, t.st, 0)
+    ev_task(t.id, t[H_STATUS], 0)
     tput(t)
     hset_later(':tb', t.id, s.body)
     rpush_later(':tl', t.id)
     parts[s.part] = true
     if s.payload ~= '' then hset_later(':pl', s.id, s.payload) end
     out[#out + 1] = s.id
-    out[#out + 1] = t.st
+    out[#out + 1] = t[H_STATUS]
   end
   for p, _ in pairs(parts) do redis.call('SADD', K(':parts'), p) end
   return out

@@ -23,11 +23,11 @@ end
 local function start(tid, tok, ms)
   local t = tget(tid)
   if not leased(t, tok) then return lost(tid) end
-  if t.st == TASK_RUNNING then return 'OK' end
-  count(t.part, TASK_DISPATCHED, TASK_RUNNING)
-  t.st = TASK_RUNNING; t.sms = ms
+  if t[H_STATUS] == TASK_RUNNING then return 'OK' end
+  count(t[H_PARTITION], TASK_DISPATCHED, TASK_RUNNING)
+  t[H_STATUS] = TASK_RUNNING; t[H_START_MS] = ms
   tput(t)
-  ev_task(tid, TASK_RUNNING, t.att)
+  ev_task(tid, TASK_RUNNING, t[H_ATTEMPT])
   return 'OK'
 end
 
@@ -41,13 +41,13 @@ end
 local function fail(tid, tok, ms, ekind, emsg, retryable, endst, jitter)
   local t = tget(tid)
   if not leased(t, tok) then return lost(tid) end
-  if retryable and endst == TASK_FAILED and t.att <= t.maxr then
-    local due = ms + backoff_ms(t.att, base, cap, jitter)
+  if retryable and endst == TASK_FAILED and t[H_ATTEMPT] <= t[H_MAX_RETRIES] then
+    local due = ms + backoff_ms(t[H_ATTEMPT], base, cap, jitter)
     retry_later(t, ms, due, ekind, emsg)
-    if not delayed[t.part] or due < delayed[t.part] then delayed[t.part] = due end
+    if not delayed[t[H_PARTITION]] or due < delayed[t[H_PARTITION]] then delayed[t[H_PARTITION]] = due end
     return 'RETRIED'
   end
-  if retryable and endst == TASK_FAILED then emsg = emsg .. ' (no retries left after ' .. t.att .. ' attempts)' end
+  if retryable and endst == TASK_FAILED then emsg = emsg .. ' (no retries left after ' .. t[H_ATTEMPT] .. ' attempts)' end
   end_tasks(tid, endst, ekind, emsg, ms)
   return 'OK'
 end
@@ -71,7 +71,7 @@ local function complete(tid, tok, now, i)
   local t = tget(tid)
   if not leased(t, tok) then return lost(tid), i end
   local mine = {}
-  for _, rid in ipairs(split(t.outs, ',')) do mine[rid] = true end
+  for _, rid in ipairs(split(t[H_OUTPUTS], ',')) do mine[rid] = true end
   local writing = {}
   for _, o in ipairs(outs) do
     if not mine[o.rid] then
@@ -121,11 +121,11 @@ local function complete(tid, tok, now, i)
     complete_result(rget(o.rid), o.size, o.sha, o.loc, o.data, now, touched)
   end
   unlease(t)
-  count(t.part, t.st, TASK_COMPLETED)
-  t.st = TASK_COMPLETED; t.tok = ''
+  count(t[H_PARTITION], t[H_STATUS], TASK_COMPLETED)
+  t[H_STATUS] = TASK_COMPLETED; t[H_TOKEN] = ''
   tput(t)
   hset_later(':te', tid, now .. '||')
-  ev_task(tid, TASK_COMPLETED, t.att)
+  ev_task(tid, TASK_COMPLETED, t[H_ATTEMPT])
   for rid, _ in pairs(mine) do
     local r = not writing[rid] and rget(rid)
     if r and r.st == RESULT_CREATED and r.owner == tid then

@@ -12,9 +12,9 @@ for j = 3, #ARGV, 2 do
   local reason = nil
   if not t then
     reason = 'finished'
-  elseif t.st == TASK_CANCELLED then
+  elseif t[H_STATUS] == TASK_CANCELLED then
     reason = (sst == SESSION_CANCELLED) and 'session cancelled' or 'cancelled'
-  elseif finished(t.st) then
+  elseif finished(t[H_STATUS]) then
     reason = 'finished'
   elseif not leased(t, ARGV[j + 1]) then
     reason = 'expired'
@@ -23,8 +23,8 @@ for j = 3, #ARGV, 2 do
     lost[#lost + 1] = i
     lost[#lost + 1] = reason
   else
-    local l = byPart[t.part]
-    if not l then l = {}; byPart[t.part] = l end
+    local l = byPart[t[H_PARTITION]]
+    if not l then l = {}; byPart[t[H_PARTITION]] = l end
     l[#l + 1] = now + ttl
     l[#l + 1] = t.id
   end
