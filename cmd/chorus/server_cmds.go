@@ -49,7 +49,7 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	if *config == "" {
-		return fmt.Errorf("%w: --config is required (see deploy/kubernetes/agent-python.yaml for an example)", errUsage)
+		return fmt.Errorf("%w: --config is required (see deploy/agent.example.yaml for an example)", errUsage)
 	}
 	cfg, err := agent.LoadConfig(*config)
 	if err != nil {
