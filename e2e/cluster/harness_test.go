@@ -35,22 +35,48 @@ type binaries struct {
 	worker string // workers/go
 }
 
+// built holds the binaries, built once for the package's tests into buildDir.
+var (
+	buildOnce sync.Once
+	buildDir  string
+	built     binaries
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
 func buildBinaries(t *testing.T) binaries {
 	t.Helper()
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatalf("finding the repository root: %v", err)
-	}
-	dir := t.TempDir()
-	b := binaries{chorus: filepath.Join(dir, "chorus"), worker: filepath.Join(dir, "chorus-worker-go")}
-	for out, pkg := range map[string]string{b.chorus: "./cmd/chorus", b.worker: "./workers/go"} {
-		cmd := exec.Command("go", "build", "-o", out, pkg)
-		cmd.Dir = root
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build %s failed: %v\n%s", pkg, err, msg)
+	buildOnce.Do(func() {
+		root, err := filepath.Abs("../..")
+		if err != nil {
+			buildErr = fmt.Errorf("finding the repository root: %w", err)
+			return
 		}
+		if buildDir, buildErr = os.MkdirTemp("", "chorus-e2e-cluster-"); buildErr != nil {
+			return
+		}
+		built = binaries{chorus: filepath.Join(buildDir, "chorus"), worker: filepath.Join(buildDir, "chorus-worker-go")}
+		for out, pkg := range map[string]string{built.chorus: "./cmd/chorus", built.worker: "./workers/go"} {
+			cmd := exec.Command("go", "build", "-o", out, pkg)
+			cmd.Dir = root
+			if msg, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build %s failed: %w\n%s", pkg, err, msg)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return b
+	return built
 }
 
 var (
