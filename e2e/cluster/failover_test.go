@@ -81,8 +81,8 @@ func TestClusterFailover(t *testing.T) {
 	t.Logf("Valkey Cluster (3 masters + 3 replicas), 2 gateways, 2 agents × 2 Go workers: %d sessions (%v), %d tasks in %.1fs = %.0f tasks/s",
 		sessionsPerRun, stats.kindCounts, stats.tasks, stats.wall.Seconds(), float64(stats.tasks)/stats.wall.Seconds())
 	t.Logf("sessions per shard: %v", perShard)
-	t.Logf("failover: master %s SIGKILLed at +%.1fs; replica %s promoted after %.1fs; client calls retried: %d; task attempts re-run: %d",
-		k.killed, k.at.Sub(k.start).Seconds(), k.promoted, k.promotion.Seconds(), stats.retries, stats.reruns)
+	t.Logf("failover: master %s SIGKILLed at +%.1fs; replica %s promoted after %.1fs; client calls retried: %d %v, the longest for %.1fs; task attempts re-run: %d",
+		k.killed, k.at.Sub(k.start).Seconds(), k.promoted, k.promotion.Seconds(), stats.retries, stats.retryCodes, stats.maxOutage.Seconds(), stats.reruns)
 	t.Logf("acknowledged writes lost with the crashed master: %d graph(s) %v", len(stats.lost), stats.lost)
 	t.Logf("load: %s", loadAvg())
 }

@@ -83,11 +83,13 @@ func newGraph(i int) graph {
 
 // runStats is what a workload run observed.
 type runStats struct {
-	sessions   []string // session id of each graph's final (successful) run
-	tasks      int64    // tasks run to completion, subtasks included
-	reruns     int64    // attempts beyond the first, over every task
-	retries    int64    // client calls retried after an error (store or gateway unavailable)
-	lost       []loss   // acknowledged writes that were gone afterwards
+	sessions   []string       // session id of each graph's final (successful) run
+	tasks      int64          // tasks run to completion, subtasks included
+	reruns     int64          // attempts beyond the first, over every task
+	retries    int64          // client calls retried after an error (store or gateway unavailable)
+	retryCodes map[string]int // the gRPC codes of the retried errors
+	maxOutage  time.Duration  // longest time from a call's first error to its success
+	lost       []loss         // acknowledged writes that were gone afterwards
 	wall       time.Duration
 	kindCounts map[string]int
 }
@@ -119,7 +121,7 @@ type workload struct {
 }
 
 func (w *workload) run(ctx context.Context) runStats {
-	w.stats = runStats{sessions: make([]string, w.n), kindCounts: map[string]int{}}
+	w.stats = runStats{sessions: make([]string, w.n), kindCounts: map[string]int{}, retryCodes: map[string]int{}}
 	start := time.Now()
 	sem := make(chan struct{}, w.inflight)
 	var wg sync.WaitGroup
@@ -255,12 +257,21 @@ func (w *workload) runOnce(ctx context.Context, c *client.Client, g graph) (stri
 // of a session the store acknowledged is a loss (errLost), not an error to retry.
 func (w *workload) retry(ctx context.Context, what string, f func(context.Context) error) error {
 	deadline := time.Now().Add(w.retryFor)
+	var firstErr time.Time
 	for {
 		cctx, cancel := context.WithTimeout(ctx, w.retryFor)
 		err := f(cctx)
 		cancel()
 		if err == nil {
+			if !firstErr.IsZero() {
+				w.mu.Lock()
+				w.stats.maxOutage = max(w.stats.maxOutage, time.Since(firstErr))
+				w.mu.Unlock()
+			}
 			return nil
+		}
+		if firstErr.IsZero() {
+			firstErr = time.Now()
 		}
 		switch status.Code(err) {
 		case codes.NotFound:
@@ -273,6 +284,7 @@ func (w *workload) retry(ctx context.Context, what string, f func(context.Contex
 		}
 		w.mu.Lock()
 		w.stats.retries++
+		w.stats.retryCodes[what+": "+status.Code(err).String()]++
 		w.mu.Unlock()
 		select {
 		case <-ctx.Done():
