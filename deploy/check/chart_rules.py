@@ -8,17 +8,32 @@
   ScaledObject scaling exactly that Deployment, and a termination grace period longer than the
   drain deadline in its agent config;
 - the gateway has a Deployment, Service, PodDisruptionBudget and HorizontalPodAutoscaler;
-- a ServiceAccount is used by every pod; with an AWS values file it carries an IRSA role.
+- a ServiceAccount is used by every pod; with an AWS values file it carries an IRSA role;
+- every key of a rendered agent config is a field of agent.Config / agent.PartitionConfig (read
+  from the yaml tags of agent/config.go, so the chart cannot drift from the agent).
 
 usage: chart_rules.py rendered.yaml [more.yaml ...]; exit status 1 on any broken rule.
 """
 
+import os
 import re
 import sys
 
 import yaml
 
 DIGEST = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def agent_config_keys():
+    """The yaml keys of agent.Config and agent.PartitionConfig, from agent/config.go."""
+    with open(os.path.join(ROOT, "agent", "config.go"), encoding="utf-8") as f:
+        src = f.read()
+    keys = {}
+    for struct in ("Config", "PartitionConfig"):
+        body = re.search(r"type %s struct \{(.*?)\n\}" % struct, src, re.S).group(1)
+        keys[struct] = set(re.findall(r'yaml:"([a-z_]+)"', body))
+    return keys["Config"], keys["PartitionConfig"]
 
 
 def seconds(d):
@@ -72,6 +87,12 @@ def check(path):
             errs.append("agent %s has no ConfigMap" % name)
             continue
         conf = yaml.safe_load(cm["data"]["agent.yaml"])
+        top, part_keys = agent_config_keys()
+        for k in set(conf) - top:
+            errs.append("agent %s: config key %r is not a field of agent.Config" % (name, k))
+        for p in conf.get("partitions", []):
+            for k in set(p) - part_keys:
+                errs.append("agent %s: partition key %r is not a field of agent.PartitionConfig" % (name, k))
         part = d["metadata"]["labels"]["chorus.dev/partition"]
         if [p["name"] for p in conf["partitions"]] != [part]:
             errs.append("agent %s: config serves %s, want [%s]" % (name, [p["name"] for p in conf["partitions"]], part))
@@ -92,8 +113,22 @@ def check(path):
     return errs
 
 
+def check_example():
+    """deploy/agent.example.yaml uses only agent config fields."""
+    with open(os.path.join(ROOT, "deploy", "agent.example.yaml"), encoding="utf-8") as f:
+        conf = yaml.safe_load(f)
+    top, part_keys = agent_config_keys()
+    errs = ["key %r is not a field of agent.Config" % k for k in set(conf) - top]
+    for p in conf.get("partitions", []):
+        errs += ["partition key %r is not a field of agent.PartitionConfig" % k for k in set(p) - part_keys]
+    return errs
+
+
 def main():
     bad = 0
+    for e in check_example():
+        print("deploy/agent.example.yaml: %s" % e)
+        bad += 1
     for path in sys.argv[1:]:
         errs = check(path)
         for e in errs:
