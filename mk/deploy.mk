@@ -4,6 +4,7 @@
 HELM_VERSION := v3.22.0
 KUBERNETES_VALIDATE_VERSION := 1.37.0
 DEPLOY_K8S_VERSIONS := 1.30 1.37
+DEPLOY_RENDER_K8S := 1.30.0
 DEPLOY_VENV := $(ROOT)/.venv-deploy
 DEPLOY_OUT := $(ROOT)/.deploy-check
 CHART := deploy/helm/chorus
@@ -23,12 +24,12 @@ deploy-tools: $(BIN)/.helm-$(HELM_VERSION) $(DEPLOY_VENV)/.kubernetes-validate-$
 .PHONY: deploy-check
 deploy-check: deploy-tools ## helm lint + template (default, production, AWS values) + offline schema validation
 	@rm -rf $(DEPLOY_OUT) && mkdir -p $(DEPLOY_OUT)
-	$(BIN)/helm lint --strict $(CHART)
-	$(BIN)/helm lint --strict $(CHART) -f $(CHART)/values-production.yaml
-	$(BIN)/helm lint --strict $(CHART) -f deploy/aws/values-aws.yaml
-	$(BIN)/helm template chorus $(CHART) --namespace chorus > $(DEPLOY_OUT)/default.yaml
-	$(BIN)/helm template chorus $(CHART) --namespace chorus -f $(CHART)/values-production.yaml > $(DEPLOY_OUT)/production.yaml
-	$(BIN)/helm template chorus $(CHART) --namespace chorus -f deploy/aws/values-aws.yaml > $(DEPLOY_OUT)/aws.yaml
+	$(BIN)/helm lint --strict --kube-version $(DEPLOY_RENDER_K8S) $(CHART)
+	$(BIN)/helm lint --strict --kube-version $(DEPLOY_RENDER_K8S) $(CHART) -f $(CHART)/values-production.yaml
+	$(BIN)/helm lint --strict --kube-version $(DEPLOY_RENDER_K8S) $(CHART) -f deploy/aws/values-aws.yaml
+	$(BIN)/helm template chorus $(CHART) --namespace chorus --kube-version $(DEPLOY_RENDER_K8S) > $(DEPLOY_OUT)/default.yaml
+	$(BIN)/helm template chorus $(CHART) --namespace chorus --kube-version $(DEPLOY_RENDER_K8S) -f $(CHART)/values-production.yaml > $(DEPLOY_OUT)/production.yaml
+	$(BIN)/helm template chorus $(CHART) --namespace chorus --kube-version $(DEPLOY_RENDER_K8S) -f deploy/aws/values-aws.yaml > $(DEPLOY_OUT)/aws.yaml
 	$(DEPLOY_VENV)/bin/python deploy/check/validate.py $(addprefix --k8s ,$(DEPLOY_K8S_VERSIONS)) \
 	  $(DEPLOY_OUT)/default.yaml $(DEPLOY_OUT)/production.yaml $(DEPLOY_OUT)/aws.yaml
 	@# The checker must refuse known-bad objects (a typo, a sum() over gateways, an unknown kind).

@@ -4,9 +4,9 @@
 - every container image is pinned by digest (name@sha256:<64 hex>);
 - every container of a Deployment or StatefulSet has a readiness and a liveness probe, runs as
   non-root with a read-only root filesystem and no privilege escalation;
-- each agent Deployment has its ConfigMap, a PodDisruptionBudget and (when KEDA is on) a
-  ScaledObject scaling exactly that Deployment, and a termination grace period longer than the
-  drain deadline in its agent config;
+- each agent Deployment has its ConfigMap, a PodDisruptionBudget, either fixed replicas or a KEDA
+  ScaledObject scaling exactly that Deployment (not both), and a termination grace period longer
+  than the drain deadline in its agent config;
 - the gateway has a Deployment, Service, PodDisruptionBudget and HorizontalPodAutoscaler;
 - a ServiceAccount is used by every pod; with an AWS values file it carries an IRSA role;
 - every key of a rendered agent config is a field of agent.Config / agent.PartitionConfig (read
@@ -102,8 +102,8 @@ def check(path):
                         % (name, grace, conf["drain_deadline"]))
         if name not in by_kind.get("PodDisruptionBudget", {}):
             errs.append("agent %s has no PodDisruptionBudget" % name)
-        if by_kind.get("ScaledObject") and name not in scaled:
-            errs.append("agent %s has no ScaledObject" % name)
+        if "replicas" not in d["spec"] and name not in scaled:
+            errs.append("agent %s sets no replicas and has no ScaledObject" % name)
         if name in scaled and "replicas" in d["spec"]:
             errs.append("agent %s: sets replicas although KEDA scales it" % name)
     if "aws" in path:
