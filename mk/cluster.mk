@@ -5,6 +5,6 @@
 
 .PHONY: test-cluster
 test-cluster: deps ## End to end on a Valkey Cluster with a master failover, and agents in network namespaces
-	$(GO) test -count=1 -timeout 20m -v -run 'TestClusterFailover|TestStandaloneBaseline|TestAgentsInNetworkNamespaces' ./e2e/cluster/ -args -cluster
+	$(GO) test -count=1 -timeout 20m -v -run 'TestClusterFailover|TestClusterBaseline|TestStandaloneBaseline|TestAgentsInNetworkNamespaces' ./e2e/cluster/ -args -cluster
 
 TEST_TARGETS += test-cluster

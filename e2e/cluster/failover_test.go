@@ -87,24 +87,35 @@ func TestClusterFailover(t *testing.T) {
 	t.Logf("load: %s", loadAvg())
 }
 
-// TestStandaloneBaseline runs the same workload on one valkey-server, for the throughput beside
-// the cluster's.
+// TestStandaloneBaseline runs the same workload with no fault on one valkey-server, and
+// TestClusterBaseline on the cluster of TestClusterFailover, for the throughputs side by side.
 func TestStandaloneBaseline(t *testing.T) {
 	needCluster(t)
+	vk := valkeytest.Start(t)
+	baseline(t, "single Valkey", vk.Addr)
+}
+
+func TestClusterBaseline(t *testing.T) {
+	needCluster(t)
+	vc := valkeytest.StartClusterWith(t, valkeytest.ClusterOptions{Replicas: 1, NodeTimeout: 2 * time.Second})
+	baseline(t, "Valkey Cluster (3 masters + 3 replicas)", strings.Join(vc.Addrs, ","))
+}
+
+func baseline(t *testing.T, what, addrs string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	bins := buildBinaries(t)
-	vk := valkeytest.Start(t)
-	store := []string{"--valkey-addr", vk.Addr, "--key-prefix", keyPrefix,
+	store := []string{"--valkey-addr", addrs, "--key-prefix", keyPrefix,
 		"--objstore", "local", "--objstore-dir", filepath.Join(t.TempDir(), "objects")}
 	clients := startChorus(ctx, t, bins, store)
 	w := &workload{t: t, clients: clients, n: sessionsPerRun, inflight: inflight, retryFor: 30 * time.Second}
 	stats := w.run(ctx)
-	if len(stats.lost) > 0 || stats.reruns > 0 {
-		t.Errorf("single Valkey, no fault: %d graphs lost data, %d attempts re-run; want none", len(stats.lost), stats.reruns)
+	if len(stats.lost) > 0 || stats.reruns > 0 || stats.retries > 0 {
+		t.Errorf("%s, no fault: %d graphs lost data, %d attempts re-run, %d calls retried %v; want none",
+			what, len(stats.lost), stats.reruns, stats.retries, stats.retryCodes)
 	}
-	t.Logf("single Valkey, 2 gateways, 2 agents × 2 Go workers: %d sessions (%v), %d tasks in %.1fs = %.0f tasks/s",
-		sessionsPerRun, stats.kindCounts, stats.tasks, stats.wall.Seconds(), float64(stats.tasks)/stats.wall.Seconds())
+	t.Logf("%s, 2 gateways, 2 agents × 2 Go workers, no fault: %d sessions (%v), %d tasks in %.1fs = %.0f tasks/s",
+		what, sessionsPerRun, stats.kindCounts, stats.tasks, stats.wall.Seconds(), float64(stats.tasks)/stats.wall.Seconds())
 	t.Logf("load: %s", loadAvg())
 }
 
