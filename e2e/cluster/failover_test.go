@@ -23,8 +23,9 @@ const (
 )
 
 // TestClusterFailover runs 200 sessions of mixed graphs through two gateways and two agents on a
-// Valkey Cluster of three masters with one replica each, and crashes (SIGKILL) the master of a busy
-// shard a third of the way through. Every graph must end with every output checked and every task
+// Valkey Cluster of three masters with one replica each, and crashes (SIGKILL) a third of the way
+// through the master that serves the partition's keys (its ready index, leases index and wake-up
+// list) and a third of the sessions: the harshest single failure. Every graph must end with every output checked and every task
 // COMPLETED; acknowledged data that a crash loses (Valkey replicates asynchronously) is counted,
 // must belong to the crashed master's slots, and its graph is run again.
 func TestClusterFailover(t *testing.T) {
@@ -37,6 +38,7 @@ func TestClusterFailover(t *testing.T) {
 		"--objstore", "local", "--objstore-dir", filepath.Join(t.TempDir(), "objects")}
 	clients := startChorus(ctx, t, bins, store)
 
+	partSlot := keySlot(ctx, t, vc.Addrs[0], "{"+keyPrefix+"p:go}:ready")
 	var (
 		killOnce sync.Once
 		killed   = make(chan killInfo, 1)
@@ -46,7 +48,7 @@ func TestClusterFailover(t *testing.T) {
 			if done < sessionsPerRun/3 {
 				return
 			}
-			killOnce.Do(func() { go func() { killed <- crashBusiestMaster(ctx, t, vc) }() })
+			killOnce.Do(func() { go func() { killed <- crashMaster(ctx, t, vc, partSlot) }() })
 		}}
 	stats := w.run(ctx)
 	var k killInfo
@@ -148,24 +150,18 @@ type killInfo struct {
 	promotion time.Duration
 }
 
-// crashBusiestMaster SIGKILLs the master serving the most keys and waits until its replica serves
-// its slots.
-func crashBusiestMaster(ctx context.Context, t *testing.T, vc *valkeytest.Cluster) killInfo {
+// crashMaster SIGKILLs the master serving slot and waits until its replica serves its slots.
+func crashMaster(ctx context.Context, t *testing.T, vc *valkeytest.Cluster, slot int) killInfo {
 	k := killInfo{start: time.Now()}
 	nodes, err := valkeytest.Nodes(ctx, vc.Addrs[0])
 	if err != nil {
 		t.Error(err)
 		return k
 	}
-	best := -1
-	var victim valkeytest.Node
-	for _, n := range nodes {
-		if !n.Master {
-			continue
-		}
-		if keys := dbsize(ctx, n.Addr); keys > best {
-			best, victim = keys, n
-		}
+	victim := valkeytest.Owner(nodes, slot)
+	if victim == nil {
+		t.Errorf("no master serves slot %d", slot)
+		return k
 	}
 	var replica valkeytest.Node
 	for _, n := range nodes {
@@ -201,22 +197,21 @@ func crashBusiestMaster(ctx context.Context, t *testing.T, vc *valkeytest.Cluste
 	}
 }
 
-func dbsize(ctx context.Context, addr string) int {
-	host, port, _ := strings.Cut(addr, ":")
-	out, err := exec.CommandContext(ctx, "valkey-cli", "-h", host, "-p", port, "dbsize").Output()
-	if err != nil {
-		return -1
-	}
-	var n int
-	_, _ = fmt.Sscan(string(out), &n)
-	return n
-}
-
 // sessionOwner returns the address of the master serving session sid's slot.
 func sessionOwner(ctx context.Context, t *testing.T, addr string, nodes []valkeytest.Node, sid string) string {
 	t.Helper()
+	slot := keySlot(ctx, t, addr, "{"+keyPrefix+"s:"+sid+"}:m")
+	n := valkeytest.Owner(nodes, slot)
+	if n == nil {
+		t.Fatalf("no master serves slot %d", slot)
+	}
+	return n.Addr
+}
+
+// keySlot asks the node at addr for key's hash slot.
+func keySlot(ctx context.Context, t *testing.T, addr, key string) int {
+	t.Helper()
 	host, port, _ := strings.Cut(addr, ":")
-	key := "{" + keyPrefix + "s:" + sid + "}:m"
 	out, err := exec.CommandContext(ctx, "valkey-cli", "-h", host, "-p", port, "cluster", "keyslot", key).Output()
 	if err != nil {
 		t.Fatalf("CLUSTER KEYSLOT %s: %v", key, err)
@@ -225,11 +220,7 @@ func sessionOwner(ctx context.Context, t *testing.T, addr string, nodes []valkey
 	if _, err := fmt.Sscan(string(out), &slot); err != nil {
 		t.Fatalf("CLUSTER KEYSLOT %s answered %q", key, out)
 	}
-	n := valkeytest.Owner(nodes, slot)
-	if n == nil {
-		t.Fatalf("no master serves slot %d", slot)
-	}
-	return n.Addr
+	return slot
 }
 
 func loadAvg() string {

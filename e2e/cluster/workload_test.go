@@ -210,7 +210,7 @@ func (w *workload) runOnce(ctx context.Context, c *client.Client, g graph) (stri
 		outs, err = sess.Wait(ctx, ids, nil)
 		return err
 	}); err != nil {
-		return sid, ackedAt, err
+		return sid, ackedAt, fmt.Errorf("%w; the session's tasks: %s", err, taskSummary(ctx, sess))
 	}
 	for _, o := range outs {
 		if o.Status != chorusv1.ResultStatus_RESULT_STATUS_COMPLETED {
@@ -292,4 +292,23 @@ func (w *workload) retry(ctx context.Context, what string, f func(context.Contex
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// taskSummary lists a session's unfinished tasks, for the message of a graph that did not end.
+func taskSummary(ctx context.Context, sess *client.Session) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	all, err := sess.Tasks(ctx, chorusv1.TaskStatus_TASK_STATUS_UNSPECIFIED)
+	if err != nil {
+		return fmt.Sprintf("(cannot list them: %v)", err)
+	}
+	counts := map[string]int{}
+	var open []string
+	for _, tk := range all {
+		counts[tk.GetStatus().String()]++
+		if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
+			open = append(open, fmt.Sprintf("%s %s (%s, %d attempts)", tk.GetTaskId(), tk.GetMethod(), tk.GetStatus(), len(tk.GetAttempts())))
+		}
+	}
+	return fmt.Sprintf("%v; unfinished: %v", counts, open)
 }

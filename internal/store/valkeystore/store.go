@@ -78,6 +78,32 @@ func (s *Store) run(ctx context.Context, l *valkey.Lua, sessionID string, args [
 	return l.Exec(ctx, s.c, append([]string{s.k.meta(sessionID)}, extraKeys...), args)
 }
 
+// retryIndex runs f, an idempotent write of a partition-wide index (the partition's keys live in
+// another slot than the session's, so on a Valkey Cluster they may sit on another node), until it
+// succeeds, ctx ends, or Config.IndexRetry has passed. The session-side write before it is already
+// committed: giving up at the first error would leave the session's ready work unindexed, and no
+// agent would find it (a master failing over answers errors for a few seconds). Script errors with
+// a code are not retried.
+func (s *Store) retryIndex(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(s.cfg.IndexRetry) // wall time: the outage is real even under a test clock
+	wait := 50 * time.Millisecond
+	for {
+		err := f()
+		if err == nil || store.CodeOf(err) != store.CodeUnknown || errors.Is(err, context.Canceled) ||
+			errors.Is(err, context.DeadlineExceeded) || !time.Now().Add(wait).Before(deadline) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
 var scriptCodes = map[string]store.Code{
 	"NOT_FOUND":           store.CodeNotFound,
 	"ALREADY_EXISTS":      store.CodeAlreadyExists,

@@ -181,6 +181,10 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 
 // markReady records that a session has ready work in partitions and wakes their agents.
 func (s *Store) markReady(ctx context.Context, sessionID string, parts ...string) error {
+	return s.retryIndex(ctx, func() error { return s.markReadyOnce(ctx, sessionID, parts...) })
+}
+
+func (s *Store) markReadyOnce(ctx context.Context, sessionID string, parts ...string) error {
 	for _, p := range parts {
 		r := s.s.readyAdd.Exec(ctx, s.c, []string{s.k.ready(p), s.k.vtime(p), s.k.wake(p)}, []string{sessionID})
 		if err := r.Error(); err != nil {
