@@ -4,6 +4,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"github.com/chorus-hpc/chorus/internal/metrics"
@@ -16,6 +17,7 @@ import (
 	"buf.build/go/protovalidate"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -35,6 +37,7 @@ type Server struct {
 	objects   objstore.Store
 	validator protovalidate.Validator
 	known     *knownCache
+	sec       *security
 
 	grpcServer *grpc.Server
 	health     *health.Server
@@ -68,19 +71,30 @@ func New(cfg Config, st store.Store, objects objstore.Store) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: building the request validator: %w", err)
 	}
+	sec, err := newSecurity(cfg)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, store: st, objects: objects, validator: v,
 		known:    newKnownCache(),
+		sec:      sec,
 		stopping: make(chan struct{}),
 	}
-	s.grpcServer = grpc.NewServer(
+	// One server serves the TCP port (TLS when configured) and the in-process connection of REST
+	// calls (the REST port terminates their TLS); authUnary/authStream tell the two apart.
+	var creds []grpc.ServerOption
+	if sec.tls != nil {
+		creds = append(creds, grpc.Creds(credentials.NewTLS(sec.tls)))
+	}
+	s.grpcServer = grpc.NewServer(append(creds,
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(cfg.TracerProvider),
 			otelgrpc.WithMeterProvider(cfg.MeterProvider), otelgrpc.WithPropagators(cfg.Propagator))),
-		grpc.ChainUnaryInterceptor(s.entryUnary, s.validateUnary),
-		grpc.ChainStreamInterceptor(s.entryStream, s.validateStream),
+		grpc.ChainUnaryInterceptor(s.entryUnary, s.authUnary, s.validateUnary),
+		grpc.ChainStreamInterceptor(s.entryStream, s.authStream, s.validateStream),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageSize),
 		grpc.MaxSendMsgSize(cfg.MaxMessageSize),
-	)
+	)...)
 	chorusv1.RegisterSessionServiceServer(s.grpcServer, sessionService{Server: s})
 	chorusv1.RegisterTaskServiceServer(s.grpcServer, taskService{Server: s})
 	chorusv1.RegisterResultServiceServer(s.grpcServer, resultService{Server: s})
@@ -89,6 +103,9 @@ func New(cfg Config, st store.Store, objects objstore.Store) (*Server, error) {
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpcServer, s.health)
 	reflection.Register(s.grpcServer)
+	if err := checkAccessTable(s.grpcServer); err != nil {
+		return nil, err
+	}
 
 	if s.unregisterGauges, err = metrics.RegisterPartitionGauges(cfg.MeterProvider.Meter("github.com/chorus-hpc/chorus/gateway"), st, 2*time.Second); err != nil {
 		return nil, fmt.Errorf("gateway: registering the partition gauges: %w", err)
@@ -100,6 +117,9 @@ func New(cfg Config, st store.Store, objects objstore.Store) (*Server, error) {
 	if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		_ = s.grpcLis.Close()
 		return nil, fmt.Errorf("gateway: listening for REST on %s: %w", cfg.HTTPAddr, err)
+	}
+	if sec.tls != nil {
+		s.httpLis = tls.NewListener(s.httpLis, sec.tls)
 	}
 	s.inproc = bufconn.Listen(1 << 20)
 	s.conn, err = grpc.NewClient("passthrough:///chorus-gateway-inprocess",
