@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 )
 
 // TLSFiles are the files of a server's TLS configuration.
@@ -27,6 +28,10 @@ func (f TLSFiles) Enabled() bool { return f.CertFile != "" || f.KeyFile != "" }
 // certificate, key and client CAs are read again on the first handshake after their files change,
 // so certificates rotate without a restart.
 func ServerTLS(f TLSFiles, log *slog.Logger) (*tls.Config, error) {
+	return serverTLS(f, log, time.Now)
+}
+
+func serverTLS(f TLSFiles, log *slog.Logger, now func() time.Time) (*tls.Config, error) {
 	if f.CertFile == "" || f.KeyFile == "" {
 		return nil, errors.New("auth: TLS needs both a certificate file and a key file (--tls-cert and --tls-key)")
 	}
@@ -43,11 +48,13 @@ func ServerTLS(f TLSFiles, log *slog.Logger) (*tls.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
+	cert.now = now
 	var cas *fileValue[*x509.CertPool]
 	if f.ClientCAFile != "" {
 		if cas, err = newFileValue("TLS client CA", []string{f.ClientCAFile}, log, parseCAs); err != nil {
 			return nil, fmt.Errorf("auth: %w", err)
 		}
+		cas.now = now
 	}
 	base := &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
 	clientAuth := tls.VerifyClientCertIfGiven
