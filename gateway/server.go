@@ -39,7 +39,8 @@ type Server struct {
 	known     *knownCache
 	sec       *security
 
-	grpcServer *grpc.Server
+	grpcServer   *grpc.Server // the gRPC port
+	inprocServer *grpc.Server // the in-process connection of REST calls
 	health     *health.Server
 	grpcLis    net.Listener
 	httpLis    net.Listener
@@ -81,28 +82,15 @@ func New(cfg Config, st store.Store, objects objstore.Store) (*Server, error) {
 		sec:      sec,
 		stopping: make(chan struct{}),
 	}
-	// One server serves the TCP port (TLS when configured) and the in-process connection of REST
-	// calls (the REST port terminates their TLS); authUnary/authStream tell the two apart.
+	// The TCP port (TLS when configured) and the in-process connection of REST calls (whose TLS the
+	// REST port terminates) have a server each, with the same services and interceptors.
+	s.health = health.NewServer()
 	var creds []grpc.ServerOption
 	if sec.tls != nil {
 		creds = append(creds, grpc.Creds(credentials.NewTLS(sec.tls)))
 	}
-	s.grpcServer = grpc.NewServer(append(creds,
-		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(cfg.TracerProvider),
-			otelgrpc.WithMeterProvider(cfg.MeterProvider), otelgrpc.WithPropagators(cfg.Propagator))),
-		grpc.ChainUnaryInterceptor(s.entryUnary, s.authUnary, s.validateUnary),
-		grpc.ChainStreamInterceptor(s.entryStream, s.authStream, s.validateStream),
-		grpc.MaxRecvMsgSize(cfg.MaxMessageSize),
-		grpc.MaxSendMsgSize(cfg.MaxMessageSize),
-	)...)
-	chorusv1.RegisterSessionServiceServer(s.grpcServer, sessionService{Server: s})
-	chorusv1.RegisterTaskServiceServer(s.grpcServer, taskService{Server: s})
-	chorusv1.RegisterResultServiceServer(s.grpcServer, resultService{Server: s})
-	chorusv1.RegisterEventServiceServer(s.grpcServer, eventService{Server: s})
-	chorusv1.RegisterPartitionServiceServer(s.grpcServer, partitionService{Server: s})
-	s.health = health.NewServer()
-	healthpb.RegisterHealthServer(s.grpcServer, s.health)
-	reflection.Register(s.grpcServer)
+	s.grpcServer = s.newGRPCServer(creds...)
+	s.inprocServer = s.newGRPCServer()
 	if err := checkAccessTable(s.grpcServer); err != nil {
 		return nil, err
 	}
@@ -137,6 +125,29 @@ func New(cfg Config, st store.Store, objects objstore.Store) (*Server, error) {
 	return s, nil
 }
 
+func (s *Server) newGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
+	cfg := s.cfg
+	g := grpc.NewServer(append(opts,
+		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(cfg.TracerProvider),
+			otelgrpc.WithMeterProvider(cfg.MeterProvider), otelgrpc.WithPropagators(cfg.Propagator))),
+		grpc.ChainUnaryInterceptor(s.entryUnary, s.authUnary, s.validateUnary),
+		grpc.ChainStreamInterceptor(s.entryStream, s.authStream, s.validateStream),
+		grpc.MaxRecvMsgSize(cfg.MaxMessageSize),
+		grpc.MaxSendMsgSize(cfg.MaxMessageSize),
+	)...)
+	chorusv1.RegisterSessionServiceServer(g, sessionService{Server: s})
+	chorusv1.RegisterTaskServiceServer(g, taskService{Server: s})
+	chorusv1.RegisterResultServiceServer(g, resultService{Server: s})
+	chorusv1.RegisterEventServiceServer(g, eventService{Server: s})
+	chorusv1.RegisterPartitionServiceServer(g, partitionService{Server: s})
+	healthpb.RegisterHealthServer(g, s.health)
+	reflection.Register(g)
+	return g
+}
+
+// Secure reports whether the gateway's ports speak TLS.
+func (s *Server) Secure() bool { return s.sec.tls != nil }
+
 // GRPCAddr returns the address the gRPC server listens on.
 func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
 
@@ -165,7 +176,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 	errc := make(chan error, 3)
 	go func() { errc <- serveErr("gRPC", s.grpcServer.Serve(s.grpcLis)) }()
-	go func() { errc <- serveErr("in-process gRPC", s.grpcServer.Serve(s.inproc)) }()
+	go func() { errc <- serveErr("in-process gRPC", s.inprocServer.Serve(s.inproc)) }()
 	go func() { errc <- serveErr("REST", s.httpServer.Serve(s.httpLis)) }()
 	s.log.Info("gateway serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr())
 
@@ -196,12 +207,13 @@ func (s *Server) shutdown() {
 		_ = s.httpServer.Close()
 	}
 	done := make(chan struct{})
-	go func() { s.grpcServer.GracefulStop(); close(done) }()
+	go func() { s.grpcServer.GracefulStop(); s.inprocServer.GracefulStop(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
 		s.log.Warn("gRPC calls still running after the shutdown grace period; cutting them", "grace", s.cfg.ShutdownGrace)
 		s.grpcServer.Stop()
+		s.inprocServer.Stop()
 		<-done
 	}
 	_ = s.conn.Close()

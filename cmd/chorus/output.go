@@ -22,10 +22,12 @@ type clientFlags struct {
 	addr    string
 	output  string
 	timeout time.Duration
+	sec     clientSecurity
 }
 
 func (c *clientFlags) register(f *flags) {
 	f.StringVar(&c.addr, "addr", "127.0.0.1:7070", "gateway gRPC address")
+	c.sec.register(f)
 	f.StringVar(&c.output, "output", "table", "output format: table or json")
 	f.DurationVar(&c.timeout, "timeout", 0, "give up after this long (0: no limit)")
 }
@@ -47,7 +49,12 @@ func (c *clientFlags) connect(ctx context.Context) (*client.Client, context.Cont
 	if c.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 	}
-	cl, err := client.Dial(ctx, c.addr)
+	opts, err := c.sec.dialOptions()
+	if err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
+	cl, err := client.Dial(ctx, c.addr, opts...)
 	if err != nil {
 		cancel()
 		return nil, nil, nil, err
