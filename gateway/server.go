@@ -41,13 +41,13 @@ type Server struct {
 
 	grpcServer   *grpc.Server // the gRPC port
 	inprocServer *grpc.Server // the in-process connection of REST calls
-	health     *health.Server
-	grpcLis    net.Listener
-	httpLis    net.Listener
-	inproc     *bufconn.Listener
-	conn       *grpc.ClientConn // in-process connection REST calls go through
-	gwmux      *runtime.ServeMux
-	httpServer *http.Server
+	health       *health.Server
+	grpcLis      net.Listener
+	httpLis      net.Listener
+	inproc       *bufconn.Listener
+	conn         *grpc.ClientConn // in-process connection REST calls go through
+	gwmux        *runtime.ServeMux
+	httpServer   *http.Server
 
 	unregisterGauges func() error
 
