@@ -70,6 +70,45 @@ func TestJWTHS256(t *testing.T) {
 	}
 }
 
+// TestVerifiedJWTsExpire: a remembered token is refused once it expires, and is checked again after
+// verifiedTTL (a secret rotated away stops accepting it).
+func TestVerifiedJWTsExpire(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	secret := []byte(strings.Repeat("a", 40))
+	file := writeFile(t, dir, "secret", string(secret))
+	a, err := NewAuthenticator(Config{JWTSecretFile: file, JWTAudience: aud, Leeway: time.Second, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	a.now = func() time.Time { return now }
+	a.secret.now = a.now
+	short := authtest.HS256(t, secret, authtest.Claims{Tenant: "t", Subject: "s", Roles: []string{"user"}, Audience: aud, Expires: now.Add(10 * time.Second)})
+	long := authtest.HS256(t, secret, authtest.Claims{Tenant: "t", Subject: "s", Roles: []string{"user"}, Audience: aud, Expires: now.Add(time.Hour)})
+	for _, tok := range []string{short, long} {
+		if _, err := a.Authenticate(tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = now.Add(20 * time.Second)
+	if _, err := a.Authenticate(short); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("an expired remembered token: %v", err)
+	}
+	authtest.WriteFile(t, file, []byte(strings.Repeat("b", 40))) // rotate the secret
+	later := now.Add(time.Minute)
+	if err := os.Chtimes(file, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(long); err != nil {
+		t.Fatalf("within verifiedTTL the remembered token still works: %v", err)
+	}
+	now = now.Add(verifiedTTL + time.Second)
+	if _, err := a.Authenticate(long); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("a token of the rotated secret after verifiedTTL: %v", err)
+	}
+}
+
 func with(c authtest.Claims, f func(*authtest.Claims)) authtest.Claims { f(&c); return c }
 
 func TestJWTPublicKeysAndJWKS(t *testing.T) {
@@ -270,5 +309,54 @@ func TestTenantsFile(t *testing.T) {
 	}
 	if _, err := LoadTenants(writeFile(t, t.TempDir(), "bad.yaml", "tenants:\n  acme:\n    max_session: 1\n"), quiet); err == nil {
 		t.Fatal("a misspelt field was accepted")
+	}
+}
+
+// BenchmarkAuthenticate is the cost of checking one bearer credential, per kind.
+func BenchmarkAuthenticate(b *testing.B) {
+	dir := b.TempDir()
+	secret := []byte(strings.Repeat("k", 40))
+	secretFile := filepath.Join(dir, "secret")
+	authtest.WriteFile(b, secretFile, secret)
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	var pems []byte
+	for _, k := range []any{&rsaKey.PublicKey, &ecKey.PublicKey} {
+		der, _ := x509.MarshalPKIXPublicKey(k)
+		pems = append(pems, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})...)
+	}
+	keyFile := filepath.Join(dir, "keys.pem")
+	authtest.WriteFile(b, keyFile, pems)
+	token := "static-api-token-0123456789abcdef0123456789"
+	tokensFile := filepath.Join(dir, "tokens.yaml")
+	authtest.WriteFile(b, tokensFile, []byte("tokens:\n  - {sha256: "+HashToken(token)+", tenant: acme, subject: ci, roles: [user]}\n"))
+	a, err := NewAuthenticator(Config{JWTSecretFile: secretFile, JWTPublicKeyFiles: []string{keyFile}, JWTAudience: aud, TokensFile: tokensFile, Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := authtest.Claims{Tenant: "acme", Subject: "alice", Roles: []string{"user"}, Audience: aud}
+	for name, tok := range map[string]string{
+		"HS256": authtest.HS256(b, secret, c),
+		"RS256": authtest.Sign(b, rsaKey, "", c),
+		"ES256": authtest.Sign(b, ecKey, "", c),
+		"token": token,
+	} {
+		b.Run(name+"/checked", func(b *testing.B) { // every call checks the signature
+			for range b.N {
+				a.mu.Lock()
+				clear(a.verified)
+				a.mu.Unlock()
+				if _, err := a.Authenticate(tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/repeated", func(b *testing.B) { // the same token again: remembered for a minute
+			for range b.N {
+				if _, err := a.Authenticate(tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

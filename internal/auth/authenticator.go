@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"math/big"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -75,7 +76,25 @@ type Authenticator struct {
 	jwks    *fileValue[map[string]any] // kid → key ("" kids are numbered)
 	tokens  *fileValue[map[[32]byte]Identity]
 	parser  *jwt.Parser
+
+	// verified remembers JWTs whose signature and claims were checked, for at most verifiedTTL and
+	// never past their expiry, so a client that sends the same token on every call pays for one
+	// signature check a minute rather than one per call (ES256 and RS256 cost tens of microseconds).
+	mu       sync.RWMutex
+	verified map[string]verifiedJWT
+	now      func() time.Time
 }
+
+type verifiedJWT struct {
+	id    Identity
+	until time.Time
+}
+
+// verifiedTTL bounds how long a checked JWT is trusted without checking it again: a key removed from
+// the configuration stops accepting its tokens within this time.
+const verifiedTTL = time.Minute
+
+const verifiedMax = 10_000
 
 // NewAuthenticator reads the configured files and returns an Authenticator, or an error naming what
 // is wrong with the configuration.
@@ -92,7 +111,7 @@ func NewAuthenticator(cfg Config) (*Authenticator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	a := &Authenticator{cfg: cfg}
+	a := &Authenticator{cfg: cfg, verified: map[string]verifiedJWT{}, now: time.Now}
 	var err error
 	var methods []string
 	if cfg.jwtEnabled() && cfg.JWTAudience == "" {
@@ -123,7 +142,7 @@ func NewAuthenticator(cfg Config) (*Authenticator, error) {
 		}
 	}
 	opts := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithExpirationRequired(), jwt.WithLeeway(cfg.Leeway),
-		jwt.WithAudience(cfg.JWTAudience)}
+		jwt.WithAudience(cfg.JWTAudience), jwt.WithTimeFunc(func() time.Time { return a.now() })}
 	if cfg.JWTIssuer != "" {
 		opts = append(opts, jwt.WithIssuer(cfg.JWTIssuer))
 	}
@@ -150,10 +169,35 @@ func (a *Authenticator) Authenticate(bearer string) (Identity, error) {
 }
 
 func (a *Authenticator) authenticateJWT(raw string) (Identity, error) {
+	now := a.now()
+	a.mu.RLock()
+	v, ok := a.verified[raw]
+	a.mu.RUnlock()
+	if ok && now.Before(v.until) {
+		return v.id, nil
+	}
 	claims := jwt.MapClaims{}
 	if _, err := a.parser.ParseWithClaims(raw, claims, a.key); err != nil {
 		return Identity{}, unauthenticated("invalid JWT: %v", err)
 	}
+	id, err := a.identityOf(claims)
+	if err != nil {
+		return id, err
+	}
+	until := now.Add(verifiedTTL)
+	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil && exp.Before(until) {
+		until = exp.Time
+	}
+	a.mu.Lock()
+	if len(a.verified) >= verifiedMax {
+		clear(a.verified)
+	}
+	a.verified[raw] = verifiedJWT{id: id, until: until}
+	a.mu.Unlock()
+	return id, nil
+}
+
+func (a *Authenticator) identityOf(claims jwt.MapClaims) (Identity, error) {
 	sub, _ := claims["sub"].(string)
 	tenant, _ := claims[a.cfg.TenantClaim].(string)
 	var names []string
