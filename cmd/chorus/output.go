@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -64,6 +66,9 @@ func (c *clientFlags) connect(ctx context.Context) (*client.Client, context.Cont
 	if _, err := cl.Partitions(pctx); err != nil {
 		cl.Close()
 		cancel()
+		if code := status.Code(err); code == codes.Unauthenticated || code == codes.PermissionDenied {
+			return nil, nil, nil, fmt.Errorf("the gateway at %s refused the credentials (set --token or CHORUS_TOKEN): %v", c.addr, err)
+		}
 		return nil, nil, nil, fmt.Errorf("cannot reach the gateway at %s (is it running? set --addr or CHORUS_ADDR): %v", c.addr, err)
 	}
 	return cl, ctx, func() { cl.Close(); cancel() }, nil
