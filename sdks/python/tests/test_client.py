@@ -157,7 +157,7 @@ def test_token_and_tenant_walls(auth_dev, monkeypatch):
                            check=True, capture_output=True, text=True).stdout.strip()
     monkeypatch.setenv("CHORUS_TOKEN", other)  # the default token comes from the environment
     with Client(addr) as acme:
-        assert all(x.session_id != s.session_id for x in acme.list_sessions())
+        assert all(x.session_id != s.id for x in acme.list_sessions())
         with pytest.raises(ChorusError) as e:
-            acme.session(s.session_id).cancel()
+            acme.session(s.id).cancel()
         assert e.value.code.name == "NOT_FOUND"
