@@ -32,6 +32,7 @@ import (
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/auth"
 	"github.com/chorus-hpc/chorus/internal/auth/authtest"
+	"github.com/chorus-hpc/chorus/sdks/go/client"
 )
 
 const (
@@ -580,5 +581,46 @@ func TestTenantQuotasAndPartitions(t *testing.T) {
 	lr, err = parts.ListPartitions(e.ctxAs(context.Background(), "admin"), &chorusv1.ListPartitionsRequest{})
 	if err != nil || len(lr.GetPartitions()) != 2 {
 		t.Fatalf("admin lists %d partitions (%v), want 2", len(lr.GetPartitions()), err)
+	}
+}
+
+// TestGoSDKTokenAndTLS: the Go SDK reaches a secured gateway with a token over TLS (trusting a CA
+// file), and with a client certificate alone.
+func TestGoSDKTokenAndTLS(t *testing.T) {
+	t.Parallel()
+	e := newSecEnv(t, "", nil)
+	ctx := context.Background()
+	plain, err := client.TLSConfig(e.ca.File, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bot := e.ca.Client(t, "sdk-bot", pkix.Name{CommonName: "sdk-bot", Organization: []string{"tenant-b"}, OrganizationalUnit: []string{"user"}})
+	mutual, err := client.TLSConfig(e.ca.File, bot.CertFile, bot.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, opts := range map[string][]client.DialOption{
+		"token":       {client.WithTLS(plain), client.WithToken(e.tokens["userA"])},
+		"certificate": {client.WithTLS(mutual)},
+	} {
+		c, err := client.Dial(ctx, e.gw.GRPCAddr(), opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := c.CreateSession(ctx, client.SessionOptions{Partition: declared})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		} else if _, err := s.Get(ctx); err != nil {
+			t.Errorf("%s: reading its own session: %v", name, err)
+		}
+		_ = c.Close()
+	}
+	c, err := client.Dial(ctx, e.gw.GRPCAddr(), client.WithTLS(plain))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.CreateSession(ctx, client.SessionOptions{Partition: declared}); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("the SDK without a token: %v, want Unauthenticated", err)
 	}
 }

@@ -191,11 +191,15 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	for _, p := range parts {
 		names += " " + p.Name
 	}
-	fmt.Fprintf(env.stderr, "chorus dev is running (data in %s)\n  gRPC        %s\n  REST/JSON   http://%s/v1/sessions\n  OpenAPI     http://%s/openapi.json\n  Valkey      %s\n  partitions %s\nPress Ctrl-C to stop.\n",
-		data, gw.GRPCAddr(), gw.HTTPAddr(), gw.HTTPAddr(), vk.Addr(), names)
+	scheme := "http"
+	if gw.Secure() {
+		scheme = "https"
+	}
+	fmt.Fprintf(env.stderr, "chorus dev is running (data in %s)\n  gRPC        %s\n  REST/JSON   %s://%s/v1/sessions\n  OpenAPI     %s://%s/openapi.json\n  Valkey      %s\n  partitions %s\nPress Ctrl-C to stop.\n",
+		data, gw.GRPCAddr(), scheme, gw.HTTPAddr(), scheme, gw.HTTPAddr(), vk.Addr(), names)
 	if devToken != "" {
-		fmt.Fprintf(env.stderr, "Authentication is on. A token of tenant %q (role user, valid 24h):\n  export CHORUS_TOKEN=%s\n  curl -H \"Authorization: Bearer $CHORUS_TOKEN\" http://%s/v1/sessions\nMore tokens: chorus token --secret-file %s --tenant NAME [--roles user|reader|admin]\n",
-			devTenant, devToken, gw.HTTPAddr(), gcfg.Auth.JWTSecretFile)
+		fmt.Fprintf(env.stderr, "Authentication is on. A token of tenant %q (role user, valid 24h):\n  export CHORUS_TOKEN=%s\n  curl -H \"Authorization: Bearer $CHORUS_TOKEN\" %s://%s/v1/sessions\nMore tokens: chorus token --secret-file %s --tenant NAME [--roles user|reader|admin]\n",
+			devTenant, devToken, scheme, gw.HTTPAddr(), gcfg.Auth.JWTSecretFile)
 	}
 
 	var demoErr error
