@@ -147,9 +147,11 @@ func Run(ctx context.Context, cfg Config) error {
 		defer r.stack.Close()
 		addr = r.stack.GRPCAddr()
 	}
-	secOpts, err := client.FromEnv() // a secured gateway: CHORUS_TOKEN, CHORUS_CA_FILE (docs/security.md)
-	if err != nil {
-		return err
+	var secOpts []client.DialOption
+	if cfg.Addr != "" { // a secured gateway: CHORUS_TOKEN, CHORUS_CA_FILE (docs/security.md)
+		if secOpts, err = client.FromEnv(); err != nil {
+			return err
+		}
 	}
 	if r.cl, err = client.Dial(ctx, addr, secOpts...); err != nil {
 		return err
