@@ -624,3 +624,27 @@ func TestGoSDKTokenAndTLS(t *testing.T) {
 		t.Fatalf("the SDK without a token: %v, want Unauthenticated", err)
 	}
 }
+
+// TestRequireClientCert: with --tls-require-client-cert a client without a certificate is refused at
+// the handshake, even with a valid token; one with a certificate of the CA gets in.
+func TestRequireClientCert(t *testing.T) {
+	t.Parallel()
+	e := newSecEnv(t, "", func(c *gateway.Config) { c.TLS.RequireClientCert = true })
+	ctx := context.Background()
+	create := &chorusv1.CreateSessionRequest{DefaultTaskOptions: &chorusv1.TaskOptions{Partition: declared}}
+	if _, err := chorusv1.NewSessionServiceClient(e.conn()).CreateSession(e.ctxAs(ctx, "userA"), create); status.Code(err) != codes.Unavailable {
+		t.Fatalf("a client without a certificate: %v, want the connection refused (Unavailable)", err)
+	}
+	c, err := grpc.NewClient(e.gw.GRPCAddr(), grpc.WithTransportCredentials(credentials.NewTLS(e.tlsConfig(
+		&pkix.Name{CommonName: "svc", Organization: []string{"tenant-a"}, OrganizationalUnit: []string{"reader"}}))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := chorusv1.NewSessionServiceClient(c).ListSessions(ctx, &chorusv1.ListSessionsRequest{}); err != nil {
+		t.Fatalf("a client with a certificate: %v", err)
+	}
+	if _, err := chorusv1.NewSessionServiceClient(c).CreateSession(ctx, create); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("a reader certificate creating a session: %v, want PermissionDenied", err)
+	}
+}
