@@ -37,7 +37,11 @@ func incomingHeader(key string) (string, bool) {
 	case "traceparent", "tracestate", requestIDHeader:
 		return k, true
 	}
-	return runtime.DefaultHeaderMatcher(key)
+	k, ok := runtime.DefaultHeaderMatcher(key)
+	if strings.EqualFold(k, restCertKey) {
+		return "", false // set by the gateway itself only (restClientCert)
+	}
+	return k, ok
 }
 
 // outgoingHeader sends the gateway's own response metadata as plain headers.
@@ -55,6 +59,7 @@ func (s *Server) buildREST() error {
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 		runtime.WithForwardResponseOption(flushStreamStart),
+		runtime.WithMetadata(restClientCert),
 	)
 	ctx := context.Background()
 	for _, register := range []func() error{

@@ -155,6 +155,12 @@ type SessionSpec struct {
 	DefaultTaskOptions *chorusv1.TaskOptions
 	Weight             int32 // 1-100; 0 means 1
 	Labels             map[string]string
+	// Tenant owns the session (empty: none, when the gateway runs without authentication). It is
+	// recorded with the session and indexes it for ListSessions.
+	Tenant string
+	// MaxSessions, when positive, is the most sessions Tenant may hold that are not purged; applied
+	// atomically with the creation: ResourceExhausted naming the quota past it.
+	MaxSessions int64
 }
 
 // ListQuery asks for one page of a listing.
@@ -162,6 +168,7 @@ type ListQuery[S ~int32] struct {
 	PageSize  int    // 0 means 100
 	PageToken string // from the previous page
 	Status    S      // 0 means any
+	Tenant    string // sessions only: only this tenant's sessions ("" means any)
 }
 
 // ResultSpec declares a result.
@@ -189,6 +196,13 @@ type SubmitBatch struct {
 	ParentTaskID string
 	// Limits applied atomically with the submission (0 means none).
 	MaxQueueDepth int64 // per partition: ResourceExhausted past it
+	// Tenant is the session's tenant (for MaxTenantQueued).
+	Tenant string
+	// MaxTenantQueued, when positive, is the most unfinished tasks (pending, queued, dispatched,
+	// running) the session's tenant may have over all its sessions; ResourceExhausted naming the quota
+	// past it. Checked before the batch is stored, not atomically with it (the count spans slots):
+	// concurrent submissions of one tenant may pass it by at most their own sizes.
+	MaxTenantQueued int64
 }
 
 // TaskSpec is one task to submit. Options fields left unset take the session's defaults, then

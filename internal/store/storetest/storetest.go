@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ConcurrentClaimers", testConcurrentClaimers},
 		{"Fairness", testFairness},
 		{"RandomDAGs", testRandomDAGs},
+		{"Tenants", testTenants},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

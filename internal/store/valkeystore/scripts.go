@@ -15,7 +15,7 @@ var luaFS embed.FS
 // to EVAL when the server does not know it yet).
 type scripts struct {
 	sessionCreate, sessionStatus, resultsCreate, resultComplete, submit, claim, promote,
-	markRunning, renew, complete, fail, release, expire, cancelTasks, progress, purge, readyAdd *valkey.Lua
+	markRunning, renew, complete, fail, release, expire, cancelTasks, progress, purge, readyAdd, tenantReserve *valkey.Lua
 	// names maps each script to its file name without ".lua", for spans.
 	names map[*valkey.Lua]string
 }
@@ -59,6 +59,7 @@ func loadScripts() (*scripts, error) {
 		{&s.progress, "progress.lua", true},
 		{&s.purge, "purge.lua", true},
 		{&s.readyAdd, "ready_add.lua", false},
+		{&s.tenantReserve, "tenant_reserve.lua", false},
 	} {
 		l, err := load(e.name, e.lib)
 		if err != nil {

@@ -27,12 +27,20 @@ func (s *Store) CreateSession(ctx context.Context, spec store.SessionSpec) (*cho
 	}
 	now := s.now()
 	sess := &chorusv1.Session{SessionId: store.NewSessionID(), DefaultTaskOptions: spec.DefaultTaskOptions, Weight: w,
-		Labels: spec.Labels, CreateTime: timestamppb.New(now)}
+		Labels: spec.Labels, CreateTime: timestamppb.New(now), Tenant: spec.Tenant}
 	pb, err := proto.Marshal(sess)
 	if err != nil {
 		return nil, storeErr("encoding the session", err)
 	}
-	if err := s.run(ctx, s.s.sessionCreate, sess.SessionId, []string{strconv.Itoa(int(w)), string(pb), itoa(now.UnixMilli())}).Error(); err != nil {
+	if spec.Tenant != "" { // see tenants.go
+		if err := s.reserveTenantSession(ctx, spec.Tenant, sess.SessionId, now.UnixMilli(), spec.MaxSessions); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.run(ctx, s.s.sessionCreate, sess.SessionId, []string{strconv.Itoa(int(w)), string(pb), itoa(now.UnixMilli()), spec.Tenant}).Error(); err != nil {
+		if spec.Tenant != "" {
+			s.unreserveTenantSession(ctx, spec.Tenant, sess.SessionId)
+		}
 		return nil, storeErr("creating the session", err)
 	}
 	if err := s.c.Do(ctx, s.c.B().Zadd().Key(s.k.sessionIndex()).ScoreMember().ScoreMember(float64(now.UnixMilli()), sess.SessionId).Build()).Error(); err != nil {
@@ -115,9 +123,13 @@ func (s *Store) ListSessions(ctx context.Context, q store.ListQuery[chorusv1.Ses
 		size = 100
 	}
 	off, _ := strconv.Atoi(q.PageToken)
+	index := s.k.sessionIndex()
+	if q.Tenant != "" {
+		index = s.k.tenantSessions(q.Tenant)
+	}
 	var out []*chorusv1.Session
 	for len(out) < size {
-		ids, err := s.c.Do(ctx, s.c.B().Zrevrange().Key(s.k.sessionIndex()).Start(int64(off)).Stop(int64(off+size-1)).Build()).AsStrSlice()
+		ids, err := s.c.Do(ctx, s.c.B().Zrevrange().Key(index).Start(int64(off)).Stop(int64(off+size-1)).Build()).AsStrSlice()
 		if err != nil {
 			return nil, "", storeErr("listing sessions", err)
 		}
@@ -200,6 +212,9 @@ func (s *Store) PurgeSession(ctx context.Context, id string) (*chorusv1.Session,
 	}
 	sess, err := s.GetSession(ctx, id)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.untrackPurged(ctx, sess); err != nil {
 		return nil, nil, err
 	}
 	return sess, objs, nil

@@ -125,6 +125,9 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 	if len(b.Tasks) > s.cfg.MaxBatchSize {
 		return nil, store.Errorf(store.CodeResourceExhausted, "the batch has %d tasks, over the limit of %d: split it", len(b.Tasks), s.cfg.MaxBatchSize)
 	}
+	if err := s.checkTenantQueued(ctx, b); err != nil {
+		return nil, err
+	}
 	ids := make([]string, len(b.Tasks))
 	for i := range ids {
 		ids[i] = store.NewTaskID()
