@@ -56,6 +56,10 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 		case store.CodeResourceExhausted:
 			return status.Error(codes.ResourceExhausted, se.Message)
 		case store.CodeInvalidArgument:
+			if se.Field != "" {
+				return withDetails(codes.InvalidArgument, "invalid request: "+se.Message,
+					&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: se.Field, Description: se.Message}}})
+			}
 			return status.Error(codes.InvalidArgument, se.Message)
 		}
 	}

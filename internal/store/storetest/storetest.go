@@ -34,6 +34,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ConcurrentClaimers", testConcurrentClaimers},
 		{"Fairness", testFairness},
 		{"RandomDAGs", testRandomDAGs},
+		{"Paging", testPaging},
+		{"ExactRefusals", testExactRefusals},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
