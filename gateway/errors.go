@@ -36,7 +36,8 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 		log.WarnContext(ctx, "call deadline passed", "request_id", requestIDFrom(ctx), "method", method, "error", err)
 		return status.Errorf(codes.DeadlineExceeded, "the call's deadline passed before the gateway could answer (request id %s)", requestIDFrom(ctx))
 	case errors.Is(err, objstore.ErrTooLarge):
-		return status.Error(codes.ResourceExhausted, err.Error())
+		return withDetails(codes.ResourceExhausted, err.Error(),
+			&errdetails.QuotaFailure{Violations: []*errdetails.QuotaFailure_Violation{{Subject: "MaxResultSize", Description: err.Error()}}})
 	case errors.Is(err, objstore.ErrCorrupt):
 		var ce *objstore.CorruptError
 		if errors.As(err, &ce) {

@@ -43,6 +43,7 @@ type Server struct {
 	inproc     *bufconn.Listener
 	conn       *grpc.ClientConn // in-process connection REST calls go through
 	gwmux      *runtime.ServeMux
+	routes     routeTable // REST paths and their methods (405 answers)
 	httpServer *http.Server
 
 	unregisterGauges func() error
