@@ -3,8 +3,8 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"io"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/textproto"
