@@ -248,12 +248,12 @@ func TestWrongMethodIs405(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	for _, c := range []struct{ method, path, allow string }{
-		{"DELETE", "/v1/sessions", "GET, HEAD, POST"},
+		{"DELETE", "/v1/sessions", "GET, POST"},
 		{"PUT", "/v1/sessions/s1:pause", "POST"},
-		{"DELETE", "/v1/sessions/s1/tasks/t1", "GET, HEAD"},
-		{"POST", "/v1/sessions/s1/results/r1/data", "GET, HEAD, PUT"},
-		{"POST", "/healthz", "GET, HEAD"},
-		{"DELETE", "/readyz", "GET, HEAD"},
+		{"DELETE", "/v1/sessions/s1/tasks/t1", "GET"},
+		{"POST", "/v1/sessions/s1/results/r1/data", "GET, PUT"},
+		{"POST", "/healthz", "GET"},
+		{"DELETE", "/readyz", "GET"},
 	} {
 		code, body, hdr := e.rest(c.method, c.path, "")
 		if code != http.StatusMethodNotAllowed || hdr.Get("Allow") != c.allow {

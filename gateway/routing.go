@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -55,7 +56,7 @@ func newRouteTable(doc []byte) (routeTable, error) {
 	return t, nil
 }
 
-// allowed returns the methods served on path (sorted, HEAD beside GET), or nil when no route matches.
+// allowed returns the methods served on path (sorted), or nil when no route matches.
 // A template with a custom verb wins over one whose last variable would swallow ":verb".
 func (t routeTable) allowed(path string) []string {
 	set := map[string]bool{}
@@ -71,9 +72,6 @@ func (t routeTable) allowed(path string) []string {
 			break
 		}
 	}
-	if set[http.MethodGet] {
-		set[http.MethodHead] = true
-	}
 	out := make([]string, 0, len(set))
 	for m := range set {
 		out = append(out, m)
@@ -86,7 +84,7 @@ func (t routeTable) allowed(path string) []string {
 // methods, grpc-gateway's answer otherwise.
 func (s *Server) routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
 	if httpStatus == http.StatusMethodNotAllowed || httpStatus == http.StatusNotFound {
-		if allowed := s.routes.allowed(r.URL.Path); len(allowed) > 0 {
+		if allowed := s.routes.allowed(r.URL.Path); len(allowed) > 0 && !slices.Contains(allowed, r.Method) {
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
 			err := status.Errorf(codes.Unimplemented, "method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allowed, ", "))
 			runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: http.StatusMethodNotAllowed, Err: err})
