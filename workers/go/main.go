@@ -41,7 +41,7 @@ func main() {
 	w.HandleBytes("sleep", sleep)
 	w.HandleBytes("flaky", func(_ context.Context, t *worker.Task) ([]byte, error) {
 		if t.Attempt == 1 {
-			return nil, worker.Retryable(errors.New("flaky: attempt 1 fails on purpose"))
+			return nil, errors.New("flaky: attempt 1 fails on purpose") // a plain error: retryable by default
 		}
 		return t.Payload, nil
 	})

@@ -8,7 +8,7 @@ it runs at once.
 
 import hashlib
 
-from chorus.worker import PermanentError, RetryableError, Subtask, Worker
+from chorus.worker import PermanentError, Subtask, Worker
 
 worker = Worker()
 
@@ -31,7 +31,7 @@ def fail(ctx):
 @worker.method("flaky")
 def flaky(ctx):
     if ctx.attempt == 1:
-        raise RetryableError("flaky: attempt 1 fails on purpose")
+        raise RuntimeError("flaky: attempt 1 fails on purpose")  # a plain exception: retryable by default
     return ctx.payload
 
 
