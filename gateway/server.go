@@ -48,6 +48,7 @@ type Server struct {
 	conn         *grpc.ClientConn // in-process connection REST calls go through
 	gwmux        *runtime.ServeMux
 	httpServer   *http.Server
+	routes       routeTable // REST paths and their methods (405 answers)
 
 	unregisterGauges func() error
 

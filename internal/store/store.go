@@ -36,7 +36,8 @@ type SessionStore interface {
 	CreateSession(ctx context.Context, spec SessionSpec) (*chorusv1.Session, error)
 	// GetSession returns a session with its task counts. NotFound if it does not exist.
 	GetSession(ctx context.Context, sessionID string) (*chorusv1.Session, error)
-	// ListSessions returns a page of sessions, newest first, without task counts.
+	// ListSessions returns a page of sessions, newest first, without task counts. Page tokens are
+	// opaque; InvalidArgument (Field "page_token") for one the store did not make for this listing.
 	ListSessions(ctx context.Context, q ListQuery[chorusv1.SessionStatus]) (sessions []*chorusv1.Session, nextPageToken string, err error)
 	// SetSessionStatus moves a session to PAUSED, RUNNING (resume), CLOSED or CANCELLED. Moving to the
 	// status it already has is a no-op. Cancelling cancels every unfinished task (running ones are
@@ -63,7 +64,8 @@ type ResultStore interface {
 	// completion wins: FailedPrecondition if it is already completed or aborted, or owned by a task.
 	// Dependents whose last dependency this was become QUEUED.
 	CompleteResult(ctx context.Context, sessionID, resultID string, data ResultData) (*chorusv1.Result, error)
-	// ListResults returns a page of a session's results.
+	// ListResults returns a page of a session's results, oldest first (page tokens as for
+	// ListSessions).
 	ListResults(ctx context.Context, sessionID string, q ListQuery[chorusv1.ResultStatus]) (results []*chorusv1.Result, nextPageToken string, err error)
 }
 
@@ -77,11 +79,14 @@ type TaskStore interface {
 	SubmitTasks(ctx context.Context, sessionID string, batch SubmitBatch) ([]*chorusv1.SubmittedTask, error)
 	// GetTask returns a task with its attempts.
 	GetTask(ctx context.Context, sessionID, taskID string) (*chorusv1.Task, error)
-	// ListTasks returns a page of a session's tasks, oldest first, without attempts.
+	// ListTasks returns a page of a session's tasks, oldest first, without attempts (page tokens as
+	// for ListSessions).
 	ListTasks(ctx context.Context, sessionID string, q ListQuery[chorusv1.TaskStatus]) (tasks []*chorusv1.Task, nextPageToken string, err error)
-	// CancelTasks cancels unfinished tasks (finished ones are left alone), aborts their outputs and fails
-	// or cancels their dependents. It returns how many were cancelled. Running ones are reported to their
-	// agent by RenewLeases.
+	// CancelTasks cancels unfinished tasks (finished ones and unknown ids are left alone) and aborts their
+	// outputs; every task waiting on an aborted output is cancelled too (CANCELLED, error kind CANCELLED
+	// naming the output), transitively. It returns how many of the named tasks were unfinished and are
+	// now cancelled (dependents are not counted). Running ones are reported to their agent by
+	// RenewLeases. NotFound if the session does not exist.
 	CancelTasks(ctx context.Context, sessionID string, taskIDs []string) (int, error)
 }
 

@@ -35,6 +35,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Fairness", testFairness},
 		{"RandomDAGs", testRandomDAGs},
 		{"Tenants", testTenants},
+		{"Paging", testPaging},
+		{"ExactRefusals", testExactRefusals},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

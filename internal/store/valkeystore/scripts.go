@@ -20,11 +20,14 @@ type scripts struct {
 	names map[*valkey.Lua]string
 }
 
-func loadScripts() (*scripts, error) {
+// loadScripts reads the scripts for a store whose key prefix is prefixLen bytes long (lib.lua needs it to
+// take the session id out of a session key).
+func loadScripts(prefixLen int) (*scripts, error) {
 	lib, err := luaFS.ReadFile("lua/lib.lua")
 	if err != nil {
 		return nil, fmt.Errorf("valkeystore: reading embedded lua/lib.lua: %w", err)
 	}
+	lib = append([]byte(fmt.Sprintf("local PREFIXLEN = %d\n", prefixLen)), lib...)
 	load := func(name string, withLib bool) (*valkey.Lua, error) {
 		b, err := luaFS.ReadFile("lua/" + name)
 		if err != nil {

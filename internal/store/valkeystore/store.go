@@ -37,7 +37,7 @@ func New(cfg Config) (*Store, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	s, err := loadScripts()
+	s, err := loadScripts(len(cfg.KeyPrefix))
 	if err != nil {
 		return nil, err
 	}

@@ -228,7 +228,7 @@ func (s *Store) GetTask(ctx context.Context, sessionID, taskID string) (*chorusv
 	v, err := res[0].ToString()
 	if err != nil {
 		if valkeyNil(err) {
-			return nil, store.Errorf(store.CodeNotFound, "task %s does not exist in session %s", taskID, sessionID)
+			return nil, s.notFound(ctx, sessionID, "task %s does not exist in session %s", taskID, sessionID)
 		}
 		return nil, storeErr("reading the task", err)
 	}
@@ -277,13 +277,13 @@ func num(n json.Number) int64 {
 	return int64(f)
 }
 
-// ListTasks returns a page of a session's tasks, oldest first; the token is the offset.
+// ListTasks returns a page of a session's tasks, oldest first.
 func (s *Store) ListTasks(ctx context.Context, sessionID string, q store.ListQuery[chorusv1.TaskStatus]) ([]*chorusv1.Task, string, error) {
 	if _, err := s.defaultsOf(ctx, sessionID); err != nil {
 		return nil, "", err
 	}
 	var out []*chorusv1.Task
-	next, err := s.page(ctx, s.k.taskList(sessionID), q.PageSize, q.PageToken, func(ids []string) (int, error) {
+	next, err := s.page(ctx, s.k.taskList(sessionID), store.PageTasks, q.PageSize, q.PageToken, func(ids []string) (int, error) {
 		res := s.c.DoMulti(ctx,
 			s.c.B().Hmget().Key(s.k.tasks(sessionID)).Field(ids...).Build(),
 			s.c.B().Hmget().Key(s.k.taskEnds(sessionID)).Field(ids...).Build())
