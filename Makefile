@@ -52,6 +52,7 @@ protos: ## Fetch third-party .proto files from pinned packages into .thirdparty/
 gen: deps tools protos ## Generate Go, Python, C++ and OpenAPI code from proto/
 	buf generate
 	rm -rf sdks/python/gen/google  # google.api comes from the googleapis-common-protos package
+	$(GO) run ./internal/tools/openapimerge gateway/openapi/chorus.swagger.json gateway/openapi_extra.json
 
 .PHONY: check-gen
 check-gen: gen ## Fail if generated code differs from what is committed

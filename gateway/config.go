@@ -17,6 +17,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/chorus-hpc/chorus/internal/auth"
 )
 
 // Defaults of Config.
@@ -87,6 +89,17 @@ type Config struct {
 	Propagator propagation.TextMapPropagator
 	// MetricsHandler, if set, is served at /metrics on the REST port (Prometheus text format).
 	MetricsHandler http.Handler
+	// TLS serves the gRPC and REST ports over TLS, with mutual TLS when it names a client CA. Default:
+	// plaintext. See docs/security.md.
+	TLS auth.TLSFiles
+	// Auth says which bearer credentials (JWT keys, API tokens) are accepted. When it or TLS.ClientCAFile
+	// is set every call must be authenticated and is authorized by role and tenant; otherwise the
+	// gateway is open (fine on loopback). Default: open.
+	Auth auth.Config
+	// TenantsFile holds per-tenant allowed partitions and quotas; default: none, no limits.
+	TenantsFile string
+	// AuditLogger receives one line per write call (who, tenant, what, which session). Default Logger.
+	AuditLogger *slog.Logger
 }
 
 // withDefaults returns cfg with every unset field at its default, or an error naming a bad field.
@@ -219,4 +232,5 @@ func (cfg *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", cfg.ShutdownGrace, "how long in-flight calls may run after shutdown starts")
 	fs.DurationVar(&cfg.CallTimeout, "call-timeout", cfg.CallTimeout, "deadline of a unary call that brings none (streams are not bounded)")
 	fs.DurationVar(&cfg.WatchBlock, "watch-block", cfg.WatchBlock, "how long one blocking read of an event watch waits on Valkey")
+	cfg.registerSecurityFlags(fs)
 }

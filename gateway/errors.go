@@ -36,7 +36,8 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 		log.WarnContext(ctx, "call deadline passed", "request_id", requestIDFrom(ctx), "method", method, "error", err)
 		return status.Errorf(codes.DeadlineExceeded, "the call's deadline passed before the gateway could answer (request id %s)", requestIDFrom(ctx))
 	case errors.Is(err, objstore.ErrTooLarge):
-		return status.Error(codes.ResourceExhausted, err.Error())
+		return withDetails(codes.ResourceExhausted, err.Error(),
+			&errdetails.QuotaFailure{Violations: []*errdetails.QuotaFailure_Violation{{Subject: "MaxResultSize", Description: err.Error()}}})
 	case errors.Is(err, objstore.ErrCorrupt):
 		var ce *objstore.CorruptError
 		if errors.As(err, &ce) {
@@ -56,6 +57,10 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 		case store.CodeResourceExhausted:
 			return status.Error(codes.ResourceExhausted, se.Message)
 		case store.CodeInvalidArgument:
+			if se.Field != "" {
+				return withDetails(codes.InvalidArgument, "invalid request: "+se.Message,
+					&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: se.Field, Description: se.Message}}})
+			}
 			return status.Error(codes.InvalidArgument, se.Message)
 		}
 	}

@@ -11,8 +11,14 @@ import (
 // (fixed when a session is created) and, for a few seconds, partitions the store said exist.
 type knownCache struct {
 	mu         sync.Mutex
-	sessions   map[string]string    // session id → default partition
-	partitions map[string]time.Time // partition → known to exist until
+	sessions   map[string]sessionInfo // session id → its immutable facts
+	partitions map[string]time.Time   // partition → known to exist until
+}
+
+// sessionInfo is what never changes about a session.
+type sessionInfo struct {
+	partition string // default partition
+	tenant    string
 }
 
 const (
@@ -21,7 +27,7 @@ const (
 )
 
 func newKnownCache() *knownCache {
-	return &knownCache{sessions: map[string]string{}, partitions: map[string]time.Time{}}
+	return &knownCache{sessions: map[string]sessionInfo{}, partitions: map[string]time.Time{}}
 }
 
 func (k *knownCache) rememberSession(sess *chorusv1.Session) {
@@ -30,7 +36,7 @@ func (k *knownCache) rememberSession(sess *chorusv1.Session) {
 	if len(k.sessions) >= knownSessionsMax {
 		clear(k.sessions)
 	}
-	k.sessions[sess.GetSessionId()] = sess.GetDefaultTaskOptions().GetPartition()
+	k.sessions[sess.GetSessionId()] = sessionInfo{partition: sess.GetDefaultTaskOptions().GetPartition(), tenant: sess.GetTenant()}
 }
 
 func (k *knownCache) forgetSession(id string) {
@@ -40,10 +46,15 @@ func (k *knownCache) forgetSession(id string) {
 }
 
 func (k *knownCache) sessionDefaultPartition(id string) (partition string, ok bool) {
+	info, ok := k.session(id)
+	return info.partition, ok
+}
+
+func (k *knownCache) session(id string) (info sessionInfo, ok bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	partition, ok = k.sessions[id]
-	return partition, ok
+	info, ok = k.sessions[id]
+	return info, ok
 }
 
 func (k *knownCache) partitionKnown(p string, now time.Time) bool {

@@ -1,8 +1,10 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/textproto"
@@ -23,11 +25,12 @@ const resultDataPath = "/v1/sessions/{session_id}/results/{result_id}/data"
 
 // restMarshaler is the JSON codec of every REST route: proto3 JSON (lowerCamel names), unknown
 // fields refused so that a misspelt field is an error rather than silently ignored.
-func restMarshaler() *runtime.JSONPb {
-	return &runtime.JSONPb{
+// A body that does not decode is explained: which field, what it expects, what came (jsonerr.go).
+func restMarshaler() restJSON {
+	return restJSON{&runtime.JSONPb{
 		MarshalOptions:   protojson.MarshalOptions{},
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-	}
+	}}
 }
 
 // incomingHeader forwards the trace context and request id as they are, and the rest as grpc-gateway
@@ -37,7 +40,11 @@ func incomingHeader(key string) (string, bool) {
 	case "traceparent", "tracestate", requestIDHeader:
 		return k, true
 	}
-	return runtime.DefaultHeaderMatcher(key)
+	k, ok := runtime.DefaultHeaderMatcher(key)
+	if strings.EqualFold(k, restCertKey) {
+		return "", false // set by the gateway itself only (restClientCert)
+	}
+	return k, ok
 }
 
 // outgoingHeader sends the gateway's own response metadata as plain headers.
@@ -50,11 +57,19 @@ func outgoingHeader(key string) (string, bool) {
 }
 
 func (s *Server) buildREST() error {
+	routes, err := newRouteTable(openAPIDocument)
+	if err != nil {
+		return err
+	}
+	s.routes = routes
 	s.gwmux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, restMarshaler()),
+		runtime.WithRoutingErrorHandler(s.routingError),
+		runtime.WithErrorHandler(restError),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 		runtime.WithForwardResponseOption(flushStreamStart),
+		runtime.WithMetadata(restClientCert),
 	)
 	ctx := context.Background()
 	for _, register := range []func() error{
@@ -120,20 +135,35 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
-// limitBody refuses REST bodies over MaxMessageSize, except on the streamed upload routes whose size
-// the upload itself limits (MaxResultSize).
+// limitBody refuses REST bodies over MaxMessageSize with 413, except on the streamed upload routes
+// whose size the upload itself limits (MaxResultSize). The body is read here whole (it is at most
+// MaxMessageSize), so that a body sent without Content-Length is measured the same way.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	limit := int64(s.cfg.MaxMessageSize)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		streamed := r.URL.Path == "/v1/results:upload" ||
 			(r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/data"))
-		if !streamed {
-			if r.ContentLength > limit {
-				err := status.Errorf(codes.ResourceExhausted, "request body is %d bytes, over the limit of %d bytes (MaxMessageSize)", r.ContentLength, limit)
+		if !streamed && r.Body != nil && r.Body != http.NoBody {
+			size := r.ContentLength
+			if size <= limit {
+				b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+				if err != nil {
+					runtime.HTTPError(r.Context(), s.gwmux, restMarshaler(), w, r,
+						status.Errorf(codes.InvalidArgument, "reading the request body failed: %v", err))
+					return
+				}
+				size = int64(len(b))
+				r.Body = io.NopCloser(bytes.NewReader(b))
+			}
+			if size > limit {
+				what := fmt.Sprintf("%d bytes", size)
+				if r.ContentLength < 0 {
+					what = fmt.Sprintf("more than %d bytes", limit) // sent without Content-Length: read up to the limit
+				}
+				err := overLimit("MaxMessageSize", limit, "request body is %s, over the limit of %d bytes (MaxMessageSize)", what, limit)
 				runtime.HTTPError(r.Context(), s.gwmux, restMarshaler(), w, r, err)
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -288,10 +288,10 @@ func TestResultsREST(t *testing.T) {
 	e.restErr("PUT", path+"/nope/data", "xyz", http.StatusNotFound, codes.NotFound, "nope")
 	e.restErr("PUT", path+"/raw/data", "xyz", http.StatusBadRequest, codes.FailedPrecondition, "raw")
 	e.restErr("POST", path+":batchCreate", `{"results":[{"resultId":"x","data":"`+base64.StdEncoding.EncodeToString(make([]byte, 5000))+`"}]}`,
-		http.StatusTooManyRequests, codes.ResourceExhausted, "InlineLimit")
+		http.StatusRequestEntityTooLarge, codes.ResourceExhausted, "InlineLimit")
 	e.restErr("POST", path+":batchCreate", `{"results":[{"resultId":"a"}]}`, http.StatusConflict, codes.AlreadyExists, "a")
 	st := e.restErr("POST", path+":batchCreate", `{"results":[{"resultId":"-bad"}]}`, http.StatusBadRequest, codes.InvalidArgument, "results[0].result_id")
 	wantFields(t, st.Details(), "results[0].result_id")
 	e.restOK("POST", path+":batchCreate", `{"results":[{"resultId":"limit"}]}`, nil)
-	e.restErr("PUT", path+"/limit/data", strings.Repeat("z", 8<<20+1), http.StatusTooManyRequests, codes.ResourceExhausted, "MaxResultSize")
+	e.restErr("PUT", path+"/limit/data", strings.Repeat("z", 8<<20+1), http.StatusRequestEntityTooLarge, codes.ResourceExhausted, "MaxResultSize")
 }

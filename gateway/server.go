@@ -4,6 +4,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"github.com/chorus-hpc/chorus/internal/metrics"
@@ -16,6 +17,7 @@ import (
 	"buf.build/go/protovalidate"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -35,15 +37,18 @@ type Server struct {
 	objects   objstore.Store
 	validator protovalidate.Validator
 	known     *knownCache
+	sec       *security
 
-	grpcServer *grpc.Server
-	health     *health.Server
-	grpcLis    net.Listener
-	httpLis    net.Listener
-	inproc     *bufconn.Listener
-	conn       *grpc.ClientConn // in-process connection REST calls go through
-	gwmux      *runtime.ServeMux
-	httpServer *http.Server
+	grpcServer   *grpc.Server // the gRPC port
+	inprocServer *grpc.Server // the in-process connection of REST calls
+	health       *health.Server
+	grpcLis      net.Listener
+	httpLis      net.Listener
+	inproc       *bufconn.Listener
+	conn         *grpc.ClientConn // in-process connection REST calls go through
+	gwmux        *runtime.ServeMux
+	httpServer   *http.Server
+	routes       routeTable // REST paths and their methods (405 answers)
 
 	unregisterGauges func() error
 
@@ -68,27 +73,28 @@ func New(cfg Config, st store.Store, objects objstore.Store) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: building the request validator: %w", err)
 	}
+	sec, err := newSecurity(cfg)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, store: st, objects: objects, validator: v,
 		known:    newKnownCache(),
+		sec:      sec,
 		stopping: make(chan struct{}),
 	}
-	s.grpcServer = grpc.NewServer(
-		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(cfg.TracerProvider),
-			otelgrpc.WithMeterProvider(cfg.MeterProvider), otelgrpc.WithPropagators(cfg.Propagator))),
-		grpc.ChainUnaryInterceptor(s.entryUnary, s.validateUnary),
-		grpc.ChainStreamInterceptor(s.entryStream, s.validateStream),
-		grpc.MaxRecvMsgSize(cfg.MaxMessageSize),
-		grpc.MaxSendMsgSize(cfg.MaxMessageSize),
-	)
-	chorusv1.RegisterSessionServiceServer(s.grpcServer, sessionService{Server: s})
-	chorusv1.RegisterTaskServiceServer(s.grpcServer, taskService{Server: s})
-	chorusv1.RegisterResultServiceServer(s.grpcServer, resultService{Server: s})
-	chorusv1.RegisterEventServiceServer(s.grpcServer, eventService{Server: s})
-	chorusv1.RegisterPartitionServiceServer(s.grpcServer, partitionService{Server: s})
+	// The TCP port (TLS when configured) and the in-process connection of REST calls (whose TLS the
+	// REST port terminates) have a server each, with the same services and interceptors.
 	s.health = health.NewServer()
-	healthpb.RegisterHealthServer(s.grpcServer, s.health)
-	reflection.Register(s.grpcServer)
+	var creds []grpc.ServerOption
+	if sec.tls != nil {
+		creds = append(creds, grpc.Creds(credentials.NewTLS(sec.tls)))
+	}
+	s.grpcServer = s.newGRPCServer(creds...)
+	s.inprocServer = s.newGRPCServer()
+	if err := checkAccessTable(s.grpcServer); err != nil {
+		return nil, err
+	}
 
 	if s.unregisterGauges, err = metrics.RegisterPartitionGauges(cfg.MeterProvider.Meter("github.com/chorus-hpc/chorus/gateway"), st, 2*time.Second); err != nil {
 		return nil, fmt.Errorf("gateway: registering the partition gauges: %w", err)
@@ -100,6 +106,9 @@ func New(cfg Config, st store.Store, objects objstore.Store) (*Server, error) {
 	if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		_ = s.grpcLis.Close()
 		return nil, fmt.Errorf("gateway: listening for REST on %s: %w", cfg.HTTPAddr, err)
+	}
+	if sec.tls != nil {
+		s.httpLis = tls.NewListener(s.httpLis, sec.tls)
 	}
 	s.inproc = bufconn.Listen(1 << 20)
 	s.conn, err = grpc.NewClient("passthrough:///chorus-gateway-inprocess",
@@ -116,6 +125,29 @@ func New(cfg Config, st store.Store, objects objstore.Store) (*Server, error) {
 	}
 	return s, nil
 }
+
+func (s *Server) newGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
+	cfg := s.cfg
+	g := grpc.NewServer(append(opts,
+		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(cfg.TracerProvider),
+			otelgrpc.WithMeterProvider(cfg.MeterProvider), otelgrpc.WithPropagators(cfg.Propagator))),
+		grpc.ChainUnaryInterceptor(s.entryUnary, s.authUnary, s.validateUnary),
+		grpc.ChainStreamInterceptor(s.entryStream, s.authStream, s.validateStream),
+		grpc.MaxRecvMsgSize(cfg.MaxMessageSize),
+		grpc.MaxSendMsgSize(cfg.MaxMessageSize),
+	)...)
+	chorusv1.RegisterSessionServiceServer(g, sessionService{Server: s})
+	chorusv1.RegisterTaskServiceServer(g, taskService{Server: s})
+	chorusv1.RegisterResultServiceServer(g, resultService{Server: s})
+	chorusv1.RegisterEventServiceServer(g, eventService{Server: s})
+	chorusv1.RegisterPartitionServiceServer(g, partitionService{Server: s})
+	healthpb.RegisterHealthServer(g, s.health)
+	reflection.Register(g)
+	return g
+}
+
+// Secure reports whether the gateway's ports speak TLS.
+func (s *Server) Secure() bool { return s.sec.tls != nil }
 
 // GRPCAddr returns the address the gRPC server listens on.
 func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
@@ -145,7 +177,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 	errc := make(chan error, 3)
 	go func() { errc <- serveErr("gRPC", s.grpcServer.Serve(s.grpcLis)) }()
-	go func() { errc <- serveErr("in-process gRPC", s.grpcServer.Serve(s.inproc)) }()
+	go func() { errc <- serveErr("in-process gRPC", s.inprocServer.Serve(s.inproc)) }()
 	go func() { errc <- serveErr("REST", s.httpServer.Serve(s.httpLis)) }()
 	s.log.Info("gateway serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr())
 
@@ -176,12 +208,13 @@ func (s *Server) shutdown() {
 		_ = s.httpServer.Close()
 	}
 	done := make(chan struct{})
-	go func() { s.grpcServer.GracefulStop(); close(done) }()
+	go func() { s.grpcServer.GracefulStop(); s.inprocServer.GracefulStop(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
 		s.log.Warn("gRPC calls still running after the shutdown grace period; cutting them", "grace", s.cfg.ShutdownGrace)
 		s.grpcServer.Stop()
+		s.inprocServer.Stop()
 		<-done
 	}
 	_ = s.conn.Close()

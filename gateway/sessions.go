@@ -14,11 +14,16 @@ type sessionService struct {
 }
 
 func (s sessionService) CreateSession(ctx context.Context, req *chorusv1.CreateSessionRequest) (*chorusv1.CreateSessionResponse, error) {
-	sess, err := s.store.CreateSession(ctx, store.SessionSpec{
+	spec := store.SessionSpec{
 		DefaultTaskOptions: req.GetDefaultTaskOptions(),
 		Weight:             req.GetWeight(),
 		Labels:             req.GetLabels(),
-	})
+	}
+	if id, ok := identityFrom(ctx); ok { // the session belongs to its creator's tenant
+		spec.Tenant = id.Tenant
+		spec.MaxSessions = s.sec.tenants.Get(id.Tenant).MaxSessions
+	}
+	sess, err := s.store.CreateSession(ctx, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -37,6 +42,7 @@ func (s sessionService) GetSession(ctx context.Context, req *chorusv1.GetSession
 func (s sessionService) ListSessions(ctx context.Context, req *chorusv1.ListSessionsRequest) (*chorusv1.ListSessionsResponse, error) {
 	sessions, next, err := s.store.ListSessions(ctx, store.ListQuery[chorusv1.SessionStatus]{
 		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Status: req.GetStatus(),
+		Tenant: req.GetTenant(), // narrowed to the caller's own tenant by authorize unless an admin
 	})
 	if err != nil {
 		return nil, err

@@ -139,7 +139,7 @@ func TestSessionsREST(t *testing.T) {
 	e.restErr("POST", "/v1/sessions", `{`, http.StatusBadRequest, codes.InvalidArgument)
 	// A body over MaxMessageSize is refused before it is read.
 	big := `{"labels":{"k":"` + strings.Repeat("x", 17<<20) + `"}}`
-	e.restErr("POST", "/v1/sessions", big, http.StatusTooManyRequests, codes.ResourceExhausted, "MaxMessageSize")
+	e.restErr("POST", "/v1/sessions", big, http.StatusRequestEntityTooLarge, codes.ResourceExhausted, "MaxMessageSize")
 
 	other := e.session()
 	e.restErr("POST", "/v1/sessions/"+other+":purge", `{}`, http.StatusBadRequest, codes.FailedPrecondition)

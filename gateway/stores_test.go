@@ -18,7 +18,7 @@ func newStores(t testing.TB) (store.Store, objstore.Store) {
 	t.Helper()
 	srv := valkeytest.Start(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := valkeystore.New(valkeystore.Config{Client: srv.Client(t), KeyPrefix: "gwtest:", Logger: quiet})
+	st, err := valkeystore.New(valkeystore.Config{Client: srv.Client(t), KeyPrefix: "chorus:", Logger: quiet})
 	if err != nil {
 		t.Fatalf("valkeystore.New: %v", err)
 	}

@@ -74,13 +74,17 @@ func (s taskService) SubmitTasks(ctx context.Context, req *chorusv1.SubmitTasksR
 	if maxDepth < 0 {
 		maxDepth = 0
 	}
-	submitted, err := s.store.SubmitTasks(ctx, sid, store.SubmitBatch{
+	batch := store.SubmitBatch{
 		Tasks:         specs,
 		RequestID:     req.GetRequestId(),
 		TraceParent:   traceParent,
 		TraceState:    traceState,
 		MaxQueueDepth: maxDepth,
-	})
+	}
+	if info, ok := s.known.session(sid); ok && info.tenant != "" { // the session's tenant's quota
+		batch.Tenant, batch.MaxTenantQueued = info.tenant, s.sec.tenants.Get(info.tenant).MaxQueuedTasks
+	}
+	submitted, err := s.store.SubmitTasks(ctx, sid, batch)
 	if err != nil {
 		return nil, err
 	}

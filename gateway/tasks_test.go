@@ -199,9 +199,9 @@ func TestTasksREST(t *testing.T) {
 	e.restErr("POST", path+":batchCreate", `{"tasks":[{"method":"echo","dataDependencies":["ghost"]}]}`,
 		http.StatusBadRequest, codes.FailedPrecondition, "ghost")
 	e.restErr("POST", path+":batchCreate", `{"tasks":[{"method":"echo","payload":"`+strings.Repeat("QUFB", 400)+`"}]}`,
-		http.StatusTooManyRequests, codes.ResourceExhausted, "MaxPayload")
+		http.StatusRequestEntityTooLarge, codes.ResourceExhausted, "MaxPayload")
 	e.restErr("POST", path+":batchCreate", `{"tasks":[`+strings.TrimSuffix(strings.Repeat(`{"method":"echo"},`, 51), ",")+`]}`,
-		http.StatusTooManyRequests, codes.ResourceExhausted, "MaxBatch")
+		http.StatusRequestEntityTooLarge, codes.ResourceExhausted, "MaxBatch")
 	st := e.restErr("POST", path+":batchCreate", `{"tasks":[{"method":"no spaces","dataDependencies":["a","a"]}]}`,
 		http.StatusBadRequest, codes.InvalidArgument, "tasks[0].method")
 	wantFields(t, st.Details(), "tasks[0].method", "tasks[0].data_dependencies")

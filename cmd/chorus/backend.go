@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/valkey-io/valkey-go"
@@ -51,15 +53,19 @@ func (o *objstoreFlags) open(ctx context.Context, log *slog.Logger) (objstore.St
 // valkeyFlags configure the connection to Valkey.
 type valkeyFlags struct {
 	addrs    string
+	user     string
 	password string
 	tls      bool
+	caFile   string
 	prefix   string
 }
 
 func (v *valkeyFlags) register(f *flags) {
 	f.StringVar(&v.addrs, "valkey-addr", "127.0.0.1:6379", "Valkey address(es), comma-separated; a cluster is detected by itself")
+	f.StringVar(&v.user, "valkey-user", "", "Valkey ACL user (empty: the default user); see docs/security.md for the ACL agents and gateways need")
 	f.StringVar(&v.password, "valkey-password", "", "Valkey password (prefer the CHORUS_VALKEY_PASSWORD environment variable)")
 	f.BoolVar(&v.tls, "valkey-tls", false, "connect to Valkey with TLS (e.g. ElastiCache with in-transit encryption)")
+	f.StringVar(&v.caFile, "valkey-ca-file", "", "PEM CA certificates Valkey's TLS certificate is checked against (implies --valkey-tls; default: the system's CAs)")
 	f.StringVar(&v.prefix, "key-prefix", "chorus:", "prefix of every Valkey key (several installations may share one Valkey)")
 }
 
@@ -73,9 +79,19 @@ func (v *valkeyFlags) open(tel *telemetry.Telemetry) (*valkeystore.Store, error)
 	if len(addrs) == 0 {
 		return nil, fmt.Errorf("%w: --valkey-addr is empty", errUsage)
 	}
-	opt := valkey.ClientOption{InitAddress: addrs, Password: v.password}
-	if v.tls {
+	opt := valkey.ClientOption{InitAddress: addrs, Username: v.user, Password: v.password}
+	if v.tls || v.caFile != "" {
 		opt.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		if v.caFile != "" {
+			pem, err := os.ReadFile(v.caFile)
+			if err != nil {
+				return nil, fmt.Errorf("--valkey-ca-file: %w", err)
+			}
+			opt.TLSConfig.RootCAs = x509.NewCertPool()
+			if !opt.TLSConfig.RootCAs.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("--valkey-ca-file %s holds no PEM certificate", v.caFile)
+			}
+		}
 	}
 	cl, err := valkey.NewClient(opt)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,6 +74,7 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	python := fs.String("python", "", "Python interpreter with the chorus-hpc package (default: .venv/bin/python of the checkout)")
 	runDemo := fs.Bool("demo", false, "run the demo job, print its summary, then stop")
 	demoTasks := fs.Int("demo-tasks", 2000, "demo: number of Python pricing tasks")
+	withAuth := fs.Bool("auth", false, "require a bearer token (HS256 JWT; secret kept in <data-dir>/auth/jwt-secret) and print one for the tenant \"dev\"; `chorus token` mints more")
 	withJaeger := fs.Bool("jaeger", false, "start a local Jaeger (bin/jaeger, `make jaeger-build`) and trace everything into it; query API on http://127.0.0.1:16686")
 	if err := fs.parse(args); err != nil {
 		return err
@@ -144,6 +146,21 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	for _, p := range parts {
 		gcfg.DeclaredPartitions = append(gcfg.DeclaredPartitions, p.Name)
 	}
+	devToken := ""
+	if *withAuth {
+		secretFile, err := devSecret(data)
+		if err != nil {
+			return fmt.Errorf("--auth: %w", err)
+		}
+		gcfg.Auth.JWTSecretFile, gcfg.Auth.JWTAudience, gcfg.Auth.JWTIssuer = secretFile, devAudience, devIssuer
+		secret, err := os.ReadFile(secretFile)
+		if err != nil {
+			return err
+		}
+		if devToken, err = mintToken(strings.TrimSpace(string(secret)), devTenant, "dev", []string{"user"}, devAudience, devIssuer, 24*time.Hour); err != nil {
+			return err
+		}
+	}
 	gcfg.Logger, gcfg.TracerProvider, gcfg.MeterProvider, gcfg.Propagator = log, tel.TracerProvider, tel.MeterProvider, tel.Propagator
 	gcfg.MetricsHandler = tel.MetricsHandler
 	gw, err := gateway.New(gcfg, st, objs)
@@ -174,12 +191,20 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	for _, p := range parts {
 		names += " " + p.Name
 	}
-	fmt.Fprintf(env.stderr, "chorus dev is running (data in %s)\n  gRPC        %s\n  REST/JSON   http://%s/v1/sessions\n  OpenAPI     http://%s/openapi.json\n  Valkey      %s\n  partitions %s\nPress Ctrl-C to stop.\n",
-		data, gw.GRPCAddr(), gw.HTTPAddr(), gw.HTTPAddr(), vk.Addr(), names)
+	scheme := "http"
+	if gw.Secure() {
+		scheme = "https"
+	}
+	fmt.Fprintf(env.stderr, "chorus dev is running (data in %s)\n  gRPC        %s\n  REST/JSON   %s://%s/v1/sessions\n  OpenAPI     %s://%s/openapi.json\n  Valkey      %s\n  partitions %s\nPress Ctrl-C to stop.\n",
+		data, gw.GRPCAddr(), scheme, gw.HTTPAddr(), scheme, gw.HTTPAddr(), vk.Addr(), names)
+	if devToken != "" {
+		fmt.Fprintf(env.stderr, "Authentication is on. A token of tenant %q (role user, valid 24h):\n  export CHORUS_TOKEN=%s\n  curl -H \"Authorization: Bearer $CHORUS_TOKEN\" %s://%s/v1/sessions\nMore tokens: chorus token --secret-file %s --tenant NAME [--roles user|reader|admin]\n",
+			devTenant, devToken, scheme, gw.HTTPAddr(), gcfg.Auth.JWTSecretFile)
+	}
 
 	var demoErr error
 	if *runDemo {
-		demoErr = runDemoJob(runCtx, env, gw.GRPCAddr(), *demoTasks, *withJaeger)
+		demoErr = runDemoJob(runCtx, env, gw.GRPCAddr(), devToken, *demoTasks, *withJaeger)
 		stop()
 	}
 	<-runCtx.Done()
@@ -191,12 +216,12 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	return demoErr
 }
 
-func runDemoJob(ctx context.Context, env *cliEnv, addr string, tasks int, traced bool) error {
+func runDemoJob(ctx context.Context, env *cliEnv, addr, token string, tasks int, traced bool) error {
 	tp, stop, err := telemetry.TracerProviderFromEnv(ctx, "chorus-client")
 	if err != nil {
 		return err
 	}
-	cl, err := client.Dial(ctx, addr, client.WithTracerProvider(tp))
+	cl, err := client.Dial(ctx, addr, client.WithTracerProvider(tp), client.WithToken(token))
 	if err != nil {
 		return err
 	}

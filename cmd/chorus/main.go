@@ -38,6 +38,7 @@ func commands() map[string]command {
 		"watch":   {"stream a session's events", runWatch},
 		"result":  {"upload and download result data", runResult},
 		"bench":   {"run the end-to-end benchmarks (own in-process stack, or --addr a gateway)", runBench},
+		"token":   {"mint a JWT for a tenant (HS256), or hash an API token", runToken},
 		"version": {"print the version", runVersion},
 	}
 }

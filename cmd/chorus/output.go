@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -22,10 +24,12 @@ type clientFlags struct {
 	addr    string
 	output  string
 	timeout time.Duration
+	sec     clientSecurity
 }
 
 func (c *clientFlags) register(f *flags) {
 	f.StringVar(&c.addr, "addr", "127.0.0.1:7070", "gateway gRPC address")
+	c.sec.register(f)
 	f.StringVar(&c.output, "output", "table", "output format: table or json")
 	f.DurationVar(&c.timeout, "timeout", 0, "give up after this long (0: no limit)")
 }
@@ -47,7 +51,12 @@ func (c *clientFlags) connect(ctx context.Context) (*client.Client, context.Cont
 	if c.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 	}
-	cl, err := client.Dial(ctx, c.addr)
+	opts, err := c.sec.dialOptions()
+	if err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
+	cl, err := client.Dial(ctx, c.addr, opts...)
 	if err != nil {
 		cancel()
 		return nil, nil, nil, err
@@ -57,6 +66,9 @@ func (c *clientFlags) connect(ctx context.Context) (*client.Client, context.Cont
 	if _, err := cl.Partitions(pctx); err != nil {
 		cl.Close()
 		cancel()
+		if code := status.Code(err); code == codes.Unauthenticated || code == codes.PermissionDenied {
+			return nil, nil, nil, fmt.Errorf("the gateway at %s refused the credentials (set --token or CHORUS_TOKEN): %v", c.addr, err)
+		}
 		return nil, nil, nil, fmt.Errorf("cannot reach the gateway at %s (is it running? set --addr or CHORUS_ADDR): %v", c.addr, err)
 	}
 	return cl, ctx, func() { cl.Close(); cancel() }, nil

@@ -35,7 +35,11 @@ func runGateway(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stderr, "chorus gateway: gRPC on %s, REST/JSON on http://%s (Valkey %s)\n", gw.GRPCAddr(), gw.HTTPAddr(), bf.valkey.addrs)
+	scheme := "http"
+	if gw.Secure() {
+		scheme = "https"
+	}
+	fmt.Fprintf(env.stderr, "chorus gateway: gRPC on %s, REST/JSON on %s://%s (Valkey %s)\n", gw.GRPCAddr(), scheme, gw.HTTPAddr(), bf.valkey.addrs)
 	return gw.Run(ctx)
 }
 
@@ -49,7 +53,7 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	if *config == "" {
-		return fmt.Errorf("%w: --config is required (see deploy/kubernetes/agent-python.yaml for an example)", errUsage)
+		return fmt.Errorf("%w: --config is required (see deploy/agent.example.yaml for an example)", errUsage)
 	}
 	cfg, err := agent.LoadConfig(*config)
 	if err != nil {

@@ -147,7 +147,13 @@ func Run(ctx context.Context, cfg Config) error {
 		defer r.stack.Close()
 		addr = r.stack.GRPCAddr()
 	}
-	if r.cl, err = client.Dial(ctx, addr); err != nil {
+	var secOpts []client.DialOption
+	if cfg.Addr != "" { // a secured gateway: CHORUS_TOKEN, CHORUS_CA_FILE (docs/security.md)
+		if secOpts, err = client.FromEnv(); err != nil {
+			return err
+		}
+	}
+	if r.cl, err = client.Dial(ctx, addr, secOpts...); err != nil {
 		return err
 	}
 	defer r.cl.Close()

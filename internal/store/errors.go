@@ -42,6 +42,9 @@ func (c Code) String() string { return codeNames[c] }
 type Error struct {
 	Code    Code
 	Message string
+	// Field names the request field at fault for CodeInvalidArgument, when there is one
+	// (e.g. "page_token"); the gateway reports it as a field violation.
+	Field string
 }
 
 func (e *Error) Error() string { return e.Message }

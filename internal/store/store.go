@@ -36,7 +36,8 @@ type SessionStore interface {
 	CreateSession(ctx context.Context, spec SessionSpec) (*chorusv1.Session, error)
 	// GetSession returns a session with its task counts. NotFound if it does not exist.
 	GetSession(ctx context.Context, sessionID string) (*chorusv1.Session, error)
-	// ListSessions returns a page of sessions, newest first, without task counts.
+	// ListSessions returns a page of sessions, newest first, without task counts. Page tokens are
+	// opaque; InvalidArgument (Field "page_token") for one the store did not make for this listing.
 	ListSessions(ctx context.Context, q ListQuery[chorusv1.SessionStatus]) (sessions []*chorusv1.Session, nextPageToken string, err error)
 	// SetSessionStatus moves a session to PAUSED, RUNNING (resume), CLOSED or CANCELLED. Moving to the
 	// status it already has is a no-op. Cancelling cancels every unfinished task (running ones are
@@ -63,7 +64,8 @@ type ResultStore interface {
 	// completion wins: FailedPrecondition if it is already completed or aborted, or owned by a task.
 	// Dependents whose last dependency this was become QUEUED.
 	CompleteResult(ctx context.Context, sessionID, resultID string, data ResultData) (*chorusv1.Result, error)
-	// ListResults returns a page of a session's results.
+	// ListResults returns a page of a session's results, oldest first (page tokens as for
+	// ListSessions).
 	ListResults(ctx context.Context, sessionID string, q ListQuery[chorusv1.ResultStatus]) (results []*chorusv1.Result, nextPageToken string, err error)
 }
 
@@ -77,11 +79,14 @@ type TaskStore interface {
 	SubmitTasks(ctx context.Context, sessionID string, batch SubmitBatch) ([]*chorusv1.SubmittedTask, error)
 	// GetTask returns a task with its attempts.
 	GetTask(ctx context.Context, sessionID, taskID string) (*chorusv1.Task, error)
-	// ListTasks returns a page of a session's tasks, oldest first, without attempts.
+	// ListTasks returns a page of a session's tasks, oldest first, without attempts (page tokens as
+	// for ListSessions).
 	ListTasks(ctx context.Context, sessionID string, q ListQuery[chorusv1.TaskStatus]) (tasks []*chorusv1.Task, nextPageToken string, err error)
-	// CancelTasks cancels unfinished tasks (finished ones are left alone), aborts their outputs and fails
-	// or cancels their dependents. It returns how many were cancelled. Running ones are reported to their
-	// agent by RenewLeases.
+	// CancelTasks cancels unfinished tasks (finished ones and unknown ids are left alone) and aborts their
+	// outputs; every task waiting on an aborted output is cancelled too (CANCELLED, error kind CANCELLED
+	// naming the output), transitively. It returns how many of the named tasks were unfinished and are
+	// now cancelled (dependents are not counted). Running ones are reported to their agent by
+	// RenewLeases. NotFound if the session does not exist.
 	CancelTasks(ctx context.Context, sessionID string, taskIDs []string) (int, error)
 }
 
@@ -179,6 +184,12 @@ type SessionSpec struct {
 	DefaultTaskOptions *chorusv1.TaskOptions
 	Weight             int32 // 1-100; 0 means 1
 	Labels             map[string]string
+	// Tenant owns the session (empty: none, when the gateway runs without authentication). It is
+	// recorded with the session and indexes it for ListSessions.
+	Tenant string
+	// MaxSessions, when positive, is the most sessions Tenant may hold that are not purged; applied
+	// atomically with the creation: ResourceExhausted naming the quota past it.
+	MaxSessions int64
 }
 
 // ListQuery asks for one page of a listing.
@@ -186,6 +197,7 @@ type ListQuery[S ~int32] struct {
 	PageSize  int    // 0 means 100
 	PageToken string // from the previous page
 	Status    S      // 0 means any
+	Tenant    string // sessions only: only this tenant's sessions ("" means any)
 }
 
 // ResultSpec declares a result.
@@ -213,6 +225,13 @@ type SubmitBatch struct {
 	ParentTaskID string
 	// Limits applied atomically with the submission (0 means none).
 	MaxQueueDepth int64 // per partition: ResourceExhausted past it
+	// Tenant is the session's tenant (for MaxTenantQueued).
+	Tenant string
+	// MaxTenantQueued, when positive, is the most unfinished tasks (pending, queued, dispatched,
+	// running) the session's tenant may have over all its sessions; ResourceExhausted naming the quota
+	// past it. Checked before the batch is stored, not atomically with it (the count spans slots):
+	// concurrent submissions of one tenant may pass it by at most their own sizes.
+	MaxTenantQueued int64
 }
 
 // TaskSpec is one task to submit. Options fields left unset take the session's defaults, then

@@ -38,7 +38,8 @@ type Proc struct {
 	cmd  *exec.Cmd
 	addr string
 	dir  string
-	done chan error
+	done chan struct{} // closed once the process has exited; err is then set
+	err  error
 }
 
 // InstallHint says how to get valkey-server when it is missing.
@@ -85,16 +86,16 @@ func Start(ctx context.Context, cfg Config) (*Proc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("valkeyproc: starting %s: %w", bin, err)
 	}
-	p := &Proc{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: cfg.Dir, done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait() }()
+	p := &Proc{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: cfg.Dir, done: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
 	deadline := time.Now().Add(cfg.StartTimeout)
 	for {
 		if err := ping(p.addr); err == nil {
 			return p, nil
 		}
 		select {
-		case err := <-p.done:
-			return nil, fmt.Errorf("valkeyproc: valkey-server exited at start (%v); see %s", err, filepath.Join(cfg.Dir, "valkey.log"))
+		case <-p.done:
+			return nil, fmt.Errorf("valkeyproc: valkey-server exited at start (%v); see %s", p.err, filepath.Join(cfg.Dir, "valkey.log"))
 		case <-ctx.Done():
 			p.kill()
 			return nil, ctx.Err()
@@ -126,6 +127,15 @@ func (p *Proc) Stop(ctx context.Context) error {
 		return fmt.Errorf("valkeyproc: valkey-server did not stop in time; killed it")
 	}
 }
+
+// Kill ends the server at once with SIGKILL (no AOF flush, no replica hand-over), as a crash would,
+// and waits for it to exit.
+func (p *Proc) Kill() {
+	p.kill()
+}
+
+// Pid is the server's process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
 func (p *Proc) kill() {
 	_ = p.cmd.Process.Kill()

@@ -11,7 +11,7 @@ namespace {
 // Parses ASCII digits; throws a final error naming the method otherwise.
 long long ParseCount(const std::string& method, const std::string& payload) {
   if (payload.empty() || payload.size() > 12 || payload.find_first_not_of("0123456789") != std::string::npos) {
-    throw chorus::Error(method + ": the payload must be a number in ASCII digits, got \"" + payload.substr(0, 32) + "\"");
+    throw chorus::PermanentError(method + ": the payload must be a number in ASCII digits, got \"" + payload.substr(0, 32) + "\"");
   }
   return std::stoll(payload);
 }
@@ -38,7 +38,8 @@ int main() {
     chorus::Worker worker(chorus::Config::FromEnv());
     worker.Handle("echo", [](chorus::TaskContext& ctx) { return ctx.Output(ctx.payload()); });
     worker.Handle("sha256", [](chorus::TaskContext& ctx) { return ctx.Output(Sha256Hex(ctx.payload())); });
-    worker.Handle("fail", [](chorus::TaskContext& ctx) -> chorus::Outputs { throw chorus::Error(ctx.payload()); });
+    // The conformance fail is final.
+    worker.Handle("fail", [](chorus::TaskContext& ctx) -> chorus::Outputs { throw chorus::PermanentError(ctx.payload()); });
     worker.Handle("sleep", [](chorus::TaskContext& ctx) {
       auto ms = std::chrono::milliseconds(ParseCount("sleep", ctx.payload()));
       if (ctx.WaitCancelled(ms / 2)) ctx.ThrowIfCancelled();

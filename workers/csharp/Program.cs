@@ -20,7 +20,13 @@ static class Program
         var worker = new Worker(options);
         worker.Handle("echo", ctx => ctx.Payload);
         worker.Handle("sha256", ctx => Encoding.ASCII.GetBytes(Sha256Hex(ctx.Payload)));
-        worker.Handle("fail", ctx => { throw new Exception(ctx.PayloadText); });
+        worker.Handle("fail", ctx => { throw new PermanentException(ctx.PayloadText); }); // the conformance fail is final
+        // flaky fails its first attempt with a plain exception, retryable by default, then echoes.
+        worker.Handle("flaky", ctx =>
+        {
+            if (ctx.Attempt == 1) throw new InvalidOperationException("flaky: attempt 1 fails on purpose");
+            return ctx.Payload;
+        });
         worker.Handle("sleep", ctx =>
         {
             int ms = Count(ctx, "sleep", "a number of milliseconds");
@@ -45,7 +51,7 @@ static class Program
     {
         int n = Count(ctx, "fanout", "a count of subtasks");
         if (ctx.ExpectedOutputIds.Count != 1)
-            throw new Exception("fanout: the task must have exactly one expected output, it has " + ctx.ExpectedOutputIds.Count);
+            throw new PermanentException("fanout: the task must have exactly one expected output, it has " + ctx.ExpectedOutputIds.Count);
         var ids = ctx.CreateResults(n);
         var tasks = new List<NewTask>(n + 1);
         for (int i = 0; i < n; i++)
@@ -66,7 +72,7 @@ static class Program
     {
         int n;
         if (!int.TryParse(ctx.PayloadText, NumberStyles.None, CultureInfo.InvariantCulture, out n))
-            throw new Exception(method + ": the payload must be " + what + " in ASCII digits, got \"" + ctx.PayloadText + "\"");
+            throw new PermanentException(method + ": the payload must be " + what + " in ASCII digits, got \"" + ctx.PayloadText + "\"");
         return n;
     }
 

@@ -35,11 +35,13 @@ func main() {
 		sum := sha256.Sum256(t.Payload)
 		return []byte(hex.EncodeToString(sum[:])), nil
 	})
-	w.HandleBytes("fail", func(_ context.Context, t *worker.Task) ([]byte, error) { return nil, errors.New(string(t.Payload)) })
+	w.HandleBytes("fail", func(_ context.Context, t *worker.Task) ([]byte, error) {
+		return nil, worker.Permanent(errors.New(string(t.Payload))) // the conformance fail is final
+	})
 	w.HandleBytes("sleep", sleep)
 	w.HandleBytes("flaky", func(_ context.Context, t *worker.Task) ([]byte, error) {
 		if t.Attempt == 1 {
-			return nil, worker.Retryable(errors.New("flaky: attempt 1 fails on purpose"))
+			return nil, errors.New("flaky: attempt 1 fails on purpose") // a plain error: retryable by default
 		}
 		return t.Payload, nil
 	})
@@ -59,7 +61,7 @@ func main() {
 func sleep(ctx context.Context, t *worker.Task) ([]byte, error) {
 	ms, err := strconv.Atoi(string(t.Payload))
 	if err != nil || ms < 0 {
-		return nil, fmt.Errorf("sleep: payload %q is not a number of milliseconds", t.Payload)
+		return nil, worker.Permanent(fmt.Errorf("sleep: payload %q is not a number of milliseconds", t.Payload))
 	}
 	// Both waits aim at instants fixed at the start, so a late first wake-up does not lengthen the
 	// whole sleep.
@@ -93,10 +95,10 @@ func waitUntil(ctx context.Context, at time.Time) error {
 func fanout(ctx context.Context, t *worker.Task) ([]worker.Output, error) {
 	n, err := strconv.Atoi(string(t.Payload))
 	if err != nil || n < 0 {
-		return nil, fmt.Errorf("fanout: payload %q is not a count", t.Payload)
+		return nil, worker.Permanent(fmt.Errorf("fanout: payload %q is not a count", t.Payload))
 	}
 	if len(t.ExpectedOutputIDs) != 1 {
-		return nil, fmt.Errorf("fanout: expects one output, got %d", len(t.ExpectedOutputIDs))
+		return nil, worker.Permanent(fmt.Errorf("fanout: expects one output, got %d", len(t.ExpectedOutputIDs)))
 	}
 	ids, err := t.NewResults(ctx, n)
 	if err != nil {

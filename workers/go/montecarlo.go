@@ -25,7 +25,7 @@ func mcReduce(_ context.Context, t *worker.Task) ([]byte, error) {
 		}
 		var p partial
 		if err := json.Unmarshal(b, &p); err != nil {
-			return nil, fmt.Errorf("mc_reduce: input %s is not a partial sum: %v", in.ResultID, err)
+			return nil, worker.Permanent(fmt.Errorf("mc_reduce: input %s is not a partial sum: %v", in.ResultID, err))
 		}
 		total.N += p.N
 		total.Sum += p.Sum

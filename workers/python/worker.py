@@ -8,7 +8,7 @@ it runs at once.
 
 import hashlib
 
-from chorus.worker import RetryableError, Subtask, Worker
+from chorus.worker import PermanentError, Subtask, Worker
 
 worker = Worker()
 
@@ -25,13 +25,13 @@ def sha256(ctx):
 
 @worker.method("fail")
 def fail(ctx):
-    raise RuntimeError(ctx.payload.decode("utf-8", errors="replace"))
+    raise PermanentError(ctx.payload.decode("utf-8", errors="replace"))  # the conformance fail is final
 
 
 @worker.method("flaky")
 def flaky(ctx):
     if ctx.attempt == 1:
-        raise RetryableError("flaky: attempt 1 fails on purpose")
+        raise RuntimeError("flaky: attempt 1 fails on purpose")  # a plain exception: retryable by default
     return ctx.payload
 
 
@@ -48,7 +48,7 @@ def sleep(ctx):
 def fanout(ctx):
     n = _count(ctx.payload, "fanout")
     if len(ctx.expected_output_ids) != 1:
-        raise ValueError(f"fanout: expects one output, got {len(ctx.expected_output_ids)}")
+        raise PermanentError(f"fanout: expects one output, got {len(ctx.expected_output_ids)}")
     parts = ctx.create_results(n)
     subtasks = [Subtask("sha256", str(i).encode(), expected_output_ids=[rid]) for i, rid in enumerate(parts)]
     # The reducer completes this task's own output: the hand-off.
@@ -65,7 +65,7 @@ def concat(ctx):
 def _count(payload, method):
     text = payload.decode("ascii", errors="replace")
     if not text.isdigit():
-        raise ValueError(f"{method}: payload {text!r} is not a non-negative whole number")
+        raise PermanentError(f"{method}: payload {text!r} is not a non-negative whole number")
     return int(text)
 
 

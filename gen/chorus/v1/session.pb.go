@@ -207,7 +207,10 @@ type Session struct {
 	// When the status last changed.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Tasks per status.
-	TaskCounts    *TaskCounts `protobuf:"bytes,8,opt,name=task_counts,json=taskCounts,proto3" json:"task_counts,omitempty"`
+	TaskCounts *TaskCounts `protobuf:"bytes,8,opt,name=task_counts,json=taskCounts,proto3" json:"task_counts,omitempty"`
+	// Tenant that owns the session: the tenant of the caller that created it (empty when the gateway
+	// runs without authentication). Only callers of this tenant, and admins, see the session.
+	Tenant        string `protobuf:"bytes,9,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -298,6 +301,13 @@ func (x *Session) GetTaskCounts() *TaskCounts {
 	return nil
 }
 
+func (x *Session) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
 var File_chorus_v1_session_proto protoreflect.FileDescriptor
 
 const file_chorus_v1_session_proto_rawDesc = "" +
@@ -313,7 +323,7 @@ const file_chorus_v1_session_proto_rawDesc = "" +
 	"\arunning\x18\x04 \x01(\x03R\arunning\x12\x1c\n" +
 	"\tcompleted\x18\x05 \x01(\x03R\tcompleted\x12\x16\n" +
 	"\x06failed\x18\x06 \x01(\x03R\x06failed\x12\x1c\n" +
-	"\tcancelled\x18\a \x01(\x03R\tcancelled\"\xe1\x03\n" +
+	"\tcancelled\x18\a \x01(\x03R\tcancelled\"\xf9\x03\n" +
 	"\aSession\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x120\n" +
@@ -326,7 +336,8 @@ const file_chorus_v1_session_proto_rawDesc = "" +
 	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x126\n" +
 	"\vtask_counts\x18\b \x01(\v2\x15.chorus.v1.TaskCountsR\n" +
-	"taskCounts\x1a9\n" +
+	"taskCounts\x12\x16\n" +
+	"\x06tenant\x18\t \x01(\tR\x06tenant\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*\xba\x01\n" +

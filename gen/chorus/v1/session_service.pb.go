@@ -233,7 +233,10 @@ type ListSessionsRequest struct {
 	// next_page_token of the previous page; empty for the first page.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only sessions in this status; UNSPECIFIED means any.
-	Status        SessionStatus `protobuf:"varint,3,opt,name=status,proto3,enum=chorus.v1.SessionStatus" json:"status,omitempty"`
+	Status SessionStatus `protobuf:"varint,3,opt,name=status,proto3,enum=chorus.v1.SessionStatus" json:"status,omitempty"`
+	// Only sessions of this tenant. Admins may name any tenant (empty: every tenant); other callers
+	// see only their own tenant's sessions and may leave it empty or name their own tenant.
+	Tenant        string `protobuf:"bytes,4,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -287,6 +290,13 @@ func (x *ListSessionsRequest) GetStatus() SessionStatus {
 		return x.Status
 	}
 	return SessionStatus_SESSION_STATUS_UNSPECIFIED
+}
+
+func (x *ListSessionsRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
 }
 
 // ListSessionsResponse is one page of sessions.
@@ -822,13 +832,14 @@ const file_chorus_v1_session_service_proto_rawDesc = "" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tB)\xbaH&r$\x10\x01\x18\x80\x012\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\"B\n" +
 	"\x12GetSessionResponse\x12,\n" +
-	"\asession\x18\x01 \x01(\v2\x12.chorus.v1.SessionR\asession\"\xa3\x01\n" +
+	"\asession\x18\x01 \x01(\v2\x12.chorus.v1.SessionR\asession\"\xc5\x01\n" +
 	"\x13ListSessionsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12:\n" +
-	"\x06status\x18\x03 \x01(\x0e2\x18.chorus.v1.SessionStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\"n\n" +
+	"\x06status\x18\x03 \x01(\x0e2\x18.chorus.v1.SessionStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12 \n" +
+	"\x06tenant\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x06tenant\"n\n" +
 	"\x14ListSessionsResponse\x12.\n" +
 	"\bsessions\x18\x01 \x03(\v2\x12.chorus.v1.SessionR\bsessions\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"_\n" +

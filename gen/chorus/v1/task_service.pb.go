@@ -485,7 +485,9 @@ func (x *CancelTasksRequest) GetTaskIds() []string {
 // CancelTasksResponse says how many tasks were cancelled.
 type CancelTasksResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Tasks that were unfinished and are now cancelled.
+	// How many of the named tasks were unfinished and are now cancelled. Tasks that depend on their
+	// outputs are cancelled too (status CANCELLED, error kind CANCELLED naming the aborted output) but
+	// are not counted here; finished tasks and unknown ids are left alone and not counted.
 	CancelledCount int32 `protobuf:"varint,1,opt,name=cancelled_count,json=cancelledCount,proto3" json:"cancelled_count,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache

@@ -39,7 +39,8 @@ type TaskServiceClient interface {
 	// Lists a session's tasks, oldest first, filtered by status, a page at a time.
 	ListTasks(ctx context.Context, in *ListTasksRequest, opts ...grpc.CallOption) (*ListTasksResponse, error)
 	// Cancels tasks: unfinished ones end CANCELLED (running ones are stopped on their worker) and their
-	// outputs are aborted; finished ones are left as they are.
+	// outputs are aborted, so the tasks waiting on those outputs end CANCELLED too, transitively;
+	// finished ones are left as they are.
 	CancelTasks(ctx context.Context, in *CancelTasksRequest, opts ...grpc.CallOption) (*CancelTasksResponse, error)
 }
 
@@ -105,7 +106,8 @@ type TaskServiceServer interface {
 	// Lists a session's tasks, oldest first, filtered by status, a page at a time.
 	ListTasks(context.Context, *ListTasksRequest) (*ListTasksResponse, error)
 	// Cancels tasks: unfinished ones end CANCELLED (running ones are stopped on their worker) and their
-	// outputs are aborted; finished ones are left as they are.
+	// outputs are aborted, so the tasks waiting on those outputs end CANCELLED too, transitively;
+	// finished ones are left as they are.
 	CancelTasks(context.Context, *CancelTasksRequest) (*CancelTasksResponse, error)
 	mustEmbedUnimplementedTaskServiceServer()
 }

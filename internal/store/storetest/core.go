@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -305,8 +306,8 @@ func testCancel(t *testing.T, s store.Store, _ *clock.Fake) {
 		store.TaskSpec{Method: "b", DataDependencies: []string{"o"}})
 	c := claim(t, s, 1)
 	n, err := s.CancelTasks(ctx(t), sid, []string{st[0].TaskId})
-	if err != nil || n != 2 {
-		t.Fatalf("CancelTasks = %d, %v; want 2 (the task and its dependent)", n, err)
+	if err != nil || n != 1 {
+		t.Fatalf("CancelTasks = %d, %v; want 1 (the named task; its dependent is cancelled but not counted)", n, err)
 	}
 	lost, err := s.RenewLeases(ctx(t), "agent-1", []store.Lease{c[0].Lease}, time.Minute)
 	if err != nil || len(lost) != 1 || lost[0].Reason != "cancelled" {
@@ -315,8 +316,11 @@ func testCancel(t *testing.T, s store.Store, _ *clock.Fake) {
 	if n, _ := s.CancelTasks(ctx(t), sid, []string{st[0].TaskId}); n != 0 {
 		t.Fatalf("cancelling again cancelled %d", n)
 	}
-	if got := taskStatus(t, s, sid, st[1].TaskId); got != chorusv1.TaskStatus_TASK_STATUS_CANCELLED {
-		t.Fatalf("dependent = %v; want CANCELLED", got)
+	// A dependent of a cancelled task is CANCELLED (not FAILED), its error names the aborted output.
+	dep, err := s.GetTask(ctx(t), sid, st[1].TaskId)
+	if err != nil || dep.Status != chorusv1.TaskStatus_TASK_STATUS_CANCELLED ||
+		dep.Error.GetKind() != chorusv1.ErrorKind_ERROR_KIND_CANCELLED || !strings.Contains(dep.Error.GetMessage(), "dependency o was aborted") {
+		t.Fatalf("dependent = %v, %v; want CANCELLED with a CANCELLED error naming output o", dep, err)
 	}
 	sid2 := newSession(t, s, 1)
 	submit(t, s, sid2, store.TaskSpec{Method: "a"}, store.TaskSpec{Method: "b"})

@@ -38,6 +38,9 @@ func Run(t *testing.T, newStore NewStore) {
 		{"OutcomesBatchRetryAndSubtasks", testOutcomesRetrySubtasks},
 		{"EventGroupsAndFilters", testEventGroups},
 		{"AttemptsTimeline", testAttemptsTimeline},
+		{"Tenants", testTenants},
+		{"Paging", testPaging},
+		{"ExactRefusals", testExactRefusals},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -81,10 +81,15 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 		if nextDue >= 0 {
 			cmds = append(cmds, s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(nextDue), sid).Build())
 		}
-		for _, r := range s.c.DoMulti(ctx, cmds...) {
-			if err := r.Error(); err != nil && !valkeyNil(err) { // ZADD XX INCR of a removed entry is nil
-				return nil, storeErr("updating the partition indexes", err)
+		if err := s.retryIndex(ctx, func() error { // the claim is committed: its leases must be indexed
+			for _, r := range s.c.DoMulti(ctx, cmds...) {
+				if err := r.Error(); err != nil && !valkeyNil(err) { // ZADD XX INCR of a removed entry is nil
+					return storeErr("updating the partition indexes", err)
+				}
 			}
+			return nil
+		}); err != nil {
+			return nil, err
 		}
 		if qlen == 0 || st != int64(chorusv1.SessionStatus_SESSION_STATUS_RUNNING) {
 			if err := s.dropReady(ctx, p, sid); err != nil {

@@ -35,6 +35,10 @@ type Config struct {
 	MaxInlineSize int
 	// MaxBatchSize bounds the tasks of one SubmitTasks call; default 10000.
 	MaxBatchSize int
+	// IndexRetry bounds how long a partition-index write that follows a committed session write
+	// (marking a session's new ready work) is retried on server errors, e.g. while a Valkey
+	// Cluster master fails over; default 15s. Negative: no retry.
+	IndexRetry time.Duration
 	// Clock tells the time for leases, backoffs and record times; default clock.Real{}.
 	Clock clock.Clock
 	// Logger; default slog.Default().
@@ -64,6 +68,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.DefaultMaxRetries == 0 {
 		c.DefaultMaxRetries = 3
+	}
+	if c.IndexRetry == 0 {
+		c.IndexRetry = 15 * time.Second
 	}
 	if c.MaxInlineSize == 0 {
 		c.MaxInlineSize = 1 << 20

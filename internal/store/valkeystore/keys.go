@@ -38,6 +38,11 @@ package valkeystore
 //	:wake      list   wake-up tokens for WaitForWork (BLPOP)
 //	:agents    hash   agent id → heartbeat JSON with its expiry
 //
+// Tenant keys share the hash tag {<prefix>t:<tenant>} (sessions of tenant "" are in none):
+//
+//	:sessions  zset   the tenant's sessions, score = create ms (ListSessions of one tenant)
+//	:live      zset   the tenant's sessions not purged, score = create ms (quotas; repaired on refusal)
+//
 // Global keys: <prefix>sessions (zset id → create ms), <prefix>partitions (set of declared names),
 // <prefix>served (set of partitions agents have served).
 type keys struct{ prefix string }
@@ -72,3 +77,8 @@ func (k keys) agents(p string) string       { return k.partTag(p) + ":agents" }
 func (k keys) sessionIndex() string         { return k.prefix + "sessions" }
 func (k keys) declaredPartitions() string   { return k.prefix + "partitions" }
 func (k keys) servedPartitions() string     { return k.prefix + "served" }
+
+// Tenant keys.
+func (k keys) tenantTag(t string) string      { return "{" + k.prefix + "t:" + t + "}" }
+func (k keys) tenantSessions(t string) string { return k.tenantTag(t) + ":sessions" }
+func (k keys) tenantLive(t string) string     { return k.tenantTag(t) + ":live" }

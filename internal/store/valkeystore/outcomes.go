@@ -88,16 +88,21 @@ func (s *Store) RecordOutcomes(ctx context.Context, steps []store.Outcome) ([]st
 			delayed = append(delayed, s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(due), g.sid).Build())
 		}
 	}
-	// The outcomes are committed: trouble with the indexes (hints the reconciler repairs) is logged,
-	// not reported as the outcomes' failure.
-	if err := s.markReadyMany(ctx, ready); err != nil {
+	// The outcomes are committed: the indexes are retried for a while (a Cluster master failing over),
+	// then trouble with them (hints the reconciler repairs) is logged, not reported as the outcomes'
+	// failure.
+	if err := s.retryIndex(ctx, func() error { return s.markReadyMany(ctx, ready) }); err != nil {
 		s.cfg.Logger.Warn("could not index ready work after recording outcomes", "error", err)
 	}
-	for _, r := range s.c.DoMulti(ctx, delayed...) {
-		if err := r.Error(); err != nil {
-			s.cfg.Logger.Warn("could not index retries after recording outcomes", "error", err)
-			break
+	if err := s.retryIndex(ctx, func() error {
+		for _, r := range s.c.DoMulti(ctx, delayed...) {
+			if err := r.Error(); err != nil {
+				return storeErr("indexing retries", err)
+			}
 		}
+		return nil
+	}); err != nil {
+		s.cfg.Logger.Warn("could not index retries after recording outcomes", "error", err)
 	}
 	return results, nil
 }

@@ -48,7 +48,7 @@ func (s *Store) getResults(ctx context.Context, sessionID string, ids []string) 
 	for i, v := range vals {
 		str, err := v.ToString()
 		if err != nil {
-			return nil, store.Errorf(store.CodeNotFound, "result %s does not exist in session %s", ids[i], sessionID)
+			return nil, s.notFound(ctx, sessionID, "result %s does not exist in session %s", ids[i], sessionID)
 		}
 		out[i] = decodeResult(sessionID, ids[i], str)
 	}
@@ -84,7 +84,7 @@ func (s *Store) GetResultData(ctx context.Context, sessionID string, ids []strin
 	for i := range ids {
 		h, err := heads[i].ToString()
 		if err != nil {
-			return nil, store.Errorf(store.CodeNotFound, "result %s does not exist in session %s", ids[i], sessionID)
+			return nil, s.notFound(ctx, sessionID, "result %s does not exist in session %s", ids[i], sessionID)
 		}
 		r := decodeResult(sessionID, ids[i], h)
 		if r.Status != chorusv1.ResultStatus_RESULT_STATUS_COMPLETED {
@@ -118,13 +118,13 @@ func (s *Store) CompleteResult(ctx context.Context, sessionID, resultID string, 
 	return s.GetResult(ctx, sessionID, resultID)
 }
 
-// ListResults returns a page of a session's results in creation order; the token is the offset.
+// ListResults returns a page of a session's results in creation order.
 func (s *Store) ListResults(ctx context.Context, sessionID string, q store.ListQuery[chorusv1.ResultStatus]) ([]*chorusv1.Result, string, error) {
 	if _, err := s.defaultsOf(ctx, sessionID); err != nil {
 		return nil, "", err
 	}
 	var out []*chorusv1.Result
-	next, err := s.page(ctx, s.k.resultList(sessionID), q.PageSize, q.PageToken, func(ids []string) (int, error) {
+	next, err := s.page(ctx, s.k.resultList(sessionID), store.PageResults, q.PageSize, q.PageToken, func(ids []string) (int, error) {
 		rs, err := s.getResults(ctx, sessionID, ids)
 		if err != nil {
 			return 0, err
@@ -140,15 +140,34 @@ func (s *Store) ListResults(ctx context.Context, sessionID string, q store.ListQ
 	return out, next, err
 }
 
-// page walks a list key from the offset in token, calling visit with chunks of ids; visit returns
-// how many of the chunk it consumed (it stops early when the page is full). It returns the next token.
-func (s *Store) page(ctx context.Context, key string, size int, token string, visit func(ids []string) (int, error)) (string, error) {
+// page walks a list key (append-only, in insertion order) from the position in token, calling visit
+// with chunks of ids; visit returns how many of the chunk it consumed (it stops early when the page is
+// full). It returns the next token: the position after the last item consumed and that item's id,
+// which is checked against the list when the token comes back (a token of another list is refused).
+func (s *Store) page(ctx context.Context, key string, kind store.PageKind, size int, token string, visit func(ids []string) (int, error)) (string, error) {
 	if size <= 0 {
 		size = 100
 	}
-	off, _ := strconv.Atoi(token)
+	var off int64
+	last := ""
+	if token != "" {
+		c, err := store.DecodePageToken(token, kind)
+		if err != nil {
+			return "", err
+		}
+		if c.Position > 0 {
+			at, err := s.c.Do(ctx, s.c.B().Lindex().Key(key).Index(c.Position-1).Build()).ToString()
+			if err != nil && !valkeyNil(err) {
+				return "", storeErr("checking the page token", err)
+			}
+			if at != c.Key {
+				return "", store.BadPageToken("it does not belong to this listing; pass the next_page_token this listing returned")
+			}
+		}
+		off, last = c.Position, c.Key
+	}
 	for {
-		ids, err := s.c.Do(ctx, s.c.B().Lrange().Key(key).Start(int64(off)).Stop(int64(off+size-1)).Build()).AsStrSlice()
+		ids, err := s.c.Do(ctx, s.c.B().Lrange().Key(key).Start(off).Stop(off+int64(size)-1).Build()).AsStrSlice()
 		if err != nil {
 			return "", storeErr("listing", err)
 		}
@@ -159,9 +178,12 @@ func (s *Store) page(ctx context.Context, key string, size int, token string, vi
 		if err != nil {
 			return "", err
 		}
-		off += used
+		off += int64(used)
+		if used > 0 {
+			last = ids[used-1]
+		}
 		if used < len(ids) {
-			return strconv.Itoa(off), nil // page full
+			return store.EncodePageToken(store.PageCursor{Kind: kind, Position: off, Key: last}), nil // page full
 		}
 		if len(ids) < size {
 			return "", nil

@@ -18,18 +18,21 @@ var luaFS embed.FS
 // to EVAL when the server does not know it yet).
 type scripts struct {
 	sessionCreate, sessionStatus, resultsCreate, resultComplete, submit, claim,
-	renew, outcomes, release, expire, cancelTasks, purge, readyAdd *valkey.Lua
+	renew, outcomes, release, expire, cancelTasks, purge, readyAdd, tenantReserve *valkey.Lua
 	// names maps each script to its file name without ".lua", for spans.
 	names map[*valkey.Lua]string
 	// sha maps each script to the SHA-1 of its source (the EVALSHA name).
 	sha map[*valkey.Lua]string
 }
 
-func loadScripts() (*scripts, error) {
+// loadScripts reads the scripts for a store whose key prefix is prefixLen bytes long (lib.lua needs it to
+// take the session id out of a session key).
+func loadScripts(prefixLen int) (*scripts, error) {
 	lib, err := luaFS.ReadFile("lua/lib.lua")
 	if err != nil {
 		return nil, fmt.Errorf("valkeystore: reading embedded lua/lib.lua: %w", err)
 	}
+	lib = append([]byte(fmt.Sprintf("local PREFIXLEN = %d\n", prefixLen)), lib...)
 	shas := map[*valkey.Lua]string{}
 	load := func(name string, withLib bool) (*valkey.Lua, error) {
 		b, err := luaFS.ReadFile("lua/" + name)
@@ -66,6 +69,7 @@ func loadScripts() (*scripts, error) {
 		{&s.cancelTasks, "cancel_tasks.lua", true},
 		{&s.purge, "purge.lua", true},
 		{&s.readyAdd, "ready_add.lua", false},
+		{&s.tenantReserve, "tenant_reserve.lua", false},
 	} {
 		l, err := load(e.name, e.lib)
 		if err != nil {

@@ -27,12 +27,20 @@ func (s *Store) CreateSession(ctx context.Context, spec store.SessionSpec) (*cho
 	}
 	now := s.now()
 	sess := &chorusv1.Session{SessionId: store.NewSessionID(), DefaultTaskOptions: spec.DefaultTaskOptions, Weight: w,
-		Labels: spec.Labels, CreateTime: timestamppb.New(now)}
+		Labels: spec.Labels, CreateTime: timestamppb.New(now), Tenant: spec.Tenant}
 	pb, err := proto.Marshal(sess)
 	if err != nil {
 		return nil, storeErr("encoding the session", err)
 	}
-	if err := s.run(ctx, s.s.sessionCreate, sess.SessionId, []string{strconv.Itoa(int(w)), string(pb), itoa(now.UnixMilli())}).Error(); err != nil {
+	if spec.Tenant != "" { // see tenants.go
+		if err := s.reserveTenantSession(ctx, spec.Tenant, sess.SessionId, now.UnixMilli(), spec.MaxSessions); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.run(ctx, s.s.sessionCreate, sess.SessionId, []string{strconv.Itoa(int(w)), string(pb), itoa(now.UnixMilli()), spec.Tenant}).Error(); err != nil {
+		if spec.Tenant != "" {
+			s.unreserveTenantSession(ctx, spec.Tenant, sess.SessionId)
+		}
 		return nil, storeErr("creating the session", err)
 	}
 	if err := s.c.Do(ctx, s.c.B().Zadd().Key(s.k.sessionIndex()).ScoreMember().ScoreMember(float64(now.UnixMilli()), sess.SessionId).Build()).Error(); err != nil {
@@ -81,6 +89,19 @@ func countsOf(m map[string]int64) *chorusv1.TaskCounts {
 		Completed: m["5"], Failed: m["6"], Cancelled: m["7"]}
 }
 
+// notFound answers NotFound for something of a session that is not there, naming the session
+// instead when the session itself does not exist (checked only on this path, one extra round trip).
+func (s *Store) notFound(ctx context.Context, sessionID, format string, args ...any) error {
+	n, err := s.c.Do(ctx, s.c.B().Exists().Key(s.k.meta(sessionID)).Build()).AsInt64()
+	if err != nil {
+		return storeErr("checking that the session exists", err)
+	}
+	if n == 0 {
+		return store.Errorf(store.CodeNotFound, "session %s does not exist", sessionID)
+	}
+	return store.Errorf(store.CodeNotFound, format, args...)
+}
+
 // GetSession returns a session with its task counts.
 func (s *Store) GetSession(ctx context.Context, id string) (*chorusv1.Session, error) {
 	return s.readSession(ctx, id, true)
@@ -108,25 +129,45 @@ func (s *Store) defaultsOf(ctx context.Context, id string) (sessionDefaults, err
 	return d, nil
 }
 
-// ListSessions returns a page of sessions, newest first. The page token is the offset.
+// ListSessions returns a page of sessions, newest first. The page token holds the creation time and
+// id of the last session returned; the next page starts after it, so sessions created meanwhile (newer)
+// do not shift the pages.
 func (s *Store) ListSessions(ctx context.Context, q store.ListQuery[chorusv1.SessionStatus]) ([]*chorusv1.Session, string, error) {
 	size := q.PageSize
 	if size <= 0 {
 		size = 100
 	}
-	off, _ := strconv.Atoi(q.PageToken)
+	index := s.k.sessionIndex()
+	if q.Tenant != "" {
+		index = s.k.tenantSessions(q.Tenant)
+	}
+	var after *store.PageCursor
+	if q.PageToken != "" {
+		c, err := store.DecodePageToken(q.PageToken, store.PageSessions)
+		if err != nil {
+			return nil, "", err
+		}
+		after = &c
+	}
+	max, off := "+inf", int64(0)
+	if after != nil {
+		max = strconv.FormatInt(after.Score, 10)
+	}
 	var out []*chorusv1.Session
-	for len(out) < size {
-		ids, err := s.c.Do(ctx, s.c.B().Zrevrange().Key(s.k.sessionIndex()).Start(int64(off)).Stop(int64(off+size-1)).Build()).AsStrSlice()
+	for {
+		// Newest first: by score (creation ms) descending, then by id descending within a millisecond.
+		batch, err := s.c.Do(ctx, s.c.B().Zrange().Key(index).Min(max).Max("-inf").Byscore().Rev().
+			Limit(off, int64(size)).Withscores().Build()).AsZScores()
 		if err != nil {
 			return nil, "", storeErr("listing sessions", err)
 		}
-		if len(ids) == 0 {
-			return out, "", nil
-		}
-		for i, id := range ids {
+		for i, z := range batch {
 			off++
-			sess, err := s.readSession(ctx, id, false)
+			ms := int64(z.Score)
+			if after != nil && ms == after.Score && z.Member >= after.Key {
+				continue // at or before the last session of the previous page
+			}
+			sess, err := s.readSession(ctx, z.Member, false)
 			if store.IsNotFound(err) {
 				continue // index hint left over
 			} else if err != nil {
@@ -137,17 +178,16 @@ func (s *Store) ListSessions(ctx context.Context, q store.ListQuery[chorusv1.Ses
 			}
 			out = append(out, sess)
 			if len(out) == size {
-				if i == len(ids)-1 && len(ids) < size {
-					return out, "", nil
+				if i == len(batch)-1 && len(batch) < size {
+					return out, "", nil // nothing after it
 				}
-				return out, strconv.Itoa(off), nil
+				return out, store.EncodePageToken(store.PageCursor{Kind: store.PageSessions, Score: ms, Key: z.Member}), nil
 			}
 		}
-		if len(ids) < size {
+		if len(batch) < size {
 			return out, "", nil
 		}
 	}
-	return out, strconv.Itoa(off), nil
 }
 
 // SetSessionStatus moves a session to another status.
@@ -200,6 +240,9 @@ func (s *Store) PurgeSession(ctx context.Context, id string) (*chorusv1.Session,
 	}
 	sess, err := s.GetSession(ctx, id)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.untrackPurged(ctx, sess); err != nil {
 		return nil, nil, err
 	}
 	return sess, objs, nil

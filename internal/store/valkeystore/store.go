@@ -37,7 +37,7 @@ func New(cfg Config) (*Store, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	s, err := loadScripts()
+	s, err := loadScripts(len(cfg.KeyPrefix))
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +93,32 @@ func (s *Store) runMulti(ctx context.Context, l *valkey.Lua, execs []valkey.LuaE
 // errBadReply reports a script reply of an unexpected shape.
 func errBadReply(what string, n int) error {
 	return fmt.Errorf("%s answered with an unexpected shape (%d values)", what, n)
+}
+
+// retryIndex runs f, an idempotent write of a partition-wide index (the partition's keys live in
+// another slot than the session's, so on a Valkey Cluster they may sit on another node), until it
+// succeeds, ctx ends, or Config.IndexRetry has passed. The session-side write before it is already
+// committed: giving up at the first error would leave the session's ready work unindexed, and no
+// agent would find it (a master failing over answers errors for a few seconds). Script errors with
+// a code are not retried.
+func (s *Store) retryIndex(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(s.cfg.IndexRetry) // wall time: the outage is real even under a test clock
+	wait := 50 * time.Millisecond
+	for {
+		err := f()
+		if err == nil || store.CodeOf(err) != store.CodeUnknown || errors.Is(err, context.Canceled) ||
+			errors.Is(err, context.DeadlineExceeded) || !time.Now().Add(wait).Before(deadline) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
+	}
 }
 
 var scriptCodes = map[string]store.Code{

@@ -126,6 +126,9 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 	if len(b.Tasks) > s.cfg.MaxBatchSize {
 		return nil, store.Errorf(store.CodeResourceExhausted, "the batch has %d tasks, over the limit of %d: split it", len(b.Tasks), s.cfg.MaxBatchSize)
 	}
+	if err := s.checkTenantQueued(ctx, b); err != nil {
+		return nil, err
+	}
 	ids := make([]string, len(b.Tasks))
 	for i := range ids {
 		ids[i] = store.NewTaskID()
@@ -214,6 +217,10 @@ func (s *Store) markReadyMany(ctx context.Context, hints []readyHint) error {
 
 // markReady records that a session has ready work in partitions and wakes their agents.
 func (s *Store) markReady(ctx context.Context, sessionID string, parts ...string) error {
+	return s.retryIndex(ctx, func() error { return s.markReadyOnce(ctx, sessionID, parts...) })
+}
+
+func (s *Store) markReadyOnce(ctx context.Context, sessionID string, parts ...string) error {
 	for _, p := range parts {
 		r := s.s.readyAdd.Exec(ctx, s.c, []string{s.k.ready(p), s.k.vtime(p), s.k.wake(p)}, []string{sessionID})
 		if err := r.Error(); err != nil {
@@ -255,7 +262,7 @@ func (s *Store) GetTask(ctx context.Context, sessionID, taskID string) (*chorusv
 	v, err := res[0].ToString()
 	if err != nil {
 		if valkeyNil(err) {
-			return nil, store.Errorf(store.CodeNotFound, "task %s does not exist in session %s", taskID, sessionID)
+			return nil, s.notFound(ctx, sessionID, "task %s does not exist in session %s", taskID, sessionID)
 		}
 		return nil, storeErr("reading the task", err)
 	}
@@ -323,13 +330,13 @@ func num(n json.Number) int64 {
 	return int64(f)
 }
 
-// ListTasks returns a page of a session's tasks, oldest first; the token is the offset.
+// ListTasks returns a page of a session's tasks, oldest first.
 func (s *Store) ListTasks(ctx context.Context, sessionID string, q store.ListQuery[chorusv1.TaskStatus]) ([]*chorusv1.Task, string, error) {
 	if _, err := s.defaultsOf(ctx, sessionID); err != nil {
 		return nil, "", err
 	}
 	var out []*chorusv1.Task
-	next, err := s.page(ctx, s.k.taskList(sessionID), q.PageSize, q.PageToken, func(ids []string) (int, error) {
+	next, err := s.page(ctx, s.k.taskList(sessionID), store.PageTasks, q.PageSize, q.PageToken, func(ids []string) (int, error) {
 		res := s.c.DoMulti(ctx,
 			s.c.B().Hmget().Key(s.k.tasks(sessionID)).Field(ids...).Build(),
 			s.c.B().Hmget().Key(s.k.taskEnds(sessionID)).Field(ids...).Build(),

@@ -16,7 +16,9 @@ import (
 func factory(c valkey.Client) storetest.NewStore {
 	var n atomic.Int64
 	return func(t *testing.T, clk clock.Clock) store.Store {
-		s, err := valkeystore.New(valkeystore.Config{Client: c, KeyPrefix: "t" + itoa(n.Add(1)) + ":", Clock: clk})
+		// Prefixes end in "s:" like the default "chorus:", so that messages are checked to name a
+		// session as the caller gave it, not a piece of its key.
+		s, err := valkeystore.New(valkeystore.Config{Client: c, KeyPrefix: "t" + itoa(n.Add(1)) + "-jobs:", Clock: clk})
 		if err != nil {
 			t.Fatalf("New: %v", err)
 		}

@@ -37,14 +37,14 @@ std::vector<std::string> TaskContext::input_ids() const {
 const std::string& TaskContext::input(const std::string& result_id) const {
   auto it = state_->input_index.find(result_id);
   if (it == state_->input_index.end()) {
-    throw Error("task " + task_id() + " has no data dependency \"" + result_id + "\"");
+    throw PermanentError("task " + task_id() + " has no data dependency \"" + result_id + "\"");
   }
   return state_->Load(state_->inputs[it->second]);
 }
 
 const std::string& TaskContext::input_at(size_t i) const {
   if (i >= state_->inputs.size()) {
-    throw Error("task " + task_id() + " has " + std::to_string(state_->inputs.size()) +
+    throw PermanentError("task " + task_id() + " has " + std::to_string(state_->inputs.size()) +
                 " data dependencies; there is no number " + std::to_string(i));
   }
   return state_->Load(state_->inputs[i]);
@@ -54,7 +54,7 @@ size_t TaskContext::input_count() const { return state_->inputs.size(); }
 
 Outputs TaskContext::Output(std::string data) const {
   if (state_->expected_output_ids.empty()) {
-    throw Error("task " + task_id() + " expects no output, so it cannot return one");
+    throw PermanentError("task " + task_id() + " expects no output, so it cannot return one");
   }
   return Outputs{chorus::Output{state_->expected_output_ids.front(), std::move(data), ""}};
 }
@@ -84,7 +84,7 @@ std::vector<std::string> TaskContext::CreateResults(const std::vector<NewResult>
     for (auto& m : msgs) *c->add_results() = std::move(m);
   });
   const auto& r = reply.create_results_reply();
-  if (!r.error().empty()) throw Error("the agent refused to create results for task " + task_id() + ": " + r.error());
+  if (!r.error().empty()) throw PermanentError("the agent refused to create results for task " + task_id() + ": " + r.error());
   if (static_cast<size_t>(r.result_ids_size()) != results.size()) {
     throw Error("the agent answered " + std::to_string(r.result_ids_size()) + " result ids for " +
                 std::to_string(results.size()) + " results");
@@ -128,7 +128,7 @@ std::vector<std::string> TaskContext::Submit(const std::vector<Subtask>& subtask
     for (auto& m : msgs) *st->add_tasks() = std::move(m);
   });
   const auto& r = reply.submit_tasks_reply();
-  if (!r.error().empty()) throw Error("the agent refused the subtasks of task " + task_id() + ": " + r.error());
+  if (!r.error().empty()) throw PermanentError("the agent refused the subtasks of task " + task_id() + ": " + r.error());
   if (static_cast<size_t>(r.task_ids_size()) != subtasks.size()) {
     throw Error("the agent answered " + std::to_string(r.task_ids_size()) + " task ids for " +
                 std::to_string(subtasks.size()) + " subtasks");

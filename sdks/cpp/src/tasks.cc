@@ -145,16 +145,16 @@ pb::ConnectRequest Connection::Outcome(const std::shared_ptr<TaskState>& task, c
       }
     }
     return m;
-  } catch (const RetryableError& e) {
-    if (task->cancelled.load()) return cancelled();
-    return Failed(id, e.what(), true);
-  } catch (const std::exception& e) {
+  } catch (const PermanentError& e) {
     if (task->cancelled.load()) return cancelled();
     return Failed(id, e.what(), false);
+  } catch (const std::exception& e) {  // retryable unless marked permanent (RetryableError included)
+    if (task->cancelled.load()) return cancelled();
+    return Failed(id, e.what(), true);
   } catch (...) {
     if (task->cancelled.load()) return cancelled();
     return Failed(id, "the handler of \"" + task->assign.method() + "\" threw an exception that is not a std::exception",
-                  false);
+                  true);
   }
 }
 

@@ -252,7 +252,8 @@ TEST(Worker, LargeOutputsAreWrittenToFiles) {
 TEST(Worker, ErrorsBecomeFailures) {
   TestAgent agent;
   chorus::Worker w(ConfigFor(agent));
-  w.Handle("final", [](chorus::TaskContext& c) -> chorus::Outputs { throw chorus::Error(c.payload()); });
+  w.Handle("final", [](chorus::TaskContext& c) -> chorus::Outputs { throw chorus::PermanentError(c.payload()); });
+  w.Handle("error", [](chorus::TaskContext&) -> chorus::Outputs { throw chorus::Error("scratch disk full"); });
   w.Handle("retry", [](chorus::TaskContext&) -> chorus::Outputs { throw chorus::RetryableError("disk busy"); });
   w.Handle("std", [](chorus::TaskContext&) -> chorus::Outputs { throw std::runtime_error("plain"); });
   w.Handle("odd", [](chorus::TaskContext&) -> chorus::Outputs { throw 42; });
@@ -267,8 +268,10 @@ TEST(Worker, ErrorsBecomeFailures) {
   std::vector<Case> cases = {
       {"final", "bad input: x must be > 0", "bad input: x must be > 0", false},
       {"retry", "", "disk busy", true},
-      {"std", "", "plain", false},
-      {"odd", "", "not a std::exception", false},
+      // Any other exception is retryable by default: max_retries applies to it.
+      {"error", "", "scratch disk full", true},
+      {"std", "", "plain", true},
+      {"odd", "", "not a std::exception", true},
       {"wrong", "", "not-mine", false},
       {"missing", "", "\"missing\" is not served", false},
   };
@@ -401,6 +404,7 @@ TEST(Worker, RefusedSubmitFailsTheTask) {
   auto m = NextOrFail(agent);
   ASSERT_TRUE(m.has_task_failed()) << m.DebugString();
   EXPECT_NE(m.task_failed().message().find("dependency r9 does not exist"), std::string::npos);
+  EXPECT_FALSE(m.task_failed().retryable()) << "a refused call is final";
   EXPECT_FALSE(submitted.load());
 }
 

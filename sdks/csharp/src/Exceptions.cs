@@ -3,8 +3,9 @@ using System;
 namespace Chorus.Worker
 {
     /// <summary>
-    /// Thrown by a handler to fail its task with a retryable error: the agent runs the task again, up
-    /// to its max retries. Any other exception fails the task without retry.
+    /// Says explicitly that a failure is transient. Every exception a handler throws is retryable (the
+    /// agent runs the task again after a backoff, up to its max retries) unless it is a
+    /// <see cref="PermanentException"/>.
     /// </summary>
     public class RetryableException : Exception
     {
@@ -13,8 +14,20 @@ namespace Chorus.Worker
         public RetryableException(string message, Exception inner) : base(message, inner) { }
     }
 
-    /// <summary>The agent refused a request of a running task (CreateResults or SubmitTasks).</summary>
-    public class AgentRefusedException : Exception
+    /// <summary>
+    /// Thrown by a handler for a failure another attempt cannot fix (bad input): the task fails at once,
+    /// without its remaining retries.
+    /// </summary>
+    public class PermanentException : Exception
+    {
+        public PermanentException(string message) : base(message) { }
+
+        public PermanentException(string message, Exception inner) : base(message, inner) { }
+    }
+
+    /// <summary>The agent refused a request of a running task (CreateResults or SubmitTasks); left
+    /// uncaught, it fails the task for good.</summary>
+    public class AgentRefusedException : PermanentException
     {
         public AgentRefusedException(string message) : base(message) { }
     }

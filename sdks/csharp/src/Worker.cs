@@ -254,7 +254,8 @@ namespace Chorus.Worker
             if (e is RetryableException) return Failed(ctx.TaskId, e.Message, true);
             if (e is WorkerStoppedException) return Failed(ctx.TaskId, e.Message, true);
             if (!(e is AgentRefusedException)) Log("info", "task " + ctx.TaskId + " (" + ctx.Method + ") failed: " + e.GetType().Name + ": " + e.Message);
-            return Failed(ctx.TaskId, e.Message, false);
+            // Any exception is retried (up to the task's max retries) unless marked permanent.
+            return Failed(ctx.TaskId, e.Message, !(e is PermanentException));
         }
 
         static Exception Unwrap(Exception e)

@@ -48,7 +48,7 @@ namespace Chorus.Worker.Tests
                 Assert.Equal("tok-123", h.Token, "token");
                 Assert.Equal("csharp", h.Language, "language");
                 Assert.Equal(Worker.SdkVersion, h.SdkVersion, "sdkVersion");
-                Assert.Seq(new[] { "concat", "echo", "fail", "fanout", "sha256", "sleep" }, h.Methods, "methods");
+                Assert.Seq(new[] { "concat", "echo", "fail", "fanout", "flaky", "sha256", "sleep" }, h.Methods, "methods");
                 Assert.Equal(3, h.Capacity, "capacity from CHORUS_WORKER_CAPACITY");
                 Assert.Equal(w.Pid, h.Pid, "pid");
             }
@@ -72,7 +72,14 @@ namespace Chorus.Worker.Tests
                 w.Assign("f1", "fail", B(msg));
                 var f = ExpectFailed(w, "f1");
                 Assert.Equal(msg, f.Message, "fail's message is its payload, unchanged");
-                Assert.True(!f.Retryable, "fail is not retryable");
+                Assert.True(!f.Retryable, "fail (a PermanentException) is not retryable");
+                // A plain exception is retryable by default: the agent retries it up to max retries.
+                w.Assign("k1", "flaky", B("again"));
+                var k = ExpectFailed(w, "k1");
+                Assert.Equal("flaky: attempt 1 fails on purpose", k.Message, "flaky's first attempt fails");
+                Assert.True(k.Retryable, "an uncaught plain exception is retryable");
+                w.Assign("k2", "flaky", B("again"), a => a.Attempt = 2);
+                Assert.Bytes(B("again"), SingleOutput(w, "k2"), "flaky's second attempt echoes");
                 w.Assign("u1", "nosuch", new byte[0]);
                 var u = ExpectFailed(w, "u1");
                 Assert.Contains("does not serve method \"nosuch\"", u.Message, "unknown method");

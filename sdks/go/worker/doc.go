@@ -11,8 +11,9 @@
 //	err = w.Run(ctx)
 //
 // A handler returns one Output per expected output of its task (or hands some of them to subtasks
-// with Task.Submit), or an error. Errors are final unless wrapped with Retryable. The handler's ctx
-// ends when the agent cancels the task (client cancellation, session cancelled, max duration).
+// with Task.Submit), or an error. Errors are retried (up to the task's max_retries) unless wrapped
+// with Permanent. The handler's ctx ends when the agent cancels the task (client cancellation, session
+// cancelled, max duration).
 package worker
 
 // SDKVersion is the version of this SDK, sent to the agent in Hello.

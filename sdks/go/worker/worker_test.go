@@ -51,7 +51,23 @@ func TestRetryable(t *testing.T) {
 	if !IsRetryable(err) || !errors.Is(err, base) || err.Error() != "load prices: database busy" {
 		t.Errorf("wrapped retryable error: retryable %v, is base %v, message %q", IsRetryable(err), errors.Is(err, base), err)
 	}
-	if IsRetryable(base) || Retryable(nil) != nil {
-		t.Error("a plain error is retryable, or Retryable(nil) is not nil")
+	if Retryable(nil) != nil || Permanent(nil) != nil {
+		t.Error("Retryable(nil) or Permanent(nil) is not nil")
+	}
+}
+
+// An error a handler returns is retryable unless marked Permanent, so max_retries applies to it.
+func TestErrorsAreRetryableUnlessPermanent(t *testing.T) {
+	t.Parallel()
+	base := errors.New("database busy")
+	if !IsRetryable(base) {
+		t.Error("a plain error is not retryable; want retryable by default")
+	}
+	perm := fmt.Errorf("parse deck: %w", Permanent(errors.New("line 3 is malformed")))
+	if IsRetryable(perm) || perm.Error() != "parse deck: line 3 is malformed" {
+		t.Errorf("a wrapped permanent error: retryable %v, message %q; want final with its message", IsRetryable(perm), perm)
+	}
+	if !IsRetryable(Retryable(Permanent(base))) {
+		t.Error("Retryable around Permanent is not retryable")
 	}
 }

@@ -111,3 +111,53 @@ def test_errors_are_clear(address):
             g.task("echo", b"x")
             s.submit(g)
         assert e.value.code.name == "FAILED_PRECONDITION"
+
+
+@pytest.fixture(scope="module")
+def auth_dev(tmp_path_factory):
+    """`chorus dev --auth`: its gRPC address, the token it prints (tenant dev) and its secret file."""
+    data = tmp_path_factory.mktemp("chorus-dev-auth")
+    proc = subprocess.Popen([str(CHORUS), "dev", "--auth", "--data-dir", str(data), "--grpc-addr", "127.0.0.1:0",
+                             "--http-addr", "127.0.0.1:0", "--log-level", "warn"],
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "CHORUS_PYTHON": "/nonexistent"})
+    addr, token, lines = None, None, []
+    for line in proc.stderr:
+        lines.append(line)
+        m = re.match(r"\s+gRPC\s+(\S+)", line)
+        if m:
+            addr = m.group(1)
+        m = re.match(r"\s+export CHORUS_TOKEN=(\S+)", line)
+        if m:
+            token = m.group(1)
+        if line.startswith("More tokens:"):
+            break
+    if addr is None or token is None:
+        proc.kill()
+        pytest.fail("chorus dev --auth did not start:\n" + "".join(lines))
+    threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
+    yield addr, token, data / "auth" / "jwt-secret"
+    proc.terminate()
+    assert proc.wait(timeout=60) == 0
+
+
+def test_token_and_tenant_walls(auth_dev, monkeypatch):
+    addr, token, secret = auth_dev
+    monkeypatch.delenv("CHORUS_TOKEN", raising=False)
+    with Client(addr) as anonymous:
+        with pytest.raises(ChorusError) as e:
+            anonymous.create_session(partition="go")
+        assert e.value.code.name == "UNAUTHENTICATED"
+    with Client(addr, token=token) as dev:
+        s = dev.create_session(partition="go")
+        g = Graph()
+        h = g.task("sha256", b"hello")
+        s.submit(g)
+        assert s.wait_and_download(h.output).startswith(b"2cf24dba")
+    other = subprocess.run([str(CHORUS), "token", "--secret-file", str(secret), "--tenant", "acme"],
+                           check=True, capture_output=True, text=True).stdout.strip()
+    monkeypatch.setenv("CHORUS_TOKEN", other)  # the default token comes from the environment
+    with Client(addr) as acme:
+        assert all(x.session_id != s.id for x in acme.list_sessions())
+        with pytest.raises(ChorusError) as e:
+            acme.session(s.id).cancel()
+        assert e.value.code.name == "NOT_FOUND"

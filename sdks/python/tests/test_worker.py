@@ -14,7 +14,7 @@ import pytest
 
 import chorus.worker.testing
 from chorus import __version__
-from chorus.worker import AgentError, RetryableError, Subtask, TaskOptions, Worker, WorkerError
+from chorus.worker import AgentError, PermanentError, RetryableError, Subtask, TaskOptions, Worker, WorkerError
 from chorus.worker.testing import LocalAgent
 
 
@@ -114,6 +114,10 @@ def test_errors_become_task_failures(agent):
         raise RetryableError("try again later")
 
     @w.method()
+    def bad_input(ctx):
+        raise PermanentError("line 3 of the deck is malformed")
+
+    @w.method()
     def wrong_output(ctx):
         return {"not-mine": b"x"}
 
@@ -122,10 +126,13 @@ def test_errors_become_task_failures(agent):
         return b"one value"
 
     with agent.serve(w) as s:
+        # An uncaught exception is retryable by default: max_retries applies to it.
         o = s.run("boom", b"disk quota exceeded on /scratch")
-        assert (o.ok, o.message, o.retryable) == (False, "disk quota exceeded on /scratch", False)
+        assert (o.ok, o.message, o.retryable) == (False, "disk quota exceeded on /scratch", True)
         o = s.run("aboom")
         assert (o.ok, o.message, o.retryable) == (False, "try again later", True)
+        o = s.run("bad_input")
+        assert (o.ok, o.message, o.retryable) == (False, "line 3 of the deck is malformed", False)
         o = s.run("nope")
         assert not o.ok and not o.retryable and "does not serve method 'nope'" in o.message
         o = s.run("wrong_output")

@@ -15,7 +15,9 @@
 -- Result record: "st|owner|size|sha|loc|cms|ems|reason".
 local TAG = string.sub(KEYS[1], 1, -3)
 local function K(s) return TAG .. s end
-local SID = string.match(TAG, 's:([^}]*)}$') or ''
+-- SID is the session id as the caller gave it: the tag is '{' .. prefix .. 's:' .. id .. '}' and
+-- PREFIXLEN (the key prefix's length) is set by scripts.go before this file.
+local SID = string.sub(TAG, PREFIXLEN + 4, -2)
 local EVCAP = 100000
 
 -- Enum values shared with Go: constants_test.go ties each to its chorus.v1 enum.

@@ -5,7 +5,7 @@ local st = session_status()
 if st == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does not exist') end
 if st == 5 then return { {}, {} } end
 if st ~= 3 and st ~= 4 then
-  return redis.error_reply('FAILED_PRECONDITION only a closed or cancelled session can be purged: close or cancel it first')
+  return redis.error_reply('FAILED_PRECONDITION session ' .. SID .. ' is ' .. (st == 2 and 'paused' or 'running') .. ': only a closed or cancelled session can be purged; close or cancel it first')
 end
 local objs = {}
 for _, rid in ipairs(redis.call('LRANGE', K(':rl'), 0, -1)) do

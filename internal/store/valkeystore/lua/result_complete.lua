@@ -3,7 +3,7 @@
 -- Returns the partitions where tasks became QUEUED; NOT_FOUND or FAILED_PRECONDITION errors.
 if session_status() == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does not exist') end
 local r = rget(ARGV[1])
-if not r then return redis.error_reply('NOT_FOUND result ' .. ARGV[1] .. ' does not exist') end
+if not r then return redis.error_reply('NOT_FOUND result ' .. ARGV[1] .. ' does not exist in session ' .. SID) end
 if r.st ~= 1 then
   return redis.error_reply('FAILED_PRECONDITION result ' .. r.id .. ' is already ' .. (r.st == 2 and 'completed' or 'aborted') .. '; results are written once')
 end

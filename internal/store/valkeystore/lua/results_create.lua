@@ -4,7 +4,10 @@
 -- Returns 1; NOT_FOUND, FAILED_PRECONDITION or ALREADY_EXISTS errors (nothing written).
 local st = session_status()
 if st == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does not exist') end
-if st ~= 1 and st ~= 2 then return redis.error_reply('FAILED_PRECONDITION the session does not accept new results (it is closed, cancelled or purged)') end
+if st ~= 1 and st ~= 2 then
+  local names = { [3] = 'closed', [4] = 'cancelled', [5] = 'purged' }
+  return redis.error_reply('FAILED_PRECONDITION session ' .. SID .. ' is ' .. (names[st] or ('in status ' .. st)) .. ': it accepts no new results')
+end
 local now = ARGV[1]
 local n = tonumber(ARGV[2])
 local seen = {}

@@ -10,7 +10,7 @@ local names = { 'running', 'paused', 'closed', 'cancelled', 'purged' }
 local ok = (to == 1 and from == 2) or (to == 2 and from == 1) or (to == 3 and (from == 1 or from == 2)) or
   (to == 4 and (from == 1 or from == 2 or from == 3))
 if not ok then
-  return redis.error_reply('FAILED_PRECONDITION a ' .. names[from] .. ' session cannot become ' .. names[to])
+  return redis.error_reply('FAILED_PRECONDITION session ' .. SID .. ' is ' .. names[from] .. ' and a ' .. names[from] .. ' session cannot become ' .. names[to])
 end
 redis.call('HSET', K(':m'), 'st', to, 'ut', now)
 ev_session(to)

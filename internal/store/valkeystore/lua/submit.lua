@@ -13,7 +13,9 @@ if ARGV[2] ~= '' then
   if cached then return { cjson.decode(cached), {} } end
 end
 if st ~= 1 and st ~= 2 then
-  return redis.error_reply('FAILED_PRECONDITION the session does not accept tasks (it is closed, cancelled or purged)')
+  local why = { [3] = 'closed: it runs the tasks it holds but accepts no new ones',
+    [4] = 'cancelled: it accepts no new tasks', [5] = 'purged: it accepts no new tasks' }
+  return redis.error_reply('FAILED_PRECONDITION session ' .. SID .. ' is ' .. (why[st] or ('in status ' .. st)))
 end
 local specs = parse_tasks(4)
 local err = check_tasks(specs, '', tonumber(ARGV[3]), {})

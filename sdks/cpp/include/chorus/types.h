@@ -13,15 +13,23 @@ namespace chorus {
 // Version of this SDK, sent to the agent in Hello.
 inline constexpr const char* kSdkVersion = "0.1.0";
 
-// Error is a final task failure: the handler throws it (or any std::exception) and the agent records
-// the task as failed with what() as the message, without retrying.
+// Error is the SDK's exception. Thrown by a handler, it fails the attempt with what() as the message
+// and, like any exception a handler throws, is retryable: the agent runs the task again after a
+// backoff, up to its max_retries. Throw PermanentError for a failure another attempt cannot fix.
 class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-// RetryableError is a transient failure: the agent retries the task up to its max_retries.
+// RetryableError says explicitly that a failure is transient (the default for any exception).
 class RetryableError : public Error {
+ public:
+  using Error::Error;
+};
+
+// PermanentError is a final failure (bad input, the agent refused a call): the task fails at once,
+// without its remaining retries.
+class PermanentError : public Error {
  public:
   using Error::Error;
 };

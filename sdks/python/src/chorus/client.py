@@ -19,6 +19,8 @@ the tests check this example against a real one)::
 from __future__ import annotations
 
 import base64
+import collections
+import os
 import secrets
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterable, Iterator, Optional, Sequence
@@ -147,13 +149,65 @@ class Graph:
         return h
 
 
+class _CallDetails(collections.namedtuple("_CallDetails", ("method", "timeout", "metadata", "credentials",
+                                                             "wait_for_ready", "compression")),
+                   grpc.ClientCallDetails):
+    pass
+
+
+class _BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
+                   grpc.StreamUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
+    """Adds "authorization: Bearer <token>" to every call (over TLS, or plaintext on loopback)."""
+
+    def __init__(self, token: str):
+        self._md = ("authorization", "Bearer " + token)
+
+    def _details(self, d):
+        md = list(d.metadata or []) + [self._md]
+        return _CallDetails(d.method, d.timeout, md, d.credentials, getattr(d, "wait_for_ready", None),
+                            getattr(d, "compression", None))
+
+    def intercept_unary_unary(self, continuation, d, request):
+        return continuation(self._details(d), request)
+
+    def intercept_unary_stream(self, continuation, d, request):
+        return continuation(self._details(d), request)
+
+    def intercept_stream_unary(self, continuation, d, requests):
+        return continuation(self._details(d), requests)
+
+    def intercept_stream_stream(self, continuation, d, requests):
+        return continuation(self._details(d), requests)
+
+
 class Client:
-    """A connection to a Chorus gateway (gRPC address "host:port")."""
+    """A connection to a Chorus gateway (gRPC address "host:port").
+
+    ``token`` is a bearer token (a JWT or an API token) sent with every call; it defaults to the
+    ``CHORUS_TOKEN`` environment variable. ``ca_file`` (default ``CHORUS_CA_FILE``) connects with TLS,
+    trusting the CA certificates in that PEM file; ``tls=True`` connects with TLS trusting the system's
+    CAs; ``cert_file``/``key_file`` present a client certificate (mutual TLS). ``credentials`` gives
+    ready-made channel credentials instead.
+    """
 
     def __init__(self, address: str = "127.0.0.1:7070", *, credentials: Optional[grpc.ChannelCredentials] = None,
-                 inline_limit: int = DEFAULT_INLINE_LIMIT, chunk_size: int = DEFAULT_CHUNK_SIZE):
+                 inline_limit: int = DEFAULT_INLINE_LIMIT, chunk_size: int = DEFAULT_CHUNK_SIZE,
+                 token: Optional[str] = None, ca_file: Optional[str] = None, tls: bool = False,
+                 cert_file: Optional[str] = None, key_file: Optional[str] = None):
         opts = [("grpc.max_receive_message_length", 64 << 20)]
-        self._channel = grpc.secure_channel(address, credentials, opts) if credentials else grpc.insecure_channel(address, opts)
+        token = os.environ.get("CHORUS_TOKEN", "") if token is None else token
+        ca_file = os.environ.get("CHORUS_CA_FILE", "") if ca_file is None else ca_file
+        if credentials is None and (tls or ca_file or cert_file):
+            def read(path):
+                if not path:
+                    return None
+                with open(path, "rb") as f:
+                    return f.read()
+            credentials = grpc.ssl_channel_credentials(root_certificates=read(ca_file), private_key=read(key_file),
+                                                       certificate_chain=read(cert_file))
+        channel = grpc.secure_channel(address, credentials, opts) if credentials else grpc.insecure_channel(address, opts)
+        self._channel = grpc.intercept_channel(channel, _BearerToken(token)) if token else channel
+        self._raw_channel = channel
         self.sessions = session_service_pb2_grpc.SessionServiceStub(self._channel)
         self.tasks = task_service_pb2_grpc.TaskServiceStub(self._channel)
         self.results = result_service_pb2_grpc.ResultServiceStub(self._channel)
@@ -162,7 +216,7 @@ class Client:
         self.inline_limit, self.chunk_size = inline_limit, chunk_size
 
     def close(self) -> None:
-        self._channel.close()
+        self._raw_channel.close()
 
     def __enter__(self) -> "Client":
         return self

@@ -56,6 +56,7 @@ PROTOBUF_CONSTEXPR Session::Session(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.labels_)*/{::_pbi::ConstantInitialized()}
   , /*decltype(_impl_.session_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.tenant_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.default_task_options_)*/nullptr
   , /*decltype(_impl_.create_time_)*/nullptr
   , /*decltype(_impl_.update_time_)*/nullptr
@@ -116,6 +117,7 @@ const uint32_t TableStruct_chorus_2fv1_2fsession_2eproto::offsets[] PROTOBUF_SEC
   PROTOBUF_FIELD_OFFSET(::chorus::v1::Session, _impl_.create_time_),
   PROTOBUF_FIELD_OFFSET(::chorus::v1::Session, _impl_.update_time_),
   PROTOBUF_FIELD_OFFSET(::chorus::v1::Session, _impl_.task_counts_),
+  PROTOBUF_FIELD_OFFSET(::chorus::v1::Session, _impl_.tenant_),
 };
 static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
   { 0, -1, -1, sizeof(::chorus::v1::TaskCounts)},
@@ -137,7 +139,7 @@ const char descriptor_table_protodef_chorus_2fv1_2fsession_2eproto[] PROTOBUF_SE
   "dispatched\030\003 \001(\003R\ndispatched\022\030\n\007running\030"
   "\004 \001(\003R\007running\022\034\n\tcompleted\030\005 \001(\003R\tcompl"
   "eted\022\026\n\006failed\030\006 \001(\003R\006failed\022\034\n\tcancelle"
-  "d\030\007 \001(\003R\tcancelled\"\341\003\n\007Session\022\035\n\nsessio"
+  "d\030\007 \001(\003R\tcancelled\"\371\003\n\007Session\022\035\n\nsessio"
   "n_id\030\001 \001(\tR\tsessionId\0220\n\006status\030\002 \001(\0162\030."
   "chorus.v1.SessionStatusR\006status\022H\n\024defau"
   "lt_task_options\030\003 \001(\0132\026.chorus.v1.TaskOp"
@@ -148,17 +150,17 @@ const char descriptor_table_protodef_chorus_2fv1_2fsession_2eproto[] PROTOBUF_SE
   "teTime\022;\n\013update_time\030\007 \001(\0132\032.google.pro"
   "tobuf.TimestampR\nupdateTime\0226\n\013task_coun"
   "ts\030\010 \001(\0132\025.chorus.v1.TaskCountsR\ntaskCou"
-  "nts\0329\n\013LabelsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005"
-  "value\030\002 \001(\tR\005value:\0028\001*\272\001\n\rSessionStatus"
-  "\022\036\n\032SESSION_STATUS_UNSPECIFIED\020\000\022\032\n\026SESS"
-  "ION_STATUS_RUNNING\020\001\022\031\n\025SESSION_STATUS_P"
-  "AUSED\020\002\022\031\n\025SESSION_STATUS_CLOSED\020\003\022\034\n\030SE"
-  "SSION_STATUS_CANCELLED\020\004\022\031\n\025SESSION_STAT"
-  "US_PURGED\020\005B\227\001\n\rcom.chorus.v1B\014SessionPr"
-  "otoP\001Z3github.com/chorus-hpc/chorus/gen/"
-  "chorus/v1;chorusv1\242\002\003CXX\252\002\tChorus.V1\312\002\tC"
-  "horus\\V1\342\002\025Chorus\\V1\\GPBMetadata\352\002\nChoru"
-  "s::V1b\006proto3"
+  "nts\022\026\n\006tenant\030\t \001(\tR\006tenant\0329\n\013LabelsEnt"
+  "ry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005val"
+  "ue:\0028\001*\272\001\n\rSessionStatus\022\036\n\032SESSION_STAT"
+  "US_UNSPECIFIED\020\000\022\032\n\026SESSION_STATUS_RUNNI"
+  "NG\020\001\022\031\n\025SESSION_STATUS_PAUSED\020\002\022\031\n\025SESSI"
+  "ON_STATUS_CLOSED\020\003\022\034\n\030SESSION_STATUS_CAN"
+  "CELLED\020\004\022\031\n\025SESSION_STATUS_PURGED\020\005B\227\001\n\r"
+  "com.chorus.v1B\014SessionProtoP\001Z3github.co"
+  "m/chorus-hpc/chorus/gen/chorus/v1;chorus"
+  "v1\242\002\003CXX\252\002\tChorus.V1\312\002\tChorus\\V1\342\002\025Choru"
+  "s\\V1\\GPBMetadata\352\002\nChorus::V1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_chorus_2fv1_2fsession_2eproto_deps[2] = {
   &::descriptor_table_chorus_2fv1_2ftask_2eproto,
@@ -166,7 +168,7 @@ static const ::_pbi::DescriptorTable* const descriptor_table_chorus_2fv1_2fsessi
 };
 static ::_pbi::once_flag descriptor_table_chorus_2fv1_2fsession_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_chorus_2fv1_2fsession_2eproto = {
-    false, false, 1133, descriptor_table_protodef_chorus_2fv1_2fsession_2eproto,
+    false, false, 1157, descriptor_table_protodef_chorus_2fv1_2fsession_2eproto,
     "chorus/v1/session.proto",
     &descriptor_table_chorus_2fv1_2fsession_2eproto_once, descriptor_table_chorus_2fv1_2fsession_2eproto_deps, 2, 3,
     schemas, file_default_instances, TableStruct_chorus_2fv1_2fsession_2eproto::offsets,
@@ -604,6 +606,7 @@ Session::Session(const Session& from)
   new (&_impl_) Impl_{
       /*decltype(_impl_.labels_)*/{}
     , decltype(_impl_.session_id_){}
+    , decltype(_impl_.tenant_){}
     , decltype(_impl_.default_task_options_){nullptr}
     , decltype(_impl_.create_time_){nullptr}
     , decltype(_impl_.update_time_){nullptr}
@@ -620,6 +623,14 @@ Session::Session(const Session& from)
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
   if (!from._internal_session_id().empty()) {
     _this->_impl_.session_id_.Set(from._internal_session_id(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.tenant_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.tenant_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_tenant().empty()) {
+    _this->_impl_.tenant_.Set(from._internal_tenant(), 
       _this->GetArenaForAllocation());
   }
   if (from._internal_has_default_task_options()) {
@@ -647,6 +658,7 @@ inline void Session::SharedCtor(
   new (&_impl_) Impl_{
       /*decltype(_impl_.labels_)*/{::_pbi::ArenaInitialized(), arena}
     , decltype(_impl_.session_id_){}
+    , decltype(_impl_.tenant_){}
     , decltype(_impl_.default_task_options_){nullptr}
     , decltype(_impl_.create_time_){nullptr}
     , decltype(_impl_.update_time_){nullptr}
@@ -658,6 +670,10 @@ inline void Session::SharedCtor(
   _impl_.session_id_.InitDefault();
   #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
     _impl_.session_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.tenant_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.tenant_.Set("", GetArenaForAllocation());
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
 }
 
@@ -676,6 +692,7 @@ inline void Session::SharedDtor() {
   _impl_.labels_.Destruct();
   _impl_.labels_.~MapField();
   _impl_.session_id_.Destroy();
+  _impl_.tenant_.Destroy();
   if (this != internal_default_instance()) delete _impl_.default_task_options_;
   if (this != internal_default_instance()) delete _impl_.create_time_;
   if (this != internal_default_instance()) delete _impl_.update_time_;
@@ -698,6 +715,7 @@ void Session::Clear() {
 
   _impl_.labels_.Clear();
   _impl_.session_id_.ClearToEmpty();
+  _impl_.tenant_.ClearToEmpty();
   if (GetArenaForAllocation() == nullptr && _impl_.default_task_options_ != nullptr) {
     delete _impl_.default_task_options_;
   }
@@ -795,6 +813,16 @@ const char* Session::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) 
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 66)) {
           ptr = ctx->ParseMessage(_internal_mutable_task_counts(), ptr);
           CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // string tenant = 9 [json_name = "tenant"];
+      case 9:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 74)) {
+          auto str = _internal_mutable_tenant();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "chorus.v1.Session.tenant"));
         } else
           goto handle_unusual;
         continue;
@@ -908,6 +936,16 @@ uint8_t* Session::_InternalSerialize(
         _Internal::task_counts(this).GetCachedSize(), target, stream);
   }
 
+  // string tenant = 9 [json_name = "tenant"];
+  if (!this->_internal_tenant().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_tenant().data(), static_cast<int>(this->_internal_tenant().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "chorus.v1.Session.tenant");
+    target = stream->WriteStringMaybeAliased(
+        9, this->_internal_tenant(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -938,6 +976,13 @@ size_t Session::ByteSizeLong() const {
     total_size += 1 +
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
         this->_internal_session_id());
+  }
+
+  // string tenant = 9 [json_name = "tenant"];
+  if (!this->_internal_tenant().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_tenant());
   }
 
   // .chorus.v1.TaskOptions default_task_options = 3 [json_name = "defaultTaskOptions"];
@@ -1001,6 +1046,9 @@ void Session::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOB
   if (!from._internal_session_id().empty()) {
     _this->_internal_set_session_id(from._internal_session_id());
   }
+  if (!from._internal_tenant().empty()) {
+    _this->_internal_set_tenant(from._internal_tenant());
+  }
   if (from._internal_has_default_task_options()) {
     _this->_internal_mutable_default_task_options()->::chorus::v1::TaskOptions::MergeFrom(
         from._internal_default_task_options());
@@ -1046,6 +1094,10 @@ void Session::InternalSwap(Session* other) {
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.session_id_, lhs_arena,
       &other->_impl_.session_id_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.tenant_, lhs_arena,
+      &other->_impl_.tenant_, rhs_arena
   );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
       PROTOBUF_FIELD_OFFSET(Session, _impl_.weight_)

@@ -470,6 +470,7 @@ class Session final :
   enum : int {
     kLabelsFieldNumber = 5,
     kSessionIdFieldNumber = 1,
+    kTenantFieldNumber = 9,
     kDefaultTaskOptionsFieldNumber = 3,
     kCreateTimeFieldNumber = 6,
     kUpdateTimeFieldNumber = 7,
@@ -506,6 +507,20 @@ class Session final :
   const std::string& _internal_session_id() const;
   inline PROTOBUF_ALWAYS_INLINE void _internal_set_session_id(const std::string& value);
   std::string* _internal_mutable_session_id();
+  public:
+
+  // string tenant = 9 [json_name = "tenant"];
+  void clear_tenant();
+  const std::string& tenant() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_tenant(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_tenant();
+  PROTOBUF_NODISCARD std::string* release_tenant();
+  void set_allocated_tenant(std::string* tenant);
+  private:
+  const std::string& _internal_tenant() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_tenant(const std::string& value);
+  std::string* _internal_mutable_tenant();
   public:
 
   // .chorus.v1.TaskOptions default_task_options = 3 [json_name = "defaultTaskOptions"];
@@ -612,6 +627,7 @@ class Session final :
         ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
         ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING> labels_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr session_id_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr tenant_;
     ::chorus::v1::TaskOptions* default_task_options_;
     ::PROTOBUF_NAMESPACE_ID::Timestamp* create_time_;
     ::PROTOBUF_NAMESPACE_ID::Timestamp* update_time_;
@@ -1242,6 +1258,56 @@ inline void Session::set_allocated_task_counts(::chorus::v1::TaskCounts* task_co
   }
   _impl_.task_counts_ = task_counts;
   // @@protoc_insertion_point(field_set_allocated:chorus.v1.Session.task_counts)
+}
+
+// string tenant = 9 [json_name = "tenant"];
+inline void Session::clear_tenant() {
+  _impl_.tenant_.ClearToEmpty();
+}
+inline const std::string& Session::tenant() const {
+  // @@protoc_insertion_point(field_get:chorus.v1.Session.tenant)
+  return _internal_tenant();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void Session::set_tenant(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.tenant_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:chorus.v1.Session.tenant)
+}
+inline std::string* Session::mutable_tenant() {
+  std::string* _s = _internal_mutable_tenant();
+  // @@protoc_insertion_point(field_mutable:chorus.v1.Session.tenant)
+  return _s;
+}
+inline const std::string& Session::_internal_tenant() const {
+  return _impl_.tenant_.Get();
+}
+inline void Session::_internal_set_tenant(const std::string& value) {
+  
+  _impl_.tenant_.Set(value, GetArenaForAllocation());
+}
+inline std::string* Session::_internal_mutable_tenant() {
+  
+  return _impl_.tenant_.Mutable(GetArenaForAllocation());
+}
+inline std::string* Session::release_tenant() {
+  // @@protoc_insertion_point(field_release:chorus.v1.Session.tenant)
+  return _impl_.tenant_.Release();
+}
+inline void Session::set_allocated_tenant(std::string* tenant) {
+  if (tenant != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.tenant_.SetAllocated(tenant, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.tenant_.IsDefault()) {
+    _impl_.tenant_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:chorus.v1.Session.tenant)
 }
 
 #ifdef __GNUC__

@@ -90,6 +90,7 @@ PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORIT
 PROTOBUF_CONSTEXPR ListSessionsRequest::ListSessionsRequest(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.page_token_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.tenant_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.page_size_)*/0
   , /*decltype(_impl_.status_)*/0
   , /*decltype(_impl_._cached_size_)*/{}} {}
@@ -302,6 +303,7 @@ const uint32_t TableStruct_chorus_2fv1_2fsession_5fservice_2eproto::offsets[] PR
   PROTOBUF_FIELD_OFFSET(::chorus::v1::ListSessionsRequest, _impl_.page_size_),
   PROTOBUF_FIELD_OFFSET(::chorus::v1::ListSessionsRequest, _impl_.page_token_),
   PROTOBUF_FIELD_OFFSET(::chorus::v1::ListSessionsRequest, _impl_.status_),
+  PROTOBUF_FIELD_OFFSET(::chorus::v1::ListSessionsRequest, _impl_.tenant_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::chorus::v1::ListSessionsResponse, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -388,17 +390,17 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 26, -1, -1, sizeof(::chorus::v1::GetSessionRequest)},
   { 33, -1, -1, sizeof(::chorus::v1::GetSessionResponse)},
   { 40, -1, -1, sizeof(::chorus::v1::ListSessionsRequest)},
-  { 49, -1, -1, sizeof(::chorus::v1::ListSessionsResponse)},
-  { 57, -1, -1, sizeof(::chorus::v1::PauseSessionRequest)},
-  { 64, -1, -1, sizeof(::chorus::v1::PauseSessionResponse)},
-  { 71, -1, -1, sizeof(::chorus::v1::ResumeSessionRequest)},
-  { 78, -1, -1, sizeof(::chorus::v1::ResumeSessionResponse)},
-  { 85, -1, -1, sizeof(::chorus::v1::CloseSessionRequest)},
-  { 92, -1, -1, sizeof(::chorus::v1::CloseSessionResponse)},
-  { 99, -1, -1, sizeof(::chorus::v1::CancelSessionRequest)},
-  { 106, -1, -1, sizeof(::chorus::v1::CancelSessionResponse)},
-  { 113, -1, -1, sizeof(::chorus::v1::PurgeSessionRequest)},
-  { 120, -1, -1, sizeof(::chorus::v1::PurgeSessionResponse)},
+  { 50, -1, -1, sizeof(::chorus::v1::ListSessionsResponse)},
+  { 58, -1, -1, sizeof(::chorus::v1::PauseSessionRequest)},
+  { 65, -1, -1, sizeof(::chorus::v1::PauseSessionResponse)},
+  { 72, -1, -1, sizeof(::chorus::v1::ResumeSessionRequest)},
+  { 79, -1, -1, sizeof(::chorus::v1::ResumeSessionResponse)},
+  { 86, -1, -1, sizeof(::chorus::v1::CloseSessionRequest)},
+  { 93, -1, -1, sizeof(::chorus::v1::CloseSessionResponse)},
+  { 100, -1, -1, sizeof(::chorus::v1::CancelSessionRequest)},
+  { 107, -1, -1, sizeof(::chorus::v1::CancelSessionResponse)},
+  { 114, -1, -1, sizeof(::chorus::v1::PurgeSessionRequest)},
+  { 121, -1, -1, sizeof(::chorus::v1::PurgeSessionResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -438,64 +440,65 @@ const char descriptor_table_protodef_chorus_2fv1_2fsession_5fservice_2eproto[] P
   "onRequest\022H\n\nsession_id\030\001 \001(\tB)\272H&r$\020\001\030\200"
   "\0012\035^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessio"
   "nId\"B\n\022GetSessionResponse\022,\n\007session\030\001 \001"
-  "(\0132\022.chorus.v1.SessionR\007session\"\243\001\n\023List"
+  "(\0132\022.chorus.v1.SessionR\007session\"\305\001\n\023List"
   "SessionsRequest\022\'\n\tpage_size\030\001 \001(\005B\n\272H\007\032"
   "\005\030\350\007(\000R\010pageSize\022\'\n\npage_token\030\002 \001(\tB\010\272H"
   "\005r\003\030\200\004R\tpageToken\022:\n\006status\030\003 \001(\0162\030.chor"
-  "us.v1.SessionStatusB\010\272H\005\202\001\002\020\001R\006status\"n\n"
-  "\024ListSessionsResponse\022.\n\010sessions\030\001 \003(\0132"
-  "\022.chorus.v1.SessionR\010sessions\022&\n\017next_pa"
-  "ge_token\030\002 \001(\tR\rnextPageToken\"_\n\023PauseSe"
-  "ssionRequest\022H\n\nsession_id\030\001 \001(\tB)\272H&r$\020"
-  "\001\030\200\0012\035^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tses"
-  "sionId\"D\n\024PauseSessionResponse\022,\n\007sessio"
-  "n\030\001 \001(\0132\022.chorus.v1.SessionR\007session\"`\n\024"
-  "ResumeSessionRequest\022H\n\nsession_id\030\001 \001(\t"
-  "B)\272H&r$\020\001\030\200\0012\035^[A-Za-z0-9][A-Za-z0-9._:-"
-  "]*$R\tsessionId\"E\n\025ResumeSessionResponse\022"
-  ",\n\007session\030\001 \001(\0132\022.chorus.v1.SessionR\007se"
-  "ssion\"_\n\023CloseSessionRequest\022H\n\nsession_"
-  "id\030\001 \001(\tB)\272H&r$\020\001\030\200\0012\035^[A-Za-z0-9][A-Za-"
-  "z0-9._:-]*$R\tsessionId\"D\n\024CloseSessionRe"
-  "sponse\022,\n\007session\030\001 \001(\0132\022.chorus.v1.Sess"
-  "ionR\007session\"`\n\024CancelSessionRequest\022H\n\n"
-  "session_id\030\001 \001(\tB)\272H&r$\020\001\030\200\0012\035^[A-Za-z0-"
-  "9][A-Za-z0-9._:-]*$R\tsessionId\"E\n\025Cancel"
-  "SessionResponse\022,\n\007session\030\001 \001(\0132\022.choru"
-  "s.v1.SessionR\007session\"_\n\023PurgeSessionReq"
-  "uest\022H\n\nsession_id\030\001 \001(\tB)\272H&r$\020\001\030\200\0012\035^["
-  "A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\"D"
-  "\n\024PurgeSessionResponse\022,\n\007session\030\001 \001(\0132"
-  "\022.chorus.v1.SessionR\007session2\313\007\n\016Session"
-  "Service\022k\n\rCreateSession\022\037.chorus.v1.Cre"
-  "ateSessionRequest\032 .chorus.v1.CreateSess"
-  "ionResponse\"\027\202\323\344\223\002\021:\001*\"\014/v1/sessions\022l\n\n"
-  "GetSession\022\034.chorus.v1.GetSessionRequest"
-  "\032\035.chorus.v1.GetSessionResponse\"!\202\323\344\223\002\033\022"
-  "\031/v1/sessions/{session_id}\022e\n\014ListSessio"
-  "ns\022\036.chorus.v1.ListSessionsRequest\032\037.cho"
-  "rus.v1.ListSessionsResponse\"\024\202\323\344\223\002\016\022\014/v1"
-  "/sessions\022{\n\014PauseSession\022\036.chorus.v1.Pa"
-  "useSessionRequest\032\037.chorus.v1.PauseSessi"
-  "onResponse\"*\202\323\344\223\002$:\001*\"\037/v1/sessions/{ses"
-  "sion_id}:pause\022\177\n\rResumeSession\022\037.chorus"
-  ".v1.ResumeSessionRequest\032 .chorus.v1.Res"
-  "umeSessionResponse\"+\202\323\344\223\002%:\001*\" /v1/sessi"
-  "ons/{session_id}:resume\022{\n\014CloseSession\022"
-  "\036.chorus.v1.CloseSessionRequest\032\037.chorus"
-  ".v1.CloseSessionResponse\"*\202\323\344\223\002$:\001*\"\037/v1"
-  "/sessions/{session_id}:close\022\177\n\rCancelSe"
-  "ssion\022\037.chorus.v1.CancelSessionRequest\032 "
-  ".chorus.v1.CancelSessionResponse\"+\202\323\344\223\002%"
-  ":\001*\" /v1/sessions/{session_id}:cancel\022{\n"
-  "\014PurgeSession\022\036.chorus.v1.PurgeSessionRe"
-  "quest\032\037.chorus.v1.PurgeSessionResponse\"*"
-  "\202\323\344\223\002$:\001*\"\037/v1/sessions/{session_id}:pur"
-  "geB\236\001\n\rcom.chorus.v1B\023SessionServiceProt"
-  "oP\001Z3github.com/chorus-hpc/chorus/gen/ch"
-  "orus/v1;chorusv1\242\002\003CXX\252\002\tChorus.V1\312\002\tCho"
-  "rus\\V1\342\002\025Chorus\\V1\\GPBMetadata\352\002\nChorus:"
-  ":V1b\006proto3"
+  "us.v1.SessionStatusB\010\272H\005\202\001\002\020\001R\006status\022 \n"
+  "\006tenant\030\004 \001(\tB\010\272H\005r\003\030\200\001R\006tenant\"n\n\024ListS"
+  "essionsResponse\022.\n\010sessions\030\001 \003(\0132\022.chor"
+  "us.v1.SessionR\010sessions\022&\n\017next_page_tok"
+  "en\030\002 \001(\tR\rnextPageToken\"_\n\023PauseSessionR"
+  "equest\022H\n\nsession_id\030\001 \001(\tB)\272H&r$\020\001\030\200\0012\035"
+  "^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId"
+  "\"D\n\024PauseSessionResponse\022,\n\007session\030\001 \001("
+  "\0132\022.chorus.v1.SessionR\007session\"`\n\024Resume"
+  "SessionRequest\022H\n\nsession_id\030\001 \001(\tB)\272H&r"
+  "$\020\001\030\200\0012\035^[A-Za-z0-9][A-Za-z0-9._:-]*$R\ts"
+  "essionId\"E\n\025ResumeSessionResponse\022,\n\007ses"
+  "sion\030\001 \001(\0132\022.chorus.v1.SessionR\007session\""
+  "_\n\023CloseSessionRequest\022H\n\nsession_id\030\001 \001"
+  "(\tB)\272H&r$\020\001\030\200\0012\035^[A-Za-z0-9][A-Za-z0-9._"
+  ":-]*$R\tsessionId\"D\n\024CloseSessionResponse"
+  "\022,\n\007session\030\001 \001(\0132\022.chorus.v1.SessionR\007s"
+  "ession\"`\n\024CancelSessionRequest\022H\n\nsessio"
+  "n_id\030\001 \001(\tB)\272H&r$\020\001\030\200\0012\035^[A-Za-z0-9][A-Z"
+  "a-z0-9._:-]*$R\tsessionId\"E\n\025CancelSessio"
+  "nResponse\022,\n\007session\030\001 \001(\0132\022.chorus.v1.S"
+  "essionR\007session\"_\n\023PurgeSessionRequest\022H"
+  "\n\nsession_id\030\001 \001(\tB)\272H&r$\020\001\030\200\0012\035^[A-Za-z"
+  "0-9][A-Za-z0-9._:-]*$R\tsessionId\"D\n\024Purg"
+  "eSessionResponse\022,\n\007session\030\001 \001(\0132\022.chor"
+  "us.v1.SessionR\007session2\313\007\n\016SessionServic"
+  "e\022k\n\rCreateSession\022\037.chorus.v1.CreateSes"
+  "sionRequest\032 .chorus.v1.CreateSessionRes"
+  "ponse\"\027\202\323\344\223\002\021:\001*\"\014/v1/sessions\022l\n\nGetSes"
+  "sion\022\034.chorus.v1.GetSessionRequest\032\035.cho"
+  "rus.v1.GetSessionResponse\"!\202\323\344\223\002\033\022\031/v1/s"
+  "essions/{session_id}\022e\n\014ListSessions\022\036.c"
+  "horus.v1.ListSessionsRequest\032\037.chorus.v1"
+  ".ListSessionsResponse\"\024\202\323\344\223\002\016\022\014/v1/sessi"
+  "ons\022{\n\014PauseSession\022\036.chorus.v1.PauseSes"
+  "sionRequest\032\037.chorus.v1.PauseSessionResp"
+  "onse\"*\202\323\344\223\002$:\001*\"\037/v1/sessions/{session_i"
+  "d}:pause\022\177\n\rResumeSession\022\037.chorus.v1.Re"
+  "sumeSessionRequest\032 .chorus.v1.ResumeSes"
+  "sionResponse\"+\202\323\344\223\002%:\001*\" /v1/sessions/{s"
+  "ession_id}:resume\022{\n\014CloseSession\022\036.chor"
+  "us.v1.CloseSessionRequest\032\037.chorus.v1.Cl"
+  "oseSessionResponse\"*\202\323\344\223\002$:\001*\"\037/v1/sessi"
+  "ons/{session_id}:close\022\177\n\rCancelSession\022"
+  "\037.chorus.v1.CancelSessionRequest\032 .choru"
+  "s.v1.CancelSessionResponse\"+\202\323\344\223\002%:\001*\" /"
+  "v1/sessions/{session_id}:cancel\022{\n\014Purge"
+  "Session\022\036.chorus.v1.PurgeSessionRequest\032"
+  "\037.chorus.v1.PurgeSessionResponse\"*\202\323\344\223\002$"
+  ":\001*\"\037/v1/sessions/{session_id}:purgeB\236\001\n"
+  "\rcom.chorus.v1B\023SessionServiceProtoP\001Z3g"
+  "ithub.com/chorus-hpc/chorus/gen/chorus/v"
+  "1;chorusv1\242\002\003CXX\252\002\tChorus.V1\312\002\tChorus\\V1"
+  "\342\002\025Chorus\\V1\\GPBMetadata\352\002\nChorus::V1b\006p"
+  "roto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_chorus_2fv1_2fsession_5fservice_2eproto_deps[4] = {
   &::descriptor_table_buf_2fvalidate_2fvalidate_2eproto,
@@ -505,7 +508,7 @@ static const ::_pbi::DescriptorTable* const descriptor_table_chorus_2fv1_2fsessi
 };
 static ::_pbi::once_flag descriptor_table_chorus_2fv1_2fsession_5fservice_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_chorus_2fv1_2fsession_5fservice_2eproto = {
-    false, false, 2931, descriptor_table_protodef_chorus_2fv1_2fsession_5fservice_2eproto,
+    false, false, 2965, descriptor_table_protodef_chorus_2fv1_2fsession_5fservice_2eproto,
     "chorus/v1/session_service.proto",
     &descriptor_table_chorus_2fv1_2fsession_5fservice_2eproto_once, descriptor_table_chorus_2fv1_2fsession_5fservice_2eproto_deps, 4, 17,
     schemas, file_default_instances, TableStruct_chorus_2fv1_2fsession_5fservice_2eproto::offsets,
@@ -1451,6 +1454,7 @@ ListSessionsRequest::ListSessionsRequest(const ListSessionsRequest& from)
   ListSessionsRequest* const _this = this; (void)_this;
   new (&_impl_) Impl_{
       decltype(_impl_.page_token_){}
+    , decltype(_impl_.tenant_){}
     , decltype(_impl_.page_size_){}
     , decltype(_impl_.status_){}
     , /*decltype(_impl_._cached_size_)*/{}};
@@ -1462,6 +1466,14 @@ ListSessionsRequest::ListSessionsRequest(const ListSessionsRequest& from)
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
   if (!from._internal_page_token().empty()) {
     _this->_impl_.page_token_.Set(from._internal_page_token(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.tenant_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.tenant_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_tenant().empty()) {
+    _this->_impl_.tenant_.Set(from._internal_tenant(), 
       _this->GetArenaForAllocation());
   }
   ::memcpy(&_impl_.page_size_, &from._impl_.page_size_,
@@ -1476,6 +1488,7 @@ inline void ListSessionsRequest::SharedCtor(
   (void)is_message_owned;
   new (&_impl_) Impl_{
       decltype(_impl_.page_token_){}
+    , decltype(_impl_.tenant_){}
     , decltype(_impl_.page_size_){0}
     , decltype(_impl_.status_){0}
     , /*decltype(_impl_._cached_size_)*/{}
@@ -1483,6 +1496,10 @@ inline void ListSessionsRequest::SharedCtor(
   _impl_.page_token_.InitDefault();
   #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
     _impl_.page_token_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.tenant_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.tenant_.Set("", GetArenaForAllocation());
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
 }
 
@@ -1498,6 +1515,7 @@ ListSessionsRequest::~ListSessionsRequest() {
 inline void ListSessionsRequest::SharedDtor() {
   GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
   _impl_.page_token_.Destroy();
+  _impl_.tenant_.Destroy();
 }
 
 void ListSessionsRequest::SetCachedSize(int size) const {
@@ -1511,6 +1529,7 @@ void ListSessionsRequest::Clear() {
   (void) cached_has_bits;
 
   _impl_.page_token_.ClearToEmpty();
+  _impl_.tenant_.ClearToEmpty();
   ::memset(&_impl_.page_size_, 0, static_cast<size_t>(
       reinterpret_cast<char*>(&_impl_.status_) -
       reinterpret_cast<char*>(&_impl_.page_size_)) + sizeof(_impl_.status_));
@@ -1547,6 +1566,16 @@ const char* ListSessionsRequest::_InternalParse(const char* ptr, ::_pbi::ParseCo
           uint64_t val = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
           CHK_(ptr);
           _internal_set_status(static_cast<::chorus::v1::SessionStatus>(val));
+        } else
+          goto handle_unusual;
+        continue;
+      // string tenant = 4 [json_name = "tenant", (.buf.validate.field) = {
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 34)) {
+          auto str = _internal_mutable_tenant();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "chorus.v1.ListSessionsRequest.tenant"));
         } else
           goto handle_unusual;
         continue;
@@ -1602,6 +1631,16 @@ uint8_t* ListSessionsRequest::_InternalSerialize(
       3, this->_internal_status(), target);
   }
 
+  // string tenant = 4 [json_name = "tenant", (.buf.validate.field) = {
+  if (!this->_internal_tenant().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_tenant().data(), static_cast<int>(this->_internal_tenant().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "chorus.v1.ListSessionsRequest.tenant");
+    target = stream->WriteStringMaybeAliased(
+        4, this->_internal_tenant(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -1623,6 +1662,13 @@ size_t ListSessionsRequest::ByteSizeLong() const {
     total_size += 1 +
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
         this->_internal_page_token());
+  }
+
+  // string tenant = 4 [json_name = "tenant", (.buf.validate.field) = {
+  if (!this->_internal_tenant().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_tenant());
   }
 
   // int32 page_size = 1 [json_name = "pageSize", (.buf.validate.field) = {
@@ -1657,6 +1703,9 @@ void ListSessionsRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, co
   if (!from._internal_page_token().empty()) {
     _this->_internal_set_page_token(from._internal_page_token());
   }
+  if (!from._internal_tenant().empty()) {
+    _this->_internal_set_tenant(from._internal_tenant());
+  }
   if (from._internal_page_size() != 0) {
     _this->_internal_set_page_size(from._internal_page_size());
   }
@@ -1685,6 +1734,10 @@ void ListSessionsRequest::InternalSwap(ListSessionsRequest* other) {
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.page_token_, lhs_arena,
       &other->_impl_.page_token_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.tenant_, lhs_arena,
+      &other->_impl_.tenant_, rhs_arena
   );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
       PROTOBUF_FIELD_OFFSET(ListSessionsRequest, _impl_.status_)

@@ -941,6 +941,7 @@ class ListSessionsRequest final :
 
   enum : int {
     kPageTokenFieldNumber = 2,
+    kTenantFieldNumber = 4,
     kPageSizeFieldNumber = 1,
     kStatusFieldNumber = 3,
   };
@@ -956,6 +957,20 @@ class ListSessionsRequest final :
   const std::string& _internal_page_token() const;
   inline PROTOBUF_ALWAYS_INLINE void _internal_set_page_token(const std::string& value);
   std::string* _internal_mutable_page_token();
+  public:
+
+  // string tenant = 4 [json_name = "tenant", (.buf.validate.field) = {
+  void clear_tenant();
+  const std::string& tenant() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_tenant(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_tenant();
+  PROTOBUF_NODISCARD std::string* release_tenant();
+  void set_allocated_tenant(std::string* tenant);
+  private:
+  const std::string& _internal_tenant() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_tenant(const std::string& value);
+  std::string* _internal_mutable_tenant();
   public:
 
   // int32 page_size = 1 [json_name = "pageSize", (.buf.validate.field) = {
@@ -985,6 +1000,7 @@ class ListSessionsRequest final :
   typedef void DestructorSkippable_;
   struct Impl_ {
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr page_token_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr tenant_;
     int32_t page_size_;
     int status_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
@@ -3186,6 +3202,56 @@ inline void ListSessionsRequest::_internal_set_status(::chorus::v1::SessionStatu
 inline void ListSessionsRequest::set_status(::chorus::v1::SessionStatus value) {
   _internal_set_status(value);
   // @@protoc_insertion_point(field_set:chorus.v1.ListSessionsRequest.status)
+}
+
+// string tenant = 4 [json_name = "tenant", (.buf.validate.field) = {
+inline void ListSessionsRequest::clear_tenant() {
+  _impl_.tenant_.ClearToEmpty();
+}
+inline const std::string& ListSessionsRequest::tenant() const {
+  // @@protoc_insertion_point(field_get:chorus.v1.ListSessionsRequest.tenant)
+  return _internal_tenant();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ListSessionsRequest::set_tenant(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.tenant_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:chorus.v1.ListSessionsRequest.tenant)
+}
+inline std::string* ListSessionsRequest::mutable_tenant() {
+  std::string* _s = _internal_mutable_tenant();
+  // @@protoc_insertion_point(field_mutable:chorus.v1.ListSessionsRequest.tenant)
+  return _s;
+}
+inline const std::string& ListSessionsRequest::_internal_tenant() const {
+  return _impl_.tenant_.Get();
+}
+inline void ListSessionsRequest::_internal_set_tenant(const std::string& value) {
+  
+  _impl_.tenant_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ListSessionsRequest::_internal_mutable_tenant() {
+  
+  return _impl_.tenant_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ListSessionsRequest::release_tenant() {
+  // @@protoc_insertion_point(field_release:chorus.v1.ListSessionsRequest.tenant)
+  return _impl_.tenant_.Release();
+}
+inline void ListSessionsRequest::set_allocated_tenant(std::string* tenant) {
+  if (tenant != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.tenant_.SetAllocated(tenant, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.tenant_.IsDefault()) {
+    _impl_.tenant_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:chorus.v1.ListSessionsRequest.tenant)
 }
 
 // -------------------------------------------------------------------

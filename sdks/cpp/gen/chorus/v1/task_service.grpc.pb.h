@@ -63,7 +63,8 @@ class TaskService final {
       return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::chorus::v1::ListTasksResponse>>(PrepareAsyncListTasksRaw(context, request, cq));
     }
     // Cancels tasks: unfinished ones end CANCELLED (running ones are stopped on their worker) and their
-    // outputs are aborted; finished ones are left as they are.
+    // outputs are aborted, so the tasks waiting on those outputs end CANCELLED too, transitively;
+    // finished ones are left as they are.
     virtual ::grpc::Status CancelTasks(::grpc::ClientContext* context, const ::chorus::v1::CancelTasksRequest& request, ::chorus::v1::CancelTasksResponse* response) = 0;
     std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::chorus::v1::CancelTasksResponse>> AsyncCancelTasks(::grpc::ClientContext* context, const ::chorus::v1::CancelTasksRequest& request, ::grpc::CompletionQueue* cq) {
       return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::chorus::v1::CancelTasksResponse>>(AsyncCancelTasksRaw(context, request, cq));
@@ -85,7 +86,8 @@ class TaskService final {
       virtual void ListTasks(::grpc::ClientContext* context, const ::chorus::v1::ListTasksRequest* request, ::chorus::v1::ListTasksResponse* response, std::function<void(::grpc::Status)>) = 0;
       virtual void ListTasks(::grpc::ClientContext* context, const ::chorus::v1::ListTasksRequest* request, ::chorus::v1::ListTasksResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
       // Cancels tasks: unfinished ones end CANCELLED (running ones are stopped on their worker) and their
-      // outputs are aborted; finished ones are left as they are.
+      // outputs are aborted, so the tasks waiting on those outputs end CANCELLED too, transitively;
+      // finished ones are left as they are.
       virtual void CancelTasks(::grpc::ClientContext* context, const ::chorus::v1::CancelTasksRequest* request, ::chorus::v1::CancelTasksResponse* response, std::function<void(::grpc::Status)>) = 0;
       virtual void CancelTasks(::grpc::ClientContext* context, const ::chorus::v1::CancelTasksRequest* request, ::chorus::v1::CancelTasksResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
     };
@@ -182,7 +184,8 @@ class TaskService final {
     // Lists a session's tasks, oldest first, filtered by status, a page at a time.
     virtual ::grpc::Status ListTasks(::grpc::ServerContext* context, const ::chorus::v1::ListTasksRequest* request, ::chorus::v1::ListTasksResponse* response);
     // Cancels tasks: unfinished ones end CANCELLED (running ones are stopped on their worker) and their
-    // outputs are aborted; finished ones are left as they are.
+    // outputs are aborted, so the tasks waiting on those outputs end CANCELLED too, transitively;
+    // finished ones are left as they are.
     virtual ::grpc::Status CancelTasks(::grpc::ServerContext* context, const ::chorus::v1::CancelTasksRequest* request, ::chorus::v1::CancelTasksResponse* response);
   };
   template <class BaseClass>

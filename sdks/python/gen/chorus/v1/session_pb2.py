@@ -15,7 +15,7 @@ from chorus.v1 import task_pb2 as chorus_dot_v1_dot_task__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63horus/v1/session.proto\x12\tchorus.v1\x1a\x14\x63horus/v1/task.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcc\x01\n\nTaskCounts\x12\x18\n\x07pending\x18\x01 \x01(\x03R\x07pending\x12\x16\n\x06queued\x18\x02 \x01(\x03R\x06queued\x12\x1e\n\ndispatched\x18\x03 \x01(\x03R\ndispatched\x12\x18\n\x07running\x18\x04 \x01(\x03R\x07running\x12\x1c\n\tcompleted\x18\x05 \x01(\x03R\tcompleted\x12\x16\n\x06\x66\x61iled\x18\x06 \x01(\x03R\x06\x66\x61iled\x12\x1c\n\tcancelled\x18\x07 \x01(\x03R\tcancelled\"\xe1\x03\n\x07Session\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x30\n\x06status\x18\x02 \x01(\x0e\x32\x18.chorus.v1.SessionStatusR\x06status\x12H\n\x14\x64\x65\x66\x61ult_task_options\x18\x03 \x01(\x0b\x32\x16.chorus.v1.TaskOptionsR\x12\x64\x65\x66\x61ultTaskOptions\x12\x16\n\x06weight\x18\x04 \x01(\x05R\x06weight\x12\x36\n\x06labels\x18\x05 \x03(\x0b\x32\x1e.chorus.v1.Session.LabelsEntryR\x06labels\x12;\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\x12\x36\n\x0btask_counts\x18\x08 \x01(\x0b\x32\x15.chorus.v1.TaskCountsR\ntaskCounts\x1a\x39\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01*\xba\x01\n\rSessionStatus\x12\x1e\n\x1aSESSION_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16SESSION_STATUS_RUNNING\x10\x01\x12\x19\n\x15SESSION_STATUS_PAUSED\x10\x02\x12\x19\n\x15SESSION_STATUS_CLOSED\x10\x03\x12\x1c\n\x18SESSION_STATUS_CANCELLED\x10\x04\x12\x19\n\x15SESSION_STATUS_PURGED\x10\x05\x42\x97\x01\n\rcom.chorus.v1B\x0cSessionProtoP\x01Z3github.com/chorus-hpc/chorus/gen/chorus/v1;chorusv1\xa2\x02\x03\x43XX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15\x43horus\\V1\\GPBMetadata\xea\x02\nChorus::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63horus/v1/session.proto\x12\tchorus.v1\x1a\x14\x63horus/v1/task.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcc\x01\n\nTaskCounts\x12\x18\n\x07pending\x18\x01 \x01(\x03R\x07pending\x12\x16\n\x06queued\x18\x02 \x01(\x03R\x06queued\x12\x1e\n\ndispatched\x18\x03 \x01(\x03R\ndispatched\x12\x18\n\x07running\x18\x04 \x01(\x03R\x07running\x12\x1c\n\tcompleted\x18\x05 \x01(\x03R\tcompleted\x12\x16\n\x06\x66\x61iled\x18\x06 \x01(\x03R\x06\x66\x61iled\x12\x1c\n\tcancelled\x18\x07 \x01(\x03R\tcancelled\"\xf9\x03\n\x07Session\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x30\n\x06status\x18\x02 \x01(\x0e\x32\x18.chorus.v1.SessionStatusR\x06status\x12H\n\x14\x64\x65\x66\x61ult_task_options\x18\x03 \x01(\x0b\x32\x16.chorus.v1.TaskOptionsR\x12\x64\x65\x66\x61ultTaskOptions\x12\x16\n\x06weight\x18\x04 \x01(\x05R\x06weight\x12\x36\n\x06labels\x18\x05 \x03(\x0b\x32\x1e.chorus.v1.Session.LabelsEntryR\x06labels\x12;\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\x12\x36\n\x0btask_counts\x18\x08 \x01(\x0b\x32\x15.chorus.v1.TaskCountsR\ntaskCounts\x12\x16\n\x06tenant\x18\t \x01(\tR\x06tenant\x1a\x39\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01*\xba\x01\n\rSessionStatus\x12\x1e\n\x1aSESSION_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16SESSION_STATUS_RUNNING\x10\x01\x12\x19\n\x15SESSION_STATUS_PAUSED\x10\x02\x12\x19\n\x15SESSION_STATUS_CLOSED\x10\x03\x12\x1c\n\x18SESSION_STATUS_CANCELLED\x10\x04\x12\x19\n\x15SESSION_STATUS_PURGED\x10\x05\x42\x97\x01\n\rcom.chorus.v1B\x0cSessionProtoP\x01Z3github.com/chorus-hpc/chorus/gen/chorus/v1;chorusv1\xa2\x02\x03\x43XX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15\x43horus\\V1\\GPBMetadata\xea\x02\nChorus::V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chorus.v1.session_pb2', globals())
@@ -25,12 +25,12 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._serialized_options = b'\n\rcom.chorus.v1B\014SessionProtoP\001Z3github.com/chorus-hpc/chorus/gen/chorus/v1;chorusv1\242\002\003CXX\252\002\tChorus.V1\312\002\tChorus\\V1\342\002\025Chorus\\V1\\GPBMetadata\352\002\nChorus::V1'
   _SESSION_LABELSENTRY._options = None
   _SESSION_LABELSENTRY._serialized_options = b'8\001'
-  _SESSIONSTATUS._serialized_start=785
-  _SESSIONSTATUS._serialized_end=971
+  _SESSIONSTATUS._serialized_start=809
+  _SESSIONSTATUS._serialized_end=995
   _TASKCOUNTS._serialized_start=94
   _TASKCOUNTS._serialized_end=298
   _SESSION._serialized_start=301
-  _SESSION._serialized_end=782
-  _SESSION_LABELSENTRY._serialized_start=725
-  _SESSION_LABELSENTRY._serialized_end=782
+  _SESSION._serialized_end=806
+  _SESSION_LABELSENTRY._serialized_start=749
+  _SESSION_LABELSENTRY._serialized_end=806
 # @@protoc_insertion_point(module_scope)

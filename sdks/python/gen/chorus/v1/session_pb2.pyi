@@ -15,7 +15,7 @@ SESSION_STATUS_RUNNING: SessionStatus
 SESSION_STATUS_UNSPECIFIED: SessionStatus
 
 class Session(_message.Message):
-    __slots__ = ["create_time", "default_task_options", "labels", "session_id", "status", "task_counts", "update_time", "weight"]
+    __slots__ = ["create_time", "default_task_options", "labels", "session_id", "status", "task_counts", "tenant", "update_time", "weight"]
     class LabelsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -29,6 +29,7 @@ class Session(_message.Message):
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     TASK_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
     create_time: _timestamp_pb2.Timestamp
@@ -37,9 +38,10 @@ class Session(_message.Message):
     session_id: str
     status: SessionStatus
     task_counts: TaskCounts
+    tenant: str
     update_time: _timestamp_pb2.Timestamp
     weight: int
-    def __init__(self, session_id: _Optional[str] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., default_task_options: _Optional[_Union[_task_pb2.TaskOptions, _Mapping]] = ..., weight: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., task_counts: _Optional[_Union[TaskCounts, _Mapping]] = ...) -> None: ...
+    def __init__(self, session_id: _Optional[str] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., default_task_options: _Optional[_Union[_task_pb2.TaskOptions, _Mapping]] = ..., weight: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., task_counts: _Optional[_Union[TaskCounts, _Mapping]] = ..., tenant: _Optional[str] = ...) -> None: ...
 
 class TaskCounts(_message.Message):
     __slots__ = ["cancelled", "completed", "dispatched", "failed", "pending", "queued", "running"]

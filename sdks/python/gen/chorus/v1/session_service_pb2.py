@@ -17,7 +17,7 @@ from chorus.v1 import task_pb2 as chorus_dot_v1_dot_task__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63horus/v1/session_service.proto\x12\tchorus.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x17\x63horus/v1/session.proto\x1a\x14\x63horus/v1/task.proto\x1a\x1cgoogle/api/annotations.proto\"\x9c\x02\n\x14\x43reateSessionRequest\x12H\n\x14\x64\x65\x66\x61ult_task_options\x18\x01 \x01(\x0b\x32\x16.chorus.v1.TaskOptionsR\x12\x64\x65\x66\x61ultTaskOptions\x12!\n\x06weight\x18\x02 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64(\x00R\x06weight\x12\\\n\x06labels\x18\x03 \x03(\x0b\x32+.chorus.v1.CreateSessionRequest.LabelsEntryB\x17\xbaH\x14\x9a\x01\x11\x10 \"\x06r\x04\x10\x01\x18@*\x05r\x03\x18\x80\x02R\x06labels\x1a\x39\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"E\n\x15\x43reateSessionResponse\x12,\n\x07session\x18\x01 \x01(\x0b\x32\x12.chorus.v1.SessionR\x07session\"]\n\x11GetSessionRequest\x12H\n\nsession_id\x18\x01 \x01(\tB)\xbaH&r$\x10\x01\x18\x80\x01\x32\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\"B\n\x12GetSessionResponse\x12,\n\x07session\x18\x01 \x01(\x0b\x32\x12.chorus.v1.SessionR\x07session\"\xa3\x01\n\x13ListSessionsRequest\x12\'\n\tpage_size\x18\x01 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xe8\x07(\x00R\x08pageSize\x12\'\n\npage_token\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12:\n\x06status\x18\x03 \x01(\x0e\x32\x18.chorus.v1.SessionStatusB\x08\xbaH\x05\x82\x01\x02\x10\x01R\x06status\"n\n\x14ListSessionsResponse\x12.\n\x08sessions\x18\x01 \x03(\x0b\x32\x12.chorus.v1.SessionR\x08sessions\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"_\n\x13PauseSessionRequest\x12H\n\nsession_id\x18\x01 \x01(\tB)\xbaH&r$\x10\x01\x18\x80\x01\x32\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\"D\n\x14PauseSessionResponse\x12,\n\x07session\x18\x01 \x01(\x0b\x32\x12.chorus.v1.SessionR\x07session\"`\n\x14ResumeSessionRequest\x12H\n\nsession_id\x18\x01 \x01(\tB)\xbaH&r$\x10\x01\x18\x80\x01\x32\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\"E\n\x15ResumeSessionResponse\x12,\n\x07session\x18\x01 \x01(\x0b\x32\x12.chorus.v1.SessionR\x07session\"_\n\x13\x43loseSessionRequest\x12H\n\nsession_id\x18\x01 \x01(\tB)\xbaH&r$\x10\x01\x18\x80\x01\x32\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\"D\n\x14\x43loseSessionResponse\x12,\n\x07session\x18\x01 \x01(\x0b\x32\x12.chorus.v1.SessionR\x07session\"`\n\x14\x43\x61ncelSessionRequest\x12H\n\nsession_id\x18\x01 \x01(\tB)\xbaH&r$\x10\x01\x18\x80\x01\x32\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\"E\n\x15\x43\x61ncelSessionResponse\x12,\n\x07session\x18\x01 \x01(\x0b\x32\x12.chorus.v1.SessionR\x07session\"_\n\x13PurgeSessionRequest\x12H\n\nsession_id\x18\x01 \x01(\tB)\xbaH&r$\x10\x01\x18\x80\x01\x32\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\"D\n\x14PurgeSessionResponse\x12,\n\x07session\x18\x01 \x01(\x0b\x32\x12.chorus.v1.SessionR\x07session2\xcb\x07\n\x0eSessionService\x12k\n\rCreateSession\x12\x1f.chorus.v1.CreateSessionRequest\x1a .chorus.v1.CreateSessionResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\x0c/v1/sessions\x12l\n\nGetSession\x12\x1c.chorus.v1.GetSessionRequest\x1a\x1d.chorus.v1.GetSessionResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/sessions/{session_id}\x12\x65\n\x0cListSessions\x12\x1e.chorus.v1.ListSessionsRequest\x1a\x1f.chorus.v1.ListSessionsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/sessions\x12{\n\x0cPauseSession\x12\x1e.chorus.v1.PauseSessionRequest\x1a\x1f.chorus.v1.PauseSessionResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/sessions/{session_id}:pause\x12\x7f\n\rResumeSession\x12\x1f.chorus.v1.ResumeSessionRequest\x1a .chorus.v1.ResumeSessionResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/sessions/{session_id}:resume\x12{\n\x0c\x43loseSession\x12\x1e.chorus.v1.CloseSessionRequest\x1a\x1f.chorus.v1.CloseSessionResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/sessions/{session_id}:close\x12\x7f\n\rCancelSession\x12\x1f.chorus.v1.CancelSessionRequest\x1a .chorus.v1.CancelSessionResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/sessions/{session_id}:cancel\x12{\n\x0cPurgeSession\x12\x1e.chorus.v1.PurgeSessionRequest\x1a\x1f.chorus.v1.PurgeSessionResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/sessions/{session_id}:purgeB\x9e\x01\n\rcom.chorus.v1B\x13SessionServiceProtoP\x01Z3github.com/chorus-hpc/chorus/gen/chorus/v1;chorusv1\xa2\x02\x03\x43XX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15\x43horus\\V1\\GPBMetadata\xea\x02\nChorus::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63horus/v1/session_service.proto\x12\tchorus.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x17\x63horus/v1/session.proto\x1a\x14\x63horus/v1/task.proto\x1a\x1cgoogle/api/annotations.proto\"\x9c\x02\n\x14\x43reateSessionRequest\x12H\n\x14\x64\x65\x66\x61ult_task_options\x18\x01 \x01(\x0b\x32\x16.chorus.v1.TaskOptionsR\x12\x64\x65\x66\x61ultTaskOptions\x12!\n\x06weight\x18\x02 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64(\x00R\x06weight\x12\\\n\x06labels\x18\x03 \x03(\x0b\x32+.chorus.v1.CreateSessionRequest.LabelsEntryB\x17\xbaH\x14\x9a\x01\x11\x10 \"\x06r\x04\x10\x01\x18@*\x05r\x03\x18\x80\x02R\x06labels\x1a\x39\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"E\n\x15\x43reateSessionResponse\x12,\n\x07session\x18\x01 \x01(\x0b\x32\x12.chorus.v1.SessionR\x07session\"]\n\x11GetSessionRequest\x12H\n\nsession_id\x18\x01 \x01(\tB)\xbaH&r$\x10\x01\x18\x80\x01\x32\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\"B\n\x12GetSessionResponse\x12,\n\x07session\x18\x01 \x01(\x0b\x32\x12.chorus.v1.SessionR\x07session\"\xc5\x01\n\x13ListSessionsRequest\x12\'\n\tpage_size\x18\x01 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xe8\x07(\x00R\x08pageSize\x12\'\n\npage_token\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12:\n\x06status\x18\x03 \x01(\x0e\x32\x18.chorus.v1.SessionStatusB\x08\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12 \n\x06tenant\x18\x04 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x01R\x06tenant\"n\n\x14ListSessionsResponse\x12.\n\x08sessions\x18\x01 \x03(\x0b\x32\x12.chorus.v1.SessionR\x08sessions\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"_\n\x13PauseSessionRequest\x12H\n\nsession_id\x18\x01 \x01(\tB)\xbaH&r$\x10\x01\x18\x80\x01\x32\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\"D\n\x14PauseSessionResponse\x12,\n\x07session\x18\x01 \x01(\x0b\x32\x12.chorus.v1.SessionR\x07session\"`\n\x14ResumeSessionRequest\x12H\n\nsession_id\x18\x01 \x01(\tB)\xbaH&r$\x10\x01\x18\x80\x01\x32\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\"E\n\x15ResumeSessionResponse\x12,\n\x07session\x18\x01 \x01(\x0b\x32\x12.chorus.v1.SessionR\x07session\"_\n\x13\x43loseSessionRequest\x12H\n\nsession_id\x18\x01 \x01(\tB)\xbaH&r$\x10\x01\x18\x80\x01\x32\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\"D\n\x14\x43loseSessionResponse\x12,\n\x07session\x18\x01 \x01(\x0b\x32\x12.chorus.v1.SessionR\x07session\"`\n\x14\x43\x61ncelSessionRequest\x12H\n\nsession_id\x18\x01 \x01(\tB)\xbaH&r$\x10\x01\x18\x80\x01\x32\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\"E\n\x15\x43\x61ncelSessionResponse\x12,\n\x07session\x18\x01 \x01(\x0b\x32\x12.chorus.v1.SessionR\x07session\"_\n\x13PurgeSessionRequest\x12H\n\nsession_id\x18\x01 \x01(\tB)\xbaH&r$\x10\x01\x18\x80\x01\x32\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\"D\n\x14PurgeSessionResponse\x12,\n\x07session\x18\x01 \x01(\x0b\x32\x12.chorus.v1.SessionR\x07session2\xcb\x07\n\x0eSessionService\x12k\n\rCreateSession\x12\x1f.chorus.v1.CreateSessionRequest\x1a .chorus.v1.CreateSessionResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\x0c/v1/sessions\x12l\n\nGetSession\x12\x1c.chorus.v1.GetSessionRequest\x1a\x1d.chorus.v1.GetSessionResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/sessions/{session_id}\x12\x65\n\x0cListSessions\x12\x1e.chorus.v1.ListSessionsRequest\x1a\x1f.chorus.v1.ListSessionsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/sessions\x12{\n\x0cPauseSession\x12\x1e.chorus.v1.PauseSessionRequest\x1a\x1f.chorus.v1.PauseSessionResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/sessions/{session_id}:pause\x12\x7f\n\rResumeSession\x12\x1f.chorus.v1.ResumeSessionRequest\x1a .chorus.v1.ResumeSessionResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/sessions/{session_id}:resume\x12{\n\x0c\x43loseSession\x12\x1e.chorus.v1.CloseSessionRequest\x1a\x1f.chorus.v1.CloseSessionResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/sessions/{session_id}:close\x12\x7f\n\rCancelSession\x12\x1f.chorus.v1.CancelSessionRequest\x1a .chorus.v1.CancelSessionResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/sessions/{session_id}:cancel\x12{\n\x0cPurgeSession\x12\x1e.chorus.v1.PurgeSessionRequest\x1a\x1f.chorus.v1.PurgeSessionResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/sessions/{session_id}:purgeB\x9e\x01\n\rcom.chorus.v1B\x13SessionServiceProtoP\x01Z3github.com/chorus-hpc/chorus/gen/chorus/v1;chorusv1\xa2\x02\x03\x43XX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15\x43horus\\V1\\GPBMetadata\xea\x02\nChorus::V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chorus.v1.session_service_pb2', globals())
@@ -39,6 +39,8 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _LISTSESSIONSREQUEST.fields_by_name['page_token']._serialized_options = b'\272H\005r\003\030\200\004'
   _LISTSESSIONSREQUEST.fields_by_name['status']._options = None
   _LISTSESSIONSREQUEST.fields_by_name['status']._serialized_options = b'\272H\005\202\001\002\020\001'
+  _LISTSESSIONSREQUEST.fields_by_name['tenant']._options = None
+  _LISTSESSIONSREQUEST.fields_by_name['tenant']._serialized_options = b'\272H\005r\003\030\200\001'
   _PAUSESESSIONREQUEST.fields_by_name['session_id']._options = None
   _PAUSESESSIONREQUEST.fields_by_name['session_id']._serialized_options = b'\272H&r$\020\001\030\200\0012\035^[A-Za-z0-9][A-Za-z0-9._:-]*$'
   _RESUMESESSIONREQUEST.fields_by_name['session_id']._options = None
@@ -76,29 +78,29 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _GETSESSIONRESPONSE._serialized_start=605
   _GETSESSIONRESPONSE._serialized_end=671
   _LISTSESSIONSREQUEST._serialized_start=674
-  _LISTSESSIONSREQUEST._serialized_end=837
-  _LISTSESSIONSRESPONSE._serialized_start=839
-  _LISTSESSIONSRESPONSE._serialized_end=949
-  _PAUSESESSIONREQUEST._serialized_start=951
-  _PAUSESESSIONREQUEST._serialized_end=1046
-  _PAUSESESSIONRESPONSE._serialized_start=1048
-  _PAUSESESSIONRESPONSE._serialized_end=1116
-  _RESUMESESSIONREQUEST._serialized_start=1118
-  _RESUMESESSIONREQUEST._serialized_end=1214
-  _RESUMESESSIONRESPONSE._serialized_start=1216
-  _RESUMESESSIONRESPONSE._serialized_end=1285
-  _CLOSESESSIONREQUEST._serialized_start=1287
-  _CLOSESESSIONREQUEST._serialized_end=1382
-  _CLOSESESSIONRESPONSE._serialized_start=1384
-  _CLOSESESSIONRESPONSE._serialized_end=1452
-  _CANCELSESSIONREQUEST._serialized_start=1454
-  _CANCELSESSIONREQUEST._serialized_end=1550
-  _CANCELSESSIONRESPONSE._serialized_start=1552
-  _CANCELSESSIONRESPONSE._serialized_end=1621
-  _PURGESESSIONREQUEST._serialized_start=1623
-  _PURGESESSIONREQUEST._serialized_end=1718
-  _PURGESESSIONRESPONSE._serialized_start=1720
-  _PURGESESSIONRESPONSE._serialized_end=1788
-  _SESSIONSERVICE._serialized_start=1791
-  _SESSIONSERVICE._serialized_end=2762
+  _LISTSESSIONSREQUEST._serialized_end=871
+  _LISTSESSIONSRESPONSE._serialized_start=873
+  _LISTSESSIONSRESPONSE._serialized_end=983
+  _PAUSESESSIONREQUEST._serialized_start=985
+  _PAUSESESSIONREQUEST._serialized_end=1080
+  _PAUSESESSIONRESPONSE._serialized_start=1082
+  _PAUSESESSIONRESPONSE._serialized_end=1150
+  _RESUMESESSIONREQUEST._serialized_start=1152
+  _RESUMESESSIONREQUEST._serialized_end=1248
+  _RESUMESESSIONRESPONSE._serialized_start=1250
+  _RESUMESESSIONRESPONSE._serialized_end=1319
+  _CLOSESESSIONREQUEST._serialized_start=1321
+  _CLOSESESSIONREQUEST._serialized_end=1416
+  _CLOSESESSIONRESPONSE._serialized_start=1418
+  _CLOSESESSIONRESPONSE._serialized_end=1486
+  _CANCELSESSIONREQUEST._serialized_start=1488
+  _CANCELSESSIONREQUEST._serialized_end=1584
+  _CANCELSESSIONRESPONSE._serialized_start=1586
+  _CANCELSESSIONRESPONSE._serialized_end=1655
+  _PURGESESSIONREQUEST._serialized_start=1657
+  _PURGESESSIONREQUEST._serialized_end=1752
+  _PURGESESSIONRESPONSE._serialized_start=1754
+  _PURGESESSIONRESPONSE._serialized_end=1822
+  _SESSIONSERVICE._serialized_start=1825
+  _SESSIONSERVICE._serialized_end=2796
 # @@protoc_insertion_point(module_scope)

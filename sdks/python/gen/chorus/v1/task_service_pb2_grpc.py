@@ -65,7 +65,8 @@ class TaskServiceServicer(object):
 
     def CancelTasks(self, request, context):
         """Cancels tasks: unfinished ones end CANCELLED (running ones are stopped on their worker) and their
-        outputs are aborted; finished ones are left as they are.
+        outputs are aborted, so the tasks waiting on those outputs end CANCELLED too, transitively;
+        finished ones are left as they are.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

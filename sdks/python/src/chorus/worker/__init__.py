@@ -23,10 +23,10 @@ a local agent in tests.
 
 from chorus.worker._context import AsyncContext, Context, Inputs, Subtask, TaskOptions
 from chorus.worker._worker import ENV_CAPACITY, ENV_SOCKET, ENV_TOKEN, Worker, settings_from_env
-from chorus.worker.errors import AgentError, Cancelled, RetryableError, WorkerError
+from chorus.worker.errors import AgentError, Cancelled, PermanentError, RetryableError, WorkerError
 
 __all__ = [
     "Worker", "Context", "AsyncContext", "Inputs", "Subtask", "TaskOptions",
-    "RetryableError", "Cancelled", "AgentError", "WorkerError",
+    "RetryableError", "PermanentError", "Cancelled", "AgentError", "WorkerError",
     "ENV_SOCKET", "ENV_TOKEN", "ENV_CAPACITY", "settings_from_env",
 ]

@@ -20,7 +20,7 @@ import grpc
 from chorus import __version__
 from chorus.worker._context import AsyncContext, Context, _BaseContext, as_bytes
 from chorus.worker._tracing import Tracing
-from chorus.worker.errors import AgentError, Cancelled, RetryableError, WorkerError
+from chorus.worker.errors import AgentError, Cancelled, PermanentError, RetryableError, WorkerError
 from chorus.worker.v1 import worker_pb2 as pb
 from chorus.worker.v1 import worker_service_pb2_grpc as pb_grpc
 
@@ -493,7 +493,8 @@ class _Connection:
         if not isinstance(e, Exception):  # SystemExit, KeyboardInterrupt: not the task's fault
             return _failed(a.task_id, f"the handler of {a.method} stopped the worker: {type(e).__name__}", True)
         log.debug("task %s (%s) failed", a.task_id, a.method, exc_info=e)
-        return _failed(a.task_id, _message(e), False)
+        # Any exception is retried (up to the task's max_retries) unless marked permanent.
+        return _failed(a.task_id, _message(e), not isinstance(e, PermanentError))
 
     def _completed(self, a: pb.AssignTask, ctx: _BaseContext, result: Any) -> pb.ConnectRequest:
         try:
