@@ -6,49 +6,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/chorus-hpc/chorus/internal/bench/results"
 )
-
-// PeerResult is what a peer benchmark (bench/peers/*) writes to <out>/peers/<system>.json.
-type PeerResult struct {
-	System  string `json:"system"`
-	Version string `json:"version"`
-	// Setup says how the peer ran: broker, workers, concurrency.
-	Setup      string          `json:"setup"`
-	Throughput *PeerThroughput `json:"throughput,omitempty"`
-	Latency    []PeerLatency   `json:"latency,omitempty"`
-	// Utilization runs sleep tasks on as many slots as Chorus's utilization scenario.
-	Utilization []PeerUtilization `json:"utilization,omitempty"`
-	// Error is set when the peer could not run.
-	Error string `json:"error,omitempty"`
-}
-
-// PeerThroughput is a peer's zero-work throughput run.
-type PeerThroughput struct {
-	Tasks     int     `json:"tasks"`
-	Clients   int     `json:"clients"`
-	WallS     float64 `json:"wall_s"`
-	TasksPerS float64 `json:"tasks_per_s"`
-}
-
-// PeerLatency is a peer's latency for one way of submitting (names as in LatencyMode).
-type PeerLatency struct {
-	Name     string `json:"name"`
-	Batch    int    `json:"batch"`
-	Tasks    int    `json:"tasks"`
-	Submit   Dist   `json:"submit"`
-	EndToEnd Dist   `json:"end_to_end"`
-}
-
-// PeerUtilization is a peer's utilization run: busy / (slots × span from the first start to the last
-// end), busy and span measured inside the tasks.
-type PeerUtilization struct {
-	TaskMs      int     `json:"task_ms"`
-	Tasks       int     `json:"tasks"`
-	Slots       int     `json:"slots"`
-	BusyS       float64 `json:"busy_s"`
-	WallS       float64 `json:"wall_s"`
-	Utilization float64 `json:"utilization"`
-}
 
 // Report is everything a run produced (report.json).
 type Report struct {
@@ -58,7 +18,7 @@ type Report struct {
 	Utilization *UtilizationResult `json:"utilization,omitempty"`
 	Scalability *ScalabilityResult `json:"scalability,omitempty"`
 	Memory      *MemoryResult      `json:"memory,omitempty"`
-	Peers       []PeerResult       `json:"peers,omitempty"`
+	Peers       []results.Peer     `json:"peers,omitempty"`
 	// Errors are the scenarios that failed, with why.
 	Errors map[string]string `json:"errors,omitempty"`
 }
@@ -110,9 +70,9 @@ func WriteReport(out string) error {
 	peers, _ := filepath.Glob(filepath.Join(out, "peers", "*.json"))
 	sort.Strings(peers)
 	for _, p := range peers {
-		var pr PeerResult
+		var pr results.Peer
 		if _, err := readJSON(p, &pr); err != nil {
-			pr = PeerResult{System: strings.TrimSuffix(filepath.Base(p), ".json"), Error: err.Error()}
+			pr = results.Peer{System: strings.TrimSuffix(filepath.Base(p), ".json"), Error: err.Error()}
 		}
 		rep.Peers = append(rep.Peers, pr)
 	}
@@ -275,7 +235,7 @@ func p50(m *LatencyMode) string {
 	return fmt.Sprintf("%.2f", m.EndToEnd.P50)
 }
 
-func peerLat(p PeerResult, name string, ours *LatencyMode) (string, string) {
+func peerLat(p results.Peer, name string, ours *LatencyMode) (string, string) {
 	for _, l := range p.Latency {
 		if l.Name == name && l.EndToEnd.N > 0 {
 			ratio := "—"

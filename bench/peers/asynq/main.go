@@ -24,7 +24,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/chorus-hpc/chorus/internal/bench"
+	"github.com/chorus-hpc/chorus/internal/bench/results"
 	"github.com/chorus-hpc/chorus/internal/valkeyproc"
 )
 
@@ -36,14 +36,14 @@ func main() {
 	concurrency := flag.Int("concurrency", 32, "asynq server concurrency (handler goroutines)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	res := bench.PeerResult{System: "asynq", Version: moduleVersion("github.com/hibiken/asynq")}
+	res := results.Peer{System: "asynq", Version: moduleVersion("github.com/hibiken/asynq")}
 	err := run(ctx, log, &res, *full, *concurrency)
 	if err != nil {
 		res.Error = err.Error()
 		log.Error("asynq peer failed", "error", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err == nil {
-		if werr := bench.WriteJSON(*out, res); werr != nil {
+		if werr := results.WriteJSON(*out, res); werr != nil {
 			log.Error("writing the result", "error", werr)
 			os.Exit(1)
 		}
@@ -94,7 +94,7 @@ func (d *done) expect(id string) chan time.Time {
 	return ch
 }
 
-func run(ctx context.Context, log *slog.Logger, res *bench.PeerResult, full bool, concurrency int) error {
+func run(ctx context.Context, log *slog.Logger, res *results.Peer, full bool, concurrency int) error {
 	dir, err := os.MkdirTemp("", "asynq-bench-")
 	if err != nil {
 		return fmt.Errorf("creating a data folder: %w", err)
@@ -166,7 +166,7 @@ func run(ctx context.Context, log *slog.Logger, res *bench.PeerResult, full bool
 		if m.name == "warmup" {
 			continue
 		}
-		l := bench.PeerLatency{Name: m.name, Batch: m.batch, Tasks: len(e2e), Submit: bench.Summarize(submits), EndToEnd: bench.Summarize(e2e)}
+		l := results.PeerLatency{Name: m.name, Batch: m.batch, Tasks: len(e2e), Submit: results.Summarize(submits), EndToEnd: results.Summarize(e2e)}
 		log.Info("asynq latency", "mode", m.name, "submit_p50_ms", l.Submit.P50, "e2e_p50_ms", l.EndToEnd.P50)
 		res.Latency = append(res.Latency, l)
 	}
@@ -210,7 +210,7 @@ func run(ctx context.Context, log *slog.Logger, res *bench.PeerResult, full bool
 		}
 	}
 	wall := time.Since(start)
-	res.Throughput = &bench.PeerThroughput{Tasks: tasks, Clients: clients, WallS: wall.Seconds(), TasksPerS: float64(tasks) / wall.Seconds()}
+	res.Throughput = &results.PeerThroughput{Tasks: tasks, Clients: clients, WallS: wall.Seconds(), TasksPerS: float64(tasks) / wall.Seconds()}
 	log.Info("asynq throughput", "tasks", tasks, "wall", wall.Round(time.Millisecond), "tasks_per_s", int(res.Throughput.TasksPerS))
 	stopServer()
 
@@ -233,8 +233,8 @@ func run(ctx context.Context, log *slog.Logger, res *bench.PeerResult, full bool
 
 // utilization runs tasks sleeps of ms on a server of slots handler goroutines; busy time and span
 // are measured inside the handler.
-func utilization(ctx context.Context, redis asynq.RedisClientOpt, slots, ms, tasks int) (bench.PeerUtilization, error) {
-	u := bench.PeerUtilization{TaskMs: ms, Tasks: tasks, Slots: slots}
+func utilization(ctx context.Context, redis asynq.RedisClientOpt, slots, ms, tasks int) (results.PeerUtilization, error) {
+	u := results.PeerUtilization{TaskMs: ms, Tasks: tasks, Slots: slots}
 	var (
 		mu          sync.Mutex
 		first, last time.Time

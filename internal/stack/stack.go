@@ -1,4 +1,7 @@
-package bench
+// Package stack runs Chorus in one process: a private valkey-server, the Valkey store, a local object
+// store, a gateway and, on demand, an agent. It sits above both gateway and agent (the binary's
+// benchmarks and the tests use it), so neither of them, nor any package below them, imports it.
+package stack
 
 import (
 	"context"
@@ -22,8 +25,8 @@ import (
 	"github.com/chorus-hpc/chorus/internal/valkeyproc"
 )
 
-// Stack is an in-process Chorus for the benchmarks: a private valkey-server, the Valkey store, a
-// gateway and (per scenario) an agent whose partitions the scenario chooses. The gateway and agent
+// Stack is an in-process Chorus: a private valkey-server, the Valkey store, a
+// gateway and (per scenario) an agent whose partitions the caller chooses. The gateway and agent
 // run under pprof labels component=gateway and component=agent, so a CPU profile of the bench
 // process tells their costs apart.
 type Stack struct {
@@ -68,8 +71,8 @@ func (r runner) stop() error {
 	return err
 }
 
-// StackConfig configures a Stack.
-type StackConfig struct {
+// Config configures a Stack.
+type Config struct {
 	// Dir holds Valkey's data and the object store; required.
 	Dir string
 	// AppendOnly turns Valkey's AOF on (appendfsync everysec), as `chorus dev` runs it. Default false.
@@ -80,10 +83,10 @@ type StackConfig struct {
 	Logger *slog.Logger
 }
 
-// StartStack starts Valkey, the store and a gateway on free loopback ports.
-func StartStack(ctx context.Context, cfg StackConfig) (*Stack, error) {
+// Start starts Valkey, the store and a gateway on free loopback ports.
+func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if cfg.Dir == "" {
-		return nil, errors.New("bench stack: no data folder given")
+		return nil, errors.New("in-process stack: no data folder given")
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -200,15 +203,24 @@ func (s *Stack) StopAgent() error {
 
 // ValkeyPID asks the server for its process id.
 func (s *Stack) ValkeyPID(ctx context.Context) (int, error) {
-	info, err := s.vc.Do(ctx, s.vc.B().Info().Section("server").Build()).ToString()
+	v, err := s.ValkeyInfo(ctx, "server", "process_id")
 	if err != nil {
-		return 0, fmt.Errorf("INFO server: %w", err)
-	}
-	v, ok := infoField(info, "process_id")
-	if !ok {
-		return 0, errors.New("INFO server has no process_id")
+		return 0, err
 	}
 	return strconv.Atoi(v)
+}
+
+// ValkeyInfo reads one field of the private server's INFO section (e.g. "memory", "used_memory").
+func (s *Stack) ValkeyInfo(ctx context.Context, section, field string) (string, error) {
+	info, err := s.vc.Do(ctx, s.vc.B().Info().Section(section).Build()).ToString()
+	if err != nil {
+		return "", fmt.Errorf("INFO %s: %w", section, err)
+	}
+	v, ok := infoField(info, field)
+	if !ok {
+		return "", fmt.Errorf("INFO %s has no %s", section, field)
+	}
+	return v, nil
 }
 
 // infoField returns a field of an INFO answer.
