@@ -40,6 +40,9 @@ func metric(t *testing.T, url, name string) float64 {
 // TestMetricsDuringARun scrapes the gateway's /metrics while tasks wait in a queue and after an agent
 // has run them, and checks queue depth and completed counts against what was submitted.
 func TestMetricsDuringARun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end (a real Jaeger, Valkey, gateway, agent and workers): run with `make test-e2e`")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	tel, err := telemetry.New(ctx, telemetry.Config{ServiceName: "chorus-gateway", Getenv: func(string) string { return "" }, LogOutput: io.Discard})

@@ -55,6 +55,9 @@ func provider(t *testing.T, j *jaegertest.Jaeger, service string) *sdktrace.Trac
 // a real gateway and agent, then reads the trace from Jaeger: client, gateway, Valkey, agent and worker
 // spans in one trace, each linked to its parent, with the fanout's subtasks inside it.
 func TestOneTracePerTask(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end (a real Jaeger, Valkey, gateway, agent and workers): run with `make test-e2e`")
+	}
 	root := repoRoot(t)
 	python := filepath.Join(root, ".venv", "bin", "python")
 	if !fileExists(python) {
