@@ -44,104 +44,27 @@ const stallTimeout = 2 * time.Minute
 func (r *Runner) push(ctx context.Context, ld load, prog *progress) (loadRun, error) {
 	var run loadRun
 	ld.Clients = max(1, min(ld.Clients, ld.Tasks))
-	for range ld.Clients {
-		s, err := r.cl.CreateSession(ctx, client.SessionOptions{Partition: ld.Partition})
-		if err != nil {
-			return run, err
-		}
-		run.sessions = append(run.sessions, s)
+	var err error
+	if run.sessions, err = r.openSessions(ctx, ld); err != nil {
+		return run, err
 	}
 	run.start = time.Now()
-	gctx, gcancel := context.WithCancel(ctx)
-	defer gcancel()
-	var (
-		wg      sync.WaitGroup
-		errOnce sync.Once
-		subErr  error
-	)
-	for i, s := range run.sessions {
-		n := ld.Tasks / ld.Clients
-		if i < ld.Tasks%ld.Clients {
-			n++
-		}
-		wg.Go(func() {
-			for sent := 0; sent < n; sent += ld.Batch {
-				gr := client.NewGraph()
-				for range min(ld.Batch, n-sent) {
-					gr.Task(ld.Method, ld.Payload)
-				}
-				if _, err := s.Submit(gctx, gr); err != nil {
-					errOnce.Do(func() { subErr = err; gcancel() })
-					return
-				}
-			}
-		})
-	}
-	var (
-		mu       sync.Mutex
-		samplerr error
-		stop     = make(chan struct{})
-		sampled  = make(chan struct{})
-	)
+	stop := make(chan struct{})
+	sampled := make(chan error, 1) // the sampler's outcome; run.completed and run.done are its own until then
 	if ld.Wait {
-		go func() {
-			defer close(sampled)
-			tick := time.NewTicker(100 * time.Millisecond)
-			defer tick.Stop()
-			lastEnded, lastChange := -1, time.Now()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-ctx.Done():
-					return
-				case <-tick.C:
-				}
-				ended, failed, err := r.counts(ctx, run.sessions)
-				now := time.Now()
-				mu.Lock()
-				if err == nil && failed > 0 {
-					err = fmt.Errorf("%d task(s) failed or were cancelled: the bench needs every task to complete", failed)
-				}
-				if err == nil && ended != lastEnded {
-					lastEnded, lastChange = ended, now
-				}
-				if err == nil && now.Sub(lastChange) > stallTimeout {
-					err = fmt.Errorf("no task ended for %s (%d of %d done): are the partition's workers running?", stallTimeout, ended, ld.Tasks)
-				}
-				if err != nil {
-					samplerr = err
-					mu.Unlock()
-					return
-				}
-				run.completed = append(run.completed, Point{T: now.Sub(run.start).Seconds(), V: float64(ended)})
-				if prog != nil {
-					prog.tick(ended, ld.Tasks)
-				}
-				if ended >= ld.Tasks {
-					run.done = now
-					mu.Unlock()
-					return
-				}
-				mu.Unlock()
-			}
-		}()
+		go func() { sampled <- r.sample(ctx, stop, &run, ld.Tasks, prog) }()
 	} else {
-		close(sampled)
+		sampled <- nil
 	}
-	wg.Wait()
-	err := subErr
+	err = submit(ctx, run.sessions, ld)
 	run.submitted = time.Now()
 	if err != nil {
 		close(stop)
 		<-sampled
 		return run, err
 	}
-	<-sampled
-	mu.Lock()
-	defer mu.Unlock()
-	if samplerr != nil {
-		return run, samplerr
+	if err := <-sampled; err != nil {
+		return run, err
 	}
 	if err := ctx.Err(); err != nil {
 		return run, err
@@ -150,6 +73,91 @@ func (r *Runner) push(ctx context.Context, ld load, prog *progress) (loadRun, er
 		run.done = run.submitted
 	}
 	return run, nil
+}
+
+// openSessions creates one session per client in the load's partition.
+func (r *Runner) openSessions(ctx context.Context, ld load) ([]*client.Session, error) {
+	var sessions []*client.Session
+	for range ld.Clients {
+		s, err := r.cl.CreateSession(ctx, client.SessionOptions{Partition: ld.Partition})
+		if err != nil {
+			return sessions, err
+		}
+		sessions = append(sessions, s)
+	}
+	return sessions, nil
+}
+
+// submit sends the load's tasks, shared out over the sessions, each session's client in batches of
+// ld.Batch, all at once; the first error stops the others and is returned.
+func submit(ctx context.Context, sessions []*client.Session, ld load) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	for i, s := range sessions {
+		n := ld.Tasks / len(sessions)
+		if i < ld.Tasks%len(sessions) {
+			n++
+		}
+		wg.Go(func() {
+			for sent := 0; sent < n; sent += ld.Batch {
+				gr := client.NewGraph()
+				for range min(ld.Batch, n-sent) {
+					gr.Task(ld.Method, ld.Payload)
+				}
+				if _, err := s.Submit(ctx, gr); err != nil {
+					once.Do(func() { first = err; cancel() })
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+// sample appends the count of ended tasks to run.completed every 100 ms until all tasks ended (it
+// then sets run.done), stop is closed or ctx ends. It fails when a task fails or is cancelled, or when
+// none ended for stallTimeout.
+func (r *Runner) sample(ctx context.Context, stop <-chan struct{}, run *loadRun, tasks int, prog *progress) error {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	lastEnded, lastChange := -1, time.Now()
+	for {
+		select {
+		case <-stop:
+			return nil
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		ended, failed, err := r.counts(ctx, run.sessions)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		if failed > 0 {
+			return fmt.Errorf("%d task(s) failed or were cancelled: the bench needs every task to complete", failed)
+		}
+		if ended != lastEnded {
+			lastEnded, lastChange = ended, now
+		}
+		if now.Sub(lastChange) > stallTimeout {
+			return fmt.Errorf("no task ended for %s (%d of %d done): are the partition's workers running?", stallTimeout, ended, tasks)
+		}
+		run.completed = append(run.completed, Point{T: now.Sub(run.start).Seconds(), V: float64(ended)})
+		if prog != nil {
+			prog.tick(ended, tasks)
+		}
+		if ended >= tasks {
+			run.done = now
+			return nil
+		}
+	}
 }
 
 // counts sums the sessions' ended (completed) and failed or cancelled tasks.
