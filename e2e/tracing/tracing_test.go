@@ -3,7 +3,6 @@ package tracing_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,25 +17,11 @@ import (
 	"github.com/chorus-hpc/chorus/agent"
 	"github.com/chorus-hpc/chorus/gateway"
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
-	"github.com/chorus-hpc/chorus/internal/objstore/local"
+	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
 	"github.com/chorus-hpc/chorus/internal/testutil/jaegertest"
-	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 )
-
-// repoRoot is the module root (tests run in their package folder).
-func repoRoot(t *testing.T) string {
-	dir, _ := os.Getwd()
-	for !fileExists(filepath.Join(dir, "go.mod")) {
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test folder")
-		}
-		dir = parent
-	}
-	return dir
-}
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
@@ -58,7 +43,7 @@ func TestOneTracePerTask(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end (a real Jaeger, Valkey, gateway, agent and workers): run with `make test-e2e`")
 	}
-	root := repoRoot(t)
+	root := stacktest.RepoRoot(t)
 	python := filepath.Join(root, ".venv", "bin", "python")
 	if !fileExists(python) {
 		t.Fatalf("%s is missing: run `make python-venv` (make test does it before the Go tests)", python)
@@ -67,61 +52,27 @@ func TestOneTracePerTask(t *testing.T) {
 	prop := propagation.TraceContext{}
 	clientTP, gatewayTP, agentTP := provider(t, j, "chorus-client"), provider(t, j, "chorus-gateway"), provider(t, j, "chorus-agent")
 
-	vk := valkeytest.Start(t)
-	gwStore, err := valkeystore.New(valkeystore.Config{Client: vk.Client(t), TracerProvider: gatewayTP})
-	if err != nil {
-		t.Fatal(err)
-	}
-	agStore, err := valkeystore.New(valkeystore.Config{Client: vk.Client(t), TracerProvider: agentTP})
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := local.New(local.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-
-	gw, err := gateway.New(gateway.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DeclaredPartitions: []string{"go", "python"},
-		TracerProvider: gatewayTP, Propagator: prop}, gwStore, objs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gctx, gstop := context.WithCancel(ctx)
-	gdone := make(chan struct{})
-	go func() { defer close(gdone); gw.Run(gctx) }()
-	defer func() { gstop(); <-gdone }()
-
-	goWorker := filepath.Join(t.TempDir(), "go-worker")
-	if out, err := exec.Command("go", "build", "-o", goWorker, filepath.Join(root, "workers", "go")).CombinedOutput(); err != nil {
-		t.Fatalf("building the Go worker: %v\n%s", err, out)
-	}
+	s := stacktest.Start(t, stacktest.Config{
+		Gateway: gateway.Config{DeclaredPartitions: []string{"go", "python"}, TracerProvider: gatewayTP, Propagator: prop},
+		Store:   valkeystore.Config{TracerProvider: gatewayTP},
+	})
+	goWorker := stacktest.GoWorker(t)
 	otelEnv := func(service string) map[string]string {
 		return map[string]string{
 			"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + j.OTLPGRPC, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
 			"OTEL_SERVICE_NAME": service, "OTEL_BSP_SCHEDULE_DELAY": "50",
 		}
 	}
-	ag, err := agent.New(agent.Config{
+	ag := s.StartAgent(agent.Config{
 		Partitions: []agent.PartitionConfig{
 			{Name: "go", Command: goWorker, Capacity: 4, Env: otelEnv("chorus-worker-go")},
 			{Name: "python", Command: python, Args: []string{filepath.Join(root, "workers", "python", "worker.py")}, Env: otelEnv("chorus-worker-python")},
 		},
 		TracerProvider: agentTP, Propagator: prop,
-	}, agStore, objs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	actx, astop := context.WithCancel(ctx)
-	adone := make(chan struct{})
-	go func() { defer close(adone); ag.Run(actx) }()
-
-	cl, err := client.Dial(ctx, gw.GRPCAddr(), client.WithTracerProvider(clientTP), client.WithPropagator(prop))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	}, &valkeystore.Config{TracerProvider: agentTP})
+	cl := s.Client(client.WithTracerProvider(clientTP), client.WithPropagator(prop))
 	sess, err := cl.CreateSession(ctx, client.SessionOptions{Partition: "go"})
 	if err != nil {
 		t.Fatal(err)
@@ -145,8 +96,9 @@ func TestOneTracePerTask(t *testing.T) {
 	}
 	rootSpan.End()
 	// Stop the agent: its workers drain and exit, flushing their spans; then flush ours.
-	astop()
-	<-adone
+	if err := ag.Stop(); err != nil {
+		t.Errorf("the agent stopped with %v", err)
+	}
 	for _, tp := range []*sdktrace.TracerProvider{clientTP, gatewayTP, agentTP} {
 		tp.ForceFlush(ctx)
 	}

@@ -37,34 +37,39 @@ type Stack struct {
 	st    *valkeystore.Store
 	objs  *local.Store
 	gw    *gateway.Server
-	gwRun runner
+	gwRun Component
 
 	mu    sync.Mutex
 	agent *agent.Agent
-	agRun runner
+	agRun Component
 }
 
-// runner is one component's Run in a goroutine.
-type runner struct {
+// Component is one component's Run (a gateway's, an agent's) in a goroutine of its own.
+type Component struct {
 	cancel context.CancelFunc
 	done   chan error
 }
 
-func start(ctx context.Context, component string, run func(context.Context) error) runner {
+// Go runs run in a goroutine under the pprof label component=name (so a CPU profile of the process
+// tells the components apart) until Stop.
+func Go(ctx context.Context, name string, run func(context.Context) error) Component {
 	rctx, cancel := context.WithCancel(ctx)
-	r := runner{cancel: cancel, done: make(chan error, 1)}
-	go pprof.Do(rctx, pprof.Labels("component", component), func(lctx context.Context) {
-		r.done <- run(lctx)
+	c := Component{cancel: cancel, done: make(chan error, 1)}
+	go pprof.Do(rctx, pprof.Labels("component", name), func(lctx context.Context) {
+		c.done <- run(lctx)
 	})
-	return r
+	return c
 }
 
-func (r runner) stop() error {
-	if r.cancel == nil {
+// Stop cancels the component's context and waits for its Run to return; a Run that ended by the
+// cancellation is no error. The zero Component is stopped.
+func (c Component) Stop() error {
+	if c.cancel == nil {
 		return nil
 	}
-	r.cancel()
-	err := <-r.done
+	c.cancel()
+	err := <-c.done
+	c.done <- err // a second Stop sees the same outcome
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
@@ -124,7 +129,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		s.Close()
 		return nil, err
 	}
-	s.gwRun = start(context.WithoutCancel(ctx), "gateway", s.gw.Run)
+	s.gwRun = Go(context.WithoutCancel(ctx), "gateway", s.gw.Run)
 	return s, nil
 }
 
@@ -149,7 +154,7 @@ func (s *Stack) StartAgent(ctx context.Context, parts []agent.PartitionConfig) e
 		return err
 	}
 	s.mu.Lock()
-	s.agent, s.agRun = a, start(context.WithoutCancel(ctx), "agent", a.Run)
+	s.agent, s.agRun = a, Go(context.WithoutCancel(ctx), "agent", a.Run)
 	s.mu.Unlock()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -196,9 +201,9 @@ func (s *Stack) WorkerPIDs() []int {
 func (s *Stack) StopAgent() error {
 	s.mu.Lock()
 	r := s.agRun
-	s.agent, s.agRun = nil, runner{}
+	s.agent, s.agRun = nil, Component{}
 	s.mu.Unlock()
-	return r.stop()
+	return r.Stop()
 }
 
 // ValkeyPID asks the server for its process id.
@@ -238,7 +243,7 @@ func (s *Stack) Close() {
 	if err := s.StopAgent(); err != nil {
 		s.log.Warn("stopping the bench agent", "error", err)
 	}
-	if err := s.gwRun.stop(); err != nil {
+	if err := s.gwRun.Stop(); err != nil {
 		s.log.Warn("stopping the bench gateway", "error", err)
 	}
 	if s.st != nil {
