@@ -115,6 +115,26 @@ type markdown struct{ strings.Builder }
 
 func (b *markdown) w(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 
+// section writes a scenario's heading, the line that introduces it, and its table's header.
+func (b *markdown) section(title, intro string, columns ...string) {
+	b.w("## %s\n\n%s.\n\n", title, intro)
+	b.header(columns...)
+}
+
+// header writes a table's header row and the row under it.
+func (b *markdown) header(columns ...string) {
+	b.w("| %s |\n|%s\n", strings.Join(columns, " | "), strings.Repeat("---|", len(columns)))
+}
+
+// costs writes a table of CPU costs per task, each name written with nameFormat.
+func (b *markdown) costs(title, column, nameFormat string, costs []Cost) {
+	b.w("\n%s:\n\n", title)
+	b.header(column, "µs/task", "share")
+	for _, c := range costs {
+		b.w("| "+nameFormat+" | %.1f | %.0f%% |\n", c.Name, c.UsPerTask, c.Percent)
+	}
+}
+
 // Markdown renders the report: the machine, then a section per scenario that ran, then the peers.
 func (rep *Report) Markdown() string {
 	var b markdown
@@ -152,8 +172,8 @@ func (rep *Report) mdLatency(b *markdown) {
 		return
 	}
 	w := b.w
-	w("## 1. Latency (zero-work tasks) — latency.png\n\n%s. Workers: %s.\n\n", l.Seed, l.Workers)
-	w("| mode | tasks | submission p50 / p99 (ms) | processing p50 / p99 (ms) | end-to-end p50 / p99 (ms) |\n|---|---|---|---|---|\n")
+	b.section("1. Latency (zero-work tasks) — latency.png", l.Seed+". Workers: "+l.Workers,
+		"mode", "tasks", "submission p50 / p99 (ms)", "processing p50 / p99 (ms)", "end-to-end p50 / p99 (ms)")
 	for _, md := range l.Modes {
 		w("| %s | %d | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f |\n", md.Name, md.Tasks, md.Submit.P50, md.Submit.P99,
 			md.Processing.P50, md.Processing.P99, md.EndToEnd.P50, md.EndToEnd.P99)
@@ -168,8 +188,8 @@ func (rep *Report) mdThroughput(b *markdown) {
 		return
 	}
 	w := b.w
-	w("## 2. Throughput (zero-work tasks, 16 clients) — throughput.png\n\n%s.\n\n", t.Seed)
-	w("| workers | tasks | wall (s) | tasks/s | peak 1 s window | CPU µs/task: bench process / Valkey / workers |\n|---|---|---|---|---|---|\n")
+	b.section("2. Throughput (zero-work tasks, 16 clients) — throughput.png", t.Seed,
+		"workers", "tasks", "wall (s)", "tasks/s", "peak 1 s window", "CPU µs/task: bench process / Valkey / workers")
 	for _, r := range t.Runs {
 		w("| %s | %d | %.2f | **%.0f** | %.0f | %.0f / %.0f / %.0f |\n", r.Workers, r.Tasks, r.WallS, r.TasksPerS, r.PeakTasksPerS,
 			r.CPU.BenchProcessUsPerTask, r.CPU.ValkeyUsPerTask, r.CPU.WorkersUsPerTask)
@@ -198,18 +218,10 @@ func mdProfile(b *markdown, p *ProfileAnalysis) {
 	for _, c := range p.Components {
 		w(" %s %.1f µs (%.0f%%);", c.Name, c.UsPerTask, c.Percent)
 	}
-	w("\n\nBy owner (nearest non-standard-library frame):\n\n| owner | µs/task | share |\n|---|---|---|\n")
-	for _, c := range p.Owners {
-		w("| %s | %.1f | %.0f%% |\n", c.Name, c.UsPerTask, c.Percent)
-	}
-	w("\nBy kind of work (leaf function):\n\n| kind | µs/task | share |\n|---|---|---|\n")
-	for _, c := range p.Categories {
-		w("| %s | %.1f | %.0f%% |\n", c.Name, c.UsPerTask, c.Percent)
-	}
-	w("\nTop functions by cumulative CPU:\n\n| function | µs/task | share |\n|---|---|---|\n")
-	for _, c := range p.TopCumulative {
-		w("| `%s` | %.1f | %.0f%% |\n", c.Name, c.UsPerTask, c.Percent)
-	}
+	w("\n")
+	b.costs("By owner (nearest non-standard-library frame)", "owner", "%s", p.Owners)
+	b.costs("By kind of work (leaf function)", "kind", "%s", p.Categories)
+	b.costs("Top functions by cumulative CPU", "function", "`%s`", p.TopCumulative)
 	w("\nRead it with `go tool pprof -top -tagfocus component=gateway %s` (or component=agent).\n\n", filepath.Base(p.File))
 }
 
@@ -220,8 +232,8 @@ func (rep *Report) mdUtilization(b *markdown) {
 		return
 	}
 	w := b.w
-	w("## 3. Utilization (sleep tasks) — utilization.png\n\n%s.\n\n", u.Seed)
-	w("| task | tasks | slots | busy (s) | workers' span (s) | utilization | from submission |\n|---|---|---|---|---|---|---|\n")
+	b.section("3. Utilization (sleep tasks) — utilization.png", u.Seed,
+		"task", "tasks", "slots", "busy (s)", "workers' span (s)", "utilization", "from submission")
 	for _, r := range u.Runs {
 		w("| %d ms | %d | %d | %.1f | %.2f | **%.2f%%** | %.2f%% |\n", r.TaskMs, r.Tasks, r.Slots, r.BusyS, r.WallS, 100*r.Utilization, 100*r.UtilizationFromSubmit)
 	}
@@ -235,8 +247,8 @@ func (rep *Report) mdScalability(b *markdown) {
 		return
 	}
 	w := b.w
-	w("## 4. Scalability (1 s sleep tasks) — scalability.png\n\n%s.\n\n", s.Seed)
-	w("| slots | workers | tasks | wall (s) | tasks/s | ideal | efficiency |\n|---|---|---|---|---|---|---|\n")
+	b.section("4. Scalability (1 s sleep tasks) — scalability.png", s.Seed,
+		"slots", "workers", "tasks", "wall (s)", "tasks/s", "ideal", "efficiency")
 	for _, p := range s.Points {
 		w("| %d | %s | %d | %.2f | %.1f | %.0f | **%.1f%%** |\n", p.Slots, p.Workers, p.Tasks, p.WallS, p.TasksPerS, p.IdealTasksPerS, 100*p.Efficiency)
 	}
