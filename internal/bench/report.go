@@ -115,6 +115,13 @@ type markdown struct{ strings.Builder }
 
 func (b *markdown) w(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 
+// writeSection writes a scenario's section when the scenario ran.
+func writeSection[R any](b *markdown, result *R, write func(*R, *markdown)) {
+	if result != nil {
+		write(result, b)
+	}
+}
+
 // section writes a scenario's heading, the line that introduces it, and its table's header.
 func (b *markdown) section(title, intro string, columns ...string) {
 	b.w("## %s\n\n%s.\n\n", title, intro)
@@ -138,10 +145,13 @@ func (b *markdown) costs(title, column, nameFormat string, costs []Cost) {
 // Markdown renders the report: the machine, then a section per scenario that ran, then the peers.
 func (rep *Report) Markdown() string {
 	var b markdown
-	for _, section := range []func(*markdown){rep.mdHeader, rep.mdLatency, rep.mdThroughput, rep.mdUtilization,
-		rep.mdScalability, rep.mdMemory, rep.mdPeers} {
-		section(&b)
-	}
+	rep.mdHeader(&b)
+	writeSection(&b, rep.Latency, (*LatencyResult).markdown)
+	writeSection(&b, rep.Throughput, (*ThroughputResult).markdown)
+	writeSection(&b, rep.Utilization, (*UtilizationResult).markdown)
+	writeSection(&b, rep.Scalability, (*ScalabilityResult).markdown)
+	writeSection(&b, rep.Memory, (*MemoryResult).markdown)
+	rep.mdPeers(&b)
 	return b.String()
 }
 
@@ -165,12 +175,8 @@ func (rep *Report) mdHeader(b *markdown) {
 	w("\n")
 }
 
-// mdLatency writes section 1.
-func (rep *Report) mdLatency(b *markdown) {
-	l := rep.Latency
-	if l == nil {
-		return
-	}
+// markdown writes section 1.
+func (l *LatencyResult) markdown(b *markdown) {
 	w := b.w
 	b.section("1. Latency (zero-work tasks) — latency.png", l.Seed+". Workers: "+l.Workers,
 		"mode", "tasks", "submission p50 / p99 (ms)", "processing p50 / p99 (ms)", "end-to-end p50 / p99 (ms)")
@@ -181,12 +187,8 @@ func (rep *Report) mdLatency(b *markdown) {
 	w("\nSubmission: the SubmitTasks call. Processing: queue_time → end_time of the task record. End-to-end: submit → the result's completion event on the client's watch stream.\n\n")
 }
 
-// mdThroughput writes section 2: the runs, Valkey's time per task, and the CPU profile.
-func (rep *Report) mdThroughput(b *markdown) {
-	t := rep.Throughput
-	if t == nil {
-		return
-	}
+// markdown writes section 2: the runs, Valkey's time per task, and the CPU profile.
+func (t *ThroughputResult) markdown(b *markdown) {
 	w := b.w
 	b.section("2. Throughput (zero-work tasks, 16 clients) — throughput.png", t.Seed,
 		"workers", "tasks", "wall (s)", "tasks/s", "peak 1 s window", "CPU µs/task: bench process / Valkey / workers")
@@ -225,12 +227,8 @@ func mdProfile(b *markdown, p *ProfileAnalysis) {
 	w("\nRead it with `go tool pprof -top -tagfocus component=gateway %s` (or component=agent).\n\n", filepath.Base(p.File))
 }
 
-// mdUtilization writes section 3.
-func (rep *Report) mdUtilization(b *markdown) {
-	u := rep.Utilization
-	if u == nil {
-		return
-	}
+// markdown writes section 3.
+func (u *UtilizationResult) markdown(b *markdown) {
 	w := b.w
 	b.section("3. Utilization (sleep tasks) — utilization.png", u.Seed,
 		"task", "tasks", "slots", "busy (s)", "workers' span (s)", "utilization", "from submission")
@@ -240,12 +238,8 @@ func (rep *Report) mdUtilization(b *markdown) {
 	w("\nBusy time is the sum of attempt end − start from the task records; utilization = busy / (slots × span).\n\n")
 }
 
-// mdScalability writes section 4.
-func (rep *Report) mdScalability(b *markdown) {
-	s := rep.Scalability
-	if s == nil {
-		return
-	}
+// markdown writes section 4.
+func (s *ScalabilityResult) markdown(b *markdown) {
 	w := b.w
 	b.section("4. Scalability (1 s sleep tasks) — scalability.png", s.Seed,
 		"slots", "workers", "tasks", "wall (s)", "tasks/s", "ideal", "efficiency")
@@ -255,12 +249,8 @@ func (rep *Report) mdScalability(b *markdown) {
 	w("\nWall time runs from the first submission to the last task end, so it includes submitting and the ramp-up of the first wave.\n\n")
 }
 
-// mdMemory writes section 5.
-func (rep *Report) mdMemory(b *markdown) {
-	mm := rep.Memory
-	if mm == nil {
-		return
-	}
+// markdown writes section 5.
+func (mm *MemoryResult) markdown(b *markdown) {
 	b.w("## 5. Memory per queued task — memory.png\n\n")
 	b.w("%d queued zero-payload echo tasks (each with one expected output): Valkey used_memory grew by %.1f MiB, **%.0f bytes per task**. Submitted at %.0f tasks/s (4 clients, batches of 5000).\n\n",
 		mm.Tasks, float64(mm.UsedMemoryAfter-mm.UsedMemoryBefore)/(1<<20), mm.BytesPerTask, mm.SubmitTasksPerS)
