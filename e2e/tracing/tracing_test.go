@@ -106,9 +106,11 @@ func TestOneTracePerTask(t *testing.T) {
 	traceID := rootSpan.SpanContext().TraceID().String()
 	var tr *jaegertest.Trace
 	deadline := time.Now().Add(30 * time.Second)
+	// Jaeger stores what it receives a little later: wait until the trace holds every span the checks
+	// below look for (each parent, the root included, and the 7 runs), or the deadline.
 	for {
 		tr = j.WaitTrace(t, traceID, 1, 30*time.Second)
-		if services(tr)["chorus-worker-python"] > 0 && services(tr)["chorus-worker-go"] >= 5 || time.Now().After(deadline) {
+		if whole(tr, rootSpan.SpanContext().SpanID().String(), 7) || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -174,6 +176,31 @@ func TestOneTracePerTask(t *testing.T) {
 			t.Logf("%s", strings.Join(chain(s), " <- "))
 		}
 	}
+}
+
+// whole reports whether the trace holds its root, the parent of every span, and at least runs agent
+// run spans and worker spans (Go and Python).
+func whole(tr *jaegertest.Trace, root string, runs int) bool {
+	ids := map[string]bool{}
+	for _, s := range tr.Spans {
+		ids[s.SpanID] = true
+	}
+	if !ids[root] {
+		return false
+	}
+	agentRuns, workers := 0, map[string]int{}
+	for _, s := range tr.Spans {
+		if p := s.Parent(); p != "" && !ids[p] {
+			return false
+		}
+		switch svc := tr.Service(s); {
+		case svc == "chorus-agent" && strings.HasPrefix(s.OperationName, "chorus run"):
+			agentRuns++
+		case strings.HasPrefix(svc, "chorus-worker-"):
+			workers[svc]++
+		}
+	}
+	return agentRuns >= runs && workers["chorus-worker-go"]+workers["chorus-worker-python"] >= runs && workers["chorus-worker-python"] > 0
 }
 
 func services(tr *jaegertest.Trace) map[string]int {
