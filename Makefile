@@ -12,9 +12,11 @@ BUF_VERSION := v1.75.0
 PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPC_GATEWAY_VERSION := v2.33.0
+GOIMPORTS_VERSION := v0.52.0
 
 TOOL_STAMPS := $(BIN)/.buf-$(BUF_VERSION) $(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION) \
-  $(BIN)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION) $(BIN)/.grpc-gateway-$(GRPC_GATEWAY_VERSION)
+  $(BIN)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION) $(BIN)/.grpc-gateway-$(GRPC_GATEWAY_VERSION) \
+  $(BIN)/.goimports-$(GOIMPORTS_VERSION)
 
 GOTEST_FLAGS ?= -race -count=1 -short -timeout 25m  # -short: suites with their own make target (e2e) run there
 
@@ -43,6 +45,9 @@ $(BIN)/.grpc-gateway-$(GRPC_GATEWAY_VERSION):
 	GOBIN=$(BIN) $(GO) install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@$(GRPC_GATEWAY_VERSION) \
 	  github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@$(GRPC_GATEWAY_VERSION)
 	@touch $@
+$(BIN)/.goimports-$(GOIMPORTS_VERSION):
+	GOBIN=$(BIN) $(GO) install golang.org/x/tools/cmd/goimports@$(GOIMPORTS_VERSION)
+	@touch $@
 
 .PHONY: protos
 protos: ## Fetch third-party .proto files from pinned packages into .thirdparty/
@@ -63,15 +68,31 @@ check-gen: gen ## Fail if generated code differs from what is committed
 	@echo "check-gen: generated code is up to date"
 
 .PHONY: breaking
-breaking: tools protos ## Check proto/ for breaking changes against the main branch
-	buf breaking --against '.git#branch=main'
+breaking: tools protos ## Check proto/ for breaking changes against the main branch (see scripts/breaking.sh)
+	@bash scripts/breaking.sh
+
+# Our Go files: everything git tracks but generated code (gen/, sdks/*/gen/).
+GO_FILES = $$(git ls-files '*.go' | grep -v -e '^gen/' -e '/gen/')
+# Imports in three groups: standard library, third-party, then Chorus's own.
+GOIMPORTS := $(BIN)/goimports -local github.com/chorus-hpc/chorus
 
 .PHONY: lint
-lint: tools protos ## gofmt, go vet, buf lint
-	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+lint: tools protos tidy-check ## gofmt, goimports, go vet, go mod tidy, buf lint
+	@out=$$(gofmt -l $(GO_FILES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$($(GOIMPORTS) -l $(GO_FILES)); if [ -n "$$out" ]; then \
+	  echo "imports out of order (standard library, third-party, then github.com/chorus-hpc/chorus): run 'make fmt'"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	buf lint
 	buf build -o /dev/null
+
+.PHONY: fmt
+fmt: tools ## Format Go files and group their imports (gofmt, goimports)
+	gofmt -w $(GO_FILES)
+	$(GOIMPORTS) -w $(GO_FILES)
+
+.PHONY: tidy-check
+tidy-check: ## Fail if go.mod or go.sum differ from what `go mod tidy` writes
+	@if ! $(GO) mod tidy -diff; then echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit"; exit 1; fi
 
 .PHONY: build
 build: ## Build bin/chorus and the Go example worker (bin/chorus-worker-go)
@@ -79,7 +100,7 @@ build: ## Build bin/chorus and the Go example worker (bin/chorus-worker-go)
 	$(GO) build -o $(BIN)/chorus-worker-go ./workers/go
 
 .PHONY: test
-test: deps check-gen lint test-go ## Lint, check generated code, run every test
+test: deps check-gen lint breaking test-go ## Lint, check generated code and breaking proto changes, run every test
 	@set -e; for t in $(TEST_TARGETS); do $(MAKE) --no-print-directory $$t; done
 
 .PHONY: test-go

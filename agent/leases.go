@@ -2,9 +2,10 @@ package agent
 
 import (
 	"context"
+	"time"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	"time"
 
 	"github.com/chorus-hpc/chorus/internal/store"
 )

@@ -3,12 +3,13 @@ package agent
 import (
 	"context"
 	"fmt"
-	"go.opentelemetry.io/otel/trace"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"

@@ -2,20 +2,17 @@ package conformance_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chorus-hpc/chorus/agent"
 	"github.com/chorus-hpc/chorus/gateway"
-	"github.com/chorus-hpc/chorus/internal/objstore/local"
+	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
-	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 )
 
@@ -52,30 +49,19 @@ func workerAvailable(tb testing.TB, l language) {
 func startStack(tb testing.TB, l language, capacity int) *stack {
 	tb.Helper()
 	workerAvailable(tb, l)
-	root, err := filepath.Abs("..")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	root := stacktest.RepoRoot(tb)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("language", l.Name)
-
-	vk := valkeytest.Start(tb)
-	st, err := valkeystore.New(valkeystore.Config{Client: vk.Client(tb), KeyPrefix: "conformance:", Logger: log})
-	if err != nil {
-		tb.Fatalf("valkeystore.New: %v", err)
-	}
-	base := tb.TempDir()
-	objDir := filepath.Join(base, "objects")
-	objs, err := local.New(local.Config{Dir: objDir, Logger: log})
-	if err != nil {
-		tb.Fatalf("local.New: %v", err)
-	}
+	s := stacktest.Start(tb, stacktest.Config{
+		Gateway: gateway.Config{DeclaredPartitions: []string{l.Name}, WatchBlock: time.Second, Logger: log},
+		Store:   valkeystore.Config{KeyPrefix: "conformance:", Logger: log},
+	})
 	// The agent's Unix socket lives in RuntimeDir: keep its path short.
 	runtimeDir, err := os.MkdirTemp("", "chc-")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = os.RemoveAll(runtimeDir) })
-	workerDir := filepath.Join(base, "worker-cwd")
+	workerDir := filepath.Join(tb.TempDir(), "worker-cwd")
 	if err := os.Mkdir(workerDir, 0o755); err != nil {
 		tb.Fatal(err)
 	}
@@ -83,13 +69,7 @@ func startStack(tb testing.TB, l language, capacity int) *stack {
 	if err != nil {
 		tb.Fatal(err)
 	}
-
-	gw, err := gateway.New(gateway.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
-		DeclaredPartitions: []string{l.Name}, WatchBlock: time.Second, Logger: log}, st, objs)
-	if err != nil {
-		tb.Fatalf("gateway.New: %v", err)
-	}
-	ag, err := agent.New(agent.Config{
+	ag := s.StartAgent(agent.Config{
 		RuntimeDir: runtimeDir,
 		Partitions: []agent.PartitionConfig{part},
 		// A worker that ignores a cancellation keeps its slot for CancelGrace before it is killed:
@@ -101,37 +81,8 @@ func startStack(tb testing.TB, l language, capacity int) *stack {
 		RestartBackoff: 20 * time.Millisecond,
 		DrainDeadline:  5 * time.Second,
 		Logger:         log,
-	}, st, objs)
-	if err != nil {
-		tb.Fatalf("agent.New: %v", err)
-	}
-
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for name, run := range map[string]func(context.Context) error{"gateway": gw.Run, "agent": ag.Run} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				tb.Errorf("%s.Run: %v", name, err)
-			}
-		}()
-	}
-	cl, err := client.Dial(ctx, gw.GRPCAddr())
-	if err != nil {
-		cancel()
-		wg.Wait()
-		tb.Fatalf("client.Dial: %v", err)
-	}
-	// Cleanups run last-in first-out: the client closes, then the agent and gateway stop, then
-	// (registered earlier) the store's Valkey goes away.
-	tb.Cleanup(func() {
-		_ = cl.Close()
-		cancel()
-		wg.Wait()
-		st.Close()
-	})
-	return &stack{lang: l, capacity: capacity, agent: ag, client: cl, workerDir: workerDir, objDir: objDir}
+	}, nil)
+	return &stack{lang: l, capacity: capacity, agent: ag.Agent, client: s.Client(), workerDir: workerDir, objDir: s.ObjectsDir}
 }
 
 // session creates a session whose tasks run in the language's partition.

@@ -10,13 +10,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-	"log/slog"
-	"strings"
-	"time"
 
 	"github.com/chorus-hpc/chorus/internal/auth"
 )

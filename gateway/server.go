@@ -7,12 +7,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/chorus-hpc/chorus/internal/metrics"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/chorus-hpc/chorus/internal/metrics"
 
 	"buf.build/go/protovalidate"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"

@@ -2,8 +2,9 @@ package gateway
 
 import (
 	"context"
-	"github.com/chorus-hpc/chorus/internal/telemetry"
 	"time"
+
+	"github.com/chorus-hpc/chorus/internal/telemetry"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"

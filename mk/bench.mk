@@ -42,7 +42,9 @@ bench-peers: deps bench-venv ## Peers on the same workloads: Celery, Dask distri
 	-$(GO) run ./bench/peers/asynq --out $(BENCH_OUT)/peers/asynq.json $(BENCH_FLAGS)
 
 .PHONY: test-bench
+# Without -short: TestRunSmall runs the scenarios at 1% scale on the real in-process stack (Valkey,
+# gateway, agent, Go worker); `make test-go` (-short) skips it.
 test-bench: deps ## Benchmark harness tests (stats, report ratios, a small run on the real stack)
-	$(GO) test $(GOTEST_FLAGS) ./internal/bench/... ./bench/...
+	$(GO) test $(filter-out -short,$(GOTEST_FLAGS)) ./internal/bench/... ./internal/stack/... ./bench/...
 
 TEST_TARGETS += test-bench

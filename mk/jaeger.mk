@@ -18,6 +18,6 @@ $(JAEGER_BIN):
 jaeger: $(JAEGER_BIN) ## Run Jaeger locally: OTLP on 4317/4318, UI/API on http://127.0.0.1:16686
 	$(JAEGER_BIN)
 
-# The tracing test (tracing/) starts a real Jaeger and a Python worker: build and install them before
-# the Go tests.
-test-go: jaeger-build python-venv
+# The tracing tests (e2e/tracing/, run by test-e2e) start a real Jaeger and a Python worker: build and
+# install them first.
+test-e2e: jaeger-build python-venv

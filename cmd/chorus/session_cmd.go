@@ -21,96 +21,104 @@ func runSession(ctx context.Context, env *cliEnv, args []string) error {
 	cf.register(fs)
 	switch verb {
 	case "create":
-		var (
-			partition   = fs.String("partition", "", "default partition of the session's tasks")
-			priority    = fs.Int("priority", -1, "default task priority 0-9 (-1: server default)")
-			retries     = fs.Int("max-retries", -1, "default retries per task (-1: server default)")
-			maxDuration = fs.Duration("max-duration", 0, "default longest attempt (0: no limit)")
-			weight      = fs.Int("weight", 1, "fair-share weight against other sessions, 1-100")
-			labels      = keyValues{}
-		)
-		fs.Var(labels, "label", "label key=value (repeatable)")
-		if err := fs.parse(args); err != nil {
-			return err
-		}
-		cl, ctx, done, err := cf.connect(ctx)
-		if err != nil {
-			return err
-		}
-		defer done()
-		o := client.SessionOptions{Partition: *partition, MaxDuration: *maxDuration, Weight: int32(*weight), Labels: labels}
-		if *priority >= 0 {
-			p := int32(*priority)
-			o.Priority = &p
-		}
-		if *retries >= 0 {
-			r := int32(*retries)
-			o.MaxRetries = &r
-		}
-		s, err := cl.CreateSession(ctx, o)
-		if err != nil {
-			return err
-		}
-		return showSession(ctx, env, &cf, s)
+		return sessionCreate(ctx, env, &cf, fs, args)
 	case "list":
-		status := fs.String("status", "", "only sessions in this status: running, paused, closed, cancelled, purged")
-		if err := fs.parse(args); err != nil {
-			return err
-		}
-		st, err := parseEnum(*status, "SESSION_STATUS_", chorusv1.SessionStatus_value)
-		if err != nil {
-			return err
-		}
-		cl, ctx, done, err := cf.connect(ctx)
-		if err != nil {
-			return err
-		}
-		defer done()
-		list, err := cl.ListSessions(ctx, chorusv1.SessionStatus(st))
-		if err != nil {
-			return err
-		}
-		if cf.output == "json" {
-			return printJSON(env.stdout, &chorusv1.ListSessionsResponse{Sessions: list})
-		}
-		tw := table(env.stdout, "SESSION", "STATUS", "PARTITION", "WEIGHT", "CREATED")
-		for _, s := range list {
-			row(tw, s.GetSessionId(), sessionStatus(s.GetStatus()), orDash(s.GetDefaultTaskOptions().GetPartition()), s.GetWeight(), when(s.GetCreateTime()))
-		}
-		return tw.Flush()
+		return sessionList(ctx, env, &cf, fs, args)
 	case "get", "pause", "resume", "close", "cancel", "purge":
-		if err := fs.parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() != 1 {
-			return fmt.Errorf("%w: chorus session %s takes one session id", errUsage, verb)
-		}
-		cl, ctx, done, err := cf.connect(ctx)
-		if err != nil {
-			return err
-		}
-		defer done()
-		s := cl.Session(fs.Arg(0))
-		var err2 error
-		switch verb {
-		case "pause":
-			_, err2 = s.Pause(ctx)
-		case "resume":
-			_, err2 = s.Resume(ctx)
-		case "close":
-			_, err2 = s.Close(ctx)
-		case "cancel":
-			_, err2 = s.Cancel(ctx)
-		case "purge":
-			_, err2 = s.Purge(ctx)
-		}
-		if err2 != nil {
-			return err2
-		}
-		return showSession(ctx, env, &cf, s)
+		return sessionAct(ctx, env, &cf, fs, verb, args)
 	default:
 		return fmt.Errorf("%w: unknown session subcommand %q (want %s)", errUsage, verb, sessionUsage)
 	}
+}
+
+// sessionCreate is `chorus session create`: a session with the given task defaults, then shown.
+func sessionCreate(ctx context.Context, env *cliEnv, cf *clientFlags, fs *flags, args []string) error {
+	var (
+		partition   = fs.String("partition", "", "default partition of the session's tasks")
+		priority    = fs.Int("priority", -1, "default task priority 0-9 (-1: server default)")
+		retries     = fs.Int("max-retries", -1, "default retries per task (-1: server default)")
+		maxDuration = fs.Duration("max-duration", 0, "default longest attempt (0: no limit)")
+		weight      = fs.Int("weight", 1, "fair-share weight against other sessions, 1-100")
+		labels      = keyValues{}
+	)
+	fs.Var(labels, "label", "label key=value (repeatable)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	cl, ctx, done, err := cf.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	o := client.SessionOptions{Partition: *partition, MaxDuration: *maxDuration, Weight: int32(*weight), Labels: labels}
+	if *priority >= 0 {
+		p := int32(*priority)
+		o.Priority = &p
+	}
+	if *retries >= 0 {
+		r := int32(*retries)
+		o.MaxRetries = &r
+	}
+	s, err := cl.CreateSession(ctx, o)
+	if err != nil {
+		return err
+	}
+	return showSession(ctx, env, cf, s)
+}
+
+// sessionList is `chorus session list`: a table (or JSON) of the sessions, optionally of one status.
+func sessionList(ctx context.Context, env *cliEnv, cf *clientFlags, fs *flags, args []string) error {
+	status := fs.String("status", "", "only sessions in this status: running, paused, closed, cancelled, purged")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	st, err := parseEnum(*status, "SESSION_STATUS_", chorusv1.SessionStatus_value)
+	if err != nil {
+		return err
+	}
+	cl, ctx, done, err := cf.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	list, err := cl.ListSessions(ctx, chorusv1.SessionStatus(st))
+	if err != nil {
+		return err
+	}
+	if cf.output == "json" {
+		return printJSON(env.stdout, &chorusv1.ListSessionsResponse{Sessions: list})
+	}
+	tw := table(env.stdout, "SESSION", "STATUS", "PARTITION", "WEIGHT", "CREATED")
+	for _, s := range list {
+		row(tw, s.GetSessionId(), sessionStatus(s.GetStatus()), orDash(s.GetDefaultTaskOptions().GetPartition()), s.GetWeight(), when(s.GetCreateTime()))
+	}
+	return tw.Flush()
+}
+
+// sessionAct is `chorus session get|pause|resume|close|cancel|purge ID`: the verb's call (none for
+// get), then the session as it is afterwards.
+func sessionAct(ctx context.Context, env *cliEnv, cf *clientFlags, fs *flags, verb string, args []string) error {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: chorus session %s takes one session id", errUsage, verb)
+	}
+	cl, ctx, done, err := cf.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	s := cl.Session(fs.Arg(0))
+	act := map[string]func(context.Context) (*chorusv1.Session, error){
+		"pause": s.Pause, "resume": s.Resume, "close": s.Close, "cancel": s.Cancel, "purge": s.Purge,
+	}[verb]
+	if act != nil {
+		if _, err := act(ctx); err != nil {
+			return err
+		}
+	}
+	return showSession(ctx, env, cf, s)
 }
 
 func showSession(ctx context.Context, env *cliEnv, cf *clientFlags, s *client.Session) error {

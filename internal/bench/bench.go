@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chorus-hpc/chorus/agent"
+	"github.com/chorus-hpc/chorus/internal/stack"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 )
 
@@ -113,7 +114,7 @@ func (c Config) withDefaults() (Config, error) {
 type Runner struct {
 	cfg   Config
 	log   *slog.Logger
-	stack *Stack // nil against a running gateway
+	stack *stack.Stack // nil against a running gateway
 	cl    *client.Client
 }
 
@@ -139,7 +140,7 @@ func Run(ctx context.Context, cfg Config) error {
 		if !isFile(cfg.WorkerGo) {
 			return fmt.Errorf("the Go example worker %s is missing: run `make build` first", cfg.WorkerGo)
 		}
-		r.stack, err = StartStack(ctx, StackConfig{Dir: dir, AppendOnly: true, Logger: cfg.ComponentLogger,
+		r.stack, err = stack.Start(ctx, stack.Config{Dir: dir, AppendOnly: true, Logger: cfg.ComponentLogger,
 			Partitions: []string{"go", "python", memoryPartition}})
 		if err != nil {
 			return err

@@ -6,22 +6,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+
+	"github.com/chorus-hpc/chorus/internal/bench/results"
 )
 
-// WriteJSON writes v as indented JSON (for the peers' results).
-func WriteJSON(path string, v any) error { return writeJSON(path, v) }
-
 // writeJSON writes v as indented JSON.
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding %s: %w", path, err)
-	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
-}
+func writeJSON(path string, v any) error { return results.WriteJSON(path, v) }
 
 // readJSON reads path into v; a missing file is (false, nil).
 func readJSON(path string, v any) (bool, error) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/internal/bench/results"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 )
 
@@ -24,13 +25,13 @@ type LatencyMode struct {
 	Batch int    `json:"batch"`
 	Tasks int    `json:"tasks"`
 	// Submit is the SubmitTasks call, client side (every task of a batch gets its batch's time).
-	Submit Dist `json:"submit"`
+	Submit results.Dist `json:"submit"`
 	// Processing is queue_time → end_time of the task record (server side: queue, dispatch, run,
 	// completion).
-	Processing Dist `json:"processing"`
+	Processing results.Dist `json:"processing"`
 	// EndToEnd is from the start of the SubmitTasks call to the arrival of the result's completion
 	// event on the client's watch stream.
-	EndToEnd Dist `json:"end_to_end"`
+	EndToEnd results.Dist `json:"end_to_end"`
 
 	submit, processing, e2e []float64
 }
@@ -161,7 +162,7 @@ func (r *Runner) latencyMode(ctx context.Context, part, name string, batch, task
 		}
 	}
 	mode.Tasks = len(e2e)
-	mode.submit, mode.processing, mode.e2e = ms(submits), ms(proc), ms(e2e)
-	mode.Submit, mode.Processing, mode.EndToEnd = summarize(mode.submit), summarize(mode.processing), summarize(mode.e2e)
+	mode.submit, mode.processing, mode.e2e = results.Millis(submits), results.Millis(proc), results.Millis(e2e)
+	mode.Submit, mode.Processing, mode.EndToEnd = results.SummarizeSorted(mode.submit), results.SummarizeSorted(mode.processing), results.SummarizeSorted(mode.e2e)
 	return mode, nil
 }

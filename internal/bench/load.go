@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -47,54 +48,119 @@ const stallTimeout = 2 * time.Minute
 func (r *Runner) push(ctx context.Context, ld load, prog *progress) (loadRun, error) {
 	var run loadRun
 	ld.Clients = max(1, min(ld.Clients, ld.Tasks))
-	for range ld.Clients {
-		s, err := r.cl.CreateSession(ctx, client.SessionOptions{Partition: ld.Partition})
-		if err != nil {
-			return run, err
-		}
-		run.sessions = append(run.sessions, s)
+	var err error
+	if run.sessions, err = r.openSessions(ctx, ld); err != nil {
+		return run, err
 	}
-	gctx, gcancel := context.WithCancel(ctx)
-	defer gcancel()
-	var (
-		wg      sync.WaitGroup
-		errOnce sync.Once
-		subErr  error
-		ended   atomic.Int64
-		failed  atomic.Int64
-		watchWG sync.WaitGroup
-	)
-	fail := func(err error) { errOnce.Do(func() { subErr = err; gcancel() }) }
+	wctx, stopWatching := context.WithCancel(ctx)
+	defer stopWatching()
+	var seen outcomes
 	if ld.Wait {
-		for _, s := range run.sessions {
-			w, err := s.WatchTasks(gctx, "$", chorusv1.TaskStatus_TASK_STATUS_COMPLETED,
-				chorusv1.TaskStatus_TASK_STATUS_FAILED, chorusv1.TaskStatus_TASK_STATUS_CANCELLED)
-			if err != nil {
-				return run, err
-			}
-			watchWG.Go(func() {
-				defer w.Close()
-				for {
-					ev, err := w.Next(gctx)
-					if err != nil {
-						if gctx.Err() == nil {
-							fail(err)
-						}
-						return
-					}
-					if ev.GetTaskStatus().GetStatus() == chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
-						ended.Add(1)
-					} else {
-						failed.Add(1)
-					}
-				}
-			})
+		if err := seen.follow(wctx, run.sessions); err != nil {
+			return run, err
 		}
 	}
 	run.start = time.Now()
-	for i, s := range run.sessions {
-		n := ld.Tasks / ld.Clients
-		if i < ld.Tasks%ld.Clients {
+	stop := make(chan struct{})
+	sampled := make(chan error, 1) // the sampler's outcome; run.completed and run.done are its own until then
+	if ld.Wait {
+		go func() { sampled <- sample(ctx, stop, &run, &seen, ld.Tasks, prog) }()
+	} else {
+		sampled <- nil
+	}
+	err = submit(ctx, run.sessions, ld)
+	run.submitted = time.Now()
+	if err != nil {
+		close(stop)
+		<-sampled
+		return run, err
+	}
+	err = <-sampled
+	stopWatching()
+	seen.wg.Wait()
+	if err != nil {
+		return run, err
+	}
+	if err := ctx.Err(); err != nil {
+		return run, err
+	}
+	if !ld.Wait {
+		run.done = run.submitted
+	}
+	return run, nil
+}
+
+// outcomes counts the final task statuses the sessions' watchers received.
+type outcomes struct {
+	ended, failed atomic.Int64
+	errMu         sync.Mutex
+	err           error // the first watch that broke
+	wg            sync.WaitGroup
+}
+
+// follow watches each session from now on for COMPLETED, FAILED and CANCELLED tasks, until ctx ends.
+func (o *outcomes) follow(ctx context.Context, sessions []*client.Session) error {
+	for _, s := range sessions {
+		w, err := s.WatchTasks(ctx, "$", chorusv1.TaskStatus_TASK_STATUS_COMPLETED,
+			chorusv1.TaskStatus_TASK_STATUS_FAILED, chorusv1.TaskStatus_TASK_STATUS_CANCELLED)
+		if err != nil {
+			return err
+		}
+		o.wg.Go(func() {
+			defer w.Close()
+			for {
+				ev, err := w.Next(ctx)
+				if err != nil {
+					if ctx.Err() == nil {
+						o.errMu.Lock()
+						o.err = cmp.Or(o.err, err)
+						o.errMu.Unlock()
+					}
+					return
+				}
+				if ev.GetTaskStatus().GetStatus() == chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
+					o.ended.Add(1)
+				} else {
+					o.failed.Add(1)
+				}
+			}
+		})
+	}
+	return nil
+}
+
+func (o *outcomes) watchErr() error {
+	o.errMu.Lock()
+	defer o.errMu.Unlock()
+	return o.err
+}
+
+// openSessions creates one session per client in the load's partition.
+func (r *Runner) openSessions(ctx context.Context, ld load) ([]*client.Session, error) {
+	var sessions []*client.Session
+	for range ld.Clients {
+		s, err := r.cl.CreateSession(ctx, client.SessionOptions{Partition: ld.Partition})
+		if err != nil {
+			return sessions, err
+		}
+		sessions = append(sessions, s)
+	}
+	return sessions, nil
+}
+
+// submit sends the load's tasks, shared out over the sessions, each session's client in batches of
+// ld.Batch, all at once; the first error stops the others and is returned.
+func submit(ctx context.Context, sessions []*client.Session, ld load) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	for i, s := range sessions {
+		n := ld.Tasks / len(sessions)
+		if i < ld.Tasks%len(sessions) {
 			n++
 		}
 		wg.Go(func() {
@@ -103,74 +169,55 @@ func (r *Runner) push(ctx context.Context, ld load, prog *progress) (loadRun, er
 				for range min(ld.Batch, n-sent) {
 					gr.Task(ld.Method, ld.Payload)
 				}
-				if _, err := s.Submit(gctx, gr); err != nil {
-					fail(err)
+				if _, err := s.Submit(ctx, gr); err != nil {
+					once.Do(func() { first = err; cancel() })
 					return
 				}
 			}
 		})
 	}
-	var (
-		samplerr error
-		sampled  = make(chan struct{})
-	)
-	if ld.Wait {
-		go func() {
-			defer close(sampled)
-			tick := time.NewTicker(100 * time.Millisecond)
-			defer tick.Stop()
-			lastEnded, lastChange := int64(-1), time.Now()
-			for {
-				select {
-				case <-gctx.Done():
-					samplerr = gctx.Err()
-					return
-				case <-tick.C:
-				}
-				now := time.Now()
-				n := ended.Load()
-				if f := failed.Load(); f > 0 {
-					samplerr = fmt.Errorf("%d task(s) failed or were cancelled: the bench needs every task to complete", f)
-					return
-				}
-				if n != lastEnded {
-					lastEnded, lastChange = n, now
-				}
-				if now.Sub(lastChange) > stallTimeout {
-					samplerr = fmt.Errorf("no task ended for %s (%d of %d done): are the partition's workers running?", stallTimeout, n, ld.Tasks)
-					return
-				}
-				run.completed = append(run.completed, Point{T: now.Sub(run.start).Seconds(), V: float64(n)})
-				if prog != nil {
-					prog.tick(int(n), ld.Tasks)
-				}
-				if n >= int64(ld.Tasks) {
-					run.done = now
-					return
-				}
-			}
-		}()
-	} else {
-		close(sampled)
-	}
 	wg.Wait()
-	run.submitted = time.Now()
-	<-sampled
-	gcancel()
-	watchWG.Wait()
-	if subErr != nil {
-		return run, subErr
+	return first
+}
+
+// sample appends the count of ended tasks seen by the watchers to run.completed every 100 ms until
+// all tasks ended (it then sets run.done), stop is closed or ctx ends. It fails when a task fails or
+// is cancelled, when a watch breaks, or when none ended for stallTimeout.
+func sample(ctx context.Context, stop <-chan struct{}, run *loadRun, seen *outcomes, tasks int, prog *progress) error {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	lastEnded, lastChange := -1, time.Now()
+	for {
+		select {
+		case <-stop:
+			return nil
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		if err := seen.watchErr(); err != nil {
+			return err
+		}
+		ended, failed := int(seen.ended.Load()), seen.failed.Load()
+		now := time.Now()
+		if failed > 0 {
+			return fmt.Errorf("%d task(s) failed or were cancelled: the bench needs every task to complete", failed)
+		}
+		if ended != lastEnded {
+			lastEnded, lastChange = ended, now
+		}
+		if now.Sub(lastChange) > stallTimeout {
+			return fmt.Errorf("no task ended for %s (%d of %d done): are the partition's workers running?", stallTimeout, ended, tasks)
+		}
+		run.completed = append(run.completed, Point{T: now.Sub(run.start).Seconds(), V: float64(ended)})
+		if prog != nil {
+			prog.tick(ended, tasks)
+		}
+		if ended >= tasks {
+			run.done = now
+			return nil
+		}
 	}
-	if err := ctx.Err(); err != nil {
-		return run, err
-	}
-	if samplerr != nil {
-		return run, samplerr
-	}
-	if !ld.Wait {
-		run.done = run.submitted
-	}
-	return run, nil
 }
 
 // lastEnd returns the latest end_time of the sessions' tasks (exact, from the task records).

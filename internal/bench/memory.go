@@ -74,14 +74,9 @@ func (r *Runner) memory(ctx context.Context) error {
 
 // usedMemory reads INFO memory used_memory.
 func (r *Runner) usedMemory(ctx context.Context) (int64, error) {
-	vc := r.stack.Valkey()
-	info, err := vc.Do(ctx, vc.B().Info().Section("memory").Build()).ToString()
+	v, err := r.stack.ValkeyInfo(ctx, "memory", "used_memory")
 	if err != nil {
-		return 0, fmt.Errorf("INFO memory: %w", err)
-	}
-	v, ok := infoField(info, "used_memory")
-	if !ok {
-		return 0, fmt.Errorf("INFO memory has no used_memory")
+		return 0, err
 	}
 	return strconv.ParseInt(v, 10, 64)
 }

@@ -6,49 +6,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/chorus-hpc/chorus/internal/bench/results"
 )
-
-// PeerResult is what a peer benchmark (bench/peers/*) writes to <out>/peers/<system>.json.
-type PeerResult struct {
-	System  string `json:"system"`
-	Version string `json:"version"`
-	// Setup says how the peer ran: broker, workers, concurrency.
-	Setup      string          `json:"setup"`
-	Throughput *PeerThroughput `json:"throughput,omitempty"`
-	Latency    []PeerLatency   `json:"latency,omitempty"`
-	// Utilization runs sleep tasks on as many slots as Chorus's utilization scenario.
-	Utilization []PeerUtilization `json:"utilization,omitempty"`
-	// Error is set when the peer could not run.
-	Error string `json:"error,omitempty"`
-}
-
-// PeerThroughput is a peer's zero-work throughput run.
-type PeerThroughput struct {
-	Tasks     int     `json:"tasks"`
-	Clients   int     `json:"clients"`
-	WallS     float64 `json:"wall_s"`
-	TasksPerS float64 `json:"tasks_per_s"`
-}
-
-// PeerLatency is a peer's latency for one way of submitting (names as in LatencyMode).
-type PeerLatency struct {
-	Name     string `json:"name"`
-	Batch    int    `json:"batch"`
-	Tasks    int    `json:"tasks"`
-	Submit   Dist   `json:"submit"`
-	EndToEnd Dist   `json:"end_to_end"`
-}
-
-// PeerUtilization is a peer's utilization run: busy / (slots × span from the first start to the last
-// end), busy and span measured inside the tasks.
-type PeerUtilization struct {
-	TaskMs      int     `json:"task_ms"`
-	Tasks       int     `json:"tasks"`
-	Slots       int     `json:"slots"`
-	BusyS       float64 `json:"busy_s"`
-	WallS       float64 `json:"wall_s"`
-	Utilization float64 `json:"utilization"`
-}
 
 // Report is everything a run produced (report.json).
 type Report struct {
@@ -58,7 +18,7 @@ type Report struct {
 	Utilization *UtilizationResult `json:"utilization,omitempty"`
 	Scalability *ScalabilityResult `json:"scalability,omitempty"`
 	Memory      *MemoryResult      `json:"memory,omitempty"`
-	Peers       []PeerResult       `json:"peers,omitempty"`
+	Peers       []results.Peer     `json:"peers,omitempty"`
 	// Errors are the scenarios that failed, with why.
 	Errors map[string]string `json:"errors,omitempty"`
 }
@@ -110,9 +70,9 @@ func WriteReport(out string) error {
 	peers, _ := filepath.Glob(filepath.Join(out, "peers", "*.json"))
 	sort.Strings(peers)
 	for _, p := range peers {
-		var pr PeerResult
+		var pr results.Peer
 		if _, err := readJSON(p, &pr); err != nil {
-			pr = PeerResult{System: strings.TrimSuffix(filepath.Base(p), ".json"), Error: err.Error()}
+			pr = results.Peer{System: strings.TrimSuffix(filepath.Base(p), ".json"), Error: err.Error()}
 		}
 		rep.Peers = append(rep.Peers, pr)
 	}
@@ -150,122 +110,184 @@ func (rep *Report) latencyMode(name string) *LatencyMode {
 	return nil
 }
 
-// Markdown renders the report.
+// markdown accumulates the report's text.
+type markdown struct{ strings.Builder }
+
+func (b *markdown) w(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+
+// writeSection writes a scenario's section when the scenario ran.
+func writeSection[R any](b *markdown, result *R, write func(*R, *markdown)) {
+	if result != nil {
+		write(result, b)
+	}
+}
+
+// section writes a scenario's heading, the line that introduces it, and its table's header.
+func (b *markdown) section(title, intro string, columns ...string) {
+	b.w("## %s\n\n%s.\n\n", title, intro)
+	b.header(columns...)
+}
+
+// header writes a table's header row and the row under it.
+func (b *markdown) header(columns ...string) {
+	b.w("| %s |\n|%s\n", strings.Join(columns, " | "), strings.Repeat("---|", len(columns)))
+}
+
+// costs writes a table of CPU costs per task, each name written with nameFormat.
+func (b *markdown) costs(title, column, nameFormat string, costs []Cost) {
+	b.w("\n%s:\n\n", title)
+	b.header(column, "µs/task", "share")
+	for _, c := range costs {
+		b.w("| "+nameFormat+" | %.1f | %.0f%% |\n", c.Name, c.UsPerTask, c.Percent)
+	}
+}
+
+// Markdown renders the report: the machine, then a section per scenario that ran, then the peers.
 func (rep *Report) Markdown() string {
-	var b strings.Builder
-	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	var b markdown
+	rep.mdHeader(&b)
+	writeSection(&b, rep.Latency, (*LatencyResult).markdown)
+	writeSection(&b, rep.Throughput, (*ThroughputResult).markdown)
+	writeSection(&b, rep.Utilization, (*UtilizationResult).markdown)
+	writeSection(&b, rep.Scalability, (*ScalabilityResult).markdown)
+	writeSection(&b, rep.Memory, (*MemoryResult).markdown)
+	rep.mdPeers(&b)
+	return b.String()
+}
+
+// mdHeader writes the title, the machine and the scenarios that failed.
+func (rep *Report) mdHeader(b *markdown) {
+	w := b.w
 	m := rep.Machine
 	w("# Chorus benchmark report\n\n")
 	w("Machine: %s, %d CPUs (%s), %s RAM, kernel %s, %s, %s. Load average at the start: %s. Run at %s.\n\n",
 		m.Hostname, m.NumCPU, m.CPUModel, m.MemTotal, m.Kernel, m.Go, m.Valkey, m.LoadAvg, m.Time)
 	w("Every process (Valkey, gateway, agent, workers, clients, peers) shares these CPUs: the figures are ratios on one box, not cluster figures.\n\n")
-	if len(rep.Errors) > 0 {
-		w("## Scenarios that failed\n\n")
-		for _, n := range AllScenarios() {
-			if e, ok := rep.Errors[n]; ok {
-				w("- %s: %s\n", n, e)
-			}
-		}
-		w("\n")
+	if len(rep.Errors) == 0 {
+		return
 	}
-	if l := rep.Latency; l != nil {
-		w("## 1. Latency (zero-work tasks) — latency.png\n\n%s. Workers: %s.\n\n", l.Seed, l.Workers)
-		w("| mode | tasks | submission p50 / p99 (ms) | processing p50 / p99 (ms) | end-to-end p50 / p99 (ms) |\n|---|---|---|---|---|\n")
-		for _, md := range l.Modes {
-			w("| %s | %d | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f |\n", md.Name, md.Tasks, md.Submit.P50, md.Submit.P99,
-				md.Processing.P50, md.Processing.P99, md.EndToEnd.P50, md.EndToEnd.P99)
-		}
-		w("\nSubmission: the SubmitTasks call. Processing: queue_time → end_time of the task record. End-to-end: submit → the result's completion event on the client's watch stream.\n\n")
-	}
-	if t := rep.Throughput; t != nil {
-		w("## 2. Throughput (zero-work tasks, 16 clients) — throughput.png\n\n%s.\n\n", t.Seed)
-		w("| workers | tasks | wall (s) | tasks/s | peak 1 s window | CPU µs/task: bench process / Valkey / workers |\n|---|---|---|---|---|---|\n")
-		for _, r := range t.Runs {
-			w("| %s | %d | %.2f | **%.0f** | %.0f | %.0f / %.0f / %.0f |\n", r.Workers, r.Tasks, r.WallS, r.TasksPerS, r.PeakTasksPerS,
-				r.CPU.BenchProcessUsPerTask, r.CPU.ValkeyUsPerTask, r.CPU.WorkersUsPerTask)
-		}
-		w("\n")
-		for _, r := range t.Runs {
-			if len(r.ValkeyCommands) == 0 {
-				continue
-			}
-			w("Valkey server time per task, %s workers (INFO commandstats):", r.Name)
-			for _, c := range r.ValkeyCommands[:min(6, len(r.ValkeyCommands))] {
-				w(" %s %.1f µs (%.2f calls/task, %.1f µs/call);", c.Command, c.UsecPerTask, c.CallsPerTask, c.UsecPerCall)
-			}
-			w("\n\n")
-		}
-		if p := t.Profile; p != nil {
-			w("### CPU profile of the Go run (%s)\n\n", filepath.Base(p.File))
-			w("Bench process: %.1f µs of CPU per task, by component:", p.TotalUsPerTask)
-			for _, c := range p.Components {
-				w(" %s %.1f µs (%.0f%%);", c.Name, c.UsPerTask, c.Percent)
-			}
-			w("\n\nBy owner (nearest non-standard-library frame):\n\n| owner | µs/task | share |\n|---|---|---|\n")
-			for _, c := range p.Owners {
-				w("| %s | %.1f | %.0f%% |\n", c.Name, c.UsPerTask, c.Percent)
-			}
-			w("\nBy kind of work (leaf function):\n\n| kind | µs/task | share |\n|---|---|---|\n")
-			for _, c := range p.Categories {
-				w("| %s | %.1f | %.0f%% |\n", c.Name, c.UsPerTask, c.Percent)
-			}
-			w("\nTop functions by cumulative CPU:\n\n| function | µs/task | share |\n|---|---|---|\n")
-			for _, c := range p.TopCumulative {
-				w("| `%s` | %.1f | %.0f%% |\n", c.Name, c.UsPerTask, c.Percent)
-			}
-			w("\nRead it with `go tool pprof -top -tagfocus component=gateway %s` (or component=agent).\n\n", filepath.Base(p.File))
+	w("## Scenarios that failed\n\n")
+	for _, n := range AllScenarios() {
+		if e, ok := rep.Errors[n]; ok {
+			w("- %s: %s\n", n, e)
 		}
 	}
-	if u := rep.Utilization; u != nil {
-		w("## 3. Utilization (sleep tasks) — utilization.png\n\n%s.\n\n", u.Seed)
-		w("| task | tasks | slots | busy (s) | workers' span (s) | utilization | from submission |\n|---|---|---|---|---|---|---|\n")
-		for _, r := range u.Runs {
-			w("| %d ms | %d | %d | %.1f | %.2f | **%.2f%%** | %.2f%% |\n", r.TaskMs, r.Tasks, r.Slots, r.BusyS, r.WallS, 100*r.Utilization, 100*r.UtilizationFromSubmit)
-		}
-		w("\nBusy time is the sum of attempt end − start from the task records; utilization = busy / (slots × span).\n\n")
+	w("\n")
+}
+
+// markdown writes section 1.
+func (l *LatencyResult) markdown(b *markdown) {
+	w := b.w
+	b.section("1. Latency (zero-work tasks) — latency.png", l.Seed+". Workers: "+l.Workers,
+		"mode", "tasks", "submission p50 / p99 (ms)", "processing p50 / p99 (ms)", "end-to-end p50 / p99 (ms)")
+	for _, md := range l.Modes {
+		w("| %s | %d | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f |\n", md.Name, md.Tasks, md.Submit.P50, md.Submit.P99,
+			md.Processing.P50, md.Processing.P99, md.EndToEnd.P50, md.EndToEnd.P99)
 	}
-	if s := rep.Scalability; s != nil {
-		w("## 4. Scalability (1 s sleep tasks) — scalability.png\n\n%s.\n\n", s.Seed)
-		w("| slots | workers | tasks | wall (s) | tasks/s | ideal | efficiency |\n|---|---|---|---|---|---|---|\n")
-		for _, p := range s.Points {
-			w("| %d | %s | %d | %.2f | %.1f | %.0f | **%.1f%%** |\n", p.Slots, p.Workers, p.Tasks, p.WallS, p.TasksPerS, p.IdealTasksPerS, 100*p.Efficiency)
-		}
-		w("\nWall time runs from the first submission to the last task end, so it includes submitting and the ramp-up of the first wave.\n\n")
+	w("\nSubmission: the SubmitTasks call. Processing: queue_time → end_time of the task record. End-to-end: submit → the result's completion event on the client's watch stream.\n\n")
+}
+
+// markdown writes section 2: the runs, Valkey's time per task, and the CPU profile.
+func (t *ThroughputResult) markdown(b *markdown) {
+	w := b.w
+	b.section("2. Throughput (zero-work tasks, 16 clients) — throughput.png", t.Seed,
+		"workers", "tasks", "wall (s)", "tasks/s", "peak 1 s window", "CPU µs/task: bench process / Valkey / workers")
+	for _, r := range t.Runs {
+		w("| %s | %d | %.2f | **%.0f** | %.0f | %.0f / %.0f / %.0f |\n", r.Workers, r.Tasks, r.WallS, r.TasksPerS, r.PeakTasksPerS,
+			r.CPU.BenchProcessUsPerTask, r.CPU.ValkeyUsPerTask, r.CPU.WorkersUsPerTask)
 	}
-	if mm := rep.Memory; mm != nil {
-		w("## 5. Memory per queued task — memory.png\n\n")
-		w("%d queued zero-payload echo tasks (each with one expected output): Valkey used_memory grew by %.1f MiB, **%.0f bytes per task**. Submitted at %.0f tasks/s (4 clients, batches of 5000).\n\n",
-			mm.Tasks, float64(mm.UsedMemoryAfter-mm.UsedMemoryBefore)/(1<<20), mm.BytesPerTask, mm.SubmitTasksPerS)
-	}
-	if len(rep.Peers) > 0 {
-		w("## Peers on the same machine, same run\n\n")
-		w("Ratios are Chorus's advantage: Chorus tasks/s ÷ peer tasks/s, and peer latency ÷ Chorus latency (above 1: Chorus is faster).\n\n")
-		w("| system | setup | zero-work tasks/s | Chorus ÷ peer | e2e p50 one at a time (ms) | peer ÷ Chorus | e2e p50 batches of 100 (ms) | peer ÷ Chorus |\n|---|---|---|---|---|---|---|---|\n")
-		gtp := rep.goThroughput()
-		one, hundred := rep.latencyMode("one at a time"), rep.latencyMode("batches of 100")
-		if gtp > 0 || one != nil {
-			w("| Chorus | Go workers (see above) | %.0f | 1 | %s | 1 | %s | 1 |\n", gtp, p50(one), p50(hundred))
+	w("\n")
+	for _, r := range t.Runs {
+		if len(r.ValkeyCommands) == 0 {
+			continue
 		}
-		for _, p := range rep.Peers {
-			if p.Error != "" {
-				w("| %s %s | %s | failed: %s | | | | | |\n", p.System, p.Version, p.Setup, oneLine(p.Error))
-				continue
+		w("Valkey server time per task, %s workers (INFO commandstats):", r.Name)
+		for _, c := range r.ValkeyCommands[:min(6, len(r.ValkeyCommands))] {
+			w(" %s %.1f µs (%.2f calls/task, %.1f µs/call);", c.Command, c.UsecPerTask, c.CallsPerTask, c.UsecPerCall)
+		}
+		w("\n\n")
+	}
+	if t.Profile != nil {
+		mdProfile(b, t.Profile)
+	}
+}
+
+// mdProfile writes the CPU profile of the Go throughput run.
+func mdProfile(b *markdown, p *ProfileAnalysis) {
+	w := b.w
+	w("### CPU profile of the Go run (%s)\n\n", filepath.Base(p.File))
+	w("Bench process: %.1f µs of CPU per task, by component:", p.TotalUsPerTask)
+	for _, c := range p.Components {
+		w(" %s %.1f µs (%.0f%%);", c.Name, c.UsPerTask, c.Percent)
+	}
+	w("\n")
+	b.costs("By owner (nearest non-standard-library frame)", "owner", "%s", p.Owners)
+	b.costs("By kind of work (leaf function)", "kind", "%s", p.Categories)
+	b.costs("Top functions by cumulative CPU", "function", "`%s`", p.TopCumulative)
+	w("\nRead it with `go tool pprof -top -tagfocus component=gateway %s` (or component=agent).\n\n", filepath.Base(p.File))
+}
+
+// markdown writes section 3.
+func (u *UtilizationResult) markdown(b *markdown) {
+	w := b.w
+	b.section("3. Utilization (sleep tasks) — utilization.png", u.Seed,
+		"task", "tasks", "slots", "busy (s)", "workers' span (s)", "utilization", "from submission")
+	for _, r := range u.Runs {
+		w("| %d ms | %d | %d | %.1f | %.2f | **%.2f%%** | %.2f%% |\n", r.TaskMs, r.Tasks, r.Slots, r.BusyS, r.WallS, 100*r.Utilization, 100*r.UtilizationFromSubmit)
+	}
+	w("\nBusy time is the sum of attempt end − start from the task records; utilization = busy / (slots × span).\n\n")
+}
+
+// markdown writes section 4.
+func (s *ScalabilityResult) markdown(b *markdown) {
+	w := b.w
+	b.section("4. Scalability (1 s sleep tasks) — scalability.png", s.Seed,
+		"slots", "workers", "tasks", "wall (s)", "tasks/s", "ideal", "efficiency")
+	for _, p := range s.Points {
+		w("| %d | %s | %d | %.2f | %.1f | %.0f | **%.1f%%** |\n", p.Slots, p.Workers, p.Tasks, p.WallS, p.TasksPerS, p.IdealTasksPerS, 100*p.Efficiency)
+	}
+	w("\nWall time runs from the first submission to the last task end, so it includes submitting and the ramp-up of the first wave.\n\n")
+}
+
+// markdown writes section 5.
+func (mm *MemoryResult) markdown(b *markdown) {
+	b.w("## 5. Memory per queued task — memory.png\n\n")
+	b.w("%d queued zero-payload echo tasks (each with one expected output): Valkey used_memory grew by %.1f MiB, **%.0f bytes per task**. Submitted at %.0f tasks/s (4 clients, batches of 5000).\n\n",
+		mm.Tasks, float64(mm.UsedMemoryAfter-mm.UsedMemoryBefore)/(1<<20), mm.BytesPerTask, mm.SubmitTasksPerS)
+}
+
+// mdPeers writes the peers' throughput and latency beside Chorus's, with ratios, then their utilization.
+func (rep *Report) mdPeers(b *markdown) {
+	if len(rep.Peers) == 0 {
+		return
+	}
+	w := b.w
+	w("## Peers on the same machine, same run\n\n")
+	w("Ratios are Chorus's advantage: Chorus tasks/s ÷ peer tasks/s, and peer latency ÷ Chorus latency (above 1: Chorus is faster).\n\n")
+	w("| system | setup | zero-work tasks/s | Chorus ÷ peer | e2e p50 one at a time (ms) | peer ÷ Chorus | e2e p50 batches of 100 (ms) | peer ÷ Chorus |\n|---|---|---|---|---|---|---|---|\n")
+	gtp := rep.goThroughput()
+	one, hundred := rep.latencyMode("one at a time"), rep.latencyMode("batches of 100")
+	if gtp > 0 || one != nil {
+		w("| Chorus | Go workers (see above) | %.0f | 1 | %s | 1 | %s | 1 |\n", gtp, p50(one), p50(hundred))
+	}
+	for _, p := range rep.Peers {
+		if p.Error != "" {
+			w("| %s %s | %s | failed: %s | | | | | |\n", p.System, p.Version, p.Setup, oneLine(p.Error))
+			continue
+		}
+		tps, ratio := "—", "—"
+		if p.Throughput != nil && p.Throughput.TasksPerS > 0 {
+			tps = fmt.Sprintf("%.0f", p.Throughput.TasksPerS)
+			if gtp > 0 {
+				ratio = fmt.Sprintf("%.2f", gtp/p.Throughput.TasksPerS)
 			}
-			tps, ratio := "—", "—"
-			if p.Throughput != nil && p.Throughput.TasksPerS > 0 {
-				tps = fmt.Sprintf("%.0f", p.Throughput.TasksPerS)
-				if gtp > 0 {
-					ratio = fmt.Sprintf("%.2f", gtp/p.Throughput.TasksPerS)
-				}
-			}
-			l1, r1 := peerLat(p, "one at a time", one)
-			l100, r100 := peerLat(p, "batches of 100", hundred)
-			w("| %s %s | %s | %s | %s | %s | %s | %s | %s |\n", p.System, p.Version, p.Setup, tps, ratio, l1, r1, l100, r100)
 		}
-		w("\n")
-		rep.peerUtilization(w)
+		l1, r1 := peerLat(p, "one at a time", one)
+		l100, r100 := peerLat(p, "batches of 100", hundred)
+		w("| %s %s | %s | %s | %s | %s | %s | %s | %s |\n", p.System, p.Version, p.Setup, tps, ratio, l1, r1, l100, r100)
 	}
-	return b.String()
+	w("\n")
+	rep.peerUtilization(b)
 }
 
 func p50(m *LatencyMode) string {
@@ -275,7 +297,7 @@ func p50(m *LatencyMode) string {
 	return fmt.Sprintf("%.2f", m.EndToEnd.P50)
 }
 
-func peerLat(p PeerResult, name string, ours *LatencyMode) (string, string) {
+func peerLat(p results.Peer, name string, ours *LatencyMode) (string, string) {
 	for _, l := range p.Latency {
 		if l.Name == name && l.EndToEnd.N > 0 {
 			ratio := "—"
@@ -298,7 +320,8 @@ func oneLine(s string) string {
 }
 
 // peerUtilization writes the utilization table of the peers beside Chorus's.
-func (rep *Report) peerUtilization(w func(string, ...any)) {
+func (rep *Report) peerUtilization(b *markdown) {
+	w := b.w
 	ours := map[int]UtilizationRun{}
 	if rep.Utilization != nil {
 		for _, r := range rep.Utilization.Runs {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/chorus-hpc/chorus/internal/bench/results"
 )
 
 // TestReportRatios writes scenario and peer results as the runs do and checks the report's ratios.
@@ -20,15 +22,15 @@ func TestReportRatios(t *testing.T) {
 	must(writeJSON(filepath.Join(out, "throughput.json"), ThroughputResult{Scenario: ScenarioThroughput,
 		Runs: []ThroughputRun{{Name: "go", Workers: "Go", Tasks: 1000, TasksPerS: 2000}}}))
 	must(writeJSON(filepath.Join(out, "latency.json"), LatencyResult{Scenario: ScenarioLatency, Modes: []LatencyMode{
-		{Name: "one at a time", Batch: 1, Tasks: 10, EndToEnd: Dist{N: 10, P50: 2}},
-		{Name: "batches of 100", Batch: 100, Tasks: 100, EndToEnd: Dist{N: 100, P50: 10}},
+		{Name: "one at a time", Batch: 1, Tasks: 10, EndToEnd: results.Dist{N: 10, P50: 2}},
+		{Name: "batches of 100", Batch: 100, Tasks: 100, EndToEnd: results.Dist{N: 100, P50: 10}},
 	}}))
 	must(os.MkdirAll(filepath.Join(out, "peers"), 0o755))
-	must(writeJSON(filepath.Join(out, "peers", "slowq.json"), PeerResult{System: "slowq", Version: "1.0", Setup: "one worker",
-		Throughput: &PeerThroughput{Tasks: 1000, TasksPerS: 500},
-		Latency: []PeerLatency{{Name: "one at a time", Batch: 1, EndToEnd: Dist{N: 10, P50: 6}},
-			{Name: "batches of 100", Batch: 100, EndToEnd: Dist{N: 100, P50: 5}}}}))
-	must(writeJSON(filepath.Join(out, "peers", "broken.json"), PeerResult{System: "broken", Error: "could not start | at all"}))
+	must(writeJSON(filepath.Join(out, "peers", "slowq.json"), results.Peer{System: "slowq", Version: "1.0", Setup: "one worker",
+		Throughput: &results.PeerThroughput{Tasks: 1000, TasksPerS: 500},
+		Latency: []results.PeerLatency{{Name: "one at a time", Batch: 1, EndToEnd: results.Dist{N: 10, P50: 6}},
+			{Name: "batches of 100", Batch: 100, EndToEnd: results.Dist{N: 100, P50: 5}}}}))
+	must(writeJSON(filepath.Join(out, "peers", "broken.json"), results.Peer{System: "broken", Error: "could not start | at all"}))
 	must(writeJSON(filepath.Join(out, "memory.error.json"), map[string]string{"scenario": "memory", "error": "valkey went away"}))
 	must(WriteReport(out))
 	md, err := os.ReadFile(filepath.Join(out, "report.md"))

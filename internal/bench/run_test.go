@@ -4,11 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
 )
 
 // TestRunSmall runs the scenarios at a small scale on the in-process stack (real valkey-server,
@@ -18,21 +19,13 @@ func TestRunSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts valkey-server, a gateway, an agent and worker processes")
 	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	worker := filepath.Join(t.TempDir(), "chorus-worker-go")
-	build := exec.Command("go", "build", "-o", worker, "./workers/go")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the Go example worker: %v\n%s", err, out)
-	}
+	root := stacktest.RepoRoot(t)
+	worker := stacktest.GoWorker(t)
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	err = Run(ctx, Config{Out: out, Root: root, WorkerGo: worker, Python: filepath.Join(t.TempDir(), "no-python"),
+	err := Run(ctx, Config{Out: out, Root: root, WorkerGo: worker, Python: filepath.Join(t.TempDir(), "no-python"),
 		Scenarios: []string{ScenarioLatency, ScenarioThroughput, ScenarioUtilization, ScenarioMemory},
 		Scale:     0.01, Profile: true, Logger: log, ComponentLogger: log})
 	if err != nil {

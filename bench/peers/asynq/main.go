@@ -24,7 +24,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/chorus-hpc/chorus/internal/bench"
+	"github.com/chorus-hpc/chorus/internal/bench/results"
 	"github.com/chorus-hpc/chorus/internal/valkeyproc"
 )
 
@@ -36,14 +36,14 @@ func main() {
 	concurrency := flag.Int("concurrency", 32, "asynq server concurrency (handler goroutines)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	res := bench.PeerResult{System: "asynq", Version: moduleVersion("github.com/hibiken/asynq")}
+	res := results.Peer{System: "asynq", Version: moduleVersion("github.com/hibiken/asynq")}
 	err := run(ctx, log, &res, *full, *concurrency)
 	if err != nil {
 		res.Error = err.Error()
 		log.Error("asynq peer failed", "error", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err == nil {
-		if werr := bench.WriteJSON(*out, res); werr != nil {
+		if werr := results.WriteJSON(*out, res); werr != nil {
 			log.Error("writing the result", "error", werr)
 			os.Exit(1)
 		}
@@ -94,7 +94,26 @@ func (d *done) expect(id string) chan time.Time {
 	return ch
 }
 
-func run(ctx context.Context, log *slog.Logger, res *bench.PeerResult, full bool, concurrency int) error {
+// peer is one run of the workloads against one asynq server and its broker.
+type peer struct {
+	log   *slog.Logger
+	redis asynq.RedisClientOpt
+	done  *done
+	full  bool
+	seq   int // the last latency task's id
+}
+
+// pick returns the quick or the long run's size.
+func (p *peer) pick(quick, long int) int {
+	if p.full {
+		return long
+	}
+	return quick
+}
+
+// run starts a private valkey-server and an asynq server, then measures latency (on an idle system,
+// as chorus bench does), throughput and utilization into res.
+func run(ctx context.Context, log *slog.Logger, res *results.Peer, full bool, concurrency int) error {
 	dir, err := os.MkdirTemp("", "asynq-bench-")
 	if err != nil {
 		return fmt.Errorf("creating a data folder: %w", err)
@@ -105,14 +124,13 @@ func run(ctx context.Context, log *slog.Logger, res *bench.PeerResult, full bool
 		return err
 	}
 	defer func() { _ = vk.Stop(context.Background()) }()
-	redis := asynq.RedisClientOpt{Addr: vk.Addr()}
+	p := &peer{log: log, redis: asynq.RedisClientOpt{Addr: vk.Addr()}, done: &done{waits: map[string]chan time.Time{}}, full: full}
 	res.Setup = fmt.Sprintf("valkey-server (AOF everysec) as broker, one server process with concurrency %d, TaskCheckInterval 1 ms (default 1 s), no result retention", concurrency)
 
-	d := &done{waits: map[string]chan time.Time{}}
-	srv := asynq.NewServer(redis, asynq.Config{Concurrency: concurrency, TaskCheckInterval: time.Millisecond,
+	srv := asynq.NewServer(p.redis, asynq.Config{Concurrency: concurrency, TaskCheckInterval: time.Millisecond,
 		Logger: quietLogger{}, LogLevel: asynq.ErrorLevel})
 	mux := asynq.NewServeMux()
-	mux.HandleFunc("noop", d.handle)
+	mux.HandleFunc("noop", p.done.handle)
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("starting the asynq server: %w", err)
 	}
@@ -120,61 +138,81 @@ func run(ctx context.Context, log *slog.Logger, res *bench.PeerResult, full bool
 	stopServer := func() { shutdown.Do(srv.Shutdown) }
 	defer stopServer()
 
-	// Latency first (an idle system), as chorus bench does.
-	cl := asynq.NewClient(redis)
-	defer cl.Close()
-	pick := func(quick, long int) int {
-		if full {
-			return long
-		}
-		return quick
+	if res.Latency, err = p.latency(ctx); err != nil {
+		return err
 	}
-	seq := 0
+	if res.Throughput, err = p.throughput(ctx); err != nil {
+		return err
+	}
+	stopServer()
+	res.Utilization, err = p.utilization(ctx)
+	return err
+}
+
+// latency submits zero-work tasks one at a time and in batches of 10 and 100, after a warm-up.
+func (p *peer) latency(ctx context.Context) ([]results.PeerLatency, error) {
+	cl := asynq.NewClient(p.redis)
+	defer cl.Close()
+	var out []results.PeerLatency
 	for _, m := range []struct {
 		name         string
 		batch, tasks int
-	}{{"warmup", 1, 20}, {"one at a time", 1, pick(200, 1000)}, {"batches of 10", 10, pick(500, 3000)}, {"batches of 100", 100, pick(1000, 10000)}} {
-		var submits, e2e []time.Duration
-		for sent := 0; sent < m.tasks; sent += m.batch {
-			chans := make([]chan time.Time, 0, m.batch)
-			ids := make([]string, 0, m.batch)
-			for range m.batch {
-				seq++
-				id := strconv.Itoa(seq)
-				ids = append(ids, id)
-				chans = append(chans, d.expect(id))
-			}
-			t0 := time.Now()
-			for _, id := range ids {
-				if _, err := cl.EnqueueContext(ctx, asynq.NewTask("noop", []byte(id)), asynq.MaxRetry(0)); err != nil {
-					return fmt.Errorf("enqueue: %w", err)
-				}
-			}
-			took := time.Since(t0)
-			for _, ch := range chans {
-				select {
-				case at := <-ch:
-					submits = append(submits, took)
-					e2e = append(e2e, at.Sub(t0))
-				case <-time.After(30 * time.Second):
-					return errors.New("a latency task did not run within 30s")
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			}
+	}{{"warmup", 1, 20}, {"one at a time", 1, p.pick(200, 1000)}, {"batches of 10", 10, p.pick(500, 3000)}, {"batches of 100", 100, p.pick(1000, 10000)}} {
+		l, err := p.latencyMode(ctx, cl, m.batch, m.tasks)
+		if err != nil {
+			return nil, err
 		}
 		if m.name == "warmup" {
 			continue
 		}
-		l := bench.PeerLatency{Name: m.name, Batch: m.batch, Tasks: len(e2e), Submit: bench.Summarize(submits), EndToEnd: bench.Summarize(e2e)}
-		log.Info("asynq latency", "mode", m.name, "submit_p50_ms", l.Submit.P50, "e2e_p50_ms", l.EndToEnd.P50)
-		res.Latency = append(res.Latency, l)
+		l.Name = m.name
+		p.log.Info("asynq latency", "mode", m.name, "submit_p50_ms", l.Submit.P50, "e2e_p50_ms", l.EndToEnd.P50)
+		out = append(out, l)
 	}
+	return out, nil
+}
 
-	// Throughput: 16 clients enqueue zero-work tasks (asynq has no batch enqueue).
+// latencyMode enqueues tasks in batches of batch, each batch once the previous one ran, and measures
+// each batch's enqueueing and each task's end-to-end time.
+func (p *peer) latencyMode(ctx context.Context, cl *asynq.Client, batch, tasks int) (results.PeerLatency, error) {
+	var submits, e2e []time.Duration
+	for sent := 0; sent < tasks; sent += batch {
+		chans := make([]chan time.Time, 0, batch)
+		ids := make([]string, 0, batch)
+		for range batch {
+			p.seq++
+			id := strconv.Itoa(p.seq)
+			ids = append(ids, id)
+			chans = append(chans, p.done.expect(id))
+		}
+		t0 := time.Now()
+		for _, id := range ids {
+			if _, err := cl.EnqueueContext(ctx, asynq.NewTask("noop", []byte(id)), asynq.MaxRetry(0)); err != nil {
+				return results.PeerLatency{}, fmt.Errorf("enqueue: %w", err)
+			}
+		}
+		took := time.Since(t0)
+		for _, ch := range chans {
+			select {
+			case at := <-ch:
+				submits = append(submits, took)
+				e2e = append(e2e, at.Sub(t0))
+			case <-time.After(30 * time.Second):
+				return results.PeerLatency{}, errors.New("a latency task did not run within 30s")
+			case <-ctx.Done():
+				return results.PeerLatency{}, ctx.Err()
+			}
+		}
+	}
+	return results.PeerLatency{Batch: batch, Tasks: len(e2e), Submit: results.Summarize(submits), EndToEnd: results.Summarize(e2e)}, nil
+}
+
+// throughput has 16 clients enqueue zero-work tasks (asynq has no batch enqueue) and waits until
+// every one ran.
+func (p *peer) throughput(ctx context.Context) (*results.PeerThroughput, error) {
 	const clients = 16
-	tasks := pick(20000, 100000)
-	base := d.n.Load()
+	tasks := p.pick(20000, 100000)
+	base := p.done.n.Load()
 	start := time.Now()
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
@@ -184,7 +222,7 @@ func run(ctx context.Context, log *slog.Logger, res *bench.PeerResult, full bool
 			n++
 		}
 		wg.Go(func() {
-			c := asynq.NewClient(redis)
+			c := asynq.NewClient(p.redis)
 			defer c.Close()
 			for range n {
 				if _, err := c.EnqueueContext(ctx, asynq.NewTask("noop", nil), asynq.MaxRetry(0)); err != nil {
@@ -197,44 +235,47 @@ func run(ctx context.Context, log *slog.Logger, res *bench.PeerResult, full bool
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
-		return err
+		return nil, err
 	}
-	for d.n.Load()-base < int64(tasks) {
+	for p.done.n.Load()-base < int64(tasks) {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil, ctx.Err()
 		case <-time.After(time.Millisecond):
 		}
 		if time.Since(start) > 10*time.Minute {
-			return fmt.Errorf("only %d of %d tasks ran within 10 minutes", d.n.Load()-base, tasks)
+			return nil, fmt.Errorf("only %d of %d tasks ran within 10 minutes", p.done.n.Load()-base, tasks)
 		}
 	}
 	wall := time.Since(start)
-	res.Throughput = &bench.PeerThroughput{Tasks: tasks, Clients: clients, WallS: wall.Seconds(), TasksPerS: float64(tasks) / wall.Seconds()}
-	log.Info("asynq throughput", "tasks", tasks, "wall", wall.Round(time.Millisecond), "tasks_per_s", int(res.Throughput.TasksPerS))
-	stopServer()
+	t := &results.PeerThroughput{Tasks: tasks, Clients: clients, WallS: wall.Seconds(), TasksPerS: float64(tasks) / wall.Seconds()}
+	p.log.Info("asynq throughput", "tasks", tasks, "wall", wall.Round(time.Millisecond), "tasks_per_s", int(t.TasksPerS))
+	return t, nil
+}
 
-	// Utilization: sleep tasks on as many slots (handler goroutines) as chorus bench's scenario.
+// utilization runs sleep tasks on as many slots (handler goroutines) as chorus bench's scenario.
+func (p *peer) utilization(ctx context.Context) ([]results.PeerUtilization, error) {
 	slots := 50
 	plan := []struct{ ms, perSlot int }{{100, 20}, {1000, 5}}
-	if full {
+	if p.full {
 		slots, plan = 200, []struct{ ms, perSlot int }{{100, 50}, {1000, 20}}
 	}
-	for _, p := range plan {
-		u, err := utilization(ctx, redis, slots, p.ms, slots*p.perSlot)
+	var out []results.PeerUtilization
+	for _, run := range plan {
+		u, err := utilization(ctx, p.redis, slots, run.ms, slots*run.perSlot)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		log.Info("asynq utilization", "task_ms", p.ms, "slots", slots, "utilization", fmt.Sprintf("%.2f%%", 100*u.Utilization))
-		res.Utilization = append(res.Utilization, u)
+		p.log.Info("asynq utilization", "task_ms", run.ms, "slots", slots, "utilization", fmt.Sprintf("%.2f%%", 100*u.Utilization))
+		out = append(out, u)
 	}
-	return nil
+	return out, nil
 }
 
 // utilization runs tasks sleeps of ms on a server of slots handler goroutines; busy time and span
 // are measured inside the handler.
-func utilization(ctx context.Context, redis asynq.RedisClientOpt, slots, ms, tasks int) (bench.PeerUtilization, error) {
-	u := bench.PeerUtilization{TaskMs: ms, Tasks: tasks, Slots: slots}
+func utilization(ctx context.Context, redis asynq.RedisClientOpt, slots, ms, tasks int) (results.PeerUtilization, error) {
+	u := results.PeerUtilization{TaskMs: ms, Tasks: tasks, Slots: slots}
 	var (
 		mu          sync.Mutex
 		first, last time.Time

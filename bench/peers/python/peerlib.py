@@ -1,7 +1,7 @@
 """Shared helpers of the Python peer benchmarks: a private valkey-server, latency summaries, results.
 
-The result file has the shape `chorus bench` merges into its report (internal/bench/report.go,
-PeerResult): system, version, setup, throughput {tasks, clients, wall_s, tasks_per_s} and latency
+The result file has the shape `chorus bench` merges into its report (internal/bench/results,
+Peer): system, version, setup, throughput {tasks, clients, wall_s, tasks_per_s} and latency
 [{name, batch, tasks, submit, end_to_end}] with distributions in milliseconds.
 """
 

@@ -7,9 +7,10 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"time"
+
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/store"
-	"time"
 )
 
 // DeclarePartitions records partitions from configuration.

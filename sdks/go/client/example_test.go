@@ -11,13 +11,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/valkey-io/valkey-go"
+
 	"github.com/chorus-hpc/chorus/agent"
 	"github.com/chorus-hpc/chorus/gateway"
 	"github.com/chorus-hpc/chorus/internal/objstore/local"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
 	"github.com/chorus-hpc/chorus/internal/valkeyproc"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
-	"github.com/valkey-io/valkey-go"
 )
 
 // gatewayAddr is the gRPC address of the Chorus that TestMain starts for the examples: a private

@@ -19,12 +19,12 @@ const CursorHeader = "chorus-cursor"
 // Watcher reads a session's events in order. After a broken stream it reconnects from the last cursor
 // it delivered, so no event is lost or repeated.
 type Watcher struct {
-	s      *Session
+	s        *Session
 	kinds    []chorusv1.EventKind
 	statuses []chorusv1.TaskStatus
 	cursor   string
-	stream chorusv1.EventService_WatchEventsClient
-	cancel context.CancelFunc
+	stream   chorusv1.EventService_WatchEventsClient
+	cancel   context.CancelFunc
 }
 
 // WatchTasks starts reading the session's task status events with the given statuses after cursor

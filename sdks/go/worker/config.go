@@ -2,10 +2,11 @@ package worker
 
 import (
 	"fmt"
-	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"os"
 	"strconv"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Environment variables the agent sets for each worker process.

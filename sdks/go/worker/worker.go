@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/chorus-hpc/chorus/internal/telemetry"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/chorus-hpc/chorus/internal/telemetry"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"

@@ -4,8 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
@@ -13,10 +11,8 @@ import (
 
 	"github.com/chorus-hpc/chorus/agent"
 	"github.com/chorus-hpc/chorus/gateway"
-	"github.com/chorus-hpc/chorus/internal/objstore/local"
-	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
+	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
 	"github.com/chorus-hpc/chorus/internal/telemetry"
-	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 )
 
@@ -40,6 +36,9 @@ func metric(t *testing.T, url, name string) float64 {
 // TestMetricsDuringARun scrapes the gateway's /metrics while tasks wait in a queue and after an agent
 // has run them, and checks queue depth and completed counts against what was submitted.
 func TestMetricsDuringARun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end (a real Jaeger, Valkey, gateway, agent and workers): run with `make test-e2e`")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	tel, err := telemetry.New(ctx, telemetry.Config{ServiceName: "chorus-gateway", Getenv: func(string) string { return "" }, LogOutput: io.Discard})
@@ -47,31 +46,10 @@ func TestMetricsDuringARun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tel.Shutdown(ctx)
-	vk := valkeytest.Start(t)
-	st, err := valkeystore.New(valkeystore.Config{Client: vk.Client(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := local.New(local.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := gateway.New(gateway.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DeclaredPartitions: []string{"go"},
-		MeterProvider: tel.MeterProvider, MetricsHandler: tel.MetricsHandler}, st, objs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gctx, gstop := context.WithCancel(ctx)
-	gdone := make(chan struct{})
-	go func() { defer close(gdone); gw.Run(gctx) }()
-	defer func() { gstop(); <-gdone }()
-	url := "http://" + gw.HTTPAddr() + "/metrics"
-
-	cl, err := client.Dial(ctx, gw.GRPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	s := stacktest.Start(t, stacktest.Config{Gateway: gateway.Config{DeclaredPartitions: []string{"go"},
+		MeterProvider: tel.MeterProvider, MetricsHandler: tel.MetricsHandler}})
+	url := "http://" + s.Gateway.HTTPAddr() + "/metrics"
+	cl := s.Client()
 	sess, err := cl.CreateSession(ctx, client.SessionOptions{Partition: "go"})
 	if err != nil {
 		t.Fatal(err)
@@ -93,19 +71,7 @@ func TestMetricsDuringARun(t *testing.T) {
 		t.Fatalf("queued tasks = %v, want %d", got, n)
 	}
 
-	root := repoRoot(t)
-	goWorker := filepath.Join(t.TempDir(), "go-worker")
-	if out, err := exec.Command("go", "build", "-o", goWorker, filepath.Join(root, "workers", "go")).CombinedOutput(); err != nil {
-		t.Fatalf("building the Go worker: %v\n%s", err, out)
-	}
-	ag, err := agent.New(agent.Config{Partitions: []agent.PartitionConfig{{Name: "go", Command: goWorker, Capacity: 4}}}, st, objs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	actx, astop := context.WithCancel(ctx)
-	adone := make(chan struct{})
-	go func() { defer close(adone); ag.Run(actx) }()
-	defer func() { astop(); <-adone }()
+	s.StartAgent(agent.Config{Partitions: []agent.PartitionConfig{{Name: "go", Command: stacktest.GoWorker(t), Capacity: 4}}}, nil)
 	if _, err := sess.Wait(ctx, outs, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,9 +14,8 @@ import (
 
 	"github.com/chorus-hpc/chorus/agent"
 	"github.com/chorus-hpc/chorus/gateway"
-	"github.com/chorus-hpc/chorus/internal/objstore/local"
+	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
-	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 )
 
@@ -27,11 +24,7 @@ import (
 // by the SDK and handed to an exporter that drops them, so the cost measured is Chorus's and the
 // SDK's, not a collector's). Compare the tasks/s metrics of the three.
 func BenchmarkTracingCost(b *testing.B) {
-	root := repoRoot(&testing.T{})
-	goWorker := filepath.Join(b.TempDir(), "go-worker")
-	if out, err := exec.Command("go", "build", "-o", goWorker, filepath.Join(root, "workers", "go")).CombinedOutput(); err != nil {
-		b.Fatalf("building the Go worker: %v\n%s", err, out)
-	}
+	goWorker := stacktest.GoWorker(b)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, tc := range []struct {
 		name string
@@ -48,34 +41,13 @@ func BenchmarkTracingCost(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			tp := tc.tp()
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			vk := valkeytest.Start(b)
-			st, err := valkeystore.New(valkeystore.Config{Client: vk.Client(b), TracerProvider: tp})
-			if err != nil {
-				b.Fatal(err)
-			}
-			objs, err := local.New(local.Config{Dir: b.TempDir()})
-			if err != nil {
-				b.Fatal(err)
-			}
-			gw, err := gateway.New(gateway.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DeclaredPartitions: []string{"go"}, TracerProvider: tp, Logger: quiet}, st, objs)
-			if err != nil {
-				b.Fatal(err)
-			}
-			go gw.Run(ctx)
-			ag, err := agent.New(agent.Config{Partitions: []agent.PartitionConfig{{Name: "go", Command: goWorker, Capacity: 16}}, TracerProvider: tp, Logger: quiet}, st, objs)
-			if err != nil {
-				b.Fatal(err)
-			}
-			adone := make(chan struct{})
-			go func() { defer close(adone); ag.Run(ctx) }()
-			defer func() { cancel(); <-adone }()
-			cl, err := client.Dial(ctx, gw.GRPCAddr(), client.WithTracerProvider(tp))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer cl.Close()
+			ctx := context.Background()
+			s := stacktest.Start(b, stacktest.Config{
+				Gateway: gateway.Config{DeclaredPartitions: []string{"go"}, TracerProvider: tp, Logger: quiet},
+				Store:   valkeystore.Config{TracerProvider: tp},
+			})
+			s.StartAgent(agent.Config{Partitions: []agent.PartitionConfig{{Name: "go", Command: goWorker, Capacity: 16}}, TracerProvider: tp, Logger: quiet}, nil)
+			cl := s.Client(client.WithTracerProvider(tp))
 			sess, err := cl.CreateSession(ctx, client.SessionOptions{Partition: "go"})
 			if err != nil {
 				b.Fatal(err)

@@ -1,4 +1,7 @@
-package bench
+// Package stack runs Chorus in one process: a private valkey-server, the Valkey store, a local object
+// store, a gateway and, on demand, an agent. It sits above both gateway and agent (the binary's
+// benchmarks and the tests use it), so neither of them, nor any package below them, imports it.
+package stack
 
 import (
 	"context"
@@ -22,8 +25,8 @@ import (
 	"github.com/chorus-hpc/chorus/internal/valkeyproc"
 )
 
-// Stack is an in-process Chorus for the benchmarks: a private valkey-server, the Valkey store, a
-// gateway and (per scenario) an agent whose partitions the scenario chooses. The gateway and agent
+// Stack is an in-process Chorus: a private valkey-server, the Valkey store, a
+// gateway and (per scenario) an agent whose partitions the caller chooses. The gateway and agent
 // run under pprof labels component=gateway and component=agent, so a CPU profile of the bench
 // process tells their costs apart.
 type Stack struct {
@@ -34,42 +37,47 @@ type Stack struct {
 	st    *valkeystore.Store
 	objs  *local.Store
 	gw    *gateway.Server
-	gwRun runner
+	gwRun Component
 
 	mu    sync.Mutex
 	agent *agent.Agent
-	agRun runner
+	agRun Component
 }
 
-// runner is one component's Run in a goroutine.
-type runner struct {
+// Component is one component's Run (a gateway's, an agent's) in a goroutine of its own.
+type Component struct {
 	cancel context.CancelFunc
 	done   chan error
 }
 
-func start(ctx context.Context, component string, run func(context.Context) error) runner {
+// Go runs run in a goroutine under the pprof label component=name (so a CPU profile of the process
+// tells the components apart) until Stop.
+func Go(ctx context.Context, name string, run func(context.Context) error) Component {
 	rctx, cancel := context.WithCancel(ctx)
-	r := runner{cancel: cancel, done: make(chan error, 1)}
-	go pprof.Do(rctx, pprof.Labels("component", component), func(lctx context.Context) {
-		r.done <- run(lctx)
+	c := Component{cancel: cancel, done: make(chan error, 1)}
+	go pprof.Do(rctx, pprof.Labels("component", name), func(lctx context.Context) {
+		c.done <- run(lctx)
 	})
-	return r
+	return c
 }
 
-func (r runner) stop() error {
-	if r.cancel == nil {
+// Stop cancels the component's context and waits for its Run to return; a Run that ended by the
+// cancellation is no error. The zero Component is stopped.
+func (c Component) Stop() error {
+	if c.cancel == nil {
 		return nil
 	}
-	r.cancel()
-	err := <-r.done
+	c.cancel()
+	err := <-c.done
+	c.done <- err // a second Stop sees the same outcome
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
 	return err
 }
 
-// StackConfig configures a Stack.
-type StackConfig struct {
+// Config configures a Stack.
+type Config struct {
 	// Dir holds Valkey's data and the object store; required.
 	Dir string
 	// AppendOnly turns Valkey's AOF on (appendfsync everysec), as `chorus dev` runs it. Default false.
@@ -80,10 +88,10 @@ type StackConfig struct {
 	Logger *slog.Logger
 }
 
-// StartStack starts Valkey, the store and a gateway on free loopback ports.
-func StartStack(ctx context.Context, cfg StackConfig) (*Stack, error) {
+// Start starts Valkey, the store and a gateway on free loopback ports.
+func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if cfg.Dir == "" {
-		return nil, errors.New("bench stack: no data folder given")
+		return nil, errors.New("in-process stack: no data folder given")
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -121,7 +129,7 @@ func StartStack(ctx context.Context, cfg StackConfig) (*Stack, error) {
 		s.Close()
 		return nil, err
 	}
-	s.gwRun = start(context.WithoutCancel(ctx), "gateway", s.gw.Run)
+	s.gwRun = Go(context.WithoutCancel(ctx), "gateway", s.gw.Run)
 	return s, nil
 }
 
@@ -146,7 +154,7 @@ func (s *Stack) StartAgent(ctx context.Context, parts []agent.PartitionConfig) e
 		return err
 	}
 	s.mu.Lock()
-	s.agent, s.agRun = a, start(context.WithoutCancel(ctx), "agent", a.Run)
+	s.agent, s.agRun = a, Go(context.WithoutCancel(ctx), "agent", a.Run)
 	s.mu.Unlock()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -193,22 +201,31 @@ func (s *Stack) WorkerPIDs() []int {
 func (s *Stack) StopAgent() error {
 	s.mu.Lock()
 	r := s.agRun
-	s.agent, s.agRun = nil, runner{}
+	s.agent, s.agRun = nil, Component{}
 	s.mu.Unlock()
-	return r.stop()
+	return r.Stop()
 }
 
 // ValkeyPID asks the server for its process id.
 func (s *Stack) ValkeyPID(ctx context.Context) (int, error) {
-	info, err := s.vc.Do(ctx, s.vc.B().Info().Section("server").Build()).ToString()
+	v, err := s.ValkeyInfo(ctx, "server", "process_id")
 	if err != nil {
-		return 0, fmt.Errorf("INFO server: %w", err)
-	}
-	v, ok := infoField(info, "process_id")
-	if !ok {
-		return 0, errors.New("INFO server has no process_id")
+		return 0, err
 	}
 	return strconv.Atoi(v)
+}
+
+// ValkeyInfo reads one field of the private server's INFO section (e.g. "memory", "used_memory").
+func (s *Stack) ValkeyInfo(ctx context.Context, section, field string) (string, error) {
+	info, err := s.vc.Do(ctx, s.vc.B().Info().Section(section).Build()).ToString()
+	if err != nil {
+		return "", fmt.Errorf("INFO %s: %w", section, err)
+	}
+	v, ok := infoField(info, field)
+	if !ok {
+		return "", fmt.Errorf("INFO %s has no %s", section, field)
+	}
+	return v, nil
 }
 
 // infoField returns a field of an INFO answer.
@@ -226,7 +243,7 @@ func (s *Stack) Close() {
 	if err := s.StopAgent(); err != nil {
 		s.log.Warn("stopping the bench agent", "error", err)
 	}
-	if err := s.gwRun.stop(); err != nil {
+	if err := s.gwRun.Stop(); err != nil {
 		s.log.Warn("stopping the bench gateway", "error", err)
 	}
 	if s.st != nil {

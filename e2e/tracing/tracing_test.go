@@ -3,7 +3,6 @@ package tracing_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,25 +17,11 @@ import (
 	"github.com/chorus-hpc/chorus/agent"
 	"github.com/chorus-hpc/chorus/gateway"
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
-	"github.com/chorus-hpc/chorus/internal/objstore/local"
+	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
 	"github.com/chorus-hpc/chorus/internal/testutil/jaegertest"
-	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 )
-
-// repoRoot is the module root (tests run in their package folder).
-func repoRoot(t *testing.T) string {
-	dir, _ := os.Getwd()
-	for !fileExists(filepath.Join(dir, "go.mod")) {
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test folder")
-		}
-		dir = parent
-	}
-	return dir
-}
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
@@ -55,7 +40,10 @@ func provider(t *testing.T, j *jaegertest.Jaeger, service string) *sdktrace.Trac
 // a real gateway and agent, then reads the trace from Jaeger: client, gateway, Valkey, agent and worker
 // spans in one trace, each linked to its parent, with the fanout's subtasks inside it.
 func TestOneTracePerTask(t *testing.T) {
-	root := repoRoot(t)
+	if testing.Short() {
+		t.Skip("end-to-end (a real Jaeger, Valkey, gateway, agent and workers): run with `make test-e2e`")
+	}
+	root := stacktest.RepoRoot(t)
 	python := filepath.Join(root, ".venv", "bin", "python")
 	if !fileExists(python) {
 		t.Fatalf("%s is missing: run `make python-venv` (make test does it before the Go tests)", python)
@@ -64,61 +52,27 @@ func TestOneTracePerTask(t *testing.T) {
 	prop := propagation.TraceContext{}
 	clientTP, gatewayTP, agentTP := provider(t, j, "chorus-client"), provider(t, j, "chorus-gateway"), provider(t, j, "chorus-agent")
 
-	vk := valkeytest.Start(t)
-	gwStore, err := valkeystore.New(valkeystore.Config{Client: vk.Client(t), TracerProvider: gatewayTP})
-	if err != nil {
-		t.Fatal(err)
-	}
-	agStore, err := valkeystore.New(valkeystore.Config{Client: vk.Client(t), TracerProvider: agentTP})
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := local.New(local.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-
-	gw, err := gateway.New(gateway.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DeclaredPartitions: []string{"go", "python"},
-		TracerProvider: gatewayTP, Propagator: prop}, gwStore, objs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gctx, gstop := context.WithCancel(ctx)
-	gdone := make(chan struct{})
-	go func() { defer close(gdone); gw.Run(gctx) }()
-	defer func() { gstop(); <-gdone }()
-
-	goWorker := filepath.Join(t.TempDir(), "go-worker")
-	if out, err := exec.Command("go", "build", "-o", goWorker, filepath.Join(root, "workers", "go")).CombinedOutput(); err != nil {
-		t.Fatalf("building the Go worker: %v\n%s", err, out)
-	}
+	s := stacktest.Start(t, stacktest.Config{
+		Gateway: gateway.Config{DeclaredPartitions: []string{"go", "python"}, TracerProvider: gatewayTP, Propagator: prop},
+		Store:   valkeystore.Config{TracerProvider: gatewayTP},
+	})
+	goWorker := stacktest.GoWorker(t)
 	otelEnv := func(service string) map[string]string {
 		return map[string]string{
 			"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + j.OTLPGRPC, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
 			"OTEL_SERVICE_NAME": service, "OTEL_BSP_SCHEDULE_DELAY": "50",
 		}
 	}
-	ag, err := agent.New(agent.Config{
+	ag := s.StartAgent(agent.Config{
 		Partitions: []agent.PartitionConfig{
 			{Name: "go", Command: goWorker, Capacity: 4, Env: otelEnv("chorus-worker-go")},
 			{Name: "python", Command: python, Args: []string{filepath.Join(root, "workers", "python", "worker.py")}, Env: otelEnv("chorus-worker-python")},
 		},
 		TracerProvider: agentTP, Propagator: prop,
-	}, agStore, objs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	actx, astop := context.WithCancel(ctx)
-	adone := make(chan struct{})
-	go func() { defer close(adone); ag.Run(actx) }()
-
-	cl, err := client.Dial(ctx, gw.GRPCAddr(), client.WithTracerProvider(clientTP), client.WithPropagator(prop))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	}, &valkeystore.Config{TracerProvider: agentTP})
+	cl := s.Client(client.WithTracerProvider(clientTP), client.WithPropagator(prop))
 	sess, err := cl.CreateSession(ctx, client.SessionOptions{Partition: "go"})
 	if err != nil {
 		t.Fatal(err)
@@ -142,8 +96,9 @@ func TestOneTracePerTask(t *testing.T) {
 	}
 	rootSpan.End()
 	// Stop the agent: its workers drain and exit, flushing their spans; then flush ours.
-	astop()
-	<-adone
+	if err := ag.Stop(); err != nil {
+		t.Errorf("the agent stopped with %v", err)
+	}
 	for _, tp := range []*sdktrace.TracerProvider{clientTP, gatewayTP, agentTP} {
 		tp.ForceFlush(ctx)
 	}
@@ -151,9 +106,11 @@ func TestOneTracePerTask(t *testing.T) {
 	traceID := rootSpan.SpanContext().TraceID().String()
 	var tr *jaegertest.Trace
 	deadline := time.Now().Add(30 * time.Second)
+	// Jaeger stores what it receives a little later: wait until the trace holds every span the checks
+	// below look for (each parent, the root included, and the 7 runs), or the deadline.
 	for {
 		tr = j.WaitTrace(t, traceID, 1, 30*time.Second)
-		if services(tr)["chorus-worker-python"] > 0 && services(tr)["chorus-worker-go"] >= 5 || time.Now().After(deadline) {
+		if whole(tr, rootSpan.SpanContext().SpanID().String(), 7) || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -219,6 +176,31 @@ func TestOneTracePerTask(t *testing.T) {
 			t.Logf("%s", strings.Join(chain(s), " <- "))
 		}
 	}
+}
+
+// whole reports whether the trace holds its root, the parent of every span, and at least runs agent
+// run spans and worker spans (Go and Python).
+func whole(tr *jaegertest.Trace, root string, runs int) bool {
+	ids := map[string]bool{}
+	for _, s := range tr.Spans {
+		ids[s.SpanID] = true
+	}
+	if !ids[root] {
+		return false
+	}
+	agentRuns, workers := 0, map[string]int{}
+	for _, s := range tr.Spans {
+		if p := s.Parent(); p != "" && !ids[p] {
+			return false
+		}
+		switch svc := tr.Service(s); {
+		case svc == "chorus-agent" && strings.HasPrefix(s.OperationName, "chorus run"):
+			agentRuns++
+		case strings.HasPrefix(svc, "chorus-worker-"):
+			workers[svc]++
+		}
+	}
+	return agentRuns >= runs && workers["chorus-worker-go"]+workers["chorus-worker-python"] >= runs && workers["chorus-worker-python"] > 0
 }
 
 func services(tr *jaegertest.Trace) map[string]int {
