@@ -39,12 +39,18 @@ type SessionStore interface {
 	// ListSessions returns a page of sessions, newest first, without task counts.
 	ListSessions(ctx context.Context, q ListQuery[chorusv1.SessionStatus]) (sessions []*chorusv1.Session, nextPageToken string, err error)
 	// SetSessionStatus moves a session to PAUSED, RUNNING (resume), CLOSED or CANCELLED. Moving to the
-	// status it already has is a no-op. Cancelling cancels every unfinished task (running ones are
-	// reported by RenewLeases as cancelled) and aborts their outputs. FailedPrecondition for a move the
+	// status it already has is a no-op. A CLOSED session accepts no new client tasks, but what it holds
+	// (with subtasks, retries and dependents) runs to the end. Cancelling answers at once and cancels
+	// every unfinished task in bounded chunks, the first within the call and the rest in the
+	// background through Reconcile (running ones are reported by RenewLeases as cancelled), and
+	// aborts their outputs. FailedPrecondition for a move the
 	// state machine forbids (e.g. resuming a cancelled session).
 	SetSessionStatus(ctx context.Context, sessionID string, to chorusv1.SessionStatus) (*chorusv1.Session, error)
-	// PurgeSession deletes the tasks, results and events of a CLOSED or CANCELLED session and marks it
-	// PURGED. It returns the object-store keys of the session's results so the caller deletes them.
+	// PurgeSession deletes the tasks, results and events of a CLOSED or CANCELLED session whose tasks
+	// have all ended and marks it PURGED; a purged session is no longer listed and its record expires
+	// after a retention time. It returns the object-store keys of the session's results so the caller
+	// deletes them. A session with unfinished tasks is refused (FailedPrecondition saying how many):
+	// a closed session runs them to the end; cancel it to end them now, then purge.
 	PurgeSession(ctx context.Context, sessionID string) (session *chorusv1.Session, objectKeys []string, err error)
 }
 
@@ -121,6 +127,31 @@ type AgentStore interface {
 	RequeueExpired(ctx context.Context, partition string, max int) (int, error)
 	// Heartbeat records an agent's presence and capacity for a partition (kept for ttl).
 	Heartbeat(ctx context.Context, info AgentHeartbeat, ttl time.Duration) error
+	// ReleaseAgentLeases takes back at once every lease an agent id holds, in every partition: an
+	// agent restarting under the same id calls it before it claims, so its previous life's tasks run
+	// again without waiting for their leases to expire. Each attempt is failed as LEASE_EXPIRED
+	// (retryable, counted) and the task is QUEUED again while retries remain. It returns how many
+	// leases it took back.
+	ReleaseAgentLeases(ctx context.Context, agentID string) (int, error)
+	// RequeueDeadAgents takes back, as ReleaseAgentLeases does, the leases of every agent of a
+	// partition whose heartbeat has lapsed (a dead agent), so its tasks run again within seconds
+	// while long lease TTLs still protect slow tasks of live agents. Any process may call it at any
+	// time; it is idempotent. It returns how many leases it took back.
+	RequeueDeadAgents(ctx context.Context, partition string) (int, error)
+	// Reconcile does one bounded pass of repairs for a partition: it looks at up to budget sessions
+	// that have tasks in the partition (resuming where the previous pass stopped) and restores the
+	// index entries that let agents find their queued, retry-delayed and leased work, refreshes the
+	// partition's task counts, and works through a bounded chunk of background work (the tasks of
+	// cancelled sessions). Any process may call it at any time; it is idempotent.
+	Reconcile(ctx context.Context, partition string, budget int) (ReconcileReport, error)
+}
+
+// ReconcileReport tells what one Reconcile pass did.
+type ReconcileReport struct {
+	Sessions  int  // sessions looked at
+	Repaired  int  // index entries restored (work that agents could not find)
+	Cancelled int  // tasks of cancelled sessions ended by the background chunk
+	Wrapped   bool // the pass reached the end of the partition's sessions (the next one starts over)
 }
 
 // EventStore reads and appends session events.
@@ -187,8 +218,14 @@ type SubmitBatch struct {
 	TraceState  string
 	// ParentTaskID is set for subtasks (stored through Complete).
 	ParentTaskID string
-	// Limits applied atomically with the submission (0 means none).
-	MaxQueueDepth int64 // per partition: ResourceExhausted past it
+	// MaxQueueDepth bounds the PENDING+QUEUED tasks of each partition of the batch, over all
+	// sessions (0 means none): ResourceExhausted naming the partition past it. The partition's count
+	// is kept beside the partition and refreshed by every submit and reconciler pass, so concurrent
+	// batches may pass it by their own size.
+	MaxQueueDepth int64
+	// MaxSessionQueued bounds the PENDING+QUEUED tasks of the session (0 means none), checked
+	// atomically with the submission: ResourceExhausted naming the session past it.
+	MaxSessionQueued int64
 }
 
 // TaskSpec is one task to submit. Options fields left unset take the session's defaults, then

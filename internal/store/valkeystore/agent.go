@@ -70,6 +70,7 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 				s.c.B().Zadd().Key(s.k.ready(p)).Xx().Incr().ScoreMember().ScoreMember(float64(n)/float64(weight), sid).Build(),
 				s.c.B().Set().Key(s.k.vtime(p)).Value(strconv.FormatFloat(pass, 'f', -1, 64)).Build(),
 				s.c.B().Zadd().Key(s.k.leases(p)).Lt().ScoreMember().ScoreMember(float64(now+ttl.Milliseconds()), sid).Build())
+			cmds = append(cmds, s.agentLeaseCmd(req.AgentID, p, sid))
 		}
 		if nextDue >= 0 {
 			cmds = append(cmds, s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(nextDue), sid).Build())
@@ -79,7 +80,7 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 				return nil, storeErr("updating the partition indexes", err)
 			}
 		}
-		if qlen == 0 || st != int64(chorusv1.SessionStatus_SESSION_STATUS_RUNNING) {
+		if qlen == 0 || !claimable(st) {
 			if err := s.dropReady(ctx, p, sid); err != nil {
 				return nil, err
 			}
@@ -98,7 +99,7 @@ func (s *Store) dropReady(ctx context.Context, p, sid string) error {
 	res := s.c.DoMulti(ctx, s.c.B().Zcard().Key(s.k.queue(sid, p)).Build(), s.c.B().Hget().Key(s.k.meta(sid)).Field("st").Build())
 	qlen, _ := res[0].AsInt64()
 	st, _ := res[1].AsInt64()
-	if qlen > 0 && st == int64(chorusv1.SessionStatus_SESSION_STATUS_RUNNING) {
+	if (qlen > 0 && claimable(st)) || readFailed(res...) {
 		return s.markReady(ctx, sid, p)
 	}
 	return nil
@@ -293,11 +294,14 @@ func (s *Store) Complete(ctx context.Context, c store.Completion) error {
 	if err != nil {
 		return err
 	}
+	if err := s.noteSubtaskParts(ctx, l.SessionID, c.Subtasks); err != nil {
+		return err
+	}
 	parts, err := s.run(ctx, s.s.complete, l.SessionID, args).AsStrSlice()
 	if err != nil {
 		return storeErr("completing the task", err)
 	}
-	return s.markReady(ctx, l.SessionID, parts...)
+	return s.afterCommit("ready index after a completion", s.markReady(ctx, l.SessionID, parts...))
 }
 
 // backoff returns the jittered delay before retry number attempt (1 for the first retry).
@@ -336,7 +340,7 @@ func (s *Store) Fail(ctx context.Context, f store.Failure) (bool, error) {
 	p, _ := vals[1].ToString()
 	if retried == 1 {
 		if err := s.c.Do(ctx, s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(due), l.SessionID).Build()).Error(); err != nil {
-			return true, storeErr("indexing the retry", err)
+			return true, s.afterCommit("retry index after a failure", storeErr("indexing the retry", err))
 		}
 	}
 	return retried == 1, nil
@@ -356,7 +360,7 @@ func (s *Store) Release(ctx context.Context, leases []store.Lease) error {
 		if err != nil {
 			return storeErr("releasing leases", err)
 		}
-		if err := s.markReady(ctx, sid, parts...); err != nil {
+		if err := s.afterCommit("ready index after a release", s.markReady(ctx, sid, parts...)); err != nil {
 			return err
 		}
 	}

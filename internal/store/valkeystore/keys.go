@@ -32,10 +32,21 @@ package valkeystore
 //	:leases    zset   sessions with leases, score = earliest expiry ms (may be early, never late)
 //	:sessions  set    sessions that ever had tasks in the partition (GetPartition sums their counts)
 //	:wake      list   wake-up tokens for WaitForWork (BLPOP)
-//	:agents    hash   agent id → heartbeat JSON with its expiry
+//	:agents    hash   agent id → heartbeat JSON with its expiry (an expired entry stays until
+//	                  RequeueDeadAgents has taken back the agent's leases)
+//	:active    set    sessions that may have unfinished tasks in the partition (their counts are refreshed)
+//	:snap      hash   session id → last counted "c1,…,c7" of its tasks in the partition
+//	:tot       hash   status ("1".."7") → sum of the snapshots: the partition's task counts
+//	:rcur      string the reconciler's SSCAN cursor over :sessions
+//	:acur      string the count refresher's SSCAN cursor over :active
+//
+// Agent keys share the hash tag {<prefix>a:<agent id>} (a hint, repaired by the reconciler):
+//
+//	:leases    set    "<partition>\n<session id>" for every session where the agent may hold leases
 //
 // Global keys: <prefix>sessions (zset id → create ms), <prefix>partitions (set of declared names),
-// <prefix>served (set of partitions agents have served).
+// <prefix>served (set of partitions agents have served), <prefix>bg (zset session id → ms: sessions
+// whose cancellation is still being worked through in bounded chunks).
 type keys struct{ prefix string }
 
 func (k keys) sessionTag(id string) string { return "{" + k.prefix + "s:" + id + "}" }
@@ -64,6 +75,15 @@ func (k keys) leases(p string) string       { return k.partTag(p) + ":leases" }
 func (k keys) partSessions(p string) string { return k.partTag(p) + ":sessions" }
 func (k keys) wake(p string) string         { return k.partTag(p) + ":wake" }
 func (k keys) agents(p string) string       { return k.partTag(p) + ":agents" }
-func (k keys) sessionIndex() string         { return k.prefix + "sessions" }
-func (k keys) declaredPartitions() string   { return k.prefix + "partitions" }
-func (k keys) servedPartitions() string     { return k.prefix + "served" }
+func (k keys) active(p string) string       { return k.partTag(p) + ":active" }
+func (k keys) snap(p string) string         { return k.partTag(p) + ":snap" }
+func (k keys) tot(p string) string          { return k.partTag(p) + ":tot" }
+func (k keys) rcur(p string) string         { return k.partTag(p) + ":rcur" }
+func (k keys) acur(p string) string         { return k.partTag(p) + ":acur" }
+func (k keys) agentLeases(agent string) string {
+	return "{" + k.prefix + "a:" + agent + "}:leases"
+}
+func (k keys) background() string         { return k.prefix + "bg" }
+func (k keys) sessionIndex() string       { return k.prefix + "sessions" }
+func (k keys) declaredPartitions() string { return k.prefix + "partitions" }
+func (k keys) servedPartitions() string   { return k.prefix + "served" }

@@ -16,6 +16,8 @@ var luaFS embed.FS
 type scripts struct {
 	sessionCreate, sessionStatus, resultsCreate, resultComplete, submit, claim, promote,
 	markRunning, renew, complete, fail, release, expire, cancelTasks, progress, purge, readyAdd *valkey.Lua
+	// reconciler, dead agents and bounded cancel/purge (reconcile.go, deadagents.go, chunks.go)
+	reconcile, pcount, releaseAgent, cancelChunk, purgeScan *valkey.Lua
 	// names maps each script to its file name without ".lua", for spans.
 	names map[*valkey.Lua]string
 }
@@ -25,6 +27,11 @@ func loadScripts() (*scripts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("valkeystore: reading embedded lua/lib.lua: %w", err)
 	}
+	graph, err := luaFS.ReadFile("lua/lib_graph.lua")
+	if err != nil {
+		return nil, fmt.Errorf("valkeystore: reading embedded lua/lib_graph.lua: %w", err)
+	}
+	lib = append(append(lib, '\n'), graph...)
 	load := func(name string, withLib bool) (*valkey.Lua, error) {
 		b, err := luaFS.ReadFile("lua/" + name)
 		if err != nil {
@@ -59,6 +66,11 @@ func loadScripts() (*scripts, error) {
 		{&s.progress, "progress.lua", true},
 		{&s.purge, "purge.lua", true},
 		{&s.readyAdd, "ready_add.lua", false},
+		{&s.reconcile, "reconcile.lua", true},
+		{&s.pcount, "pcount.lua", false},
+		{&s.releaseAgent, "release_agent.lua", true},
+		{&s.cancelChunk, "cancel_chunk.lua", true},
+		{&s.purgeScan, "purge_scan.lua", true},
 	} {
 		l, err := load(e.name, e.lib)
 		if err != nil {

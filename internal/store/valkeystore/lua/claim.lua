@@ -14,7 +14,7 @@ local function nextdue()
   if #d == 0 then return -1 end
   return tonumber(d[2])
 end
-if st ~= 1 then return { {}, redis.call('ZCARD', qk), w, nextdue(), st } end
+if st ~= 1 and st ~= 3 then return { {}, redis.call('ZCARD', qk), w, nextdue(), st } end
 for _, tid in ipairs(redis.call('ZRANGEBYSCORE', dk, '-inf', now)) do
   local t = tget(tid)
   if t and t.st == 2 then redis.call('ZADD', qk, qscore(t.prio, t.qms), tid) end

@@ -56,6 +56,7 @@ for _, s in ipairs(specs) do
   end
 end
 local err = check_tasks(specs, tid, 0, known)
+if not err then err = check_cycles(specs) end
 if err then return redis.error_reply(err[1] .. ' ' .. err[2]) end
 -- all checks passed: write
 local touched = {}

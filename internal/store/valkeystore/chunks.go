@@ -1,0 +1,62 @@
+package valkeystore
+
+import (
+	"context"
+	"strconv"
+)
+
+// Cancelling a session ends its tasks in chunks of Config.ChunkSize (cancel_chunk.lua), so a session
+// with a million tasks never holds Valkey in one script. SetSessionStatus records the session in the
+// global background set before the status change (write-ahead), runs the first chunk and answers;
+// Reconcile (called periodically by every agent) works through the rest, a bounded number of chunks
+// per pass, and removes the session from the set when its cancellation is done.
+
+// cancelChunk runs one chunk of a cancelled session's cancellation; done is true when nothing is left.
+func (s *Store) cancelChunk(ctx context.Context, sid string) (n int, done bool, err error) {
+	vals, err := s.run(ctx, s.s.cancelChunk, sid, []string{itoa(s.nowMS()), strconv.Itoa(s.cfg.ChunkSize)}).AsIntSlice()
+	if err != nil {
+		return 0, false, storeErr("cancelling a chunk of the session's tasks", err)
+	}
+	return int(vals[0]), vals[1] == 1, nil
+}
+
+// finishCancel runs chunks of a session's cancellation until it is done or chunks have run, and
+// removes the session from the background set when done.
+func (s *Store) finishCancel(ctx context.Context, sid string, chunks int) (int, bool, error) {
+	total := 0
+	for range chunks {
+		n, done, err := s.cancelChunk(ctx, sid)
+		total += n
+		if err != nil {
+			return total, false, err
+		}
+		if done {
+			err := s.c.Do(ctx, s.c.B().Zrem().Key(s.k.background()).Member(sid).Build()).Error()
+			return total, true, s.afterCommit("background set after a cancellation", storeErr("updating the background set", err))
+		}
+	}
+	return total, false, nil
+}
+
+// workBackground runs up to about budget tasks' worth of chunks of pending cancellations (the oldest
+// first) and returns how many tasks it cancelled.
+func (s *Store) workBackground(ctx context.Context, budget int) (int, error) {
+	chunks := max(1, budget/max(1, s.cfg.ChunkSize))
+	sids, err := s.c.Do(ctx, s.c.B().Zrange().Key(s.k.background()).Min("0").Max(strconv.Itoa(chunks-1)).Build()).AsStrSlice()
+	if err != nil {
+		return 0, storeErr("reading the sessions being cancelled", err)
+	}
+	total := 0
+	for _, sid := range sids {
+		if chunks <= 0 {
+			break
+		}
+		n, _, err := s.finishCancel(ctx, sid, 1)
+		chunks--
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
