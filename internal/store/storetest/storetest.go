@@ -34,6 +34,12 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ConcurrentClaimers", testConcurrentClaimers},
 		{"Fairness", testFairness},
 		{"RandomDAGs", testRandomDAGs},
+		{"ReconcileRestoresIndexes", testReconcileRestoresIndexes},
+		{"ClosedSessionRunsToEnd", testClosedSessionRunsToEnd},
+		{"CyclesRefused", testCyclesRefused},
+		{"AdmissionLimits", testAdmissionLimits},
+		{"BigCancel", testBigCancel},
+		{"DeadAgents", testDeadAgents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
