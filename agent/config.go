@@ -9,13 +9,13 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"os"
-	"regexp"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/store"
+	"github.com/chorus-hpc/chorus/internal/validate"
 )
 
 // Transports between the agent and its worker processes.
@@ -115,8 +115,6 @@ type PartitionConfig struct {
 	Dir string `yaml:"dir"`
 }
 
-var partitionName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
 // LoadConfig reads a YAML config file. Durations are written like "30s" or "500ms". Defaults are
 // applied by New.
 func LoadConfig(path string) (Config, error) {
@@ -200,8 +198,8 @@ func (c Config) withDefaults() (Config, error) {
 	seen := map[string]bool{}
 	for i := range c.Partitions {
 		p := &c.Partitions[i]
-		if !partitionName.MatchString(p.Name) {
-			return c, fmt.Errorf("agent config: partition %d: name %q must be 1-64 letters, digits, '.', '_' or '-'", i, p.Name)
+		if err := validate.Partition(p.Name); err != nil {
+			return c, fmt.Errorf("agent config: partition %d: %w", i, err)
 		}
 		if seen[p.Name] {
 			return c, fmt.Errorf("agent config: partition %q is listed twice", p.Name)

@@ -75,11 +75,12 @@ func (s taskService) SubmitTasks(ctx context.Context, req *chorusv1.SubmitTasksR
 		maxDepth = 0
 	}
 	submitted, err := s.store.SubmitTasks(ctx, sid, store.SubmitBatch{
-		Tasks:         specs,
-		RequestID:     req.GetRequestId(),
-		TraceParent:   traceParent,
-		TraceState:    traceState,
-		MaxQueueDepth: maxDepth,
+		Tasks:            specs,
+		RequestID:        req.GetRequestId(),
+		TraceParent:      traceParent,
+		TraceState:       traceState,
+		MaxQueueDepth:    maxDepth,
+		MaxSessionQueued: s.cfg.MaxSessionQueued,
 	})
 	if err != nil {
 		return nil, err
