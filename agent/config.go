@@ -64,8 +64,13 @@ type Config struct {
 	// agent may). Default LeaseTTL/2.
 	RequeueInterval time.Duration `yaml:"requeue_interval"`
 	// HeartbeatInterval is how often the agent reports its presence per partition (kept for 3
-	// intervals). Default 10s.
+	// intervals), and how often it looks for agents whose heartbeat lapsed to take back their
+	// leases: a dead agent's tasks are queued again within about 4 intervals. Default 1s.
 	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
+	// ReconcileInterval is how often the agent runs one bounded reconciler pass per partition
+	// (repairing index entries lost in a crash, finishing cancellations in the background). Any agent
+	// may. Default 2s.
+	ReconcileInterval time.Duration `yaml:"reconcile_interval"`
 	// PingInterval is how often a connected worker is pinged. Default 5s.
 	PingInterval time.Duration `yaml:"ping_interval"`
 	// PingTimeout: a worker silent for this long is killed and restarted. Default 30s.
@@ -157,7 +162,8 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.WaitTimeout, 5*time.Second)
 	def(&c.DrainDeadline, 30*time.Second)
 	def(&c.RequeueInterval, c.LeaseTTL/2)
-	def(&c.HeartbeatInterval, 10*time.Second)
+	def(&c.HeartbeatInterval, time.Second)
+	def(&c.ReconcileInterval, 2*time.Second)
 	def(&c.PingInterval, 5*time.Second)
 	def(&c.PingTimeout, 30*time.Second)
 	def(&c.HelloTimeout, 60*time.Second)
