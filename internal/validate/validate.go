@@ -24,12 +24,12 @@ func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' ||
 // digits, '.', '_', ':' or '-' (pattern ^[A-Za-z0-9][A-Za-z0-9._:-]*$).
 func ID(what, id string) error {
 	if len(id) == 0 || len(id) > MaxIDLen {
-		return fmt.Errorf("%s %q must be 1-%d characters long", what, id, MaxIDLen)
+		return fmt.Errorf("%s %q must be 1-%d letters, digits, '.', '_', ':' or '-', starting with a letter or digit", what, id, MaxIDLen)
 	}
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		if !alnum(c) && (i == 0 || (c != '.' && c != '_' && c != ':' && c != '-')) {
-			return fmt.Errorf("%s %q is not valid: use letters, digits, '.', '_', ':' or '-', starting with a letter or digit", what, id)
+			return fmt.Errorf("%s %q must be 1-%d letters, digits, '.', '_', ':' or '-', starting with a letter or digit", what, id, MaxIDLen)
 		}
 	}
 	return nil
@@ -39,12 +39,12 @@ func ID(what, id string) error {
 // digits, '.', '_' or '-' (pattern ^[A-Za-z0-9][A-Za-z0-9._-]*$).
 func Partition(p string) error {
 	if len(p) == 0 || len(p) > MaxPartitionLen {
-		return fmt.Errorf("partition %q must be 1-%d characters long", p, MaxPartitionLen)
+		return fmt.Errorf("partition %q must be 1-%d letters, digits, '.', '_' or '-', starting with a letter or digit", p, MaxPartitionLen)
 	}
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		if !alnum(c) && (i == 0 || (c != '.' && c != '_' && c != '-')) {
-			return fmt.Errorf("partition %q is not valid: use letters, digits, '.', '_' or '-', starting with a letter or digit", p)
+			return fmt.Errorf("partition %q must be 1-%d letters, digits, '.', '_' or '-', starting with a letter or digit", p, MaxPartitionLen)
 		}
 	}
 	return nil
@@ -54,12 +54,12 @@ func Partition(p string) error {
 // (pattern ^[A-Za-z0-9_./-]+$).
 func Method(m string) error {
 	if len(m) == 0 || len(m) > MaxMethodLen {
-		return fmt.Errorf("method %q must be 1-%d characters long", m, MaxMethodLen)
+		return fmt.Errorf("method %q must be 1-%d letters, digits, '_', '.', '/' or '-'", m, MaxMethodLen)
 	}
 	for i := 0; i < len(m); i++ {
 		c := m[i]
 		if !alnum(c) && c != '_' && c != '.' && c != '/' && c != '-' {
-			return fmt.Errorf("method %q is not valid: use letters, digits, '_', '.', '/' or '-'", m)
+			return fmt.Errorf("method %q must be 1-%d letters, digits, '_', '.', '/' or '-'", m, MaxMethodLen)
 		}
 	}
 	return nil
