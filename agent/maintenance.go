@@ -8,11 +8,14 @@ import (
 // reconcileBudget is how many sessions of a partition one reconciler pass looks at.
 const reconcileBudget = 100
 
+// backgroundTasks is the most tasks of cancelled sessions one maintenance round cancels.
+const backgroundTasks = 10000
+
 // maintenanceLoop keeps the store healthy for everyone, as any process may: every heartbeat interval
 // it takes back the leases of the partitions' agents whose heartbeat lapsed (a dead agent's tasks run
-// again within seconds, not a lease TTL), and every ReconcileInterval it runs one bounded reconciler
-// pass per partition (index entries lost in a crash between two writes, counts, background
-// cancellations).
+// again within seconds, not a lease TTL) and works through pending cancellations of big sessions, and
+// every ReconcileInterval it runs one bounded reconciler pass per partition (index entries lost in a
+// crash between two writes, counts).
 func (a *Agent) maintenanceLoop(ctx context.Context) {
 	t := time.NewTicker(a.cfg.HeartbeatInterval)
 	defer t.Stop()
@@ -30,6 +33,9 @@ func (a *Agent) maintenanceLoop(ctx context.Context) {
 			} else if n > 0 {
 				p.log.Info("took back the tasks of agents whose heartbeat lapsed", "tasks", n)
 			}
+		}
+		if _, err := a.store.WorkBackground(ctx, backgroundTasks); err != nil && ctx.Err() == nil {
+			a.log.Warn("could not work through pending cancellations; retrying next round", "error", err)
 		}
 		if time.Since(last) < a.cfg.ReconcileInterval {
 			continue

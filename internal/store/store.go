@@ -140,18 +140,21 @@ type AgentStore interface {
 	RequeueDeadAgents(ctx context.Context, partition string) (int, error)
 	// Reconcile does one bounded pass of repairs for a partition: it looks at up to budget sessions
 	// that have tasks in the partition (resuming where the previous pass stopped) and restores the
-	// index entries that let agents find their queued, retry-delayed and leased work, refreshes the
-	// partition's task counts, and works through a bounded chunk of background work (the tasks of
-	// cancelled sessions). Any process may call it at any time; it is idempotent.
+	// index entries that let agents find their queued, retry-delayed and leased work, and refreshes
+	// the partition's task counts. Any process may call it at any time; it is idempotent.
 	Reconcile(ctx context.Context, partition string, budget int) (ReconcileReport, error)
+	// WorkBackground cancels up to about maxTasks tasks of sessions whose cancellation is still
+	// pending (SetSessionStatus cancels the first chunk itself and leaves the rest here), in chunks
+	// that each hold Valkey briefly, and returns how many tasks it cancelled (dependents of a
+	// cancelled task count too). Any process may call it; several may at once.
+	WorkBackground(ctx context.Context, maxTasks int) (int, error)
 }
 
 // ReconcileReport tells what one Reconcile pass did.
 type ReconcileReport struct {
-	Sessions  int  // sessions looked at
-	Repaired  int  // index entries restored (work that agents could not find)
-	Cancelled int  // tasks of cancelled sessions ended by the background chunk
-	Wrapped   bool // the pass reached the end of the partition's sessions (the next one starts over)
+	Sessions int  // sessions looked at
+	Repaired int  // index entries restored (work that agents could not find)
+	Wrapped  bool // the pass reached the end of the partition's sessions (the next one starts over)
 }
 
 // EventStore reads and appends session events.

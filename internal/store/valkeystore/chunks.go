@@ -8,8 +8,8 @@ import (
 // Cancelling a session ends its tasks in chunks of Config.ChunkSize (cancel_chunk.lua), so a session
 // with a million tasks never holds Valkey in one script. SetSessionStatus records the session in the
 // global background set before the status change (write-ahead), runs the first chunk and answers;
-// Reconcile (called periodically by every agent) works through the rest, a bounded number of chunks
-// per pass, and removes the session from the set when its cancellation is done.
+// WorkBackground (called every second by every agent) works through the rest and removes the session
+// from the set when its cancellation is done.
 
 // cancelChunk runs one chunk of a cancelled session's cancellation; done is true when nothing is left.
 func (s *Store) cancelChunk(ctx context.Context, sid string) (n int, done bool, err error) {
@@ -38,24 +38,32 @@ func (s *Store) finishCancel(ctx context.Context, sid string, chunks int) (int, 
 	return total, false, nil
 }
 
-// workBackground runs up to about budget tasks' worth of chunks of pending cancellations (the oldest
-// first) and returns how many tasks it cancelled.
-func (s *Store) workBackground(ctx context.Context, budget int) (int, error) {
-	chunks := max(1, budget/max(1, s.cfg.ChunkSize))
-	sids, err := s.c.Do(ctx, s.c.B().Zrange().Key(s.k.background()).Min("0").Max(strconv.Itoa(chunks-1)).Build()).AsStrSlice()
-	if err != nil {
-		return 0, storeErr("reading the sessions being cancelled", err)
+// WorkBackground cancels up to about maxTasks tasks of pending cancellations (the oldest session
+// first), in chunks of at most Config.ChunkSize task ids.
+func (s *Store) WorkBackground(ctx context.Context, maxTasks int) (int, error) {
+	if maxTasks <= 0 {
+		maxTasks = s.cfg.ChunkSize
 	}
-	total := 0
-	for _, sid := range sids {
-		if chunks <= 0 {
+	total, looked := 0, 0
+	for looked < maxTasks {
+		sids, err := s.c.Do(ctx, s.c.B().Zrange().Key(s.k.background()).Min("0").Max("0").Build()).AsStrSlice()
+		if err != nil {
+			return total, storeErr("reading the sessions being cancelled", err)
+		}
+		if len(sids) == 0 {
 			break
 		}
-		n, _, err := s.finishCancel(ctx, sid, 1)
-		chunks--
-		total += n
+		size := min(s.cfg.ChunkSize, maxTasks-looked)
+		vals, err := s.run(ctx, s.s.cancelChunk, sids[0], []string{itoa(s.nowMS()), strconv.Itoa(size)}).AsIntSlice()
 		if err != nil {
-			return total, err
+			return total, storeErr("cancelling a chunk of the session's tasks", err)
+		}
+		total += int(vals[0])
+		looked += size
+		if vals[1] == 1 {
+			if err := s.c.Do(ctx, s.c.B().Zrem().Key(s.k.background()).Member(sids[0]).Build()).Error(); err != nil {
+				return total, storeErr("updating the background set", err)
+			}
 		}
 	}
 	return total, nil

@@ -161,3 +161,54 @@ func TestGetPartitionReadsNoHashPerFinishedSession(t *testing.T) {
 		t.Fatalf("partition counts = %v; want %d completed", p.TaskCounts, sessions)
 	}
 }
+
+// TestIndexTroubleAfterCommitIsNotAFailure: when the partition's ready index cannot be written
+// after a committed submit or completion, the operation still succeeds (its change is stored), and
+// the reconciler restores the index once it can be written again.
+func TestIndexTroubleAfterCommitIsNotAFailure(t *testing.T) {
+	t.Parallel()
+	c := valkeytest.Start(t).Client(t)
+	s := newStore(t, c, "ix:", nil)
+	ctx := t.Context()
+	sess, err := s.CreateSession(ctx, store.SessionSpec{DefaultTaskOptions: &chorusv1.TaskOptions{Partition: "cpu"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.SubmitTasks(ctx, sess.SessionId, store.SubmitBatch{Tasks: []store.TaskSpec{{Method: "a", ExpectedOutputIDs: []string{"o"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := s.Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "a", Max: 1})
+	if err != nil || len(cl) != 1 {
+		t.Fatalf("Claim = %v, %v", cl, err)
+	}
+	// the ready index becomes unwritable (a key of the wrong type makes every ZADD fail)
+	ready := "{ix:p:cpu}:ready"
+	if err := c.Do(ctx, c.B().Set().Key(ready).Value("broken").Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := s.SubmitTasks(ctx, sess.SessionId, store.SubmitBatch{Tasks: []store.TaskSpec{{Method: "b", DataDependencies: []string{"o"}}, {Method: "c"}}})
+	if err != nil {
+		t.Fatalf("SubmitTasks with the ready index unwritable: %v; want success (the batch is stored)", err)
+	}
+	if err := s.Complete(ctx, store.Completion{Lease: cl[0].Lease, Outputs: []store.OutputData{{ResultID: "o", Data: store.ResultData{Inline: []byte("x")}}}}); err != nil {
+		t.Fatalf("Complete with the ready index unwritable: %v; want success (the completion is stored)", err)
+	}
+	if tk, _ := s.GetTask(ctx, sess.SessionId, st[0].TaskId); tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
+		t.Fatalf("completed task = %v", tk.GetStatus())
+	}
+	if err := c.Do(ctx, c.B().Del().Key(ready).Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "a", Max: 10}); err != nil || len(got) != 0 {
+		t.Fatalf("Claim before the repair = %d, %v; want 0 (the index entry was never written)", len(got), err)
+	}
+	rep, err := s.Reconcile(ctx, "cpu", 100)
+	if err != nil || rep.Repaired < 1 {
+		t.Fatalf("Reconcile = %+v, %v; want the ready entry restored", rep, err)
+	}
+	got, err := s.Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "a", Max: 10})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("Claim after the repair = %d, %v; want the 2 queued tasks (%s, %s)", len(got), err, st2[0].TaskId, st2[1].TaskId)
+	}
+}

@@ -142,10 +142,7 @@ func (s *Store) Reconcile(ctx context.Context, p string, budget int) (store.Reco
 	if err != nil {
 		return rep, err
 	}
-	if _, err := s.refreshCounts(ctx, p, act); err != nil {
-		return rep, err
-	}
-	rep.Cancelled, err = s.workBackground(ctx, budget)
+	_, err = s.refreshCounts(ctx, p, act)
 	return rep, err
 }
 
