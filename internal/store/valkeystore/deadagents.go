@@ -8,7 +8,7 @@ import (
 
 // ReleaseAgentLeases takes back every lease an agent id holds, in every partition, at once.
 func (s *Store) ReleaseAgentLeases(ctx context.Context, agentID string) (int, error) {
-	members, err := s.c.Do(ctx, s.c.B().Smembers().Key(s.k.agentLeases(agentID)).Build()).AsStrSlice()
+	members, err := s.c.Do(ctx, s.c.B().Zrange().Key(s.k.agentLeases(agentID)).Min("0").Max("-1").Build()).AsStrSlice()
 	if err != nil {
 		return 0, storeErr("reading the agent's lease index", err)
 	}
@@ -28,7 +28,7 @@ func (s *Store) RequeueDeadAgents(ctx context.Context, p string) (int, error) {
 		if json.Unmarshal([]byte(raw), &h) == nil && h.Expires >= now {
 			continue
 		}
-		members, err := s.c.Do(ctx, s.c.B().Smembers().Key(s.k.agentLeases(id)).Build()).AsStrSlice()
+		members, err := s.c.Do(ctx, s.c.B().Zrange().Key(s.k.agentLeases(id)).Min("0").Max("-1").Build()).AsStrSlice()
 		if err != nil {
 			return total, storeErr("reading the agent's lease index", err)
 		}
@@ -65,7 +65,7 @@ func (s *Store) takeBack(ctx context.Context, agentID string, members []string, 
 		if vals[0] > 0 && vals[1] > 0 {
 			_ = s.afterCommit("ready index after taking back leases", s.markReady(ctx, sid, p))
 		}
-		if err := s.c.Do(ctx, s.c.B().Srem().Key(s.k.agentLeases(agentID)).Member(m).Build()).Error(); err != nil {
+		if err := s.c.Do(ctx, s.c.B().Zrem().Key(s.k.agentLeases(agentID)).Member(m).Build()).Error(); err != nil {
 			return total, storeErr("updating the agent's lease index", err)
 		}
 	}

@@ -13,7 +13,7 @@ func (s *Store) DropIndexEntries(ctx context.Context, p, sessionID string, agent
 		s.c.B().Zrem().Key(s.k.leases(p)).Member(sessionID).Build(),
 	}
 	for _, a := range agentIDs {
-		cmds = append(cmds, s.c.B().Srem().Key(s.k.agentLeases(a)).Member(p+"\n"+sessionID).Build())
+		cmds = append(cmds, s.c.B().Zrem().Key(s.k.agentLeases(a)).Member(p+"\n"+sessionID).Build())
 	}
 	for _, r := range s.c.DoMulti(ctx, cmds...) {
 		if err := r.Error(); err != nil {

@@ -42,7 +42,8 @@ package valkeystore
 //
 // Agent keys share the hash tag {<prefix>a:<agent id>} (a hint, repaired by the reconciler):
 //
-//	:leases    set    "<partition>\n<session id>" for every session where the agent may hold leases
+//	:leases    zset   "<partition>\n<session id>" for every session where the agent may hold leases,
+//	                  score = when a claim or the reconciler last saw it (older than an hour: pruned)
 //
 // Global keys: <prefix>sessions (zset id → create ms), <prefix>partitions (set of declared names),
 // <prefix>served (set of partitions agents have served), <prefix>bg (zset session id → ms: sessions

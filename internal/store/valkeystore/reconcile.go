@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/valkey-io/valkey-go"
 
@@ -62,7 +63,7 @@ func (s *Store) noteSessionParts(ctx context.Context, sid string, parts []string
 // index, used by ReleaseAgentLeases and RequeueDeadAgents). Claim pipelines it with its other index
 // updates.
 func (s *Store) agentLeaseCmd(agent, p, sid string) valkeyCmd {
-	return s.c.B().Sadd().Key(s.k.agentLeases(agent)).Member(p + "\n" + sid).Build()
+	return s.c.B().Zadd().Key(s.k.agentLeases(agent)).ScoreMember().ScoreMember(float64(s.nowMS()), p+"\n"+sid).Build()
 }
 
 // foldCounts folds sessions' task counts in partition p into the partition's totals (pcount.lua);
@@ -137,6 +138,9 @@ func (s *Store) Reconcile(ctx context.Context, p string, budget int) (store.Reco
 			return rep, err
 		}
 	}
+	if err := s.pruneAgentIndexes(ctx, p); err != nil {
+		return rep, err
+	}
 	// counts of the sessions with unfinished work, a bounded step at a time
 	act, _, err := s.sscanStep(ctx, s.k.active(p), s.k.acur(p), budget)
 	if err != nil {
@@ -182,7 +186,7 @@ func (s *Store) reconcileSessions(ctx context.Context, p string, sids []string) 
 			cmds = append(cmds, s.c.B().Zadd().Key(s.k.leases(p)).Lt().Ch().ScoreMember().ScoreMember(float64(lease), sid).Build())
 		}
 		for _, a := range agents {
-			cmds = append(cmds, s.c.B().Sadd().Key(s.k.agentLeases(a)).Member(p+"\n"+sid).Build())
+			cmds = append(cmds, s.agentLeaseCmd(a, p, sid))
 		}
 		if unfinished(cs) {
 			cmds = append(cmds, s.c.B().Sadd().Key(s.k.active(p)).Member(sid).Build())
@@ -255,4 +259,32 @@ func readFailed(res ...valkey.ValkeyResult) bool {
 		}
 	}
 	return false
+}
+
+// agentIndexKeep is how long an entry of an agent's lease index is kept without a claim or a
+// reconciler pass confirming it: older entries (sessions the agent long finished with) are pruned,
+// and an entry for a lease still held is added back by the next pass over its session.
+const agentIndexKeep = time.Hour
+
+// pruneAgentIndexes drops old entries from the lease indexes of the partition's agents, so an index
+// holds about the sessions an agent worked for in the last hour, not in its whole life.
+func (s *Store) pruneAgentIndexes(ctx context.Context, p string) error {
+	ids, err := s.c.Do(ctx, s.c.B().Hkeys().Key(s.k.agents(p)).Build()).AsStrSlice()
+	if err != nil {
+		return storeErr("reading the partition's agents", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	upTo := strconv.FormatInt(s.nowMS()-agentIndexKeep.Milliseconds(), 10)
+	cmds := make([]valkeyCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = s.c.B().Zremrangebyscore().Key(s.k.agentLeases(id)).Min("-inf").Max("(" + upTo).Build()
+	}
+	for _, r := range s.c.DoMulti(ctx, cmds...) {
+		if err := r.Error(); err != nil {
+			return storeErr("pruning an agent's lease index", err)
+		}
+	}
+	return nil
 }
