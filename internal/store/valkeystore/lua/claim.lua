@@ -3,7 +3,7 @@
 -- [6] token prefix (unique per call).
 -- Returns {claimed, queue length left, weight, next retry due ms or -1, session status} where claimed
 -- is a flat list of id, attempt, token, record, payload. Retry-delayed tasks that are due are queued
--- first. A session that is not RUNNING yields nothing.
+-- first. A session that is not RUNNING or CLOSED yields nothing.
 local part, n, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local meta = redis.call('HMGET', K(':m'), 'st', 'w')
 local st = tonumber(meta[1] or '0')
