@@ -413,3 +413,34 @@ func testDeadAgents(t *testing.T, s store.Store, clk *clock.Fake) {
 		t.Fatalf("claimed %d after the release; want 3", len(got))
 	}
 }
+
+// testInvalidOptionsRefused: partitions, priorities, retries and ids that could break a stored record
+// are refused with InvalidArgument, from a client and from a worker's subtasks alike.
+func testInvalidOptionsRefused(t *testing.T, s store.Store, _ *clock.Fake) {
+	sid := newSession(t, s, 1)
+	for _, tc := range []struct {
+		name string
+		spec store.TaskSpec
+	}{
+		{"partition with a separator", store.TaskSpec{Method: "m", Options: &chorusv1.TaskOptions{Partition: "x|y"}}},
+		{"priority 10", store.TaskSpec{Method: "m", Options: &chorusv1.TaskOptions{Priority: proto.Int32(10)}}},
+		{"negative retries", store.TaskSpec{Method: "m", Options: &chorusv1.TaskOptions{MaxRetries: proto.Int32(-1)}}},
+		{"output id with a separator", store.TaskSpec{Method: "m", ExpectedOutputIDs: []string{"a|b"}}},
+		{"method with a newline", store.TaskSpec{Method: "m\nx"}},
+	} {
+		_, err := s.SubmitTasks(ctx(t), sid, store.SubmitBatch{Tasks: []store.TaskSpec{tc.spec}})
+		wantCode(t, err, store.CodeInvalidArgument, tc.name)
+	}
+	_, err := s.CreateResults(ctx(t), sid, []store.ResultSpec{{ResultID: "r,1"}})
+	wantCode(t, err, store.CodeInvalidArgument, "result id with a separator")
+	submit(t, s, sid, store.TaskSpec{Method: "parent"})
+	c := claim(t, s, 1)
+	err = s.Complete(ctx(t), store.Completion{Lease: c[0].Lease, Subtasks: []store.TaskSpec{{Method: "child", Options: &chorusv1.TaskOptions{Partition: "x|y"}}},
+		SubtaskIDs: []string{store.NewTaskID()}})
+	wantCode(t, err, store.CodeInvalidArgument, "subtask with a partition holding a separator")
+	complete(t, s, c[0], "v") // the lease is still held: nothing was written
+	tasks, _, err := s.ListTasks(ctx(t), sid, store.ListQuery[chorusv1.TaskStatus]{})
+	if err != nil || len(tasks) != 1 {
+		t.Fatalf("ListTasks = %d tasks, %v; want the one valid task, readable", len(tasks), err)
+	}
+}

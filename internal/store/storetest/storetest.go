@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"AdmissionLimits", testAdmissionLimits},
 		{"BigCancel", testBigCancel},
 		{"DeadAgents", testDeadAgents},
+		{"InvalidOptionsRefused", testInvalidOptionsRefused},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
