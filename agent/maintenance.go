@@ -16,17 +16,31 @@ const backgroundTasks = 10000
 // again within seconds, not a lease TTL) and works through pending cancellations of big sessions, and
 // every ReconcileInterval it runs one bounded reconciler pass per partition (index entries lost in a
 // crash between two writes, counts).
+//
+// An agent judges others dead only after it has itself reached the store for a whole heartbeat TTL
+// (3 intervals): after a store outage every agent's heartbeat looks old until each has beaten again,
+// and their tasks must not be taken back for it.
 func (a *Agent) maintenanceLoop(ctx context.Context) {
 	t := time.NewTicker(a.cfg.HeartbeatInterval)
 	defer t.Stop()
-	var last time.Time
+	var last, reachableSince time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		if err := a.store.Ping(ctx); err != nil {
+			reachableSince = time.Time{}
+			continue
+		}
+		if reachableSince.IsZero() {
+			reachableSince = time.Now()
+		}
 		for _, p := range a.parts {
+			if time.Since(reachableSince) < 3*a.cfg.HeartbeatInterval {
+				break
+			}
 			n, err := a.store.RequeueDeadAgents(ctx, p.cfg.Name)
 			if err != nil && ctx.Err() == nil {
 				p.log.Warn("could not take back the leases of dead agents", "error", err)
