@@ -64,8 +64,9 @@ type Config struct {
 	// agent may). Default LeaseTTL/2.
 	RequeueInterval time.Duration `yaml:"requeue_interval"`
 	// HeartbeatInterval is how often the agent reports its presence per partition (kept for 3
-	// intervals), and how often it looks for agents whose heartbeat lapsed to take back their
-	// leases: a dead agent's tasks are queued again within about 4 intervals. Default 1s.
+	// intervals); every half interval the agent looks for agents whose heartbeat lapsed to take
+	// back their leases: a dead agent's tasks are queued again 2-3.5 intervals after its death.
+	// Default 1s.
 	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
 	// ReconcileInterval is how often the agent runs one bounded reconciler pass per partition
 	// (repairing index entries lost in a crash, finishing cancellations in the background). Any agent
