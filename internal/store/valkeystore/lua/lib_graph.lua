@@ -20,13 +20,19 @@ local function check_cycles(specs)
     for _, o in ipairs(outs) do roots[#roots + 1] = o end
   end
   if next(newEdges) == nil then return nil end
+  local visits = 0 -- results entered plus stored waiters read: the bound on the work
   -- edges(r) lists {task id, result id} pairs: task waits on r and writes result id.
   local function edges(r)
     local out = {}
     for _, e in ipairs(newEdges[r] or {}) do
       for _, o in ipairs(e[2]) do out[#out + 1] = { e[1], o } end
     end
-    for _, tid in ipairs(redis.call('LRANGE', K(':w:' .. r), 0, -1)) do
+    local wk = K(':w:' .. r)
+    local nw = redis.call('LLEN', wk)
+    if nw == 0 then return out end
+    visits = visits + nw
+    if visits > CYCLE_VISITS then return nil end
+    for _, tid in ipairs(redis.call('LRANGE', wk, 0, -1)) do
       local t = tget(tid)
       if t and t.st == 1 then
         for _, o in ipairs(split(t.outs, ',')) do out[#out + 1] = { tid, o } end
@@ -34,12 +40,15 @@ local function check_cycles(specs)
     end
     return out
   end
+  local tooMany = { 'FAILED_PRECONDITION', 'the outputs of this batch reach more than ' .. CYCLE_VISITS ..
+    ' waiting tasks and results, too many to check for a dependency cycle: submit the dependents after their inputs complete' }
   local color = {} -- nil white, 1 on the current path, 2 done
-  local visits = 0
   for _, root in ipairs(roots) do
     if not color[root] then
       color[root] = 1
-      local stack = { { r = root, e = edges(root), i = 0, via = nil } }
+      local re = edges(root)
+      if not re then return tooMany end
+      local stack = { { r = root, e = re, i = 0, via = nil } }
       while #stack > 0 do
         local f = stack[#stack]
         f.i = f.i + 1
@@ -65,12 +74,10 @@ local function check_cycles(specs)
           end
           if not color[nxt] then
             visits = visits + 1
-            if visits > CYCLE_VISITS then
-              return { 'FAILED_PRECONDITION', 'the outputs of this batch reach more than ' .. CYCLE_VISITS ..
-                ' waiting results, too many to check for a dependency cycle: submit the dependents after their inputs complete' }
-            end
+            local ne = edges(nxt)
+            if not ne or visits > CYCLE_VISITS then return tooMany end
             color[nxt] = 1
-            stack[#stack + 1] = { r = nxt, e = edges(nxt), i = 0, via = tid }
+            stack[#stack + 1] = { r = nxt, e = ne, i = 0, via = tid }
           end
         end
       end
