@@ -129,9 +129,9 @@ type AgentStore interface {
 	Heartbeat(ctx context.Context, info AgentHeartbeat, ttl time.Duration) error
 	// ReleaseAgentLeases takes back at once every lease an agent id holds, in every partition: an
 	// agent restarting under the same id calls it before it claims, so its previous life's tasks run
-	// again without waiting for their leases to expire. Each attempt is failed as LEASE_EXPIRED
-	// (retryable, counted) and the task is QUEUED again while retries remain. It returns how many
-	// leases it took back.
+	// again without waiting for their leases to expire. A DISPATCHED task goes back as by Release; a
+	// RUNNING task's attempt is failed as LEASE_EXPIRED (retryable, counted) and the task is QUEUED
+	// again at once while retries remain, else FAILED. It returns how many leases it took back.
 	ReleaseAgentLeases(ctx context.Context, agentID string) (int, error)
 	// RequeueDeadAgents takes back, as ReleaseAgentLeases does, the leases of every agent of a
 	// partition whose heartbeat has lapsed (a dead agent), so its tasks run again within seconds

@@ -378,6 +378,9 @@ func testDeadAgents(t *testing.T, s store.Store, clk *clock.Fake) {
 	if err != nil || len(live) != 1 {
 		t.Fatalf("Claim = %v, %v", live, err)
 	}
+	if err := s.MarkRunning(ctx(t), dead[0].Lease); err != nil {
+		t.Fatal(err)
+	}
 	if n, err := s.RequeueDeadAgents(ctx(t), part); err != nil || n != 0 {
 		t.Fatalf("RequeueDeadAgents while both beat = %d, %v; want 0", n, err)
 	}
@@ -385,11 +388,15 @@ func testDeadAgents(t *testing.T, s store.Store, clk *clock.Fake) {
 	if n, err := s.RequeueDeadAgents(ctx(t), part); err != nil || n != 2 {
 		t.Fatalf("RequeueDeadAgents after a lapse = %d, %v; want the dead agent's 2", n, err)
 	}
-	for _, c := range dead {
-		tk, _ := s.GetTask(ctx(t), sid, c.Lease.TaskID)
-		if tk.Status != chorusv1.TaskStatus_TASK_STATUS_QUEUED || len(tk.Attempts) != 1 || tk.Attempts[0].Error.GetKind() != chorusv1.ErrorKind_ERROR_KIND_LEASE_EXPIRED {
-			t.Fatalf("dead agent's task = %v; want QUEUED with its attempt failed as LEASE_EXPIRED", tk)
-		}
+	// the running one's attempt is counted (LEASE_EXPIRED); the one never started goes back as it was
+	tk, _ := s.GetTask(ctx(t), sid, dead[0].Lease.TaskID)
+	if tk.Status != chorusv1.TaskStatus_TASK_STATUS_QUEUED || len(tk.Attempts) != 1 || tk.Attempts[0].Error.GetKind() != chorusv1.ErrorKind_ERROR_KIND_LEASE_EXPIRED ||
+		!strings.Contains(tk.Attempts[0].Error.GetMessage(), "dies") {
+		t.Fatalf("dead agent's running task = %v; want QUEUED with its attempt failed as LEASE_EXPIRED naming the agent", tk)
+	}
+	tk, _ = s.GetTask(ctx(t), sid, dead[1].Lease.TaskID)
+	if tk.Status != chorusv1.TaskStatus_TASK_STATUS_QUEUED || len(tk.Attempts) != 0 {
+		t.Fatalf("dead agent's unstarted task = %v; want QUEUED without an attempt", tk)
 	}
 	if got := taskStatus(t, s, sid, live[0].Lease.TaskID); got != chorusv1.TaskStatus_TASK_STATUS_DISPATCHED {
 		t.Fatalf("live agent's task = %v; want still DISPATCHED", got)
@@ -402,8 +409,8 @@ func testDeadAgents(t *testing.T, s store.Store, clk *clock.Fake) {
 		t.Fatalf("GetPartition agents = %v, %v; want only the live one", p.GetAgents(), err)
 	}
 	again, err := s.Claim(ctx(t), store.ClaimRequest{Partition: part, AgentID: "lives", Max: 10, LeaseTTL: time.Hour})
-	if err != nil || len(again) != 2 || again[0].Lease.Attempt != 2 {
-		t.Fatalf("claim of the taken-back tasks = %v, %v; want 2 at attempt 2", again, err)
+	if err != nil || len(again) != 2 || again[0].Lease.Attempt+again[1].Lease.Attempt != 3 {
+		t.Fatalf("claim of the taken-back tasks = %v, %v; want 2, at attempts 2 and 1", again, err)
 	}
 	// the live agent restarts under its id: its 3 leases come back at once
 	if n, err := s.ReleaseAgentLeases(ctx(t), "lives"); err != nil || n != 3 {

@@ -12,7 +12,7 @@ func (s *Store) ReleaseAgentLeases(ctx context.Context, agentID string) (int, er
 	if err != nil {
 		return 0, storeErr("reading the agent's lease index", err)
 	}
-	return s.takeBack(ctx, agentID, members, "", "restarted and handed back the leases of its previous run")
+	return s.takeBack(ctx, agentID, members, "", "agent "+agentID+" restarted; its previous run held the lease")
 }
 
 // RequeueDeadAgents takes back the leases of the agents of a partition whose heartbeat lapsed.
@@ -32,7 +32,7 @@ func (s *Store) RequeueDeadAgents(ctx context.Context, p string) (int, error) {
 		if err != nil {
 			return total, storeErr("reading the agent's lease index", err)
 		}
-		n, err := s.takeBack(ctx, id, members, p, "stopped sending heartbeats (presumed dead); its lease was taken back")
+		n, err := s.takeBack(ctx, id, members, p, "agent "+id+" stopped sending heartbeats (presumed dead); its lease was taken back")
 		total += n
 		if err != nil {
 			return total, err
@@ -48,8 +48,10 @@ func (s *Store) RequeueDeadAgents(ctx context.Context, p string) (int, error) {
 	return total, nil
 }
 
-// takeBack runs release_agent.lua for the "<partition>\n<session>" members of an agent's lease index
-// (only those of partition only, when set) and removes the members it handled.
+// takeBack runs release_agent.lua (shared with the restart hand-back: a DISPATCHED task goes back
+// without an attempt counted, a RUNNING one's attempt ends as LEASE_EXPIRED with why) for the
+// "<partition>\n<session>" members of an agent's lease index (only those of partition only, when set)
+// and removes the members it handled.
 func (s *Store) takeBack(ctx context.Context, agentID string, members []string, only, why string) (int, error) {
 	total := 0
 	for _, m := range members {
@@ -57,14 +59,22 @@ func (s *Store) takeBack(ctx context.Context, agentID string, members []string, 
 		if !ok || (only != "" && p != only) {
 			continue
 		}
-		vals, err := s.run(ctx, s.s.releaseAgent, sid, []string{p, agentID, itoa(s.nowMS()), why}).AsIntSlice()
+		vals, err := s.run(ctx, s.s.releaseAgent, sid, []string{p, agentID, itoa(s.nowMS()), why}).ToArray()
 		if err != nil {
 			return total, storeErr("taking back the leases of agent "+agentID, err)
 		}
-		total += int(vals[0])
-		if vals[0] > 0 && vals[1] > 0 {
-			_ = s.afterCommit("ready index after taking back leases", s.markReady(ctx, sid, p))
+		n, err := vals[0].AsInt64()
+		if err != nil {
+			return total, storeErr("taking back the leases of agent "+agentID, err)
 		}
+		total += int(n)
+		var ready []string
+		for _, v := range vals[1:] {
+			if rp, err := v.ToString(); err == nil {
+				ready = append(ready, rp)
+			}
+		}
+		_ = s.afterCommit("ready index after taking back leases", s.markReady(ctx, sid, ready...))
 		if err := s.c.Do(ctx, s.c.B().Zrem().Key(s.k.agentLeases(agentID)).Member(m).Build()).Error(); err != nil {
 			return total, storeErr("updating the agent's lease index", err)
 		}
