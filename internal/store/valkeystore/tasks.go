@@ -166,11 +166,10 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 	}
 	answer, _ := vals[0].ToArray()
 	ready, _ := vals[1].AsStrSlice()
-	counts, _ := vals[2].AsStrSlice()
 	// committed: index trouble from here on is logged and left to the reconciler
 	_ = s.afterCommit("ready index after a submit", s.markReady(ctx, sessionID, ready...))
-	for i := 0; i+1 < len(counts); i += 2 {
-		_, err := s.foldCounts(ctx, counts[i], []string{sessionID, counts[i+1]})
+	for _, p := range parts {
+		_, err := s.refreshCounts(ctx, p, []string{sessionID})
 		_ = s.afterCommit("partition counts after a submit", err)
 	}
 	// the answer is the flat list id, status (from the script, or its cached JSON)

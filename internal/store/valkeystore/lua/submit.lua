@@ -4,16 +4,15 @@
 -- (0 none; per-session admission),
 -- [4] n, then per task 8 values: id, partition, priority, max retries, dependencies (csv),
 -- expected outputs (csv), protobuf body, inline payload.
--- Returns {answer, partitions with new QUEUED tasks, counts} where answer is the flat list id,
--- status... and counts the flat list partition, "c1,...,c7" (the session's task counts in each
--- partition of the batch, for the partition totals); a repeated request returns the first answer and
--- empty lists. A dependency cycle is refused (lib_graph.lua).
+-- Returns {answer, partitions with new QUEUED tasks} where answer is the flat list id, status...;
+-- a repeated request returns the first answer and an empty partition list. A dependency cycle is
+-- refused (lib_graph.lua).
 -- Errors (nothing written): NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS, RESOURCE_EXHAUSTED.
 local st = session_status()
 if st == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does not exist') end
 if ARGV[2] ~= '' then
   local cached = redis.call('GET', KEYS[2])
-  if cached then return { cjson.decode(cached), {}, {} } end
+  if cached then return { cjson.decode(cached), {} } end
 end
 if st ~= 1 and st ~= 2 then
   return redis.error_reply('FAILED_PRECONDITION the session does not accept tasks (it is closed, cancelled or purged)')
@@ -34,14 +33,4 @@ end
 local touched = {}
 local answer = store_tasks(specs, ARGV[1], touched)
 if ARGV[2] ~= '' then redis.call('SET', KEYS[2], cjson.encode(answer), 'EX', 86400) end
-local counts, seenPart = {}, {}
-for _, sp in ipairs(specs) do
-  if not seenPart[sp.part] then
-    seenPart[sp.part] = true
-    local c = redis.call('HMGET', K(':pc:' .. sp.part), '1', '2', '3', '4', '5', '6', '7')
-    for j = 1, 7 do c[j] = c[j] or '0' end
-    counts[#counts + 1] = sp.part
-    counts[#counts + 1] = table.concat(c, ',')
-  end
-end
-return { answer, touched_list(touched), counts }
+return { answer, touched_list(touched) }
