@@ -128,9 +128,13 @@ func (s *Store) ListSessions(ctx context.Context, q store.ListQuery[chorusv1.Ses
 			off++
 			sess, err := s.readSession(ctx, id, false)
 			if store.IsNotFound(err) {
-				// a purged session whose record expired: drop the index entry left over
-				_ = s.afterCommit("session index", storeErr("unlisting a session", s.c.Do(ctx, s.c.B().Zrem().Key(s.k.sessionIndex()).Member(id).Build()).Error()))
-				off--
+				// a purged session whose record expired: drop the index entry left over (the
+				// entries after it move up one place)
+				if err := s.c.Do(ctx, s.c.B().Zrem().Key(s.k.sessionIndex()).Member(id).Build()).Error(); err == nil {
+					off--
+				} else {
+					_ = s.afterCommit("session index", storeErr("unlisting a session", err))
+				}
 				continue
 			} else if err != nil {
 				return nil, "", err
