@@ -111,6 +111,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	bgWG.Go(func() { a.renewLoop(bgCtx) })
 	bgWG.Go(func() { a.requeueLoop(bgCtx) })
 	bgWG.Go(func() { a.heartbeatLoop(bgCtx) })
+	bgWG.Go(func() { a.maintenanceLoop(bgCtx) })
+	bgWG.Go(func() { a.deadAgentLoop(bgCtx) })
 	for _, p := range a.parts {
 		if err := a.store.DeclarePartitions(ctx, []string{p.cfg.Name}); err != nil {
 			a.log.Warn("could not declare partition", "partition", p.cfg.Name, "error", err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"regexp"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/store"
+	"github.com/chorus-hpc/chorus/internal/validate"
 )
 
 // Transports between the agent and its worker processes.
@@ -65,8 +65,14 @@ type Config struct {
 	// agent may). Default LeaseTTL/2.
 	RequeueInterval time.Duration `yaml:"requeue_interval"`
 	// HeartbeatInterval is how often the agent reports its presence per partition (kept for 3
-	// intervals). Default 10s.
+	// intervals); every half interval the agent looks for agents whose heartbeat lapsed to take
+	// back their leases: a dead agent's tasks are queued again 2-3.5 intervals after its death.
+	// Default 1s.
 	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
+	// ReconcileInterval is how often the agent runs one bounded reconciler pass per partition
+	// (repairing index entries lost in a crash, finishing cancellations in the background). Any agent
+	// may. Default 2s.
+	ReconcileInterval time.Duration `yaml:"reconcile_interval"`
 	// PingInterval is how often a connected worker is pinged. Default 5s.
 	PingInterval time.Duration `yaml:"ping_interval"`
 	// PingTimeout: a worker silent for this long is killed and restarted. Default 30s.
@@ -121,8 +127,6 @@ type PartitionConfig struct {
 	Dir string `yaml:"dir"`
 }
 
-var partitionName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
 // LoadConfig reads a YAML config file. Durations are written like "30s" or "500ms". Defaults are
 // applied by New.
 func LoadConfig(path string) (Config, error) {
@@ -165,7 +169,8 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.WaitTimeout, 5*time.Second)
 	def(&c.DrainDeadline, 30*time.Second)
 	def(&c.RequeueInterval, c.LeaseTTL/2)
-	def(&c.HeartbeatInterval, 10*time.Second)
+	def(&c.HeartbeatInterval, time.Second)
+	def(&c.ReconcileInterval, 2*time.Second)
 	def(&c.PingInterval, 5*time.Second)
 	def(&c.PingTimeout, 30*time.Second)
 	def(&c.HelloTimeout, 60*time.Second)
@@ -206,8 +211,8 @@ func (c Config) withDefaults() (Config, error) {
 	seen := map[string]bool{}
 	for i := range c.Partitions {
 		p := &c.Partitions[i]
-		if !partitionName.MatchString(p.Name) {
-			return c, fmt.Errorf("agent config: partition %d: name %q must be 1-64 letters, digits, '.', '_' or '-'", i, p.Name)
+		if err := validate.Partition(p.Name); err != nil {
+			return c, fmt.Errorf("agent config: partition %d: %w", i, err)
 		}
 		if seen[p.Name] {
 			return c, fmt.Errorf("agent config: partition %q is listed twice", p.Name)

@@ -17,6 +17,7 @@ import (
 	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
 	"github.com/chorus-hpc/chorus/internal/objstore"
 	"github.com/chorus-hpc/chorus/internal/store"
+	"github.com/chorus-hpc/chorus/internal/validate"
 )
 
 // toWorkerData turns stored data into a Data message: inline up to the inline limit, else a file
@@ -164,16 +165,27 @@ func (r *run) outputs(ctx context.Context, outs []*workerv1.Output) ([]store.Out
 }
 
 // validID reports whether a worker-chosen result id is acceptable.
-func validID(id string) bool {
-	if len(id) == 0 || len(id) > 128 {
-		return false
+func validID(id string) bool { return validate.ID("result id", id) == nil }
+
+// validSubtask checks what a worker asked for in a subtask with the rules the gateway and the store
+// apply (internal/validate), so a worker cannot store what a client could not.
+func validSubtask(s store.TaskSpec) error {
+	errs := []error{validate.Method(s.Method)}
+	for _, d := range s.DataDependencies {
+		errs = append(errs, validate.ID("dependency", d))
 	}
-	for _, c := range id {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
+	if o := s.Options; o != nil {
+		if o.Partition != "" {
+			errs = append(errs, validate.Partition(o.Partition))
+		}
+		if o.Priority != nil {
+			errs = append(errs, validate.Priority(o.GetPriority()))
+		}
+		if o.MaxRetries != nil {
+			errs = append(errs, validate.Retries(o.GetMaxRetries()))
 		}
 	}
-	return true
+	return errors.Join(errs...)
 }
 
 // createResults stages results created by the running task and replies with their ids.
@@ -199,7 +211,7 @@ func (r *run) stageResults(results []*workerv1.NewResult) ([]string, error) {
 		if id == "" {
 			id = store.NewResultID()
 		} else if !validID(id) {
-			return nil, fmt.Errorf("result id %q is not valid: use 1-128 letters, digits, '-', '_' or '.'", id)
+			return nil, fmt.Errorf("result id %q is not valid: use 1-128 letters, digits, '.', '_', ':' or '-'", id)
 		}
 		ids[i] = id
 		specs[i] = store.ResultSpec{ResultID: id}
@@ -266,11 +278,14 @@ func (r *run) stageSubtasks(subs []*workerv1.Subtask) ([]string, error) {
 		}
 		for _, out := range spec.ExpectedOutputIDs {
 			if !validID(out) {
-				return nil, fmt.Errorf("subtask %d: output id %q is not valid: use 1-128 letters, digits, '-', '_' or '.'", i, out)
+				return nil, fmt.Errorf("subtask %d: output id %q is not valid: use 1-128 letters, digits, '.', '_', ':' or '-'", i, out)
 			}
 			if slices.Contains(r.task.ExpectedOutputIDs, out) {
 				handed = append(handed, out)
 			}
+		}
+		if err := validSubtask(spec); err != nil {
+			return nil, fmt.Errorf("subtask %d: %w", i, err)
 		}
 		ids[i] = store.NewTaskID()
 		specs[i] = spec

@@ -184,6 +184,9 @@ func runChildAgent() int {
 	defer closeStore()
 	workerBin = os.Getenv("CHORUS_TEST_WORKER")
 	cfg := testConfig(1, 1)
+	if os.Getenv(agentDefaultsEnv) != "" {
+		cfg = defaultTimings(cfg)
+	}
 	cfg.AgentID = os.Getenv("CHORUS_TEST_AGENT_ID")
 	dir, _ := os.MkdirTemp("", "chorus-child-objs-")
 	objs, err := openObjstore(dir)

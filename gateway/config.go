@@ -5,12 +5,11 @@
 package gateway
 
 import (
-	"net/http"
-
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -18,6 +17,8 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/chorus-hpc/chorus/internal/validate"
 
 	"github.com/chorus-hpc/chorus/internal/auth"
 )
@@ -61,9 +62,13 @@ type Config struct {
 	MaxPayload int64
 	// MaxResultSize is the largest result data an upload may write. Default 4 GiB.
 	MaxResultSize int64
-	// MaxQueueDepth is the most queued tasks a partition may hold; a submission past it is refused.
+	// MaxQueueDepth is the most pending and queued tasks a partition may hold over all sessions; a
+	// submission past it is refused with RESOURCE_EXHAUSTED naming the partition.
 	// Default 1,000,000; negative means no limit.
 	MaxQueueDepth int64
+	// MaxSessionQueued is the most pending and queued tasks one session may hold; a submission past
+	// it is refused with RESOURCE_EXHAUSTED naming the session. Default 0: no limit.
+	MaxSessionQueued int64
 	// MaxMessageSize is the largest gRPC message (and REST request body, except raw and streamed
 	// uploads) the gateway accepts. Default 16 MiB.
 	MaxMessageSize int
@@ -185,7 +190,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		errs = append(errs, fmt.Errorf("WatchBlock %v must not be negative", cfg.WatchBlock))
 	}
 	for _, p := range cfg.DeclaredPartitions {
-		if !validPartition(p) {
+		if validate.Partition(p) != nil {
 			errs = append(errs, fmt.Errorf("declared partition %q is not a valid partition name (letters, digits, '.', '_', '-'; at most 64)", p))
 		}
 	}
@@ -193,19 +198,6 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, fmt.Errorf("gateway config: %w", err)
 	}
 	return cfg, nil
-}
-
-func validPartition(p string) bool {
-	if p == "" || len(p) > 64 {
-		return false
-	}
-	for i, c := range p {
-		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-		if !alnum && (i == 0 || !strings.ContainsRune("._-", c)) {
-			return false
-		}
-	}
-	return true
 }
 
 // RegisterFlags defines a flag for every field of cfg (except Logger) on fs, with cfg's current values
@@ -220,7 +212,8 @@ func (cfg *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&cfg.MaxBatch, "max-batch", cfg.MaxBatch, "most tasks or results per SubmitTasks/CreateResults call (at most 10000)")
 	fs.Int64Var(&cfg.MaxPayload, "max-payload", cfg.MaxPayload, "largest inline task payload, in bytes; larger must be uploaded as a result")
 	fs.Int64Var(&cfg.MaxResultSize, "max-result-size", cfg.MaxResultSize, "largest result upload, in bytes")
-	fs.Int64Var(&cfg.MaxQueueDepth, "max-queue-depth", cfg.MaxQueueDepth, "most queued tasks per partition (negative: no limit)")
+	fs.Int64Var(&cfg.MaxQueueDepth, "max-queue-depth", cfg.MaxQueueDepth, "most pending and queued tasks per partition, over all sessions (negative: no limit)")
+	fs.Int64Var(&cfg.MaxSessionQueued, "max-session-queued", cfg.MaxSessionQueued, "most pending and queued tasks per session (0: no limit)")
 	fs.IntVar(&cfg.MaxMessageSize, "max-message-size", cfg.MaxMessageSize, "largest gRPC message or REST body, in bytes")
 	fs.Func("partitions", "comma-separated partitions tasks may target before an agent serves them", func(v string) error {
 		for _, p := range strings.Split(v, ",") {

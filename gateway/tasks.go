@@ -76,11 +76,12 @@ func (s taskService) SubmitTasks(ctx context.Context, req *chorusv1.SubmitTasksR
 		maxDepth = 0
 	}
 	batch := store.SubmitBatch{
-		Tasks:         specs,
-		RequestID:     req.GetRequestId(),
-		TraceParent:   traceParent,
-		TraceState:    traceState,
-		MaxQueueDepth: maxDepth,
+		Tasks:            specs,
+		RequestID:        req.GetRequestId(),
+		TraceParent:      traceParent,
+		TraceState:       traceState,
+		MaxQueueDepth:    maxDepth,
+		MaxSessionQueued: s.cfg.MaxSessionQueued,
 	}
 	if info, ok := s.known.session(sid); ok && info.tenant != "" { // the session's tenant's quota
 		batch.Tenant, batch.MaxTenantQueued = info.tenant, s.sec.tenants.Get(info.tenant).MaxQueuedTasks

@@ -40,12 +40,18 @@ type SessionStore interface {
 	// opaque; InvalidArgument (Field "page_token") for one the store did not make for this listing.
 	ListSessions(ctx context.Context, q ListQuery[chorusv1.SessionStatus]) (sessions []*chorusv1.Session, nextPageToken string, err error)
 	// SetSessionStatus moves a session to PAUSED, RUNNING (resume), CLOSED or CANCELLED. Moving to the
-	// status it already has is a no-op. Cancelling cancels every unfinished task (running ones are
-	// reported by RenewLeases as cancelled) and aborts their outputs. FailedPrecondition for a move the
+	// status it already has is a no-op. A CLOSED session accepts no new client tasks, but what it holds
+	// (with subtasks, retries and dependents) runs to the end. Cancelling answers at once and cancels
+	// every unfinished task in bounded chunks, the first within the call and the rest in the
+	// background through Reconcile (running ones are reported by RenewLeases as cancelled), and
+	// aborts their outputs. FailedPrecondition for a move the
 	// state machine forbids (e.g. resuming a cancelled session).
 	SetSessionStatus(ctx context.Context, sessionID string, to chorusv1.SessionStatus) (*chorusv1.Session, error)
-	// PurgeSession deletes the tasks, results and events of a CLOSED or CANCELLED session and marks it
-	// PURGED. It returns the object-store keys of the session's results so the caller deletes them.
+	// PurgeSession deletes the tasks, results and events of a CLOSED or CANCELLED session whose tasks
+	// have all ended and marks it PURGED; a purged session is no longer listed and its record expires
+	// after a retention time. It returns the object-store keys of the session's results so the caller
+	// deletes them. A session with unfinished tasks is refused (FailedPrecondition saying how many):
+	// a closed session runs them to the end; cancel it to end them now, then purge.
 	PurgeSession(ctx context.Context, sessionID string) (session *chorusv1.Session, objectKeys []string, err error)
 }
 
@@ -133,6 +139,34 @@ type AgentStore interface {
 	RequeueExpired(ctx context.Context, partition string, max int) (int, error)
 	// Heartbeat records an agent's presence and capacity for a partition (kept for ttl).
 	Heartbeat(ctx context.Context, info AgentHeartbeat, ttl time.Duration) error
+	// ReleaseAgentLeases takes back at once every lease an agent id holds, in every partition: an
+	// agent restarting under the same id calls it before it claims, so its previous life's tasks run
+	// again without waiting for their leases to expire. A DISPATCHED task goes back as by Release; a
+	// RUNNING task's attempt is failed as LEASE_EXPIRED (retryable, counted) and the task is QUEUED
+	// again at once while retries remain, else FAILED. It returns how many leases it took back.
+	ReleaseAgentLeases(ctx context.Context, agentID string) (int, error)
+	// RequeueDeadAgents takes back, as ReleaseAgentLeases does, the leases of every agent of a
+	// partition whose heartbeat has lapsed (a dead agent), so its tasks run again within seconds
+	// while long lease TTLs still protect slow tasks of live agents. Any process may call it at any
+	// time; it is idempotent. It returns how many leases it took back.
+	RequeueDeadAgents(ctx context.Context, partition string) (int, error)
+	// Reconcile does one bounded pass of repairs for a partition: it looks at up to budget sessions
+	// that have tasks in the partition (resuming where the previous pass stopped) and restores the
+	// index entries that let agents find their queued, retry-delayed and leased work, and refreshes
+	// the partition's task counts. Any process may call it at any time; it is idempotent.
+	Reconcile(ctx context.Context, partition string, budget int) (ReconcileReport, error)
+	// WorkBackground cancels up to about maxTasks tasks of sessions whose cancellation is still
+	// pending (SetSessionStatus cancels the first chunk itself and leaves the rest here), in chunks
+	// that each hold Valkey briefly, and returns how many tasks it cancelled (dependents of a
+	// cancelled task count too). Any process may call it; several may at once.
+	WorkBackground(ctx context.Context, maxTasks int) (int, error)
+}
+
+// ReconcileReport tells what one Reconcile pass did.
+type ReconcileReport struct {
+	Sessions int  // sessions looked at
+	Repaired int  // index entries restored (work that agents could not find)
+	Wrapped  bool // the pass reached the end of the partition's sessions (the next one starts over)
 }
 
 // EventStore reads and appends session events.
@@ -223,8 +257,14 @@ type SubmitBatch struct {
 	TraceState  string
 	// ParentTaskID is set for subtasks (stored through Complete).
 	ParentTaskID string
-	// Limits applied atomically with the submission (0 means none).
-	MaxQueueDepth int64 // per partition: ResourceExhausted past it
+	// MaxQueueDepth bounds the PENDING+QUEUED tasks of each partition of the batch, over all
+	// sessions (0 means none): ResourceExhausted naming the partition past it. The partition's count
+	// is kept beside the partition and refreshed by every submit and reconciler pass, so concurrent
+	// batches may pass it by their own size.
+	MaxQueueDepth int64
+	// MaxSessionQueued bounds the PENDING+QUEUED tasks of the session (0 means none), checked
+	// atomically with the submission: ResourceExhausted naming the session past it.
+	MaxSessionQueued int64
 	// Tenant is the session's tenant (for MaxTenantQueued).
 	Tenant string
 	// MaxTenantQueued, when positive, is the most unfinished tasks (pending, queued, dispatched,

@@ -41,6 +41,13 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Tenants", testTenants},
 		{"Paging", testPaging},
 		{"ExactRefusals", testExactRefusals},
+		{"ReconcileRestoresIndexes", testReconcileRestoresIndexes},
+		{"ClosedSessionRunsToEnd", testClosedSessionRunsToEnd},
+		{"CyclesRefused", testCyclesRefused},
+		{"AdmissionLimits", testAdmissionLimits},
+		{"BigCancel", testBigCancel},
+		{"DeadAgents", testDeadAgents},
+		{"InvalidOptionsRefused", testInvalidOptionsRefused},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

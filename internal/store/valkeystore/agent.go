@@ -10,7 +10,6 @@ import (
 
 	"github.com/valkey-io/valkey-go"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/store"
 )
 
@@ -77,6 +76,7 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 				s.c.B().Zadd().Key(s.k.ready(p)).Xx().Incr().ScoreMember().ScoreMember(float64(n)/float64(weight), sid).Build(),
 				s.c.B().Set().Key(s.k.vtime(p)).Value(strconv.FormatFloat(pass, 'f', -1, 64)).Build(),
 				s.c.B().Zadd().Key(s.k.leases(p)).Lt().ScoreMember().ScoreMember(float64(now+ttl.Milliseconds()), sid).Build())
+			cmds = append(cmds, s.agentLeaseCmd(req.AgentID, p, sid))
 		}
 		if nextDue >= 0 {
 			cmds = append(cmds, s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(nextDue), sid).Build())
@@ -91,7 +91,7 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 		}); err != nil {
 			return nil, err
 		}
-		if qlen == 0 || st != int64(chorusv1.SessionStatus_SESSION_STATUS_RUNNING) {
+		if qlen == 0 || !claimable(st) {
 			if err := s.dropReady(ctx, p, sid); err != nil {
 				return nil, err
 			}
@@ -110,7 +110,7 @@ func (s *Store) dropReady(ctx context.Context, p, sid string) error {
 	res := s.c.DoMulti(ctx, s.c.B().Zcard().Key(s.k.queue(sid, p)).Build(), s.c.B().Hget().Key(s.k.meta(sid)).Field("st").Build())
 	qlen, _ := res[0].AsInt64()
 	st, _ := res[1].AsInt64()
-	if qlen > 0 && st == int64(chorusv1.SessionStatus_SESSION_STATUS_RUNNING) {
+	if (qlen > 0 && claimable(st)) || readFailed(res...) {
 		return s.markReady(ctx, sid, p)
 	}
 	return nil
@@ -291,7 +291,7 @@ func (s *Store) Release(ctx context.Context, leases []store.Lease) error {
 		if err != nil {
 			return storeErr("releasing leases", err)
 		}
-		if err := s.markReady(ctx, sid, parts...); err != nil {
+		if err := s.afterCommit("ready index after a release", s.markReady(ctx, sid, parts...)); err != nil {
 			return err
 		}
 	}

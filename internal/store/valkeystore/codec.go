@@ -56,6 +56,16 @@ func decodeTask(head, body string) (*taskRecord, error) {
 	if len(f) < hFields {
 		return nil, fmt.Errorf("task header has %d fields, want %d", len(f), hFields)
 	}
+	for _, i := range []int{hToken, hPartition, hOutputs, hAgent} {
+		if _, ok := f[i].(string); !ok {
+			return nil, fmt.Errorf("task header field %d is %T, want a string", i, f[i])
+		}
+	}
+	for _, i := range []int{hStatus, hAttempt, hPriority, hMaxRetries, hQueueMS} {
+		if _, ok := f[i].(int64); !ok {
+			return nil, fmt.Errorf("task header field %d is %T, want an integer", i, f[i])
+		}
+	}
 	r := &taskRecord{status: chorusv1.TaskStatus(mpInt(f[hStatus])), attempt: int32(mpInt(f[hAttempt])),
 		token: mpStr(f[hToken]), partition: mpStr(f[hPartition]), priority: int32(mpInt(f[hPriority])),
 		maxRetries: int32(mpInt(f[hMaxRetries])), queueMS: mpInt(f[hQueueMS]), agent: mpStr(f[hAgent]),

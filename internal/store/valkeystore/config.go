@@ -40,6 +40,12 @@ type Config struct {
 	// (marking a session's new ready work) is retried on server errors, e.g. while a Valkey
 	// Cluster master fails over; default 15s. Negative: no retry.
 	IndexRetry time.Duration
+	// ChunkSize bounds the tasks or results one script looks at when a session is cancelled or
+	// purged (the rest is done in further bounded steps); default 1000.
+	ChunkSize int
+	// PurgedRetention is how long a purged session's record still answers GetSession (as PURGED)
+	// before it expires; default 24h.
+	PurgedRetention time.Duration
 	// Clock tells the time for leases, backoffs and record times; default clock.Real{}.
 	Clock clock.Clock
 	// Logger; default slog.Default().
@@ -78,6 +84,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxBatchSize == 0 {
 		c.MaxBatchSize = 10000
+	}
+	if c.ChunkSize <= 0 {
+		c.ChunkSize = 1000
+	}
+	if c.PurgedRetention <= 0 {
+		c.PurgedRetention = 24 * time.Hour
 	}
 	if c.Clock == nil {
 		c.Clock = clock.Real{}

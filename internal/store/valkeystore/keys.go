@@ -36,7 +36,18 @@ package valkeystore
 //	:leases    zset   sessions with leases, score = earliest expiry ms (may be early, never late)
 //	:sessions  set    sessions that ever had tasks in the partition (GetPartition sums their counts)
 //	:wake      list   wake-up tokens for WaitForWork (BLPOP)
-//	:agents    hash   agent id → heartbeat JSON with its expiry
+//	:agents    hash   agent id → heartbeat JSON with its expiry (an expired entry stays until
+//	                  RequeueDeadAgents has taken back the agent's leases)
+//	:active    set    sessions that may have unfinished tasks in the partition (their counts are refreshed)
+//	:snap      hash   session id → last counted "c1,…,c7" of its tasks in the partition
+//	:tot       hash   status ("1".."7") → sum of the snapshots: the partition's task counts
+//	:rcur      string the reconciler's SSCAN cursor over :sessions
+//	:acur      string the count refresher's SSCAN cursor over :active
+//
+// Agent keys share the hash tag {<prefix>a:<agent id>} (a hint, repaired by the reconciler):
+//
+//	:leases    zset   "<partition>\n<session id>" for every session where the agent may hold leases,
+//	                  score = when a claim or the reconciler last saw it (older than an hour: pruned)
 //
 // Tenant keys share the hash tag {<prefix>t:<tenant>} (sessions of tenant "" are in none):
 //
@@ -44,7 +55,8 @@ package valkeystore
 //	:live      zset   the tenant's sessions not purged, score = create ms (quotas; repaired on refusal)
 //
 // Global keys: <prefix>sessions (zset id → create ms), <prefix>partitions (set of declared names),
-// <prefix>served (set of partitions agents have served).
+// <prefix>served (set of partitions agents have served), <prefix>bg (zset session id → ms: sessions
+// whose cancellation is still being worked through in bounded chunks).
 type keys struct{ prefix string }
 
 func (k keys) sessionTag(id string) string { return "{" + k.prefix + "s:" + id + "}" }
@@ -74,9 +86,18 @@ func (k keys) leases(p string) string       { return k.partTag(p) + ":leases" }
 func (k keys) partSessions(p string) string { return k.partTag(p) + ":sessions" }
 func (k keys) wake(p string) string         { return k.partTag(p) + ":wake" }
 func (k keys) agents(p string) string       { return k.partTag(p) + ":agents" }
-func (k keys) sessionIndex() string         { return k.prefix + "sessions" }
-func (k keys) declaredPartitions() string   { return k.prefix + "partitions" }
-func (k keys) servedPartitions() string     { return k.prefix + "served" }
+func (k keys) active(p string) string       { return k.partTag(p) + ":active" }
+func (k keys) snap(p string) string         { return k.partTag(p) + ":snap" }
+func (k keys) tot(p string) string          { return k.partTag(p) + ":tot" }
+func (k keys) rcur(p string) string         { return k.partTag(p) + ":rcur" }
+func (k keys) acur(p string) string         { return k.partTag(p) + ":acur" }
+func (k keys) agentLeases(agent string) string {
+	return "{" + k.prefix + "a:" + agent + "}:leases"
+}
+func (k keys) background() string         { return k.prefix + "bg" }
+func (k keys) sessionIndex() string       { return k.prefix + "sessions" }
+func (k keys) declaredPartitions() string { return k.prefix + "partitions" }
+func (k keys) servedPartitions() string   { return k.prefix + "served" }
 
 // Tenant keys.
 func (k keys) tenantTag(t string) string      { return "{" + k.prefix + "t:" + t + "}" }

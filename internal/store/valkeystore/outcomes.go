@@ -174,6 +174,9 @@ func (s *Store) completionArgs(ctx context.Context, args []string, l store.Lease
 	if len(c.Subtasks) == 0 {
 		return append(args, "0"), nil
 	}
+	if err := s.noteSubtaskParts(ctx, l.SessionID, c.Subtasks); err != nil {
+		return nil, err
+	}
 	// subtasks continue the parent's trace
 	var traceParent, traceState string
 	if raw, err := s.c.Do(ctx, s.c.B().Hget().Key(s.k.bodies(l.SessionID)).Field(l.TaskID).Build()).ToString(); err == nil {

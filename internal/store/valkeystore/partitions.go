@@ -4,10 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
-
-	"time"
 
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/store"
@@ -28,7 +27,10 @@ func (s *Store) ListPartitions(ctx context.Context) ([]*chorusv1.Partition, erro
 	if err != nil {
 		return nil, storeErr("listing partitions", err)
 	}
-	served, _ := res[1].AsStrSlice()
+	served, err := res[1].AsStrSlice()
+	if err != nil {
+		return nil, storeErr("listing partitions", err)
+	}
 	names := append(declared, served...)
 	slices.Sort(names)
 	names = slices.Compact(names)
@@ -45,25 +47,41 @@ func (s *Store) ListPartitions(ctx context.Context) ([]*chorusv1.Partition, erro
 	return out, nil
 }
 
-// GetPartition returns one partition with its queue depth, counts and live agents.
+// refreshOnRead is the most sessions with unfinished work whose counts GetPartition re-reads itself
+// (small installations then see exact counts at once; larger ones rely on the reconciler's refresh).
+const refreshOnRead = 64
+
+// GetPartition returns one partition with its queue depth, counts and live agents. The counts are
+// the partition's totals (kept by SubmitTasks and the reconciler, see reconcile.go), so a read costs
+// a few commands whatever the number of sessions.
 func (s *Store) GetPartition(ctx context.Context, name string) (*chorusv1.Partition, error) {
 	res := s.c.DoMulti(ctx,
 		s.c.B().Sismember().Key(s.k.declaredPartitions()).Member(name).Build(),
 		s.c.B().Hgetall().Key(s.k.agents(name)).Build(),
-		s.c.B().Smembers().Key(s.k.partSessions(name)).Build())
+		s.c.B().Scard().Key(s.k.partSessions(name)).Build(),
+		s.c.B().Scard().Key(s.k.active(name)).Build())
 	declared, err := res[0].AsBool()
 	if err != nil {
 		return nil, storeErr("reading the partition", err)
 	}
-	agents, _ := res[1].AsStrMap()
-	sessions, _ := res[2].AsStrSlice()
+	agents, err := res[1].AsStrMap()
+	if err != nil {
+		return nil, storeErr("reading the partition's agents", err)
+	}
+	sessions, err := res[2].AsInt64()
+	if err != nil {
+		return nil, storeErr("reading the partition's sessions", err)
+	}
+	nactive, err := res[3].AsInt64()
+	if err != nil {
+		return nil, storeErr("reading the partition's sessions", err)
+	}
 	p := &chorusv1.Partition{PartitionId: name, Declared: declared, TaskCounts: &chorusv1.TaskCounts{}}
 	now := s.nowMS()
 	for id, raw := range agents {
 		var h heartbeatJSON
 		if json.Unmarshal([]byte(raw), &h) != nil || h.Expires < now {
-			_ = s.c.Do(ctx, s.c.B().Hdel().Key(s.k.agents(name)).Field(id).Build()).Error()
-			continue
+			continue // lapsed: RequeueDeadAgents takes its leases back and removes it
 		}
 		p.Agents = append(p.Agents, &chorusv1.AgentInfo{AgentId: id, Hostname: h.Hostname, Capacity: h.Capacity, InFlight: h.InFlight,
 			LastSeenTime: timestamppb.New(time.UnixMilli(h.Seen))})
@@ -75,29 +93,19 @@ func (s *Store) GetPartition(ctx context.Context, name string) (*chorusv1.Partit
 		}
 		return 1
 	})
-	if len(sessions) > 0 {
-		cmds := make([]valkeyCmd, len(sessions))
-		for i, sid := range sessions {
-			cmds[i] = s.c.B().Hgetall().Key(s.k.partCounts(sid, name)).Build()
-		}
-		for _, r := range s.c.DoMulti(ctx, cmds...) {
-			m, err := r.AsIntMap()
-			if err != nil {
-				return nil, storeErr("reading partition counts", err)
-			}
-			c := countsOf(m)
-			tc := p.TaskCounts
-			tc.Pending += c.Pending
-			tc.Queued += c.Queued
-			tc.Dispatched += c.Dispatched
-			tc.Running += c.Running
-			tc.Completed += c.Completed
-			tc.Failed += c.Failed
-			tc.Cancelled += c.Cancelled
+	var act []string
+	if nactive > 0 && nactive <= refreshOnRead {
+		if act, err = s.c.Do(ctx, s.c.B().Smembers().Key(s.k.active(name)).Build()).AsStrSlice(); err != nil {
+			return nil, storeErr("reading the partition's sessions", err)
 		}
 	}
+	tot, err := s.refreshCounts(ctx, name, act)
+	if err != nil {
+		return nil, err
+	}
+	p.TaskCounts = countsOf(tot)
 	p.QueueDepth = p.TaskCounts.Queued
-	if !declared && len(p.Agents) == 0 && len(sessions) == 0 {
+	if !declared && len(p.Agents) == 0 && sessions == 0 {
 		return nil, store.Errorf(store.CodeNotFound, "partition %s is neither declared nor served by a live agent", name)
 	}
 	return p, nil

@@ -6,6 +6,7 @@ import (
 
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/store"
+	"github.com/chorus-hpc/chorus/internal/validate"
 )
 
 // CreateResults creates results, all or none.
@@ -17,6 +18,8 @@ func (s *Store) CreateResults(ctx context.Context, sessionID string, specs []sto
 		ids[i] = sp.ResultID
 		if ids[i] == "" {
 			ids[i] = store.NewResultID()
+		} else if err := validate.ID("result id", ids[i]); err != nil {
+			return nil, store.Errorf(store.CodeInvalidArgument, "result %d: %v", i, err)
 		}
 		if sp.Data == nil {
 			args = append(args, ids[i], "0", "0", "", "0", "")

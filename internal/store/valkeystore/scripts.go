@@ -19,6 +19,8 @@ var luaFS embed.FS
 type scripts struct {
 	sessionCreate, sessionStatus, resultsCreate, resultComplete, submit, claim,
 	renew, outcomes, release, expire, cancelTasks, purge, readyAdd, tenantReserve *valkey.Lua
+	// reconciler, dead agents and bounded cancel/purge (reconcile.go, deadagents.go, chunks.go)
+	reconcile, pcount, releaseAgent, cancelChunk, purgeScan *valkey.Lua
 	// names maps each script to its file name without ".lua", for spans.
 	names map[*valkey.Lua]string
 	// sha maps each script to the SHA-1 of its source (the EVALSHA name).
@@ -32,6 +34,11 @@ func loadScripts(prefixLen int) (*scripts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("valkeystore: reading embedded lua/lib.lua: %w", err)
 	}
+	graph, err := luaFS.ReadFile("lua/lib_graph.lua")
+	if err != nil {
+		return nil, fmt.Errorf("valkeystore: reading embedded lua/lib_graph.lua: %w", err)
+	}
+	lib = append(append(lib, '\n'), graph...)
 	lib = append([]byte(fmt.Sprintf("local PREFIXLEN = %d\n", prefixLen)), lib...)
 	shas := map[*valkey.Lua]string{}
 	load := func(name string, withLib bool) (*valkey.Lua, error) {
@@ -70,6 +77,11 @@ func loadScripts(prefixLen int) (*scripts, error) {
 		{&s.purge, "purge.lua", true},
 		{&s.readyAdd, "ready_add.lua", false},
 		{&s.tenantReserve, "tenant_reserve.lua", false},
+		{&s.reconcile, "reconcile.lua", true},
+		{&s.pcount, "pcount.lua", false},
+		{&s.releaseAgent, "release_agent.lua", true},
+		{&s.cancelChunk, "cancel_chunk.lua", true},
+		{&s.purgeScan, "purge_scan.lua", true},
 	} {
 		l, err := load(e.name, e.lib)
 		if err != nil {

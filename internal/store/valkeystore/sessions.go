@@ -169,9 +169,19 @@ func (s *Store) ListSessions(ctx context.Context, q store.ListQuery[chorusv1.Ses
 			}
 			sess, err := s.readSession(ctx, z.Member, false)
 			if store.IsNotFound(err) {
-				continue // index hint left over
+				// a purged session whose record expired: drop the index entry left over (the
+				// entries after it move up one place)
+				if err := s.c.Do(ctx, s.c.B().Zrem().Key(index).Member(z.Member).Build()).Error(); err == nil {
+					off--
+				} else {
+					_ = s.afterCommit("session index", storeErr("unlisting a session", err))
+				}
+				continue
 			} else if err != nil {
 				return nil, "", err
+			}
+			if sess.Status == chorusv1.SessionStatus_SESSION_STATUS_PURGED && q.Status != sess.Status {
+				continue
 			}
 			if q.Status != 0 && sess.Status != q.Status {
 				continue
@@ -198,46 +208,74 @@ func (s *Store) SetSessionStatus(ctx context.Context, id string, to chorusv1.Ses
 	default:
 		return nil, store.Errorf(store.CodeInvalidArgument, "a session cannot be moved to %s (use PurgeSession to purge)", to)
 	}
+	if to == chorusv1.SessionStatus_SESSION_STATUS_CANCELLED {
+		// write-ahead: whoever runs Reconcile finishes the cancellation if this process stops
+		if err := s.c.Do(ctx, s.c.B().Zadd().Key(s.k.background()).Nx().ScoreMember().ScoreMember(float64(s.nowMS()), id).Build()).Error(); err != nil {
+			return nil, storeErr("recording the cancellation", err)
+		}
+	}
 	vals, err := s.run(ctx, s.s.sessionStatus, id, []string{strconv.Itoa(int(to)), itoa(s.nowMS())}).AsIntSlice()
 	if err != nil {
+		if to == chorusv1.SessionStatus_SESSION_STATUS_CANCELLED {
+			_ = s.c.Do(ctx, s.c.B().Zrem().Key(s.k.background()).Member(id).Build()).Error()
+		}
 		return nil, storeErr("changing the session status", err)
 	}
-	if to == chorusv1.SessionStatus_SESSION_STATUS_RUNNING && vals[0] != int64(to) {
-		// resumed: its queued work is claimable again
+	switch {
+	case to == chorusv1.SessionStatus_SESSION_STATUS_CANCELLED:
+		// the first chunk now, the rest in the background (Reconcile)
+		if _, _, err := s.finishCancel(ctx, id, 1); err != nil {
+			_ = s.afterCommit("first chunk of a cancellation", err)
+		}
+	case vals[0] != int64(to) && claimable(int64(to)):
+		// resumed, or closed (from RUNNING or PAUSED): its queued work is claimable (again)
 		parts, err := s.c.Do(ctx, s.c.B().Smembers().Key(s.k.sessionTag(id)+":parts").Build()).AsStrSlice()
 		if err != nil {
-			return nil, storeErr("reading the session's partitions", err)
-		}
-		for _, p := range parts {
-			if err := s.markReady(ctx, id, p); err != nil {
-				return nil, err
-			}
+			_ = s.afterCommit("reading the session's partitions", storeErr("reading the session's partitions", err))
+		} else {
+			_ = s.afterCommit("ready index after a status change", s.markReady(ctx, id, parts...))
 		}
 	}
 	return s.GetSession(ctx, id)
 }
 
-// PurgeSession deletes a closed or cancelled session's data and returns its object keys.
+// PurgeSession deletes a closed or cancelled session's data and returns its object keys. A pending
+// cancellation is helped along first (up to 16 chunks); the results are read for their object keys in bounded steps,
+// then one script UNLINKs the session's keys (freed off Valkey's main thread).
 func (s *Store) PurgeSession(ctx context.Context, id string) (*chorusv1.Session, []string, error) {
-	vals, err := s.run(ctx, s.s.purge, id, []string{itoa(s.nowMS())}).ToArray()
+	// help a pending cancellation along (a bounded amount; a big one is refused until the
+	// background has finished it)
+	if _, _, err := s.finishCancel(ctx, id, 16); err != nil {
+		return nil, nil, err
+	}
+	var objs []string
+	for off := int64(0); off >= 0; {
+		vals, err := s.run(ctx, s.s.purgeScan, id, []string{itoa(off), strconv.Itoa(s.cfg.ChunkSize)}).ToArray()
+		if err != nil {
+			return nil, nil, storeErr("purging the session", err)
+		}
+		keys, err := vals[0].AsStrSlice()
+		if err != nil {
+			return nil, nil, storeErr("purging the session", err)
+		}
+		objs = append(objs, keys...)
+		if off, err = vals[1].AsInt64(); err != nil {
+			return nil, nil, storeErr("purging the session", err)
+		}
+	}
+	parts, err := s.run(ctx, s.s.purge, id, []string{itoa(s.nowMS()), itoa(int64(s.cfg.PurgedRetention.Seconds()))}).AsStrSlice()
 	if err != nil {
 		return nil, nil, storeErr("purging the session", err)
 	}
-	objs, _ := vals[0].AsStrSlice()
-	parts, _ := vals[1].AsStrSlice()
+	// a purged session is no longer listed; the reconciler repairs what these leave behind
+	_ = s.afterCommit("session index after a purge", storeErr("unlisting the session",
+		s.c.Do(ctx, s.c.B().Zrem().Key(s.k.sessionIndex()).Member(id).Build()).Error()))
 	for _, p := range parts {
-		cmds := []valkeyCmd{
-			s.c.B().Zrem().Key(s.k.ready(p)).Member(id).Build(),
-			s.c.B().Zrem().Key(s.k.delayed(p)).Member(id).Build(),
-			s.c.B().Zrem().Key(s.k.leases(p)).Member(id).Build(),
-			s.c.B().Srem().Key(s.k.partSessions(p)).Member(id).Build(),
-		}
-		for _, r := range s.c.DoMulti(ctx, cmds...) {
-			if err := r.Error(); err != nil {
-				return nil, nil, storeErr("removing the purged session from partition indexes", err)
-			}
-		}
+		_ = s.afterCommit("partition indexes after a purge", s.forgetSession(ctx, p, id))
 	}
+	s.mu.Lock()
+	delete(s.defaults, id)
+	s.mu.Unlock()
 	sess, err := s.GetSession(ctx, id)
 	if err != nil {
 		return nil, nil, err

@@ -3,6 +3,7 @@ package valkeystore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/store"
+	"github.com/chorus-hpc/chorus/internal/validate"
 )
 
 // encodeTasks validates specs and appends their script arguments (n, then 8 values per task).
@@ -21,12 +23,18 @@ func (s *Store) encodeTasks(ctx context.Context, sessionID string, specs []store
 	if err != nil {
 		return nil, err
 	}
+	if err := batchCycle(specs, ids); err != nil {
+		return nil, err
+	}
 	args = append(args, strconv.Itoa(len(specs)))
 	now := timestamppb.New(s.now())
 	for i, sp := range specs {
 		id := ids[i]
 		if sp.Method == "" {
 			return nil, store.Errorf(store.CodeInvalidArgument, "task %d of the batch has no method", i)
+		}
+		if err := validate.Method(sp.Method); err != nil {
+			return nil, store.Errorf(store.CodeInvalidArgument, "task %d: %v", i, err)
 		}
 		if len(sp.Payload) > s.cfg.MaxInlineSize {
 			return nil, store.Errorf(store.CodeResourceExhausted, "payload of task %d is %d bytes, over the inline limit of %d: upload it as a result and set payload_id", i, len(sp.Payload), s.cfg.MaxInlineSize)
@@ -42,13 +50,16 @@ func (s *Store) encodeTasks(ctx context.Context, sessionID string, specs []store
 		if o.MaxRetries != nil {
 			maxr = o.GetMaxRetries()
 		}
+		if err := errors.Join(validate.Partition(o.GetPartition()), validate.Priority(prio), validate.Retries(maxr)); err != nil {
+			return nil, store.Errorf(store.CodeInvalidArgument, "task %d: %v", i, err)
+		}
 		deps := sp.DataDependencies
 		if sp.PayloadID != "" && !slices.Contains(deps, sp.PayloadID) {
 			deps = append(slices.Clip(deps), sp.PayloadID)
 		}
 		for _, x := range append(slices.Clip(deps), sp.ExpectedOutputIDs...) {
-			if x == "" || strings.ContainsAny(x, ",|\n") {
-				return nil, store.Errorf(store.CodeInvalidArgument, "result id %q of task %d is not a valid id", x, i)
+			if err := validate.ID("result id", x); err != nil {
+				return nil, store.Errorf(store.CodeInvalidArgument, "task %d: %v", i, err)
 			}
 		}
 		body := &chorusv1.Task{Method: sp.Method, DataDependencies: sp.DataDependencies, PayloadSize: int64(len(sp.Payload)),
@@ -133,9 +144,20 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 	for i := range ids {
 		ids[i] = store.NewTaskID()
 	}
-	args := []string{itoa(s.nowMS()), b.RequestID, strconv.FormatInt(b.MaxQueueDepth, 10)}
+	args := []string{itoa(s.nowMS()), b.RequestID, strconv.FormatInt(max(b.MaxSessionQueued, 0), 10)}
 	args, err := s.encodeTasks(ctx, sessionID, b.Tasks, ids, b.ParentTaskID, b.TraceParent, b.TraceState, args)
 	if err != nil {
+		return nil, err
+	}
+	perPart := s.partsOf(args, 3)
+	if err := s.checkPartitionDepth(ctx, perPart, b.MaxQueueDepth); err != nil {
+		return nil, err
+	}
+	parts := make([]string, 0, len(perPart))
+	for p := range perPart {
+		parts = append(parts, p)
+	}
+	if err := s.noteSessionParts(ctx, sessionID, parts); err != nil {
 		return nil, err
 	}
 	reqKey := s.k.meta(sessionID)
@@ -147,9 +169,12 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 		return nil, storeErr("submitting tasks", err)
 	}
 	answer, _ := vals[0].ToArray()
-	parts, _ := vals[1].AsStrSlice()
-	if err := s.markReady(ctx, sessionID, parts...); err != nil {
-		return nil, err
+	ready, _ := vals[1].AsStrSlice()
+	// committed: index trouble from here on is logged and left to the reconciler
+	_ = s.afterCommit("ready index after a submit", s.markReady(ctx, sessionID, ready...))
+	for _, p := range parts {
+		_, err := s.refreshCounts(ctx, p, []string{sessionID})
+		_ = s.afterCommit("partition counts after a submit", err)
 	}
 	// the answer is the flat list id, status (from the script, or its cached JSON)
 	flat := make([]string, 0, len(answer))
@@ -213,6 +238,61 @@ func (s *Store) markReadyMany(ctx context.Context, hints []readyHint) error {
 		}
 	}
 	return nil
+}
+
+// partsOf returns how many tasks the encoded batch in args (from index i: n, then 8 values per task,
+// the partition second) puts in each partition.
+func (s *Store) partsOf(args []string, i int) map[string]int64 {
+	n, _ := strconv.Atoi(args[i])
+	out := map[string]int64{}
+	for j := 0; j < n; j++ {
+		out[args[i+1+8*j+1]]++
+	}
+	return out
+}
+
+// checkPartitionDepth refuses a batch that would take a partition past limit PENDING+QUEUED tasks
+// (over all sessions), from the partition's counts (see reconcile.go).
+func (s *Store) checkPartitionDepth(ctx context.Context, perPart map[string]int64, limit int64) error {
+	if limit <= 0 {
+		return nil
+	}
+	for p, add := range perPart {
+		vals, err := s.c.Do(ctx, s.c.B().Hmget().Key(s.k.tot(p)).Field("1", "2").Build()).ToArray()
+		if err != nil {
+			return storeErr("reading the partition's queue depth", err)
+		}
+		var held int64
+		for _, v := range vals {
+			if n, err := v.AsInt64(); err == nil {
+				held += n
+			}
+		}
+		if held+add > limit {
+			return store.Errorf(store.CodeResourceExhausted, "partition %s holds %d pending or queued tasks; %d more would pass its limit of %d: wait for its queue to drain, or submit fewer at once",
+				p, held, add, limit)
+		}
+	}
+	return nil
+}
+
+// noteSubtaskParts records, before a completion that stores subtasks, that the session may have work
+// in the subtasks' partitions (write-ahead, see reconcile.go).
+func (s *Store) noteSubtaskParts(ctx context.Context, sessionID string, specs []store.TaskSpec) error {
+	if len(specs) == 0 {
+		return nil
+	}
+	d, err := s.defaultsOf(ctx, sessionID)
+	if err != nil {
+		return err
+	}
+	var parts []string
+	for _, sp := range specs {
+		if p := mergeOptions(sp.Options, d.opts).GetPartition(); p != "" && !slices.Contains(parts, p) {
+			parts = append(parts, p)
+		}
+	}
+	return s.noteSessionParts(ctx, sessionID, parts)
 }
 
 // markReady records that a session has ready work in partitions and wakes their agents.
@@ -353,14 +433,26 @@ func (s *Store) ListTasks(ctx context.Context, sessionID string, q store.ListQue
 		if err != nil {
 			return 0, storeErr("reading task bodies", err)
 		}
-		return s.take(len(out), q.PageSize, len(ids), func(i int) bool {
+		var bad error
+		n := s.take(len(out), q.PageSize, len(ids), func(i int) bool {
+			if bad != nil {
+				return false
+			}
 			v, err := vals[i].ToString()
-			if err != nil {
+			if valkeyNil(err) {
+				return false // listed but gone: a purge in progress
+			} else if err != nil {
+				bad = storeErr("reading task "+ids[i], err)
 				return false
 			}
 			body, _ := bodies[i].ToString()
 			rec, err := decodeTask(v, body)
-			if err != nil || (q.Status != 0 && rec.status != q.Status) {
+			if err != nil {
+				s.cfg.Logger.Error("a stored task record cannot be decoded", "session", sessionID, "task", ids[i], "error", err)
+				bad = store.Errorf(store.CodeUnknown, "task %s of session %s has a stored record that cannot be decoded (%v): report it; GetTask names the same task", ids[i], sessionID, err)
+				return false
+			}
+			if q.Status != 0 && rec.status != q.Status {
 				return false
 			}
 			t := rec.task(sessionID, ids[i])
@@ -369,7 +461,8 @@ func (s *Store) ListTasks(ctx context.Context, sessionID string, q store.ListQue
 			}
 			out = append(out, t)
 			return true
-		}), nil
+		})
+		return n, bad
 	})
 	return out, next, err
 }

@@ -104,6 +104,7 @@ local function complete(tid, tok, now, i)
   end
   if #specs > 0 then
     local err = check_tasks(specs, tid, 0, known)
+    if not err then err = check_cycles(specs) end
     if err then return err[1] .. ' ' .. err[2], i end
   end
   -- every check passed: write

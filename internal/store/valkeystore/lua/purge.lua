@@ -1,22 +1,19 @@
--- purge.lua: delete the tasks, results and events of a CLOSED or CANCELLED session; mark it PURGED.
--- KEYS[1] session meta. ARGV: [1] now (ms).
--- Returns {object keys of its results, partitions it used}; NOT_FOUND or FAILED_PRECONDITION errors.
+-- purge.lua: delete the tasks, results and events of a CLOSED or CANCELLED session whose tasks have
+-- all ended, and mark it PURGED. Big keys are UNLINKed (freed off the main thread); the caller has
+-- collected the results' object keys and dropped waiter lists beforehand in bounded steps
+-- (purge_scan.lua). The meta hash stays for ARGV[2] seconds so GetSession answers PURGED, then expires.
+-- KEYS[1] session meta. ARGV: [1] now (ms), [2] seconds the PURGED meta is kept.
+-- Returns the partitions the session used; NOT_FOUND or FAILED_PRECONDITION errors.
 local st = session_status()
 if st == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does not exist') end
-if st == 5 then return { {}, {} } end
-if st ~= 3 and st ~= 4 then
-  return redis.error_reply('FAILED_PRECONDITION session ' .. SID .. ' is ' .. (st == 2 and 'paused' or 'running') .. ': only a closed or cancelled session can be purged; close or cancel it first')
-end
-local objs = {}
-for _, rid in ipairs(redis.call('LRANGE', K(':rl'), 0, -1)) do
-  local r = rget(rid)
-  if r and r.loc == '2' then objs[#objs + 1] = redis.call('HGET', K(':rd'), rid) end
-  redis.call('DEL', K(':w:' .. rid))
-end
+if st == 5 then return {} end
+local err = purge_refusal(st)
+if err then return redis.error_reply(err) end
 local parts = redis.call('SMEMBERS', K(':parts'))
 for _, p in ipairs(parts) do
-  redis.call('DEL', K(':q:' .. p), K(':d:' .. p), K(':l:' .. p), K(':pc:' .. p))
+  redis.call('UNLINK', K(':q:' .. p), K(':d:' .. p), K(':l:' .. p), K(':pc:' .. p))
 end
-redis.call('DEL', K(':t'), K(':tb'), K(':pl'), K(':at'), K(':tl'), K(':te'), K(':r'), K(':rd'), K(':rl'), K(':ev'), K(':parts'), K(':c'))
+redis.call('UNLINK', K(':t'), K(':tb'), K(':pl'), K(':at'), K(':tl'), K(':te'), K(':r'), K(':rd'), K(':rl'), K(':ev'), K(':parts'), K(':c'))
 redis.call('HSET', K(':m'), 'st', 5, 'ut', ARGV[1])
-return { objs, parts }
+redis.call('EXPIRE', K(':m'), tonumber(ARGV[2]))
+return parts

@@ -1,6 +1,7 @@
 -- session_status.lua: move a session to another status (PAUSED 2, RUNNING 1, CLOSED 3, CANCELLED 4).
 -- KEYS[1] session meta. ARGV: [1] target status, [2] now (ms).
--- Returns {previous status, tasks cancelled}; NOT_FOUND or FAILED_PRECONDITION errors.
+-- Cancelling only sets the cursors of cancel_chunk.lua, which ends the tasks in bounded chunks.
+-- Returns {previous status, 0}; NOT_FOUND or FAILED_PRECONDITION errors.
 local from = session_status()
 local to = tonumber(ARGV[1])
 local now = ARGV[2]
@@ -16,17 +17,7 @@ redis.call('HSET', K(':m'), 'st', to, 'ut', now)
 ev_session(to)
 local n = 0
 if to == 4 then
-  for _, tid in ipairs(redis.call('LRANGE', K(':tl'), 0, -1)) do
-    n = n + end_tasks(tid, 7, '8', 'session cancelled', now)
-  end
-  -- results nobody will write any more
-  for _, rid in ipairs(redis.call('LRANGE', K(':rl'), 0, -1)) do
-    local r = rget(rid)
-    if r and r.st == 1 then
-      r.st = 3; r.ems = now; r.reason = 'session cancelled'
-      rput(r)
-      ev_result_aborted(rid, r.reason)
-    end
-  end
+  -- tasks and results are ended in bounded chunks by cancel_chunk.lua from these cursors
+  redis.call('HSET', K(':m'), 'cc', 0, 'rc', 0)
 end
 return { from, n }

@@ -1,10 +1,12 @@
 -- submit.lua: store a batch of tasks atomically.
 -- KEYS[1] session meta, KEYS[2] idempotency key of the request (KEYS[1] again when there is none).
--- ARGV: [1] now (ms), [2] request id ('' none), [3] max unfinished tasks per partition (0 none),
+-- ARGV: [1] now (ms), [2] request id ('' none), [3] most PENDING+QUEUED tasks the session may hold
+-- (0 none; per-session admission),
 -- [4] n, then per task 8 values: id, partition, priority, max retries, dependencies (csv),
 -- expected outputs (csv), protobuf body, inline payload.
 -- Returns {answer, partitions with new QUEUED tasks} where answer is the flat list id, status...;
--- a repeated request returns the first answer and an empty partition list.
+-- a repeated request returns the first answer and an empty partition list. A dependency cycle is
+-- refused (lib_graph.lua).
 -- Errors (nothing written): NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS, RESOURCE_EXHAUSTED.
 local st = session_status()
 if st == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does not exist') end
@@ -18,8 +20,18 @@ if st ~= 1 and st ~= 2 then
   return redis.error_reply('FAILED_PRECONDITION session ' .. SID .. ' is ' .. (why[st] or ('in status ' .. st)))
 end
 local specs = parse_tasks(4)
-local err = check_tasks(specs, '', tonumber(ARGV[3]), {})
+local err = check_tasks(specs, '', 0, {})
+if not err then err = check_cycles(specs) end
 if err then return redis.error_reply(err[1] .. ' ' .. err[2]) end
+local maxq = tonumber(ARGV[3])
+if maxq > 0 then
+  local c = redis.call('HMGET', K(':c'), '1', '2')
+  local held = tonumber(c[1] or '0') + tonumber(c[2] or '0')
+  if held + #specs > maxq then
+    return redis.error_reply('RESOURCE_EXHAUSTED session ' .. SID .. ' holds ' .. held .. ' pending or queued tasks; ' ..
+      #specs .. ' more would pass its limit of ' .. maxq .. ': wait for some to run, or submit fewer at once')
+  end
+end
 local touched = {}
 local answer = store_tasks(specs, ARGV[1], touched)
 if ARGV[2] ~= '' then redis.call('SET', KEYS[2], cjson.encode(answer), 'EX', 86400) end

@@ -1,0 +1,27 @@
+-- pcount.lua (partition slot, without lib.lua): fold sessions' task counts into the partition's.
+-- KEYS[1] snapshots (hash session id -> "c1,...,c7"), KEYS[2] totals (hash status -> sum),
+-- KEYS[3] active sessions (set). ARGV: pairs session id, counts "c1,...,c7" (or "-" when the session
+-- is gone: its snapshot is removed). Each total moves by the difference with the session's previous
+-- snapshot, so repeating a call changes nothing. A session without unfinished tasks (statuses 1-4)
+-- leaves the active set. Returns the totals as a flat list status, count.
+local function split(s)
+  local out = {}
+  for v in string.gmatch(s, '[^,]+') do out[#out + 1] = tonumber(v) end
+  return out
+end
+for j = 1, #ARGV, 2 do
+  local sid, cs = ARGV[j], ARGV[j + 1]
+  local old = split(redis.call('HGET', KEYS[1], sid) or '0,0,0,0,0,0,0')
+  local new = cs == '-' and { 0, 0, 0, 0, 0, 0, 0 } or split(cs)
+  for k = 1, 7 do
+    local d = (new[k] or 0) - (old[k] or 0)
+    if d ~= 0 then redis.call('HINCRBY', KEYS[2], tostring(k), d) end
+  end
+  if cs == '-' then
+    redis.call('HDEL', KEYS[1], sid)
+  else
+    redis.call('HSET', KEYS[1], sid, cs)
+  end
+  if new[1] + new[2] + new[3] + new[4] == 0 then redis.call('SREM', KEYS[3], sid) end
+end
+return redis.call('HGETALL', KEYS[2])

@@ -1,0 +1,23 @@
+-- reconcile.lua: report what one session holds in one partition, for the reconciler (reads only).
+-- KEYS[1] session meta. ARGV: [1] partition, [2] most lease entries to look at for their agents.
+-- Returns {session status (0 = gone), queue length, earliest retry due ms or -1, earliest lease
+-- expiry ms or -1, counts "c1,...,c7" of its tasks in the partition, agents holding leases}.
+local part = ARGV[1]
+local st = session_status()
+local qk, dk, lk = K(':q:' .. part), K(':d:' .. part), K(':l:' .. part)
+local function first(key)
+  local v = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if #v == 0 then return -1 end
+  return tonumber(v[2])
+end
+local c = redis.call('HMGET', K(':pc:' .. part), '1', '2', '3', '4', '5', '6', '7')
+for j = 1, 7 do c[j] = c[j] or '0' end
+local agents, seen = {}, {}
+for _, tid in ipairs(redis.call('ZRANGE', lk, 0, tonumber(ARGV[2]) - 1)) do
+  local t = tget(tid)
+  if t and (t[H_STATUS] == 3 or t[H_STATUS] == 4) and t[H_AGENT] ~= '' and not seen[t[H_AGENT]] then
+    seen[t[H_AGENT]] = true
+    agents[#agents + 1] = t[H_AGENT]
+  end
+end
+return { st, redis.call('ZCARD', qk), first(dk), first(lk), table.concat(c, ','), agents }

@@ -1,0 +1,290 @@
+package valkeystore
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valkey-io/valkey-go"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/internal/store"
+)
+
+// The partition indexes (keys.go: :ready, :delayed, :leases, :sessions, :active, the totals, and the
+// agents' lease index) live in other hash slots than the sessions they point to, so they cannot be
+// written in the same script as the session. They are hints:
+//
+//   - Before a script that may give a session work in a partition (SubmitTasks, a completion with
+//     subtasks), the session is added to the partition's :sessions and :active sets (write-ahead): if
+//     that fails nothing is committed; if the script commits and the follow-up fails, the reconciler
+//     still finds the session there. Only a purge removes a session from :sessions.
+//   - The follow-up after a committed script (ready index, retry index, lease index, counts) is
+//     best effort: its failure is logged, never reported as the operation's failure (afterCommit).
+//   - Reconcile walks :sessions in bounded passes and restores what a lost follow-up left out.
+
+// afterCommit logs the failure of an index update made after a committed script and returns nil:
+// the operation succeeded, and the reconciler repairs the index.
+func (s *Store) afterCommit(what string, err error) error {
+	if err != nil {
+		s.cfg.Logger.Warn("an index update after a committed change failed; the reconciler will repair it",
+			"update", what, "error", err)
+	}
+	return nil
+}
+
+// claimable reports whether agents may claim a session's queued tasks in status st: a RUNNING
+// session, and a CLOSED one (what it holds runs to the end).
+func claimable(st int64) bool {
+	return st == int64(chorusv1.SessionStatus_SESSION_STATUS_RUNNING) || st == int64(chorusv1.SessionStatus_SESSION_STATUS_CLOSED)
+}
+
+// noteSessionParts records, before a script that may give the session tasks in partitions parts,
+// that the session has (or may have) work there (write-ahead, see above).
+func (s *Store) noteSessionParts(ctx context.Context, sid string, parts []string) error {
+	if len(parts) == 0 {
+		return nil
+	}
+	cmds := make([]valkeyCmd, 0, 2*len(parts))
+	for _, p := range parts {
+		cmds = append(cmds, s.c.B().Sadd().Key(s.k.partSessions(p)).Member(sid).Build(),
+			s.c.B().Sadd().Key(s.k.active(p)).Member(sid).Build())
+	}
+	for _, r := range s.c.DoMulti(ctx, cmds...) {
+		if err := r.Error(); err != nil {
+			return storeErr("indexing the session's partitions", err)
+		}
+	}
+	return nil
+}
+
+// agentLeaseCmd records that agent holds leases in session sid of partition p (the agent's lease
+// index, used by ReleaseAgentLeases and RequeueDeadAgents). Claim pipelines it with its other index
+// updates.
+func (s *Store) agentLeaseCmd(agent, p, sid string) valkeyCmd {
+	return s.c.B().Zadd().Key(s.k.agentLeases(agent)).ScoreMember().ScoreMember(float64(s.nowMS()), p+"\n"+sid).Build()
+}
+
+// foldCounts folds sessions' task counts in partition p into the partition's totals (pcount.lua);
+// pairs is session id, "c1,...,c7" (or "-" for a session that is gone). It returns the totals.
+func (s *Store) foldCounts(ctx context.Context, p string, pairs []string) (map[string]int64, error) {
+	m, err := s.s.pcount.Exec(ctx, s.c, []string{s.k.snap(p), s.k.tot(p), s.k.active(p)}, pairs).AsIntMap()
+	if err != nil {
+		return nil, storeErr("counting the partition's tasks", err)
+	}
+	return m, nil
+}
+
+// refreshCounts re-reads the task counts of sessions in partition p and folds them into its totals.
+func (s *Store) refreshCounts(ctx context.Context, p string, sids []string) (map[string]int64, error) {
+	if len(sids) == 0 {
+		return s.c.Do(ctx, s.c.B().Hgetall().Key(s.k.tot(p)).Build()).AsIntMap()
+	}
+	cmds := make([]valkeyCmd, len(sids))
+	for i, sid := range sids {
+		cmds[i] = s.c.B().Hmget().Key(s.k.partCounts(sid, p)).Field("1", "2", "3", "4", "5", "6", "7").Build()
+	}
+	pairs := make([]string, 0, 2*len(sids))
+	for i, r := range s.c.DoMulti(ctx, cmds...) {
+		vals, err := r.ToArray()
+		if err != nil {
+			return nil, storeErr("reading a session's counts in the partition", err)
+		}
+		cs := make([]string, 7)
+		for j := range cs {
+			cs[j] = "0"
+			if v, err := vals[j].ToString(); err == nil {
+				cs[j] = v
+			}
+		}
+		pairs = append(pairs, sids[i], strings.Join(cs, ","))
+	}
+	return s.foldCounts(ctx, p, pairs)
+}
+
+// sscanStep reads one SSCAN step of key from the cursor stored in curKey and stores the next one.
+func (s *Store) sscanStep(ctx context.Context, key, curKey string, count int) ([]string, bool, error) {
+	cur, err := s.c.Do(ctx, s.c.B().Get().Key(curKey).Build()).AsUint64()
+	if err != nil && !valkeyNil(err) {
+		return nil, false, storeErr("reading the reconciler's cursor", err)
+	}
+	e, err := s.c.Do(ctx, s.c.B().Sscan().Key(key).Cursor(cur).Count(int64(count)).Build()).AsScanEntry()
+	if err != nil {
+		return nil, false, storeErr("scanning the partition's sessions", err)
+	}
+	if err := s.c.Do(ctx, s.c.B().Set().Key(curKey).Value(strconv.FormatUint(e.Cursor, 10)).Build()).Error(); err != nil {
+		return nil, false, storeErr("saving the reconciler's cursor", err)
+	}
+	return e.Elements, e.Cursor == 0, nil
+}
+
+// Reconcile does one bounded pass of repairs for a partition (see store.AgentStore).
+func (s *Store) Reconcile(ctx context.Context, p string, budget int) (store.ReconcileReport, error) {
+	var rep store.ReconcileReport
+	if budget <= 0 {
+		budget = 100
+	}
+	sids, wrapped, err := s.sscanStep(ctx, s.k.partSessions(p), s.k.rcur(p), budget)
+	if err != nil {
+		return rep, err
+	}
+	rep.Wrapped = wrapped
+	rep.Sessions = len(sids)
+	if len(sids) > 0 {
+		n, err := s.reconcileSessions(ctx, p, sids)
+		rep.Repaired = n
+		if err != nil {
+			return rep, err
+		}
+	}
+	if err := s.pruneAgentIndexes(ctx, p); err != nil {
+		return rep, err
+	}
+	// counts of the sessions with unfinished work, a bounded step at a time
+	act, _, err := s.sscanStep(ctx, s.k.active(p), s.k.acur(p), budget)
+	if err != nil {
+		return rep, err
+	}
+	_, err = s.refreshCounts(ctx, p, act)
+	return rep, err
+}
+
+// reconcileSessions restores the partition index entries of sessions sids and returns how many
+// entries it restored.
+func (s *Store) reconcileSessions(ctx context.Context, p string, sids []string) (int, error) {
+	repaired := 0
+	var gone, counts []string
+	var cmds []valkeyCmd
+	var readyAdd []string
+	for _, sid := range sids {
+		vals, err := s.run(ctx, s.s.reconcile, sid, []string{p, "256"}).ToArray()
+		if err != nil {
+			return repaired, storeErr("reading session "+sid+" for the reconciler", err)
+		}
+		st, err := vals[0].AsInt64()
+		if err != nil {
+			return repaired, storeErr("reading session "+sid+" for the reconciler", err)
+		}
+		if st == 0 || st == int64(chorusv1.SessionStatus_SESSION_STATUS_PURGED) {
+			gone = append(gone, sid)
+			continue
+		}
+		qlen, _ := vals[1].AsInt64()
+		due, _ := vals[2].AsInt64()
+		lease, _ := vals[3].AsInt64()
+		cs, _ := vals[4].ToString()
+		agents, _ := vals[5].AsStrSlice()
+		counts = append(counts, sid, cs)
+		if qlen > 0 && claimable(st) {
+			readyAdd = append(readyAdd, sid)
+		}
+		if due >= 0 {
+			cmds = append(cmds, s.c.B().Zadd().Key(s.k.delayed(p)).Lt().Ch().ScoreMember().ScoreMember(float64(due), sid).Build())
+		}
+		if lease >= 0 {
+			cmds = append(cmds, s.c.B().Zadd().Key(s.k.leases(p)).Lt().Ch().ScoreMember().ScoreMember(float64(lease), sid).Build())
+		}
+		for _, a := range agents {
+			cmds = append(cmds, s.agentLeaseCmd(a, p, sid))
+		}
+		if unfinished(cs) {
+			cmds = append(cmds, s.c.B().Sadd().Key(s.k.active(p)).Member(sid).Build())
+		}
+	}
+	if len(readyAdd) > 0 {
+		n, err := s.s.readyAdd.Exec(ctx, s.c, []string{s.k.ready(p), s.k.vtime(p), s.k.wake(p)}, readyAdd).AsInt64()
+		if err != nil {
+			return repaired, storeErr("restoring the ready index", err)
+		}
+		repaired += int(n)
+	}
+	for _, r := range s.c.DoMulti(ctx, cmds...) {
+		n, err := r.AsInt64()
+		if err != nil {
+			return repaired, storeErr("restoring a partition index", err)
+		}
+		if r.Error() == nil && n > 0 {
+			repaired += int(n)
+		}
+	}
+	for _, sid := range gone {
+		if err := s.forgetSession(ctx, p, sid); err != nil {
+			return repaired, err
+		}
+	}
+	if len(counts) > 0 {
+		if _, err := s.foldCounts(ctx, p, counts); err != nil {
+			return repaired, err
+		}
+	}
+	return repaired, nil
+}
+
+// unfinished reports whether counts "c1,...,c7" hold a task that has not ended.
+func unfinished(cs string) bool {
+	f := strings.Split(cs, ",")
+	for i := 0; i < 4 && i < len(f); i++ {
+		if f[i] != "0" && f[i] != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// forgetSession removes a purged (or vanished) session from a partition's indexes and counts.
+func (s *Store) forgetSession(ctx context.Context, p, sid string) error {
+	cmds := []valkeyCmd{
+		s.c.B().Zrem().Key(s.k.ready(p)).Member(sid).Build(),
+		s.c.B().Zrem().Key(s.k.delayed(p)).Member(sid).Build(),
+		s.c.B().Zrem().Key(s.k.leases(p)).Member(sid).Build(),
+		s.c.B().Srem().Key(s.k.partSessions(p)).Member(sid).Build(),
+		s.c.B().Srem().Key(s.k.active(p)).Member(sid).Build(),
+	}
+	for _, r := range s.c.DoMulti(ctx, cmds...) {
+		if err := r.Error(); err != nil {
+			return storeErr("removing a purged session from the partition indexes", err)
+		}
+	}
+	_, err := s.foldCounts(ctx, p, []string{sid, "-"})
+	return err
+}
+
+// readFailed reports whether one of results failed for another reason than a missing key (a read
+// that failed must not be taken for an empty queue).
+func readFailed(res ...valkey.ValkeyResult) bool {
+	for _, r := range res {
+		if err := r.Error(); err != nil && !valkeyNil(err) {
+			return true
+		}
+	}
+	return false
+}
+
+// agentIndexKeep is how long an entry of an agent's lease index is kept without a claim or a
+// reconciler pass confirming it: older entries (sessions the agent long finished with) are pruned,
+// and an entry for a lease still held is added back by the next pass over its session.
+const agentIndexKeep = time.Hour
+
+// pruneAgentIndexes drops old entries from the lease indexes of the partition's agents, so an index
+// holds about the sessions an agent worked for in the last hour, not in its whole life.
+func (s *Store) pruneAgentIndexes(ctx context.Context, p string) error {
+	ids, err := s.c.Do(ctx, s.c.B().Hkeys().Key(s.k.agents(p)).Build()).AsStrSlice()
+	if err != nil {
+		return storeErr("reading the partition's agents", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	upTo := strconv.FormatInt(s.nowMS()-agentIndexKeep.Milliseconds(), 10)
+	cmds := make([]valkeyCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = s.c.B().Zremrangebyscore().Key(s.k.agentLeases(id)).Min("-inf").Max("(" + upTo).Build()
+	}
+	for _, r := range s.c.DoMulti(ctx, cmds...) {
+		if err := r.Error(); err != nil {
+			return storeErr("pruning an agent's lease index", err)
+		}
+	}
+	return nil
+}
