@@ -2,6 +2,7 @@ package valkeystore_test
 
 import (
 	"context"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -79,7 +80,7 @@ func lifecycleSpecs(n int) []store.TaskSpec {
 // submit, claim, and the outcomes script recording their starts and completions. valkey-cpu-µs/task
 // is the server's CPU time (INFO cpu), which a busy machine inflates less than wall time.
 func BenchmarkScripts(b *testing.B) {
-	const batch = 100
+	batch := benchBatch()
 	for _, step := range []string{"submit", "claim", "outcomes"} {
 		b.Run(step, func(b *testing.B) {
 			s, c, sid := benchStore(b)
@@ -132,7 +133,7 @@ func BenchmarkScripts(b *testing.B) {
 				}
 				b.StopTimer()
 				cpu += serverCPU(b, c) - before
-				tasks += batch
+				tasks += float64(batch)
 				b.StartTimer()
 			}
 			b.ReportMetric(cpu/tasks, "valkey-cpu-µs/task")
@@ -217,4 +218,70 @@ func usedMemory(b *testing.B, c valkey.Client) int64 {
 	}
 	b.Fatal("INFO memory has no used_memory")
 	return 0
+}
+
+// benchBatch is the batch size of BenchmarkScripts: CHORUS_BENCH_BATCH, default 100.
+func benchBatch() int {
+	if n, err := strconv.Atoi(os.Getenv("CHORUS_BENCH_BATCH")); err == nil && n > 0 {
+		return n
+	}
+	return 100
+}
+
+// BenchmarkAOFBytesPerTask runs zero-payload tasks with one output through submit, claim, start and
+// completion (batches of 100) with the append-only file on, and reports the AOF bytes written per
+// task (INFO persistence aof_current_size).
+func BenchmarkAOFBytesPerTask(b *testing.B) {
+	s, c, sid := benchStore(b)
+	ctx := b.Context()
+	if err := c.Do(ctx, c.B().ConfigSet().ParameterValue().ParameterValue("appendonly", "yes").Build()).Error(); err != nil {
+		b.Fatal(err)
+	}
+	// wait for the initial rewrite that turning AOF on starts
+	for i := 0; i < 200 && infoField(b, c, "persistence", "aof_rewrite_in_progress") != "0"; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	before := infoInt(b, c, "persistence", "aof_current_size")
+	tasks := 0
+	for b.Loop() {
+		if _, err := s.SubmitTasks(ctx, sid, store.SubmitBatch{Tasks: lifecycleSpecs(100)}); err != nil {
+			b.Fatal(err)
+		}
+		got, err := s.Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "a", Max: 100, LeaseTTL: time.Minute})
+		if err != nil || len(got) != 100 {
+			b.Fatalf("claimed %d of 100: %v", len(got), err)
+		}
+		steps := make([]store.Outcome, 0, 200)
+		for _, t := range got {
+			steps = append(steps, store.Outcome{Kind: store.OutcomeStart, Lease: t.Lease},
+				store.Outcome{Kind: store.OutcomeComplete, Lease: t.Lease, Completion: &store.Completion{Lease: t.Lease,
+					Outputs: []store.OutputData{{ResultID: t.ExpectedOutputIDs[0], Data: store.ResultData{Inline: []byte("ok")}}}}})
+		}
+		if _, err := s.RecordOutcomes(ctx, steps); err != nil {
+			b.Fatal(err)
+		}
+		tasks += 100
+	}
+	b.ReportMetric(float64(infoInt(b, c, "persistence", "aof_current_size")-before)/float64(tasks), "aof-bytes/task")
+}
+
+func infoField(b *testing.B, c valkey.Client, section, field string) string {
+	info, err := c.Do(context.Background(), c.B().Info().Section(section).Build()).ToString()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+func infoInt(b *testing.B, c valkey.Client, section, field string) int64 {
+	n, err := strconv.ParseInt(infoField(b, c, section, field), 10, 64)
+	if err != nil {
+		b.Fatalf("INFO %s has no integer %s", section, field)
+	}
+	return n
 }
