@@ -285,3 +285,35 @@ func infoInt(b *testing.B, c valkey.Client, section, field string) int64 {
 	}
 	return n
 }
+
+// BenchmarkLifecycleOneByOne submits and claims batches of 100 tasks with one output but records each
+// start and completion with its own call (MarkRunning, Complete), as before outcomes were batched:
+// compare its valkey-cpu-µs/task with the sum of BenchmarkScripts to see what batching saves.
+func BenchmarkLifecycleOneByOne(b *testing.B) {
+	s, c, sid := benchStore(b)
+	ctx := b.Context()
+	var cpu, tasks float64
+	for b.Loop() {
+		specs := lifecycleSpecs(100)
+		before := serverCPU(b, c)
+		if _, err := s.SubmitTasks(ctx, sid, store.SubmitBatch{Tasks: specs}); err != nil {
+			b.Fatal(err)
+		}
+		got, err := s.Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "a", Max: 100, LeaseTTL: time.Minute})
+		if err != nil || len(got) != 100 {
+			b.Fatalf("claimed %d of 100: %v", len(got), err)
+		}
+		for _, t := range got {
+			if err := s.MarkRunning(ctx, t.Lease); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.Complete(ctx, store.Completion{Lease: t.Lease, Outputs: []store.OutputData{{ResultID: t.ExpectedOutputIDs[0],
+				Data: store.ResultData{Inline: []byte("ok")}}}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		cpu += serverCPU(b, c) - before
+		tasks += 100
+	}
+	b.ReportMetric(cpu/tasks, "valkey-cpu-µs/task")
+}
