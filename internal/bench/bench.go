@@ -75,7 +75,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Scenarios = AllScenarios()
 	}
 	for _, s := range c.Scenarios {
-		if !slices.Contains(AllScenarios(), s) {
+		if !slices.Contains(AllScenarios(), s) && s != ScenarioBigSession {
 			return c, fmt.Errorf("unknown scenario %q: choose among %s", s, strings.Join(AllScenarios(), ", "))
 		}
 	}
@@ -163,7 +163,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := writeJSON(filepath.Join(cfg.Out, "machine.json"), DescribeMachine()); err != nil {
 		return err
 	}
-	for _, name := range AllScenarios() {
+	for _, name := range append(AllScenarios(), ScenarioBigSession) {
 		if !slices.Contains(cfg.Scenarios, name) {
 			continue
 		}
@@ -202,6 +202,8 @@ func (r *Runner) run(ctx context.Context, name string) error {
 		return r.scalability(ctx)
 	case ScenarioMemory:
 		return r.memory(ctx)
+	case ScenarioBigSession:
+		return r.bigSession(ctx)
 	}
 	return fmt.Errorf("unknown scenario %q", name)
 }
