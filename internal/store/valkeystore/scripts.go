@@ -16,6 +16,7 @@ var luaFS embed.FS
 type scripts struct {
 	sessionCreate, sessionStatus, resultsCreate, resultComplete, submit, claim, promote,
 	markRunning, renew, complete, fail, release, expire, cancelTasks, progress, purge, readyAdd *valkey.Lua
+	releaseRunning, releaseAgent *valkey.Lua
 	// names maps each script to its file name without ".lua", for spans.
 	names map[*valkey.Lua]string
 }
@@ -54,6 +55,8 @@ func loadScripts() (*scripts, error) {
 		{&s.complete, "complete.lua", true},
 		{&s.fail, "fail.lua", true},
 		{&s.release, "release.lua", true},
+		{&s.releaseRunning, "release_running.lua", true},
+		{&s.releaseAgent, "release_agent.lua", true},
 		{&s.expire, "expire.lua", true},
 		{&s.cancelTasks, "cancel_tasks.lua", true},
 		{&s.progress, "progress.lua", true},
