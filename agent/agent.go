@@ -36,6 +36,7 @@ type Agent struct {
 	runtimeDir    string
 	removeRuntime bool
 	socket        string
+	lock          *os.File // exclusive lock on a configured runtime folder
 
 	// bg is the context of store calls that must finish even while the agent drains.
 	bg context.Context
@@ -89,6 +90,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.ran = true
 	a.mu.Unlock()
 	if err := a.prepareRuntime(); err != nil {
+		if a.lock != nil {
+			_ = a.lock.Close()
+		}
 		return err
 	}
 	defer a.cleanupRuntime()
@@ -111,6 +115,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		if err := a.store.DeclarePartitions(ctx, []string{p.cfg.Name}); err != nil {
 			a.log.Warn("could not declare partition", "partition", p.cfg.Name, "error", err)
 		}
+	}
+	a.reclaimPreviousLife(ctx)
+	for _, p := range a.parts {
 		for _, pr := range p.procs {
 			procWG.Go(func() { pr.supervise(bgCtx) })
 		}
@@ -137,6 +144,8 @@ func (a *Agent) prepareRuntime() error {
 		dir, a.removeRuntime = d, true
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("agent: create the runtime folder %s: %w", dir, err)
+	} else if a.lock, err = lockRuntime(dir); err != nil {
+		return err
 	}
 	a.runtimeDir = dir
 	a.socket = filepath.Join(dir, "agent.sock")
@@ -157,6 +166,9 @@ func (a *Agent) prepareRuntime() error {
 
 func (a *Agent) cleanupRuntime() {
 	_ = os.Remove(a.socket)
+	if a.lock != nil {
+		defer a.lock.Close()
+	}
 	if a.removeRuntime {
 		_ = os.RemoveAll(a.runtimeDir)
 	} else {
@@ -198,8 +210,8 @@ func (a *Agent) drain() {
 		}
 	}
 	if len(left) > 0 {
-		a.log.Warn("drain deadline passed; handing unfinished tasks back to the queue", "tasks", len(left))
-		a.release(left, "drain deadline passed")
+		a.log.Warn("drain deadline passed; handing unfinished tasks back to the queue (a running task's attempt counts)", "tasks", len(left))
+		a.releaseAtDeadline(left)
 	}
 	var wg sync.WaitGroup
 	for _, p := range a.parts {

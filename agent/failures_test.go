@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/chorus-hpc/chorus/agent"
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
@@ -185,6 +186,9 @@ func runChildAgent() int {
 	workerBin = os.Getenv("CHORUS_TEST_WORKER")
 	cfg := testConfig(1, 1)
 	cfg.AgentID = os.Getenv("CHORUS_TEST_AGENT_ID")
+	if d, err := time.ParseDuration(os.Getenv("CHORUS_TEST_LEASE_TTL")); err == nil {
+		cfg.LeaseTTL, cfg.RequeueInterval = d, d/2
+	}
 	dir, _ := os.MkdirTemp("", "chorus-child-objs-")
 	objs, err := openObjstore(dir)
 	if err != nil {
