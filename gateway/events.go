@@ -60,8 +60,11 @@ func (s eventService) WatchEvents(req *chorusv1.WatchEventsRequest, stream choru
 				return err
 			}
 		}
-		events, err = s.store.ReadEvents(ctx, store.EventQuery{SessionID: sid, Cursor: cursor, Max: watchBatch, Block: s.cfg.WatchBlock})
+		events, err = s.blockingRead(ctx, store.EventQuery{SessionID: sid, Cursor: cursor, Max: watchBatch, Block: s.cfg.WatchBlock})
 		if err != nil {
+			if stream.Context().Err() == nil && ctx.Err() != nil {
+				return s.watchInterrupted(stream, cursor)
+			}
 			return s.watchFailed(ctx, stream.Context(), err)
 		}
 	}
