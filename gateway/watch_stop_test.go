@@ -11,8 +11,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/gateway"
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 )
 
 // TestShutdownEndsBlockedWatchesAtOnce stops a gateway whose watches block on the store for a
