@@ -47,8 +47,7 @@ type run struct {
 	recordedOnce sync.Once
 	after        <-chan struct{}
 
-	progMu   sync.Mutex
-	progTail chan struct{} // closed once the last queued progress report is stored
+	prog progressQueue // progress reports waiting to be stored (progress.go)
 
 	// Tracing (telemetry.go): the run span and its context, set when the task is leased.
 	tctx    context.Context
@@ -192,45 +191,6 @@ func (r *run) markRunning() {
 			reason = "recording its start failed: " + r.markErr.Error()
 		}
 		r.pr.lose(r, reason)
-	}
-}
-
-// queueProgress records a progress report after the task's start and after the reports before it;
-// the task's outcome waits for it (progressFlushed), so the session's events keep the worker's order.
-func (r *run) queueProgress(p *workerv1.TaskProgress) {
-	r.progMu.Lock()
-	prev := r.progTail
-	done := make(chan struct{})
-	r.progTail = done
-	r.progMu.Unlock()
-	go func() {
-		defer close(done)
-		if prev != nil {
-			<-prev
-		}
-		<-r.marked
-		if r.markErr == nil {
-			r.progress(p)
-		}
-	}()
-}
-
-// progressFlushed waits until every progress report queued so far is stored.
-func (r *run) progressFlushed() {
-	r.progMu.Lock()
-	tail := r.progTail
-	r.progMu.Unlock()
-	if tail != nil {
-		<-tail
-	}
-}
-
-// progress records a progress report.
-func (r *run) progress(p *workerv1.TaskProgress) {
-	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
-	defer cancel()
-	if err := r.a.store.ReportProgress(ctx, r.task.Lease, p.GetFraction(), p.GetMessage()); err != nil && !store.IsLeaseLost(err) {
-		r.pr.log.WarnContext(r.logCtx(), "could not record a task's progress", "task_id", r.task.Lease.TaskID, "error", err)
 	}
 }
 
