@@ -37,6 +37,7 @@ type Agent struct {
 	removeRuntime bool
 	socket        string
 	lock          *os.File // exclusive lock on a configured runtime folder
+	stall         *stallWatch
 
 	// bg is the context of store calls that must finish even while the agent drains.
 	bg context.Context
@@ -108,6 +109,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.bg = context.WithoutCancel(ctx)
 	bgCtx, stopBg := context.WithCancel(a.bg)
 	var bgWG, claimWG, procWG sync.WaitGroup
+	a.stall = newStallWatch(stallThreshold(a.cfg), a.cfg.Clock.Now())
+	bgWG.Go(func() { a.stallLoop(bgCtx) })
 	bgWG.Go(func() { a.renewLoop(bgCtx) })
 	bgWG.Go(func() { a.requeueLoop(bgCtx) })
 	bgWG.Go(func() { a.heartbeatLoop(bgCtx) })

@@ -77,7 +77,7 @@ func (pr *proc) serve(inc *incarnation, tr transport, hello *workerv1.Hello) err
 	}
 	pr.assigned = make(map[string]*run, pr.capacity)
 	pr.draining = a.isStopping()
-	pr.lastSeen.Store(time.Now().UnixNano())
+	pr.lastSeen.Store(a.cfg.Clock.Now().UnixNano())
 	pr.mu.Unlock()
 	close(inc.hello)
 	if err := tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_Welcome{Welcome: &workerv1.Welcome{
@@ -106,7 +106,7 @@ func (pr *proc) serve(inc *incarnation, tr transport, hello *workerv1.Hello) err
 			}
 			return nil
 		}
-		pr.lastSeen.Store(time.Now().UnixNano())
+		pr.lastSeen.Store(a.cfg.Clock.Now().UnixNano())
 		pr.handle(tr, m)
 	}
 }

@@ -189,6 +189,9 @@ func runChildAgent() int {
 	if d, err := time.ParseDuration(os.Getenv("CHORUS_TEST_LEASE_TTL")); err == nil {
 		cfg.LeaseTTL, cfg.RequeueInterval = d, d/2
 	}
+	if d, err := time.ParseDuration(os.Getenv("CHORUS_TEST_PING_TIMEOUT")); err == nil {
+		cfg.PingInterval, cfg.PingTimeout = d/10, d
+	}
 	dir, _ := os.MkdirTemp("", "chorus-child-objs-")
 	objs, err := openObjstore(dir)
 	if err != nil {

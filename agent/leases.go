@@ -63,6 +63,7 @@ func (a *Agent) requeueLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		a.stall.wait(ctx, a.cfg.Clock.Now()) // after a stall, renew its own leases before taking back expired ones
 		for _, p := range a.parts {
 			n, err := a.store.RequeueExpired(ctx, p.cfg.Name, 1000)
 			if err != nil {

@@ -34,6 +34,8 @@ func (p *partition) claimLoop(ctx context.Context) {
 			}
 			continue
 		}
+		// After a stall of the agent, its leases are checked before it takes more.
+		a.stall.wait(ctx, a.cfg.Clock.Now())
 		// The claim itself is not cancelled with ctx: leases it takes are handed back by the drain,
 		// whereas a claim cut short could leave leases that only expire.
 		tasks, err := a.store.Claim(a.bg, store.ClaimRequest{Partition: p.cfg.Name, AgentID: a.cfg.AgentID,

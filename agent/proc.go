@@ -227,7 +227,11 @@ func (pr *proc) watch(inc *incarnation) {
 			return
 		case <-tick.C:
 		}
-		silent := time.Since(time.Unix(0, pr.lastSeen.Load()))
+		now := a.cfg.Clock.Now()
+		if a.stall.observe(now) {
+			pr.lastSeen.Store(now.UnixNano()) // the agent was stopped, not the worker: no blame
+		}
+		silent := now.Sub(time.Unix(0, pr.lastSeen.Load()))
 		if silent > a.cfg.PingTimeout {
 			pr.log.Error("worker stopped answering; killing it", "pid", inc.pid.Load(), "silent_for", silent.Round(time.Millisecond))
 			inc.kill(fmt.Sprintf("it did not answer for %s", silent.Round(time.Millisecond)))
