@@ -24,6 +24,45 @@ import (
 // last one stored (reports coalesce, the worker's order is kept).
 func TestProgressBurstCoalesces(t *testing.T) {
 	t.Parallel()
+	a, st, claimed := internalSetup(t)
+	ctx := t.Context()
+	sess := claimed[0].Lease
+	r := &run{a: a, task: claimed[0], pr: a.parts[0].procs[0], marked: make(chan struct{})}
+	r.tctx = context.Background()
+
+	before := runtime.NumGoroutine()
+	const n = 10000
+	for i := 1; i <= n; i++ {
+		r.queueProgress(&workerv1.TaskProgress{TaskId: claimed[0].Lease.TaskID, Fraction: float64(i) / n, Message: fmt.Sprint("step ", i)})
+	}
+	if grown := runtime.NumGoroutine() - before; grown > 10 {
+		t.Fatalf("%d progress reports waiting for the task's start hold %d goroutines; want at most a few", n, grown)
+	}
+	if err := st.MarkRunning(ctx, claimed[0].Lease); err != nil {
+		t.Fatal(err)
+	}
+	close(r.marked)
+	r.progressFlushed()
+	evs, err := st.ReadEvents(ctx, store.EventQuery{SessionID: sess.SessionID, Max: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []*chorusv1.TaskProgressEvent
+	for _, ev := range evs {
+		if p := ev.GetTaskProgress(); p != nil {
+			got = append(got, p)
+		}
+	}
+	if len(got) == 0 || got[len(got)-1].GetMessage() != fmt.Sprint("step ", n) {
+		t.Fatalf("stored progress %v; want the last report (step %d) stored last", got, n)
+	}
+	t.Logf("%d reports stored of %d sent", len(got), n)
+}
+
+// internalSetup starts a private Valkey, opens the real stores and an agent on them (not run), and
+// claims one submitted task.
+func internalSetup(t *testing.T) (*Agent, store.Store, []*store.ClaimedTask) {
+	t.Helper()
 	srv := valkeytest.Start(t)
 	c, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{srv.Addr}, DisableCache: true})
 	if err != nil {
@@ -49,41 +88,12 @@ func TestProgressBurstCoalesces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.SubmitTasks(ctx, sess.GetSessionId(), store.SubmitBatch{Tasks: []store.TaskSpec{{Method: "m"}}}); err != nil {
+	if _, err := st.SubmitTasks(ctx, sess.GetSessionId(), store.SubmitBatch{Tasks: []store.TaskSpec{{Method: "m", ExpectedOutputIDs: []string{"out"}}}}); err != nil {
 		t.Fatal(err)
 	}
 	claimed, err := st.Claim(ctx, store.ClaimRequest{Partition: "go", AgentID: "a", Max: 1, LeaseTTL: time.Minute})
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("Claim = %d tasks, %v", len(claimed), err)
 	}
-	r := &run{a: a, task: claimed[0], pr: a.parts[0].procs[0], marked: make(chan struct{})}
-	r.tctx = context.Background()
-
-	before := runtime.NumGoroutine()
-	const n = 10000
-	for i := 1; i <= n; i++ {
-		r.queueProgress(&workerv1.TaskProgress{TaskId: claimed[0].Lease.TaskID, Fraction: float64(i) / n, Message: fmt.Sprint("step ", i)})
-	}
-	if grown := runtime.NumGoroutine() - before; grown > 10 {
-		t.Fatalf("%d progress reports waiting for the task's start hold %d goroutines; want at most a few", n, grown)
-	}
-	if err := st.MarkRunning(ctx, claimed[0].Lease); err != nil {
-		t.Fatal(err)
-	}
-	close(r.marked)
-	r.progressFlushed()
-	evs, err := st.ReadEvents(ctx, store.EventQuery{SessionID: sess.GetSessionId(), Max: 100000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []*chorusv1.TaskProgressEvent
-	for _, ev := range evs {
-		if p := ev.GetTaskProgress(); p != nil {
-			got = append(got, p)
-		}
-	}
-	if len(got) == 0 || got[len(got)-1].GetMessage() != fmt.Sprint("step ", n) {
-		t.Fatalf("stored progress %v; want the last report (step %d) stored last", got, n)
-	}
-	t.Logf("%d reports stored of %d sent", len(got), n)
+	return a, st, claimed
 }

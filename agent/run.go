@@ -259,8 +259,7 @@ func (r *run) complete(tc *workerv1.TaskCompleted) {
 	case store.IsLeaseLost(err):
 		r.finish()
 	case store.CodeOf(err) == store.CodeUnknown:
-		r.pr.log.ErrorContext(r.logCtx(), "could not store a completed task; it runs again when its lease expires", "task_id", r.task.Lease.TaskID, "error", err)
-		r.finish()
+		r.unclearOutcome(err) // outcome.go
 	default:
 		r.fail(errWorker, "the store refused the task's outputs, results or subtasks: "+err.Error(), false)
 	}

@@ -1,0 +1,63 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/internal/store"
+)
+
+// After a completion failed without a clear answer, the attempt's objects are deleted only once the
+// task is known to have ended otherwise: stored by this attempt or still undecided, they stay (a
+// result may point at them).
+func TestUnclearCompletionKeepsObjects(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		before   func(t *testing.T, st store.Store, c *store.ClaimedTask, key string, d store.ResultData)
+		wantKept bool
+	}{
+		{"stored", func(t *testing.T, st store.Store, c *store.ClaimedTask, _ string, d store.ResultData) {
+			if err := st.Complete(t.Context(), store.Completion{Lease: c.Lease, Outputs: []store.OutputData{{ResultID: "out", Data: d}}}); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"undecided", func(*testing.T, store.Store, *store.ClaimedTask, string, store.ResultData) {}, true},
+		{"failed", func(t *testing.T, st store.Store, c *store.ClaimedTask, _ string, _ store.ResultData) {
+			if _, err := st.Fail(t.Context(), store.Failure{Lease: c.Lease, Error: &chorusv1.TaskError{Kind: chorusv1.ErrorKind_ERROR_KIND_WORKER_ERROR, Message: "cancelled elsewhere"}}); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, st, claimed := internalSetup(t)
+			c := claimed[0]
+			ctx := t.Context()
+			if err := st.MarkRunning(ctx, c.Lease); err != nil {
+				t.Fatal(err)
+			}
+			key := "sessions/" + c.Lease.SessionID + "/results/out.a" + store.NewID()
+			size, sum, err := a.objs.Put(ctx, key, strings.NewReader("output data"), 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.before(t, st, c, key, store.ResultData{ObjectKey: key, Size: size, SHA256: sum})
+			r := &run{a: a, task: c, pr: a.parts[0].procs[0], marked: make(chan struct{}), objects: []string{key}}
+			r.tctx = context.Background()
+			a.addLease(r)
+			r.unclearOutcome(errors.New("completing the task: Valkey call failed: i/o timeout"))
+			rc, err := a.objs.Get(ctx, key)
+			kept := err == nil
+			if kept {
+				_ = rc.Close()
+			}
+			if kept != tc.wantKept {
+				t.Fatalf("object kept = %v, want %v", kept, tc.wantKept)
+			}
+		})
+	}
+}
