@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
+	"google.golang.org/grpc/keepalive"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/test/bufconn"
@@ -80,6 +81,8 @@ func New(cfg Config, st store.Store, objects objstore.Store) (*Server, error) {
 		grpc.ChainStreamInterceptor(s.entryStream, s.validateStream),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageSize),
 		grpc.MaxSendMsgSize(cfg.MaxMessageSize),
+		// Clients ping every few seconds to notice a frozen gateway (the SDKs' keepalives).
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 2 * time.Second, PermitWithoutStream: true}),
 	)
 	chorusv1.RegisterSessionServiceServer(s.grpcServer, sessionService{Server: s})
 	chorusv1.RegisterTaskServiceServer(s.grpcServer, taskService{Server: s})
