@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 
 	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
+	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/objstore"
 	"github.com/chorus-hpc/chorus/internal/store"
 )
@@ -185,7 +186,7 @@ func (a *Agent) drain() {
 	a.mu.Lock()
 	a.stopping = true
 	a.mu.Unlock()
-	deadline := time.Now().Add(a.cfg.DrainDeadline)
+	deadline := a.cfg.Clock.Now().Add(a.cfg.DrainDeadline)
 	var queued []*run
 	for _, p := range a.parts {
 		for _, pr := range p.procs {
@@ -195,11 +196,11 @@ func (a *Agent) drain() {
 	}
 	a.release(queued, "the agent is draining")
 	a.log.Info("agent draining", "released", len(queued), "running", a.leaseCount(), "deadline", a.cfg.DrainDeadline)
-	for a.leaseCount() > 0 && time.Now().Before(deadline) {
-		t := time.NewTimer(time.Until(deadline))
+	for a.leaseCount() > 0 && a.cfg.Clock.Now().Before(deadline) {
+		t := clock.NewTimer(a.cfg.Clock, deadline.Sub(a.cfg.Clock.Now()))
 		select {
 		case <-a.leaseGone:
-		case <-t.C:
+		case <-t.C():
 		}
 		t.Stop()
 	}

@@ -91,9 +91,13 @@ type Config struct {
 	// MeterProvider receives the queue-wait and run-duration histograms, retries, lease expirations
 	// and worker utilization. Default: otel's global one.
 	MeterProvider metric.MeterProvider `yaml:"-"`
-	// Propagator is kept for symmetry with the gateway; trace context travels as W3C traceparent.
+	// Propagator reads a task's stored trace context (its traceparent and tracestate) to continue the
+	// trace, and writes the run span's into the worker's AssignTask. Default W3C trace context.
 	Propagator propagation.TextMapPropagator `yaml:"-"`
-	// Clock tells the time for durations and timestamps. Default the wall clock.
+	// Clock tells the time and drives the agent's timers: lease renewals, requeues, heartbeats,
+	// pings, hello and max-duration timeouts, cancel grace, drain deadline, restart and retry
+	// backoffs, and stall detection (a clock.Fake moves them all without sleeping). Default the wall
+	// clock.
 	Clock clock.Clock `yaml:"-"`
 
 	stableID bool // the id is the agent's own across restarts (configured or derived)

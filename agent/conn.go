@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
+	"github.com/chorus-hpc/chorus/internal/clock"
 )
 
 // server is the WorkerService on the agent's Unix socket.
@@ -313,7 +314,7 @@ func (pr *proc) cancelOnWorker(r *run, conn transport, reason string) {
 	pr.log.InfoContext(r.logCtx(), "cancelling a task on its worker", "task_id", r.task.Lease.TaskID, "reason", reason)
 	_ = conn.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_CancelTask{CancelTask: &workerv1.CancelTask{
 		TaskId: r.task.Lease.TaskID, Reason: reason}}})
-	time.AfterFunc(pr.p.a.cfg.CancelGrace, func() {
+	clock.AfterFunc(pr.p.a.cfg.Clock, pr.p.a.cfg.CancelGrace, func() {
 		pr.mu.Lock()
 		still := pr.assigned[r.task.Lease.TaskID] == r
 		inc := pr.inc

@@ -4,22 +4,22 @@ import (
 	"context"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	"time"
 
+	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/store"
 )
 
 // renewLoop renews every lease the agent holds in one batch per round, and stops the tasks whose
 // lease was lost (cancelled, expired, finished elsewhere).
 func (a *Agent) renewLoop(ctx context.Context) {
-	t := time.NewTicker(a.cfg.RenewInterval)
+	t := clock.NewTicker(a.cfg.Clock, a.cfg.RenewInterval)
 	defer t.Stop()
 	var leases []store.Lease
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 		}
 		leases = leases[:0]
 		a.mu.Lock()
@@ -55,13 +55,13 @@ func (a *Agent) renewLoop(ctx context.Context) {
 
 // requeueLoop takes back expired leases of the agent's partitions (their agent died).
 func (a *Agent) requeueLoop(ctx context.Context) {
-	t := time.NewTicker(a.cfg.RequeueInterval)
+	t := clock.NewTicker(a.cfg.Clock, a.cfg.RequeueInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 		}
 		a.stall.wait(ctx, a.cfg.Clock.Now()) // after a stall, renew its own leases before taking back expired ones
 		for _, p := range a.parts {
@@ -82,7 +82,7 @@ func (a *Agent) requeueLoop(ctx context.Context) {
 
 // heartbeatLoop reports the agent's presence and capacity per partition.
 func (a *Agent) heartbeatLoop(ctx context.Context) {
-	t := time.NewTicker(a.cfg.HeartbeatInterval)
+	t := clock.NewTicker(a.cfg.Clock, a.cfg.HeartbeatInterval)
 	defer t.Stop()
 	for {
 		for _, p := range a.parts {
@@ -102,7 +102,7 @@ func (a *Agent) heartbeatLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 		}
 	}
 }

@@ -43,14 +43,14 @@ func (p *partition) claimLoop(ctx context.Context) {
 		if err != nil {
 			if ctx.Err() == nil {
 				p.log.Error("could not lease tasks; retrying in 1s", "error", err)
-				sleepCtx(ctx, time.Second)
+				a.sleep(ctx, time.Second)
 			}
 			continue
 		}
 		if len(tasks) == 0 {
 			if err := a.store.WaitForWork(ctx, p.cfg.Name, a.cfg.WaitTimeout); err != nil && ctx.Err() == nil {
 				p.log.Error("could not wait for work; retrying in 1s", "error", err)
-				sleepCtx(ctx, time.Second)
+				a.sleep(ctx, time.Second)
 			}
 			continue
 		}

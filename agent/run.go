@@ -12,6 +12,7 @@ import (
 
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
+	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/store"
 )
 
@@ -60,7 +61,7 @@ type run struct {
 	ready     bool
 	prepErr   error
 	abandoned bool // its outcome no longer counts (timed out, lease lost, handed back, worker died)
-	timer     *time.Timer
+	timer     clock.Timer
 
 	mu         sync.Mutex // guards what follows
 	dir        string     // input folder; "" when the inputs travel inline
@@ -162,7 +163,7 @@ func (r *run) prepare() (*workerv1.AssignTask, error) {
 // startTimerLocked arms the max-duration timer (pr.mu held).
 func (r *run) startTimerLocked() {
 	if d := r.task.Options.GetMaxDuration().AsDuration(); r.task.Options.GetMaxDuration() != nil && d > 0 {
-		r.timer = time.AfterFunc(d, func() { r.pr.timeout(r, d) })
+		r.timer = clock.AfterFunc(r.a.cfg.Clock, d, func() { r.pr.timeout(r, d) })
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/store"
 )
 
@@ -86,13 +87,13 @@ func (s *stallWatch) done(now time.Time) {
 // renews (checks) every lease before claims and requeues go on.
 func (a *Agent) stallLoop(ctx context.Context) {
 	period := max(a.stall.threshold/4, 10*time.Millisecond)
-	t := time.NewTicker(period)
+	t := clock.NewTicker(a.cfg.Clock, period)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 		case <-a.stall.kick:
 		}
 		if a.stall.observe(a.cfg.Clock.Now()) {
@@ -114,7 +115,7 @@ func (a *Agent) recoverFromStall(ctx context.Context) {
 			break
 		}
 		a.log.Warn("could not check the leases after a stall; retrying", "error", err, "retry_in", backoff)
-		sleepCtx(ctx, backoff)
+		a.sleep(ctx, backoff)
 		backoff = min(2*backoff, a.cfg.RenewInterval)
 	}
 	now = a.cfg.Clock.Now()
@@ -165,4 +166,17 @@ func (a *Agent) checkLeases(ctx context.Context) error {
 		a.log.Warn("leases lost while the agent was stopped; their tasks are stopped here", "lost", len(lost), "held", len(leases))
 	}
 	return nil
+}
+
+// sleep waits for d on the agent's clock, or until ctx ends; it reports whether the full wait
+// happened (restart and retry backoffs: a fake clock moves them without sleeping).
+func (a *Agent) sleep(ctx context.Context, d time.Duration) bool {
+	t := clock.NewTimer(a.cfg.Clock, d)
+	defer t.Stop()
+	select {
+	case <-t.C():
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
