@@ -80,6 +80,9 @@ def test_wait_and_submit_survive_two_gateways_failing(stack):
         h = g.task("sha256", b"hello")
         s.submit(g)
         assert s.wait_and_download(h.output)[:16] == b"2cf24dba5fb0a30e"
+    # A call that cannot reach a dead gateway goes to the next, idempotent or not.
+    with Client([a1, dev_addr]) as c:
+        assert c.create_session(partition="go").id
     # A call to a frozen gateway has a deadline and moves on to the next one.
     with Client([a2, dev_addr], call_timeout=5) as c:
         start = time.monotonic()

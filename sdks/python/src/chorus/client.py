@@ -186,6 +186,12 @@ class _Gateways:
                 self.current = (index + 1) % len(self.channels)
 
 
+def _never_sent(err: grpc.RpcError) -> bool:
+    """Whether a call failed before it reached a gateway (its connection could not be made)."""
+    details = (err.details() or "").lower() if hasattr(err, "details") else ""
+    return err.code() == grpc.StatusCode.UNAVAILABLE and ("failed to connect" in details or "connection refused" in details)
+
+
 class _Service:
     """A service stub over the client's gateways: every unary call gets a deadline, and an idempotent
     call that finds its gateway unavailable (gone, frozen) is retried on the next, with backoff."""
@@ -210,15 +216,18 @@ class _Service:
                 return method(request, *args, **kwargs)  # streams: keepalives bound them
             kwargs.setdefault("timeout", self._client.call_timeout)
             attempts = len(self._client._gateways.channels) + 2 if name in _IDEMPOTENT else 1
-            delay = 0.05
-            for attempt in range(attempts):
+            delay, attempt = 0.05, 0
+            while True:
                 try:
                     return getattr(stub, name)(request, *args, **kwargs)
                 except grpc.RpcError as e:
                     if e.code() not in _FAILOVER_CODES:
                         raise
                     self._client._gateways.failed(i)
-                    if attempt + 1 >= attempts:
+                    if _never_sent(e):  # the gateway could not be reached: any call may go to the next
+                        attempts = max(attempts, min(attempt + 2, len(self._client._gateways.channels) + 2))
+                    attempt += 1
+                    if attempt >= attempts:
                         raise
                 time.sleep(delay)
                 delay = min(2 * delay, 1.0)
