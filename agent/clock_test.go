@@ -6,10 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valkey-io/valkey-go"
 	"go.opentelemetry.io/otel/propagation"
 
+	"github.com/chorus-hpc/chorus/agent"
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/clock"
+	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
 )
 
 // The agent's timers run on its Clock: a task's max duration passes when a fake clock is moved
@@ -90,5 +93,68 @@ func TestConfiguredPropagatorIsUsed(t *testing.T) {
 	}
 	if prop.injected.Load() == 0 {
 		t.Fatal("the agent never used its configured Propagator")
+	}
+}
+
+// Leases are renewed on the agent's Clock: with the store and the agent on one fake clock, moving
+// it two lease TTLs forward one renew interval at a time keeps the running task's lease (the store
+// finds nothing expired), with no test sleeping for the TTL.
+func TestLeaseRenewalOnFakeClock(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	clk := clock.NewFake(time.Now())
+	vc, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{e.addr}, DisableCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(vc.Close)
+	st, err := valkeystore.New(valkeystore.Config{Client: vc, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(1, 1)
+	// Intervals no wall-clock ticker would reach during the test: only the fake clock renews.
+	cfg.Clock, cfg.LeaseTTL, cfg.RenewInterval, cfg.RequeueInterval = clk, time.Hour, 10*time.Minute, 30*time.Minute
+	a, err := agent.New(cfg, st, e.objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		for { // the drain deadline runs on the fake clock too
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+				clk.Advance(time.Minute)
+			}
+		}
+	})
+	s := e.session(nil)
+	tasks := e.submit(s, "sleep", durationOpts(0, 0), "600000")
+	e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
+	leaseKey := "{chorus:s:" + s + "}:l:go"
+	expiry := func() time.Time {
+		ms, err := vc.Do(e.ctx, vc.B().Zscore().Key(leaseKey).Member(tasks[0].TaskID).Build()).AsFloat64()
+		if err != nil {
+			t.Fatalf("reading the lease: %v", err)
+		}
+		return time.UnixMilli(int64(ms))
+	}
+	for range 2 * int(cfg.LeaseTTL/cfg.RenewInterval) {
+		clk.Advance(cfg.RenewInterval)
+		// The renewal for this tick: the lease ends a TTL after the fake now (less one interval).
+		e.waitFor("the lease renewed on the fake clock", func() bool {
+			return !expiry().Before(clk.Now().Add(cfg.LeaseTTL - cfg.RenewInterval))
+		})
+	}
+	if n, err := st.RequeueExpired(e.ctx, "go", 100); err != nil || n != 0 {
+		t.Fatalf("RequeueExpired after two fake TTLs = %d, %v; want 0 (the lease was renewed)", n, err)
+	}
+	if tk := e.task(s, tasks[0].TaskID); tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_RUNNING || len(tk.GetAttempts()) != 1 {
+		t.Fatalf("task %s with %d attempts, want still RUNNING in its first attempt", tk.GetStatus(), len(tk.GetAttempts()))
 	}
 }
