@@ -87,9 +87,14 @@ func (w *Watcher) Next(ctx context.Context) (*chorusv1.Event, error) {
 			w.cursor = c[0]
 		}
 		if failingSince.IsZero() {
-			failingSince = time.Now()
+			failingSince = time.Now() // the first reconnection is at once
 		} else if time.Since(failingSince) > ReconnectWindow {
 			return nil, wrap("watch session "+w.s.ID+" (no gateway answered for "+ReconnectWindow.String()+")", err)
+		} else {
+			if err := sleepCtx(ctx, backoff); err != nil {
+				return nil, err
+			}
+			backoff = min(2*backoff, 2*time.Second)
 		}
 		w.cancel()
 		for {
