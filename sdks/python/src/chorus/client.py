@@ -533,11 +533,11 @@ class _Follow:
             delay = min(2 * delay, 1.0)
 
     def __iter__(self):
-        deadline = None
+        deadline, delay = None, 0.05
         while True:
             try:
                 for resp in self.call:
-                    self.cursor, deadline = resp.event.cursor, None
+                    self.cursor, deadline, delay = resp.event.cursor, None, 0.05
                     yield resp.event
             except grpc.RpcError as e:
                 if e.code() == grpc.StatusCode.CANCELLED:
@@ -553,7 +553,8 @@ class _Follow:
                     deadline = time.monotonic() + RECONNECT_WINDOW
                 elif time.monotonic() > deadline:
                     raise _wrap(f"watch session {self.s.id} (no gateway answered for {RECONNECT_WINDOW:.0f}s)", e) from None
-            time.sleep(0.05)
+            time.sleep(delay)
+            delay = min(2 * delay, 2.0)
             self._open(deadline or time.monotonic() + RECONNECT_WINDOW)
 
     def cancel(self) -> None:
