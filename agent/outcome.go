@@ -4,6 +4,7 @@ import (
 	"context"
 
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/internal/clock"
 )
 
 // unclearOutcome handles a completion that failed without a clear answer (a timeout, a reset
@@ -43,11 +44,50 @@ func (r *run) unclearOutcome(err error) {
 		r.mu.Lock()
 		kept := r.objects
 		r.mu.Unlock()
-		r.pr.log.ErrorContext(r.logCtx(), "could not store a completed task, and cannot tell whether it was stored: its objects are left in place; it runs again when its lease expires unless it was stored",
+		r.pr.log.ErrorContext(r.logCtx(), "could not store a completed task, and cannot tell whether it was stored: its objects are left in place until that is known; it runs again when its lease expires unless it was stored",
 			"task_id", l.TaskID, "error", err, "read_back_error", gerr, "objects", kept)
 		r.keepObjects()
+		go r.a.settleObjects(l.SessionID, l.TaskID, l.Attempt, kept)
 	}
 	r.finish()
+}
+
+// settleRounds and the lease TTL between them bound how long an undecided attempt's objects wait.
+const settleRounds = 5
+
+// settleObjects reads an undecided attempt's task back once per lease TTL (by then its lease has
+// expired and been taken back, or its completion has run): completed by the attempt, the objects
+// belong to its results; ended or retried otherwise, they are deleted. Still undecided after
+// settleRounds, they are left (logged).
+func (a *Agent) settleObjects(sessionID, taskID string, attempt int32, objects []string) {
+	for range settleRounds {
+		t := clock.NewTimer(a.cfg.Clock, a.cfg.LeaseTTL)
+		<-t.C()
+		ctx, cancel := context.WithTimeout(a.bg, storeTimeout)
+		tk, err := a.store.GetTask(ctx, sessionID, taskID)
+		if err != nil {
+			cancel()
+			continue
+		}
+		at := tk.GetAttempts()
+		last := int32(0)
+		if len(at) > 0 {
+			last = at[len(at)-1].GetNumber()
+		}
+		switch {
+		case tk.GetStatus() == chorusv1.TaskStatus_TASK_STATUS_COMPLETED && last == attempt:
+			cancel()
+			return
+		case last > attempt || isFinal(tk.GetStatus()) || tk.GetStatus() == chorusv1.TaskStatus_TASK_STATUS_QUEUED:
+			if err := a.objs.Delete(ctx, objects...); err != nil {
+				a.log.Warn("could not delete the objects of an attempt that did not complete", "task_id", taskID, "objects", objects, "error", err)
+			}
+			cancel()
+			return
+		}
+		cancel()
+	}
+	a.log.Warn("the objects of an attempt whose completion stayed undecided are left in place", "task_id", taskID, "objects", objects)
 }
 
 // keepObjects stops cleanup from deleting the objects written for this attempt.

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/store"
 )
 
@@ -59,5 +61,47 @@ func TestUnclearCompletionKeepsObjects(t *testing.T) {
 				t.Fatalf("object kept = %v, want %v", kept, tc.wantKept)
 			}
 		})
+	}
+}
+
+// Objects left in place by an undecided completion are deleted once a later read-back shows the
+// task ended otherwise (here: failed), checked once per lease TTL on the agent's clock.
+func TestUndecidedObjectsSettleLater(t *testing.T) {
+	t.Parallel()
+	a, st, claimed := internalSetup(t)
+	clk := clock.NewFake(time.Now())
+	a.cfg.Clock = clk
+	c := claimed[0]
+	ctx := t.Context()
+	if err := st.MarkRunning(ctx, c.Lease); err != nil {
+		t.Fatal(err)
+	}
+	key := "sessions/" + c.Lease.SessionID + "/results/out.a" + store.NewID()
+	if _, _, err := a.objs.Put(ctx, key, strings.NewReader("output data"), 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	r := &run{a: a, task: c, pr: a.parts[0].procs[0], marked: make(chan struct{}), objects: []string{key}}
+	r.tctx = context.Background()
+	a.addLease(r)
+	r.unclearOutcome(errors.New("completing the task: Valkey call failed: i/o timeout"))
+	exists := func() bool {
+		rc, err := a.objs.Get(ctx, key)
+		if err == nil {
+			_ = rc.Close()
+		}
+		return err == nil
+	}
+	if !exists() {
+		t.Fatal("the undecided attempt's object was deleted at once")
+	}
+	if _, err := st.Fail(ctx, store.Failure{Lease: c.Lease, Error: &chorusv1.TaskError{Kind: chorusv1.ErrorKind_ERROR_KIND_WORKER_ERROR, Message: "ended elsewhere"}}); err != nil {
+		t.Fatal(err)
+	}
+	for exists() {
+		if ctx.Err() != nil {
+			t.Fatal("the object of an attempt that ended otherwise was never deleted")
+		}
+		clk.Advance(a.cfg.LeaseTTL)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
