@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 
 	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
+	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/objstore"
 	"github.com/chorus-hpc/chorus/internal/store"
 )
@@ -38,6 +39,8 @@ type Agent struct {
 	runtimeDir    string
 	removeRuntime bool
 	socket        string
+	lock          *os.File // exclusive lock on a configured runtime folder
+	stall         *stallWatch
 
 	// bg is the context of store calls that must finish even while the agent drains.
 	bg context.Context
@@ -92,6 +95,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.ran = true
 	a.mu.Unlock()
 	if err := a.prepareRuntime(); err != nil {
+		if a.lock != nil {
+			_ = a.lock.Close()
+		}
 		return err
 	}
 	defer a.cleanupRuntime()
@@ -108,6 +114,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	bgCtx, stopBg := context.WithCancel(a.bg)
 	var bgWG, claimWG, procWG sync.WaitGroup
 	bgWG.Go(func() { a.commit.run(bgCtx) })
+	a.stall = newStallWatch(stallThreshold(a.cfg), a.cfg.Clock.Now())
+	bgWG.Go(func() { a.stallLoop(bgCtx) })
 	bgWG.Go(func() { a.renewLoop(bgCtx) })
 	bgWG.Go(func() { a.requeueLoop(bgCtx) })
 	bgWG.Go(func() { a.heartbeatLoop(bgCtx) })
@@ -117,6 +125,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		if err := a.store.DeclarePartitions(ctx, []string{p.cfg.Name}); err != nil {
 			a.log.Warn("could not declare partition", "partition", p.cfg.Name, "error", err)
 		}
+	}
+	a.reclaimPreviousLife(ctx)
+	for _, p := range a.parts {
 		for _, pr := range p.procs {
 			procWG.Go(func() { pr.supervise(bgCtx) })
 		}
@@ -143,6 +154,8 @@ func (a *Agent) prepareRuntime() error {
 		dir, a.removeRuntime = d, true
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("agent: create the runtime folder %s: %w", dir, err)
+	} else if a.lock, err = lockRuntime(dir); err != nil {
+		return err
 	}
 	a.runtimeDir = dir
 	a.socket = filepath.Join(dir, "agent.sock")
@@ -163,6 +176,9 @@ func (a *Agent) prepareRuntime() error {
 
 func (a *Agent) cleanupRuntime() {
 	_ = os.Remove(a.socket)
+	if a.lock != nil {
+		defer a.lock.Close()
+	}
 	if a.removeRuntime {
 		_ = os.RemoveAll(a.runtimeDir)
 	} else {
@@ -176,7 +192,7 @@ func (a *Agent) drain() {
 	a.mu.Lock()
 	a.stopping = true
 	a.mu.Unlock()
-	deadline := time.Now().Add(a.cfg.DrainDeadline)
+	deadline := a.cfg.Clock.Now().Add(a.cfg.DrainDeadline)
 	var queued []*run
 	for _, p := range a.parts {
 		for _, pr := range p.procs {
@@ -186,11 +202,11 @@ func (a *Agent) drain() {
 	}
 	a.release(queued, "the agent is draining")
 	a.log.Info("agent draining", "released", len(queued), "running", a.leaseCount(), "deadline", a.cfg.DrainDeadline)
-	for a.leaseCount() > 0 && time.Now().Before(deadline) {
-		t := time.NewTimer(time.Until(deadline))
+	for a.leaseCount() > 0 && a.cfg.Clock.Now().Before(deadline) {
+		t := clock.NewTimer(a.cfg.Clock, deadline.Sub(a.cfg.Clock.Now()))
 		select {
 		case <-a.leaseGone:
-		case <-t.C:
+		case <-t.C():
 		}
 		t.Stop()
 	}
@@ -204,8 +220,8 @@ func (a *Agent) drain() {
 		}
 	}
 	if len(left) > 0 {
-		a.log.Warn("drain deadline passed; handing unfinished tasks back to the queue", "tasks", len(left))
-		a.release(left, "drain deadline passed")
+		a.log.Warn("drain deadline passed; handing unfinished tasks back to the queue (a running task's attempt counts)", "tasks", len(left))
+		a.releaseAtDeadline(left)
 	}
 	var wg sync.WaitGroup
 	for _, p := range a.parts {

@@ -30,7 +30,10 @@ const (
 
 // Config configures an Agent. Zero fields take the documented defaults.
 type Config struct {
-	// AgentID names the agent in leases and heartbeats. Default: "<hostname>-<pid>-<random>".
+	// AgentID names the agent in leases and heartbeats. An agent with the same id across restarts
+	// hands back its previous run's leases when it starts, so a crash costs no lease TTL: two live
+	// agents must never share an id. Default: "<hostname>-<hash of runtime_dir>" when RuntimeDir is
+	// set (the folder is locked, so no two live agents share it), else "<hostname>-<pid>-<random>".
 	AgentID string `yaml:"agent_id"`
 	// Hostname is reported in heartbeats. Default: os.Hostname().
 	Hostname string `yaml:"hostname"`
@@ -95,10 +98,16 @@ type Config struct {
 	// MeterProvider receives the queue-wait and run-duration histograms, retries, lease expirations
 	// and worker utilization. Default: otel's global one.
 	MeterProvider metric.MeterProvider `yaml:"-"`
-	// Propagator is kept for symmetry with the gateway; trace context travels as W3C traceparent.
+	// Propagator reads a task's stored trace context (its traceparent and tracestate) to continue the
+	// trace, and writes the run span's into the worker's AssignTask. Default W3C trace context.
 	Propagator propagation.TextMapPropagator `yaml:"-"`
-	// Clock tells the time for durations and timestamps. Default the wall clock.
+	// Clock tells the time and drives the agent's timers: lease renewals, requeues, heartbeats,
+	// pings, hello and max-duration timeouts, cancel grace, drain deadline, restart and retry
+	// backoffs, and stall detection (a clock.Fake moves them all without sleeping). Default the wall
+	// clock.
 	Clock clock.Clock `yaml:"-"`
+
+	stableID bool // the id is the agent's own across restarts (configured or derived)
 }
 
 // PartitionConfig describes one partition the agent serves and the workers that run its tasks.
@@ -156,7 +165,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Hostname == "" {
 		c.Hostname, _ = os.Hostname()
 	}
-	if c.AgentID == "" {
+	switch {
+	case c.AgentID != "":
+		c.stableID = true
+	case c.RuntimeDir != "":
+		c.AgentID, c.stableID = derivedAgentID(c.Hostname, c.RuntimeDir), true
+	default:
 		c.AgentID = fmt.Sprintf("%s-%d-%s", c.Hostname, os.Getpid(), store.NewID()[16:])
 	}
 	def := func(d *time.Duration, v time.Duration) {

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
+	"github.com/chorus-hpc/chorus/internal/clock"
 )
 
 // server is the WorkerService on the agent's Unix socket.
@@ -77,7 +78,7 @@ func (pr *proc) serve(inc *incarnation, tr transport, hello *workerv1.Hello) err
 	}
 	pr.assigned = make(map[string]*run, pr.capacity)
 	pr.draining = a.isStopping()
-	pr.lastSeen.Store(time.Now().UnixNano())
+	pr.lastSeen.Store(a.cfg.Clock.Now().UnixNano())
 	pr.mu.Unlock()
 	close(inc.hello)
 	if err := tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_Welcome{Welcome: &workerv1.Welcome{
@@ -106,7 +107,7 @@ func (pr *proc) serve(inc *incarnation, tr transport, hello *workerv1.Hello) err
 			}
 			return nil
 		}
-		pr.lastSeen.Store(time.Now().UnixNano())
+		pr.lastSeen.Store(a.cfg.Clock.Now().UnixNano())
 		pr.handle(tr, m)
 	}
 }
@@ -317,7 +318,7 @@ func (pr *proc) cancelOnWorker(r *run, conn transport, reason string) {
 	pr.log.InfoContext(r.logCtx(), "cancelling a task on its worker", "task_id", r.task.Lease.TaskID, "reason", reason)
 	_ = conn.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_CancelTask{CancelTask: &workerv1.CancelTask{
 		TaskId: r.task.Lease.TaskID, Reason: reason}}})
-	time.AfterFunc(pr.p.a.cfg.CancelGrace, func() {
+	clock.AfterFunc(pr.p.a.cfg.Clock, pr.p.a.cfg.CancelGrace, func() {
 		pr.mu.Lock()
 		still := pr.assigned[r.task.Lease.TaskID] == r
 		inc := pr.inc

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/chorus-hpc/chorus/agent"
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
@@ -188,6 +189,12 @@ func runChildAgent() int {
 		cfg = defaultTimings(cfg)
 	}
 	cfg.AgentID = os.Getenv("CHORUS_TEST_AGENT_ID")
+	if d, err := time.ParseDuration(os.Getenv("CHORUS_TEST_LEASE_TTL")); err == nil {
+		cfg.LeaseTTL, cfg.RequeueInterval = d, d/2
+	}
+	if d, err := time.ParseDuration(os.Getenv("CHORUS_TEST_PING_TIMEOUT")); err == nil {
+		cfg.PingInterval, cfg.PingTimeout = d/10, d
+	}
 	dir, _ := os.MkdirTemp("", "chorus-child-objs-")
 	objs, err := openObjstore(dir)
 	if err != nil {

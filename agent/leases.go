@@ -2,25 +2,25 @@ package agent
 
 import (
 	"context"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/store"
 )
 
 // renewLoop renews every lease the agent holds in one batch per round, and stops the tasks whose
 // lease was lost (cancelled, expired, finished elsewhere).
 func (a *Agent) renewLoop(ctx context.Context) {
-	t := time.NewTicker(a.cfg.RenewInterval)
+	t := clock.NewTicker(a.cfg.Clock, a.cfg.RenewInterval)
 	defer t.Stop()
 	var leases []store.Lease
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 		}
 		leases = leases[:0]
 		a.mu.Lock()
@@ -56,14 +56,15 @@ func (a *Agent) renewLoop(ctx context.Context) {
 
 // requeueLoop takes back expired leases of the agent's partitions (their agent died).
 func (a *Agent) requeueLoop(ctx context.Context) {
-	t := time.NewTicker(a.cfg.RequeueInterval)
+	t := clock.NewTicker(a.cfg.Clock, a.cfg.RequeueInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 		}
+		a.stall.wait(ctx, a.cfg.Clock.Now()) // after a stall, renew its own leases before taking back expired ones
 		for _, p := range a.parts {
 			n, err := a.store.RequeueExpired(ctx, p.cfg.Name, 1000)
 			if err != nil {
@@ -82,7 +83,7 @@ func (a *Agent) requeueLoop(ctx context.Context) {
 
 // heartbeatLoop reports the agent's presence and capacity per partition.
 func (a *Agent) heartbeatLoop(ctx context.Context) {
-	t := time.NewTicker(a.cfg.HeartbeatInterval)
+	t := clock.NewTicker(a.cfg.Clock, a.cfg.HeartbeatInterval)
 	defer t.Stop()
 	for {
 		for _, p := range a.parts {
@@ -102,7 +103,7 @@ func (a *Agent) heartbeatLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 		}
 	}
 }

@@ -42,6 +42,8 @@ func (p *partition) claimLoop(ctx context.Context) {
 			}
 			continue
 		}
+		// After a stall of the agent, its leases are checked before it takes more.
+		a.stall.wait(ctx, a.cfg.Clock.Now())
 		// The claim itself is not cancelled with ctx: leases it takes are handed back by the drain,
 		// whereas a claim cut short could leave leases that only expire.
 		tasks, err := a.store.Claim(a.bg, store.ClaimRequest{Partition: p.cfg.Name, AgentID: a.cfg.AgentID,
@@ -49,14 +51,14 @@ func (p *partition) claimLoop(ctx context.Context) {
 		if err != nil {
 			if ctx.Err() == nil {
 				p.log.Error("could not lease tasks; retrying in 1s", "error", err)
-				sleepCtx(ctx, time.Second)
+				a.sleep(ctx, time.Second)
 			}
 			continue
 		}
 		if len(tasks) == 0 {
 			if err := a.store.WaitForWork(ctx, p.cfg.Name, a.cfg.WaitTimeout); err != nil && ctx.Err() == nil {
 				p.log.Error("could not wait for work; retrying in 1s", "error", err)
-				sleepCtx(ctx, time.Second)
+				a.sleep(ctx, time.Second)
 			}
 			continue
 		}

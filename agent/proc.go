@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
+	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/store"
 )
 
@@ -107,7 +108,7 @@ func (pr *proc) supervise(ctx context.Context) {
 	a := pr.p.a
 	backoff := a.cfg.RestartBackoff
 	for !a.isStopping() && ctx.Err() == nil {
-		started := time.Now()
+		started := a.cfg.Clock.Now()
 		inc, err := pr.start()
 		desc := ""
 		if err != nil {
@@ -122,11 +123,11 @@ func (pr *proc) supervise(ctx context.Context) {
 		if a.isStopping() || ctx.Err() != nil {
 			return
 		}
-		if time.Since(started) > time.Minute {
+		if a.cfg.Clock.Now().Sub(started) > time.Minute {
 			backoff = a.cfg.RestartBackoff
 		}
 		pr.log.Warn("worker process exited; restarting it", "exit", desc, "restart_in", backoff)
-		sleepCtx(ctx, backoff)
+		a.sleep(ctx, backoff)
 		backoff = min(2*backoff, a.cfg.MaxRestartBackoff)
 		pr.mu.Lock()
 		pr.restarts++
@@ -223,11 +224,11 @@ func describeExit(ps *os.ProcessState, err error, cause *string) string {
 // watch kills a worker that does not say Hello in time or stops answering pings.
 func (pr *proc) watch(inc *incarnation) {
 	a := pr.p.a
-	t := time.NewTimer(a.cfg.HelloTimeout)
+	t := clock.NewTimer(a.cfg.Clock, a.cfg.HelloTimeout)
 	select {
 	case <-inc.hello:
 		t.Stop()
-	case <-t.C:
+	case <-t.C():
 		pr.log.Error("worker did not say Hello in time; killing it", "pid", inc.pid.Load(), "hello_timeout", a.cfg.HelloTimeout)
 		inc.kill(fmt.Sprintf("it did not say Hello within %s", a.cfg.HelloTimeout))
 		return
@@ -235,16 +236,20 @@ func (pr *proc) watch(inc *incarnation) {
 		t.Stop()
 		return
 	}
-	tick := time.NewTicker(a.cfg.PingInterval)
+	tick := clock.NewTicker(a.cfg.Clock, a.cfg.PingInterval)
 	defer tick.Stop()
 	var nonce int64
 	for {
 		select {
 		case <-inc.exited:
 			return
-		case <-tick.C:
+		case <-tick.C():
 		}
-		silent := time.Since(time.Unix(0, pr.lastSeen.Load()))
+		now := a.cfg.Clock.Now()
+		if a.stall.observe(now) {
+			pr.lastSeen.Store(now.UnixNano()) // the agent was stopped, not the worker: no blame
+		}
+		silent := now.Sub(time.Unix(0, pr.lastSeen.Load()))
 		if silent > a.cfg.PingTimeout {
 			pr.log.Error("worker stopped answering; killing it", "pid", inc.pid.Load(), "silent_for", silent.Round(time.Millisecond))
 			inc.kill(fmt.Sprintf("it did not answer for %s", silent.Round(time.Millisecond)))

@@ -13,6 +13,7 @@ import (
 
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
+	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/store"
 )
 
@@ -61,7 +62,7 @@ type run struct {
 	ready     bool
 	prepErr   error
 	abandoned bool // its outcome no longer counts (timed out, lease lost, handed back, worker died)
-	timer     *time.Timer
+	timer     clock.Timer
 
 	mu         sync.Mutex // guards what follows
 	dir        string     // input folder; "" when the inputs travel inline
@@ -163,7 +164,7 @@ func (r *run) prepare() (*workerv1.AssignTask, error) {
 // startTimerLocked arms the max-duration timer (pr.mu held).
 func (r *run) startTimerLocked() {
 	if d := r.task.Options.GetMaxDuration().AsDuration(); r.task.Options.GetMaxDuration() != nil && d > 0 {
-		r.timer = time.AfterFunc(d, func() { r.pr.timeout(r, d) })
+		r.timer = clock.AfterFunc(r.a.cfg.Clock, d, func() { r.pr.timeout(r, d) })
 	}
 }
 
@@ -344,11 +345,11 @@ func (r *run) complete(tc *workerv1.TaskCompleted) {
 			r.objects = nil // they belong to the results now
 			r.mu.Unlock()
 			r.finish(false)
-		case store.IsLeaseLost(err):
-			r.finish(unclear)
-		case store.CodeOf(err) == store.CodeUnknown:
-			r.pr.log.ErrorContext(r.logCtx(), "could not store a completed task; it runs again when its lease expires", "task_id", r.task.Lease.TaskID, "error", err)
-			r.finish(true)
+		case store.IsLeaseLost(err) && !unclear:
+			r.finish(false)
+		case store.IsLeaseLost(err), store.CodeOf(err) == store.CodeUnknown:
+			// a call went unanswered: the completion may have been stored (outcome.go)
+			go r.unclearOutcome(err)
 		default:
 			go r.fail(errWorker, "the store refused the task's outputs, results or subtasks: "+err.Error(), false)
 		}

@@ -37,28 +37,39 @@ func TestFrozenWorkerIsReplaced(t *testing.T) {
 	}
 }
 
-// Tasks still running when the drain deadline passes go back to the queue at once, without an
-// attempt counted, and the worker is stopped.
+// A task still running when the drain deadline passes goes back to the queue at once with its
+// attempt counted (retryable), and the worker is stopped; once its retries are spent it fails, so a
+// task longer than the drain deadline cannot run forever across restarts.
 func TestDrainDeadlineHandsBackRunningTasks(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	cfg := testConfig(1, 1)
 	cfg.DrainDeadline = 200 * time.Millisecond
-	a := e.startAgent(cfg)
 	s := e.session(nil)
-	tasks := e.submit(s, "sleep", durationOpts(0, 0), "600000")
-	e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
-	if err := a.stop(); err != nil {
-		t.Fatalf("drain: %v", err)
-	}
-	tk := e.task(s, tasks[0].TaskID)
-	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_QUEUED {
-		t.Fatalf("after the drain deadline the task is %s, want QUEUED", tk.GetStatus())
-	}
-	if n := len(tk.GetAttempts()); n != 0 {
-		t.Errorf("the handed-back task shows %d attempts, want 0 (a release counts no attempt)", n)
-	}
-	if w := a.Stats().Workers[0]; w.PID != 0 {
-		t.Errorf("worker process %d still runs after the agent stopped", w.PID)
+	tasks := e.submit(s, "sleep", durationOpts(1, 0), "600000")
+	for round := 1; round <= 2; round++ {
+		a := e.startAgent(cfg)
+		e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
+		if err := a.stop(); err != nil {
+			t.Fatalf("drain: %v", err)
+		}
+		if w := a.Stats().Workers[0]; w.PID != 0 {
+			t.Errorf("worker process %d still runs after the agent stopped", w.PID)
+		}
+		tk := e.task(s, tasks[0].TaskID)
+		want := chorusv1.TaskStatus_TASK_STATUS_QUEUED
+		if round == 2 {
+			want = chorusv1.TaskStatus_TASK_STATUS_FAILED
+		}
+		if tk.GetStatus() != want {
+			t.Fatalf("after drain deadline %d the task is %s, want %s", round, tk.GetStatus(), want)
+		}
+		at := tk.GetAttempts()
+		if len(at) != round {
+			t.Fatalf("after drain deadline %d the task shows %d attempts, want %d (a running task handed back counts one)", round, len(at), round)
+		}
+		if e0 := at[round-1].GetError(); e0.GetKind() != chorusv1.ErrorKind_ERROR_KIND_LEASE_EXPIRED || e0.GetRetryable() != (round == 1) || !strings.Contains(e0.GetMessage(), "drain deadline") {
+			t.Errorf("attempt %d error %v: want a LEASE_EXPIRED naming the drain deadline, retryable while retries remain", round, e0)
+		}
 	}
 }

@@ -2,14 +2,12 @@ package agent
 
 import (
 	"context"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/chorus-hpc/chorus/internal/telemetry"
 )
 
 // agentTelemetry holds the agent's tracer and instruments. Labels are the partition and the outcome,
@@ -90,8 +88,11 @@ func newAgentTelemetry(a *Agent) (*agentTelemetry, error) {
 // queue wait (from ready to lease, as its own span) and the run (a Consumer span until the outcome).
 func (r *run) traceStart() {
 	tel, t := r.a.tel, r.task
-	r.leased = time.Now()
-	parent := telemetry.ExtractTraceParent(context.Background(), t.TraceParent, t.TraceState)
+	r.leased = r.a.cfg.Clock.Now()
+	parent := context.Background()
+	if t.TraceParent != "" {
+		parent = r.a.cfg.Propagator.Extract(parent, propagation.MapCarrier{"traceparent": t.TraceParent, "tracestate": t.TraceState})
+	}
 	attrs := trace.WithAttributes(attribute.String("chorus.task_id", t.Lease.TaskID), attribute.String("chorus.session_id", t.Lease.SessionID),
 		attribute.String("chorus.partition", t.Partition), attribute.Int("chorus.attempt", int(t.Lease.Attempt)))
 	part := metric.WithAttributes(attribute.String("partition", t.Partition))
@@ -107,8 +108,10 @@ func (r *run) traceStart() {
 
 // traceParent is the trace context handed to the worker: the run span's, else the task's own.
 func (r *run) traceParent() (string, string) {
-	if tp, ts := telemetry.InjectTraceParent(r.tctx); tp != "" {
-		return tp, ts
+	c := propagation.MapCarrier{}
+	r.a.cfg.Propagator.Inject(r.tctx, c)
+	if tp := c["traceparent"]; tp != "" {
+		return tp, c["tracestate"]
 	}
 	return r.task.TraceParent, r.task.TraceState
 }
@@ -125,7 +128,7 @@ func (r *run) traceEnd(outcome, errMsg string) {
 		}
 		r.span.SetAttributes(attribute.String("chorus.outcome", outcome))
 		r.span.End()
-		r.a.tel.runDuration.Record(context.Background(), time.Since(r.leased).Seconds(),
+		r.a.tel.runDuration.Record(context.Background(), r.a.cfg.Clock.Now().Sub(r.leased).Seconds(),
 			metric.WithAttributes(attribute.String("partition", r.task.Partition), attribute.String("outcome", outcome)))
 		if outcome == "retried" {
 			r.a.tel.retries.Add(context.Background(), 1, metric.WithAttributes(attribute.String("partition", r.task.Partition)))

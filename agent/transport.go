@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -52,26 +53,40 @@ func (t *grpcTransport) Close() { t.once.Do(func() { close(t.closed) }) }
 
 // stdioTransport is the line-delimited proto3-JSON transport over a worker's stdin and stdout.
 // Sends are queued and written by one goroutine, so the agent's reader never blocks on a full stdin
-// pipe while the worker blocks on a full stdout pipe.
+// pipe while the worker blocks on a full stdout pipe. The queue is bounded (maxSendQueue bytes,
+// always room for one message): a Send waits for room up to sendWait, then fails, and the transport
+// fails for good (stdin is closed) — a worker that has not read its stdin for that long is stuck,
+// and its ping deadline then replaces it.
 type stdioTransport struct {
 	r     *bufio.Reader
 	w     io.WriteCloser
 	uopts protojson.UnmarshalOptions
 
+	maxQueue int           // bytes queued or being written, at most (one message always fits)
+	sendWait time.Duration // how long a Send waits for room
+
 	mu      sync.Mutex
 	cond    *sync.Cond
 	queue   [][]byte
+	pending int           // bytes queued or being written
+	room    chan struct{} // closed (and replaced) whenever bytes were written
 	closed  bool
 	failed  error
 	started bool
 }
+
+// Defaults of the stdio send queue's bound.
+const (
+	maxSendQueue = 16 << 20
+	sendWait     = 10 * time.Second
+)
 
 // maxLine bounds one stdio message (inline data is small; large data travels as files).
 const maxLine = 64 << 20
 
 func newStdioTransport(stdout io.Reader, stdin io.WriteCloser) *stdioTransport {
 	t := &stdioTransport{r: bufio.NewReaderSize(stdout, 64<<10), w: stdin,
-		uopts: protojson.UnmarshalOptions{DiscardUnknown: true}}
+		uopts: protojson.UnmarshalOptions{DiscardUnknown: true}, maxQueue: maxSendQueue, sendWait: sendWait, room: make(chan struct{})}
 	t.cond = sync.NewCond(&t.mu)
 	return t
 }
@@ -120,18 +135,55 @@ func (t *stdioTransport) Send(m *workerv1.ConnectResponse) error {
 		return fmt.Errorf("encode a message for the worker: %w", err)
 	}
 	b = append(b, '\n')
+	var timer *time.Timer
+	for {
+		t.mu.Lock()
+		if t.closed || t.failed != nil {
+			t.mu.Unlock()
+			return errors.Join(errors.New("the worker's stdin is closed"), t.failed)
+		}
+		if !t.started {
+			t.started = true
+			go t.writeLoop()
+		}
+		if t.pending == 0 || t.pending+len(b) <= t.maxQueue {
+			t.queue = append(t.queue, b)
+			t.pending += len(b)
+			t.cond.Signal()
+			t.mu.Unlock()
+			return nil
+		}
+		room := t.room
+		t.mu.Unlock()
+		if timer == nil {
+			timer = time.NewTimer(t.sendWait)
+			defer timer.Stop()
+		}
+		select {
+		case <-room:
+		case <-timer.C:
+			err := fmt.Errorf("the worker has not read its stdin for %s (%d bytes waiting): closing its stdin", t.sendWait, t.pendingBytes())
+			t.fail(err)
+			return err
+		}
+	}
+}
+
+func (t *stdioTransport) pendingBytes() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closed || t.failed != nil {
-		return errors.Join(errors.New("the worker's stdin is closed"), t.failed)
+	return t.pending
+}
+
+// fail ends the transport for good: later Sends fail and the writer closes stdin.
+func (t *stdioTransport) fail(err error) {
+	t.mu.Lock()
+	if t.failed == nil {
+		t.failed = err
 	}
-	if !t.started {
-		t.started = true
-		go t.writeLoop()
-	}
-	t.queue = append(t.queue, b)
 	t.cond.Signal()
-	return nil
+	t.mu.Unlock()
+	_ = t.w.Close() // unblocks a write stuck on the full pipe
 }
 
 // writeLoop writes queued messages to the worker's stdin in order, and closes it after Close.
@@ -139,17 +191,28 @@ func (t *stdioTransport) writeLoop() {
 	var batch [][]byte
 	for {
 		t.mu.Lock()
-		for len(t.queue) == 0 && !t.closed {
+		for len(t.queue) == 0 && !t.closed && t.failed == nil {
 			t.cond.Wait()
+		}
+		if t.failed != nil {
+			t.mu.Unlock()
+			_ = t.w.Close()
+			return
 		}
 		batch, t.queue = t.queue, batch[:0]
 		closed := t.closed
 		t.mu.Unlock()
 		for _, b := range batch {
-			if _, err := t.w.Write(b); err != nil {
-				t.mu.Lock()
+			_, err := t.w.Write(b)
+			t.mu.Lock()
+			t.pending -= len(b)
+			close(t.room)
+			t.room = make(chan struct{})
+			if err != nil && t.failed == nil {
 				t.failed = err
-				t.mu.Unlock()
+			}
+			t.mu.Unlock()
+			if err != nil {
 				_ = t.w.Close()
 				return
 			}

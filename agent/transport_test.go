@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -76,3 +77,35 @@ func TestStdioRejectsNonJSON(t *testing.T) {
 type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
+
+// The stdio send queue is bounded: a worker that stops reading its stdin makes Send wait, then fail
+// with a message saying so, and every later Send fails at once; the worker's stdin is closed.
+func TestStdioSendQueueIsBounded(t *testing.T) {
+	t.Parallel()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	tr := newStdioTransport(strings.NewReader(""), w)
+	tr.maxQueue, tr.sendWait = 4<<10, 100*time.Millisecond
+	ping := &workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_Ping{Ping: &workerv1.Ping{Nonce: 1}}}
+	sent := 0
+	for ; sent < 1_000_000; sent++ {
+		if err = tr.Send(ping); err != nil {
+			break
+		}
+	}
+	if err == nil || !strings.Contains(err.Error(), "has not read its stdin") {
+		t.Fatalf("after %d sends to a worker that reads nothing: error %v; want Send to fail saying the worker does not read", sent, err)
+	}
+	if err := tr.Send(ping); err == nil {
+		t.Fatal("a Send after the queue overflowed succeeded; want it to fail at once")
+	}
+	// What was written reaches the worker, then its stdin ends.
+	n, err := io.Copy(io.Discard, r)
+	if err != nil || n == 0 {
+		t.Fatalf("reading the worker's stdin: %d bytes, %v; want the queued lines then EOF", n, err)
+	}
+	t.Logf("%d messages accepted before the queue was full; %d bytes reached the worker", sent, n)
+}

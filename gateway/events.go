@@ -57,8 +57,11 @@ func (s eventService) WatchEvents(req *chorusv1.WatchEventsRequest, stream choru
 			}
 		}
 		q.Cursor = next
-		events, next, err = s.store.ReadEvents(ctx, q)
+		events, next, err = s.blockingRead(ctx, q)
 		if err != nil {
+			if stream.Context().Err() == nil && ctx.Err() != nil {
+				return s.watchInterrupted(stream, q.Cursor)
+			}
 			return s.watchFailed(ctx, stream.Context(), err)
 		}
 	}

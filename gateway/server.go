@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/test/bufconn"
 
@@ -136,6 +137,8 @@ func (s *Server) newGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
 		grpc.ChainStreamInterceptor(s.entryStream, s.authStream, s.validateStream),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageSize),
 		grpc.MaxSendMsgSize(cfg.MaxMessageSize),
+		// Clients ping every few seconds to notice a frozen gateway (the SDKs' keepalives).
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 2 * time.Second, PermitWithoutStream: true}),
 	)...)
 	chorusv1.RegisterSessionServiceServer(g, sessionService{Server: s})
 	chorusv1.RegisterTaskServiceServer(g, taskService{Server: s})

@@ -72,9 +72,15 @@ func (s resultService) UploadResultData(stream chorusv1.ResultService_UploadResu
 		return err
 	}
 	res, err := s.store.CompleteResult(ctx, sid, rid, data)
+	if err != nil && data.ObjectKey != "" && store.CodeOf(err) == store.CodeUnknown {
+		if res, err = s.settleUnclearUpload(ctx, sid, rid, data, err); err == nil {
+			return stream.SendAndClose(&chorusv1.UploadResultDataResponse{Result: res})
+		}
+		return err
+	}
 	if err != nil {
 		if data.ObjectKey != "" {
-			// Nobody references the object: the key is this upload's own.
+			// A clear refusal: nobody references the object, whose key is this upload's own.
 			if derr := s.objects.Delete(context.WithoutCancel(ctx), data.ObjectKey); derr != nil {
 				s.log.Warn("could not delete the object of a refused upload", "key", data.ObjectKey, "error", derr)
 			}

@@ -258,6 +258,10 @@ func TestCLICommands(t *testing.T) {
 	wantFail(t, d, 2, "unknown value", "session", "list", "--status", "sleepy")
 	wantFail(t, nil, 2, "unknown command", "frobnicate")
 	wantFail(t, nil, 1, "cannot reach the gateway at 127.0.0.1:1", "session", "list", "--addr", "127.0.0.1:1")
+	// Several gateways: a dead one is passed over.
+	if out, errOut, code := chorus(t, nil, "session", "list", "--addr", "127.0.0.1:1,"+d.addr); code != 0 || !strings.Contains(out, "SESSION") {
+		t.Fatalf("session list with a dead gateway listed first: exit %d, %s %s", code, out, errOut)
+	}
 	if out, _, code := chorus(t, nil, "--help"); code != 0 || !strings.Contains(out, "submit") {
 		t.Fatalf("--help: exit %d, %s", code, out)
 	}

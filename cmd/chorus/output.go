@@ -28,7 +28,7 @@ type clientFlags struct {
 }
 
 func (c *clientFlags) register(f *flags) {
-	f.StringVar(&c.addr, "addr", "127.0.0.1:7070", "gateway gRPC address")
+	f.StringVar(&c.addr, "addr", "127.0.0.1:7070", "gateway gRPC address, or several comma-separated (calls fail over between them)")
 	c.sec.register(f)
 	f.StringVar(&c.output, "output", "table", "output format: table or json")
 	f.DurationVar(&c.timeout, "timeout", 0, "give up after this long (0: no limit)")

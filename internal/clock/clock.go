@@ -21,8 +21,9 @@ func (Real) Now() time.Time { return time.Now() }
 // Fake is a clock that moves only when told to. The zero value starts at the Unix epoch; it is safe for
 // concurrent use.
 type Fake struct {
-	mu  sync.Mutex
-	now time.Time
+	mu      sync.Mutex
+	now     time.Time
+	waiters []*fakeWaiter // timers and tickers (timers.go)
 }
 
 // NewFake returns a fake clock set to t.
@@ -46,6 +47,7 @@ func (f *Fake) Advance(d time.Duration) {
 		f.now = time.Unix(0, 0)
 	}
 	f.now = f.now.Add(d)
+	f.fireLocked()
 }
 
 // Set sets the fake time to t.
@@ -53,4 +55,5 @@ func (f *Fake) Set(t time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.now = t
+	f.fireLocked()
 }

@@ -133,6 +133,12 @@ type AgentStore interface {
 	// Release hands leased tasks back to the queue at once without counting an attempt (agent drain,
 	// prefetched tasks never started). Leases no longer held are skipped.
 	Release(ctx context.Context, leases []Lease) error
+	// ReleaseRunning hands leased tasks back at an agent's drain deadline. A task never started
+	// (DISPATCHED) goes back as by Release; a RUNNING task's attempt is counted, failed as LEASE_EXPIRED
+	// (retryable) with reason, and the task is queued again at once while retries remain, else FAILED:
+	// a task longer than every drain deadline cannot run forever across restarts. Leases no longer
+	// held are skipped.
+	ReleaseRunning(ctx context.Context, leases []Lease, reason string) error
 	// RequeueExpired takes back tasks whose lease expired (their agent died): each such attempt is failed
 	// as LEASE_EXPIRED (retryable) and retried per the task's options. Any process may call it at any
 	// time; it is idempotent. It returns how many leases it took back.

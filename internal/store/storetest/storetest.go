@@ -29,6 +29,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"SubtasksHandOffOutput", testSubtasks},
 		{"CancelTasks", testCancel},
 		{"RenewAndRelease", testRenewRelease},
+		{"ReleaseRunning", testReleaseRunning},
+		{"ReleaseAgentLeases", testReleaseAgentLeases},
 		{"EventsAndCursor", testEvents},
 		{"Partitions", testPartitions},
 		{"ConcurrentClaimers", testConcurrentClaimers},

@@ -18,7 +18,7 @@ var luaFS embed.FS
 // to EVAL when the server does not know it yet).
 type scripts struct {
 	sessionCreate, sessionStatus, resultsCreate, resultComplete, submit, claim,
-	renew, outcomes, release, expire, cancelTasks, purge, readyAdd, tenantReserve *valkey.Lua
+	renew, outcomes, release, expire, cancelTasks, purge, readyAdd, tenantReserve, releaseRunning *valkey.Lua
 	// reconciler, dead agents and bounded cancel/purge (reconcile.go, deadagents.go, chunks.go)
 	reconcile, pcount, releaseAgent, cancelChunk, purgeScan *valkey.Lua
 	// names maps each script to its file name without ".lua", for spans.
@@ -72,6 +72,8 @@ func loadScripts(prefixLen int) (*scripts, error) {
 		{&s.renew, "renew.lua", true},
 		{&s.outcomes, "outcomes.lua", true},
 		{&s.release, "release.lua", true},
+		{&s.releaseRunning, "release_running.lua", true},
+		{&s.releaseAgent, "release_agent.lua", true},
 		{&s.expire, "expire.lua", true},
 		{&s.cancelTasks, "cancel_tasks.lua", true},
 		{&s.purge, "purge.lua", true},
@@ -79,7 +81,6 @@ func loadScripts(prefixLen int) (*scripts, error) {
 		{&s.tenantReserve, "tenant_reserve.lua", false},
 		{&s.reconcile, "reconcile.lua", true},
 		{&s.pcount, "pcount.lua", false},
-		{&s.releaseAgent, "release_agent.lua", true},
 		{&s.cancelChunk, "cancel_chunk.lua", true},
 		{&s.purgeScan, "purge_scan.lua", true},
 	} {

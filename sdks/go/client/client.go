@@ -54,6 +54,7 @@ type options struct {
 	chunkSize   int
 	tp          trace.TracerProvider
 	prop        propagation.TextMapPropagator
+	callTimeout *time.Duration
 }
 
 // DialOption configures Dial.
@@ -86,8 +87,12 @@ func WithInlineLimit(n int) DialOption { return func(o *options) { o.inlineLimit
 // WithChunkSize sets the upload chunk size (default 1 MiB).
 func WithChunkSize(n int) DialOption { return func(o *options) { o.chunkSize = n } }
 
-// Dial connects to a gateway's gRPC address ("host:port"). The connection is made lazily; ctx bounds
-// nothing but is kept for symmetry with other calls.
+// Dial connects to a gateway's gRPC address ("host:port"), or to several gateways of one
+// installation ("host1:port,host2:port"): calls are spread over those that answer, idempotent calls
+// (with their request id) are retried on another gateway when one is unavailable, and watches
+// resume from their cursor on another. Every unary call gets a deadline (WithCallTimeout) and
+// every connection keepalive pings, so a frozen gateway is left within seconds. The connection is
+// made lazily; ctx bounds nothing but is kept for symmetry with other calls.
 func Dial(_ context.Context, addr string, opts ...DialOption) (*Client, error) {
 	o := options{inlineLimit: DefaultInlineLimit, chunkSize: DefaultChunkSize}
 	for _, opt := range opts {
@@ -109,12 +114,21 @@ func Dial(_ context.Context, addr string, opts ...DialOption) (*Client, error) {
 	if o.tls != nil {
 		creds = credentials.NewTLS(o.tls)
 	}
-	dial := append([]grpc.DialOption{
+	tgt, failover, err := target(addr)
+	if err != nil {
+		return nil, err
+	}
+	ct := DefaultCallTimeout
+	if o.callTimeout != nil {
+		ct = *o.callTimeout
+	}
+	dial := append(append(failover, grpc.WithChainUnaryInterceptor(callTimeout(ct))), []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(o.tp), otelgrpc.WithPropagators(o.prop))),
-	}, o.dialOptions...)
-	conn, err := grpc.NewClient(addr, dial...)
+	}...)
+	dial = append(dial, o.dialOptions...)
+	conn, err := grpc.NewClient(tgt, dial...)
 	if err != nil {
 		return nil, fmt.Errorf("chorus client: cannot connect to %q: %w", addr, err)
 	}

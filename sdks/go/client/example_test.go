@@ -25,6 +25,9 @@ import (
 // valkey-server, a gateway and an agent running the Go example worker in partition "go".
 var gatewayAddr string
 
+// valkeyAddr is the address of that valkey-server (failover tests start more gateways on it).
+var valkeyAddr string
+
 func Example() {
 	ctx := context.Background()
 	c, err := client.Dial(ctx, gatewayAddr)
@@ -94,6 +97,7 @@ func runWithChorus(m *testing.M) int {
 		return 1
 	}
 	defer vk.Stop(context.Background())
+	valkeyAddr = vk.Addr()
 	vc, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{vk.Addr()}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

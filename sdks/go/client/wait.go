@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -74,9 +75,13 @@ func (w *Watcher) open(ctx context.Context) error {
 // Cursor returns the cursor of the last event delivered (or the one the watch started from).
 func (w *Watcher) Cursor() string { return w.cursor }
 
-// Next returns the next event, blocking until one happens or ctx ends.
+// Next returns the next event, blocking until one happens or ctx ends. A stream broken by a gateway
+// that stopped, died or froze is reopened from the last cursor, on another gateway when the client
+// knows several, with backoff, for up to ReconnectWindow of failures in a row.
 func (w *Watcher) Next(ctx context.Context) (*chorusv1.Event, error) {
-	for retries := 0; ; retries++ {
+	var failingSince time.Time
+	backoff := 50 * time.Millisecond
+	for {
 		resp, err := w.stream.Recv()
 		if err == nil {
 			ev := resp.GetEvent()
@@ -86,13 +91,49 @@ func (w *Watcher) Next(ctx context.Context) (*chorusv1.Event, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if retries >= 3 || (!errors.Is(err, io.EOF) && !isTransient(err)) {
+		if !errors.Is(err, io.EOF) && !isTransient(err) {
 			return nil, wrap("watch session "+w.s.ID, err)
 		}
-		w.cancel()
-		if err := w.open(ctx); err != nil {
-			return nil, err
+		// A gateway that shuts down says where to resume (past events of kinds not asked for too).
+		if c := w.stream.Trailer().Get(CursorHeader); len(c) > 0 && c[0] != "" && w.cursor != "$" {
+			w.cursor = c[0]
 		}
+		if failingSince.IsZero() {
+			failingSince = time.Now() // the first reconnection is at once
+		} else if time.Since(failingSince) > ReconnectWindow {
+			return nil, wrap("watch session "+w.s.ID+" (no gateway answered for "+ReconnectWindow.String()+")", err)
+		} else {
+			if err := sleepCtx(ctx, backoff); err != nil {
+				return nil, err
+			}
+			backoff = min(2*backoff, 2*time.Second)
+		}
+		w.cancel()
+		for {
+			if err := w.open(ctx); err == nil {
+				break
+			} else if ctx.Err() != nil || !isTransient(err) || time.Since(failingSince) > ReconnectWindow {
+				return nil, err
+			}
+			if err := sleepCtx(ctx, backoff); err != nil {
+				return nil, err
+			}
+			backoff = min(2*backoff, 2*time.Second)
+		}
+	}
+}
+
+// ReconnectWindow is how long a watch keeps reconnecting after its stream broke before it gives up.
+const ReconnectWindow = time.Minute
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

@@ -22,6 +22,8 @@ import base64
 import collections
 import os
 import secrets
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterable, Iterator, Optional, Sequence
 
@@ -180,8 +182,99 @@ class _BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInter
         return continuation(self._details(d), requests)
 
 
+# Calls that repeat harmlessly (SubmitTasks carries its request id): retried on another gateway.
+_IDEMPOTENT = frozenset({
+    "GetSession", "ListSessions", "PauseSession", "ResumeSession", "CloseSession", "CancelSession",
+    "SubmitTasks", "GetTask", "ListTasks", "CancelTasks", "GetResult", "ListResults",
+    "ListPartitions", "GetPartition",
+})
+# Errors after which another gateway is tried: this one is gone, frozen or stopping.
+_FAILOVER_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+DEFAULT_CALL_TIMEOUT = 30.0
+# Keepalive pings find a frozen gateway within seconds; the gateway accepts one every 2s.
+_KEEPALIVE = [("grpc.keepalive_time_ms", 5000), ("grpc.keepalive_timeout_ms", 5000),
+              ("grpc.keepalive_permit_without_calls", 1), ("grpc.http2.max_pings_without_data", 0)]
+# How long a broken watch keeps reconnecting (from its cursor, to any gateway) before giving up.
+RECONNECT_WINDOW = 60.0
+
+
+class _Gateways:
+    """The channels to the gateways a client knows, and which one it uses now."""
+
+    def __init__(self, addresses, credentials, opts, token):
+        self.raw = [grpc.secure_channel(a, credentials, opts) if credentials else grpc.insecure_channel(a, opts)
+                    for a in addresses]
+        self.channels = [grpc.intercept_channel(ch, _BearerToken(token)) if token else ch for ch in self.raw]
+        self.addresses = list(addresses)
+        self.current = 0
+        self.lock = threading.Lock()
+
+    def channel(self):
+        with self.lock:
+            return self.current, self.channels[self.current]
+
+    def failed(self, index: int) -> None:
+        """Moves to the next gateway after the one at index failed (unless another call already did)."""
+        with self.lock:
+            if self.current == index:
+                self.current = (index + 1) % len(self.channels)
+
+
+def _never_sent(err: grpc.RpcError) -> bool:
+    """Whether a call failed before it reached a gateway (its connection could not be made)."""
+    details = (err.details() or "").lower() if hasattr(err, "details") else ""
+    return err.code() == grpc.StatusCode.UNAVAILABLE and ("failed to connect" in details or "connection refused" in details)
+
+
+class _Service:
+    """A service stub over the client's gateways: every unary call gets a deadline, and an idempotent
+    call that finds its gateway unavailable (gone, frozen) is retried on the next, with backoff."""
+
+    def __init__(self, client: "Client", stub_class):
+        self._client, self._stub_class, self._stubs = client, stub_class, {}
+
+    def _stub(self):
+        i, ch = self._client._gateways.channel()
+        if i not in self._stubs:
+            self._stubs[i] = self._stub_class(ch)
+        return i, self._stubs[i]
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def call(request, *args, **kwargs):
+            i, stub = self._stub()
+            method = getattr(stub, name)
+            if not isinstance(method, grpc.UnaryUnaryMultiCallable):
+                return method(request, *args, **kwargs)  # streams: keepalives bound them
+            kwargs.setdefault("timeout", self._client.call_timeout)
+            attempts = len(self._client._gateways.channels) + 2 if name in _IDEMPOTENT else 1
+            delay, attempt = 0.05, 0
+            while True:
+                try:
+                    return getattr(stub, name)(request, *args, **kwargs)
+                except grpc.RpcError as e:
+                    if e.code() not in _FAILOVER_CODES:
+                        raise
+                    self._client._gateways.failed(i)
+                    if _never_sent(e):  # the gateway could not be reached: any call may go to the next
+                        attempts = max(attempts, min(attempt + 2, len(self._client._gateways.channels) + 2))
+                    attempt += 1
+                    if attempt >= attempts:
+                        raise
+                time.sleep(delay)
+                delay = min(2 * delay, 1.0)
+                i, stub = self._stub()
+        return call
+
+
 class Client:
-    """A connection to a Chorus gateway (gRPC address "host:port").
+    """A connection to a Chorus gateway (gRPC address "host:port"), or to several gateways of one
+    installation ("host1:port,host2:port", or a list): calls go to one of them and move to the next
+    when it is gone or frozen; idempotent calls (SubmitTasks with its request id) are retried there,
+    and waits resume from their cursor. Every unary call has a deadline (``call_timeout`` seconds) and
+    every connection keepalive pings.
 
     ``token`` is a bearer token (a JWT or an API token) sent with every call; it defaults to the
     ``CHORUS_TOKEN`` environment variable. ``ca_file`` (default ``CHORUS_CA_FILE``) connects with TLS,
@@ -190,11 +283,15 @@ class Client:
     ready-made channel credentials instead.
     """
 
-    def __init__(self, address: str = "127.0.0.1:7070", *, credentials: Optional[grpc.ChannelCredentials] = None,
+    def __init__(self, address="127.0.0.1:7070", *, credentials: Optional[grpc.ChannelCredentials] = None,
                  inline_limit: int = DEFAULT_INLINE_LIMIT, chunk_size: int = DEFAULT_CHUNK_SIZE,
-                 token: Optional[str] = None, ca_file: Optional[str] = None, tls: bool = False,
-                 cert_file: Optional[str] = None, key_file: Optional[str] = None):
-        opts = [("grpc.max_receive_message_length", 64 << 20)]
+                 call_timeout: Optional[float] = DEFAULT_CALL_TIMEOUT, token: Optional[str] = None,
+                 ca_file: Optional[str] = None, tls: bool = False, cert_file: Optional[str] = None,
+                 key_file: Optional[str] = None):
+        addresses = [a.strip() for a in (address.split(",") if isinstance(address, str) else address) if a.strip()]
+        if not addresses:
+            raise ValueError(f"chorus: no gateway address in {address!r}: give host:port, or several separated by commas")
+        opts = [("grpc.max_receive_message_length", 64 << 20)] + _KEEPALIVE
         token = os.environ.get("CHORUS_TOKEN", "") if token is None else token
         ca_file = os.environ.get("CHORUS_CA_FILE", "") if ca_file is None else ca_file
         if credentials is None and (tls or ca_file or cert_file):
@@ -205,18 +302,20 @@ class Client:
                     return f.read()
             credentials = grpc.ssl_channel_credentials(root_certificates=read(ca_file), private_key=read(key_file),
                                                        certificate_chain=read(cert_file))
-        channel = grpc.secure_channel(address, credentials, opts) if credentials else grpc.insecure_channel(address, opts)
-        self._channel = grpc.intercept_channel(channel, _BearerToken(token)) if token else channel
-        self._raw_channel = channel
-        self.sessions = session_service_pb2_grpc.SessionServiceStub(self._channel)
-        self.tasks = task_service_pb2_grpc.TaskServiceStub(self._channel)
-        self.results = result_service_pb2_grpc.ResultServiceStub(self._channel)
-        self.events = event_service_pb2_grpc.EventServiceStub(self._channel)
-        self.partitions_stub = partition_service_pb2_grpc.PartitionServiceStub(self._channel)
+        self._gateways = _Gateways(addresses, credentials, opts, token)
+        self._channel = self._gateways.channels[0]
+        self._raw_channel = self._gateways.raw[0]
+        self.call_timeout = call_timeout
+        self.sessions = _Service(self, session_service_pb2_grpc.SessionServiceStub)
+        self.tasks = _Service(self, task_service_pb2_grpc.TaskServiceStub)
+        self.results = _Service(self, result_service_pb2_grpc.ResultServiceStub)
+        self.events = _Service(self, event_service_pb2_grpc.EventServiceStub)
+        self.partitions_stub = _Service(self, partition_service_pb2_grpc.PartitionServiceStub)
         self.inline_limit, self.chunk_size = inline_limit, chunk_size
 
     def close(self) -> None:
-        self._raw_channel.close()
+        for ch in self._gateways.raw:
+            ch.close()
 
     def __enter__(self) -> "Client":
         return self
@@ -393,23 +492,20 @@ class Session:
     # --- events ---
 
     def watch(self, cursor: str = "", kinds: Sequence[int] = ()) -> Iterator:
-        """Yields the session's events after cursor ("" = from the first, "$" = from now)."""
-        call = self.client.events.WatchEvents(event_service_pb2.WatchEventsRequest(session_id=self.id, cursor=cursor, kinds=list(kinds)))
+        """Yields the session's events after cursor ("" = from the first, "$" = from now). A stream
+        broken by a gateway that stopped, died or froze resumes from the last cursor on another."""
+        f = _Follow(self, cursor, kinds)
         try:
-            for resp in call:
-                yield resp.event
-        except grpc.RpcError as e:
-            if e.code() == grpc.StatusCode.CANCELLED:
-                return
-            raise _wrap(f"watch session {self.id}", e) from None
+            yield from f
         finally:
-            call.cancel()
+            f.cancel()
 
     def wait(self, result_ids: Sequence[str], on_outcome: Optional[Callable[[Outcome], None]] = None) -> list:
         """Blocks until every result is completed or aborted; returns their Outcomes in order.
 
         It starts watching the event stream "from now", then reads the results' current states, then
-        follows the events: nothing in between is missed, and nothing is polled.
+        follows the events: nothing in between is missed, and nothing is polled. A broken stream
+        resumes from its cursor, on another gateway when the client knows several.
         """
         outs = [Outcome(r) for r in result_ids]
         pending: dict = {}
@@ -425,14 +521,8 @@ class Session:
                 if on_outcome:
                     on_outcome(outs[i])
 
-        req = event_service_pb2.WatchEventsRequest(session_id=self.id, cursor="$", kinds=[event_pb2.EVENT_KIND_RESULT_STATUS])
-        call = self.client.events.WatchEvents(req)
+        f = _Follow(self, "$", [event_pb2.EVENT_KIND_RESULT_STATUS])
         try:
-            cursor = dict(call.initial_metadata()).get(CURSOR_HEADER)
-            if cursor is None:  # a gateway that does not resolve "$": replay the stream from its start
-                call.cancel()
-                req.cursor = ""
-                call = self.client.events.WatchEvents(req)
             if len(pending) <= 64:
                 for rid in list(pending):
                     r = self.result(rid)
@@ -442,15 +532,13 @@ class Session:
                     for r in self.list_results(st):
                         settle(r.result_id, r.status, r.abort_reason)
             if pending:
-                for resp in call:
-                    rs = resp.event.result_status
+                for ev in f:
+                    rs = ev.result_status
                     settle(rs.result_id, rs.status, rs.abort_reason)
                     if not pending:
                         break
-        except grpc.RpcError as e:
-            raise _wrap(f"wait on session {self.id}", e) from None
         finally:
-            call.cancel()
+            f.cancel()
         return outs
 
     def wait_and_download(self, result_id: str) -> bytes:
@@ -459,6 +547,73 @@ class Session:
         if o.status == "aborted":
             raise AbortedError(result_id, o.reason)
         return self.download_bytes(result_id)
+
+
+class _Follow:
+    """A session's event stream that survives its gateway: after the stream breaks (the gateway
+    stopped, died, or froze and its keepalive failed) it reopens from the last cursor, on the next
+    gateway, with backoff, for up to RECONNECT_WINDOW seconds of failures in a row."""
+
+    def __init__(self, session: "Session", cursor: str, kinds: Sequence[int]):
+        self.s, self.cursor, self.kinds = session, cursor, list(kinds)
+        self.call, self.index = None, 0
+        self._open(time.monotonic() + RECONNECT_WINDOW)
+
+    def _open(self, deadline: float) -> None:
+        gws, delay = self.s.client._gateways, 0.05
+        while True:
+            self.index, _ = gws.channel()
+            req = event_service_pb2.WatchEventsRequest(session_id=self.s.id, cursor=self.cursor, kinds=self.kinds)
+            call = self.s.client.events.WatchEvents(req)
+            if self.cursor != "$":
+                self.call = call
+                return
+            # The gateway resolves "$" to the newest event's cursor in its headers; from then on the
+            # stream resumes from a concrete cursor.
+            md = call.initial_metadata()
+            c = dict(md or ()).get(CURSOR_HEADER)
+            if c:
+                self.cursor, self.call = c, call
+                return
+            if md:  # an old gateway that does not resolve "$": replay the stream from its start
+                call.cancel()
+                self.cursor = ""
+                continue
+            code = call.code()
+            if code not in _FAILOVER_CODES or time.monotonic() > deadline:
+                raise ChorusError(f"watch session {self.s.id}", code, call.details() or str(code))
+            gws.failed(self.index)
+            time.sleep(delay)
+            delay = min(2 * delay, 1.0)
+
+    def __iter__(self):
+        deadline, delay = None, 0.05
+        while True:
+            try:
+                for resp in self.call:
+                    self.cursor, deadline, delay = resp.event.cursor, None, 0.05
+                    yield resp.event
+            except grpc.RpcError as e:
+                if e.code() == grpc.StatusCode.CANCELLED:
+                    return
+                if e.code() not in _FAILOVER_CODES:
+                    raise _wrap(f"watch session {self.s.id}", e) from None
+                # A gateway that shuts down says where to resume (past events of other kinds too).
+                c = dict(e.trailing_metadata() or ()).get(CURSOR_HEADER)
+                if c:
+                    self.cursor = c
+                self.s.client._gateways.failed(self.index)
+                if deadline is None:
+                    deadline = time.monotonic() + RECONNECT_WINDOW
+                elif time.monotonic() > deadline:
+                    raise _wrap(f"watch session {self.s.id} (no gateway answered for {RECONNECT_WINDOW:.0f}s)", e) from None
+            time.sleep(delay)
+            delay = min(2 * delay, 2.0)
+            self._open(deadline or time.monotonic() + RECONNECT_WINDOW)
+
+    def cancel(self) -> None:
+        if self.call is not None:
+            self.call.cancel()
 
 
 def _chunks_of(data: bytes, size: int) -> Iterator[bytes]:

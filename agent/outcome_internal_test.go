@@ -1,0 +1,152 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/internal/clock"
+	"github.com/chorus-hpc/chorus/internal/objstore/local"
+	"github.com/chorus-hpc/chorus/internal/store"
+	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
+	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
+	"github.com/valkey-io/valkey-go"
+)
+
+// After a completion failed without a clear answer, the attempt's objects are deleted only once the
+// task is known to have ended otherwise: stored by this attempt or still undecided, they stay (a
+// result may point at them).
+func TestUnclearCompletionKeepsObjects(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		before   func(t *testing.T, st store.Store, c *store.ClaimedTask, key string, d store.ResultData)
+		wantKept bool
+	}{
+		{"stored", func(t *testing.T, st store.Store, c *store.ClaimedTask, _ string, d store.ResultData) {
+			if err := st.Complete(t.Context(), store.Completion{Lease: c.Lease, Outputs: []store.OutputData{{ResultID: "out", Data: d}}}); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"undecided", func(*testing.T, store.Store, *store.ClaimedTask, string, store.ResultData) {}, true},
+		{"failed", func(t *testing.T, st store.Store, c *store.ClaimedTask, _ string, _ store.ResultData) {
+			if _, err := st.Fail(t.Context(), store.Failure{Lease: c.Lease, Error: &chorusv1.TaskError{Kind: chorusv1.ErrorKind_ERROR_KIND_WORKER_ERROR, Message: "cancelled elsewhere"}}); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, st, claimed := internalSetup(t)
+			c := claimed[0]
+			ctx := t.Context()
+			if err := st.MarkRunning(ctx, c.Lease); err != nil {
+				t.Fatal(err)
+			}
+			key := "sessions/" + c.Lease.SessionID + "/results/out.a" + store.NewID()
+			size, sum, err := a.objs.Put(ctx, key, strings.NewReader("output data"), 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.before(t, st, c, key, store.ResultData{ObjectKey: key, Size: size, SHA256: sum})
+			r := &run{a: a, task: c, pr: a.parts[0].procs[0], objects: []string{key}}
+			r.tctx = context.Background()
+			a.addLease(r)
+			r.unclearOutcome(errors.New("completing the task: Valkey call failed: i/o timeout"))
+			rc, err := a.objs.Get(ctx, key)
+			kept := err == nil
+			if kept {
+				_ = rc.Close()
+			}
+			if kept != tc.wantKept {
+				t.Fatalf("object kept = %v, want %v", kept, tc.wantKept)
+			}
+		})
+	}
+}
+
+// Objects left in place by an undecided completion are deleted once a later read-back shows the
+// task ended otherwise (here: failed), checked once per lease TTL on the agent's clock.
+func TestUndecidedObjectsSettleLater(t *testing.T) {
+	t.Parallel()
+	a, st, claimed := internalSetup(t)
+	clk := clock.NewFake(time.Now())
+	a.cfg.Clock = clk
+	c := claimed[0]
+	ctx := t.Context()
+	if err := st.MarkRunning(ctx, c.Lease); err != nil {
+		t.Fatal(err)
+	}
+	key := "sessions/" + c.Lease.SessionID + "/results/out.a" + store.NewID()
+	if _, _, err := a.objs.Put(ctx, key, strings.NewReader("output data"), 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	r := &run{a: a, task: c, pr: a.parts[0].procs[0], objects: []string{key}}
+	r.tctx = context.Background()
+	a.addLease(r)
+	r.unclearOutcome(errors.New("completing the task: Valkey call failed: i/o timeout"))
+	exists := func() bool {
+		rc, err := a.objs.Get(ctx, key)
+		if err == nil {
+			_ = rc.Close()
+		}
+		return err == nil
+	}
+	if !exists() {
+		t.Fatal("the undecided attempt's object was deleted at once")
+	}
+	if _, err := st.Fail(ctx, store.Failure{Lease: c.Lease, Error: &chorusv1.TaskError{Kind: chorusv1.ErrorKind_ERROR_KIND_WORKER_ERROR, Message: "ended elsewhere"}}); err != nil {
+		t.Fatal(err)
+	}
+	for exists() {
+		if ctx.Err() != nil {
+			t.Fatal("the object of an attempt that ended otherwise was never deleted")
+		}
+		clk.Advance(a.cfg.LeaseTTL)
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// internalSetup starts a private Valkey, opens the real stores and an agent on them (not run), and
+// claims one submitted task.
+func internalSetup(t *testing.T) (*Agent, store.Store, []*store.ClaimedTask) {
+	t.Helper()
+	srv := valkeytest.Start(t)
+	c, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{srv.Addr}, DisableCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := valkeystore.New(valkeystore.Config{Client: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	objs, err := local.New(local.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := New(Config{Partitions: []PartitionConfig{{Name: "go", Command: "true"}}, Logger: quiet}, st, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.bg = context.Background()
+	ctx := t.Context()
+	sess, err := st.CreateSession(ctx, store.SessionSpec{DefaultTaskOptions: &chorusv1.TaskOptions{Partition: "go"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SubmitTasks(ctx, sess.GetSessionId(), store.SubmitBatch{Tasks: []store.TaskSpec{{Method: "m", ExpectedOutputIDs: []string{"out"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := st.Claim(ctx, store.ClaimRequest{Partition: "go", AgentID: "a", Max: 1, LeaseTTL: time.Minute})
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("Claim = %d tasks, %v", len(claimed), err)
+	}
+	return a, st, claimed
+}

@@ -1,0 +1,48 @@
+package agent_test
+
+import (
+	"os"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+
+	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+)
+
+// An agent frozen (SIGSTOP) for longer than its ping timeout blames none of its healthy workers
+// when it resumes: the task it was running finishes in its first attempt, and the agent goes on
+// taking work. The time from SIGCONT to the next task done is logged.
+func TestFrozenAgentKeepsItsWorkers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := e.session(nil)
+	tasks := e.submit(s, "sleep", durationOpts(3, 0), "3000")
+	child := exec.CommandContext(e.ctx, os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), childAgentEnv+"=1", "CHORUS_TEST_VALKEY="+e.addr,
+		"CHORUS_TEST_WORKER="+workerBin, "CHORUS_TEST_AGENT_ID=sleeper", "CHORUS_TEST_LEASE_TTL=20s", "CHORUS_TEST_PING_TIMEOUT=1s")
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		t.Fatalf("start the child agent: %v", err)
+	}
+	t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
+	e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
+	if err := child.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("freeze the agent: %v", err)
+	}
+	time.Sleep(2500 * time.Millisecond) // frozen for 2.5 ping timeouts
+	if err := child.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatalf("resume the agent: %v", err)
+	}
+	resumed := time.Now()
+	more := e.submit(s, "echo", nil, "after the freeze")
+	e.waitDone(s, more)
+	t.Logf("a new task was done %s after the agent resumed", time.Since(resumed).Round(time.Millisecond))
+	tk := e.waitDone(s, tasks)[0]
+	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
+		t.Fatalf("status %s (error %v), want COMPLETED", tk.GetStatus(), tk.GetError())
+	}
+	if at := tk.GetAttempts(); len(at) != 1 {
+		t.Fatalf("attempts %v: want the one attempt that ran through the freeze (no worker blamed)", at)
+	}
+}
