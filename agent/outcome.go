@@ -40,6 +40,7 @@ func (r *run) unclearOutcome(err error) {
 		r.keepObjects()
 	case decided:
 		r.pr.log.ErrorContext(r.logCtx(), "could not store a completed task; it was finished or retried meanwhile", "task_id", l.TaskID, "error", err)
+		r.deleteObjectsNow()
 	default:
 		r.mu.Lock()
 		kept := r.objects

@@ -347,7 +347,7 @@ func (r *run) complete(tc *workerv1.TaskCompleted) {
 			r.finish(false)
 		case store.IsLeaseLost(err) && !unclear:
 			r.finish(false)
-		case store.IsLeaseLost(err), store.CodeOf(err) == store.CodeUnknown:
+		case store.IsLeaseLost(err), store.IsUnclear(err):
 			// a call went unanswered: the completion may have been stored (outcome.go)
 			go r.unclearOutcome(err)
 		default:
@@ -388,13 +388,7 @@ func (r *run) cleanup() {
 		r.pr.putOutDir(out, reuse)
 	}
 	if len(objects) > 0 {
-		go func() {
-			ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
-			defer cancel()
-			if err := r.a.objs.Delete(ctx, objects...); err != nil {
-				r.a.log.Warn("could not delete objects of an attempt that did not complete", "objects", len(objects), "error", err)
-			}
-		}()
+		go r.a.deleteObjects(objects) // off the committer's goroutine
 	}
 }
 
@@ -419,4 +413,25 @@ func (r *run) completionResults() []store.ResultSpec {
 		out = append(out, spec)
 	}
 	return out
+}
+
+// deleteObjectsNow deletes the objects written for the attempt (it did not complete) before
+// returning.
+func (r *run) deleteObjectsNow() {
+	r.mu.Lock()
+	objects := r.objects
+	r.objects = nil
+	r.mu.Unlock()
+	if len(objects) > 0 {
+		r.a.deleteObjects(objects)
+	}
+}
+
+// deleteObjects deletes objects of an attempt that did not complete.
+func (a *Agent) deleteObjects(objects []string) {
+	ctx, cancel := context.WithTimeout(a.bg, storeTimeout)
+	defer cancel()
+	if err := a.objs.Delete(ctx, objects...); err != nil {
+		a.log.Warn("could not delete objects of an attempt that did not complete", "objects", len(objects), "error", err)
+	}
 }

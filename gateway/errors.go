@@ -62,6 +62,10 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 					&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: se.Field, Description: se.Message}}})
 			}
 			return status.Error(codes.InvalidArgument, se.Message)
+		case store.CodeUnavailable:
+			id := requestIDFrom(ctx)
+			log.WarnContext(ctx, "the store did not answer", "request_id", id, "method", method, "error", err)
+			return status.Errorf(codes.Unavailable, "the store did not answer in time (request id %s): retry the call; a submission retried with the same request_id is stored once", id)
 		}
 	}
 	id := requestIDFrom(ctx)

@@ -97,10 +97,11 @@ func TestStoreDown(t *testing.T) {
 		t.Fatalf("stopping valkey-server: %v", err)
 	}
 	_, err = sessions.CreateSession(ctx, &chorusv1.CreateSessionRequest{})
-	st2 := wantCode(t, err, codes.Internal, "internal error (request id ")
-	id := strings.TrimSuffix(strings.TrimPrefix(st2.Message(), "internal error (request id "), ")")
+	// Valkey not answering is UNAVAILABLE (retry), with the request id and no internals.
+	st2 := wantCode(t, err, codes.Unavailable, "the store did not answer in time (request id ")
+	id, _, _ := strings.Cut(strings.TrimPrefix(st2.Message(), "the store did not answer in time (request id "), ")")
 	if id == "" || strings.Contains(st2.Message(), proc.Addr()) {
-		t.Fatalf("INTERNAL message %q: want a request id and no internals", st2.Message())
+		t.Fatalf("UNAVAILABLE message %q: want a request id and no internals", st2.Message())
 	}
 	if l := logs.String(); !strings.Contains(l, "request_id="+id) || !strings.Contains(l, "CreateSession") {
 		t.Fatalf("the log does not record request %s:\n%s", id, l)
@@ -127,7 +128,7 @@ func TestStoreDown(t *testing.T) {
 	defer resp.Body.Close()
 	var b bytes.Buffer
 	_, _ = b.ReadFrom(resp.Body)
-	wantHTTPError(t, resp.StatusCode, b.Bytes(), http.StatusInternalServerError, codes.Internal, "request id "+resp.Header.Get("X-Request-Id"))
+	wantHTTPError(t, resp.StatusCode, b.Bytes(), http.StatusServiceUnavailable, codes.Unavailable, "request id "+resp.Header.Get("X-Request-Id"))
 }
 
 func TestRegisterFlags(t *testing.T) {

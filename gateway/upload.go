@@ -72,7 +72,7 @@ func (s resultService) UploadResultData(stream chorusv1.ResultService_UploadResu
 		return err
 	}
 	res, err := s.store.CompleteResult(ctx, sid, rid, data)
-	if err != nil && data.ObjectKey != "" && store.CodeOf(err) == store.CodeUnknown {
+	if err != nil && data.ObjectKey != "" && store.IsUnclear(err) {
 		if res, err = s.settleUnclearUpload(ctx, sid, rid, data, err); err == nil {
 			return stream.SendAndClose(&chorusv1.UploadResultDataResponse{Result: res})
 		}

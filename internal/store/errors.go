@@ -24,6 +24,9 @@ const (
 	CodeInvalidArgument
 	// CodeLeaseLost: an agent's lease is no longer its own (expired, taken back, task finished).
 	CodeLeaseLost
+	// CodeUnavailable: the backing server did not answer (timeout, connection lost, failing over):
+	// the operation may or may not have been applied; retrying an idempotent one is safe.
+	CodeUnavailable
 )
 
 var codeNames = map[Code]string{
@@ -34,6 +37,7 @@ var codeNames = map[Code]string{
 	CodeResourceExhausted:  "resource exhausted",
 	CodeInvalidArgument:    "invalid argument",
 	CodeLeaseLost:          "lease lost",
+	CodeUnavailable:        "unavailable",
 }
 
 func (c Code) String() string { return codeNames[c] }
@@ -61,6 +65,13 @@ func CodeOf(err error) Code {
 		return e.Code
 	}
 	return CodeUnknown
+}
+
+// IsUnclear reports whether err leaves it unknown whether the operation was applied (no answer from
+// the server, or an unexpected failure).
+func IsUnclear(err error) bool {
+	c := CodeOf(err)
+	return err != nil && (c == CodeUnknown || c == CodeUnavailable)
 }
 
 // IsNotFound reports whether err has CodeNotFound.

@@ -106,7 +106,7 @@ func (s *Store) retryIndex(ctx context.Context, f func() error) error {
 	wait := 50 * time.Millisecond
 	for {
 		err := f()
-		if err == nil || store.CodeOf(err) != store.CodeUnknown || errors.Is(err, context.Canceled) ||
+		if err == nil || !store.IsUnclear(err) || errors.Is(err, context.Canceled) ||
 			errors.Is(err, context.DeadlineExceeded) || !time.Now().Add(wait).Before(deadline) {
 			return err
 		}
@@ -131,7 +131,7 @@ var scriptCodes = map[string]store.Code{
 }
 
 // storeErr turns a script's error reply "CODE message" into a *store.Error; other errors (network,
-// server) become CodeUnknown with what was being done.
+// server) become CodeUnavailable with what was being done.
 func storeErr(what string, err error) error {
 	if err == nil {
 		return nil
@@ -148,7 +148,7 @@ func storeErr(what string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return &store.Error{Code: store.CodeUnknown, Message: fmt.Sprintf("%s: Valkey call failed: %v", what, err)}
+	return &store.Error{Code: store.CodeUnavailable, Message: fmt.Sprintf("%s: Valkey call failed: %v", what, err)}
 }
 
 func itoa(i int64) string { return fmt.Sprint(i) }
