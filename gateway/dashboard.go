@@ -34,8 +34,8 @@ const (
 func (s *Server) handleDashboard(mux *http.ServeMux) {
 	ui := webui.Handler()
 	mux.Handle("/", ui)
-	for _, p := range []string{"/ui", "/ui/", "/dashboard", "/dashboard/"} {
-		mux.Handle("GET "+p+"{$}", http.RedirectHandler("/", http.StatusFound))
+	for _, p := range []string{"/ui", "/ui/{$}", "/dashboard", "/dashboard/{$}"} {
+		mux.Handle("GET "+p, http.RedirectHandler("/", http.StatusFound))
 	}
 	mux.HandleFunc(dashboardTracePath, s.taskTrace)
 }
@@ -53,6 +53,11 @@ type traceSpan struct {
 }
 
 type taskTraceResponse struct {
+	// Message says why there is no trace yet (no Jaeger configured, spans not arrived); TraceID is
+	// then empty.
+	Message string `json:"message,omitempty"`
+	// Retry says the trace may appear later (Jaeger is configured but holds no span yet).
+	Retry     bool        `json:"retry,omitempty"`
 	TraceID   string      `json:"traceId"`
 	JaegerURL string      `json:"jaegerUrl"` // the trace in Jaeger's UI
 	Spans     []traceSpan `json:"spans"`
@@ -76,8 +81,14 @@ func (s *Server) taskTrace(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
+	// No Jaeger, or no span of the task yet, is an answer rather than an error: the page says so.
+	answer := func(out taskTraceResponse) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(out)
+	}
 	if s.cfg.JaegerURL == "" {
-		fail(status.Error(codes.FailedPrecondition, "this gateway has no Jaeger to read traces from: start it with --jaeger-url (CHORUS_JAEGER_URL), e.g. http://127.0.0.1:16686"))
+		answer(taskTraceResponse{Spans: []traceSpan{}, Message: "This gateway reads no traces: start it with --jaeger-url (CHORUS_JAEGER_URL), e.g. http://127.0.0.1:16686, to see task traces here."})
 		return
 	}
 	base := strings.TrimRight(s.cfg.JaegerURL, "/")
@@ -88,6 +99,10 @@ func (s *Server) taskTrace(w http.ResponseWriter, r *http.Request) {
 	traceID, err := s.findTaskTrace(ctx, base, sid, tid, since)
 	if err != nil {
 		fail(err)
+		return
+	}
+	if traceID == "" {
+		answer(taskTraceResponse{Spans: []traceSpan{}, Retry: true, Message: fmt.Sprintf("Jaeger (%s) holds no span of this task yet: spans arrive a few seconds after the task runs, and only when the agent exports its traces to this Jaeger.", base)})
 		return
 	}
 	var got jaegerResponse
@@ -106,12 +121,10 @@ func (s *Server) taskTrace(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sort.Slice(out.Spans, func(i, j int) bool { return out.Spans[i].Start < out.Spans[j].Start })
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(out)
+	answer(out)
 }
 
-// findTaskTrace searches every service Jaeger knows for a span tagged with the task, newest first.
+// findTaskTrace searches every service Jaeger knows for a span tagged with the task; "" when none.
 func (s *Server) findTaskTrace(ctx context.Context, base, sid, tid string, since time.Time) (string, error) {
 	var services struct {
 		Data []string `json:"data"`
@@ -140,7 +153,7 @@ func (s *Server) findTaskTrace(ctx context.Context, base, sid, tid string, since
 			}
 		}
 	}
-	return "", status.Errorf(codes.NotFound, "Jaeger (%s) holds no span of task %s yet: spans arrive a few seconds after the task runs, and only when the agent exports traces to this Jaeger", base, tid)
+	return "", nil
 }
 
 // jaegerResponse is the part of Jaeger's HTTP query API answer (/api/traces) the dashboard uses.

@@ -124,7 +124,7 @@ func startStack(t *testing.T) *stack {
 		t.Fatalf("building the Go worker: %v\n%s", err, out)
 	}
 	ag, err := agent.New(agent.Config{
-		Partitions: []agent.PartitionConfig{{Name: "go", Command: worker, Processes: 2, Capacity: 8, Env: workerEnv}},
+		Partitions:     []agent.PartitionConfig{{Name: "go", Command: worker, Processes: 2, Capacity: 8, Env: workerEnv}},
 		TracerProvider: agentTP, Propagator: prop, RuntimeDir: t.TempDir(),
 	}, agStore, objs)
 	if err != nil {
@@ -282,4 +282,3 @@ func (tb *tab) nodeCount(sel string) int {
 	tb.run(chromedp.Nodes(sel, &nodes, chromedp.ByQueryAll, chromedp.AtLeast(0)))
 	return len(nodes)
 }
-

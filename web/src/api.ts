@@ -51,7 +51,7 @@ export interface TraceSpan {
   spanId: string; parentId?: string; service: string; name: string; startMicros: number;
   durationMicros: number; error?: boolean; taskId?: string;
 }
-export interface TaskTrace { traceId: string; jaegerUrl?: string; spans: TraceSpan[]; truncated?: boolean; message?: string }
+export interface TaskTrace { traceId: string; jaegerUrl?: string; spans: TraceSpan[]; truncated?: boolean; message?: string; retry?: boolean }
 
 export const TASK_STATUSES: TaskStatus[] = [
   "TASK_STATUS_PENDING", "TASK_STATUS_QUEUED", "TASK_STATUS_DISPATCHED", "TASK_STATUS_RUNNING",

@@ -193,14 +193,14 @@ export function Session({ sessionId }: { sessionId: string }) {
       </div>
       {page === undefined ? <p class="muted">Loading…</p> : (
         <table class="grid" data-table="tasks">
-          <thead><tr><th>Task</th><th>Method</th><th>Status</th><th>Partition</th><th>Attempts</th><th>Created</th><th>Ended</th><th>Error</th></tr></thead>
+          <thead><tr><th>Task</th><th>Method</th><th>Status</th><th>Partition</th><th>Priority</th><th>Created</th><th>Ended</th><th>Error</th></tr></thead>
           <tbody>{rows.map((t) => (
             <tr key={t.taskId} data-task={t.taskId} class="clickable" onClick={(e) => { if (!(e.target as Element).closest("a")) navigate(paths.task(sessionId, t.taskId)); }}>
               <td><a href={paths.task(sessionId, t.taskId)}><code>{t.taskId}</code></a></td>
               <td>{t.method}</td>
               <td><Badge status={t.status} /></td>
               <td>{t.options?.partition}</td>
-              <td>{t.attempts?.length ?? "—"}</td>
+              <td>{t.options?.priority ?? 0}</td>
               <td>{fmtTime(t.createTime)}</td>
               <td>{fmtTime(t.endTime)}</td>
               <td class="err-text">{t.error?.message}</td>

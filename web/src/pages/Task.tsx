@@ -47,7 +47,7 @@ export function Task({ sessionId, taskId }: { sessionId: string; taskId: string 
       setTrace(tr);
       setTraceError(undefined);
       // Spans reach Jaeger a few seconds after the task: look again a few times.
-      if (!tr.traceId && tr.message && traceTry < 15) setTimeout(() => alive && setTraceTry((n) => n + 1), 2000);
+      if (!tr.traceId && tr.retry && traceTry < 15) setTimeout(() => alive && setTraceTry((n) => n + 1), 2000);
     }).catch((e: Error) => alive && setTraceError(e.message));
     return () => { alive = false; };
   }, [task?.status, traceTry]);
