@@ -146,6 +146,9 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	gcfg.Logger, gcfg.TracerProvider, gcfg.MeterProvider, gcfg.Propagator = log, tel.TracerProvider, tel.MeterProvider, tel.Propagator
 	gcfg.MetricsHandler = tel.MetricsHandler
+	if *withJaeger && gcfg.JaegerURL == "" {
+		gcfg.JaegerURL = jaegerQuery // the dashboard shows task traces
+	}
 	gw, err := gateway.New(gcfg, st, objs)
 	if err != nil {
 		return err
@@ -174,8 +177,8 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	for _, p := range parts {
 		names += " " + p.Name
 	}
-	fmt.Fprintf(env.stderr, "chorus dev is running (data in %s)\n  gRPC        %s\n  REST/JSON   http://%s/v1/sessions\n  OpenAPI     http://%s/openapi.json\n  Valkey      %s\n  partitions %s\nPress Ctrl-C to stop.\n",
-		data, gw.GRPCAddr(), gw.HTTPAddr(), gw.HTTPAddr(), vk.Addr(), names)
+	fmt.Fprintf(env.stderr, "chorus dev is running (data in %s)\n  Dashboard   http://%s/\n  gRPC        %s\n  REST/JSON   http://%s/v1/sessions\n  OpenAPI     http://%s/openapi.json\n  Valkey      %s\n  partitions %s\nPress Ctrl-C to stop.\n",
+		data, gw.HTTPAddr(), gw.GRPCAddr(), gw.HTTPAddr(), gw.HTTPAddr(), vk.Addr(), names)
 
 	var demoErr error
 	if *runDemo {

@@ -36,6 +36,7 @@ func runGateway(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.stderr, "chorus gateway: gRPC on %s, REST/JSON on http://%s (Valkey %s)\n", gw.GRPCAddr(), gw.HTTPAddr(), bf.valkey.addrs)
+	fmt.Fprintf(env.stderr, "chorus gateway: dashboard on http://%s/\n", gw.HTTPAddr())
 	return gw.Run(ctx)
 }
 
