@@ -3,6 +3,7 @@ package webui_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,12 +111,13 @@ func startStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
 
 	gw, err := gateway.New(gateway.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DeclaredPartitions: []string{"go"},
-		TracerProvider: gatewayTP, Propagator: prop, JaegerURL: jaegerURL}, gwStore, objs)
+		TracerProvider: gatewayTP, Propagator: prop, JaegerURL: jaegerURL, Logger: logger}, gwStore, objs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +127,7 @@ func startStack(t *testing.T) *stack {
 	}
 	ag, err := agent.New(agent.Config{
 		Partitions:     []agent.PartitionConfig{{Name: "go", Command: worker, Processes: 2, Capacity: 8, Env: workerEnv}},
-		TracerProvider: agentTP, Propagator: prop, RuntimeDir: t.TempDir(),
+		TracerProvider: agentTP, Propagator: prop, RuntimeDir: t.TempDir(), HeartbeatInterval: time.Second, Logger: logger,
 	}, agStore, objs)
 	if err != nil {
 		t.Fatal(err)

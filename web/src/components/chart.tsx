@@ -15,15 +15,16 @@ export function RateChart({ points, windowMs, label }: { points: Point[]; window
   return (
     <figure class="chart" data-chart={label}>
       <figcaption>{label}: <b>{last.toFixed(1)}</b>/s now, peak {max > 1 || shown.some((p) => p.v > 0) ? max.toFixed(1) : "0"}/s</figcaption>
-      <svg viewBox={`0 0 ${w} ${h}`} preserveAspectRatio="none" role="img" aria-label={`${label} chart`}>
-        <line x1={pad} y1={h - pad} x2={w - pad} y2={h - pad} class="axis" />
-        <line x1={pad} y1={pad} x2={pad} y2={h - pad} class="axis" />
-        <text x={pad + 2} y={pad - 6} class="tick">{max.toFixed(max < 10 ? 1 : 0)}/s</text>
-        <text x={pad} y={h - 6} class="tick">-{Math.round(windowMs / 60000)} min</text>
-        <text x={w - pad} y={h - 6} class="tick" text-anchor="end">now</text>
-        {shown.length > 1 && <polygon class="area" points={`${x(shown[0].t)},${h - pad} ${line} ${x(shown[shown.length - 1].t)},${h - pad}`} />}
-        {shown.length > 1 && <polyline class="rate" points={line} />}
-      </svg>
+      <div class="chart-body">
+        <span class="tick top">{max.toFixed(max < 10 ? 1 : 0)}/s</span>
+        <svg viewBox={`0 0 ${w} ${h}`} preserveAspectRatio="none" role="img" aria-label={`${label} chart`}>
+          <line x1={pad} y1={h - pad} x2={w - pad} y2={h - pad} class="axis" />
+          <line x1={pad} y1={pad} x2={pad} y2={h - pad} class="axis" />
+          {shown.length > 1 && <polygon class="area" points={`${x(shown[0].t)},${h - pad} ${line} ${x(shown[shown.length - 1].t)},${h - pad}`} />}
+          {shown.length > 1 && <polyline class="rate" points={line} />}
+        </svg>
+        <div class="ticks"><span>-{Math.round(windowMs / 60000)} min</span><span>now</span></div>
+      </div>
     </figure>
   );
 }

@@ -53,7 +53,7 @@ export function Overview() {
             {parts.map((p) => {
               const agents = p.agents ?? [];
               const inFlight = agents.reduce((s, a) => s + (a.inFlight ?? 0), 0);
-              const slots = p.totalCapacity ?? 0;
+              const slots = p.totalCapacity || agents.reduce((s, a) => s + (a.capacity ?? 0), 0);
               const util = slots ? inFlight / slots : 0;
               return (
                 <tr key={p.partitionId} data-partition={p.partitionId}>
