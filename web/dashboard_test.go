@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
@@ -26,6 +28,44 @@ func TestDashboard(t *testing.T) {
 	t.Run("FailedTaskShowsError", func(t *testing.T) { t.Parallel(); testFailedTask(t, s) })
 	t.Run("TraceTimeline", func(t *testing.T) { t.Parallel(); testTraceTimeline(t, s) })
 	t.Run("LargeSession", func(t *testing.T) { t.Parallel(); testLargeSession(t, s) })
+	t.Run("TokenSentAsBearer", func(t *testing.T) { t.Parallel(); testToken(t, s) })
+}
+
+// testToken enters an API token in the page's field and checks every API call then carries it as
+// "Authorization: Bearer <token>" (what the gateway checks when auth is on), the event stream too.
+func testToken(t *testing.T, s *stack) {
+	ctx := ctxFor(t, time.Minute)
+	sess, err := s.client.CreateSession(ctx, client.SessionOptions{Partition: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := s.tab(t)
+	var mu sync.Mutex
+	auth := map[string]string{} // API path -> Authorization header seen
+	chromedp.ListenTarget(tb.ctx, func(ev any) {
+		if ev, ok := ev.(*network.EventRequestWillBeSent); ok && strings.Contains(ev.Request.URL, "/v1/") {
+			v, _ := ev.Request.Headers["Authorization"].(string)
+			mu.Lock()
+			auth[strings.SplitN(strings.TrimPrefix(ev.Request.URL, s.base), "?", 2)[0]] = v
+			mu.Unlock()
+		}
+	})
+	tb.run(network.Enable())
+	const token = "chorus-test-token-123"
+	tb.open("/")
+	tb.run(chromedp.SendKeys(`input[data-token]`, token, chromedp.ByQuery), chromedp.Click(`form.token button[type="submit"]`, chromedp.ByQuery))
+	tb.waitJS("the token stored", fmt.Sprintf(`localStorage.getItem("chorus.token") === %q && document.querySelector('tr[data-partition]') !== null`, token), 20*time.Second)
+	tb.open("/sessions/" + sess.ID)
+	tb.waitJS("the session page", `document.querySelector('.live.on') !== null`, 20*time.Second)
+	tb.screenshot("token")
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range []string{"/v1/partitions", "/v1/sessions/" + sess.ID, "/v1/sessions/" + sess.ID + "/tasks", "/v1/sessions/" + sess.ID + "/events"} {
+		if got := auth[p]; got != "Bearer "+token {
+			t.Errorf("GET %s sent Authorization %q, want %q (requests seen: %v)", p, got, "Bearer "+token, auth)
+		}
+	}
+	tb.noErrors("token")
 }
 
 func ctxFor(t *testing.T, d time.Duration) context.Context {

@@ -231,7 +231,17 @@ func (tb *tab) open(path string) {
 // waitJS polls a JavaScript expression until it is truthy (at most timeout).
 func (tb *tab) waitJS(what, expr string, timeout time.Duration) {
 	tb.t.Helper()
-	if err := chromedp.Run(tb.ctx, chromedp.Poll(expr, nil, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+	deadline := time.Now().Add(timeout)
+	var err error
+	for {
+		err = chromedp.Run(tb.ctx, chromedp.Poll(expr, nil, chromedp.WithPollingTimeout(time.Until(deadline)), chromedp.WithPollingInterval(100*time.Millisecond)))
+		// A page that reloads while polled loses its JavaScript context: poll the new one.
+		if err == nil || !strings.Contains(err.Error(), "Cannot find context") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
 		var body string
 		_ = chromedp.Run(tb.ctx, chromedp.Text("main", &body, chromedp.ByQuery))
 		tb.screenshot("failure-" + tb.t.Name())
