@@ -34,11 +34,11 @@ export function TaskGraph({ tasks }: { tasks: Task[] }) {
   cols.forEach((col, c) => col.forEach((t, r) => pos.set(t.taskId, { x: PAD + c * (NODE_W + COL_GAP), y: PAD + r * (NODE_H + ROW_GAP) })));
   const w = PAD * 2 + cols.length * (NODE_W + COL_GAP) - COL_GAP;
   const h = PAD * 2 + Math.max(...cols.map((c) => c?.length ?? 0)) * (NODE_H + ROW_GAP) - ROW_GAP;
-  const edges: { from: string; to: string; dashed: boolean }[] = [];
+  const edges: { from: string; to: string; dashed: boolean; result?: string }[] = [];
   for (const t of tasks) {
     for (const r of t.dataDependencies ?? []) {
       const p = producer.get(r);
-      if (p && p !== t.taskId && pos.has(p)) edges.push({ from: p, to: t.taskId, dashed: false });
+      if (p && p !== t.taskId && pos.has(p)) edges.push({ from: p, to: t.taskId, dashed: false, result: r });
     }
     if (t.parentTaskId && pos.has(t.parentTaskId)) edges.push({ from: t.parentTaskId, to: t.taskId, dashed: true });
   }
@@ -48,7 +48,11 @@ export function TaskGraph({ tasks }: { tasks: Task[] }) {
         {edges.map((e, i) => {
           const a = pos.get(e.from)!, b = pos.get(e.to)!;
           const x1 = a.x + NODE_W, y1 = a.y + NODE_H / 2, x2 = b.x, y2 = b.y + NODE_H / 2;
-          return <path key={i} class={e.dashed ? "edge dashed" : "edge"} d={`M${x1},${y1} C${x1 + COL_GAP / 2},${y1} ${x2 - COL_GAP / 2},${y2} ${x2},${y2}`} />;
+          return (
+            <path key={i} class={e.dashed ? "edge dashed" : "edge"} d={`M${x1},${y1} C${x1 + COL_GAP / 2},${y1} ${x2 - COL_GAP / 2},${y2} ${x2},${y2}`}>
+              <title>{e.result ? `result ${e.result}` : "subtask"}</title>
+            </path>
+          );
         })}
         {tasks.map((t) => {
           const p = pos.get(t.taskId)!;
@@ -63,7 +67,7 @@ export function TaskGraph({ tasks }: { tasks: Task[] }) {
           );
         })}
       </svg>
-      <p class="muted small">Solid: data dependency (an output read by the task on the right). Dashed: subtask submitted by a task.</p>
+      <p class="muted small">Solid: a result (hover for its id) written by the task on the left and read by the task on the right. Dashed: subtask submitted by a task.</p>
     </div>
   );
 }
