@@ -1,6 +1,6 @@
 // Task page: the task's attempts as a timeline, its inputs and outputs with download links, and its
 // trace (spans read from Jaeger by the gateway) as a timeline with a link to Jaeger.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, download, getToken, num, short, watchEvents, type Result, type Task as T, type TaskTrace } from "../api";
 import { AttemptsTimeline, TraceTimeline } from "../components/timeline";
 import { Badge, ErrorBox, fmtBytes, fmtTime } from "../components/ui";
@@ -15,6 +15,7 @@ export function Task({ sessionId, taskId }: { sessionId: string; taskId: string 
   const [trace, setTrace] = useState<TaskTrace>();
   const [traceError, setTraceError] = useState<string>();
   const [traceTry, setTraceTry] = useState(0);
+  const resultIds = useRef(new Set<string>());
 
   const load = async () => {
     try {
@@ -22,6 +23,7 @@ export function Task({ sessionId, taskId }: { sessionId: string; taskId: string 
       setTask(t);
       setError(undefined);
       const ids = [...(t.dataDependencies ?? []), ...(t.expectedOutputIds ?? []), ...(t.payloadId ? [t.payloadId] : [])].slice(0, 100);
+      resultIds.current = new Set(ids);
       const got = await Promise.all(ids.map((id) => api.getResult(sessionId, id).then((r) => r.result as Result | string).catch((e: Error) => e.message)));
       setResults(Object.fromEntries(ids.map((id, i) => [id, got[i]])));
     } catch (e) {
@@ -34,7 +36,7 @@ export function Task({ sessionId, taskId }: { sessionId: string; taskId: string 
     void load();
     // Follow the session's events and re-read the task when one is about it.
     return watchEvents(sessionId, (evs) => {
-      if (evs.some((e) => e.taskStatus?.taskId === taskId || e.resultStatus)) void load();
+      if (evs.some((e) => e.taskStatus?.taskId === taskId || (e.resultStatus && resultIds.current.has(e.resultStatus.resultId)))) void load();
     }, () => {});
   }, [sessionId, taskId]);
 
