@@ -171,7 +171,7 @@ export async function download(sid: string, rid: string) {
  */
 export function watchEvents(
   sessionId: string, onEvents: (evs: Event[]) => void, onState: (s: { live: boolean; error?: string }) => void,
-  cursor = "$",
+  cursor = "$", kinds: string[] = [],
 ): () => void {
   const ctrl = new AbortController();
   let stopped = false;
@@ -179,7 +179,8 @@ export function watchEvents(
     let backoff = 500;
     while (!stopped) {
       try {
-        const resp = await fetch(`/v1/sessions/${enc(sessionId)}/events${query({ cursor })}`, { headers: headers(), signal: ctrl.signal });
+        const url = `/v1/sessions/${enc(sessionId)}/events${query({ cursor })}${kinds.map((k) => `&kinds=${k}`).join("")}`;
+        const resp = await fetch(url, { headers: headers(), signal: ctrl.signal });
         if (!resp.ok) throw await failure(resp, "watching events");
         const c = resp.headers.get("Chorus-Cursor");
         if (c && cursor === "$") cursor = c;

@@ -94,7 +94,7 @@ export function Session({ sessionId }: { sessionId: string }) {
       }
       refreshCounts();
       refreshLists();
-    }, setLive);
+    }, setLive, "$", ["EVENT_KIND_TASK_STATUS", "EVENT_KIND_SESSION_STATUS"]);
     // The chart moves on even when no event comes: one point per second.
     const tick = setInterval(() => {
       const now = Math.floor(Date.now() / 1000);

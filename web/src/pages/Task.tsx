@@ -37,7 +37,7 @@ export function Task({ sessionId, taskId }: { sessionId: string; taskId: string 
     // Follow the session's events and re-read the task when one is about it.
     return watchEvents(sessionId, (evs) => {
       if (evs.some((e) => e.taskStatus?.taskId === taskId || (e.resultStatus && resultIds.current.has(e.resultStatus.resultId)))) void load();
-    }, () => {});
+    }, () => {}, "$", ["EVENT_KIND_TASK_STATUS", "EVENT_KIND_RESULT_STATUS"]);
   }, [sessionId, taskId]);
 
   const final = task && FINAL.includes(short(task.status));
