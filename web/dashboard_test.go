@@ -39,7 +39,7 @@ func testToken(t *testing.T, s *stack) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tb := s.tab(t)
+	tb := s.tabIn(t, newBrowser(t)) // a browser of its own: the token must not reach the other tests
 	var mu sync.Mutex
 	auth := map[string]string{} // API path -> Authorization header seen
 	chromedp.ListenTarget(tb.ctx, func(ev any) {

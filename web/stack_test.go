@@ -142,6 +142,16 @@ func startStack(t *testing.T) *stack {
 	}
 	t.Cleanup(func() { cl.Close() })
 
+	browser := newBrowser(t)
+	shots := filepath.Join(root, "web", ".screenshots")
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &stack{base: "http://" + gw.HTTPAddr(), jaeger: j, client: cl, browser: browser, shots: shots}
+}
+
+// newBrowser starts a headless chromium with a fresh profile; it is stopped when t ends.
+func newBrowser(t *testing.T) context.Context {
 	alloc, acancel := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Flag("headless", true),
@@ -162,11 +172,7 @@ func startStack(t *testing.T) *stack {
 	if err := chromedp.Run(browser); err != nil { // starts the browser
 		t.Fatalf("starting %s: %v", chromiumPath, err)
 	}
-	shots := filepath.Join(root, "web", ".screenshots")
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return &stack{base: "http://" + gw.HTTPAddr(), jaeger: j, client: cl, browser: browser, shots: shots}
+	return browser
 }
 
 // tab is one browser tab of a test, recording every console error and uncaught exception.
@@ -179,7 +185,12 @@ type tab struct {
 }
 
 func (s *stack) tab(t *testing.T) *tab {
-	ctx, cancel := chromedp.NewContext(s.browser)
+	return s.tabIn(t, s.browser)
+}
+
+// tabIn opens a tab in browser (s.browser, or one from newBrowser for a test that changes storage).
+func (s *stack) tabIn(t *testing.T, browser context.Context) *tab {
+	ctx, cancel := chromedp.NewContext(browser)
 	ctx, tcancel := context.WithTimeout(ctx, 2*time.Minute)
 	t.Cleanup(func() { tcancel(); cancel() })
 	tb := &tab{t: t, s: s, ctx: ctx}
