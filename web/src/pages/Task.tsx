@@ -16,6 +16,7 @@ export function Task({ sessionId, taskId }: { sessionId: string; taskId: string 
   const [traceError, setTraceError] = useState<string>();
   const [traceTry, setTraceTry] = useState(0);
   const resultIds = useRef(new Set<string>());
+  const traceSeen = useRef({ count: -1, stable: 0 });
 
   const load = async () => {
     try {
@@ -42,16 +43,25 @@ export function Task({ sessionId, taskId }: { sessionId: string; taskId: string 
 
   const final = task && FINAL.includes(short(task.status));
   useEffect(() => {
-    if (!task || (!final && (task.attempts?.length ?? 0) === 0) || trace?.traceId) return;
+    if (!task || (!final && (task.attempts?.length ?? 0) === 0) || traceTry >= 30) return;
     let alive = true;
+    let timer: number | undefined;
     api.taskTrace(sessionId, taskId).then((tr) => {
       if (!alive) return;
       setTrace(tr);
       setTraceError(undefined);
-      // Spans reach Jaeger a few seconds after the task: look again a few times.
-      if (!tr.traceId && tr.retry && traceTry < 15) setTimeout(() => alive && setTraceTry((n) => n + 1), 2000);
+      // Spans reach Jaeger a few seconds after they end, each service on its own schedule: look again
+      // until the task has ended and the trace held still for two looks.
+      let again = !!tr.retry;
+      if (tr.traceId) {
+        const seen = traceSeen.current;
+        seen.stable = tr.spans.length === seen.count ? seen.stable + 1 : 0;
+        seen.count = tr.spans.length;
+        again = !final || seen.stable < 2;
+      }
+      if (again) timer = window.setTimeout(() => alive && setTraceTry((n) => n + 1), 2000);
     }).catch((e: Error) => alive && setTraceError(e.message));
-    return () => { alive = false; };
+    return () => { alive = false; clearTimeout(timer); };
   }, [task?.status, traceTry]);
 
   if (!task) return <section><p class="crumbs"><a href="/sessions">Sessions</a> / <a href={paths.session(sessionId)}><code>{sessionId}</code></a></p><ErrorBox error={error} />{!error && <p class="muted">Loading…</p>}</section>;
