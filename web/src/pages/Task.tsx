@@ -130,7 +130,7 @@ export function Task({ sessionId, taskId }: { sessionId: string; taskId: string 
         <>
           <p>Trace <code data-trace-id>{trace.traceId}</code> · {trace.spans.length} spans{trace.truncated ? " (truncated)" : ""}
             {trace.jaegerUrl && <> · <a href={trace.jaegerUrl} target="_blank" rel="noopener" data-jaeger-link>open in Jaeger</a></>}</p>
-          <TraceTimeline spans={trace.spans} />
+          <TraceTimeline spans={trace.spans} taskId={taskId} />
         </>
       ) : trace?.message ? <p class="muted" data-trace-message>{trace.message}</p> : !traceError && <p class="muted">{final || task.attempts?.length ? "Loading the trace…" : "The trace appears once the task runs."}</p>}
     </section>
