@@ -157,7 +157,7 @@ export function Session({ sessionId }: { sessionId: string }) {
         </>
       )}
       {verb && (
-        <Confirm title={`${verb.label} session ${sessionId}?`} body={<p>{verb.warn}</p>} yes={verb.label}
+        <Confirm title={`${verb.label} session ${sessionId}?`} body={<p>{verb.warn}</p>} yes={`${verb.label} session`}
           onYes={() => void act(verb.verb)} onNo={() => setConfirm(undefined)} />
       )}
 
