@@ -185,7 +185,8 @@ func testCountsMove(t *testing.T, s *stack) {
 	tb.noErrors("session page while tasks run")
 }
 
-// testCancelFromPage cancels a running session with the page's Cancel button and checks the API.
+// testCancelFromPage pauses, resumes, cancels and purges a running session with the page's buttons
+// (each confirmed in its dialog) and checks the API after each.
 func testCancelFromPage(t *testing.T, s *stack) {
 	ctx := ctxFor(t, 2*time.Minute)
 	sess, err := s.client.CreateSession(ctx, client.SessionOptions{Partition: "go"})
@@ -202,25 +203,42 @@ func testCancelFromPage(t *testing.T, s *stack) {
 	tb := s.tab(t)
 	tb.open("/sessions/" + sess.ID)
 	tb.waitJS("the session's tasks", `document.querySelector('[data-count="total"]')?.textContent === "20"`, 20*time.Second)
+	// act presses a lifecycle button, confirms, and checks both the page and the API.
+	act := func(verb, badge string, want chorusv1.SessionStatus) {
+		t.Helper()
+		tb.click(fmt.Sprintf(`button[data-action=%q]`, verb))
+		tb.waitJS("the confirmation of "+verb, `document.querySelector('[role="dialog"] [data-confirm="yes"]') !== null`, 5*time.Second)
+		if verb == "cancel" {
+			tb.screenshot("cancel-confirm")
+		}
+		tb.click(`[role="dialog"] [data-confirm="yes"]`)
+		tb.waitJS("the "+badge+" badge", fmt.Sprintf(`document.querySelector('h1 .badge')?.dataset.status === %q`, badge), 20*time.Second)
+		got, err := sess.Get(ctx)
+		if err != nil {
+			t.Fatalf("after %s on the page: %v", verb, err)
+		}
+		if got.GetStatus() != want {
+			t.Fatalf("after %s on the page, the API says session %s is %s, want %s", verb, sess.ID, got.GetStatus(), want)
+		}
+	}
+	act("pause", "paused", chorusv1.SessionStatus_SESSION_STATUS_PAUSED)
+	act("resume", "running", chorusv1.SessionStatus_SESSION_STATUS_RUNNING)
+	// "Keep it" leaves the session alone.
 	tb.click(`button[data-action="cancel"]`)
-	tb.waitJS("the confirmation", `document.querySelector('[role="dialog"] [data-confirm="yes"]') !== null`, 5*time.Second)
-	tb.screenshot("cancel-confirm")
-	tb.click(`[role="dialog"] [data-confirm="yes"]`)
-	tb.waitJS("the cancelled badge", `document.querySelector('h1 .badge')?.dataset.status === "cancelled"`, 20*time.Second)
-
-	got, err := sess.Get(ctx)
-	if err != nil {
-		t.Fatal(err)
+	tb.click(`[role="dialog"] button:not([data-confirm])`)
+	tb.waitJS("the dialog closed", `document.querySelector('[role="dialog"]') === null`, 5*time.Second)
+	if got, err := sess.Get(ctx); err != nil || got.GetStatus() != chorusv1.SessionStatus_SESSION_STATUS_RUNNING {
+		t.Fatalf("after 'Keep it': session %v, %v; want RUNNING", got.GetStatus(), err)
 	}
-	if got.GetStatus() != chorusv1.SessionStatus_SESSION_STATUS_CANCELLED {
-		t.Fatalf("after Cancel on the page, the API says session %s is %s, want CANCELLED", sess.ID, got.GetStatus())
-	}
+	act("cancel", "cancelled", chorusv1.SessionStatus_SESSION_STATUS_CANCELLED)
 	done := waitDone(t, ctx, sess, 20)
 	if c := done.GetTaskCounts(); c.GetCancelled() != 20 {
 		t.Errorf("after Cancel on the page: task counts %v, want 20 cancelled", c)
 	}
 	tb.waitJS("the cancelled counts", `document.querySelector('[data-count="cancelled"]')?.textContent === "20"`, 20*time.Second)
 	tb.screenshot("cancel-done")
+	act("purge", "purged", chorusv1.SessionStatus_SESSION_STATUS_PURGED)
+	tb.screenshot("purge-done")
 	tb.noErrors("cancel")
 }
 
