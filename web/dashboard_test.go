@@ -238,6 +238,7 @@ func testCancelFromPage(t *testing.T, s *stack) {
 	tb.waitJS("the cancelled counts", `document.querySelector('[data-count="cancelled"]')?.textContent === "20"`, 20*time.Second)
 	tb.screenshot("cancel-done")
 	act("purge", "purged", chorusv1.SessionStatus_SESSION_STATUS_PURGED)
+	tb.waitJS("the purged session's empty page", `document.querySelector('[data-count="total"]')?.textContent === "0" && document.querySelector('[data-graph]') === null`, 20*time.Second)
 	tb.screenshot("purge-done")
 	tb.noErrors("cancel")
 }

@@ -119,6 +119,7 @@ export function Session({ sessionId }: { sessionId: string }) {
       setSession(s);
       setError(undefined);
       void loadTasks();
+      void loadGraph(s);
     } catch (e) {
       setError((e as Error).message);
     } finally {
