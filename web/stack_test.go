@@ -152,6 +152,17 @@ func startStack(t *testing.T) *stack {
 
 // newBrowser starts a headless chromium with a fresh profile; it is stopped when t ends.
 func newBrowser(t *testing.T) context.Context {
+	// The profile folder is removed by hand: chromium's helper processes may still write to it for a
+	// moment after the browser exits, which t.TempDir's cleanup reports as a failure.
+	profile, err := os.MkdirTemp("", "chorus-web-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; os.RemoveAll(profile) != nil && i < 50; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	alloc, acancel := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Flag("headless", true),
@@ -164,7 +175,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1400, 1000),
 	)
 	browser, bcancel := chromedp.NewContext(alloc)
