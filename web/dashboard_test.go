@@ -121,7 +121,7 @@ func testPagesLoad(t *testing.T, s *stack) {
 
 	tb := s.tab(t)
 	for _, p := range []struct{ name, path, ready string }{
-		{"overview", "/", `document.querySelector('tr[data-partition="go"]') !== null`},
+		{"overview", "/", `document.querySelector('tr[data-partition="go"]') !== null && document.querySelector('.chart .rate') !== null`},
 		{"sessions", "/sessions", fmt.Sprintf(`document.querySelector('tr[data-session=%q]') !== null`, sess.ID)},
 		{"session", "/sessions/" + sess.ID, `document.querySelector('[data-count="completed"]')?.textContent === "7" && document.querySelectorAll('[data-graph] [data-node]').length === 7 && document.querySelectorAll('table[data-table="tasks"] tbody tr').length === 7`},
 		{"task", "/sessions/" + sess.ID + "/tasks/" + sub[1].GetTaskId(), `document.querySelector('[data-attempt="1"]') !== null && document.querySelector('tr[data-result] [data-download]') !== null && document.querySelector('[data-trace-id], [data-trace-message]') !== null`},
