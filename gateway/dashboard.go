@@ -29,11 +29,20 @@ const (
 	maxTraceSpans      = 5000
 )
 
-// handleDashboard adds the dashboard to mux: its files at / (every path the API, /metrics, /healthz,
-// /readyz and /openapi.json do not claim), /ui and /dashboard redirecting there, and the trace route.
-func (s *Server) handleDashboard(mux *http.ServeMux) {
+// handleDashboard adds the REST API and the dashboard to mux: /v1/ to api; GETs of every other path
+// that /metrics, /healthz, /readyz and /openapi.json do not claim to the dashboard's files; other
+// methods there to api too, so its routing errors (404, 405 with Allow) answer them as before; /ui and
+// /dashboard redirect to /; and the trace route.
+func (s *Server) handleDashboard(mux *http.ServeMux, api http.Handler) {
 	ui := webui.Handler()
-	mux.Handle("/", ui)
+	mux.Handle("/v1/", api)
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			ui.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	}))
 	for _, p := range []string{"/ui", "/ui/{$}", "/dashboard", "/dashboard/{$}"} {
 		mux.Handle("GET "+p, http.RedirectHandler("/", http.StatusFound))
 	}
