@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -106,6 +107,10 @@ type Config struct {
 	TenantsFile string
 	// AuditLogger receives one line per write call (who, tenant, what, which session). Default Logger.
 	AuditLogger *slog.Logger
+	// JaegerURL, if set, is the base URL of a Jaeger query service (its HTTP API /api/traces and UI
+	// /trace/{id}, e.g. http://127.0.0.1:16686). The dashboard's task page then shows the task's trace,
+	// which the gateway reads from Jaeger server-side (the browser needs no route to Jaeger).
+	JaegerURL string
 }
 
 // withDefaults returns cfg with every unset field at its default, or an error naming a bad field.
@@ -189,6 +194,11 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.WatchBlock < 0 {
 		errs = append(errs, fmt.Errorf("WatchBlock %v must not be negative", cfg.WatchBlock))
 	}
+	if cfg.JaegerURL != "" {
+		if u, err := url.Parse(cfg.JaegerURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("JaegerURL %q must be an http(s) URL such as http://127.0.0.1:16686", cfg.JaegerURL))
+		}
+	}
 	for _, p := range cfg.DeclaredPartitions {
 		if validate.Partition(p) != nil {
 			errs = append(errs, fmt.Errorf("declared partition %q is not a valid partition name (letters, digits, '.', '_', '-'; at most 64)", p))
@@ -227,4 +237,5 @@ func (cfg *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&cfg.CallTimeout, "call-timeout", cfg.CallTimeout, "deadline of a unary call that brings none (streams are not bounded)")
 	fs.DurationVar(&cfg.WatchBlock, "watch-block", cfg.WatchBlock, "how long one blocking read of an event watch waits on Valkey")
 	cfg.registerSecurityFlags(fs)
+	fs.StringVar(&cfg.JaegerURL, "jaeger-url", cfg.JaegerURL, "base URL of a Jaeger query service (e.g. http://127.0.0.1:16686); the dashboard then shows task traces")
 }

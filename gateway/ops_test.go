@@ -119,6 +119,7 @@ func TestConfigErrors(t *testing.T) {
 		{"batch", gateway.Config{MaxBatch: 10001}, "MaxBatch"},
 		{"partition", gateway.Config{DeclaredPartitions: []string{"bad name"}}, "bad name"},
 		{"address", gateway.Config{GRPCAddr: "127.0.0.1:notaport"}, "127.0.0.1:notaport"},
+		{"jaeger", gateway.Config{JaegerURL: "ftp://jaeger:16686"}, "JaegerURL"},
 	} {
 		cfg := tc.cfg
 		if cfg.HTTPAddr == "" {

@@ -99,7 +99,7 @@ func (s *Server) buildREST() error {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPIDocument)
 	})
-	mux.Handle("/", s.limitBody(s.gwmux))
+	s.handleDashboard(mux, s.limitBody(s.gwmux))
 	s.httpServer = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	return nil

@@ -163,6 +163,9 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	gcfg.Logger, gcfg.TracerProvider, gcfg.MeterProvider, gcfg.Propagator = log, tel.TracerProvider, tel.MeterProvider, tel.Propagator
 	gcfg.MetricsHandler = tel.MetricsHandler
+	if *withJaeger && gcfg.JaegerURL == "" {
+		gcfg.JaegerURL = jaegerQuery // the dashboard shows task traces
+	}
 	gw, err := gateway.New(gcfg, st, objs)
 	if err != nil {
 		return err
@@ -195,10 +198,10 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	if gw.Secure() {
 		scheme = "https"
 	}
-	fmt.Fprintf(env.stderr, "chorus dev is running (data in %s)\n  gRPC        %s\n  REST/JSON   %s://%s/v1/sessions\n  OpenAPI     %s://%s/openapi.json\n  Valkey      %s\n  partitions %s\nPress Ctrl-C to stop.\n",
-		data, gw.GRPCAddr(), scheme, gw.HTTPAddr(), scheme, gw.HTTPAddr(), vk.Addr(), names)
+	fmt.Fprintf(env.stderr, "chorus dev is running (data in %s)\n  Dashboard   %s://%s/\n  gRPC        %s\n  REST/JSON   %s://%s/v1/sessions\n  OpenAPI     %s://%s/openapi.json\n  Valkey      %s\n  partitions %s\nPress Ctrl-C to stop.\n",
+		data, scheme, gw.HTTPAddr(), gw.GRPCAddr(), scheme, gw.HTTPAddr(), scheme, gw.HTTPAddr(), vk.Addr(), names)
 	if devToken != "" {
-		fmt.Fprintf(env.stderr, "Authentication is on. A token of tenant %q (role user, valid 24h):\n  export CHORUS_TOKEN=%s\n  curl -H \"Authorization: Bearer $CHORUS_TOKEN\" %s://%s/v1/sessions\nMore tokens: chorus token --secret-file %s --tenant NAME [--roles user|reader|admin]\n",
+		fmt.Fprintf(env.stderr, "Authentication is on. A token of tenant %q (role user, valid 24h; the dashboard takes it in its API token field):\n  export CHORUS_TOKEN=%s\n  curl -H \"Authorization: Bearer $CHORUS_TOKEN\" %s://%s/v1/sessions\nMore tokens: chorus token --secret-file %s --tenant NAME [--roles user|reader|admin]\n",
 			devTenant, devToken, scheme, gw.HTTPAddr(), gcfg.Auth.JWTSecretFile)
 	}
 

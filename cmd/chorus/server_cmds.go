@@ -40,6 +40,7 @@ func runGateway(ctx context.Context, env *cliEnv, args []string) error {
 		scheme = "https"
 	}
 	fmt.Fprintf(env.stderr, "chorus gateway: gRPC on %s, REST/JSON on %s://%s (Valkey %s)\n", gw.GRPCAddr(), scheme, gw.HTTPAddr(), bf.valkey.addrs)
+	fmt.Fprintf(env.stderr, "chorus gateway: dashboard on %s://%s/\n", scheme, gw.HTTPAddr())
 	return gw.Run(ctx)
 }
 
