@@ -201,7 +201,7 @@ func testCancelFromPage(t *testing.T, s *stack) {
 	}
 	g := client.NewGraph()
 	for range 20 {
-		g.Task("sleep", []byte("60000"))
+		g.Task("sleep", []byte("600000")) // long enough to be running whatever the machine's load when the page cancels them
 	}
 	if _, err := sess.Submit(ctx, g); err != nil {
 		t.Fatal(err)
