@@ -13,10 +13,10 @@ import (
 	"strconv"
 	"strings"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
-	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
 	"github.com/chorus-hpc/chorus/internal/objstore"
 	"github.com/chorus-hpc/chorus/internal/store"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
+	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
 )
 
 // toWorkerData turns stored data into a Data message: inline up to the inline limit, else a file

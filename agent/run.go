@@ -11,9 +11,9 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
-	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
 	"github.com/chorus-hpc/chorus/internal/store"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
+	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
 )
 
 // Error kinds the agent reports.

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // The CLI tests run the real binary: `chorus dev` in a temporary folder, and each client command as

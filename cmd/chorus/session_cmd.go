@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 const sessionUsage = `create|get|list|pause|resume|close|cancel|purge [session-id]`

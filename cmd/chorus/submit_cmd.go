@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // submitFlags are `chorus submit`'s flags.

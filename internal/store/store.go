@@ -12,7 +12,7 @@ import (
 	"context"
 	"time"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // Store is the narrow interface to Chorus's state. Every method is safe for concurrent use by any

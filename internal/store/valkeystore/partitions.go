@@ -9,8 +9,8 @@ import (
 
 	"time"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/store"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // DeclarePartitions records partitions from configuration.
