@@ -24,6 +24,7 @@ first submission, settles every pending result: nothing is polled.
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import AsyncIterator, Dict, List, Optional, Sequence, Union
 
 import grpc
@@ -89,11 +90,28 @@ Dependency = Union[str, TaskResult]
 
 
 class Client:
-    """An asyncio connection to a Chorus gateway (gRPC address "host:port"). Use ``async with``."""
+    """An asyncio connection to a Chorus gateway (gRPC address "host:port"). Use ``async with``.
+
+    ``token``, ``ca_file``, ``tls``, ``cert_file``/``key_file`` and ``credentials`` mean what they mean
+    for ``chorus.client.Client`` (defaults from ``CHORUS_TOKEN`` and ``CHORUS_CA_FILE``).
+    """
 
     def __init__(self, address: str = "127.0.0.1:7070", *, credentials: Optional[grpc.ChannelCredentials] = None,
-                 inline_limit: int = DEFAULT_INLINE_LIMIT, chunk_size: int = DEFAULT_CHUNK_SIZE):
+                 inline_limit: int = DEFAULT_INLINE_LIMIT, chunk_size: int = DEFAULT_CHUNK_SIZE,
+                 token: Optional[str] = None, ca_file: Optional[str] = None, tls: bool = False,
+                 cert_file: Optional[str] = None, key_file: Optional[str] = None):
         opts = [("grpc.max_receive_message_length", 64 << 20)]
+        token = os.environ.get("CHORUS_TOKEN", "") if token is None else token
+        ca_file = os.environ.get("CHORUS_CA_FILE", "") if ca_file is None else ca_file
+        if credentials is None and (tls or ca_file or cert_file):
+            def read(path):
+                if not path:
+                    return None
+                with open(path, "rb") as f:
+                    return f.read()
+            credentials = grpc.ssl_channel_credentials(root_certificates=read(ca_file), private_key=read(key_file),
+                                                       certificate_chain=read(cert_file))
+        self._md = (("authorization", "Bearer " + token),) if token else None
         self._channel = (grpc.aio.secure_channel(address, credentials, opts) if credentials
                          else grpc.aio.insecure_channel(address, opts))
         self.sessions = session_service_pb2_grpc.SessionServiceStub(self._channel)
@@ -116,7 +134,7 @@ class Client:
 
     async def _call(self, op: str, fn, req):
         try:
-            return await fn(req)
+            return await fn(req, metadata=self._md)
         except grpc.RpcError as e:
             raise _wrap(op, e) from None
 
@@ -220,14 +238,14 @@ class Session:
                     yield result_service_pb2.UploadResultDataRequest(data=c)
 
         try:
-            await self.client.results.UploadResultData(messages())
+            await self.client.results.UploadResultData(messages(), metadata=self.client._md)
         except grpc.RpcError as e:
             raise _wrap(f"upload result {result_id}", e) from None
 
     async def download(self, result_id: str) -> AsyncIterator[bytes]:
         """Yields a completed result's data in chunks."""
         call = self.client.results.DownloadResultData(
-            result_service_pb2.DownloadResultDataRequest(session_id=self.id, result_id=result_id))
+            result_service_pb2.DownloadResultDataRequest(session_id=self.id, result_id=result_id), metadata=self.client._md)
         try:
             async for msg in call:
                 yield msg.data
@@ -276,7 +294,7 @@ class Session:
     async def _follow(self) -> None:
         req = event_service_pb2.WatchEventsRequest(session_id=self.id, cursor="$", kinds=[event_pb2.EVENT_KIND_RESULT_STATUS])
         while True:
-            call = self.client.events.WatchEvents(req)
+            call = self.client.events.WatchEvents(req, metadata=self.client._md)
             try:
                 md = await call.initial_metadata()
                 cursor = md.get(CURSOR_HEADER) if md is not None else None
