@@ -253,7 +253,7 @@ func TestCLICommands(t *testing.T) {
 
 	// Bad input: clear message, non-zero exit.
 	wantFail(t, d, 1, "does not exist", "session", "get", "nosuchsession")
-	wantFail(t, d, 2, "flag provided but not defined", "session", "create", "--bogus")
+	wantFail(t, d, 2, "unknown flag --bogus", "session", "create", "--bogus")
 	wantFail(t, d, 2, "--session is required", "submit", "--method", "echo")
 	wantFail(t, d, 2, "unknown value", "session", "list", "--status", "sleepy")
 	wantFail(t, nil, 2, "unknown command", "frobnicate")

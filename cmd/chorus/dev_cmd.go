@@ -74,8 +74,8 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	python := fs.String("python", "", "Python interpreter with the chorus-hpc package (default: .venv/bin/python of the checkout)")
 	runDemo := fs.Bool("demo", false, "run the demo job, print its summary, then stop")
 	demoTasks := fs.Int("demo-tasks", 2000, "demo: number of Python pricing tasks")
-	withAuth := fs.Bool("auth", false, "require a bearer token (HS256 JWT; secret kept in <data-dir>/auth/jwt-secret) and print one for the tenant \"dev\"; `chorus token` mints more")
-	withJaeger := fs.Bool("jaeger", false, "start a local Jaeger (bin/jaeger, `make jaeger-build`) and trace everything into it; query API on http://127.0.0.1:16686")
+	withAuth := fs.Bool("auth", false, "require a bearer token (HS256 JWT; secret kept in <data-dir>/auth/jwt-secret) and print one for the tenant \"dev\"; 'chorus token' mints more")
+	withJaeger := fs.Bool("jaeger", false, "start a local Jaeger (bin/jaeger, built by 'make jaeger-build') and trace everything into it; UI and query API on http://127.0.0.1:16686")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -228,10 +228,8 @@ func runDemoJob(ctx context.Context, env *cliEnv, addr, token string, tasks int,
 	defer cl.Close()
 	jctx, span := tp.Tracer("chorus-demo").Start(ctx, "demo job")
 	bar := newProgress(env.stderr, "demo", 0)
-	_, err = demo.Run(jctx, cl, demo.Config{Tasks: tasks, Progress: func(done, total int) {
-		bar.total = total
-		bar.add(done - bar.done)
-	}}, env.stdout)
+	bar.run(jctx)
+	_, err = demo.Run(jctx, cl, demo.Config{Tasks: tasks, Progress: bar.set}, env.stdout)
 	bar.finish()
 	span.End()
 	if stop != nil {
