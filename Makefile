@@ -113,7 +113,7 @@ test-go: deps ## Go tests with the race detector
 bench: bench-all ## Benchmarks: the five end-to-end scenarios and the peers, report in bench/results (FULL=1: long run; bench-micro: Go micro-benchmarks)
 
 .PHONY: demo
-demo: deps build python-venv jaeger-build ## Run the demo job on a local all-in-one Chorus, traced into a local Jaeger
+demo: deps build python-venv jaeger-build ## Run the demo job on a local all-in-one Chorus traced into Jaeger (loopback); stays up with the links until Ctrl-C
 	$(BIN)/chorus dev --demo --jaeger --log-level warn --data-dir $(ROOT)/.chorus/demo
 
 .PHONY: clean
