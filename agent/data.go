@@ -158,6 +158,7 @@ func (r *run) outputs(ctx context.Context, outs []*workerv1.Output) ([]store.Out
 		if err != nil {
 			return nil, errDataError, err
 		}
+		d.TraceParent = r.producerTraceParent() // a dependent run links its span to this one
 		res[i] = store.OutputData{ResultID: o.GetResultId(), Data: d}
 	}
 	return res, 0, nil

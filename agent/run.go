@@ -149,6 +149,7 @@ func (r *run) prepare() (*workerv1.AssignTask, error) {
 	} else {
 		msg.Payload = &workerv1.Data{Source: &workerv1.Data_Inline{Inline: t.Payload}}
 	}
+	r.linkInputs(t.DataDependencies, data)
 	msg.Inputs = make([]*workerv1.Input, len(t.DataDependencies))
 	for i, id := range t.DataDependencies {
 		d, err := r.a.toWorkerData(r.a.bg, resultName(t.Lease.SessionID, id), data[i], filepath.Join(dir, "in-"+strconv.Itoa(i)))

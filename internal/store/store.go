@@ -212,6 +212,9 @@ type ResultData struct {
 	ObjectKey string // set for data in the object store
 	Size      int64  // bytes
 	SHA256    string // lowercase hex
+	// TraceParent is the W3C traceparent of the run that produced the data (task outputs; "" for
+	// uploads): written with a task's outputs, returned by GetResultData so a dependent run links to it.
+	TraceParent string
 }
 
 // SubmitBatch is a batch of tasks for one session.
