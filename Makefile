@@ -62,8 +62,8 @@ gen: deps tools protos ## Generate Go, Python, C++ and OpenAPI code from proto/
 .PHONY: check-gen
 check-gen: gen ## Fail if generated code differs from what is committed
 	@git add -N gen sdks gateway >/dev/null 2>&1 || true
-	@if ! git diff --quiet -- gen sdks/python/gen sdks/cpp/gen gateway/openapi; then \
-	  git diff --stat -- gen sdks/python/gen sdks/cpp/gen gateway/openapi; \
+	@if ! git diff --quiet -- gen sdks/go/gen sdks/python/gen sdks/cpp/gen gateway/openapi; then \
+	  git diff --stat -- gen sdks/go/gen sdks/python/gen sdks/cpp/gen gateway/openapi; \
 	  echo "generated code is out of date: run 'make gen' and commit"; exit 1; fi
 	@echo "check-gen: generated code is up to date"
 
@@ -82,6 +82,7 @@ lint: tools protos tidy-check ## gofmt, goimports, go vet, go mod tidy, buf lint
 	@out=$$($(GOIMPORTS) -l $(GO_FILES)); if [ -n "$$out" ]; then \
 	  echo "imports out of order (standard library, third-party, then github.com/chorus-hpc/chorus): run 'make fmt'"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd sdks/go && $(GO) vet ./...  # the Go SDK is its own module
 	buf lint
 	buf build -o /dev/null
 
@@ -92,7 +93,7 @@ fmt: tools ## Format Go files and group their imports (gofmt, goimports)
 
 .PHONY: tidy-check
 tidy-check: ## Fail if go.mod or go.sum differ from what `go mod tidy` writes
-	@if ! $(GO) mod tidy -diff; then echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit"; exit 1; fi
+	@if ! $(GO) mod tidy -diff || ! (cd sdks/go && $(GO) mod tidy -diff); then echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit"; exit 1; fi
 
 .PHONY: build
 build: ## Build bin/chorus and the Go example worker (bin/chorus-worker-go)
@@ -106,12 +107,13 @@ test: deps check-gen lint breaking test-go ## Lint, check generated code and bre
 .PHONY: test-go
 test-go: deps ## Go tests with the race detector
 	$(GO) test $(GOTEST_FLAGS) ./...
+	cd sdks/go && $(GO) test $(GOTEST_FLAGS) ./...  # the Go SDK is its own module
 
 .PHONY: bench
 bench: bench-all ## Benchmarks: the five end-to-end scenarios and the peers, report in bench/results (FULL=1: long run; bench-micro: Go micro-benchmarks)
 
 .PHONY: demo
-demo: deps build python-venv jaeger-build ## Run the demo job on a local all-in-one Chorus, traced into a local Jaeger
+demo: deps build python-venv jaeger-build ## Run the demo job on a local all-in-one Chorus traced into Jaeger (loopback); stays up with the links until Ctrl-C
 	$(BIN)/chorus dev --demo --jaeger --log-level warn --data-dir $(ROOT)/.chorus/demo
 
 .PHONY: clean

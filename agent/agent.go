@@ -19,10 +19,10 @@ import (
 
 	"google.golang.org/grpc"
 
-	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
 	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/objstore"
 	"github.com/chorus-hpc/chorus/internal/store"
+	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
 )
 
 // Agent runs tasks of its partitions on worker processes. Create it with New, then call Run once.

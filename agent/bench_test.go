@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/store"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // waitCompleted blocks until n tasks of the session reached COMPLETED, reading the event stream.

@@ -10,9 +10,9 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/chorus-hpc/chorus/agent"
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // The agent's timers run on its Clock: a task's max duration passes when a fake clock is moved

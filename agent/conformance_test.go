@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 func sha(s string) string {

@@ -13,11 +13,11 @@ import (
 	"strconv"
 	"strings"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
-	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
 	"github.com/chorus-hpc/chorus/internal/objstore"
 	"github.com/chorus-hpc/chorus/internal/store"
 	"github.com/chorus-hpc/chorus/internal/validate"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
+	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
 )
 
 // toWorkerData turns stored data into a Data message: inline up to the inline limit, else a file
@@ -159,6 +159,7 @@ func (r *run) outputs(ctx context.Context, outs []*workerv1.Output) ([]store.Out
 		if err != nil {
 			return nil, errDataError, err
 		}
+		d.TraceParent = r.producerTraceParent() // a dependent run links its span to this one
 		res[i] = store.OutputData{ResultID: o.GetResultId(), Data: d}
 	}
 	return res, 0, nil

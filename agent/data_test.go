@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/store"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // With a tiny inline limit, payloads, inputs and outputs travel as files in the worker's private

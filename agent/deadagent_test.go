@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/chorus-hpc/chorus/agent"
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // agentDefaultsEnv makes a child agent (runChildAgent) keep the default lease and heartbeat timings.

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/chorus-hpc/chorus/agent"
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 func TestCancelledSessionStopsRunningTasks(t *testing.T) {

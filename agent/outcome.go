@@ -3,8 +3,8 @@ package agent
 import (
 	"context"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/clock"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // unclearOutcome handles a completion that failed without a clear answer (a timeout, a reset

@@ -14,9 +14,9 @@ import (
 
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
 	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/store"
+	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
 )
 
 // proc is one worker process slot of a partition: the supervisor restarts the process in place,

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // An agent killed with its machine and started again under the same id hands back its previous

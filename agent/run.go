@@ -11,10 +11,10 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
-	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
 	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/store"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
+	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
 )
 
 // Error kinds the agent reports.
@@ -150,6 +150,7 @@ func (r *run) prepare() (*workerv1.AssignTask, error) {
 	} else {
 		msg.Payload = &workerv1.Data{Source: &workerv1.Data_Inline{Inline: t.Payload}}
 	}
+	r.linkInputs(t.DataDependencies, data)
 	msg.Inputs = make([]*workerv1.Input, len(t.DataDependencies))
 	for i, id := range t.DataDependencies {
 		d, err := r.a.toWorkerData(r.a.bg, resultName(t.Lease.SessionID, id), data[i], filepath.Join(dir, "in-"+strconv.Itoa(i)))

@@ -3,7 +3,7 @@ package agent_test
 import (
 	"testing"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 func TestStdioTransport(t *testing.T) {

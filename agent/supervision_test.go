@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // A worker that stops answering (here: frozen with SIGSTOP) is killed and restarted, and its task

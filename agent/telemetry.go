@@ -8,6 +8,9 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/chorus-hpc/chorus/internal/store"
+	"github.com/chorus-hpc/chorus/internal/telemetry"
 )
 
 // agentTelemetry holds the agent's tracer and instruments. Labels are the partition and the outcome,
@@ -104,6 +107,34 @@ func (r *run) traceStart() {
 		}
 	}
 	r.tctx, r.span = tel.tracer.Start(parent, "chorus run "+t.Method, trace.WithSpanKind(trace.SpanKindConsumer), attrs)
+}
+
+// linkInputs links the run span to the runs that produced its inputs (their traceparent is stored
+// with each output), so the data graph shows in the trace viewer across tasks, traces and languages.
+func (r *run) linkInputs(ids []string, data []store.ResultData) {
+	if r.span == nil || !r.span.IsRecording() {
+		return
+	}
+	for i, id := range ids {
+		if i >= len(data) || data[i].TraceParent == "" {
+			continue
+		}
+		sc := trace.SpanContextFromContext(telemetry.ExtractTraceParent(context.Background(), data[i].TraceParent, ""))
+		if sc.IsValid() {
+			r.span.AddLink(trace.Link{SpanContext: sc, Attributes: []attribute.KeyValue{
+				attribute.String("chorus.link", "input"), attribute.String("chorus.result_id", id)}})
+		}
+	}
+}
+
+// producerTraceParent is the traceparent stored with the run's outputs: its run span's, "" when this
+// agent does not trace.
+func (r *run) producerTraceParent() string {
+	if r.tctx == nil {
+		return ""
+	}
+	tp, _ := telemetry.InjectTraceParent(r.tctx)
+	return tp
 }
 
 // traceParent is the trace context handed to the worker: the run span's, else the task's own.

@@ -11,7 +11,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
+	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
 )
 
 // transport carries the worker protocol's messages for one worker connection. Recv is called from

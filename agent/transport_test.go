@@ -10,7 +10,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 
-	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
+	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
 )
 
 // The stdio framing carries one proto3-JSON message per line, including lines longer than the

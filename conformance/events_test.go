@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // events follows a session's event stream from its first event and keeps what it read.

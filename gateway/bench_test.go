@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // latencies collects per-call durations and reports their p50 and p99 in microseconds.

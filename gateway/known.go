@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // knownCache spares SubmitTasks a store round trip or two: it remembers sessions' default partitions

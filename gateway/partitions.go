@@ -3,7 +3,7 @@ package gateway
 import (
 	"context"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 type partitionService struct {

@@ -17,7 +17,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusgw "github.com/chorus-hpc/chorus/gen/chorus/v1"
 )
 
 // Routes the generated grpc-gateway code cannot express: raw bytes in and out of a result.
@@ -73,11 +73,11 @@ func (s *Server) buildREST() error {
 	)
 	ctx := context.Background()
 	for _, register := range []func() error{
-		func() error { return chorusv1.RegisterSessionServiceHandler(ctx, s.gwmux, s.conn) },
-		func() error { return chorusv1.RegisterTaskServiceHandler(ctx, s.gwmux, s.conn) },
-		func() error { return chorusv1.RegisterResultServiceHandler(ctx, s.gwmux, s.conn) },
-		func() error { return chorusv1.RegisterEventServiceHandler(ctx, s.gwmux, s.conn) },
-		func() error { return chorusv1.RegisterPartitionServiceHandler(ctx, s.gwmux, s.conn) },
+		func() error { return chorusgw.RegisterSessionServiceHandler(ctx, s.gwmux, s.conn) },
+		func() error { return chorusgw.RegisterTaskServiceHandler(ctx, s.gwmux, s.conn) },
+		func() error { return chorusgw.RegisterResultServiceHandler(ctx, s.gwmux, s.conn) },
+		func() error { return chorusgw.RegisterEventServiceHandler(ctx, s.gwmux, s.conn) },
+		func() error { return chorusgw.RegisterPartitionServiceHandler(ctx, s.gwmux, s.conn) },
 		// Registered after the generated routes, so these win for the same path.
 		func() error { return s.gwmux.HandlePath(http.MethodPut, resultDataPath, s.putResultData) },
 		func() error { return s.gwmux.HandlePath(http.MethodGet, resultDataPath, s.getResultData) },

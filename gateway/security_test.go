@@ -29,10 +29,10 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/chorus-hpc/chorus/gateway"
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/auth"
 	"github.com/chorus-hpc/chorus/internal/auth/authtest"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 const (

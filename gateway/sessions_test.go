@@ -7,7 +7,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 func TestSessionsGRPC(t *testing.T) {

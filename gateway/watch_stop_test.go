@@ -12,7 +12,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/chorus-hpc/chorus/gateway"
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // TestShutdownEndsBlockedWatchesAtOnce stops a gateway whose watches block on the store for a

@@ -3,7 +3,8 @@
 .PHONY: test-agent
 test-agent: ## Agent integration tests (real valkey-server, real agent, Go example worker)
 	@bash scripts/install-system.sh core
-	$(GO) test $(GOTEST_FLAGS) ./agent/... ./sdks/go/worker/... ./workers/go/...
+	$(GO) test $(GOTEST_FLAGS) ./agent/... ./workers/go/...
+	cd sdks/go && $(GO) test $(GOTEST_FLAGS) ./worker/...
 
 .PHONY: bench-agent
 bench-agent: ## Agent benchmarks: worker utilization (200 x 100 ms on 2 slots) and zero-work tasks/s

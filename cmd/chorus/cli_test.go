@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // The CLI tests run the real binary: `chorus dev` in a temporary folder, and each client command as
@@ -253,7 +253,7 @@ func TestCLICommands(t *testing.T) {
 
 	// Bad input: clear message, non-zero exit.
 	wantFail(t, d, 1, "does not exist", "session", "get", "nosuchsession")
-	wantFail(t, d, 2, "flag provided but not defined", "session", "create", "--bogus")
+	wantFail(t, d, 2, "unknown flag --bogus", "session", "create", "--bogus")
 	wantFail(t, d, 2, "--session is required", "submit", "--method", "echo")
 	wantFail(t, d, 2, "unknown value", "session", "list", "--status", "sleepy")
 	wantFail(t, nil, 2, "unknown command", "frobnicate")

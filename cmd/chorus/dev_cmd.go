@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -72,16 +75,20 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	lf.register(fs)
 	dataDir := fs.String("data-dir", ".chorus", "folder for Valkey's data (AOF), objects and agent files; kept across runs")
 	python := fs.String("python", "", "Python interpreter with the chorus-hpc package (default: .venv/bin/python of the checkout)")
-	runDemo := fs.Bool("demo", false, "run the demo job, print its summary, then stop")
+	runDemo := fs.Bool("demo", false, "run the demo job and print its summary and links; the stack stays up until Ctrl-C")
+	demoExit := fs.Bool("demo-exit", false, "with --demo: stop once the job is done (for scripts)")
 	demoTasks := fs.Int("demo-tasks", 2000, "demo: number of Python pricing tasks")
-	withAuth := fs.Bool("auth", false, "require a bearer token (HS256 JWT; secret kept in <data-dir>/auth/jwt-secret) and print one for the tenant \"dev\"; `chorus token` mints more")
-	withJaeger := fs.Bool("jaeger", false, "start a local Jaeger (bin/jaeger, `make jaeger-build`) and trace everything into it; query API on http://127.0.0.1:16686")
+	withAuth := fs.Bool("auth", false, "require a bearer token (HS256 JWT; secret kept in <data-dir>/auth/jwt-secret) and print one for the tenant \"dev\"; 'chorus token' mints more")
+	withJaeger := fs.Bool("jaeger", false, "start a local Jaeger (bin/jaeger, built by 'make jaeger-build') and trace everything into it")
+	var jcfg jaegerConfig
+	fs.StringVar(&jcfg.otlpAddr, "jaeger-otlp-addr", "127.0.0.1:4317", "with --jaeger: its OTLP/gRPC receiver (OTLP/HTTP on the next port)")
+	fs.StringVar(&jcfg.uiAddr, "jaeger-ui-addr", "127.0.0.1:16686", "with --jaeger: its UI and query API (its query gRPC on the port before)")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
 	root := repoRoot()
 	if *withJaeger {
-		stop, err := startJaeger(root, *dataDir)
+		stop, err := startJaeger(ctx, root, *dataDir, &jcfg)
 		if err != nil {
 			return err
 		}
@@ -110,7 +117,7 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if *withJaeger {
 		for i := range parts {
-			parts[i].Env = map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": jaegerOTLP, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+			parts[i].Env = map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + jcfg.otlpAddr, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
 				"OTEL_SERVICE_NAME": "chorus-worker-" + parts[i].Name}
 		}
 	}
@@ -164,7 +171,7 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	gcfg.Logger, gcfg.TracerProvider, gcfg.MeterProvider, gcfg.Propagator = log, tel.TracerProvider, tel.MeterProvider, tel.Propagator
 	gcfg.MetricsHandler = tel.MetricsHandler
 	if *withJaeger && gcfg.JaegerURL == "" {
-		gcfg.JaegerURL = jaegerQuery // the dashboard shows task traces
+		gcfg.JaegerURL = "http://" + jcfg.uiAddr // the dashboard shows task traces
 	}
 	gw, err := gateway.New(gcfg, st, objs)
 	if err != nil {
@@ -190,6 +197,10 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 			}
 		}()
 	}
+	jaegerLine := ""
+	if *withJaeger {
+		jaegerLine = fmt.Sprintf("  Jaeger UI   http://%s (OTLP %s, log %s)\n", jcfg.uiAddr, jcfg.otlpAddr, filepath.Join(*dataDir, "jaeger.log"))
+	}
 	names := ""
 	for _, p := range parts {
 		names += " " + p.Name
@@ -198,8 +209,8 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	if gw.Secure() {
 		scheme = "https"
 	}
-	fmt.Fprintf(env.stderr, "chorus dev is running (data in %s)\n  Dashboard   %s://%s/\n  gRPC        %s\n  REST/JSON   %s://%s/v1/sessions\n  OpenAPI     %s://%s/openapi.json\n  Valkey      %s\n  partitions %s\nPress Ctrl-C to stop.\n",
-		data, scheme, gw.HTTPAddr(), gw.GRPCAddr(), scheme, gw.HTTPAddr(), scheme, gw.HTTPAddr(), vk.Addr(), names)
+	fmt.Fprintf(env.stderr, "chorus dev is running (data in %s)\n  Dashboard   %s://%s/\n  gRPC        %s\n  REST/JSON   %s://%s/v1/sessions\n  OpenAPI     %s://%s/openapi.json\n  Valkey      %s\n  partitions %s\n%sPress Ctrl-C to stop.\n",
+		data, scheme, gw.HTTPAddr(), gw.GRPCAddr(), scheme, gw.HTTPAddr(), scheme, gw.HTTPAddr(), vk.Addr(), names, jaegerLine)
 	if devToken != "" {
 		fmt.Fprintf(env.stderr, "Authentication is on. A token of tenant %q (role user, valid 24h; the dashboard takes it in its API token field):\n  export CHORUS_TOKEN=%s\n  curl -H \"Authorization: Bearer $CHORUS_TOKEN\" %s://%s/v1/sessions\nMore tokens: chorus token --secret-file %s --tenant NAME [--roles user|reader|admin]\n",
 			devTenant, devToken, scheme, gw.HTTPAddr(), gcfg.Auth.JWTSecretFile)
@@ -207,8 +218,13 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 
 	var demoErr error
 	if *runDemo {
-		demoErr = runDemoJob(runCtx, env, gw.GRPCAddr(), devToken, *demoTasks, *withJaeger)
-		stop()
+		var traceID string
+		traceID, demoErr = runDemoJob(runCtx, env, gw.GRPCAddr(), devToken, *demoTasks)
+		if *demoExit || demoErr != nil {
+			stop()
+		} else {
+			printLinks(env, scheme, gw.HTTPAddr(), traceID, *withJaeger, &jcfg)
+		}
 	}
 	<-runCtx.Done()
 	wg.Wait()
@@ -219,73 +235,227 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	return demoErr
 }
 
-func runDemoJob(ctx context.Context, env *cliEnv, addr, token string, tasks int, traced bool) error {
+// runDemoJob runs the demo job and returns the id of its trace.
+func runDemoJob(ctx context.Context, env *cliEnv, addr, token string, tasks int) (string, error) {
 	tp, stop, err := telemetry.TracerProviderFromEnv(ctx, "chorus-client")
 	if err != nil {
-		return err
+		return "", err
 	}
 	cl, err := client.Dial(ctx, addr, client.WithTracerProvider(tp), client.WithToken(token))
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer cl.Close()
 	jctx, span := tp.Tracer("chorus-demo").Start(ctx, "demo job")
 	bar := newProgress(env.stderr, "demo", 0)
-	_, err = demo.Run(jctx, cl, demo.Config{Tasks: tasks, Progress: func(done, total int) {
-		bar.total = total
-		bar.add(done - bar.done)
-	}}, env.stdout)
+	bar.run(jctx)
+	_, err = demo.Run(jctx, cl, demo.Config{Tasks: tasks, Progress: bar.set}, env.stdout)
 	bar.finish()
 	span.End()
 	if stop != nil {
-		shutdownTelemetry(stop)
+		shutdownTelemetry(stop) // flushes the client's spans, so the trace is whole when the links are shown
 	}
-	if traced {
-		id := span.SpanContext().TraceID().String()
-		fmt.Fprintf(env.stdout, "trace of the demo job (every task in it): %s/api/traces/%s (Jaeger UI: %s/trace/%s)\n", jaegerQuery, id, jaegerQuery, id)
-	}
-	return err
+	return span.SpanContext().TraceID().String(), err
 }
 
-// Jaeger's default all-in-one addresses, as `chorus dev --jaeger` runs it.
-const (
-	jaegerOTLP  = "http://127.0.0.1:4317"
-	jaegerQuery = "http://127.0.0.1:16686"
-)
+// printLinks tells where to look once the demo is done; the stack stays up until Ctrl-C.
+func printLinks(env *cliEnv, scheme, httpAddr, traceID string, traced bool, j *jaegerConfig) {
+	fmt.Fprintf(env.stdout, "\nThe demo is done; everything stays up so these links work. Press Ctrl-C to stop.\n")
+	if dashboardServed(scheme, httpAddr) {
+		fmt.Fprintf(env.stdout, "  Dashboard       %s://%s/\n", scheme, httpAddr)
+	}
+	fmt.Fprintf(env.stdout, "  REST/JSON       %s://%s/v1/sessions\n", scheme, httpAddr)
+	if traced {
+		waitForTrace(j.uiAddr, traceID, 15*time.Second)
+		fmt.Fprintf(env.stdout, "  Jaeger (trace)  http://%s/trace/%s\n  Trace as JSON   http://%s/api/traces/%s\n", j.uiAddr, traceID, j.uiAddr, traceID)
+	}
+}
 
-// startJaeger runs bin/jaeger with its default all-in-one settings (in-memory storage) and points
-// this process's OTEL_* settings at it; the returned function stops it.
-func startJaeger(root, dataDir string) (func(), error) {
+// waitForTrace waits (at most max) until Jaeger has stored the trace, so its link works when shown:
+// spans reach Jaeger through batching exporters.
+func waitForTrace(uiAddr, traceID string, max time.Duration) {
+	c := http.Client{Timeout: 2 * time.Second}
+	for deadline := time.Now().Add(max); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		resp, err := c.Get("http://" + uiAddr + "/api/traces/" + traceID)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+	}
+}
+
+// dashboardServed reports whether the gateway serves a web page at "/" (over TLS it is not probed).
+func dashboardServed(scheme, httpAddr string) bool {
+	if scheme != "http" {
+		return false
+	}
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get("http://" + httpAddr + "/")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html")
+}
+
+// jaegerConfig is where `chorus dev --jaeger` runs Jaeger: loopback addresses by default.
+type jaegerConfig struct {
+	otlpAddr string // OTLP/gRPC; OTLP/HTTP listens on the next port
+	uiAddr   string // UI and HTTP query API; query gRPC listens on the port before
+}
+
+// addrs returns every address Jaeger listens on, with what it is.
+func (j *jaegerConfig) addrs() ([][2]string, error) {
+	oh, op, err := net.SplitHostPort(j.otlpAddr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --jaeger-otlp-addr %q: %v", errUsage, j.otlpAddr, err)
+	}
+	uh, up, err := net.SplitHostPort(j.uiAddr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --jaeger-ui-addr %q: %v", errUsage, j.uiAddr, err)
+	}
+	o, err1 := strconv.Atoi(op)
+	u, err2 := strconv.Atoi(up)
+	if err1 != nil || err2 != nil || o < 1 || u < 2 {
+		return nil, fmt.Errorf("%w: --jaeger-otlp-addr and --jaeger-ui-addr need numeric ports", errUsage)
+	}
+	return [][2]string{
+		{net.JoinHostPort(oh, op), "OTLP/gRPC receiver"},
+		{net.JoinHostPort(oh, strconv.Itoa(o+1)), "OTLP/HTTP receiver"},
+		{net.JoinHostPort(uh, up), "UI and query API"},
+		{net.JoinHostPort(uh, strconv.Itoa(u-1)), "query gRPC API"},
+	}, nil
+}
+
+const jaegerConfigYAML = `# Written by chorus dev --jaeger: Jaeger v2 all-in-one, in-memory storage, on loopback.
+service:
+  extensions: [jaeger_storage, jaeger_query]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [jaeger_storage_exporter]
+  telemetry:
+    metrics:
+      level: none
+    logs:
+      level: warn
+extensions:
+  jaeger_query:
+    storage:
+      traces: mem
+    http:
+      endpoint: %[3]s
+    grpc:
+      endpoint: %[4]s
+  jaeger_storage:
+    backends:
+      mem:
+        memory:
+          max_traces: 100000
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: %[1]s
+      http:
+        endpoint: %[2]s
+processors:
+  batch:
+    timeout: 200ms
+exporters:
+  jaeger_storage_exporter:
+    trace_storage: mem
+`
+
+// startJaeger runs bin/jaeger on the configured addresses (in-memory storage) and points this
+// process's OTEL_* settings at it; the returned function stops it. It fails with the reason when a
+// port is taken or Jaeger does not answer.
+func startJaeger(ctx context.Context, root, dataDir string, j *jaegerConfig) (func(), error) {
 	bin := filepath.Join(root, "bin", "jaeger")
 	if !isFile(bin) {
-		return nil, fmt.Errorf("--jaeger: %s is missing: run `make jaeger-build` first", bin)
+		return nil, fmt.Errorf("--jaeger: %s is missing: run 'make jaeger-build' first", bin)
+	}
+	addrs, err := j.addrs()
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range addrs {
+		l, err := net.Listen("tcp", a[0])
+		if err != nil {
+			return nil, fmt.Errorf("--jaeger: cannot start Jaeger: %s (its %s) is taken, perhaps by another Jaeger or OpenTelemetry collector: stop it, or choose other ports with --jaeger-otlp-addr and --jaeger-ui-addr (%v)", a[0], a[1], err)
+		}
+		l.Close()
 	}
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, err
 	}
-	logf, err := os.Create(filepath.Join(dataDir, "jaeger.log"))
+	cfg := filepath.Join(dataDir, "jaeger.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(jaegerConfigYAML, addrs[0][0], addrs[1][0], addrs[2][0], addrs[3][0])), 0o644); err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(dataDir, "jaeger.log")
+	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin)
+	cmd := exec.Command(bin, "--config", cfg)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
-		return nil, fmt.Errorf("starting jaeger: %w", err)
+		return nil, fmt.Errorf("--jaeger: starting %s: %w", bin, err)
 	}
-	// A command-line program may set its own environment: the OTLP exporters read these.
-	os.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", jaegerOTLP)
-	os.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
-	return func() {
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	stop := func() {
 		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(5 * time.Second):
 			_ = cmd.Process.Kill()
-			<-done
+			<-exited
 		}
 		logf.Close()
-	}, nil
+	}
+	// Ready when the query API answers; a Jaeger that exits or stays silent is reported with its log.
+	deadline := time.Now().Add(30 * time.Second)
+	for ready := false; !ready; {
+		resp, err := (&http.Client{Timeout: time.Second}).Get("http://" + j.uiAddr + "/api/services")
+		if err == nil {
+			resp.Body.Close()
+			ready = resp.StatusCode == http.StatusOK
+		}
+		if ready {
+			break
+		}
+		select {
+		case <-exited:
+			logf.Close()
+			return nil, fmt.Errorf("--jaeger: Jaeger exited at start (log %s):\n%s", logPath, tail(logPath, 20))
+		case <-ctx.Done():
+			stop()
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return nil, fmt.Errorf("--jaeger: Jaeger did not answer on http://%s within 30s (log %s):\n%s", j.uiAddr, logPath, tail(logPath, 20))
+		}
+	}
+	// A command-line program may set its own environment: the OTLP exporters read these.
+	os.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+j.otlpAddr)
+	os.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+	return stop, nil
+}
+
+// tail returns the last n lines of a file.
+func tail(path string, n int) string {
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }

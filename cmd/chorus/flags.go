@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -10,19 +11,82 @@ import (
 // line wins).
 type flags struct {
 	*flag.FlagSet
-	env  *cliEnv
-	name string
+	env       *cliEnv
+	name      string
+	argsUsage string
 }
 
 func newFlags(env *cliEnv, name, argsUsage string) *flags {
 	fs := flag.NewFlagSet("chorus "+name, flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	f := &flags{FlagSet: fs, env: env, name: name}
-	fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "Usage: chorus %s [flags] %s\n\nFlags (each also read from CHORUS_<FLAG_NAME>):\n", name, argsUsage)
-		fs.PrintDefaults()
-	}
+	// The flag package prints the whole usage on any error; parse reports a short hint instead, and
+	// the usage is printed only for -h/--help.
+	fs.SetOutput(io.Discard)
+	f := &flags{FlagSet: fs, env: env, name: name, argsUsage: argsUsage}
+	fs.Usage = func() {}
 	return f
+}
+
+// printUsage writes the command's usage and flags (for -h/--help).
+func (f *flags) printUsage(argsUsage string) {
+	if argsUsage != "" {
+		argsUsage = " " + argsUsage
+	}
+	fmt.Fprintf(f.env.stderr, "Usage: chorus %s [flags]%s\n\nFlags (each also read from CHORUS_<FLAG_NAME>):\n", f.name, argsUsage)
+	f.SetOutput(f.env.stderr)
+	f.PrintDefaults()
+	f.SetOutput(io.Discard)
+}
+
+// parseError turns the flag package's error into a short hint: the flag, the closest known one, and
+// where the full list is.
+func (f *flags) parseError(err error) error {
+	msg := err.Error()
+	help := fmt.Sprintf("'chorus %s --help' lists the flags", f.name)
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		if near := f.closest(name); near != "" {
+			return fmt.Errorf("%w: unknown flag --%s: did you mean --%s? (%s)", errUsage, name, near, help)
+		}
+		return fmt.Errorf("%w: unknown flag --%s (%s)", errUsage, name, help)
+	}
+	return fmt.Errorf("%w: %v (%s)", errUsage, err, help)
+}
+
+// closest returns the defined flag nearest to name: within an edit distance of max(2, len/3), or
+// one that name abbreviates; "" when none is near.
+func (f *flags) closest(name string) string {
+	best, bestD := "", -1
+	limit := max(2, len(name)/3)
+	f.VisitAll(func(fl *flag.Flag) {
+		d := editDistance(name, fl.Name)
+		if d > limit && !strings.HasPrefix(fl.Name, name) {
+			return
+		}
+		if bestD < 0 || d < bestD {
+			best, bestD = fl.Name, d
+		}
+	})
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // envName returns the environment variable of a flag: grpc-addr → CHORUS_GRPC_ADDR.
@@ -37,9 +101,10 @@ func (f *flags) parse(args []string) error {
 	for len(args) > 0 {
 		if err := f.Parse(args); err != nil {
 			if err == flag.ErrHelp {
+				f.printUsage(f.argsUsage)
 				return err
 			}
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return f.parseError(err)
 		}
 		rest := f.Args()
 		if len(rest) == 0 {
@@ -53,7 +118,7 @@ func (f *flags) parse(args []string) error {
 		args = rest[1:]
 	}
 	if err := f.Parse(append([]string{"--"}, positional...)); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return f.parseError(err)
 	}
 	set := map[string]bool{}
 	f.Visit(func(fl *flag.Flag) { set[fl.Name] = true })

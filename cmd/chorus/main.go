@@ -11,7 +11,10 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
+
+	"github.com/chorus-hpc/chorus/sdks/go/client"
 )
 
 // command is one subcommand.
@@ -84,12 +87,24 @@ func run(ctx context.Context, env *cliEnv, args []string) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(env.stderr, "chorus %s: %v\n", args[0], err)
+		fmt.Fprintf(env.stderr, "chorus %s: %s\n", args[0], errorText(err))
 		return 2
 	default:
-		fmt.Fprintf(env.stderr, "chorus %s: %v\n", args[0], err)
+		fmt.Fprintf(env.stderr, "chorus %s: %s\n", args[0], errorText(err))
 		return 1
 	}
+}
+
+// errorText is err's message under the CLI's one prefix ("chorus <command>: "): without the
+// "usage error" marker and without the SDK's own "chorus: " in front of a gateway error.
+func errorText(err error) string {
+	msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		msg = strings.Replace(msg, ce.Error(), ce.Op+": "+ce.Message, 1)
+	}
+	// Other SDK errors (aborted results, data streams) carry the same prefix.
+	return strings.ReplaceAll(strings.TrimPrefix(msg, "chorus: "), ": chorus: ", ": ")
 }
 
 func main() {

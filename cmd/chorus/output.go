@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -15,8 +18,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // clientFlags are the flags of every command that talks to a gateway.
@@ -74,35 +77,46 @@ func (c *clientFlags) connect(ctx context.Context) (*client.Client, context.Cont
 	return cl, ctx, func() { cl.Close(); cancel() }, nil
 }
 
-var jsonOut = protojson.MarshalOptions{Multiline: true, Indent: "  ", EmitUnpopulated: false}
+var jsonOut = protojson.MarshalOptions{EmitUnpopulated: false}
 
-// printJSON writes messages as JSON: one message as an object, several as an array.
+// printJSON writes messages as JSON: one message as an object, several as an array. protojson varies
+// its spacing from build to build on purpose; the output is re-indented with encoding/json so it is
+// byte-for-byte stable (two-space indent, "key": value).
 func printJSON(w io.Writer, msgs ...proto.Message) error {
+	var raw []byte
 	if len(msgs) == 1 {
 		b, err := jsonOut.Marshal(msgs[0])
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintln(w, string(b))
-		return err
-	}
-	fmt.Fprintln(w, "[")
-	for i, m := range msgs {
-		b, err := jsonOut.Marshal(m)
-		if err != nil {
-			return err
+		raw = b
+	} else {
+		raw = append(raw, '[')
+		for i, m := range msgs {
+			b, err := jsonOut.Marshal(m)
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				raw = append(raw, ',')
+			}
+			raw = append(raw, b...)
 		}
-		sep := ","
-		if i == len(msgs)-1 {
-			sep = ""
-		}
-		fmt.Fprintf(w, "%s%s\n", indent(string(b)), sep)
+		raw = append(raw, ']')
 	}
-	_, err := fmt.Fprintln(w, "]")
-	return err
+	return writeJSON(w, raw)
 }
 
-func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
+// writeJSON writes a JSON document with a stable layout.
+func writeJSON(w io.Writer, raw []byte) error {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		return fmt.Errorf("formatting JSON output: %w", err)
+	}
+	buf.WriteByte('\n')
+	_, err := w.Write(buf.Bytes())
+	return err
+}
 
 func table(w io.Writer, header ...string) *tabwriter.Writer {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -144,45 +158,129 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// progress draws a progress bar with rate and ETA on a terminal, and nothing elsewhere.
+// progress shows how a batch of tasks is doing on one line of a terminal, redrawn on a timer (not
+// only when a task ends): a bar, the counts by status, the rate and the ETA. It draws nothing when
+// the output is not a terminal, unless forced (--progress always).
 type progress struct {
 	w      io.Writer
-	total  int
-	done   int
-	start  time.Time
-	last   time.Time
-	active bool
 	label  string
+	active bool
+	every  time.Duration
+	// counts, when set, reads the session's task counts (queued, running...) every second.
+	counts func(context.Context) (*chorusv1.TaskCounts, error)
+
+	mu           sync.Mutex
+	total        int
+	done, failed int
+	start        time.Time
+	session      *chorusv1.TaskCounts
+	stop         chan struct{}
+	stopped      chan struct{}
 }
 
 func newProgress(w io.Writer, label string, total int) *progress {
-	return &progress{w: w, total: total, start: time.Now(), active: isTerminal(w), label: label}
+	return &progress{w: w, label: label, total: total, start: time.Now(), active: isTerminal(w), every: 200 * time.Millisecond}
 }
 
-func (p *progress) add(n int) {
-	p.done += n
-	if !p.active || (time.Since(p.last) < 100*time.Millisecond && p.done < p.total) {
+// run draws at once, then every p.every until finish; it returns at once when p is not active.
+func (p *progress) run(ctx context.Context) {
+	if !p.active || p.stop != nil {
 		return
 	}
-	p.last = time.Now()
-	elapsed := time.Since(p.start).Seconds()
-	rate := float64(p.done) / max(elapsed, 1e-9)
-	eta := "-"
-	if rate > 0 && p.done < p.total {
-		eta = time.Duration(float64(p.total-p.done) / rate * float64(time.Second)).Round(time.Second).String()
-	}
-	const width = 30
-	filled := 0
-	if p.total > 0 {
-		filled = width * p.done / p.total
-	}
-	fmt.Fprintf(p.w, "\r%s [%s%s] %d/%d  %.0f/s  ETA %s   ", p.label, strings.Repeat("█", filled), strings.Repeat("░", width-filled), p.done, p.total, rate, eta)
+	p.stop, p.stopped = make(chan struct{}), make(chan struct{})
+	p.draw()
+	go func() {
+		defer close(p.stopped)
+		tick := time.NewTicker(p.every)
+		defer tick.Stop()
+		var lastCounts time.Time
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-ctx.Done():
+				return
+			case now := <-tick.C:
+				if p.counts != nil && now.Sub(lastCounts) >= time.Second {
+					lastCounts = now
+					cctx, cancel := context.WithTimeout(ctx, time.Second)
+					if c, err := p.counts(cctx); err == nil {
+						p.mu.Lock()
+						p.session = c
+						p.mu.Unlock()
+					}
+					cancel()
+				}
+				p.draw()
+			}
+		}
+	}()
 }
 
-func (p *progress) finish() {
-	if p.active {
-		p.last = time.Time{}
-		p.add(0)
-		fmt.Fprintln(p.w)
+// setTotal changes the number of tasks to wait for.
+func (p *progress) setTotal(n int) {
+	p.mu.Lock()
+	p.total = n
+	p.mu.Unlock()
+}
+
+// set records done of total tasks ended.
+func (p *progress) set(done, total int) {
+	p.mu.Lock()
+	p.done, p.total = done, total
+	p.mu.Unlock()
+}
+
+// add records n more tasks ended, of which failed did not complete.
+func (p *progress) add(n, failed int) {
+	p.mu.Lock()
+	p.done += n
+	p.failed += failed
+	p.mu.Unlock()
+}
+
+func (p *progress) draw() {
+	p.mu.Lock()
+	line := p.line(time.Now())
+	p.mu.Unlock()
+	fmt.Fprintf(p.w, "\r%s\x1b[K", line)
+}
+
+// line renders the progress at now (p.mu held).
+func (p *progress) line(now time.Time) string {
+	elapsed := now.Sub(p.start)
+	rate := float64(p.done) / max(elapsed.Seconds(), 1e-9)
+	eta := "-"
+	switch {
+	case p.total > 0 && p.done >= p.total:
+		eta = "0s"
+	case p.done > 0:
+		eta = time.Duration(float64(p.total-p.done) / rate * float64(time.Second)).Round(time.Second).String()
 	}
+	const width = 24
+	filled := 0
+	if p.total > 0 {
+		filled = min(width, width*p.done/p.total)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s [%s%s] %d/%d", p.label, strings.Repeat("█", filled), strings.Repeat("░", width-filled), p.done, p.total)
+	if c := p.session; c != nil {
+		fmt.Fprintf(&b, "  pending %d  queued %d  running %d", c.GetPending(), c.GetQueued(), c.GetDispatched()+c.GetRunning())
+	}
+	fmt.Fprintf(&b, "  completed %d  failed %d  %.1f/s  ETA %s  (%s)", p.done-p.failed, p.failed, rate, eta, elapsed.Round(time.Second))
+	return b.String()
+}
+
+// finish stops the timer and leaves the last state on its line.
+func (p *progress) finish() {
+	if !p.active {
+		return
+	}
+	if p.stop != nil {
+		close(p.stop)
+		<-p.stopped
+		p.stop = nil
+	}
+	p.draw()
+	fmt.Fprintln(p.w)
 }

@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 const resultUsage = `get|put|list --session S ...

@@ -3,10 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 const sessionUsage = `create|get|list|pause|resume|close|cancel|purge [session-id]`
@@ -50,6 +51,9 @@ func sessionCreate(ctx context.Context, env *cliEnv, cf *clientFlags, fs *flags,
 		return err
 	}
 	defer done()
+	if err := checkPartition(ctx, cl, *partition); err != nil {
+		return err
+	}
 	o := client.SessionOptions{Partition: *partition, MaxDuration: *maxDuration, Weight: int32(*weight), Labels: labels}
 	if *priority >= 0 {
 		p := int32(*priority)
@@ -163,4 +167,28 @@ func parseEnum(v, prefix string, values map[string]int32) (int32, error) {
 		return 0, fmt.Errorf("%w: unknown value %q (want one of %s)", errUsage, v, strings.Join(names, ", "))
 	}
 	return n, nil
+}
+
+// checkPartition fails when the gateway knows no partition named p (declared in its configuration or
+// served by a live agent), listing those it knows; "" (no default partition) passes.
+func checkPartition(ctx context.Context, cl *client.Client, p string) error {
+	if p == "" {
+		return nil
+	}
+	parts, err := cl.Partitions(ctx)
+	if err != nil {
+		return err
+	}
+	known := make([]string, 0, len(parts))
+	for _, part := range parts {
+		if part.GetPartitionId() == p {
+			return nil
+		}
+		known = append(known, part.GetPartitionId())
+	}
+	sort.Strings(known)
+	if len(known) == 0 {
+		return fmt.Errorf("partition %q is unknown: the gateway declares no partition and no agent is running", p)
+	}
+	return fmt.Errorf("partition %q is unknown; known partitions: %s", p, strings.Join(known, ", "))
 }

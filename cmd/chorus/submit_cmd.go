@@ -2,19 +2,21 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // submitFlags are `chorus submit`'s flags.
 type submitFlags struct {
 	session, method, payload, partition *string
+	graph, progress                     *string
 	priority, retries, count            *int
 	maxDuration                         *time.Duration
 	wait                                *bool
@@ -32,6 +34,8 @@ func (f *submitFlags) register(fs *flags) {
 	f.maxDuration = fs.Duration("max-duration", 0, "longest attempt (0: the session's)")
 	f.count = fs.Int("count", 1, "submit this many identical tasks")
 	f.wait = fs.Bool("wait", false, "wait for the tasks and print their outputs")
+	f.graph = fs.String("graph", "", "submit the tasks of a graph file, YAML or JSON: inputs (name: text or {file: path}) and tasks (name, method, payload, depends: [names], outputs: [names]); the CLI makes the ids")
+	f.progress = fs.String("progress", "auto", "progress line on standard error while --wait waits: auto (on a terminal), always, never")
 	f.opts = keyValues{}
 	fs.Var(&f.deps, "depends", "result ids the task reads (comma-separated or repeated)")
 	fs.Var(f.opts, "option", "free-form option key=value for the worker (repeatable)")
@@ -42,10 +46,14 @@ func (f *submitFlags) check(fs *flags) error {
 	switch {
 	case *f.session == "":
 		return fmt.Errorf("%w: --session is required (create one with 'chorus session create')", errUsage)
-	case *f.method == "":
-		return fmt.Errorf("%w: --method is required", errUsage)
+	case *f.graph != "" && (*f.method != "" || *f.payload != "" || *f.count != 1 || len(f.deps) > 0):
+		return fmt.Errorf("%w: --graph takes the tasks from its file: drop --method, --payload, --count and --depends", errUsage)
+	case *f.method == "" && *f.graph == "":
+		return fmt.Errorf("%w: --method is required (or --graph FILE)", errUsage)
 	case *f.count < 1:
 		return fmt.Errorf("%w: --count must be at least 1", errUsage)
+	case *f.progress != "auto" && *f.progress != "always" && *f.progress != "never":
+		return fmt.Errorf("%w: --progress must be auto, always or never, not %q", errUsage, *f.progress)
 	case fs.NArg() > 0:
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
 	}
@@ -90,21 +98,39 @@ func runSubmit(ctx context.Context, env *cliEnv, args []string) error {
 	if err := sf.check(fs); err != nil {
 		return err
 	}
-	data, err := readPayload(env, *sf.payload)
-	if err != nil {
-		return err
-	}
 	topts := sf.taskOptions()
+	var (
+		g       *client.Graph
+		handles []*client.TaskHandle
+		names   []string // graph files name their tasks
+	)
+	if *sf.graph != "" {
+		// --partition, --priority, --option... apply to every task; the file's own settings win.
+		bg, err := loadGraph(*sf.graph, topts...)
+		if err != nil {
+			return err
+		}
+		g = bg.graph
+		for _, t := range bg.tasks {
+			handles = append(handles, t.handle)
+			names = append(names, t.name)
+		}
+	} else {
+		data, err := readPayload(env, *sf.payload)
+		if err != nil {
+			return err
+		}
+		g = client.NewGraph()
+		handles = make([]*client.TaskHandle, *sf.count)
+		for i := range handles {
+			handles[i] = g.Task(*sf.method, data, topts...)
+		}
+	}
 	cl, ctx, done, err := cf.connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer done()
-	g := client.NewGraph()
-	handles := make([]*client.TaskHandle, *sf.count)
-	for i := range handles {
-		handles[i] = g.Task(*sf.method, data, topts...)
-	}
 	s := cl.Session(*sf.session)
 	start := time.Now()
 	submitted, err := s.Submit(ctx, g)
@@ -112,15 +138,39 @@ func runSubmit(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	if !*sf.wait {
-		return printSubmitted(env, &cf, submitted, handles)
+		return printSubmitted(env, &cf, submitted, handles, names)
 	}
-	return waitAndPrint(ctx, env, &cf, s, handles, start)
+	return waitAndPrint(ctx, env, &cf, s, handles, names, *sf.progress, start)
 }
 
 // printSubmitted prints the submitted tasks and their outputs' result ids.
-func printSubmitted(env *cliEnv, cf *clientFlags, submitted []*chorusv1.SubmittedTask, handles []*client.TaskHandle) error {
+// Tasks of a graph file are shown with their names.
+func printSubmitted(env *cliEnv, cf *clientFlags, submitted []*chorusv1.SubmittedTask, handles []*client.TaskHandle, names []string) error {
 	if cf.output == "json" {
-		return printJSON(env.stdout, &chorusv1.SubmitTasksResponse{Tasks: submitted})
+		if names == nil {
+			return printJSON(env.stdout, &chorusv1.SubmitTasksResponse{Tasks: submitted})
+		}
+		type named struct {
+			Name    string   `json:"name"`
+			TaskID  string   `json:"taskId"`
+			Outputs []string `json:"outputs"`
+		}
+		list := make([]named, len(handles))
+		for i, h := range handles {
+			list[i] = named{names[i], h.ID, h.Outputs()}
+		}
+		raw, err := json.Marshal(map[string]any{"tasks": list})
+		if err != nil {
+			return err
+		}
+		return writeJSON(env.stdout, raw)
+	}
+	if names != nil {
+		tw := table(env.stdout, "NAME", "TASK", "OUTPUT", "STATUS")
+		for i, t := range submitted {
+			row(tw, names[i], t.GetTaskId(), handles[i].Output(), taskStatus(t.GetStatus()))
+		}
+		return tw.Flush()
 	}
 	tw := table(env.stdout, "TASK", "OUTPUT", "STATUS")
 	for i, t := range submitted {
@@ -131,13 +181,31 @@ func printSubmitted(env *cliEnv, cf *clientFlags, submitted []*chorusv1.Submitte
 
 // waitAndPrint waits for the tasks' outputs with a progress bar, downloads the completed ones and
 // prints them: the data itself for one task, else a table and a summary line (JSON lines with -o json).
-func waitAndPrint(ctx context.Context, env *cliEnv, cf *clientFlags, s *client.Session, handles []*client.TaskHandle, start time.Time) error {
+// The progress line (mode auto, always or never) is redrawn on a timer with the session's counts.
+func waitAndPrint(ctx context.Context, env *cliEnv, cf *clientFlags, s *client.Session, handles []*client.TaskHandle, names []string, mode string, start time.Time) error {
 	outputs := make([]string, len(handles))
 	for i, h := range handles {
 		outputs[i] = h.Output()
 	}
 	bar := newProgress(env.stderr, "tasks", len(outputs))
-	outcomes, err := s.Wait(ctx, outputs, func(client.Outcome) { bar.add(1) })
+	switch mode {
+	case "always":
+		bar.active = true
+	case "never":
+		bar.active = false
+	}
+	bar.counts = func(ctx context.Context) (*chorusv1.TaskCounts, error) {
+		info, err := s.Get(ctx)
+		return info.GetTaskCounts(), err
+	}
+	bar.run(ctx)
+	outcomes, err := s.Wait(ctx, outputs, func(o client.Outcome) {
+		if o.Status == chorusv1.ResultStatus_RESULT_STATUS_COMPLETED {
+			bar.add(1, 0)
+		} else {
+			bar.add(1, 1)
+		}
+	})
 	bar.finish()
 	if err != nil {
 		return err
@@ -154,11 +222,31 @@ func waitAndPrint(ctx context.Context, env *cliEnv, cf *clientFlags, s *client.S
 			return err
 		}
 	}
+	label := func(i int) string {
+		if names != nil {
+			return names[i]
+		}
+		return handles[i].ID
+	}
 	switch {
 	case cf.output == "json":
+		type line struct {
+			Name     string `json:"name,omitempty"`
+			TaskID   string `json:"taskId"`
+			ResultID string `json:"resultId"`
+			Status   string `json:"status"`
+			Reason   string `json:"reason,omitempty"`
+			Output   string `json:"output"`
+		}
+		enc := json.NewEncoder(env.stdout)
 		for i, o := range outcomes {
-			fmt.Fprintf(env.stdout, "{\"taskId\":%q,\"resultId\":%q,\"status\":%q,\"reason\":%q,\"output\":%q}\n",
-				handles[i].ID, o.ResultID, resultStatus(o.Status), o.Reason, string(results[i]))
+			l := line{TaskID: handles[i].ID, ResultID: o.ResultID, Status: resultStatus(o.Status), Reason: o.Reason, Output: string(results[i])}
+			if names != nil {
+				l.Name = names[i]
+			}
+			if err := enc.Encode(l); err != nil {
+				return err
+			}
 		}
 	case len(outcomes) == 1 && failed == 0:
 		env.stdout.Write(results[0])
@@ -166,20 +254,24 @@ func waitAndPrint(ctx context.Context, env *cliEnv, cf *clientFlags, s *client.S
 			fmt.Fprintln(env.stdout)
 		}
 	default:
-		tw := table(env.stdout, "TASK", "STATUS", "OUTPUT")
+		first := "TASK"
+		if names != nil {
+			first = "NAME"
+		}
+		tw := table(env.stdout, first, "STATUS", "OUTPUT")
 		for i, o := range outcomes {
 			out := o.Reason
 			if o.Status == chorusv1.ResultStatus_RESULT_STATUS_COMPLETED {
 				out = preview(results[i])
 			}
-			row(tw, handles[i].ID, resultStatus(o.Status), out)
+			row(tw, label(i), resultStatus(o.Status), out)
 		}
 		tw.Flush()
 		fmt.Fprintf(env.stderr, "%d tasks in %s (%.0f tasks/s), %d failed\n", len(outcomes), elapsed.Round(time.Millisecond), float64(len(outcomes))/elapsed.Seconds(), failed)
 	}
 	if failed > 0 {
 		if len(outcomes) == 1 {
-			return fmt.Errorf("task %s failed: %s", handles[0].ID, outcomes[0].Reason)
+			return fmt.Errorf("task %s failed: %s", label(0), outcomes[0].Reason)
 		}
 		return fmt.Errorf("%d of %d tasks failed", failed, len(outcomes))
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 const taskUsage = "get|list|cancel --session S [task-id...]"

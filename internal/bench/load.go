@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // load is a set of tasks pushed by concurrent clients, each into its own session.

@@ -171,7 +171,7 @@ func owner(s *profile.Sample) string {
 				return "valkey-go client (pipelining, RESP, its socket I/O)"
 			case strings.HasPrefix(fn, "google.golang.org/grpc"), strings.HasPrefix(fn, "golang.org/x/net/http2"):
 				return "gRPC and HTTP/2 (incl. their socket I/O)"
-			case strings.HasPrefix(fn, "google.golang.org/protobuf"), strings.HasPrefix(fn, "github.com/chorus-hpc/chorus/gen/"):
+			case strings.HasPrefix(fn, "google.golang.org/protobuf"), strings.HasPrefix(fn, "github.com/chorus-hpc/chorus/sdks/go/gen/"):
 				return "protobuf encoding"
 			case strings.HasPrefix(fn, "go.opentelemetry.io"):
 				return "OpenTelemetry"

@@ -10,7 +10,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // PartitionLister is what the partition gauges read (store.Store satisfies it).

@@ -14,7 +14,7 @@ import (
 	"github.com/chorus-hpc/chorus/internal/telemetry"
 	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // TestPartitionGaugesMatchTheStore queues tasks in a real Valkey, completes some, and checks the

@@ -12,7 +12,7 @@ import (
 	"context"
 	"time"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // Store is the narrow interface to Chorus's state. Every method is safe for concurrent use by any
@@ -252,6 +252,9 @@ type ResultData struct {
 	ObjectKey string // set for data in the object store
 	Size      int64  // bytes
 	SHA256    string // lowercase hex
+	// TraceParent is the W3C traceparent of the run that produced the data (task outputs; "" for
+	// uploads): written with a task's outputs, returned by GetResultData so a dependent run links to it.
+	TraceParent string
 }
 
 // SubmitBatch is a batch of tasks for one session.

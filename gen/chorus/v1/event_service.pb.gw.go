@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 
+	extChorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
 	"google.golang.org/grpc"
@@ -37,9 +38,9 @@ var (
 
 var filter_EventService_WatchEvents_0 = &utilities.DoubleArray{Encoding: map[string]int{"session_id": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
-func request_EventService_WatchEvents_0(ctx context.Context, marshaler runtime.Marshaler, client EventServiceClient, req *http.Request, pathParams map[string]string) (EventService_WatchEventsClient, runtime.ServerMetadata, error) {
+func request_EventService_WatchEvents_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.EventServiceClient, req *http.Request, pathParams map[string]string) (extChorusv1.EventService_WatchEventsClient, runtime.ServerMetadata, error) {
 	var (
-		protoReq WatchEventsRequest
+		protoReq extChorusv1.WatchEventsRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -77,7 +78,7 @@ func request_EventService_WatchEvents_0(ctx context.Context, marshaler runtime.M
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
 // Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterEventServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterEventServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server EventServiceServer) error {
+func RegisterEventServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server extChorusv1.EventServiceServer) error {
 	mux.Handle(http.MethodGet, pattern_EventService_WatchEvents_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		err := status.Error(codes.Unimplemented, "streaming calls are not yet supported in the in-process transport")
 		_, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
@@ -115,15 +116,15 @@ func RegisterEventServiceHandlerFromEndpoint(ctx context.Context, mux *runtime.S
 // RegisterEventServiceHandler registers the http handlers for service EventService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
 func RegisterEventServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterEventServiceHandlerClient(ctx, mux, NewEventServiceClient(conn))
+	return RegisterEventServiceHandlerClient(ctx, mux, extChorusv1.NewEventServiceClient(conn))
 }
 
 // RegisterEventServiceHandlerClient registers the http handlers for service EventService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "EventServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "EventServiceClient"
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "extChorusv1.EventServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "extChorusv1.EventServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "EventServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterEventServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client EventServiceClient) error {
+// "extChorusv1.EventServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterEventServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client extChorusv1.EventServiceClient) error {
 	mux.Handle(http.MethodGet, pattern_EventService_WatchEvents_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()

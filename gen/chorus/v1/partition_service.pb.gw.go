@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 
+	extChorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
 	"google.golang.org/grpc"
@@ -35,9 +36,9 @@ var (
 	_ = metadata.Join
 )
 
-func request_PartitionService_ListPartitions_0(ctx context.Context, marshaler runtime.Marshaler, client PartitionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_PartitionService_ListPartitions_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.PartitionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListPartitionsRequest
+		protoReq extChorusv1.ListPartitionsRequest
 		metadata runtime.ServerMetadata
 	)
 	if req.Body != nil {
@@ -47,18 +48,18 @@ func request_PartitionService_ListPartitions_0(ctx context.Context, marshaler ru
 	return msg, metadata, err
 }
 
-func local_request_PartitionService_ListPartitions_0(ctx context.Context, marshaler runtime.Marshaler, server PartitionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_PartitionService_ListPartitions_0(ctx context.Context, marshaler runtime.Marshaler, server extChorusv1.PartitionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListPartitionsRequest
+		protoReq extChorusv1.ListPartitionsRequest
 		metadata runtime.ServerMetadata
 	)
 	msg, err := server.ListPartitions(ctx, &protoReq)
 	return msg, metadata, err
 }
 
-func request_PartitionService_GetPartition_0(ctx context.Context, marshaler runtime.Marshaler, client PartitionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_PartitionService_GetPartition_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.PartitionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetPartitionRequest
+		protoReq extChorusv1.GetPartitionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -77,9 +78,9 @@ func request_PartitionService_GetPartition_0(ctx context.Context, marshaler runt
 	return msg, metadata, err
 }
 
-func local_request_PartitionService_GetPartition_0(ctx context.Context, marshaler runtime.Marshaler, server PartitionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_PartitionService_GetPartition_0(ctx context.Context, marshaler runtime.Marshaler, server extChorusv1.PartitionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetPartitionRequest
+		protoReq extChorusv1.GetPartitionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -100,7 +101,7 @@ func local_request_PartitionService_GetPartition_0(ctx context.Context, marshale
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
 // Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterPartitionServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterPartitionServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server PartitionServiceServer) error {
+func RegisterPartitionServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server extChorusv1.PartitionServiceServer) error {
 	mux.Handle(http.MethodGet, pattern_PartitionService_ListPartitions_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -172,15 +173,15 @@ func RegisterPartitionServiceHandlerFromEndpoint(ctx context.Context, mux *runti
 // RegisterPartitionServiceHandler registers the http handlers for service PartitionService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
 func RegisterPartitionServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterPartitionServiceHandlerClient(ctx, mux, NewPartitionServiceClient(conn))
+	return RegisterPartitionServiceHandlerClient(ctx, mux, extChorusv1.NewPartitionServiceClient(conn))
 }
 
 // RegisterPartitionServiceHandlerClient registers the http handlers for service PartitionService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "PartitionServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "PartitionServiceClient"
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "extChorusv1.PartitionServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "extChorusv1.PartitionServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "PartitionServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterPartitionServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client PartitionServiceClient) error {
+// "extChorusv1.PartitionServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterPartitionServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client extChorusv1.PartitionServiceClient) error {
 	mux.Handle(http.MethodGet, pattern_PartitionService_ListPartitions_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 
+	extChorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
 	"google.golang.org/grpc"
@@ -35,9 +36,9 @@ var (
 	_ = metadata.Join
 )
 
-func request_ResultService_CreateResults_0(ctx context.Context, marshaler runtime.Marshaler, client ResultServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_ResultService_CreateResults_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.ResultServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CreateResultsRequest
+		protoReq extChorusv1.CreateResultsRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -59,9 +60,9 @@ func request_ResultService_CreateResults_0(ctx context.Context, marshaler runtim
 	return msg, metadata, err
 }
 
-func local_request_ResultService_CreateResults_0(ctx context.Context, marshaler runtime.Marshaler, server ResultServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_ResultService_CreateResults_0(ctx context.Context, marshaler runtime.Marshaler, server extChorusv1.ResultServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CreateResultsRequest
+		protoReq extChorusv1.CreateResultsRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -80,7 +81,7 @@ func local_request_ResultService_CreateResults_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
-func request_ResultService_UploadResultData_0(ctx context.Context, marshaler runtime.Marshaler, client ResultServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_ResultService_UploadResultData_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.ResultServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var metadata runtime.ServerMetadata
 	stream, err := client.UploadResultData(ctx)
 	if err != nil {
@@ -89,7 +90,7 @@ func request_ResultService_UploadResultData_0(ctx context.Context, marshaler run
 	}
 	dec := marshaler.NewDecoder(req.Body)
 	for {
-		var protoReq UploadResultDataRequest
+		var protoReq extChorusv1.UploadResultDataRequest
 		err = dec.Decode(&protoReq)
 		if errors.Is(err, io.EOF) {
 			break
@@ -121,9 +122,9 @@ func request_ResultService_UploadResultData_0(ctx context.Context, marshaler run
 	return msg, metadata, err
 }
 
-func request_ResultService_GetResult_0(ctx context.Context, marshaler runtime.Marshaler, client ResultServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_ResultService_GetResult_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.ResultServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetResultRequest
+		protoReq extChorusv1.GetResultRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -150,9 +151,9 @@ func request_ResultService_GetResult_0(ctx context.Context, marshaler runtime.Ma
 	return msg, metadata, err
 }
 
-func local_request_ResultService_GetResult_0(ctx context.Context, marshaler runtime.Marshaler, server ResultServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_ResultService_GetResult_0(ctx context.Context, marshaler runtime.Marshaler, server extChorusv1.ResultServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetResultRequest
+		protoReq extChorusv1.GetResultRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -176,9 +177,9 @@ func local_request_ResultService_GetResult_0(ctx context.Context, marshaler runt
 	return msg, metadata, err
 }
 
-func request_ResultService_DownloadResultData_0(ctx context.Context, marshaler runtime.Marshaler, client ResultServiceClient, req *http.Request, pathParams map[string]string) (ResultService_DownloadResultDataClient, runtime.ServerMetadata, error) {
+func request_ResultService_DownloadResultData_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.ResultServiceClient, req *http.Request, pathParams map[string]string) (extChorusv1.ResultService_DownloadResultDataClient, runtime.ServerMetadata, error) {
 	var (
-		protoReq DownloadResultDataRequest
+		protoReq extChorusv1.DownloadResultDataRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -215,9 +216,9 @@ func request_ResultService_DownloadResultData_0(ctx context.Context, marshaler r
 
 var filter_ResultService_ListResults_0 = &utilities.DoubleArray{Encoding: map[string]int{"session_id": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
-func request_ResultService_ListResults_0(ctx context.Context, marshaler runtime.Marshaler, client ResultServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_ResultService_ListResults_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.ResultServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListResultsRequest
+		protoReq extChorusv1.ListResultsRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -242,9 +243,9 @@ func request_ResultService_ListResults_0(ctx context.Context, marshaler runtime.
 	return msg, metadata, err
 }
 
-func local_request_ResultService_ListResults_0(ctx context.Context, marshaler runtime.Marshaler, server ResultServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_ResultService_ListResults_0(ctx context.Context, marshaler runtime.Marshaler, server extChorusv1.ResultServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListResultsRequest
+		protoReq extChorusv1.ListResultsRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -271,7 +272,7 @@ func local_request_ResultService_ListResults_0(ctx context.Context, marshaler ru
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
 // Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterResultServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterResultServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server ResultServiceServer) error {
+func RegisterResultServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server extChorusv1.ResultServiceServer) error {
 	mux.Handle(http.MethodPost, pattern_ResultService_CreateResults_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -377,15 +378,15 @@ func RegisterResultServiceHandlerFromEndpoint(ctx context.Context, mux *runtime.
 // RegisterResultServiceHandler registers the http handlers for service ResultService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
 func RegisterResultServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterResultServiceHandlerClient(ctx, mux, NewResultServiceClient(conn))
+	return RegisterResultServiceHandlerClient(ctx, mux, extChorusv1.NewResultServiceClient(conn))
 }
 
 // RegisterResultServiceHandlerClient registers the http handlers for service ResultService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "ResultServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "ResultServiceClient"
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "extChorusv1.ResultServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "extChorusv1.ResultServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "ResultServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterResultServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client ResultServiceClient) error {
+// "extChorusv1.ResultServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterResultServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client extChorusv1.ResultServiceClient) error {
 	mux.Handle(http.MethodPost, pattern_ResultService_CreateResults_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()

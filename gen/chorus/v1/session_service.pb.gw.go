@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 
+	extChorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
 	"google.golang.org/grpc"
@@ -35,9 +36,9 @@ var (
 	_ = metadata.Join
 )
 
-func request_SessionService_CreateSession_0(ctx context.Context, marshaler runtime.Marshaler, client SessionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SessionService_CreateSession_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.SessionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CreateSessionRequest
+		protoReq extChorusv1.CreateSessionRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
@@ -50,9 +51,9 @@ func request_SessionService_CreateSession_0(ctx context.Context, marshaler runti
 	return msg, metadata, err
 }
 
-func local_request_SessionService_CreateSession_0(ctx context.Context, marshaler runtime.Marshaler, server SessionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SessionService_CreateSession_0(ctx context.Context, marshaler runtime.Marshaler, server extChorusv1.SessionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CreateSessionRequest
+		protoReq extChorusv1.CreateSessionRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
@@ -62,9 +63,9 @@ func local_request_SessionService_CreateSession_0(ctx context.Context, marshaler
 	return msg, metadata, err
 }
 
-func request_SessionService_GetSession_0(ctx context.Context, marshaler runtime.Marshaler, client SessionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SessionService_GetSession_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.SessionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetSessionRequest
+		protoReq extChorusv1.GetSessionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -83,9 +84,9 @@ func request_SessionService_GetSession_0(ctx context.Context, marshaler runtime.
 	return msg, metadata, err
 }
 
-func local_request_SessionService_GetSession_0(ctx context.Context, marshaler runtime.Marshaler, server SessionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SessionService_GetSession_0(ctx context.Context, marshaler runtime.Marshaler, server extChorusv1.SessionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetSessionRequest
+		protoReq extChorusv1.GetSessionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -103,9 +104,9 @@ func local_request_SessionService_GetSession_0(ctx context.Context, marshaler ru
 
 var filter_SessionService_ListSessions_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
-func request_SessionService_ListSessions_0(ctx context.Context, marshaler runtime.Marshaler, client SessionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SessionService_ListSessions_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.SessionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListSessionsRequest
+		protoReq extChorusv1.ListSessionsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -121,9 +122,9 @@ func request_SessionService_ListSessions_0(ctx context.Context, marshaler runtim
 	return msg, metadata, err
 }
 
-func local_request_SessionService_ListSessions_0(ctx context.Context, marshaler runtime.Marshaler, server SessionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SessionService_ListSessions_0(ctx context.Context, marshaler runtime.Marshaler, server extChorusv1.SessionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListSessionsRequest
+		protoReq extChorusv1.ListSessionsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -136,9 +137,9 @@ func local_request_SessionService_ListSessions_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
-func request_SessionService_PauseSession_0(ctx context.Context, marshaler runtime.Marshaler, client SessionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SessionService_PauseSession_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.SessionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq PauseSessionRequest
+		protoReq extChorusv1.PauseSessionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -160,9 +161,9 @@ func request_SessionService_PauseSession_0(ctx context.Context, marshaler runtim
 	return msg, metadata, err
 }
 
-func local_request_SessionService_PauseSession_0(ctx context.Context, marshaler runtime.Marshaler, server SessionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SessionService_PauseSession_0(ctx context.Context, marshaler runtime.Marshaler, server extChorusv1.SessionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq PauseSessionRequest
+		protoReq extChorusv1.PauseSessionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -181,9 +182,9 @@ func local_request_SessionService_PauseSession_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
-func request_SessionService_ResumeSession_0(ctx context.Context, marshaler runtime.Marshaler, client SessionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SessionService_ResumeSession_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.SessionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ResumeSessionRequest
+		protoReq extChorusv1.ResumeSessionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -205,9 +206,9 @@ func request_SessionService_ResumeSession_0(ctx context.Context, marshaler runti
 	return msg, metadata, err
 }
 
-func local_request_SessionService_ResumeSession_0(ctx context.Context, marshaler runtime.Marshaler, server SessionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SessionService_ResumeSession_0(ctx context.Context, marshaler runtime.Marshaler, server extChorusv1.SessionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ResumeSessionRequest
+		protoReq extChorusv1.ResumeSessionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -226,9 +227,9 @@ func local_request_SessionService_ResumeSession_0(ctx context.Context, marshaler
 	return msg, metadata, err
 }
 
-func request_SessionService_CloseSession_0(ctx context.Context, marshaler runtime.Marshaler, client SessionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SessionService_CloseSession_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.SessionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CloseSessionRequest
+		protoReq extChorusv1.CloseSessionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -250,9 +251,9 @@ func request_SessionService_CloseSession_0(ctx context.Context, marshaler runtim
 	return msg, metadata, err
 }
 
-func local_request_SessionService_CloseSession_0(ctx context.Context, marshaler runtime.Marshaler, server SessionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SessionService_CloseSession_0(ctx context.Context, marshaler runtime.Marshaler, server extChorusv1.SessionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CloseSessionRequest
+		protoReq extChorusv1.CloseSessionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -271,9 +272,9 @@ func local_request_SessionService_CloseSession_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
-func request_SessionService_CancelSession_0(ctx context.Context, marshaler runtime.Marshaler, client SessionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SessionService_CancelSession_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.SessionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CancelSessionRequest
+		protoReq extChorusv1.CancelSessionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -295,9 +296,9 @@ func request_SessionService_CancelSession_0(ctx context.Context, marshaler runti
 	return msg, metadata, err
 }
 
-func local_request_SessionService_CancelSession_0(ctx context.Context, marshaler runtime.Marshaler, server SessionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SessionService_CancelSession_0(ctx context.Context, marshaler runtime.Marshaler, server extChorusv1.SessionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CancelSessionRequest
+		protoReq extChorusv1.CancelSessionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -316,9 +317,9 @@ func local_request_SessionService_CancelSession_0(ctx context.Context, marshaler
 	return msg, metadata, err
 }
 
-func request_SessionService_PurgeSession_0(ctx context.Context, marshaler runtime.Marshaler, client SessionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SessionService_PurgeSession_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.SessionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq PurgeSessionRequest
+		protoReq extChorusv1.PurgeSessionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -340,9 +341,9 @@ func request_SessionService_PurgeSession_0(ctx context.Context, marshaler runtim
 	return msg, metadata, err
 }
 
-func local_request_SessionService_PurgeSession_0(ctx context.Context, marshaler runtime.Marshaler, server SessionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SessionService_PurgeSession_0(ctx context.Context, marshaler runtime.Marshaler, server extChorusv1.SessionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq PurgeSessionRequest
+		protoReq extChorusv1.PurgeSessionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -366,7 +367,7 @@ func local_request_SessionService_PurgeSession_0(ctx context.Context, marshaler 
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
 // Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterSessionServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterSessionServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server SessionServiceServer) error {
+func RegisterSessionServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server extChorusv1.SessionServiceServer) error {
 	mux.Handle(http.MethodPost, pattern_SessionService_CreateSession_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -558,15 +559,15 @@ func RegisterSessionServiceHandlerFromEndpoint(ctx context.Context, mux *runtime
 // RegisterSessionServiceHandler registers the http handlers for service SessionService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
 func RegisterSessionServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterSessionServiceHandlerClient(ctx, mux, NewSessionServiceClient(conn))
+	return RegisterSessionServiceHandlerClient(ctx, mux, extChorusv1.NewSessionServiceClient(conn))
 }
 
 // RegisterSessionServiceHandlerClient registers the http handlers for service SessionService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "SessionServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "SessionServiceClient"
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "extChorusv1.SessionServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "extChorusv1.SessionServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "SessionServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterSessionServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client SessionServiceClient) error {
+// "extChorusv1.SessionServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterSessionServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client extChorusv1.SessionServiceClient) error {
 	mux.Handle(http.MethodPost, pattern_SessionService_CreateSession_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()

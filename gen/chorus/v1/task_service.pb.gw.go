@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 
+	extChorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
 	"google.golang.org/grpc"
@@ -35,9 +36,9 @@ var (
 	_ = metadata.Join
 )
 
-func request_TaskService_SubmitTasks_0(ctx context.Context, marshaler runtime.Marshaler, client TaskServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_TaskService_SubmitTasks_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.TaskServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SubmitTasksRequest
+		protoReq extChorusv1.SubmitTasksRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -59,9 +60,9 @@ func request_TaskService_SubmitTasks_0(ctx context.Context, marshaler runtime.Ma
 	return msg, metadata, err
 }
 
-func local_request_TaskService_SubmitTasks_0(ctx context.Context, marshaler runtime.Marshaler, server TaskServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_TaskService_SubmitTasks_0(ctx context.Context, marshaler runtime.Marshaler, server extChorusv1.TaskServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SubmitTasksRequest
+		protoReq extChorusv1.SubmitTasksRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -80,9 +81,9 @@ func local_request_TaskService_SubmitTasks_0(ctx context.Context, marshaler runt
 	return msg, metadata, err
 }
 
-func request_TaskService_GetTask_0(ctx context.Context, marshaler runtime.Marshaler, client TaskServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_TaskService_GetTask_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.TaskServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetTaskRequest
+		protoReq extChorusv1.GetTaskRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -109,9 +110,9 @@ func request_TaskService_GetTask_0(ctx context.Context, marshaler runtime.Marsha
 	return msg, metadata, err
 }
 
-func local_request_TaskService_GetTask_0(ctx context.Context, marshaler runtime.Marshaler, server TaskServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_TaskService_GetTask_0(ctx context.Context, marshaler runtime.Marshaler, server extChorusv1.TaskServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetTaskRequest
+		protoReq extChorusv1.GetTaskRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -137,9 +138,9 @@ func local_request_TaskService_GetTask_0(ctx context.Context, marshaler runtime.
 
 var filter_TaskService_ListTasks_0 = &utilities.DoubleArray{Encoding: map[string]int{"session_id": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
-func request_TaskService_ListTasks_0(ctx context.Context, marshaler runtime.Marshaler, client TaskServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_TaskService_ListTasks_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.TaskServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListTasksRequest
+		protoReq extChorusv1.ListTasksRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -164,9 +165,9 @@ func request_TaskService_ListTasks_0(ctx context.Context, marshaler runtime.Mars
 	return msg, metadata, err
 }
 
-func local_request_TaskService_ListTasks_0(ctx context.Context, marshaler runtime.Marshaler, server TaskServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_TaskService_ListTasks_0(ctx context.Context, marshaler runtime.Marshaler, server extChorusv1.TaskServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListTasksRequest
+		protoReq extChorusv1.ListTasksRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -188,9 +189,9 @@ func local_request_TaskService_ListTasks_0(ctx context.Context, marshaler runtim
 	return msg, metadata, err
 }
 
-func request_TaskService_CancelTasks_0(ctx context.Context, marshaler runtime.Marshaler, client TaskServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_TaskService_CancelTasks_0(ctx context.Context, marshaler runtime.Marshaler, client extChorusv1.TaskServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CancelTasksRequest
+		protoReq extChorusv1.CancelTasksRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -212,9 +213,9 @@ func request_TaskService_CancelTasks_0(ctx context.Context, marshaler runtime.Ma
 	return msg, metadata, err
 }
 
-func local_request_TaskService_CancelTasks_0(ctx context.Context, marshaler runtime.Marshaler, server TaskServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_TaskService_CancelTasks_0(ctx context.Context, marshaler runtime.Marshaler, server extChorusv1.TaskServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CancelTasksRequest
+		protoReq extChorusv1.CancelTasksRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -238,7 +239,7 @@ func local_request_TaskService_CancelTasks_0(ctx context.Context, marshaler runt
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
 // Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterTaskServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterTaskServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server TaskServiceServer) error {
+func RegisterTaskServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server extChorusv1.TaskServiceServer) error {
 	mux.Handle(http.MethodPost, pattern_TaskService_SubmitTasks_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -350,15 +351,15 @@ func RegisterTaskServiceHandlerFromEndpoint(ctx context.Context, mux *runtime.Se
 // RegisterTaskServiceHandler registers the http handlers for service TaskService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
 func RegisterTaskServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterTaskServiceHandlerClient(ctx, mux, NewTaskServiceClient(conn))
+	return RegisterTaskServiceHandlerClient(ctx, mux, extChorusv1.NewTaskServiceClient(conn))
 }
 
 // RegisterTaskServiceHandlerClient registers the http handlers for service TaskService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "TaskServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "TaskServiceClient"
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "extChorusv1.TaskServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "extChorusv1.TaskServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "TaskServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterTaskServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client TaskServiceClient) error {
+// "extChorusv1.TaskServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterTaskServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client extChorusv1.TaskServiceClient) error {
 	mux.Handle(http.MethodPost, pattern_TaskService_SubmitTasks_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()

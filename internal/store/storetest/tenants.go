@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/store"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 func tenantSession(t *testing.T, s store.Store, tenant string, maxSessions int64) (string, error) {

@@ -10,10 +10,10 @@ import (
 
 	"github.com/valkey-io/valkey-go"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/store"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
 	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 func benchStore(b *testing.B) (*valkeystore.Store, valkey.Client, string) {

@@ -10,8 +10,8 @@ import (
 	"github.com/valkey-io/valkey-go"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/store"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // ReadEvents reads a session's events after a cursor, blocking up to q.Block for the first one. It

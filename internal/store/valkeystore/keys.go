@@ -73,6 +73,7 @@ func (k keys) taskEnds(id string) string           { return k.sessionTag(id) + "
 func (k keys) taskList(id string) string           { return k.sessionTag(id) + ":tl" }
 func (k keys) results(id string) string            { return k.sessionTag(id) + ":r" }
 func (k keys) resultData(id string) string         { return k.sessionTag(id) + ":rd" }
+func (k keys) resultTrace(id string) string        { return k.sessionTag(id) + ":rtp" } // result id → producer's traceparent
 func (k keys) resultList(id string) string         { return k.sessionTag(id) + ":rl" }
 func (k keys) queue(id, p string) string           { return k.sessionTag(id) + ":q:" + p }
 func (k keys) events(id string) string             { return k.sessionTag(id) + ":ev" }

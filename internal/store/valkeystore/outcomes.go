@@ -8,8 +8,8 @@ import (
 
 	"github.com/valkey-io/valkey-go"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/store"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // RecordOutcomes records steps of leased tasks: one outcomes.lua run per session, all pipelined in one
@@ -172,7 +172,7 @@ func (s *Store) completionArgs(ctx context.Context, args []string, l store.Lease
 		args = append(append(args, id, "1"), dataArgs(*r.Data)...)
 	}
 	if len(c.Subtasks) == 0 {
-		return append(args, "0"), nil
+		return appendTraceParents(append(args, "0"), c), nil
 	}
 	if err := s.noteSubtaskParts(ctx, l.SessionID, c.Subtasks); err != nil {
 		return nil, err
@@ -185,7 +185,20 @@ func (s *Store) completionArgs(ctx context.Context, args []string, l store.Lease
 			traceParent, traceState = rec.traceParent, rec.traceState
 		}
 	}
-	return s.encodeTasks(ctx, l.SessionID, c.Subtasks, c.SubtaskIDs, l.TaskID, traceParent, traceState, args)
+	args, err := s.encodeTasks(ctx, l.SessionID, c.Subtasks, c.SubtaskIDs, l.TaskID, traceParent, traceState, args)
+	if err != nil {
+		return nil, err
+	}
+	return appendTraceParents(args, c), nil
+}
+
+// appendTraceParents ends a completion with each output's producer traceparent (outcomes.lua stores
+// them in the session's :rtp hash; GetResultData returns them for span links).
+func appendTraceParents(args []string, c *store.Completion) []string {
+	for _, o := range c.Outputs {
+		args = append(args, o.Data.TraceParent)
+	}
+	return args
 }
 
 // scriptError turns a step's refusal "CODE message" into a *store.Error.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/valkey-io/valkey-go"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/store"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // The partition indexes (keys.go: :ready, :delayed, :leases, :sessions, :active, the totals, and the

@@ -4,9 +4,9 @@ import (
 	"context"
 	"strconv"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/store"
 	"github.com/chorus-hpc/chorus/internal/validate"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // CreateResults creates results, all or none.
@@ -74,7 +74,8 @@ func (s *Store) GetResultData(ctx context.Context, sessionID string, ids []strin
 	}
 	res := s.c.DoMulti(ctx,
 		s.c.B().Hmget().Key(s.k.results(sessionID)).Field(ids...).Build(),
-		s.c.B().Hmget().Key(s.k.resultData(sessionID)).Field(ids...).Build())
+		s.c.B().Hmget().Key(s.k.resultData(sessionID)).Field(ids...).Build(),
+		s.c.B().Hmget().Key(s.k.resultTrace(sessionID)).Field(ids...).Build())
 	heads, err := res[0].ToArray()
 	if err != nil {
 		return nil, storeErr("reading results", err)
@@ -83,6 +84,7 @@ func (s *Store) GetResultData(ctx context.Context, sessionID string, ids []strin
 	if err != nil {
 		return nil, storeErr("reading result data", err)
 	}
+	tps, _ := res[2].ToArray() // producers' traceparents: best effort, for span links only
 	out := make([]store.ResultData, len(ids))
 	for i := range ids {
 		h, err := heads[i].ToString()
@@ -95,6 +97,9 @@ func (s *Store) GetResultData(ctx context.Context, sessionID string, ids []strin
 		}
 		d, _ := datas[i].ToString()
 		out[i] = store.ResultData{Size: r.SizeBytes, SHA256: r.Sha256}
+		if i < len(tps) {
+			out[i].TraceParent, _ = tps[i].ToString()
+		}
 		if r.Location == chorusv1.ResultLocation_RESULT_LOCATION_OBJECT {
 			out[i].ObjectKey = d
 		} else {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"strconv"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
 	"github.com/chorus-hpc/chorus/internal/store"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // Tenant quotas. A tenant's sets live in the tenant's own slot ({<prefix>t:<tenant>}), apart from its

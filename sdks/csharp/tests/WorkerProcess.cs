@@ -24,11 +24,11 @@ namespace Chorus.Worker.Tests
         readonly StringBuilder stderr = new StringBuilder();
         public readonly string Dir;
 
-        public WorkerProcess(int capacity = 1, string token = "test-token", bool welcome = true, long inlineLimit = 65536)
+        public WorkerProcess(int capacity = 1, string token = "test-token", bool welcome = true, long inlineLimit = 65536, string exe = null)
         {
             Dir = Path.Combine(Path.GetTempPath(), "chorus-csharp-test-" + Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(Dir);
-            string exe = WorkerExe();
+            exe = exe ?? WorkerExe();
             // An .exe built by mcs runs on mono, a .dll built by the .NET SDK on dotnet.
             string host = exe.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? "dotnet" : "mono";
             var psi = new ProcessStartInfo(host, "\"" + exe + "\"")

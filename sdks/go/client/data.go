@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	chorusv1 "github.com/chorus-hpc/chorus/gen/chorus/v1"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // CreateResults declares results without data (to be uploaded, or completed by tasks); empty ids let

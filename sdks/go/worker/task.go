@@ -8,7 +8,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
+	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
 )
 
 // Task is one assigned attempt of a task.

@@ -17,12 +17,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/chorus-hpc/chorus/internal/telemetry"
+	"github.com/chorus-hpc/chorus/sdks/go/internal/oteltrace"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	workerv1 "github.com/chorus-hpc/chorus/gen/chorus/worker/v1"
+	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
 )
 
 // Handler runs one task and returns the data of its expected outputs.
@@ -86,7 +86,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if tp == nil {
 		var shutdown func(context.Context) error
 		var err error
-		if tp, shutdown, err = telemetry.TracerProviderFromEnv(ctx, "chorus-worker-go"); err != nil {
+		if tp, shutdown, err = oteltrace.TracerProviderFromEnv(ctx, "chorus-worker-go"); err != nil {
 			return fmt.Errorf("worker: tracing from the OTEL_* settings: %w", err)
 		}
 		if shutdown != nil {
@@ -293,7 +293,7 @@ func (w *Worker) run(ctx context.Context, a *workerv1.AssignTask) (out *workerv1
 			out = fail(fmt.Sprintf("handler of %s panicked: %v\n%s", a.GetMethod(), r, debug.Stack()), false)
 		}
 	}()
-	ctx, span := w.tracer.Start(telemetry.ExtractTraceParent(ctx, a.GetTraceparent(), a.GetTracestate()), "chorus worker "+a.GetMethod(),
+	ctx, span := w.tracer.Start(oteltrace.ExtractTraceParent(ctx, a.GetTraceparent(), a.GetTracestate()), "chorus worker "+a.GetMethod(),
 		trace.WithAttributes(attribute.String("chorus.task_id", a.GetTaskId()), attribute.String("chorus.session_id", a.GetSessionId()),
 			attribute.Int("chorus.attempt", int(a.GetAttempt()))))
 	defer func() {

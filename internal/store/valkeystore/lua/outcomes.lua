@@ -5,8 +5,9 @@
 -- then the steps, each starting with its code, task id, lease token and time (ms):
 --   S tid tok ms                                    start: DISPATCHED -> RUNNING (again: no-op)
 --   P tid tok ms fraction message                   progress event
---   C tid tok ms nout {rid size sha loc data}*nout nnew {rid has size sha loc data}*nnew <subtasks>
---                                                   completion; subtasks as in submit.lua (n, 8 per task)
+--   C tid tok ms nout {rid size sha loc data}*nout nnew {rid has size sha loc data}*nnew <subtasks> {tp}*nout
+--                                                   completion; subtasks as in submit.lua (n, 8 per task);
+--                                                   tp: each output's producer traceparent ('' none) -> :rtp
 --   F tid tok ms kind message retryable end jitter  failure; end is the status when not retried
 --                                                   (6 failed, 7 cancelled); jitter in [0,1)
 -- Returns {replies, partitions with new QUEUED tasks, delayed} where replies has one entry per step:
@@ -68,6 +69,8 @@ local function complete(tid, tok, now, i)
   end
   local specs
   specs, i = parse_tasks(i)
+  local tps = {}
+  for j = 1, nout do tps[j] = ARGV[i]; i = i + 1 end
   local t = tget(tid)
   if not leased(t, tok) then return lost(tid), i end
   local mine = {}
@@ -118,8 +121,9 @@ local function complete(tid, tok, now, i)
   for _, r in ipairs(news) do
     if r.has == '1' then complete_result(rget(r.id), r.size, r.sha, r.loc, r.data, now, touched) end
   end
-  for _, o in ipairs(outs) do
+  for j, o in ipairs(outs) do
     complete_result(rget(o.rid), o.size, o.sha, o.loc, o.data, now, touched)
+    if tps[j] ~= '' then hset_later(':rtp', o.rid, tps[j]) end
   end
   unlease(t)
   count(t[H_PARTITION], t[H_STATUS], TASK_COMPLETED)

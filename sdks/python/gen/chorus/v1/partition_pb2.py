@@ -15,14 +15,14 @@ from chorus.v1 import session_pb2 as chorus_dot_v1_dot_session__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63horus/v1/partition.proto\x12\tchorus.v1\x1a\x17\x63horus/v1/session.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbd\x01\n\tAgentInfo\x12\x19\n\x08\x61gent_id\x18\x01 \x01(\tR\x07\x61gentId\x12\x1a\n\x08hostname\x18\x02 \x01(\tR\x08hostname\x12\x1a\n\x08\x63\x61pacity\x18\x03 \x01(\x05R\x08\x63\x61pacity\x12\x1b\n\tin_flight\x18\x04 \x01(\x05R\x08inFlight\x12@\n\x0elast_seen_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0clastSeenTime\"\xf8\x01\n\tPartition\x12!\n\x0cpartition_id\x18\x01 \x01(\tR\x0bpartitionId\x12\x1f\n\x0bqueue_depth\x18\x02 \x01(\x03R\nqueueDepth\x12\x36\n\x0btask_counts\x18\x03 \x01(\x0b\x32\x15.chorus.v1.TaskCountsR\ntaskCounts\x12,\n\x06\x61gents\x18\x04 \x03(\x0b\x32\x14.chorus.v1.AgentInfoR\x06\x61gents\x12%\n\x0etotal_capacity\x18\x05 \x01(\x05R\rtotalCapacity\x12\x1a\n\x08\x64\x65\x63lared\x18\x06 \x01(\x08R\x08\x64\x65\x63laredB\x99\x01\n\rcom.chorus.v1B\x0ePartitionProtoP\x01Z3github.com/chorus-hpc/chorus/gen/chorus/v1;chorusv1\xa2\x02\x03\x43XX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15\x43horus\\V1\\GPBMetadata\xea\x02\nChorus::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63horus/v1/partition.proto\x12\tchorus.v1\x1a\x17\x63horus/v1/session.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbd\x01\n\tAgentInfo\x12\x19\n\x08\x61gent_id\x18\x01 \x01(\tR\x07\x61gentId\x12\x1a\n\x08hostname\x18\x02 \x01(\tR\x08hostname\x12\x1a\n\x08\x63\x61pacity\x18\x03 \x01(\x05R\x08\x63\x61pacity\x12\x1b\n\tin_flight\x18\x04 \x01(\x05R\x08inFlight\x12@\n\x0elast_seen_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0clastSeenTime\"\xf8\x01\n\tPartition\x12!\n\x0cpartition_id\x18\x01 \x01(\tR\x0bpartitionId\x12\x1f\n\x0bqueue_depth\x18\x02 \x01(\x03R\nqueueDepth\x12\x36\n\x0btask_counts\x18\x03 \x01(\x0b\x32\x15.chorus.v1.TaskCountsR\ntaskCounts\x12,\n\x06\x61gents\x18\x04 \x03(\x0b\x32\x14.chorus.v1.AgentInfoR\x06\x61gents\x12%\n\x0etotal_capacity\x18\x05 \x01(\x05R\rtotalCapacity\x12\x1a\n\x08\x64\x65\x63lared\x18\x06 \x01(\x08R\x08\x64\x65\x63laredB\xa1\x01\n\rcom.chorus.v1B\x0ePartitionProtoP\x01Z;github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1;chorusv1\xa2\x02\x03\x43XX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15\x43horus\\V1\\GPBMetadata\xea\x02\nChorus::V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chorus.v1.partition_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  DESCRIPTOR._serialized_options = b'\n\rcom.chorus.v1B\016PartitionProtoP\001Z3github.com/chorus-hpc/chorus/gen/chorus/v1;chorusv1\242\002\003CXX\252\002\tChorus.V1\312\002\tChorus\\V1\342\002\025Chorus\\V1\\GPBMetadata\352\002\nChorus::V1'
+  DESCRIPTOR._serialized_options = b'\n\rcom.chorus.v1B\016PartitionProtoP\001Z;github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1;chorusv1\242\002\003CXX\252\002\tChorus.V1\312\002\tChorus\\V1\342\002\025Chorus\\V1\\GPBMetadata\352\002\nChorus::V1'
   _AGENTINFO._serialized_start=99
   _AGENTINFO._serialized_end=288
   _PARTITION._serialized_start=291

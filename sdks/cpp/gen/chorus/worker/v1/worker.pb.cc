@@ -777,19 +777,19 @@ const char descriptor_table_protodef_chorus_2fworker_2fv1_2fworker_2eproto[] PRO
   "tasks_reply\030\006 \001(\0132\".chorus.worker.v1.Sub"
   "mitTasksReplyH\000R\020submitTasksReply\022,\n\004pin"
   "g\030\007 \001(\0132\026.chorus.worker.v1.PingH\000R\004pingB"
-  "\t\n\007messageB\301\001\n\024com.chorus.worker.v1B\013Wor"
-  "kerProtoP\001Z:github.com/chorus-hpc/chorus"
-  "/gen/chorus/worker/v1;workerv1\242\002\003CWX\252\002\020C"
-  "horus.Worker.V1\312\002\020Chorus\\Worker\\V1\342\002\034Cho"
-  "rus\\Worker\\V1\\GPBMetadata\352\002\022Chorus::Work"
-  "er::V1b\006proto3"
+  "\t\n\007messageB\311\001\n\024com.chorus.worker.v1B\013Wor"
+  "kerProtoP\001ZBgithub.com/chorus-hpc/chorus"
+  "/sdks/go/gen/chorus/worker/v1;workerv1\242\002"
+  "\003CWX\252\002\020Chorus.Worker.V1\312\002\020Chorus\\Worker\\"
+  "V1\342\002\034Chorus\\Worker\\V1\\GPBMetadata\352\002\022Chor"
+  "us::Worker::V1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_deps[1] = {
   &::descriptor_table_google_2fprotobuf_2fduration_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto = {
-    false, false, 3934, descriptor_table_protodef_chorus_2fworker_2fv1_2fworker_2eproto,
+    false, false, 3942, descriptor_table_protodef_chorus_2fworker_2fv1_2fworker_2eproto,
     "chorus/worker/v1/worker.proto",
     &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_once, descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_deps, 1, 24,
     schemas, file_default_instances, TableStruct_chorus_2fworker_2fv1_2fworker_2eproto::offsets,

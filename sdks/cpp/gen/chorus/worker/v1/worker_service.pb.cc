@@ -37,19 +37,20 @@ const char descriptor_table_protodef_chorus_2fworker_2fv1_2fworker_5fservice_2ep
   "\020chorus.worker.v1\032\035chorus/worker/v1/work"
   "er.proto2c\n\rWorkerService\022R\n\007Connect\022 .c"
   "horus.worker.v1.ConnectRequest\032!.chorus."
-  "worker.v1.ConnectResponse(\0010\001B\310\001\n\024com.ch"
-  "orus.worker.v1B\022WorkerServiceProtoP\001Z:gi"
-  "thub.com/chorus-hpc/chorus/gen/chorus/wo"
-  "rker/v1;workerv1\242\002\003CWX\252\002\020Chorus.Worker.V"
-  "1\312\002\020Chorus\\Worker\\V1\342\002\034Chorus\\Worker\\V1\\"
-  "GPBMetadata\352\002\022Chorus::Worker::V1b\006proto3"
+  "worker.v1.ConnectResponse(\0010\001B\320\001\n\024com.ch"
+  "orus.worker.v1B\022WorkerServiceProtoP\001ZBgi"
+  "thub.com/chorus-hpc/chorus/sdks/go/gen/c"
+  "horus/worker/v1;workerv1\242\002\003CWX\252\002\020Chorus."
+  "Worker.V1\312\002\020Chorus\\Worker\\V1\342\002\034Chorus\\Wo"
+  "rker\\V1\\GPBMetadata\352\002\022Chorus::Worker::V1"
+  "b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_chorus_2fworker_2fv1_2fworker_5fservice_2eproto_deps[1] = {
   &::descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_chorus_2fworker_2fv1_2fworker_5fservice_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_chorus_2fworker_2fv1_2fworker_5fservice_2eproto = {
-    false, false, 400, descriptor_table_protodef_chorus_2fworker_2fv1_2fworker_5fservice_2eproto,
+    false, false, 408, descriptor_table_protodef_chorus_2fworker_2fv1_2fworker_5fservice_2eproto,
     "chorus/worker/v1/worker_service.proto",
     &descriptor_table_chorus_2fworker_2fv1_2fworker_5fservice_2eproto_once, descriptor_table_chorus_2fworker_2fv1_2fworker_5fservice_2eproto_deps, 1, 0,
     schemas, file_default_instances, TableStruct_chorus_2fworker_2fv1_2fworker_5fservice_2eproto::offsets,

@@ -14,14 +14,14 @@ _sym_db = _symbol_database.Default()
 from chorus.worker.v1 import worker_pb2 as chorus_dot_worker_dot_v1_dot_worker__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%chorus/worker/v1/worker_service.proto\x12\x10\x63horus.worker.v1\x1a\x1d\x63horus/worker/v1/worker.proto2c\n\rWorkerService\x12R\n\x07\x43onnect\x12 .chorus.worker.v1.ConnectRequest\x1a!.chorus.worker.v1.ConnectResponse(\x01\x30\x01\x42\xc8\x01\n\x14\x63om.chorus.worker.v1B\x12WorkerServiceProtoP\x01Z:github.com/chorus-hpc/chorus/gen/chorus/worker/v1;workerv1\xa2\x02\x03\x43WX\xaa\x02\x10\x43horus.Worker.V1\xca\x02\x10\x43horus\\Worker\\V1\xe2\x02\x1c\x43horus\\Worker\\V1\\GPBMetadata\xea\x02\x12\x43horus::Worker::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%chorus/worker/v1/worker_service.proto\x12\x10\x63horus.worker.v1\x1a\x1d\x63horus/worker/v1/worker.proto2c\n\rWorkerService\x12R\n\x07\x43onnect\x12 .chorus.worker.v1.ConnectRequest\x1a!.chorus.worker.v1.ConnectResponse(\x01\x30\x01\x42\xd0\x01\n\x14\x63om.chorus.worker.v1B\x12WorkerServiceProtoP\x01ZBgithub.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1;workerv1\xa2\x02\x03\x43WX\xaa\x02\x10\x43horus.Worker.V1\xca\x02\x10\x43horus\\Worker\\V1\xe2\x02\x1c\x43horus\\Worker\\V1\\GPBMetadata\xea\x02\x12\x43horus::Worker::V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chorus.worker.v1.worker_service_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  DESCRIPTOR._serialized_options = b'\n\024com.chorus.worker.v1B\022WorkerServiceProtoP\001Z:github.com/chorus-hpc/chorus/gen/chorus/worker/v1;workerv1\242\002\003CWX\252\002\020Chorus.Worker.V1\312\002\020Chorus\\Worker\\V1\342\002\034Chorus\\Worker\\V1\\GPBMetadata\352\002\022Chorus::Worker::V1'
+  DESCRIPTOR._serialized_options = b'\n\024com.chorus.worker.v1B\022WorkerServiceProtoP\001ZBgithub.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1;workerv1\242\002\003CWX\252\002\020Chorus.Worker.V1\312\002\020Chorus\\Worker\\V1\342\002\034Chorus\\Worker\\V1\\GPBMetadata\352\002\022Chorus::Worker::V1'
   _WORKERSERVICE._serialized_start=90
   _WORKERSERVICE._serialized_end=189
 # @@protoc_insertion_point(module_scope)

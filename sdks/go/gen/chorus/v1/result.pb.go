@@ -288,8 +288,8 @@ const file_chorus_v1_result_proto_rawDesc = "" +
 	"\x0eResultLocation\x12\x1f\n" +
 	"\x1bRESULT_LOCATION_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16RESULT_LOCATION_INLINE\x10\x01\x12\x1a\n" +
-	"\x16RESULT_LOCATION_OBJECT\x10\x02B\x96\x01\n" +
-	"\rcom.chorus.v1B\vResultProtoP\x01Z3github.com/chorus-hpc/chorus/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
+	"\x16RESULT_LOCATION_OBJECT\x10\x02B\x9e\x01\n" +
+	"\rcom.chorus.v1B\vResultProtoP\x01Z;github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
 	"Chorus::V1b\x06proto3"
 
 var (

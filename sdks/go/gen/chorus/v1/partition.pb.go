@@ -215,8 +215,8 @@ const file_chorus_v1_partition_proto_rawDesc = "" +
 	"taskCounts\x12,\n" +
 	"\x06agents\x18\x04 \x03(\v2\x14.chorus.v1.AgentInfoR\x06agents\x12%\n" +
 	"\x0etotal_capacity\x18\x05 \x01(\x05R\rtotalCapacity\x12\x1a\n" +
-	"\bdeclared\x18\x06 \x01(\bR\bdeclaredB\x99\x01\n" +
-	"\rcom.chorus.v1B\x0ePartitionProtoP\x01Z3github.com/chorus-hpc/chorus/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
+	"\bdeclared\x18\x06 \x01(\bR\bdeclaredB\xa1\x01\n" +
+	"\rcom.chorus.v1B\x0ePartitionProtoP\x01Z;github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
 	"Chorus::V1b\x06proto3"
 
 var (

@@ -214,8 +214,8 @@ const file_chorus_v1_partition_service_proto_rawDesc = "" +
 	"\tpartition\x18\x01 \x01(\v2\x14.chorus.v1.PartitionR\tpartition2\xf9\x01\n" +
 	"\x10PartitionService\x12m\n" +
 	"\x0eListPartitions\x12 .chorus.v1.ListPartitionsRequest\x1a!.chorus.v1.ListPartitionsResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/partitions\x12v\n" +
-	"\fGetPartition\x12\x1e.chorus.v1.GetPartitionRequest\x1a\x1f.chorus.v1.GetPartitionResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/partitions/{partition_id}B\xa0\x01\n" +
-	"\rcom.chorus.v1B\x15PartitionServiceProtoP\x01Z3github.com/chorus-hpc/chorus/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
+	"\fGetPartition\x12\x1e.chorus.v1.GetPartitionRequest\x1a\x1f.chorus.v1.GetPartitionResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/partitions/{partition_id}B\xa8\x01\n" +
+	"\rcom.chorus.v1B\x15PartitionServiceProtoP\x01Z;github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
 	"Chorus::V1b\x06proto3"
 
 var (

@@ -160,8 +160,8 @@ const file_chorus_v1_event_service_proto_rawDesc = "" +
 	"\x13WatchEventsResponse\x12&\n" +
 	"\x05event\x18\x01 \x01(\v2\x10.chorus.v1.EventR\x05event2\x88\x01\n" +
 	"\fEventService\x12x\n" +
-	"\vWatchEvents\x12\x1d.chorus.v1.WatchEventsRequest\x1a\x1e.chorus.v1.WatchEventsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/sessions/{session_id}/events0\x01B\x9c\x01\n" +
-	"\rcom.chorus.v1B\x11EventServiceProtoP\x01Z3github.com/chorus-hpc/chorus/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
+	"\vWatchEvents\x12\x1d.chorus.v1.WatchEventsRequest\x1a\x1e.chorus.v1.WatchEventsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/sessions/{session_id}/events0\x01B\xa4\x01\n" +
+	"\rcom.chorus.v1B\x11EventServiceProtoP\x01Z;github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
 	"Chorus::V1b\x06proto3"
 
 var (

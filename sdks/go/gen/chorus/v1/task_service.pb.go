@@ -574,8 +574,8 @@ const file_chorus_v1_task_service_proto_rawDesc = "" +
 	"\vSubmitTasks\x12\x1d.chorus.v1.SubmitTasksRequest\x1a\x1e.chorus.v1.SubmitTasksResponse\"6\x82\xd3\xe4\x93\x020:\x01*\"+/v1/sessions/{session_id}/tasks:batchCreate\x12s\n" +
 	"\aGetTask\x12\x19.chorus.v1.GetTaskRequest\x1a\x1a.chorus.v1.GetTaskResponse\"1\x82\xd3\xe4\x93\x02+\x12)/v1/sessions/{session_id}/tasks/{task_id}\x12o\n" +
 	"\tListTasks\x12\x1b.chorus.v1.ListTasksRequest\x1a\x1c.chorus.v1.ListTasksResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/sessions/{session_id}/tasks\x12\x7f\n" +
-	"\vCancelTasks\x12\x1d.chorus.v1.CancelTasksRequest\x1a\x1e.chorus.v1.CancelTasksResponse\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/sessions/{session_id}/tasks:cancelB\x9b\x01\n" +
-	"\rcom.chorus.v1B\x10TaskServiceProtoP\x01Z3github.com/chorus-hpc/chorus/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
+	"\vCancelTasks\x12\x1d.chorus.v1.CancelTasksRequest\x1a\x1e.chorus.v1.CancelTasksResponse\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/sessions/{session_id}/tasks:cancelB\xa3\x01\n" +
+	"\rcom.chorus.v1B\x10TaskServiceProtoP\x01Z;github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
 	"Chorus::V1b\x06proto3"
 
 var (

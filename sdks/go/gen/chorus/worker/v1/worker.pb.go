@@ -1869,8 +1869,8 @@ const file_chorus_worker_v1_worker_proto_rawDesc = "" +
 	"\x14create_results_reply\x18\x05 \x01(\v2$.chorus.worker.v1.CreateResultsReplyH\x00R\x12createResultsReply\x12R\n" +
 	"\x12submit_tasks_reply\x18\x06 \x01(\v2\".chorus.worker.v1.SubmitTasksReplyH\x00R\x10submitTasksReply\x12,\n" +
 	"\x04ping\x18\a \x01(\v2\x16.chorus.worker.v1.PingH\x00R\x04pingB\t\n" +
-	"\amessageB\xc1\x01\n" +
-	"\x14com.chorus.worker.v1B\vWorkerProtoP\x01Z:github.com/chorus-hpc/chorus/gen/chorus/worker/v1;workerv1\xa2\x02\x03CWX\xaa\x02\x10Chorus.Worker.V1\xca\x02\x10Chorus\\Worker\\V1\xe2\x02\x1cChorus\\Worker\\V1\\GPBMetadata\xea\x02\x12Chorus::Worker::V1b\x06proto3"
+	"\amessageB\xc9\x01\n" +
+	"\x14com.chorus.worker.v1B\vWorkerProtoP\x01ZBgithub.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1;workerv1\xa2\x02\x03CWX\xaa\x02\x10Chorus.Worker.V1\xca\x02\x10Chorus\\Worker\\V1\xe2\x02\x1cChorus\\Worker\\V1\\GPBMetadata\xea\x02\x12Chorus::Worker::V1b\x06proto3"
 
 var (
 	file_chorus_worker_v1_worker_proto_rawDescOnce sync.Once

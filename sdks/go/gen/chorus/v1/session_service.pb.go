@@ -877,8 +877,8 @@ const file_chorus_v1_session_service_proto_rawDesc = "" +
 	"\rResumeSession\x12\x1f.chorus.v1.ResumeSessionRequest\x1a .chorus.v1.ResumeSessionResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/sessions/{session_id}:resume\x12{\n" +
 	"\fCloseSession\x12\x1e.chorus.v1.CloseSessionRequest\x1a\x1f.chorus.v1.CloseSessionResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/sessions/{session_id}:close\x12\x7f\n" +
 	"\rCancelSession\x12\x1f.chorus.v1.CancelSessionRequest\x1a .chorus.v1.CancelSessionResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/sessions/{session_id}:cancel\x12{\n" +
-	"\fPurgeSession\x12\x1e.chorus.v1.PurgeSessionRequest\x1a\x1f.chorus.v1.PurgeSessionResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/sessions/{session_id}:purgeB\x9e\x01\n" +
-	"\rcom.chorus.v1B\x13SessionServiceProtoP\x01Z3github.com/chorus-hpc/chorus/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
+	"\fPurgeSession\x12\x1e.chorus.v1.PurgeSessionRequest\x1a\x1f.chorus.v1.PurgeSessionResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/sessions/{session_id}:purgeB\xa6\x01\n" +
+	"\rcom.chorus.v1B\x13SessionServiceProtoP\x01Z;github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
 	"Chorus::V1b\x06proto3"
 
 var (

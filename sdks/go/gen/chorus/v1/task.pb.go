@@ -763,8 +763,8 @@ const file_chorus_v1_task_proto_rawDesc = "" +
 	"\x1cERROR_KIND_DEPENDENCY_FAILED\x10\x05\x12\x1d\n" +
 	"\x19ERROR_KIND_UNKNOWN_METHOD\x10\x06\x12\x19\n" +
 	"\x15ERROR_KIND_DATA_ERROR\x10\a\x12\x18\n" +
-	"\x14ERROR_KIND_CANCELLED\x10\bB\x94\x01\n" +
-	"\rcom.chorus.v1B\tTaskProtoP\x01Z3github.com/chorus-hpc/chorus/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
+	"\x14ERROR_KIND_CANCELLED\x10\bB\x9c\x01\n" +
+	"\rcom.chorus.v1B\tTaskProtoP\x01Z;github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
 	"Chorus::V1b\x06proto3"
 
 var (

@@ -526,9 +526,9 @@ const file_chorus_v1_event_proto_rawDesc = "" +
 	"\x16EVENT_KIND_TASK_STATUS\x10\x01\x12\x1c\n" +
 	"\x18EVENT_KIND_RESULT_STATUS\x10\x02\x12\x1d\n" +
 	"\x19EVENT_KIND_SESSION_STATUS\x10\x03\x12\x1c\n" +
-	"\x18EVENT_KIND_TASK_PROGRESS\x10\x04B\x95\x01\n" +
+	"\x18EVENT_KIND_TASK_PROGRESS\x10\x04B\x9d\x01\n" +
 	"\rcom.chorus.v1B\n" +
-	"EventProtoP\x01Z3github.com/chorus-hpc/chorus/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
+	"EventProtoP\x01Z;github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
 	"Chorus::V1b\x06proto3"
 
 var (

@@ -673,8 +673,8 @@ const file_chorus_v1_result_service_proto_rawDesc = "" +
 	"\x10UploadResultData\x12\".chorus.v1.UploadResultDataRequest\x1a#.chorus.v1.UploadResultDataResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/results:upload(\x01\x12}\n" +
 	"\tGetResult\x12\x1b.chorus.v1.GetResultRequest\x1a\x1c.chorus.v1.GetResultResponse\"5\x82\xd3\xe4\x93\x02/\x12-/v1/sessions/{session_id}/results/{result_id}\x12\x9f\x01\n" +
 	"\x12DownloadResultData\x12$.chorus.v1.DownloadResultDataRequest\x1a%.chorus.v1.DownloadResultDataResponse\":\x82\xd3\xe4\x93\x024\x122/v1/sessions/{session_id}/results/{result_id}/data0\x01\x12w\n" +
-	"\vListResults\x12\x1d.chorus.v1.ListResultsRequest\x1a\x1e.chorus.v1.ListResultsResponse\")\x82\xd3\xe4\x93\x02#\x12!/v1/sessions/{session_id}/resultsB\x9d\x01\n" +
-	"\rcom.chorus.v1B\x12ResultServiceProtoP\x01Z3github.com/chorus-hpc/chorus/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
+	"\vListResults\x12\x1d.chorus.v1.ListResultsRequest\x1a\x1e.chorus.v1.ListResultsResponse\")\x82\xd3\xe4\x93\x02#\x12!/v1/sessions/{session_id}/resultsB\xa5\x01\n" +
+	"\rcom.chorus.v1B\x12ResultServiceProtoP\x01Z;github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
 	"Chorus::V1b\x06proto3"
 
 var (

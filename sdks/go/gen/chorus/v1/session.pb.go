@@ -347,8 +347,8 @@ const file_chorus_v1_session_proto_rawDesc = "" +
 	"\x15SESSION_STATUS_PAUSED\x10\x02\x12\x19\n" +
 	"\x15SESSION_STATUS_CLOSED\x10\x03\x12\x1c\n" +
 	"\x18SESSION_STATUS_CANCELLED\x10\x04\x12\x19\n" +
-	"\x15SESSION_STATUS_PURGED\x10\x05B\x97\x01\n" +
-	"\rcom.chorus.v1B\fSessionProtoP\x01Z3github.com/chorus-hpc/chorus/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
+	"\x15SESSION_STATUS_PURGED\x10\x05B\x9f\x01\n" +
+	"\rcom.chorus.v1B\fSessionProtoP\x01Z;github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
 	"Chorus::V1b\x06proto3"
 
 var (

@@ -1,4 +1,4 @@
-package client_test
+package goexamples_test
 
 import (
 	"context"

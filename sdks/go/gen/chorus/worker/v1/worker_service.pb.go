@@ -26,8 +26,8 @@ const file_chorus_worker_v1_worker_service_proto_rawDesc = "" +
 	"\n" +
 	"%chorus/worker/v1/worker_service.proto\x12\x10chorus.worker.v1\x1a\x1dchorus/worker/v1/worker.proto2c\n" +
 	"\rWorkerService\x12R\n" +
-	"\aConnect\x12 .chorus.worker.v1.ConnectRequest\x1a!.chorus.worker.v1.ConnectResponse(\x010\x01B\xc8\x01\n" +
-	"\x14com.chorus.worker.v1B\x12WorkerServiceProtoP\x01Z:github.com/chorus-hpc/chorus/gen/chorus/worker/v1;workerv1\xa2\x02\x03CWX\xaa\x02\x10Chorus.Worker.V1\xca\x02\x10Chorus\\Worker\\V1\xe2\x02\x1cChorus\\Worker\\V1\\GPBMetadata\xea\x02\x12Chorus::Worker::V1b\x06proto3"
+	"\aConnect\x12 .chorus.worker.v1.ConnectRequest\x1a!.chorus.worker.v1.ConnectResponse(\x010\x01B\xd0\x01\n" +
+	"\x14com.chorus.worker.v1B\x12WorkerServiceProtoP\x01ZBgithub.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1;workerv1\xa2\x02\x03CWX\xaa\x02\x10Chorus.Worker.V1\xca\x02\x10Chorus\\Worker\\V1\xe2\x02\x1cChorus\\Worker\\V1\\GPBMetadata\xea\x02\x12Chorus::Worker::V1b\x06proto3"
 
 var file_chorus_worker_v1_worker_service_proto_goTypes = []any{
 	(*ConnectRequest)(nil),  // 0: chorus.worker.v1.ConnectRequest
