@@ -140,7 +140,7 @@ func (r *Runner) bigSession(ctx context.Context) error {
 	return writeJSON(r.path("bigsession.json"), res)
 }
 
-// bigSubmit sends tasks zero-work tasks into s from clients goroutines in batches of 5000, waiting and
+// bigSubmit sends tasks zero-work tasks into s from clients goroutines in batches of 1000, waiting and
 // retrying a batch refused for a full queue.
 func bigSubmit(ctx context.Context, s *client.Session, tasks, clients int, backoffs *atomic.Int64) error {
 	var wg sync.WaitGroup
@@ -152,7 +152,7 @@ func bigSubmit(ctx context.Context, s *client.Session, tasks, clients int, backo
 		}
 		wg.Go(func() {
 			for sent := 0; sent < n; {
-				k := min(5000, n-sent)
+				k := min(1000, n-sent)
 				gr := client.NewGraph()
 				for range k {
 					gr.Task("echo", nil)
