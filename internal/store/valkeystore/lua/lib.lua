@@ -319,6 +319,18 @@ local function retry_later(t, now, due, ekind, emsg)
   ev_task_error(t.id, TASK_QUEUED, t[H_ATTEMPT], ekind, emsg, true)
 end
 
+-- hand_back returns a leased task to its queue as if it had never been leased (no attempt counted).
+local function hand_back(t, touched)
+  unlease(t)
+  count(t[H_PARTITION], t[H_STATUS], TASK_QUEUED)
+  t[H_STATUS] = TASK_QUEUED; t[H_TOKEN] = ''; t[H_ATTEMPT] = t[H_ATTEMPT] - 1
+  t[H_AGENT] = ''; t[H_DISPATCH_MS] = 0; t[H_START_MS] = 0
+  redis.call('ZADD', K(':q:' .. t[H_PARTITION]), qscore(t[H_PRIORITY], t[H_QUEUE_MS]), t.id)
+  tput(t)
+  touched[t[H_PARTITION]] = true
+  ev_task(t.id, TASK_QUEUED, t[H_ATTEMPT])
+end
+
 -- complete_result marks result rid COMPLETED and releases its waiters (each exactly once: the waiter
 -- list is deleted here and a result completes once).
 local function complete_result(r, size, sha, loc, data, now, touched)
@@ -342,6 +354,18 @@ local function complete_result(r, size, sha, loc, data, now, touched)
       tput(t)
     end
   end
+end
+
+-- abort_result marks result r ABORTED with reason and returns the tasks that waited on it (their
+-- waiter list is deleted: each is ended once, by the caller).
+local function abort_result(r, reason, now)
+  r.st = RESULT_ABORTED; r.ems = now; r.reason = reason
+  rput(r)
+  ev_result_aborted(r.id, reason)
+  local wk = K(':w:' .. r.id)
+  local ws = redis.call('LRANGE', wk, 0, -1)
+  redis.call('DEL', wk)
+  return ws
 end
 
 -- end_tasks ends task tid with status st (6 failed, 7 cancelled) and error (ekind, emsg), aborts its
@@ -369,13 +393,7 @@ local function end_tasks(tid, st, ekind, emsg, now)
       for _, rid in ipairs(split(t[H_OUTPUTS], ',')) do
         local r = rget(rid)
         if r and r.st == RESULT_CREATED and r.owner == t.id then
-          r.st = RESULT_ABORTED; r.ems = now; r.reason = reason
-          rput(r)
-          ev_result_aborted(rid, reason)
-          local wk = K(':w:' .. rid)
-          local ws = redis.call('LRANGE', wk, 0, -1)
-          redis.call('DEL', wk)
-          for _, w in ipairs(ws) do
+          for _, w in ipairs(abort_result(r, reason, now)) do
             stack[#stack + 1] = { w, st == TASK_CANCELLED and ERROR_CANCELLED or ERROR_DEPENDENCY_FAILED,
               'dependency ' .. rid .. ' was aborted (' .. reason .. ')' }
           end
@@ -384,6 +402,21 @@ local function end_tasks(tid, st, ekind, emsg, now)
     end
   end
   return n
+end
+
+-- take_back_running ends a RUNNING task's attempt as LEASE_EXPIRED (retryable) with reason and
+-- queues it again at once while retries remain, else fails it (an agent restarting or draining past
+-- its deadline gives its running tasks back).
+local function take_back_running(t, now, reason, touched)
+  if t[H_ATTEMPT] <= t[H_MAX_RETRIES] then
+    unlease(t)
+    archive_attempt(t, now, ERROR_LEASE_EXPIRED, reason, true)
+    enqueue(t, now, touched)
+    tput(t)
+    ev_task_error(t.id, TASK_QUEUED, t[H_ATTEMPT], ERROR_LEASE_EXPIRED, reason, true)
+  else
+    end_tasks(t.id, TASK_FAILED, ERROR_LEASE_EXPIRED, reason .. ' (no retries left after ' .. t[H_ATTEMPT] .. ' attempts)', now)
+  end
 end
 
 local function session_status()

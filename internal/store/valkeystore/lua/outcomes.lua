@@ -135,13 +135,7 @@ local function complete(tid, tok, now, i)
     local r = not writing[rid] and rget(rid)
     if r and r.st == RESULT_CREATED and r.owner == tid then
       local reason = 'task ' .. tid .. ' completed without writing its expected output ' .. rid
-      r.st = RESULT_ABORTED; r.ems = now; r.reason = reason
-      rput(r)
-      ev_result_aborted(rid, reason)
-      local wk = K(':w:' .. rid)
-      local ws = redis.call('LRANGE', wk, 0, -1)
-      redis.call('DEL', wk)
-      for _, w in ipairs(ws) do
+      for _, w in ipairs(abort_result(r, reason, now)) do
         end_tasks(w, TASK_FAILED, ERROR_DEPENDENCY_FAILED, 'dependency ' .. rid .. ' was aborted (' .. reason .. ')', now)
       end
     end

@@ -13,23 +13,9 @@ for _, tid in ipairs(redis.call('ZRANGE', K(':l:' .. part), 0, -1)) do
   if t and (t[H_STATUS] == TASK_DISPATCHED or t[H_STATUS] == TASK_RUNNING) and t[H_AGENT] == agent then
     n = n + 1
     if t[H_STATUS] == TASK_DISPATCHED then
-      -- never started: back to the queue as if never leased
-      unlease(t)
-      count(t[H_PARTITION], t[H_STATUS], TASK_QUEUED)
-      t[H_STATUS] = TASK_QUEUED; t[H_TOKEN] = ''; t[H_ATTEMPT] = t[H_ATTEMPT] - 1
-      t[H_AGENT] = ''; t[H_DISPATCH_MS] = 0; t[H_START_MS] = 0
-      redis.call('ZADD', K(':q:' .. t[H_PARTITION]), qscore(t[H_PRIORITY], t[H_QUEUE_MS]), t.id)
-      tput(t)
-      touched[t[H_PARTITION]] = true
-      ev_task(t.id, TASK_QUEUED, t[H_ATTEMPT])
-    elseif t[H_ATTEMPT] <= t[H_MAX_RETRIES] then
-      unlease(t)
-      archive_attempt(t, now, ERROR_LEASE_EXPIRED, reason, true)
-      enqueue(t, now, touched)
-      tput(t)
-      ev_task_error(t.id, TASK_QUEUED, t[H_ATTEMPT], ERROR_LEASE_EXPIRED, reason, true)
+      hand_back(t, touched) -- never started: back to the queue as if never leased
     else
-      end_tasks(t.id, TASK_FAILED, ERROR_LEASE_EXPIRED, reason .. ' (no retries left after ' .. t[H_ATTEMPT] .. ' attempts)', now)
+      take_back_running(t, now, reason, touched)
     end
   end
 end

@@ -1,0 +1,50 @@
+package valkeystore
+
+import (
+	"os"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
+)
+
+// TestLuaConstantsMatchEnums ties the enum numbers of the Lua scripts (the constants block of
+// lib.lua, each line naming its chorus.v1 enum value) to the generated enums.
+func TestLuaConstantsMatchEnums(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("lua/lib.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enums := map[string]protoreflect.EnumDescriptor{
+		"TaskStatus":    chorusv1.TaskStatus(0).Descriptor(),
+		"ResultStatus":  chorusv1.ResultStatus(0).Descriptor(),
+		"SessionStatus": chorusv1.SessionStatus(0).Descriptor(),
+		"ErrorKind":     chorusv1.ErrorKind(0).Descriptor(),
+		"EventKind":     chorusv1.EventKind(0).Descriptor(),
+	}
+	line := regexp.MustCompile(`(?m)^local (\w+) = (\d+) -- (\w+) (\w+)$`)
+	found := line.FindAllStringSubmatch(string(src), -1)
+	if len(found) < 20 {
+		t.Fatalf("found %d enum constants in lib.lua; want the whole block (status, result, session, error and event kinds)", len(found))
+	}
+	for _, m := range found {
+		name, num, enum, value := m[1], m[2], m[3], m[4]
+		ed, ok := enums[enum]
+		if !ok {
+			t.Errorf("lib.lua %s names enum %s, which is not a chorus.v1 enum the store uses", name, enum)
+			continue
+		}
+		v := ed.Values().ByName(protoreflect.Name(value))
+		if v == nil {
+			t.Errorf("lib.lua %s names %s.%s, which does not exist", name, enum, value)
+			continue
+		}
+		if n, _ := strconv.Atoi(num); int32(n) != int32(v.Number()) {
+			t.Errorf("lib.lua %s = %s, but %s.%s = %d", name, num, enum, value, v.Number())
+		}
+	}
+}
