@@ -9,13 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valkey-io/valkey-go"
+
 	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/objstore/local"
 	"github.com/chorus-hpc/chorus/internal/store"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
 	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
-	"github.com/valkey-io/valkey-go"
 )
 
 // After a completion failed without a clear answer, the attempt's objects are deleted only once the
