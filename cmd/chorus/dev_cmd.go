@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/valkey-io/valkey-go"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/chorus-hpc/chorus/agent"
 	"github.com/chorus-hpc/chorus/gateway"
@@ -122,51 +124,21 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 		}
 	}
 
-	vctx, vcancel := context.WithTimeout(ctx, 30*time.Second)
-	defer vcancel()
-	vk, err := valkeyproc.Start(vctx, valkeyproc.Config{Dir: filepath.Join(data, "valkey"), AppendOnly: true})
+	vk, st, objs, closeBackend, err := openDevBackend(ctx, data, log, tel.TracerProvider)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := vk.Stop(sctx); err != nil {
-			log.Error("stopping valkey", "error", err)
-		}
-	}()
-	vc, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{vk.Addr()}})
-	if err != nil {
-		return fmt.Errorf("connecting to the dev Valkey: %w", err)
-	}
-	st, err := valkeystore.New(valkeystore.Config{Client: vc, Logger: log, TracerProvider: tel.TracerProvider})
-	if err != nil {
-		vc.Close()
-		return err
-	}
-	defer st.Close()
-	objs, err := local.New(local.Config{Dir: filepath.Join(data, "objects"), Logger: log})
-	if err != nil {
-		return err
-	}
+	defer closeBackend()
 
 	for _, p := range parts {
 		gcfg.DeclaredPartitions = append(gcfg.DeclaredPartitions, p.Name)
 	}
 	devToken := ""
 	if *withAuth {
-		secretFile, err := devSecret(data)
-		if err != nil {
-			return fmt.Errorf("--auth: %w", err)
-		}
-		gcfg.Auth.JWTSecretFile, gcfg.Auth.JWTAudience, gcfg.Auth.JWTIssuer = secretFile, devAudience, devIssuer
-		secret, err := os.ReadFile(secretFile)
-		if err != nil {
+		if gcfg.Auth.JWTSecretFile, devToken, err = devAuth(data); err != nil {
 			return err
 		}
-		if devToken, err = mintToken(strings.TrimSpace(string(secret)), devTenant, "dev", []string{"user"}, devAudience, devIssuer, 24*time.Hour); err != nil {
-			return err
-		}
+		gcfg.Auth.JWTAudience, gcfg.Auth.JWTIssuer = devAudience, devIssuer
 	}
 	gcfg.Logger, gcfg.TracerProvider, gcfg.MeterProvider, gcfg.Propagator = log, tel.TracerProvider, tel.MeterProvider, tel.Propagator
 	gcfg.MetricsHandler = tel.MetricsHandler
@@ -197,24 +169,7 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 			}
 		}()
 	}
-	jaegerLine := ""
-	if *withJaeger {
-		jaegerLine = fmt.Sprintf("  Jaeger UI   http://%s (OTLP %s, log %s)\n", jcfg.uiAddr, jcfg.otlpAddr, filepath.Join(*dataDir, "jaeger.log"))
-	}
-	names := ""
-	for _, p := range parts {
-		names += " " + p.Name
-	}
-	scheme := "http"
-	if gw.Secure() {
-		scheme = "https"
-	}
-	fmt.Fprintf(env.stderr, "chorus dev is running (data in %s)\n  Dashboard   %s://%s/\n  gRPC        %s\n  REST/JSON   %s://%s/v1/sessions\n  OpenAPI     %s://%s/openapi.json\n  Valkey      %s\n  partitions %s\n%sPress Ctrl-C to stop.\n",
-		data, scheme, gw.HTTPAddr(), gw.GRPCAddr(), scheme, gw.HTTPAddr(), scheme, gw.HTTPAddr(), vk.Addr(), names, jaegerLine)
-	if devToken != "" {
-		fmt.Fprintf(env.stderr, "Authentication is on. A token of tenant %q (role user, valid 24h; the dashboard takes it in its API token field):\n  export CHORUS_TOKEN=%s\n  curl -H \"Authorization: Bearer $CHORUS_TOKEN\" %s://%s/v1/sessions\nMore tokens: chorus token --secret-file %s --tenant NAME [--roles user|reader|admin]\n",
-			devTenant, devToken, scheme, gw.HTTPAddr(), gcfg.Auth.JWTSecretFile)
-	}
+	scheme := printDevBanner(env, gw, data, vk.Addr(), parts, devToken, gcfg.Auth.JWTSecretFile, *withJaeger, &jcfg, *dataDir)
 
 	var demoErr error
 	if *runDemo {
@@ -458,4 +413,78 @@ func tail(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// openDevBackend starts the dev stack's private valkey-server (AOF on) in data/valkey and opens the
+// store on it and the local object store in data/objects; closeBackend stops them.
+func openDevBackend(ctx context.Context, data string, log *slog.Logger, tp trace.TracerProvider) (vk *valkeyproc.Proc, st *valkeystore.Store, objs *local.Store, closeBackend func(), err error) {
+	vctx, vcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer vcancel()
+	vk, err = valkeyproc.Start(vctx, valkeyproc.Config{Dir: filepath.Join(data, "valkey"), AppendOnly: true})
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	stopValkey := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := vk.Stop(sctx); err != nil {
+			log.Error("stopping valkey", "error", err)
+		}
+	}
+	vc, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{vk.Addr()}})
+	if err != nil {
+		stopValkey()
+		return nil, nil, nil, nil, fmt.Errorf("connecting to the dev Valkey: %w", err)
+	}
+	st, err = valkeystore.New(valkeystore.Config{Client: vc, Logger: log, TracerProvider: tp})
+	if err != nil {
+		vc.Close()
+		stopValkey()
+		return nil, nil, nil, nil, err
+	}
+	objs, err = local.New(local.Config{Dir: filepath.Join(data, "objects"), Logger: log})
+	if err != nil {
+		st.Close()
+		stopValkey()
+		return nil, nil, nil, nil, err
+	}
+	return vk, st, objs, func() { st.Close(); stopValkey() }, nil
+}
+
+// devAuth makes (once) the dev stack's JWT secret in data/auth and mints a 24 h token of tenant "dev".
+func devAuth(data string) (secretFile, token string, err error) {
+	if secretFile, err = devSecret(data); err != nil {
+		return "", "", fmt.Errorf("--auth: %w", err)
+	}
+	secret, err := os.ReadFile(secretFile)
+	if err != nil {
+		return "", "", err
+	}
+	token, err = mintToken(strings.TrimSpace(string(secret)), devTenant, "dev", []string{"user"}, devAudience, devIssuer, 24*time.Hour)
+	return secretFile, token, err
+}
+
+// printDevBanner prints the dev stack's addresses (and its token when auth is on) and returns the REST
+// scheme.
+func printDevBanner(env *cliEnv, gw *gateway.Server, data, valkeyAddr string, parts []agent.PartitionConfig, devToken, secretFile string,
+	withJaeger bool, jcfg *jaegerConfig, dataDir string) string {
+	jaegerLine := ""
+	if withJaeger {
+		jaegerLine = fmt.Sprintf("  Jaeger UI   http://%s (OTLP %s, log %s)\n", jcfg.uiAddr, jcfg.otlpAddr, filepath.Join(dataDir, "jaeger.log"))
+	}
+	names := ""
+	for _, p := range parts {
+		names += " " + p.Name
+	}
+	scheme := "http"
+	if gw.Secure() {
+		scheme = "https"
+	}
+	fmt.Fprintf(env.stderr, "chorus dev is running (data in %s)\n  Dashboard   %s://%s/\n  gRPC        %s\n  REST/JSON   %s://%s/v1/sessions\n  OpenAPI     %s://%s/openapi.json\n  Valkey      %s\n  partitions %s\n%sPress Ctrl-C to stop.\n",
+		data, scheme, gw.HTTPAddr(), gw.GRPCAddr(), scheme, gw.HTTPAddr(), scheme, gw.HTTPAddr(), valkeyAddr, names, jaegerLine)
+	if devToken != "" {
+		fmt.Fprintf(env.stderr, "Authentication is on. A token of tenant %q (role user, valid 24h; the dashboard takes it in its API token field):\n  export CHORUS_TOKEN=%s\n  curl -H \"Authorization: Bearer $CHORUS_TOKEN\" %s://%s/v1/sessions\nMore tokens: chorus token --secret-file %s --tenant NAME [--roles user|reader|admin]\n",
+			devTenant, devToken, scheme, gw.HTTPAddr(), secretFile)
+	}
+	return scheme
 }
