@@ -39,8 +39,12 @@ def test_failures_and_errors(dev_stack):
     async def main():
         async with Client(dev_stack["gRPC"]) as c:
             s = await c.create_session(partition="go")
-            failing = await s.submit("fail", b"out of coffee", max_retries=0)
-            dependent = await s.submit("echo", depends_on=[failing])
+            # one graph, so the dependent is stored before the failure (a dependency that already
+            # failed is refused at submission instead)
+            g = chorus.aio.Graph()
+            f = g.task("fail", b"out of coffee", max_retries=0)
+            g.task("echo", depends_on=[f.output])
+            failing, dependent = await s.submit_graph(g)
             with pytest.raises(AbortedError) as e:
                 await failing
             assert "out of coffee" in e.value.reason
