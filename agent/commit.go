@@ -27,6 +27,9 @@ type committer struct {
 	now func() time.Time
 	// last is when the previous flush started (monotonic wall time, for lingering).
 	last time.Time
+	// progress is the queued (not yet taken) progress step of each lease token: a newer report of the
+	// same task replaces it (latest wins), so a worker flooding reports cannot grow the queue.
+	progress map[string]*step
 }
 
 // linger is how long a flush waits for more steps when the previous one was less than busyGap ago:
@@ -52,16 +55,33 @@ type step struct {
 const maxCommitBatch = 1024
 
 func newCommitter(a *Agent) *committer {
-	return &committer{a: a, wake: make(chan struct{}, 1), now: a.cfg.Clock.Now}
+	return &committer{a: a, wake: make(chan struct{}, 1), now: a.cfg.Clock.Now, progress: map[string]*step{}}
 }
 
-// add queues a step.
+// add queues a step. A progress report replaces the same task's report still in the queue.
 func (c *committer) add(o store.Outcome, done func(store.OutcomeResult, bool)) {
 	s := &step{o: o, done: done, giveUp: c.now().Add(c.a.cfg.LeaseTTL)}
 	c.mu.Lock()
+	if o.Kind == store.OutcomeProgress {
+		if old := c.progress[o.Lease.Token]; old != nil {
+			old.o = o
+			c.mu.Unlock()
+			return
+		}
+		c.progress[o.Lease.Token] = s
+	} else {
+		delete(c.progress, o.Lease.Token) // later reports go after this step
+	}
 	c.q = append(c.q, s)
 	c.mu.Unlock()
 	signal(c.wake)
+}
+
+// queued is how many steps wait for the next flush.
+func (c *committer) queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.q)
 }
 
 // run records queued steps until ctx ends, then records what is left and returns.
@@ -95,6 +115,11 @@ func (c *committer) flushOnce(ctx context.Context) bool {
 	batch := make([]*step, n)
 	copy(batch, c.q)
 	c.q = append(c.q[:0], c.q[n:]...)
+	for _, st := range batch {
+		if st.o.Kind == store.OutcomeProgress && c.progress[st.o.Lease.Token] == st {
+			delete(c.progress, st.o.Lease.Token)
+		}
+	}
 	c.mu.Unlock()
 	if n == 0 {
 		return false

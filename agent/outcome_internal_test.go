@@ -151,3 +151,37 @@ func internalSetup(t *testing.T) (*Agent, store.Store, []*store.ClaimedTask) {
 	}
 	return a, st, claimed
 }
+
+// A worker flooding progress reports does not grow the agent's queue of steps: a report replaces
+// the same task's report still waiting for the store (latest wins), and a later outcome goes after
+// it (issue 21, item 8).
+func TestProgressReportsCoalesce(t *testing.T) {
+	t.Parallel()
+	a, _, claimed := internalSetup(t)
+	c := newCommitter(a)
+	l := claimed[0].Lease
+	noop := func(store.OutcomeResult, bool) {}
+	c.add(store.Outcome{Kind: store.OutcomeStart, Lease: l}, noop)
+	for i := range 10000 {
+		c.add(store.Outcome{Kind: store.OutcomeProgress, Lease: l, Fraction: float64(i) / 10000, Message: "step"}, noop)
+	}
+	if n := c.queued(); n != 2 {
+		t.Fatalf("%d steps queued after a start and 10,000 progress reports; want 2 (the start and the latest report)", n)
+	}
+	c.add(store.Outcome{Kind: store.OutcomeComplete, Lease: l, Completion: &store.Completion{Lease: l}}, noop)
+	c.add(store.Outcome{Kind: store.OutcomeProgress, Lease: l, Fraction: 1}, noop)
+	if n := c.queued(); n != 4 {
+		t.Fatalf("%d steps queued; want 4: a report after the outcome does not jump ahead of it", n)
+	}
+	c.mu.Lock()
+	got := c.q[1].o.Fraction
+	c.mu.Unlock()
+	if got != 0.9999 {
+		t.Fatalf("the queued report says %v; want the latest, 0.9999", got)
+	}
+	for c.flushOnce(t.Context()) {
+	}
+	if n := c.queued(); n != 0 {
+		t.Fatalf("%d steps left after flushing", n)
+	}
+}

@@ -237,10 +237,16 @@ func (r *run) startRecorded(res store.OutcomeResult, _ bool) {
 	go r.pr.lose(r, reason)
 }
 
-// addStep queues a step after the run's start; final marks its outcome.
+// addStep queues a step after the run's start; final marks its outcome. A progress report held for
+// the start replaces the one held before it (latest wins).
 func (r *run) addStep(o store.Outcome, final bool, done func(store.OutcomeResult, bool)) {
 	r.seqMu.Lock()
 	if !r.startQueued {
+		if n := len(r.held); o.Kind == store.OutcomeProgress && n > 0 && r.held[n-1].o.Kind == store.OutcomeProgress {
+			r.held[n-1].o = o
+			r.seqMu.Unlock()
+			return
+		}
 		r.held = append(r.held, heldStep{o: o, done: done, final: final})
 		r.seqMu.Unlock()
 		return
