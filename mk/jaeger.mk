@@ -21,3 +21,7 @@ jaeger: $(JAEGER_BIN) ## Run Jaeger locally: OTLP on 4317/4318, UI/API on http:/
 # The tracing tests (e2e/tracing/, run by test-e2e) start a real Jaeger and a Python worker: build and
 # install them first.
 test-e2e: jaeger-build python-venv
+
+# cmd/chorus's demo tests (chorus dev --demo --jaeger) run in the root `go test ./...` too: give them
+# Jaeger and the Python worker's venv.
+test-go: jaeger-build python-venv
