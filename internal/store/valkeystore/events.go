@@ -109,7 +109,7 @@ type eventFilter struct {
 }
 
 func (f eventFilter) keep(ev *chorusv1.Event) bool {
-	if len(f.kinds) > 0 && !slices.Contains(f.kinds, kindOf(ev)) {
+	if len(f.kinds) > 0 && !slices.Contains(f.kinds, store.EventKindOf(ev)) {
 		return false
 	}
 	if ts := ev.GetTaskStatus(); ts != nil && len(f.statuses) > 0 && !slices.Contains(f.statuses, ts.GetStatus()) {
@@ -150,9 +150,6 @@ func (s *Store) sessionExists(ctx context.Context, id string) error {
 	}
 	return nil
 }
-
-// kindOf is the kind of an event (the one mapping from event bodies to kinds, also used by the gateway).
-func kindOf(e *chorusv1.Event) chorusv1.EventKind { return store.EventKindOf(e) }
 
 func atoi32(s string) int32 { n, _ := strconv.Atoi(s); return int32(n) }
 

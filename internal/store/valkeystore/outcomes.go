@@ -4,7 +4,6 @@ import (
 	"context"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 
 	"github.com/valkey-io/valkey-go"
 
@@ -203,10 +202,8 @@ func appendTraceParents(args []string, c *store.Completion) []string {
 
 // scriptError turns a step's refusal "CODE message" into a *store.Error.
 func scriptError(reply string) error {
-	if code, rest, ok := strings.Cut(reply, " "); ok {
-		if c, ok := scriptCodes[code]; ok {
-			return &store.Error{Code: c, Message: rest}
-		}
+	if se := codedError(reply); se != nil {
+		return se
 	}
 	return &store.Error{Code: store.CodeUnknown, Message: "unexpected reply from outcomes.lua: " + reply}
 }

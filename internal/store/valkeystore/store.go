@@ -138,17 +138,24 @@ func storeErr(what string, err error) error {
 	}
 	var ve *valkey.ValkeyError
 	if errors.As(err, &ve) {
-		msg := ve.Error()
-		if code, rest, ok := strings.Cut(msg, " "); ok {
-			if c, ok := scriptCodes[code]; ok {
-				return &store.Error{Code: c, Message: rest}
-			}
+		if se := codedError(ve.Error()); se != nil {
+			return se
 		}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	return &store.Error{Code: store.CodeUnavailable, Message: fmt.Sprintf("%s: Valkey call failed: %v", what, err)}
+}
+
+// codedError parses a script's refusal "CODE message" (a code of scriptCodes), or returns nil.
+func codedError(msg string) *store.Error {
+	if code, rest, ok := strings.Cut(msg, " "); ok {
+		if c, ok := scriptCodes[code]; ok {
+			return &store.Error{Code: c, Message: rest}
+		}
+	}
+	return nil
 }
 
 func itoa(i int64) string { return fmt.Sprint(i) }

@@ -301,24 +301,7 @@ func (s *Store) markReady(ctx context.Context, sessionID string, parts ...string
 }
 
 func (s *Store) markReadyOnce(ctx context.Context, sessionID string, parts ...string) error {
-	for _, p := range parts {
-		r := s.s.readyAdd.Exec(ctx, s.c, []string{s.k.ready(p), s.k.vtime(p), s.k.wake(p)}, []string{sessionID})
-		if err := r.Error(); err != nil {
-			return storeErr("indexing ready work", err)
-		}
-	}
-	if len(parts) > 0 {
-		cmds := make([]valkeyCmd, len(parts))
-		for i, p := range parts {
-			cmds[i] = s.c.B().Sadd().Key(s.k.partSessions(p)).Member(sessionID).Build()
-		}
-		for _, r := range s.c.DoMulti(ctx, cmds...) {
-			if err := r.Error(); err != nil {
-				return storeErr("indexing the session's partitions", err)
-			}
-		}
-	}
-	return nil
+	return s.markReadyMany(ctx, []readyHint{{sid: sessionID, parts: parts}})
 }
 
 type attemptJSON struct {
