@@ -13,7 +13,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/chorus-hpc/chorus/sdks/go/client"
-	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // ScenarioBigSession runs one huge session: not part of AllScenarios (it takes an hour at the default
@@ -67,21 +66,10 @@ func (r *Runner) bigSession(ctx context.Context) error {
 	}
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
-	var followed atomic.Int64
-	w, err := s.WatchTasks(wctx, "$", chorusv1.TaskStatus_TASK_STATUS_COMPLETED, chorusv1.TaskStatus_TASK_STATUS_FAILED,
-		chorusv1.TaskStatus_TASK_STATUS_CANCELLED)
-	if err != nil {
+	var followed outcomes
+	if err := followed.follow(wctx, []*client.Session{s}); err != nil {
 		return err
 	}
-	go func() {
-		defer w.Close()
-		for {
-			if _, err := w.Next(wctx); err != nil {
-				return
-			}
-			followed.Add(1)
-		}
-	}()
 	start := time.Now()
 	var backoffs atomic.Int64
 	subErr := make(chan error, 1)
@@ -112,8 +100,9 @@ func (r *Runner) bigSession(ctx context.Context) error {
 	res.WallS = time.Since(start).Seconds()
 	res.TasksPerS = float64(res.Tasks) / res.WallS
 	time.Sleep(time.Second) // the last events on their way to the watcher
-	res.FollowedOutcomes, res.Backoffs = followed.Load(), backoffs.Load()
+	res.FollowedOutcomes, res.Backoffs = followed.ended.Load()+followed.failed.Load(), backoffs.Load()
 	stop()
+	followed.wg.Wait()
 	peak, err := r.stack.ValkeyInfo(ctx, "memory", "used_memory_peak")
 	if err != nil {
 		return err
