@@ -73,6 +73,7 @@ PROTOBUF_CONSTEXPR Hello::Hello(
   , /*decltype(_impl_.sdk_version_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.capacity_)*/0
   , /*decltype(_impl_.pid_)*/0
+  , /*decltype(_impl_.accepts_batches_)*/false
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct HelloDefaultTypeInternal {
   PROTOBUF_CONSTEXPR HelloDefaultTypeInternal()
@@ -244,12 +245,26 @@ struct ConnectRequestDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ConnectRequestDefaultTypeInternal _ConnectRequest_default_instance_;
+PROTOBUF_CONSTEXPR RequestBatch::RequestBatch(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.messages_)*/{}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct RequestBatchDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR RequestBatchDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~RequestBatchDefaultTypeInternal() {}
+  union {
+    RequestBatch _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 RequestBatchDefaultTypeInternal _RequestBatch_default_instance_;
 PROTOBUF_CONSTEXPR Welcome::Welcome(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.agent_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.worker_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.work_dir_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.inline_limit_bytes_)*/int64_t{0}
+  , /*decltype(_impl_.accepts_batches_)*/false
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct WelcomeDefaultTypeInternal {
   PROTOBUF_CONSTEXPR WelcomeDefaultTypeInternal()
@@ -380,10 +395,23 @@ struct ConnectResponseDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ConnectResponseDefaultTypeInternal _ConnectResponse_default_instance_;
+PROTOBUF_CONSTEXPR ResponseBatch::ResponseBatch(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.messages_)*/{}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct ResponseBatchDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ResponseBatchDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ResponseBatchDefaultTypeInternal() {}
+  union {
+    ResponseBatch _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ResponseBatchDefaultTypeInternal _ResponseBatch_default_instance_;
 }  // namespace v1
 }  // namespace worker
 }  // namespace chorus
-static ::_pb::Metadata file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[24];
+static ::_pb::Metadata file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[26];
 static constexpr ::_pb::EnumDescriptor const** file_level_enum_descriptors_chorus_2fworker_2fv1_2fworker_2eproto = nullptr;
 static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_chorus_2fworker_2fv1_2fworker_2eproto = nullptr;
 
@@ -425,6 +453,7 @@ const uint32_t TableStruct_chorus_2fworker_2fv1_2fworker_2eproto::offsets[] PROT
   PROTOBUF_FIELD_OFFSET(::chorus::worker::v1::Hello, _impl_.methods_),
   PROTOBUF_FIELD_OFFSET(::chorus::worker::v1::Hello, _impl_.capacity_),
   PROTOBUF_FIELD_OFFSET(::chorus::worker::v1::Hello, _impl_.pid_),
+  PROTOBUF_FIELD_OFFSET(::chorus::worker::v1::Hello, _impl_.accepts_batches_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::chorus::worker::v1::TaskCompleted, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -534,7 +563,15 @@ const uint32_t TableStruct_chorus_2fworker_2fv1_2fworker_2eproto::offsets[] PROT
   ::_pbi::kInvalidFieldOffsetTag,
   ::_pbi::kInvalidFieldOffsetTag,
   ::_pbi::kInvalidFieldOffsetTag,
+  ::_pbi::kInvalidFieldOffsetTag,
   PROTOBUF_FIELD_OFFSET(::chorus::worker::v1::ConnectRequest, _impl_.message_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::chorus::worker::v1::RequestBatch, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::chorus::worker::v1::RequestBatch, _impl_.messages_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::chorus::worker::v1::Welcome, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -545,6 +582,7 @@ const uint32_t TableStruct_chorus_2fworker_2fv1_2fworker_2eproto::offsets[] PROT
   PROTOBUF_FIELD_OFFSET(::chorus::worker::v1::Welcome, _impl_.worker_id_),
   PROTOBUF_FIELD_OFFSET(::chorus::worker::v1::Welcome, _impl_.work_dir_),
   PROTOBUF_FIELD_OFFSET(::chorus::worker::v1::Welcome, _impl_.inline_limit_bytes_),
+  PROTOBUF_FIELD_OFFSET(::chorus::worker::v1::Welcome, _impl_.accepts_batches_),
   PROTOBUF_FIELD_OFFSET(::chorus::worker::v1::AssignTask_OptionsEntry_DoNotUse, _has_bits_),
   PROTOBUF_FIELD_OFFSET(::chorus::worker::v1::AssignTask_OptionsEntry_DoNotUse, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -627,33 +665,43 @@ const uint32_t TableStruct_chorus_2fworker_2fv1_2fworker_2eproto::offsets[] PROT
   ::_pbi::kInvalidFieldOffsetTag,
   ::_pbi::kInvalidFieldOffsetTag,
   ::_pbi::kInvalidFieldOffsetTag,
+  ::_pbi::kInvalidFieldOffsetTag,
   PROTOBUF_FIELD_OFFSET(::chorus::worker::v1::ConnectResponse, _impl_.message_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::chorus::worker::v1::ResponseBatch, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::chorus::worker::v1::ResponseBatch, _impl_.messages_),
 };
 static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
   { 0, -1, -1, sizeof(::chorus::worker::v1::Data)},
   { 9, -1, -1, sizeof(::chorus::worker::v1::Input)},
   { 17, -1, -1, sizeof(::chorus::worker::v1::Output)},
   { 25, -1, -1, sizeof(::chorus::worker::v1::Hello)},
-  { 37, -1, -1, sizeof(::chorus::worker::v1::TaskCompleted)},
-  { 45, -1, -1, sizeof(::chorus::worker::v1::TaskFailed)},
-  { 54, -1, -1, sizeof(::chorus::worker::v1::TaskProgress)},
-  { 63, -1, -1, sizeof(::chorus::worker::v1::NewResult)},
-  { 71, -1, -1, sizeof(::chorus::worker::v1::CreateResults)},
-  { 80, 88, -1, sizeof(::chorus::worker::v1::SubtaskOptions_OptionsEntry_DoNotUse)},
-  { 90, 101, -1, sizeof(::chorus::worker::v1::SubtaskOptions)},
-  { 106, -1, -1, sizeof(::chorus::worker::v1::Subtask)},
-  { 117, -1, -1, sizeof(::chorus::worker::v1::SubmitTasks)},
-  { 126, -1, -1, sizeof(::chorus::worker::v1::Pong)},
-  { 133, -1, -1, sizeof(::chorus::worker::v1::ConnectRequest)},
-  { 147, -1, -1, sizeof(::chorus::worker::v1::Welcome)},
-  { 157, 165, -1, sizeof(::chorus::worker::v1::AssignTask_OptionsEntry_DoNotUse)},
-  { 167, -1, -1, sizeof(::chorus::worker::v1::AssignTask)},
-  { 186, -1, -1, sizeof(::chorus::worker::v1::CancelTask)},
-  { 194, -1, -1, sizeof(::chorus::worker::v1::Drain)},
-  { 201, -1, -1, sizeof(::chorus::worker::v1::CreateResultsReply)},
-  { 210, -1, -1, sizeof(::chorus::worker::v1::SubmitTasksReply)},
-  { 219, -1, -1, sizeof(::chorus::worker::v1::Ping)},
-  { 226, -1, -1, sizeof(::chorus::worker::v1::ConnectResponse)},
+  { 38, -1, -1, sizeof(::chorus::worker::v1::TaskCompleted)},
+  { 46, -1, -1, sizeof(::chorus::worker::v1::TaskFailed)},
+  { 55, -1, -1, sizeof(::chorus::worker::v1::TaskProgress)},
+  { 64, -1, -1, sizeof(::chorus::worker::v1::NewResult)},
+  { 72, -1, -1, sizeof(::chorus::worker::v1::CreateResults)},
+  { 81, 89, -1, sizeof(::chorus::worker::v1::SubtaskOptions_OptionsEntry_DoNotUse)},
+  { 91, 102, -1, sizeof(::chorus::worker::v1::SubtaskOptions)},
+  { 107, -1, -1, sizeof(::chorus::worker::v1::Subtask)},
+  { 118, -1, -1, sizeof(::chorus::worker::v1::SubmitTasks)},
+  { 127, -1, -1, sizeof(::chorus::worker::v1::Pong)},
+  { 134, -1, -1, sizeof(::chorus::worker::v1::ConnectRequest)},
+  { 149, -1, -1, sizeof(::chorus::worker::v1::RequestBatch)},
+  { 156, -1, -1, sizeof(::chorus::worker::v1::Welcome)},
+  { 167, 175, -1, sizeof(::chorus::worker::v1::AssignTask_OptionsEntry_DoNotUse)},
+  { 177, -1, -1, sizeof(::chorus::worker::v1::AssignTask)},
+  { 196, -1, -1, sizeof(::chorus::worker::v1::CancelTask)},
+  { 204, -1, -1, sizeof(::chorus::worker::v1::Drain)},
+  { 211, -1, -1, sizeof(::chorus::worker::v1::CreateResultsReply)},
+  { 220, -1, -1, sizeof(::chorus::worker::v1::SubmitTasksReply)},
+  { 229, -1, -1, sizeof(::chorus::worker::v1::Ping)},
+  { 236, -1, -1, sizeof(::chorus::worker::v1::ConnectResponse)},
+  { 251, -1, -1, sizeof(::chorus::worker::v1::ResponseBatch)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -672,6 +720,7 @@ static const ::_pb::Message* const file_default_instances[] = {
   &::chorus::worker::v1::_SubmitTasks_default_instance_._instance,
   &::chorus::worker::v1::_Pong_default_instance_._instance,
   &::chorus::worker::v1::_ConnectRequest_default_instance_._instance,
+  &::chorus::worker::v1::_RequestBatch_default_instance_._instance,
   &::chorus::worker::v1::_Welcome_default_instance_._instance,
   &::chorus::worker::v1::_AssignTask_OptionsEntry_DoNotUse_default_instance_._instance,
   &::chorus::worker::v1::_AssignTask_default_instance_._instance,
@@ -681,6 +730,7 @@ static const ::_pb::Message* const file_default_instances[] = {
   &::chorus::worker::v1::_SubmitTasksReply_default_instance_._instance,
   &::chorus::worker::v1::_Ping_default_instance_._instance,
   &::chorus::worker::v1::_ConnectResponse_default_instance_._instance,
+  &::chorus::worker::v1::_ResponseBatch_default_instance_._instance,
 };
 
 const char descriptor_table_protodef_chorus_2fworker_2fv1_2fworker_2eproto[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) =
@@ -691,107 +741,116 @@ const char descriptor_table_protodef_chorus_2fworker_2fv1_2fworker_2eproto[] PRO
   "result_id\030\001 \001(\tR\010resultId\022*\n\004data\030\002 \001(\0132"
   "\026.chorus.worker.v1.DataR\004data\"Q\n\006Output\022"
   "\033\n\tresult_id\030\001 \001(\tR\010resultId\022*\n\004data\030\002 \001"
-  "(\0132\026.chorus.worker.v1.DataR\004data\"\242\001\n\005Hel"
+  "(\0132\026.chorus.worker.v1.DataR\004data\"\313\001\n\005Hel"
   "lo\022\024\n\005token\030\001 \001(\tR\005token\022\032\n\010language\030\002 \001"
   "(\tR\010language\022\037\n\013sdk_version\030\003 \001(\tR\nsdkVe"
   "rsion\022\030\n\007methods\030\004 \003(\tR\007methods\022\032\n\010capac"
-  "ity\030\005 \001(\005R\010capacity\022\020\n\003pid\030\006 \001(\005R\003pid\"\\\n"
-  "\rTaskCompleted\022\027\n\007task_id\030\001 \001(\tR\006taskId\022"
-  "2\n\007outputs\030\002 \003(\0132\030.chorus.worker.v1.Outp"
-  "utR\007outputs\"]\n\nTaskFailed\022\027\n\007task_id\030\001 \001"
-  "(\tR\006taskId\022\030\n\007message\030\002 \001(\tR\007message\022\034\n\t"
-  "retryable\030\003 \001(\010R\tretryable\"]\n\014TaskProgre"
-  "ss\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\032\n\010fraction\030"
-  "\002 \001(\001R\010fraction\022\030\n\007message\030\003 \001(\tR\007messag"
-  "e\"T\n\tNewResult\022\033\n\tresult_id\030\001 \001(\tR\010resul"
-  "tId\022*\n\004data\030\002 \001(\0132\026.chorus.worker.v1.Dat"
-  "aR\004data\"x\n\rCreateResults\022\027\n\007call_id\030\001 \001("
-  "\tR\006callId\022\027\n\007task_id\030\002 \001(\tR\006taskId\0225\n\007re"
-  "sults\030\003 \003(\0132\033.chorus.worker.v1.NewResult"
-  "R\007results\"\325\002\n\016SubtaskOptions\022\034\n\tpartitio"
-  "n\030\001 \001(\tR\tpartition\022\037\n\010priority\030\002 \001(\005H\000R\010"
-  "priority\210\001\001\022$\n\013max_retries\030\003 \001(\005H\001R\nmaxR"
-  "etries\210\001\001\022<\n\014max_duration\030\004 \001(\0132\031.google"
-  ".protobuf.DurationR\013maxDuration\022G\n\007optio"
-  "ns\030\005 \003(\0132-.chorus.worker.v1.SubtaskOptio"
-  "ns.OptionsEntryR\007options\032:\n\014OptionsEntry"
-  "\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value"
-  ":\0028\001B\013\n\t_priorityB\016\n\014_max_retries\"\354\001\n\007Su"
-  "btask\022\026\n\006method\030\001 \001(\tR\006method\0220\n\007payload"
-  "\030\002 \001(\0132\026.chorus.worker.v1.DataR\007payload\022"
-  "+\n\021data_dependencies\030\003 \003(\tR\020dataDependen"
-  "cies\022.\n\023expected_output_ids\030\004 \003(\tR\021expec"
-  "tedOutputIds\022:\n\007options\030\005 \001(\0132 .chorus.w"
-  "orker.v1.SubtaskOptionsR\007options\"p\n\013Subm"
-  "itTasks\022\027\n\007call_id\030\001 \001(\tR\006callId\022\027\n\007task"
-  "_id\030\002 \001(\tR\006taskId\022/\n\005tasks\030\003 \003(\0132\031.choru"
-  "s.worker.v1.SubtaskR\005tasks\"\034\n\004Pong\022\024\n\005no"
-  "nce\030\001 \001(\003R\005nonce\"\332\003\n\016ConnectRequest\022/\n\005h"
-  "ello\030\001 \001(\0132\027.chorus.worker.v1.HelloH\000R\005h"
-  "ello\022H\n\016task_completed\030\002 \001(\0132\037.chorus.wo"
-  "rker.v1.TaskCompletedH\000R\rtaskCompleted\022\?"
-  "\n\013task_failed\030\003 \001(\0132\034.chorus.worker.v1.T"
-  "askFailedH\000R\ntaskFailed\022E\n\rtask_progress"
-  "\030\004 \001(\0132\036.chorus.worker.v1.TaskProgressH\000"
-  "R\014taskProgress\022H\n\016create_results\030\005 \001(\0132\037"
-  ".chorus.worker.v1.CreateResultsH\000R\rcreat"
-  "eResults\022B\n\014submit_tasks\030\006 \001(\0132\035.chorus."
-  "worker.v1.SubmitTasksH\000R\013submitTasks\022,\n\004"
-  "pong\030\007 \001(\0132\026.chorus.worker.v1.PongH\000R\004po"
-  "ngB\t\n\007message\"\212\001\n\007Welcome\022\031\n\010agent_id\030\001 "
-  "\001(\tR\007agentId\022\033\n\tworker_id\030\002 \001(\tR\010workerI"
-  "d\022\031\n\010work_dir\030\003 \001(\tR\007workDir\022,\n\022inline_l"
-  "imit_bytes\030\004 \001(\003R\020inlineLimitBytes\"\307\004\n\nA"
-  "ssignTask\022\035\n\nsession_id\030\001 \001(\tR\tsessionId"
-  "\022\027\n\007task_id\030\002 \001(\tR\006taskId\022\026\n\006method\030\003 \001("
-  "\tR\006method\0220\n\007payload\030\004 \001(\0132\026.chorus.work"
-  "er.v1.DataR\007payload\022/\n\006inputs\030\005 \003(\0132\027.ch"
-  "orus.worker.v1.InputR\006inputs\022.\n\023expected"
-  "_output_ids\030\006 \003(\tR\021expectedOutputIds\022C\n\007"
-  "options\030\007 \003(\0132).chorus.worker.v1.AssignT"
-  "ask.OptionsEntryR\007options\022<\n\014max_duratio"
-  "n\030\010 \001(\0132\031.google.protobuf.DurationR\013maxD"
-  "uration\022\030\n\007attempt\030\t \001(\005R\007attempt\022 \n\013tra"
-  "ceparent\030\n \001(\tR\013traceparent\022\036\n\ntracestat"
-  "e\030\013 \001(\tR\ntracestate\022\035\n\noutput_dir\030\014 \001(\tR"
-  "\toutputDir\022\034\n\tpartition\030\r \001(\tR\tpartition"
-  "\032:\n\014OptionsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005va"
-  "lue\030\002 \001(\tR\005value:\0028\001\"=\n\nCancelTask\022\027\n\007ta"
-  "sk_id\030\001 \001(\tR\006taskId\022\026\n\006reason\030\002 \001(\tR\006rea"
-  "son\"8\n\005Drain\022/\n\005grace\030\001 \001(\0132\031.google.pro"
-  "tobuf.DurationR\005grace\"b\n\022CreateResultsRe"
-  "ply\022\027\n\007call_id\030\001 \001(\tR\006callId\022\035\n\nresult_i"
-  "ds\030\002 \003(\tR\tresultIds\022\024\n\005error\030\003 \001(\tR\005erro"
-  "r\"\\\n\020SubmitTasksReply\022\027\n\007call_id\030\001 \001(\tR\006"
-  "callId\022\031\n\010task_ids\030\002 \003(\tR\007taskIds\022\024\n\005err"
-  "or\030\003 \001(\tR\005error\"\034\n\004Ping\022\024\n\005nonce\030\001 \001(\003R\005"
-  "nonce\"\342\003\n\017ConnectResponse\0225\n\007welcome\030\001 \001"
-  "(\0132\031.chorus.worker.v1.WelcomeH\000R\007welcome"
-  "\022\?\n\013assign_task\030\002 \001(\0132\034.chorus.worker.v1"
-  ".AssignTaskH\000R\nassignTask\022\?\n\013cancel_task"
-  "\030\003 \001(\0132\034.chorus.worker.v1.CancelTaskH\000R\n"
-  "cancelTask\022/\n\005drain\030\004 \001(\0132\027.chorus.worke"
-  "r.v1.DrainH\000R\005drain\022X\n\024create_results_re"
-  "ply\030\005 \001(\0132$.chorus.worker.v1.CreateResul"
-  "tsReplyH\000R\022createResultsReply\022R\n\022submit_"
-  "tasks_reply\030\006 \001(\0132\".chorus.worker.v1.Sub"
-  "mitTasksReplyH\000R\020submitTasksReply\022,\n\004pin"
-  "g\030\007 \001(\0132\026.chorus.worker.v1.PingH\000R\004pingB"
-  "\t\n\007messageB\311\001\n\024com.chorus.worker.v1B\013Wor"
-  "kerProtoP\001ZBgithub.com/chorus-hpc/chorus"
-  "/sdks/go/gen/chorus/worker/v1;workerv1\242\002"
-  "\003CWX\252\002\020Chorus.Worker.V1\312\002\020Chorus\\Worker\\"
-  "V1\342\002\034Chorus\\Worker\\V1\\GPBMetadata\352\002\022Chor"
-  "us::Worker::V1b\006proto3"
+  "ity\030\005 \001(\005R\010capacity\022\020\n\003pid\030\006 \001(\005R\003pid\022\'\n"
+  "\017accepts_batches\030\007 \001(\010R\016acceptsBatches\"\\"
+  "\n\rTaskCompleted\022\027\n\007task_id\030\001 \001(\tR\006taskId"
+  "\0222\n\007outputs\030\002 \003(\0132\030.chorus.worker.v1.Out"
+  "putR\007outputs\"]\n\nTaskFailed\022\027\n\007task_id\030\001 "
+  "\001(\tR\006taskId\022\030\n\007message\030\002 \001(\tR\007message\022\034\n"
+  "\tretryable\030\003 \001(\010R\tretryable\"]\n\014TaskProgr"
+  "ess\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\032\n\010fraction"
+  "\030\002 \001(\001R\010fraction\022\030\n\007message\030\003 \001(\tR\007messa"
+  "ge\"T\n\tNewResult\022\033\n\tresult_id\030\001 \001(\tR\010resu"
+  "ltId\022*\n\004data\030\002 \001(\0132\026.chorus.worker.v1.Da"
+  "taR\004data\"x\n\rCreateResults\022\027\n\007call_id\030\001 \001"
+  "(\tR\006callId\022\027\n\007task_id\030\002 \001(\tR\006taskId\0225\n\007r"
+  "esults\030\003 \003(\0132\033.chorus.worker.v1.NewResul"
+  "tR\007results\"\325\002\n\016SubtaskOptions\022\034\n\tpartiti"
+  "on\030\001 \001(\tR\tpartition\022\037\n\010priority\030\002 \001(\005H\000R"
+  "\010priority\210\001\001\022$\n\013max_retries\030\003 \001(\005H\001R\nmax"
+  "Retries\210\001\001\022<\n\014max_duration\030\004 \001(\0132\031.googl"
+  "e.protobuf.DurationR\013maxDuration\022G\n\007opti"
+  "ons\030\005 \003(\0132-.chorus.worker.v1.SubtaskOpti"
+  "ons.OptionsEntryR\007options\032:\n\014OptionsEntr"
+  "y\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005valu"
+  "e:\0028\001B\013\n\t_priorityB\016\n\014_max_retries\"\354\001\n\007S"
+  "ubtask\022\026\n\006method\030\001 \001(\tR\006method\0220\n\007payloa"
+  "d\030\002 \001(\0132\026.chorus.worker.v1.DataR\007payload"
+  "\022+\n\021data_dependencies\030\003 \003(\tR\020dataDepende"
+  "ncies\022.\n\023expected_output_ids\030\004 \003(\tR\021expe"
+  "ctedOutputIds\022:\n\007options\030\005 \001(\0132 .chorus."
+  "worker.v1.SubtaskOptionsR\007options\"p\n\013Sub"
+  "mitTasks\022\027\n\007call_id\030\001 \001(\tR\006callId\022\027\n\007tas"
+  "k_id\030\002 \001(\tR\006taskId\022/\n\005tasks\030\003 \003(\0132\031.chor"
+  "us.worker.v1.SubtaskR\005tasks\"\034\n\004Pong\022\024\n\005n"
+  "once\030\001 \001(\003R\005nonce\"\222\004\n\016ConnectRequest\022/\n\005"
+  "hello\030\001 \001(\0132\027.chorus.worker.v1.HelloH\000R\005"
+  "hello\022H\n\016task_completed\030\002 \001(\0132\037.chorus.w"
+  "orker.v1.TaskCompletedH\000R\rtaskCompleted\022"
+  "\?\n\013task_failed\030\003 \001(\0132\034.chorus.worker.v1."
+  "TaskFailedH\000R\ntaskFailed\022E\n\rtask_progres"
+  "s\030\004 \001(\0132\036.chorus.worker.v1.TaskProgressH"
+  "\000R\014taskProgress\022H\n\016create_results\030\005 \001(\0132"
+  "\037.chorus.worker.v1.CreateResultsH\000R\rcrea"
+  "teResults\022B\n\014submit_tasks\030\006 \001(\0132\035.chorus"
+  ".worker.v1.SubmitTasksH\000R\013submitTasks\022,\n"
+  "\004pong\030\007 \001(\0132\026.chorus.worker.v1.PongH\000R\004p"
+  "ong\0226\n\005batch\030\010 \001(\0132\036.chorus.worker.v1.Re"
+  "questBatchH\000R\005batchB\t\n\007message\"L\n\014Reques"
+  "tBatch\022<\n\010messages\030\001 \003(\0132 .chorus.worker"
+  ".v1.ConnectRequestR\010messages\"\263\001\n\007Welcome"
+  "\022\031\n\010agent_id\030\001 \001(\tR\007agentId\022\033\n\tworker_id"
+  "\030\002 \001(\tR\010workerId\022\031\n\010work_dir\030\003 \001(\tR\007work"
+  "Dir\022,\n\022inline_limit_bytes\030\004 \001(\003R\020inlineL"
+  "imitBytes\022\'\n\017accepts_batches\030\005 \001(\010R\016acce"
+  "ptsBatches\"\307\004\n\nAssignTask\022\035\n\nsession_id\030"
+  "\001 \001(\tR\tsessionId\022\027\n\007task_id\030\002 \001(\tR\006taskI"
+  "d\022\026\n\006method\030\003 \001(\tR\006method\0220\n\007payload\030\004 \001"
+  "(\0132\026.chorus.worker.v1.DataR\007payload\022/\n\006i"
+  "nputs\030\005 \003(\0132\027.chorus.worker.v1.InputR\006in"
+  "puts\022.\n\023expected_output_ids\030\006 \003(\tR\021expec"
+  "tedOutputIds\022C\n\007options\030\007 \003(\0132).chorus.w"
+  "orker.v1.AssignTask.OptionsEntryR\007option"
+  "s\022<\n\014max_duration\030\010 \001(\0132\031.google.protobu"
+  "f.DurationR\013maxDuration\022\030\n\007attempt\030\t \001(\005"
+  "R\007attempt\022 \n\013traceparent\030\n \001(\tR\013tracepar"
+  "ent\022\036\n\ntracestate\030\013 \001(\tR\ntracestate\022\035\n\no"
+  "utput_dir\030\014 \001(\tR\toutputDir\022\034\n\tpartition\030"
+  "\r \001(\tR\tpartition\032:\n\014OptionsEntry\022\020\n\003key\030"
+  "\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"=\n\n"
+  "CancelTask\022\027\n\007task_id\030\001 \001(\tR\006taskId\022\026\n\006r"
+  "eason\030\002 \001(\tR\006reason\"8\n\005Drain\022/\n\005grace\030\001 "
+  "\001(\0132\031.google.protobuf.DurationR\005grace\"b\n"
+  "\022CreateResultsReply\022\027\n\007call_id\030\001 \001(\tR\006ca"
+  "llId\022\035\n\nresult_ids\030\002 \003(\tR\tresultIds\022\024\n\005e"
+  "rror\030\003 \001(\tR\005error\"\\\n\020SubmitTasksReply\022\027\n"
+  "\007call_id\030\001 \001(\tR\006callId\022\031\n\010task_ids\030\002 \003(\t"
+  "R\007taskIds\022\024\n\005error\030\003 \001(\tR\005error\"\034\n\004Ping\022"
+  "\024\n\005nonce\030\001 \001(\003R\005nonce\"\233\004\n\017ConnectRespons"
+  "e\0225\n\007welcome\030\001 \001(\0132\031.chorus.worker.v1.We"
+  "lcomeH\000R\007welcome\022\?\n\013assign_task\030\002 \001(\0132\034."
+  "chorus.worker.v1.AssignTaskH\000R\nassignTas"
+  "k\022\?\n\013cancel_task\030\003 \001(\0132\034.chorus.worker.v"
+  "1.CancelTaskH\000R\ncancelTask\022/\n\005drain\030\004 \001("
+  "\0132\027.chorus.worker.v1.DrainH\000R\005drain\022X\n\024c"
+  "reate_results_reply\030\005 \001(\0132$.chorus.worke"
+  "r.v1.CreateResultsReplyH\000R\022createResults"
+  "Reply\022R\n\022submit_tasks_reply\030\006 \001(\0132\".chor"
+  "us.worker.v1.SubmitTasksReplyH\000R\020submitT"
+  "asksReply\022,\n\004ping\030\007 \001(\0132\026.chorus.worker."
+  "v1.PingH\000R\004ping\0227\n\005batch\030\010 \001(\0132\037.chorus."
+  "worker.v1.ResponseBatchH\000R\005batchB\t\n\007mess"
+  "age\"N\n\rResponseBatch\022=\n\010messages\030\001 \003(\0132!"
+  ".chorus.worker.v1.ConnectResponseR\010messa"
+  "gesB\311\001\n\024com.chorus.worker.v1B\013WorkerProt"
+  "oP\001ZBgithub.com/chorus-hpc/chorus/sdks/g"
+  "o/gen/chorus/worker/v1;workerv1\242\002\003CWX\252\002\020"
+  "Chorus.Worker.V1\312\002\020Chorus\\Worker\\V1\342\002\034Ch"
+  "orus\\Worker\\V1\\GPBMetadata\352\002\022Chorus::Wor"
+  "ker::V1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_deps[1] = {
   &::descriptor_table_google_2fprotobuf_2fduration_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto = {
-    false, false, 3942, descriptor_table_protodef_chorus_2fworker_2fv1_2fworker_2eproto,
+    false, false, 4295, descriptor_table_protodef_chorus_2fworker_2fv1_2fworker_2eproto,
     "chorus/worker/v1/worker.proto",
-    &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_once, descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_deps, 1, 24,
+    &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_once, descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_deps, 1, 26,
     schemas, file_default_instances, TableStruct_chorus_2fworker_2fv1_2fworker_2eproto::offsets,
     file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto, file_level_enum_descriptors_chorus_2fworker_2fv1_2fworker_2eproto,
     file_level_service_descriptors_chorus_2fworker_2fv1_2fworker_2eproto,
@@ -1580,6 +1639,7 @@ Hello::Hello(const Hello& from)
     , decltype(_impl_.sdk_version_){}
     , decltype(_impl_.capacity_){}
     , decltype(_impl_.pid_){}
+    , decltype(_impl_.accepts_batches_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -1608,8 +1668,8 @@ Hello::Hello(const Hello& from)
       _this->GetArenaForAllocation());
   }
   ::memcpy(&_impl_.capacity_, &from._impl_.capacity_,
-    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.pid_) -
-    reinterpret_cast<char*>(&_impl_.capacity_)) + sizeof(_impl_.pid_));
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.accepts_batches_) -
+    reinterpret_cast<char*>(&_impl_.capacity_)) + sizeof(_impl_.accepts_batches_));
   // @@protoc_insertion_point(copy_constructor:chorus.worker.v1.Hello)
 }
 
@@ -1624,6 +1684,7 @@ inline void Hello::SharedCtor(
     , decltype(_impl_.sdk_version_){}
     , decltype(_impl_.capacity_){0}
     , decltype(_impl_.pid_){0}
+    , decltype(_impl_.accepts_batches_){false}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.token_.InitDefault();
@@ -1672,8 +1733,8 @@ void Hello::Clear() {
   _impl_.language_.ClearToEmpty();
   _impl_.sdk_version_.ClearToEmpty();
   ::memset(&_impl_.capacity_, 0, static_cast<size_t>(
-      reinterpret_cast<char*>(&_impl_.pid_) -
-      reinterpret_cast<char*>(&_impl_.capacity_)) + sizeof(_impl_.pid_));
+      reinterpret_cast<char*>(&_impl_.accepts_batches_) -
+      reinterpret_cast<char*>(&_impl_.capacity_)) + sizeof(_impl_.accepts_batches_));
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -1740,6 +1801,14 @@ const char* Hello::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
       case 6:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 48)) {
           _impl_.pid_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // bool accepts_batches = 7 [json_name = "acceptsBatches"];
+      case 7:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 56)) {
+          _impl_.accepts_batches_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -1825,6 +1894,12 @@ uint8_t* Hello::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteInt32ToArray(6, this->_internal_pid(), target);
   }
 
+  // bool accepts_batches = 7 [json_name = "acceptsBatches"];
+  if (this->_internal_accepts_batches() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(7, this->_internal_accepts_batches(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -1880,6 +1955,11 @@ size_t Hello::ByteSizeLong() const {
     total_size += ::_pbi::WireFormatLite::Int32SizePlusOne(this->_internal_pid());
   }
 
+  // bool accepts_batches = 7 [json_name = "acceptsBatches"];
+  if (this->_internal_accepts_batches() != 0) {
+    total_size += 1 + 1;
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -1914,6 +1994,9 @@ void Hello::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF
   if (from._internal_pid() != 0) {
     _this->_internal_set_pid(from._internal_pid());
   }
+  if (from._internal_accepts_batches() != 0) {
+    _this->_internal_set_accepts_batches(from._internal_accepts_batches());
+  }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
 
@@ -1947,8 +2030,8 @@ void Hello::InternalSwap(Hello* other) {
       &other->_impl_.sdk_version_, rhs_arena
   );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(Hello, _impl_.pid_)
-      + sizeof(Hello::_impl_.pid_)
+      PROTOBUF_FIELD_OFFSET(Hello, _impl_.accepts_batches_)
+      + sizeof(Hello::_impl_.accepts_batches_)
       - PROTOBUF_FIELD_OFFSET(Hello, _impl_.capacity_)>(
           reinterpret_cast<char*>(&_impl_.capacity_),
           reinterpret_cast<char*>(&other->_impl_.capacity_));
@@ -4563,6 +4646,7 @@ class ConnectRequest::_Internal {
   static const ::chorus::worker::v1::CreateResults& create_results(const ConnectRequest* msg);
   static const ::chorus::worker::v1::SubmitTasks& submit_tasks(const ConnectRequest* msg);
   static const ::chorus::worker::v1::Pong& pong(const ConnectRequest* msg);
+  static const ::chorus::worker::v1::RequestBatch& batch(const ConnectRequest* msg);
 };
 
 const ::chorus::worker::v1::Hello&
@@ -4592,6 +4676,10 @@ ConnectRequest::_Internal::submit_tasks(const ConnectRequest* msg) {
 const ::chorus::worker::v1::Pong&
 ConnectRequest::_Internal::pong(const ConnectRequest* msg) {
   return *msg->_impl_.message_.pong_;
+}
+const ::chorus::worker::v1::RequestBatch&
+ConnectRequest::_Internal::batch(const ConnectRequest* msg) {
+  return *msg->_impl_.message_.batch_;
 }
 void ConnectRequest::set_allocated_hello(::chorus::worker::v1::Hello* hello) {
   ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
@@ -4698,6 +4786,21 @@ void ConnectRequest::set_allocated_pong(::chorus::worker::v1::Pong* pong) {
   }
   // @@protoc_insertion_point(field_set_allocated:chorus.worker.v1.ConnectRequest.pong)
 }
+void ConnectRequest::set_allocated_batch(::chorus::worker::v1::RequestBatch* batch) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  clear_message();
+  if (batch) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+      ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(batch);
+    if (message_arena != submessage_arena) {
+      batch = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, batch, submessage_arena);
+    }
+    set_has_batch();
+    _impl_.message_.batch_ = batch;
+  }
+  // @@protoc_insertion_point(field_set_allocated:chorus.worker.v1.ConnectRequest.batch)
+}
 ConnectRequest::ConnectRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
                          bool is_message_owned)
   : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
@@ -4748,6 +4851,11 @@ ConnectRequest::ConnectRequest(const ConnectRequest& from)
     case kPong: {
       _this->_internal_mutable_pong()->::chorus::worker::v1::Pong::MergeFrom(
           from._internal_pong());
+      break;
+    }
+    case kBatch: {
+      _this->_internal_mutable_batch()->::chorus::worker::v1::RequestBatch::MergeFrom(
+          from._internal_batch());
       break;
     }
     case MESSAGE_NOT_SET: {
@@ -4834,6 +4942,12 @@ void ConnectRequest::clear_message() {
       }
       break;
     }
+    case kBatch: {
+      if (GetArenaForAllocation() == nullptr) {
+        delete _impl_.message_.batch_;
+      }
+      break;
+    }
     case MESSAGE_NOT_SET: {
       break;
     }
@@ -4910,6 +5024,14 @@ const char* ConnectRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext
       case 7:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 58)) {
           ptr = ctx->ParseMessage(_internal_mutable_pong(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .chorus.worker.v1.RequestBatch batch = 8 [json_name = "batch"];
+      case 8:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 66)) {
+          ptr = ctx->ParseMessage(_internal_mutable_batch(), ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -4992,6 +5114,13 @@ uint8_t* ConnectRequest::_InternalSerialize(
         _Internal::pong(this).GetCachedSize(), target, stream);
   }
 
+  // .chorus.worker.v1.RequestBatch batch = 8 [json_name = "batch"];
+  if (_internal_has_batch()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(8, _Internal::batch(this),
+        _Internal::batch(this).GetCachedSize(), target, stream);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -5058,6 +5187,13 @@ size_t ConnectRequest::ByteSizeLong() const {
           *_impl_.message_.pong_);
       break;
     }
+    // .chorus.worker.v1.RequestBatch batch = 8 [json_name = "batch"];
+    case kBatch: {
+      total_size += 1 +
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+          *_impl_.message_.batch_);
+      break;
+    }
     case MESSAGE_NOT_SET: {
       break;
     }
@@ -5116,6 +5252,11 @@ void ConnectRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const :
           from._internal_pong());
       break;
     }
+    case kBatch: {
+      _this->_internal_mutable_batch()->::chorus::worker::v1::RequestBatch::MergeFrom(
+          from._internal_batch());
+      break;
+    }
     case MESSAGE_NOT_SET: {
       break;
     }
@@ -5149,6 +5290,191 @@ void ConnectRequest::InternalSwap(ConnectRequest* other) {
 
 // ===================================================================
 
+class RequestBatch::_Internal {
+ public:
+};
+
+RequestBatch::RequestBatch(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:chorus.worker.v1.RequestBatch)
+}
+RequestBatch::RequestBatch(const RequestBatch& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  RequestBatch* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.messages_){from._impl_.messages_}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  // @@protoc_insertion_point(copy_constructor:chorus.worker.v1.RequestBatch)
+}
+
+inline void RequestBatch::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.messages_){arena}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+RequestBatch::~RequestBatch() {
+  // @@protoc_insertion_point(destructor:chorus.worker.v1.RequestBatch)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void RequestBatch::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.messages_.~RepeatedPtrField();
+}
+
+void RequestBatch::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void RequestBatch::Clear() {
+// @@protoc_insertion_point(message_clear_start:chorus.worker.v1.RequestBatch)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.messages_.Clear();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* RequestBatch::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // repeated .chorus.worker.v1.ConnectRequest messages = 1 [json_name = "messages"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(_internal_add_messages(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<10>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* RequestBatch::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:chorus.worker.v1.RequestBatch)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // repeated .chorus.worker.v1.ConnectRequest messages = 1 [json_name = "messages"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_messages_size()); i < n; i++) {
+    const auto& repfield = this->_internal_messages(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(1, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:chorus.worker.v1.RequestBatch)
+  return target;
+}
+
+size_t RequestBatch::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:chorus.worker.v1.RequestBatch)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // repeated .chorus.worker.v1.ConnectRequest messages = 1 [json_name = "messages"];
+  total_size += 1UL * this->_internal_messages_size();
+  for (const auto& msg : this->_impl_.messages_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData RequestBatch::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    RequestBatch::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*RequestBatch::GetClassData() const { return &_class_data_; }
+
+
+void RequestBatch::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<RequestBatch*>(&to_msg);
+  auto& from = static_cast<const RequestBatch&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:chorus.worker.v1.RequestBatch)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.messages_.MergeFrom(from._impl_.messages_);
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void RequestBatch::CopyFrom(const RequestBatch& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:chorus.worker.v1.RequestBatch)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool RequestBatch::IsInitialized() const {
+  return true;
+}
+
+void RequestBatch::InternalSwap(RequestBatch* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.messages_.InternalSwap(&other->_impl_.messages_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata RequestBatch::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_getter, &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_once,
+      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[15]);
+}
+
+// ===================================================================
+
 class Welcome::_Internal {
  public:
 };
@@ -5167,6 +5493,7 @@ Welcome::Welcome(const Welcome& from)
     , decltype(_impl_.worker_id_){}
     , decltype(_impl_.work_dir_){}
     , decltype(_impl_.inline_limit_bytes_){}
+    , decltype(_impl_.accepts_batches_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -5194,7 +5521,9 @@ Welcome::Welcome(const Welcome& from)
     _this->_impl_.work_dir_.Set(from._internal_work_dir(), 
       _this->GetArenaForAllocation());
   }
-  _this->_impl_.inline_limit_bytes_ = from._impl_.inline_limit_bytes_;
+  ::memcpy(&_impl_.inline_limit_bytes_, &from._impl_.inline_limit_bytes_,
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.accepts_batches_) -
+    reinterpret_cast<char*>(&_impl_.inline_limit_bytes_)) + sizeof(_impl_.accepts_batches_));
   // @@protoc_insertion_point(copy_constructor:chorus.worker.v1.Welcome)
 }
 
@@ -5207,6 +5536,7 @@ inline void Welcome::SharedCtor(
     , decltype(_impl_.worker_id_){}
     , decltype(_impl_.work_dir_){}
     , decltype(_impl_.inline_limit_bytes_){int64_t{0}}
+    , decltype(_impl_.accepts_batches_){false}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.agent_id_.InitDefault();
@@ -5252,7 +5582,9 @@ void Welcome::Clear() {
   _impl_.agent_id_.ClearToEmpty();
   _impl_.worker_id_.ClearToEmpty();
   _impl_.work_dir_.ClearToEmpty();
-  _impl_.inline_limit_bytes_ = int64_t{0};
+  ::memset(&_impl_.inline_limit_bytes_, 0, static_cast<size_t>(
+      reinterpret_cast<char*>(&_impl_.accepts_batches_) -
+      reinterpret_cast<char*>(&_impl_.inline_limit_bytes_)) + sizeof(_impl_.accepts_batches_));
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -5296,6 +5628,14 @@ const char* Welcome::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) 
       case 4:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 32)) {
           _impl_.inline_limit_bytes_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // bool accepts_batches = 5 [json_name = "acceptsBatches"];
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 40)) {
+          _impl_.accepts_batches_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -5365,6 +5705,12 @@ uint8_t* Welcome::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteInt64ToArray(4, this->_internal_inline_limit_bytes(), target);
   }
 
+  // bool accepts_batches = 5 [json_name = "acceptsBatches"];
+  if (this->_internal_accepts_batches() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(5, this->_internal_accepts_batches(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -5407,6 +5753,11 @@ size_t Welcome::ByteSizeLong() const {
     total_size += ::_pbi::WireFormatLite::Int64SizePlusOne(this->_internal_inline_limit_bytes());
   }
 
+  // bool accepts_batches = 5 [json_name = "acceptsBatches"];
+  if (this->_internal_accepts_batches() != 0) {
+    total_size += 1 + 1;
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -5436,6 +5787,9 @@ void Welcome::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOB
   }
   if (from._internal_inline_limit_bytes() != 0) {
     _this->_internal_set_inline_limit_bytes(from._internal_inline_limit_bytes());
+  }
+  if (from._internal_accepts_batches() != 0) {
+    _this->_internal_set_accepts_batches(from._internal_accepts_batches());
   }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
@@ -5468,13 +5822,18 @@ void Welcome::InternalSwap(Welcome* other) {
       &_impl_.work_dir_, lhs_arena,
       &other->_impl_.work_dir_, rhs_arena
   );
-  swap(_impl_.inline_limit_bytes_, other->_impl_.inline_limit_bytes_);
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(Welcome, _impl_.accepts_batches_)
+      + sizeof(Welcome::_impl_.accepts_batches_)
+      - PROTOBUF_FIELD_OFFSET(Welcome, _impl_.inline_limit_bytes_)>(
+          reinterpret_cast<char*>(&_impl_.inline_limit_bytes_),
+          reinterpret_cast<char*>(&other->_impl_.inline_limit_bytes_));
 }
 
 ::PROTOBUF_NAMESPACE_ID::Metadata Welcome::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_getter, &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_once,
-      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[15]);
+      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[16]);
 }
 
 // ===================================================================
@@ -5488,7 +5847,7 @@ void AssignTask_OptionsEntry_DoNotUse::MergeFrom(const AssignTask_OptionsEntry_D
 ::PROTOBUF_NAMESPACE_ID::Metadata AssignTask_OptionsEntry_DoNotUse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_getter, &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_once,
-      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[16]);
+      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[17]);
 }
 
 // ===================================================================
@@ -6252,7 +6611,7 @@ void AssignTask::InternalSwap(AssignTask* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata AssignTask::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_getter, &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_once,
-      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[17]);
+      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[18]);
 }
 
 // ===================================================================
@@ -6505,7 +6864,7 @@ void CancelTask::InternalSwap(CancelTask* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata CancelTask::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_getter, &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_once,
-      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[18]);
+      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[19]);
 }
 
 // ===================================================================
@@ -6704,7 +7063,7 @@ void Drain::InternalSwap(Drain* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata Drain::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_getter, &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_once,
-      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[19]);
+      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[20]);
 }
 
 // ===================================================================
@@ -6996,7 +7355,7 @@ void CreateResultsReply::InternalSwap(CreateResultsReply* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata CreateResultsReply::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_getter, &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_once,
-      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[20]);
+      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[21]);
 }
 
 // ===================================================================
@@ -7288,7 +7647,7 @@ void SubmitTasksReply::InternalSwap(SubmitTasksReply* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata SubmitTasksReply::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_getter, &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_once,
-      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[21]);
+      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[22]);
 }
 
 // ===================================================================
@@ -7466,7 +7825,7 @@ void Ping::InternalSwap(Ping* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata Ping::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_getter, &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_once,
-      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[22]);
+      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[23]);
 }
 
 // ===================================================================
@@ -7480,6 +7839,7 @@ class ConnectResponse::_Internal {
   static const ::chorus::worker::v1::CreateResultsReply& create_results_reply(const ConnectResponse* msg);
   static const ::chorus::worker::v1::SubmitTasksReply& submit_tasks_reply(const ConnectResponse* msg);
   static const ::chorus::worker::v1::Ping& ping(const ConnectResponse* msg);
+  static const ::chorus::worker::v1::ResponseBatch& batch(const ConnectResponse* msg);
 };
 
 const ::chorus::worker::v1::Welcome&
@@ -7509,6 +7869,10 @@ ConnectResponse::_Internal::submit_tasks_reply(const ConnectResponse* msg) {
 const ::chorus::worker::v1::Ping&
 ConnectResponse::_Internal::ping(const ConnectResponse* msg) {
   return *msg->_impl_.message_.ping_;
+}
+const ::chorus::worker::v1::ResponseBatch&
+ConnectResponse::_Internal::batch(const ConnectResponse* msg) {
+  return *msg->_impl_.message_.batch_;
 }
 void ConnectResponse::set_allocated_welcome(::chorus::worker::v1::Welcome* welcome) {
   ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
@@ -7615,6 +7979,21 @@ void ConnectResponse::set_allocated_ping(::chorus::worker::v1::Ping* ping) {
   }
   // @@protoc_insertion_point(field_set_allocated:chorus.worker.v1.ConnectResponse.ping)
 }
+void ConnectResponse::set_allocated_batch(::chorus::worker::v1::ResponseBatch* batch) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  clear_message();
+  if (batch) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+      ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(batch);
+    if (message_arena != submessage_arena) {
+      batch = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, batch, submessage_arena);
+    }
+    set_has_batch();
+    _impl_.message_.batch_ = batch;
+  }
+  // @@protoc_insertion_point(field_set_allocated:chorus.worker.v1.ConnectResponse.batch)
+}
 ConnectResponse::ConnectResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
                          bool is_message_owned)
   : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
@@ -7665,6 +8044,11 @@ ConnectResponse::ConnectResponse(const ConnectResponse& from)
     case kPing: {
       _this->_internal_mutable_ping()->::chorus::worker::v1::Ping::MergeFrom(
           from._internal_ping());
+      break;
+    }
+    case kBatch: {
+      _this->_internal_mutable_batch()->::chorus::worker::v1::ResponseBatch::MergeFrom(
+          from._internal_batch());
       break;
     }
     case MESSAGE_NOT_SET: {
@@ -7751,6 +8135,12 @@ void ConnectResponse::clear_message() {
       }
       break;
     }
+    case kBatch: {
+      if (GetArenaForAllocation() == nullptr) {
+        delete _impl_.message_.batch_;
+      }
+      break;
+    }
     case MESSAGE_NOT_SET: {
       break;
     }
@@ -7827,6 +8217,14 @@ const char* ConnectResponse::_InternalParse(const char* ptr, ::_pbi::ParseContex
       case 7:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 58)) {
           ptr = ctx->ParseMessage(_internal_mutable_ping(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .chorus.worker.v1.ResponseBatch batch = 8 [json_name = "batch"];
+      case 8:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 66)) {
+          ptr = ctx->ParseMessage(_internal_mutable_batch(), ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -7909,6 +8307,13 @@ uint8_t* ConnectResponse::_InternalSerialize(
         _Internal::ping(this).GetCachedSize(), target, stream);
   }
 
+  // .chorus.worker.v1.ResponseBatch batch = 8 [json_name = "batch"];
+  if (_internal_has_batch()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(8, _Internal::batch(this),
+        _Internal::batch(this).GetCachedSize(), target, stream);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -7975,6 +8380,13 @@ size_t ConnectResponse::ByteSizeLong() const {
           *_impl_.message_.ping_);
       break;
     }
+    // .chorus.worker.v1.ResponseBatch batch = 8 [json_name = "batch"];
+    case kBatch: {
+      total_size += 1 +
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+          *_impl_.message_.batch_);
+      break;
+    }
     case MESSAGE_NOT_SET: {
       break;
     }
@@ -8033,6 +8445,11 @@ void ConnectResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const 
           from._internal_ping());
       break;
     }
+    case kBatch: {
+      _this->_internal_mutable_batch()->::chorus::worker::v1::ResponseBatch::MergeFrom(
+          from._internal_batch());
+      break;
+    }
     case MESSAGE_NOT_SET: {
       break;
     }
@@ -8061,7 +8478,192 @@ void ConnectResponse::InternalSwap(ConnectResponse* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata ConnectResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_getter, &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_once,
-      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[23]);
+      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[24]);
+}
+
+// ===================================================================
+
+class ResponseBatch::_Internal {
+ public:
+};
+
+ResponseBatch::ResponseBatch(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:chorus.worker.v1.ResponseBatch)
+}
+ResponseBatch::ResponseBatch(const ResponseBatch& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  ResponseBatch* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.messages_){from._impl_.messages_}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  // @@protoc_insertion_point(copy_constructor:chorus.worker.v1.ResponseBatch)
+}
+
+inline void ResponseBatch::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.messages_){arena}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+ResponseBatch::~ResponseBatch() {
+  // @@protoc_insertion_point(destructor:chorus.worker.v1.ResponseBatch)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void ResponseBatch::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.messages_.~RepeatedPtrField();
+}
+
+void ResponseBatch::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void ResponseBatch::Clear() {
+// @@protoc_insertion_point(message_clear_start:chorus.worker.v1.ResponseBatch)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.messages_.Clear();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* ResponseBatch::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // repeated .chorus.worker.v1.ConnectResponse messages = 1 [json_name = "messages"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(_internal_add_messages(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<10>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* ResponseBatch::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:chorus.worker.v1.ResponseBatch)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // repeated .chorus.worker.v1.ConnectResponse messages = 1 [json_name = "messages"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_messages_size()); i < n; i++) {
+    const auto& repfield = this->_internal_messages(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(1, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:chorus.worker.v1.ResponseBatch)
+  return target;
+}
+
+size_t ResponseBatch::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:chorus.worker.v1.ResponseBatch)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // repeated .chorus.worker.v1.ConnectResponse messages = 1 [json_name = "messages"];
+  total_size += 1UL * this->_internal_messages_size();
+  for (const auto& msg : this->_impl_.messages_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ResponseBatch::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    ResponseBatch::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ResponseBatch::GetClassData() const { return &_class_data_; }
+
+
+void ResponseBatch::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<ResponseBatch*>(&to_msg);
+  auto& from = static_cast<const ResponseBatch&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:chorus.worker.v1.ResponseBatch)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.messages_.MergeFrom(from._impl_.messages_);
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void ResponseBatch::CopyFrom(const ResponseBatch& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:chorus.worker.v1.ResponseBatch)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool ResponseBatch::IsInitialized() const {
+  return true;
+}
+
+void ResponseBatch::InternalSwap(ResponseBatch* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.messages_.InternalSwap(&other->_impl_.messages_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata ResponseBatch::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_getter, &descriptor_table_chorus_2fworker_2fv1_2fworker_2eproto_once,
+      file_level_metadata_chorus_2fworker_2fv1_2fworker_2eproto[25]);
 }
 
 // @@protoc_insertion_point(namespace_scope)
@@ -8129,6 +8731,10 @@ template<> PROTOBUF_NOINLINE ::chorus::worker::v1::ConnectRequest*
 Arena::CreateMaybeMessage< ::chorus::worker::v1::ConnectRequest >(Arena* arena) {
   return Arena::CreateMessageInternal< ::chorus::worker::v1::ConnectRequest >(arena);
 }
+template<> PROTOBUF_NOINLINE ::chorus::worker::v1::RequestBatch*
+Arena::CreateMaybeMessage< ::chorus::worker::v1::RequestBatch >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::chorus::worker::v1::RequestBatch >(arena);
+}
 template<> PROTOBUF_NOINLINE ::chorus::worker::v1::Welcome*
 Arena::CreateMaybeMessage< ::chorus::worker::v1::Welcome >(Arena* arena) {
   return Arena::CreateMessageInternal< ::chorus::worker::v1::Welcome >(arena);
@@ -8164,6 +8770,10 @@ Arena::CreateMaybeMessage< ::chorus::worker::v1::Ping >(Arena* arena) {
 template<> PROTOBUF_NOINLINE ::chorus::worker::v1::ConnectResponse*
 Arena::CreateMaybeMessage< ::chorus::worker::v1::ConnectResponse >(Arena* arena) {
   return Arena::CreateMessageInternal< ::chorus::worker::v1::ConnectResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::chorus::worker::v1::ResponseBatch*
+Arena::CreateMaybeMessage< ::chorus::worker::v1::ResponseBatch >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::chorus::worker::v1::ResponseBatch >(arena);
 }
 PROTOBUF_NAMESPACE_CLOSE
 

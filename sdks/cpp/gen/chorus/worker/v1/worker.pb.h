@@ -96,6 +96,12 @@ extern PingDefaultTypeInternal _Ping_default_instance_;
 class Pong;
 struct PongDefaultTypeInternal;
 extern PongDefaultTypeInternal _Pong_default_instance_;
+class RequestBatch;
+struct RequestBatchDefaultTypeInternal;
+extern RequestBatchDefaultTypeInternal _RequestBatch_default_instance_;
+class ResponseBatch;
+struct ResponseBatchDefaultTypeInternal;
+extern ResponseBatchDefaultTypeInternal _ResponseBatch_default_instance_;
 class SubmitTasks;
 struct SubmitTasksDefaultTypeInternal;
 extern SubmitTasksDefaultTypeInternal _SubmitTasks_default_instance_;
@@ -142,6 +148,8 @@ template<> ::chorus::worker::v1::NewResult* Arena::CreateMaybeMessage<::chorus::
 template<> ::chorus::worker::v1::Output* Arena::CreateMaybeMessage<::chorus::worker::v1::Output>(Arena*);
 template<> ::chorus::worker::v1::Ping* Arena::CreateMaybeMessage<::chorus::worker::v1::Ping>(Arena*);
 template<> ::chorus::worker::v1::Pong* Arena::CreateMaybeMessage<::chorus::worker::v1::Pong>(Arena*);
+template<> ::chorus::worker::v1::RequestBatch* Arena::CreateMaybeMessage<::chorus::worker::v1::RequestBatch>(Arena*);
+template<> ::chorus::worker::v1::ResponseBatch* Arena::CreateMaybeMessage<::chorus::worker::v1::ResponseBatch>(Arena*);
 template<> ::chorus::worker::v1::SubmitTasks* Arena::CreateMaybeMessage<::chorus::worker::v1::SubmitTasks>(Arena*);
 template<> ::chorus::worker::v1::SubmitTasksReply* Arena::CreateMaybeMessage<::chorus::worker::v1::SubmitTasksReply>(Arena*);
 template<> ::chorus::worker::v1::Subtask* Arena::CreateMaybeMessage<::chorus::worker::v1::Subtask>(Arena*);
@@ -827,6 +835,7 @@ class Hello final :
     kSdkVersionFieldNumber = 3,
     kCapacityFieldNumber = 5,
     kPidFieldNumber = 6,
+    kAcceptsBatchesFieldNumber = 7,
   };
   // repeated string methods = 4 [json_name = "methods"];
   int methods_size() const;
@@ -912,6 +921,15 @@ class Hello final :
   void _internal_set_pid(int32_t value);
   public:
 
+  // bool accepts_batches = 7 [json_name = "acceptsBatches"];
+  void clear_accepts_batches();
+  bool accepts_batches() const;
+  void set_accepts_batches(bool value);
+  private:
+  bool _internal_accepts_batches() const;
+  void _internal_set_accepts_batches(bool value);
+  public:
+
   // @@protoc_insertion_point(class_scope:chorus.worker.v1.Hello)
  private:
   class _Internal;
@@ -926,6 +944,7 @@ class Hello final :
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr sdk_version_;
     int32_t capacity_;
     int32_t pid_;
+    bool accepts_batches_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -2719,6 +2738,7 @@ class ConnectRequest final :
     kCreateResults = 5,
     kSubmitTasks = 6,
     kPong = 7,
+    kBatch = 8,
     MESSAGE_NOT_SET = 0,
   };
 
@@ -2807,6 +2827,7 @@ class ConnectRequest final :
     kCreateResultsFieldNumber = 5,
     kSubmitTasksFieldNumber = 6,
     kPongFieldNumber = 7,
+    kBatchFieldNumber = 8,
   };
   // .chorus.worker.v1.Hello hello = 1 [json_name = "hello"];
   bool has_hello() const;
@@ -2934,6 +2955,24 @@ class ConnectRequest final :
       ::chorus::worker::v1::Pong* pong);
   ::chorus::worker::v1::Pong* unsafe_arena_release_pong();
 
+  // .chorus.worker.v1.RequestBatch batch = 8 [json_name = "batch"];
+  bool has_batch() const;
+  private:
+  bool _internal_has_batch() const;
+  public:
+  void clear_batch();
+  const ::chorus::worker::v1::RequestBatch& batch() const;
+  PROTOBUF_NODISCARD ::chorus::worker::v1::RequestBatch* release_batch();
+  ::chorus::worker::v1::RequestBatch* mutable_batch();
+  void set_allocated_batch(::chorus::worker::v1::RequestBatch* batch);
+  private:
+  const ::chorus::worker::v1::RequestBatch& _internal_batch() const;
+  ::chorus::worker::v1::RequestBatch* _internal_mutable_batch();
+  public:
+  void unsafe_arena_set_allocated_batch(
+      ::chorus::worker::v1::RequestBatch* batch);
+  ::chorus::worker::v1::RequestBatch* unsafe_arena_release_batch();
+
   void clear_message();
   MessageCase message_case() const;
   // @@protoc_insertion_point(class_scope:chorus.worker.v1.ConnectRequest)
@@ -2946,6 +2985,7 @@ class ConnectRequest final :
   void set_has_create_results();
   void set_has_submit_tasks();
   void set_has_pong();
+  void set_has_batch();
 
   inline bool has_message() const;
   inline void clear_has_message();
@@ -2964,10 +3004,168 @@ class ConnectRequest final :
       ::chorus::worker::v1::CreateResults* create_results_;
       ::chorus::worker::v1::SubmitTasks* submit_tasks_;
       ::chorus::worker::v1::Pong* pong_;
+      ::chorus::worker::v1::RequestBatch* batch_;
     } message_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
     uint32_t _oneof_case_[1];
 
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_chorus_2fworker_2fv1_2fworker_2eproto;
+};
+// -------------------------------------------------------------------
+
+class RequestBatch final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:chorus.worker.v1.RequestBatch) */ {
+ public:
+  inline RequestBatch() : RequestBatch(nullptr) {}
+  ~RequestBatch() override;
+  explicit PROTOBUF_CONSTEXPR RequestBatch(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  RequestBatch(const RequestBatch& from);
+  RequestBatch(RequestBatch&& from) noexcept
+    : RequestBatch() {
+    *this = ::std::move(from);
+  }
+
+  inline RequestBatch& operator=(const RequestBatch& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline RequestBatch& operator=(RequestBatch&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const RequestBatch& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const RequestBatch* internal_default_instance() {
+    return reinterpret_cast<const RequestBatch*>(
+               &_RequestBatch_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    15;
+
+  friend void swap(RequestBatch& a, RequestBatch& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(RequestBatch* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(RequestBatch* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  RequestBatch* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<RequestBatch>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const RequestBatch& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const RequestBatch& from) {
+    RequestBatch::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(RequestBatch* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "chorus.worker.v1.RequestBatch";
+  }
+  protected:
+  explicit RequestBatch(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kMessagesFieldNumber = 1,
+  };
+  // repeated .chorus.worker.v1.ConnectRequest messages = 1 [json_name = "messages"];
+  int messages_size() const;
+  private:
+  int _internal_messages_size() const;
+  public:
+  void clear_messages();
+  ::chorus::worker::v1::ConnectRequest* mutable_messages(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::chorus::worker::v1::ConnectRequest >*
+      mutable_messages();
+  private:
+  const ::chorus::worker::v1::ConnectRequest& _internal_messages(int index) const;
+  ::chorus::worker::v1::ConnectRequest* _internal_add_messages();
+  public:
+  const ::chorus::worker::v1::ConnectRequest& messages(int index) const;
+  ::chorus::worker::v1::ConnectRequest* add_messages();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::chorus::worker::v1::ConnectRequest >&
+      messages() const;
+
+  // @@protoc_insertion_point(class_scope:chorus.worker.v1.RequestBatch)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::chorus::worker::v1::ConnectRequest > messages_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
   friend struct ::TableStruct_chorus_2fworker_2fv1_2fworker_2eproto;
@@ -3022,7 +3220,7 @@ class Welcome final :
                &_Welcome_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    15;
+    16;
 
   friend void swap(Welcome& a, Welcome& b) {
     a.Swap(&b);
@@ -3099,6 +3297,7 @@ class Welcome final :
     kWorkerIdFieldNumber = 2,
     kWorkDirFieldNumber = 3,
     kInlineLimitBytesFieldNumber = 4,
+    kAcceptsBatchesFieldNumber = 5,
   };
   // string agent_id = 1 [json_name = "agentId"];
   void clear_agent_id();
@@ -3151,6 +3350,15 @@ class Welcome final :
   void _internal_set_inline_limit_bytes(int64_t value);
   public:
 
+  // bool accepts_batches = 5 [json_name = "acceptsBatches"];
+  void clear_accepts_batches();
+  bool accepts_batches() const;
+  void set_accepts_batches(bool value);
+  private:
+  bool _internal_accepts_batches() const;
+  void _internal_set_accepts_batches(bool value);
+  public:
+
   // @@protoc_insertion_point(class_scope:chorus.worker.v1.Welcome)
  private:
   class _Internal;
@@ -3163,6 +3371,7 @@ class Welcome final :
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr worker_id_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr work_dir_;
     int64_t inline_limit_bytes_;
+    bool accepts_batches_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -3246,7 +3455,7 @@ class AssignTask final :
                &_AssignTask_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    17;
+    18;
 
   friend void swap(AssignTask& a, AssignTask& b) {
     a.Swap(&b);
@@ -3618,7 +3827,7 @@ class CancelTask final :
                &_CancelTask_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    18;
+    19;
 
   friend void swap(CancelTask& a, CancelTask& b) {
     a.Swap(&b);
@@ -3787,7 +3996,7 @@ class Drain final :
                &_Drain_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    19;
+    20;
 
   friend void swap(Drain& a, Drain& b) {
     a.Swap(&b);
@@ -3944,7 +4153,7 @@ class CreateResultsReply final :
                &_CreateResultsReply_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    20;
+    21;
 
   friend void swap(CreateResultsReply& a, CreateResultsReply& b) {
     a.Swap(&b);
@@ -4139,7 +4348,7 @@ class SubmitTasksReply final :
                &_SubmitTasksReply_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    21;
+    22;
 
   friend void swap(SubmitTasksReply& a, SubmitTasksReply& b) {
     a.Swap(&b);
@@ -4334,7 +4543,7 @@ class Ping final :
                &_Ping_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    22;
+    23;
 
   friend void swap(Ping& a, Ping& b) {
     a.Swap(&b);
@@ -4485,6 +4694,7 @@ class ConnectResponse final :
     kCreateResultsReply = 5,
     kSubmitTasksReply = 6,
     kPing = 7,
+    kBatch = 8,
     MESSAGE_NOT_SET = 0,
   };
 
@@ -4493,7 +4703,7 @@ class ConnectResponse final :
                &_ConnectResponse_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    23;
+    24;
 
   friend void swap(ConnectResponse& a, ConnectResponse& b) {
     a.Swap(&b);
@@ -4573,6 +4783,7 @@ class ConnectResponse final :
     kCreateResultsReplyFieldNumber = 5,
     kSubmitTasksReplyFieldNumber = 6,
     kPingFieldNumber = 7,
+    kBatchFieldNumber = 8,
   };
   // .chorus.worker.v1.Welcome welcome = 1 [json_name = "welcome"];
   bool has_welcome() const;
@@ -4700,6 +4911,24 @@ class ConnectResponse final :
       ::chorus::worker::v1::Ping* ping);
   ::chorus::worker::v1::Ping* unsafe_arena_release_ping();
 
+  // .chorus.worker.v1.ResponseBatch batch = 8 [json_name = "batch"];
+  bool has_batch() const;
+  private:
+  bool _internal_has_batch() const;
+  public:
+  void clear_batch();
+  const ::chorus::worker::v1::ResponseBatch& batch() const;
+  PROTOBUF_NODISCARD ::chorus::worker::v1::ResponseBatch* release_batch();
+  ::chorus::worker::v1::ResponseBatch* mutable_batch();
+  void set_allocated_batch(::chorus::worker::v1::ResponseBatch* batch);
+  private:
+  const ::chorus::worker::v1::ResponseBatch& _internal_batch() const;
+  ::chorus::worker::v1::ResponseBatch* _internal_mutable_batch();
+  public:
+  void unsafe_arena_set_allocated_batch(
+      ::chorus::worker::v1::ResponseBatch* batch);
+  ::chorus::worker::v1::ResponseBatch* unsafe_arena_release_batch();
+
   void clear_message();
   MessageCase message_case() const;
   // @@protoc_insertion_point(class_scope:chorus.worker.v1.ConnectResponse)
@@ -4712,6 +4941,7 @@ class ConnectResponse final :
   void set_has_create_results_reply();
   void set_has_submit_tasks_reply();
   void set_has_ping();
+  void set_has_batch();
 
   inline bool has_message() const;
   inline void clear_has_message();
@@ -4730,10 +4960,168 @@ class ConnectResponse final :
       ::chorus::worker::v1::CreateResultsReply* create_results_reply_;
       ::chorus::worker::v1::SubmitTasksReply* submit_tasks_reply_;
       ::chorus::worker::v1::Ping* ping_;
+      ::chorus::worker::v1::ResponseBatch* batch_;
     } message_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
     uint32_t _oneof_case_[1];
 
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_chorus_2fworker_2fv1_2fworker_2eproto;
+};
+// -------------------------------------------------------------------
+
+class ResponseBatch final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:chorus.worker.v1.ResponseBatch) */ {
+ public:
+  inline ResponseBatch() : ResponseBatch(nullptr) {}
+  ~ResponseBatch() override;
+  explicit PROTOBUF_CONSTEXPR ResponseBatch(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ResponseBatch(const ResponseBatch& from);
+  ResponseBatch(ResponseBatch&& from) noexcept
+    : ResponseBatch() {
+    *this = ::std::move(from);
+  }
+
+  inline ResponseBatch& operator=(const ResponseBatch& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ResponseBatch& operator=(ResponseBatch&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ResponseBatch& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const ResponseBatch* internal_default_instance() {
+    return reinterpret_cast<const ResponseBatch*>(
+               &_ResponseBatch_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    25;
+
+  friend void swap(ResponseBatch& a, ResponseBatch& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ResponseBatch* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ResponseBatch* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ResponseBatch* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ResponseBatch>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const ResponseBatch& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const ResponseBatch& from) {
+    ResponseBatch::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(ResponseBatch* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "chorus.worker.v1.ResponseBatch";
+  }
+  protected:
+  explicit ResponseBatch(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kMessagesFieldNumber = 1,
+  };
+  // repeated .chorus.worker.v1.ConnectResponse messages = 1 [json_name = "messages"];
+  int messages_size() const;
+  private:
+  int _internal_messages_size() const;
+  public:
+  void clear_messages();
+  ::chorus::worker::v1::ConnectResponse* mutable_messages(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::chorus::worker::v1::ConnectResponse >*
+      mutable_messages();
+  private:
+  const ::chorus::worker::v1::ConnectResponse& _internal_messages(int index) const;
+  ::chorus::worker::v1::ConnectResponse* _internal_add_messages();
+  public:
+  const ::chorus::worker::v1::ConnectResponse& messages(int index) const;
+  ::chorus::worker::v1::ConnectResponse* add_messages();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::chorus::worker::v1::ConnectResponse >&
+      messages() const;
+
+  // @@protoc_insertion_point(class_scope:chorus.worker.v1.ResponseBatch)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::chorus::worker::v1::ConnectResponse > messages_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
   friend struct ::TableStruct_chorus_2fworker_2fv1_2fworker_2eproto;
@@ -5467,6 +5855,26 @@ inline void Hello::_internal_set_pid(int32_t value) {
 inline void Hello::set_pid(int32_t value) {
   _internal_set_pid(value);
   // @@protoc_insertion_point(field_set:chorus.worker.v1.Hello.pid)
+}
+
+// bool accepts_batches = 7 [json_name = "acceptsBatches"];
+inline void Hello::clear_accepts_batches() {
+  _impl_.accepts_batches_ = false;
+}
+inline bool Hello::_internal_accepts_batches() const {
+  return _impl_.accepts_batches_;
+}
+inline bool Hello::accepts_batches() const {
+  // @@protoc_insertion_point(field_get:chorus.worker.v1.Hello.accepts_batches)
+  return _internal_accepts_batches();
+}
+inline void Hello::_internal_set_accepts_batches(bool value) {
+  
+  _impl_.accepts_batches_ = value;
+}
+inline void Hello::set_accepts_batches(bool value) {
+  _internal_set_accepts_batches(value);
+  // @@protoc_insertion_point(field_set:chorus.worker.v1.Hello.accepts_batches)
 }
 
 // -------------------------------------------------------------------
@@ -7399,6 +7807,80 @@ inline ::chorus::worker::v1::Pong* ConnectRequest::mutable_pong() {
   return _msg;
 }
 
+// .chorus.worker.v1.RequestBatch batch = 8 [json_name = "batch"];
+inline bool ConnectRequest::_internal_has_batch() const {
+  return message_case() == kBatch;
+}
+inline bool ConnectRequest::has_batch() const {
+  return _internal_has_batch();
+}
+inline void ConnectRequest::set_has_batch() {
+  _impl_._oneof_case_[0] = kBatch;
+}
+inline void ConnectRequest::clear_batch() {
+  if (_internal_has_batch()) {
+    if (GetArenaForAllocation() == nullptr) {
+      delete _impl_.message_.batch_;
+    }
+    clear_has_message();
+  }
+}
+inline ::chorus::worker::v1::RequestBatch* ConnectRequest::release_batch() {
+  // @@protoc_insertion_point(field_release:chorus.worker.v1.ConnectRequest.batch)
+  if (_internal_has_batch()) {
+    clear_has_message();
+    ::chorus::worker::v1::RequestBatch* temp = _impl_.message_.batch_;
+    if (GetArenaForAllocation() != nullptr) {
+      temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+    }
+    _impl_.message_.batch_ = nullptr;
+    return temp;
+  } else {
+    return nullptr;
+  }
+}
+inline const ::chorus::worker::v1::RequestBatch& ConnectRequest::_internal_batch() const {
+  return _internal_has_batch()
+      ? *_impl_.message_.batch_
+      : reinterpret_cast< ::chorus::worker::v1::RequestBatch&>(::chorus::worker::v1::_RequestBatch_default_instance_);
+}
+inline const ::chorus::worker::v1::RequestBatch& ConnectRequest::batch() const {
+  // @@protoc_insertion_point(field_get:chorus.worker.v1.ConnectRequest.batch)
+  return _internal_batch();
+}
+inline ::chorus::worker::v1::RequestBatch* ConnectRequest::unsafe_arena_release_batch() {
+  // @@protoc_insertion_point(field_unsafe_arena_release:chorus.worker.v1.ConnectRequest.batch)
+  if (_internal_has_batch()) {
+    clear_has_message();
+    ::chorus::worker::v1::RequestBatch* temp = _impl_.message_.batch_;
+    _impl_.message_.batch_ = nullptr;
+    return temp;
+  } else {
+    return nullptr;
+  }
+}
+inline void ConnectRequest::unsafe_arena_set_allocated_batch(::chorus::worker::v1::RequestBatch* batch) {
+  clear_message();
+  if (batch) {
+    set_has_batch();
+    _impl_.message_.batch_ = batch;
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:chorus.worker.v1.ConnectRequest.batch)
+}
+inline ::chorus::worker::v1::RequestBatch* ConnectRequest::_internal_mutable_batch() {
+  if (!_internal_has_batch()) {
+    clear_message();
+    set_has_batch();
+    _impl_.message_.batch_ = CreateMaybeMessage< ::chorus::worker::v1::RequestBatch >(GetArenaForAllocation());
+  }
+  return _impl_.message_.batch_;
+}
+inline ::chorus::worker::v1::RequestBatch* ConnectRequest::mutable_batch() {
+  ::chorus::worker::v1::RequestBatch* _msg = _internal_mutable_batch();
+  // @@protoc_insertion_point(field_mutable:chorus.worker.v1.ConnectRequest.batch)
+  return _msg;
+}
+
 inline bool ConnectRequest::has_message() const {
   return message_case() != MESSAGE_NOT_SET;
 }
@@ -7408,6 +7890,50 @@ inline void ConnectRequest::clear_has_message() {
 inline ConnectRequest::MessageCase ConnectRequest::message_case() const {
   return ConnectRequest::MessageCase(_impl_._oneof_case_[0]);
 }
+// -------------------------------------------------------------------
+
+// RequestBatch
+
+// repeated .chorus.worker.v1.ConnectRequest messages = 1 [json_name = "messages"];
+inline int RequestBatch::_internal_messages_size() const {
+  return _impl_.messages_.size();
+}
+inline int RequestBatch::messages_size() const {
+  return _internal_messages_size();
+}
+inline void RequestBatch::clear_messages() {
+  _impl_.messages_.Clear();
+}
+inline ::chorus::worker::v1::ConnectRequest* RequestBatch::mutable_messages(int index) {
+  // @@protoc_insertion_point(field_mutable:chorus.worker.v1.RequestBatch.messages)
+  return _impl_.messages_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::chorus::worker::v1::ConnectRequest >*
+RequestBatch::mutable_messages() {
+  // @@protoc_insertion_point(field_mutable_list:chorus.worker.v1.RequestBatch.messages)
+  return &_impl_.messages_;
+}
+inline const ::chorus::worker::v1::ConnectRequest& RequestBatch::_internal_messages(int index) const {
+  return _impl_.messages_.Get(index);
+}
+inline const ::chorus::worker::v1::ConnectRequest& RequestBatch::messages(int index) const {
+  // @@protoc_insertion_point(field_get:chorus.worker.v1.RequestBatch.messages)
+  return _internal_messages(index);
+}
+inline ::chorus::worker::v1::ConnectRequest* RequestBatch::_internal_add_messages() {
+  return _impl_.messages_.Add();
+}
+inline ::chorus::worker::v1::ConnectRequest* RequestBatch::add_messages() {
+  ::chorus::worker::v1::ConnectRequest* _add = _internal_add_messages();
+  // @@protoc_insertion_point(field_add:chorus.worker.v1.RequestBatch.messages)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::chorus::worker::v1::ConnectRequest >&
+RequestBatch::messages() const {
+  // @@protoc_insertion_point(field_list:chorus.worker.v1.RequestBatch.messages)
+  return _impl_.messages_;
+}
+
 // -------------------------------------------------------------------
 
 // Welcome
@@ -7580,6 +8106,26 @@ inline void Welcome::_internal_set_inline_limit_bytes(int64_t value) {
 inline void Welcome::set_inline_limit_bytes(int64_t value) {
   _internal_set_inline_limit_bytes(value);
   // @@protoc_insertion_point(field_set:chorus.worker.v1.Welcome.inline_limit_bytes)
+}
+
+// bool accepts_batches = 5 [json_name = "acceptsBatches"];
+inline void Welcome::clear_accepts_batches() {
+  _impl_.accepts_batches_ = false;
+}
+inline bool Welcome::_internal_accepts_batches() const {
+  return _impl_.accepts_batches_;
+}
+inline bool Welcome::accepts_batches() const {
+  // @@protoc_insertion_point(field_get:chorus.worker.v1.Welcome.accepts_batches)
+  return _internal_accepts_batches();
+}
+inline void Welcome::_internal_set_accepts_batches(bool value) {
+  
+  _impl_.accepts_batches_ = value;
+}
+inline void Welcome::set_accepts_batches(bool value) {
+  _internal_set_accepts_batches(value);
+  // @@protoc_insertion_point(field_set:chorus.worker.v1.Welcome.accepts_batches)
 }
 
 // -------------------------------------------------------------------
@@ -9374,6 +9920,80 @@ inline ::chorus::worker::v1::Ping* ConnectResponse::mutable_ping() {
   return _msg;
 }
 
+// .chorus.worker.v1.ResponseBatch batch = 8 [json_name = "batch"];
+inline bool ConnectResponse::_internal_has_batch() const {
+  return message_case() == kBatch;
+}
+inline bool ConnectResponse::has_batch() const {
+  return _internal_has_batch();
+}
+inline void ConnectResponse::set_has_batch() {
+  _impl_._oneof_case_[0] = kBatch;
+}
+inline void ConnectResponse::clear_batch() {
+  if (_internal_has_batch()) {
+    if (GetArenaForAllocation() == nullptr) {
+      delete _impl_.message_.batch_;
+    }
+    clear_has_message();
+  }
+}
+inline ::chorus::worker::v1::ResponseBatch* ConnectResponse::release_batch() {
+  // @@protoc_insertion_point(field_release:chorus.worker.v1.ConnectResponse.batch)
+  if (_internal_has_batch()) {
+    clear_has_message();
+    ::chorus::worker::v1::ResponseBatch* temp = _impl_.message_.batch_;
+    if (GetArenaForAllocation() != nullptr) {
+      temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+    }
+    _impl_.message_.batch_ = nullptr;
+    return temp;
+  } else {
+    return nullptr;
+  }
+}
+inline const ::chorus::worker::v1::ResponseBatch& ConnectResponse::_internal_batch() const {
+  return _internal_has_batch()
+      ? *_impl_.message_.batch_
+      : reinterpret_cast< ::chorus::worker::v1::ResponseBatch&>(::chorus::worker::v1::_ResponseBatch_default_instance_);
+}
+inline const ::chorus::worker::v1::ResponseBatch& ConnectResponse::batch() const {
+  // @@protoc_insertion_point(field_get:chorus.worker.v1.ConnectResponse.batch)
+  return _internal_batch();
+}
+inline ::chorus::worker::v1::ResponseBatch* ConnectResponse::unsafe_arena_release_batch() {
+  // @@protoc_insertion_point(field_unsafe_arena_release:chorus.worker.v1.ConnectResponse.batch)
+  if (_internal_has_batch()) {
+    clear_has_message();
+    ::chorus::worker::v1::ResponseBatch* temp = _impl_.message_.batch_;
+    _impl_.message_.batch_ = nullptr;
+    return temp;
+  } else {
+    return nullptr;
+  }
+}
+inline void ConnectResponse::unsafe_arena_set_allocated_batch(::chorus::worker::v1::ResponseBatch* batch) {
+  clear_message();
+  if (batch) {
+    set_has_batch();
+    _impl_.message_.batch_ = batch;
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:chorus.worker.v1.ConnectResponse.batch)
+}
+inline ::chorus::worker::v1::ResponseBatch* ConnectResponse::_internal_mutable_batch() {
+  if (!_internal_has_batch()) {
+    clear_message();
+    set_has_batch();
+    _impl_.message_.batch_ = CreateMaybeMessage< ::chorus::worker::v1::ResponseBatch >(GetArenaForAllocation());
+  }
+  return _impl_.message_.batch_;
+}
+inline ::chorus::worker::v1::ResponseBatch* ConnectResponse::mutable_batch() {
+  ::chorus::worker::v1::ResponseBatch* _msg = _internal_mutable_batch();
+  // @@protoc_insertion_point(field_mutable:chorus.worker.v1.ConnectResponse.batch)
+  return _msg;
+}
+
 inline bool ConnectResponse::has_message() const {
   return message_case() != MESSAGE_NOT_SET;
 }
@@ -9383,9 +10003,57 @@ inline void ConnectResponse::clear_has_message() {
 inline ConnectResponse::MessageCase ConnectResponse::message_case() const {
   return ConnectResponse::MessageCase(_impl_._oneof_case_[0]);
 }
+// -------------------------------------------------------------------
+
+// ResponseBatch
+
+// repeated .chorus.worker.v1.ConnectResponse messages = 1 [json_name = "messages"];
+inline int ResponseBatch::_internal_messages_size() const {
+  return _impl_.messages_.size();
+}
+inline int ResponseBatch::messages_size() const {
+  return _internal_messages_size();
+}
+inline void ResponseBatch::clear_messages() {
+  _impl_.messages_.Clear();
+}
+inline ::chorus::worker::v1::ConnectResponse* ResponseBatch::mutable_messages(int index) {
+  // @@protoc_insertion_point(field_mutable:chorus.worker.v1.ResponseBatch.messages)
+  return _impl_.messages_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::chorus::worker::v1::ConnectResponse >*
+ResponseBatch::mutable_messages() {
+  // @@protoc_insertion_point(field_mutable_list:chorus.worker.v1.ResponseBatch.messages)
+  return &_impl_.messages_;
+}
+inline const ::chorus::worker::v1::ConnectResponse& ResponseBatch::_internal_messages(int index) const {
+  return _impl_.messages_.Get(index);
+}
+inline const ::chorus::worker::v1::ConnectResponse& ResponseBatch::messages(int index) const {
+  // @@protoc_insertion_point(field_get:chorus.worker.v1.ResponseBatch.messages)
+  return _internal_messages(index);
+}
+inline ::chorus::worker::v1::ConnectResponse* ResponseBatch::_internal_add_messages() {
+  return _impl_.messages_.Add();
+}
+inline ::chorus::worker::v1::ConnectResponse* ResponseBatch::add_messages() {
+  ::chorus::worker::v1::ConnectResponse* _add = _internal_add_messages();
+  // @@protoc_insertion_point(field_add:chorus.worker.v1.ResponseBatch.messages)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::chorus::worker::v1::ConnectResponse >&
+ResponseBatch::messages() const {
+  // @@protoc_insertion_point(field_list:chorus.worker.v1.ResponseBatch.messages)
+  return _impl_.messages_;
+}
+
 #ifdef __GNUC__
   #pragma GCC diagnostic pop
 #endif  // __GNUC__
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
 // -------------------------------------------------------------------
 
 // -------------------------------------------------------------------

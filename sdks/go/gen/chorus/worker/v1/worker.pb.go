@@ -235,9 +235,13 @@ type Hello struct {
 	// Tasks the worker runs at once (at least 1). The agent never has more in flight on the stream.
 	Capacity int32 `protobuf:"varint,5,opt,name=capacity,proto3" json:"capacity,omitempty"`
 	// Process id of the worker, for logs.
-	Pid           int32 `protobuf:"varint,6,opt,name=pid,proto3" json:"pid,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Pid int32 `protobuf:"varint,6,opt,name=pid,proto3" json:"pid,omitempty"`
+	// The worker understands ConnectResponse.batch. When several messages for the worker are ready at
+	// once (a busy stream), the agent then sends them as one batch, so a worker of capacity 16 is fed
+	// without a read per task.
+	AcceptsBatches bool `protobuf:"varint,7,opt,name=accepts_batches,json=acceptsBatches,proto3" json:"accepts_batches,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Hello) Reset() {
@@ -310,6 +314,13 @@ func (x *Hello) GetPid() int32 {
 		return x.Pid
 	}
 	return 0
+}
+
+func (x *Hello) GetAcceptsBatches() bool {
+	if x != nil {
+		return x.AcceptsBatches
+	}
+	return false
 }
 
 // TaskCompleted reports that a task succeeded.
@@ -905,6 +916,7 @@ type ConnectRequest struct {
 	//	*ConnectRequest_CreateResults
 	//	*ConnectRequest_SubmitTasks
 	//	*ConnectRequest_Pong
+	//	*ConnectRequest_Batch
 	Message       isConnectRequest_Message `protobuf_oneof:"message"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1010,6 +1022,15 @@ func (x *ConnectRequest) GetPong() *Pong {
 	return nil
 }
 
+func (x *ConnectRequest) GetBatch() *RequestBatch {
+	if x != nil {
+		if x, ok := x.Message.(*ConnectRequest_Batch); ok {
+			return x.Batch
+		}
+	}
+	return nil
+}
+
 type isConnectRequest_Message interface {
 	isConnectRequest_Message()
 }
@@ -1049,6 +1070,11 @@ type ConnectRequest_Pong struct {
 	Pong *Pong `protobuf:"bytes,7,opt,name=pong,proto3,oneof"`
 }
 
+type ConnectRequest_Batch struct {
+	// Several of the messages above at once (only when Welcome.accepts_batches is set).
+	Batch *RequestBatch `protobuf:"bytes,8,opt,name=batch,proto3,oneof"`
+}
+
 func (*ConnectRequest_Hello) isConnectRequest_Message() {}
 
 func (*ConnectRequest_TaskCompleted) isConnectRequest_Message() {}
@@ -1063,6 +1089,56 @@ func (*ConnectRequest_SubmitTasks) isConnectRequest_Message() {}
 
 func (*ConnectRequest_Pong) isConnectRequest_Message() {}
 
+func (*ConnectRequest_Batch) isConnectRequest_Message() {}
+
+// RequestBatch carries several worker messages in one, read in order as if sent one by one. A batch
+// holds neither a Hello nor another batch. A sender batches what it has ready; it never waits to fill
+// a batch.
+type RequestBatch struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The messages, in order.
+	Messages      []*ConnectRequest `protobuf:"bytes,1,rep,name=messages,proto3" json:"messages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestBatch) Reset() {
+	*x = RequestBatch{}
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestBatch) ProtoMessage() {}
+
+func (x *RequestBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestBatch.ProtoReflect.Descriptor instead.
+func (*RequestBatch) Descriptor() ([]byte, []int) {
+	return file_chorus_worker_v1_worker_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *RequestBatch) GetMessages() []*ConnectRequest {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
 // Welcome answers Hello.
 type Welcome struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1074,13 +1150,16 @@ type Welcome struct {
 	WorkDir string `protobuf:"bytes,3,opt,name=work_dir,json=workDir,proto3" json:"work_dir,omitempty"`
 	// Data up to this size travels inline; larger data should be written to a file and sent as a path.
 	InlineLimitBytes int64 `protobuf:"varint,4,opt,name=inline_limit_bytes,json=inlineLimitBytes,proto3" json:"inline_limit_bytes,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The agent understands ConnectRequest.batch: a worker may send the results it has ready at once as
+	// one batch.
+	AcceptsBatches bool `protobuf:"varint,5,opt,name=accepts_batches,json=acceptsBatches,proto3" json:"accepts_batches,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Welcome) Reset() {
 	*x = Welcome{}
-	mi := &file_chorus_worker_v1_worker_proto_msgTypes[14]
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1092,7 +1171,7 @@ func (x *Welcome) String() string {
 func (*Welcome) ProtoMessage() {}
 
 func (x *Welcome) ProtoReflect() protoreflect.Message {
-	mi := &file_chorus_worker_v1_worker_proto_msgTypes[14]
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1105,7 +1184,7 @@ func (x *Welcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Welcome.ProtoReflect.Descriptor instead.
 func (*Welcome) Descriptor() ([]byte, []int) {
-	return file_chorus_worker_v1_worker_proto_rawDescGZIP(), []int{14}
+	return file_chorus_worker_v1_worker_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Welcome) GetAgentId() string {
@@ -1134,6 +1213,13 @@ func (x *Welcome) GetInlineLimitBytes() int64 {
 		return x.InlineLimitBytes
 	}
 	return 0
+}
+
+func (x *Welcome) GetAcceptsBatches() bool {
+	if x != nil {
+		return x.AcceptsBatches
+	}
+	return false
 }
 
 // AssignTask gives a task to the worker.
@@ -1171,7 +1257,7 @@ type AssignTask struct {
 
 func (x *AssignTask) Reset() {
 	*x = AssignTask{}
-	mi := &file_chorus_worker_v1_worker_proto_msgTypes[15]
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1183,7 +1269,7 @@ func (x *AssignTask) String() string {
 func (*AssignTask) ProtoMessage() {}
 
 func (x *AssignTask) ProtoReflect() protoreflect.Message {
-	mi := &file_chorus_worker_v1_worker_proto_msgTypes[15]
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1196,7 +1282,7 @@ func (x *AssignTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignTask.ProtoReflect.Descriptor instead.
 func (*AssignTask) Descriptor() ([]byte, []int) {
-	return file_chorus_worker_v1_worker_proto_rawDescGZIP(), []int{15}
+	return file_chorus_worker_v1_worker_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AssignTask) GetSessionId() string {
@@ -1304,7 +1390,7 @@ type CancelTask struct {
 
 func (x *CancelTask) Reset() {
 	*x = CancelTask{}
-	mi := &file_chorus_worker_v1_worker_proto_msgTypes[16]
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1316,7 +1402,7 @@ func (x *CancelTask) String() string {
 func (*CancelTask) ProtoMessage() {}
 
 func (x *CancelTask) ProtoReflect() protoreflect.Message {
-	mi := &file_chorus_worker_v1_worker_proto_msgTypes[16]
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1329,7 +1415,7 @@ func (x *CancelTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelTask.ProtoReflect.Descriptor instead.
 func (*CancelTask) Descriptor() ([]byte, []int) {
-	return file_chorus_worker_v1_worker_proto_rawDescGZIP(), []int{16}
+	return file_chorus_worker_v1_worker_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CancelTask) GetTaskId() string {
@@ -1357,7 +1443,7 @@ type Drain struct {
 
 func (x *Drain) Reset() {
 	*x = Drain{}
-	mi := &file_chorus_worker_v1_worker_proto_msgTypes[17]
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1369,7 +1455,7 @@ func (x *Drain) String() string {
 func (*Drain) ProtoMessage() {}
 
 func (x *Drain) ProtoReflect() protoreflect.Message {
-	mi := &file_chorus_worker_v1_worker_proto_msgTypes[17]
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1382,7 +1468,7 @@ func (x *Drain) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Drain.ProtoReflect.Descriptor instead.
 func (*Drain) Descriptor() ([]byte, []int) {
-	return file_chorus_worker_v1_worker_proto_rawDescGZIP(), []int{17}
+	return file_chorus_worker_v1_worker_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Drain) GetGrace() *durationpb.Duration {
@@ -1407,7 +1493,7 @@ type CreateResultsReply struct {
 
 func (x *CreateResultsReply) Reset() {
 	*x = CreateResultsReply{}
-	mi := &file_chorus_worker_v1_worker_proto_msgTypes[18]
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1419,7 +1505,7 @@ func (x *CreateResultsReply) String() string {
 func (*CreateResultsReply) ProtoMessage() {}
 
 func (x *CreateResultsReply) ProtoReflect() protoreflect.Message {
-	mi := &file_chorus_worker_v1_worker_proto_msgTypes[18]
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1432,7 +1518,7 @@ func (x *CreateResultsReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateResultsReply.ProtoReflect.Descriptor instead.
 func (*CreateResultsReply) Descriptor() ([]byte, []int) {
-	return file_chorus_worker_v1_worker_proto_rawDescGZIP(), []int{18}
+	return file_chorus_worker_v1_worker_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CreateResultsReply) GetCallId() string {
@@ -1471,7 +1557,7 @@ type SubmitTasksReply struct {
 
 func (x *SubmitTasksReply) Reset() {
 	*x = SubmitTasksReply{}
-	mi := &file_chorus_worker_v1_worker_proto_msgTypes[19]
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1483,7 +1569,7 @@ func (x *SubmitTasksReply) String() string {
 func (*SubmitTasksReply) ProtoMessage() {}
 
 func (x *SubmitTasksReply) ProtoReflect() protoreflect.Message {
-	mi := &file_chorus_worker_v1_worker_proto_msgTypes[19]
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1496,7 +1582,7 @@ func (x *SubmitTasksReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitTasksReply.ProtoReflect.Descriptor instead.
 func (*SubmitTasksReply) Descriptor() ([]byte, []int) {
-	return file_chorus_worker_v1_worker_proto_rawDescGZIP(), []int{19}
+	return file_chorus_worker_v1_worker_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SubmitTasksReply) GetCallId() string {
@@ -1531,7 +1617,7 @@ type Ping struct {
 
 func (x *Ping) Reset() {
 	*x = Ping{}
-	mi := &file_chorus_worker_v1_worker_proto_msgTypes[20]
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1543,7 +1629,7 @@ func (x *Ping) String() string {
 func (*Ping) ProtoMessage() {}
 
 func (x *Ping) ProtoReflect() protoreflect.Message {
-	mi := &file_chorus_worker_v1_worker_proto_msgTypes[20]
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1556,7 +1642,7 @@ func (x *Ping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ping.ProtoReflect.Descriptor instead.
 func (*Ping) Descriptor() ([]byte, []int) {
-	return file_chorus_worker_v1_worker_proto_rawDescGZIP(), []int{20}
+	return file_chorus_worker_v1_worker_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Ping) GetNonce() int64 {
@@ -1580,6 +1666,7 @@ type ConnectResponse struct {
 	//	*ConnectResponse_CreateResultsReply
 	//	*ConnectResponse_SubmitTasksReply
 	//	*ConnectResponse_Ping
+	//	*ConnectResponse_Batch
 	Message       isConnectResponse_Message `protobuf_oneof:"message"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1587,7 +1674,7 @@ type ConnectResponse struct {
 
 func (x *ConnectResponse) Reset() {
 	*x = ConnectResponse{}
-	mi := &file_chorus_worker_v1_worker_proto_msgTypes[21]
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1599,7 +1686,7 @@ func (x *ConnectResponse) String() string {
 func (*ConnectResponse) ProtoMessage() {}
 
 func (x *ConnectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chorus_worker_v1_worker_proto_msgTypes[21]
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1612,7 +1699,7 @@ func (x *ConnectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConnectResponse.ProtoReflect.Descriptor instead.
 func (*ConnectResponse) Descriptor() ([]byte, []int) {
-	return file_chorus_worker_v1_worker_proto_rawDescGZIP(), []int{21}
+	return file_chorus_worker_v1_worker_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ConnectResponse) GetMessage() isConnectResponse_Message {
@@ -1685,6 +1772,15 @@ func (x *ConnectResponse) GetPing() *Ping {
 	return nil
 }
 
+func (x *ConnectResponse) GetBatch() *ResponseBatch {
+	if x != nil {
+		if x, ok := x.Message.(*ConnectResponse_Batch); ok {
+			return x.Batch
+		}
+	}
+	return nil
+}
+
 type isConnectResponse_Message interface {
 	isConnectResponse_Message()
 }
@@ -1724,6 +1820,11 @@ type ConnectResponse_Ping struct {
 	Ping *Ping `protobuf:"bytes,7,opt,name=ping,proto3,oneof"`
 }
 
+type ConnectResponse_Batch struct {
+	// Several of the messages above at once (only when Hello.accepts_batches is set).
+	Batch *ResponseBatch `protobuf:"bytes,8,opt,name=batch,proto3,oneof"`
+}
+
 func (*ConnectResponse_Welcome) isConnectResponse_Message() {}
 
 func (*ConnectResponse_AssignTask) isConnectResponse_Message() {}
@@ -1737,6 +1838,56 @@ func (*ConnectResponse_CreateResultsReply) isConnectResponse_Message() {}
 func (*ConnectResponse_SubmitTasksReply) isConnectResponse_Message() {}
 
 func (*ConnectResponse_Ping) isConnectResponse_Message() {}
+
+func (*ConnectResponse_Batch) isConnectResponse_Message() {}
+
+// ResponseBatch carries several agent messages in one, read in order as if sent one by one. A batch
+// holds neither a Welcome nor another batch. The agent batches what it has ready; it never waits to
+// fill a batch.
+type ResponseBatch struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The messages, in order.
+	Messages      []*ConnectResponse `protobuf:"bytes,1,rep,name=messages,proto3" json:"messages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResponseBatch) Reset() {
+	*x = ResponseBatch{}
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResponseBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResponseBatch) ProtoMessage() {}
+
+func (x *ResponseBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_chorus_worker_v1_worker_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResponseBatch.ProtoReflect.Descriptor instead.
+func (*ResponseBatch) Descriptor() ([]byte, []int) {
+	return file_chorus_worker_v1_worker_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ResponseBatch) GetMessages() []*ConnectResponse {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
 
 var File_chorus_worker_v1_worker_proto protoreflect.FileDescriptor
 
@@ -1752,7 +1903,7 @@ const file_chorus_worker_v1_worker_proto_rawDesc = "" +
 	"\x04data\x18\x02 \x01(\v2\x16.chorus.worker.v1.DataR\x04data\"Q\n" +
 	"\x06Output\x12\x1b\n" +
 	"\tresult_id\x18\x01 \x01(\tR\bresultId\x12*\n" +
-	"\x04data\x18\x02 \x01(\v2\x16.chorus.worker.v1.DataR\x04data\"\xa2\x01\n" +
+	"\x04data\x18\x02 \x01(\v2\x16.chorus.worker.v1.DataR\x04data\"\xcb\x01\n" +
 	"\x05Hello\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12\x1a\n" +
 	"\blanguage\x18\x02 \x01(\tR\blanguage\x12\x1f\n" +
@@ -1760,7 +1911,8 @@ const file_chorus_worker_v1_worker_proto_rawDesc = "" +
 	"sdkVersion\x12\x18\n" +
 	"\amethods\x18\x04 \x03(\tR\amethods\x12\x1a\n" +
 	"\bcapacity\x18\x05 \x01(\x05R\bcapacity\x12\x10\n" +
-	"\x03pid\x18\x06 \x01(\x05R\x03pid\"\\\n" +
+	"\x03pid\x18\x06 \x01(\x05R\x03pid\x12'\n" +
+	"\x0faccepts_batches\x18\a \x01(\bR\x0eacceptsBatches\"\\\n" +
 	"\rTaskCompleted\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x122\n" +
 	"\aoutputs\x18\x02 \x03(\v2\x18.chorus.worker.v1.OutputR\aoutputs\"]\n" +
@@ -1803,7 +1955,7 @@ const file_chorus_worker_v1_worker_proto_rawDesc = "" +
 	"\atask_id\x18\x02 \x01(\tR\x06taskId\x12/\n" +
 	"\x05tasks\x18\x03 \x03(\v2\x19.chorus.worker.v1.SubtaskR\x05tasks\"\x1c\n" +
 	"\x04Pong\x12\x14\n" +
-	"\x05nonce\x18\x01 \x01(\x03R\x05nonce\"\xda\x03\n" +
+	"\x05nonce\x18\x01 \x01(\x03R\x05nonce\"\x92\x04\n" +
 	"\x0eConnectRequest\x12/\n" +
 	"\x05hello\x18\x01 \x01(\v2\x17.chorus.worker.v1.HelloH\x00R\x05hello\x12H\n" +
 	"\x0etask_completed\x18\x02 \x01(\v2\x1f.chorus.worker.v1.TaskCompletedH\x00R\rtaskCompleted\x12?\n" +
@@ -1812,13 +1964,17 @@ const file_chorus_worker_v1_worker_proto_rawDesc = "" +
 	"\rtask_progress\x18\x04 \x01(\v2\x1e.chorus.worker.v1.TaskProgressH\x00R\ftaskProgress\x12H\n" +
 	"\x0ecreate_results\x18\x05 \x01(\v2\x1f.chorus.worker.v1.CreateResultsH\x00R\rcreateResults\x12B\n" +
 	"\fsubmit_tasks\x18\x06 \x01(\v2\x1d.chorus.worker.v1.SubmitTasksH\x00R\vsubmitTasks\x12,\n" +
-	"\x04pong\x18\a \x01(\v2\x16.chorus.worker.v1.PongH\x00R\x04pongB\t\n" +
-	"\amessage\"\x8a\x01\n" +
+	"\x04pong\x18\a \x01(\v2\x16.chorus.worker.v1.PongH\x00R\x04pong\x126\n" +
+	"\x05batch\x18\b \x01(\v2\x1e.chorus.worker.v1.RequestBatchH\x00R\x05batchB\t\n" +
+	"\amessage\"L\n" +
+	"\fRequestBatch\x12<\n" +
+	"\bmessages\x18\x01 \x03(\v2 .chorus.worker.v1.ConnectRequestR\bmessages\"\xb3\x01\n" +
 	"\aWelcome\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x1b\n" +
 	"\tworker_id\x18\x02 \x01(\tR\bworkerId\x12\x19\n" +
 	"\bwork_dir\x18\x03 \x01(\tR\aworkDir\x12,\n" +
-	"\x12inline_limit_bytes\x18\x04 \x01(\x03R\x10inlineLimitBytes\"\xc7\x04\n" +
+	"\x12inline_limit_bytes\x18\x04 \x01(\x03R\x10inlineLimitBytes\x12'\n" +
+	"\x0faccepts_batches\x18\x05 \x01(\bR\x0eacceptsBatches\"\xc7\x04\n" +
 	"\n" +
 	"AssignTask\x12\x1d\n" +
 	"\n" +
@@ -1858,7 +2014,7 @@ const file_chorus_worker_v1_worker_proto_rawDesc = "" +
 	"\btask_ids\x18\x02 \x03(\tR\ataskIds\x12\x14\n" +
 	"\x05error\x18\x03 \x01(\tR\x05error\"\x1c\n" +
 	"\x04Ping\x12\x14\n" +
-	"\x05nonce\x18\x01 \x01(\x03R\x05nonce\"\xe2\x03\n" +
+	"\x05nonce\x18\x01 \x01(\x03R\x05nonce\"\x9b\x04\n" +
 	"\x0fConnectResponse\x125\n" +
 	"\awelcome\x18\x01 \x01(\v2\x19.chorus.worker.v1.WelcomeH\x00R\awelcome\x12?\n" +
 	"\vassign_task\x18\x02 \x01(\v2\x1c.chorus.worker.v1.AssignTaskH\x00R\n" +
@@ -1868,8 +2024,11 @@ const file_chorus_worker_v1_worker_proto_rawDesc = "" +
 	"\x05drain\x18\x04 \x01(\v2\x17.chorus.worker.v1.DrainH\x00R\x05drain\x12X\n" +
 	"\x14create_results_reply\x18\x05 \x01(\v2$.chorus.worker.v1.CreateResultsReplyH\x00R\x12createResultsReply\x12R\n" +
 	"\x12submit_tasks_reply\x18\x06 \x01(\v2\".chorus.worker.v1.SubmitTasksReplyH\x00R\x10submitTasksReply\x12,\n" +
-	"\x04ping\x18\a \x01(\v2\x16.chorus.worker.v1.PingH\x00R\x04pingB\t\n" +
-	"\amessageB\xc9\x01\n" +
+	"\x04ping\x18\a \x01(\v2\x16.chorus.worker.v1.PingH\x00R\x04ping\x127\n" +
+	"\x05batch\x18\b \x01(\v2\x1f.chorus.worker.v1.ResponseBatchH\x00R\x05batchB\t\n" +
+	"\amessage\"N\n" +
+	"\rResponseBatch\x12=\n" +
+	"\bmessages\x18\x01 \x03(\v2!.chorus.worker.v1.ConnectResponseR\bmessagesB\xc9\x01\n" +
 	"\x14com.chorus.worker.v1B\vWorkerProtoP\x01ZBgithub.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1;workerv1\xa2\x02\x03CWX\xaa\x02\x10Chorus.Worker.V1\xca\x02\x10Chorus\\Worker\\V1\xe2\x02\x1cChorus\\Worker\\V1\\GPBMetadata\xea\x02\x12Chorus::Worker::V1b\x06proto3"
 
 var (
@@ -1884,7 +2043,7 @@ func file_chorus_worker_v1_worker_proto_rawDescGZIP() []byte {
 	return file_chorus_worker_v1_worker_proto_rawDescData
 }
 
-var file_chorus_worker_v1_worker_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_chorus_worker_v1_worker_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_chorus_worker_v1_worker_proto_goTypes = []any{
 	(*Data)(nil),                // 0: chorus.worker.v1.Data
 	(*Input)(nil),               // 1: chorus.worker.v1.Input
@@ -1900,17 +2059,19 @@ var file_chorus_worker_v1_worker_proto_goTypes = []any{
 	(*SubmitTasks)(nil),         // 11: chorus.worker.v1.SubmitTasks
 	(*Pong)(nil),                // 12: chorus.worker.v1.Pong
 	(*ConnectRequest)(nil),      // 13: chorus.worker.v1.ConnectRequest
-	(*Welcome)(nil),             // 14: chorus.worker.v1.Welcome
-	(*AssignTask)(nil),          // 15: chorus.worker.v1.AssignTask
-	(*CancelTask)(nil),          // 16: chorus.worker.v1.CancelTask
-	(*Drain)(nil),               // 17: chorus.worker.v1.Drain
-	(*CreateResultsReply)(nil),  // 18: chorus.worker.v1.CreateResultsReply
-	(*SubmitTasksReply)(nil),    // 19: chorus.worker.v1.SubmitTasksReply
-	(*Ping)(nil),                // 20: chorus.worker.v1.Ping
-	(*ConnectResponse)(nil),     // 21: chorus.worker.v1.ConnectResponse
-	nil,                         // 22: chorus.worker.v1.SubtaskOptions.OptionsEntry
-	nil,                         // 23: chorus.worker.v1.AssignTask.OptionsEntry
-	(*durationpb.Duration)(nil), // 24: google.protobuf.Duration
+	(*RequestBatch)(nil),        // 14: chorus.worker.v1.RequestBatch
+	(*Welcome)(nil),             // 15: chorus.worker.v1.Welcome
+	(*AssignTask)(nil),          // 16: chorus.worker.v1.AssignTask
+	(*CancelTask)(nil),          // 17: chorus.worker.v1.CancelTask
+	(*Drain)(nil),               // 18: chorus.worker.v1.Drain
+	(*CreateResultsReply)(nil),  // 19: chorus.worker.v1.CreateResultsReply
+	(*SubmitTasksReply)(nil),    // 20: chorus.worker.v1.SubmitTasksReply
+	(*Ping)(nil),                // 21: chorus.worker.v1.Ping
+	(*ConnectResponse)(nil),     // 22: chorus.worker.v1.ConnectResponse
+	(*ResponseBatch)(nil),       // 23: chorus.worker.v1.ResponseBatch
+	nil,                         // 24: chorus.worker.v1.SubtaskOptions.OptionsEntry
+	nil,                         // 25: chorus.worker.v1.AssignTask.OptionsEntry
+	(*durationpb.Duration)(nil), // 26: google.protobuf.Duration
 }
 var file_chorus_worker_v1_worker_proto_depIdxs = []int32{
 	0,  // 0: chorus.worker.v1.Input.data:type_name -> chorus.worker.v1.Data
@@ -1918,8 +2079,8 @@ var file_chorus_worker_v1_worker_proto_depIdxs = []int32{
 	2,  // 2: chorus.worker.v1.TaskCompleted.outputs:type_name -> chorus.worker.v1.Output
 	0,  // 3: chorus.worker.v1.NewResult.data:type_name -> chorus.worker.v1.Data
 	7,  // 4: chorus.worker.v1.CreateResults.results:type_name -> chorus.worker.v1.NewResult
-	24, // 5: chorus.worker.v1.SubtaskOptions.max_duration:type_name -> google.protobuf.Duration
-	22, // 6: chorus.worker.v1.SubtaskOptions.options:type_name -> chorus.worker.v1.SubtaskOptions.OptionsEntry
+	26, // 5: chorus.worker.v1.SubtaskOptions.max_duration:type_name -> google.protobuf.Duration
+	24, // 6: chorus.worker.v1.SubtaskOptions.options:type_name -> chorus.worker.v1.SubtaskOptions.OptionsEntry
 	0,  // 7: chorus.worker.v1.Subtask.payload:type_name -> chorus.worker.v1.Data
 	9,  // 8: chorus.worker.v1.Subtask.options:type_name -> chorus.worker.v1.SubtaskOptions
 	10, // 9: chorus.worker.v1.SubmitTasks.tasks:type_name -> chorus.worker.v1.Subtask
@@ -1930,23 +2091,27 @@ var file_chorus_worker_v1_worker_proto_depIdxs = []int32{
 	8,  // 14: chorus.worker.v1.ConnectRequest.create_results:type_name -> chorus.worker.v1.CreateResults
 	11, // 15: chorus.worker.v1.ConnectRequest.submit_tasks:type_name -> chorus.worker.v1.SubmitTasks
 	12, // 16: chorus.worker.v1.ConnectRequest.pong:type_name -> chorus.worker.v1.Pong
-	0,  // 17: chorus.worker.v1.AssignTask.payload:type_name -> chorus.worker.v1.Data
-	1,  // 18: chorus.worker.v1.AssignTask.inputs:type_name -> chorus.worker.v1.Input
-	23, // 19: chorus.worker.v1.AssignTask.options:type_name -> chorus.worker.v1.AssignTask.OptionsEntry
-	24, // 20: chorus.worker.v1.AssignTask.max_duration:type_name -> google.protobuf.Duration
-	24, // 21: chorus.worker.v1.Drain.grace:type_name -> google.protobuf.Duration
-	14, // 22: chorus.worker.v1.ConnectResponse.welcome:type_name -> chorus.worker.v1.Welcome
-	15, // 23: chorus.worker.v1.ConnectResponse.assign_task:type_name -> chorus.worker.v1.AssignTask
-	16, // 24: chorus.worker.v1.ConnectResponse.cancel_task:type_name -> chorus.worker.v1.CancelTask
-	17, // 25: chorus.worker.v1.ConnectResponse.drain:type_name -> chorus.worker.v1.Drain
-	18, // 26: chorus.worker.v1.ConnectResponse.create_results_reply:type_name -> chorus.worker.v1.CreateResultsReply
-	19, // 27: chorus.worker.v1.ConnectResponse.submit_tasks_reply:type_name -> chorus.worker.v1.SubmitTasksReply
-	20, // 28: chorus.worker.v1.ConnectResponse.ping:type_name -> chorus.worker.v1.Ping
-	29, // [29:29] is the sub-list for method output_type
-	29, // [29:29] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	14, // 17: chorus.worker.v1.ConnectRequest.batch:type_name -> chorus.worker.v1.RequestBatch
+	13, // 18: chorus.worker.v1.RequestBatch.messages:type_name -> chorus.worker.v1.ConnectRequest
+	0,  // 19: chorus.worker.v1.AssignTask.payload:type_name -> chorus.worker.v1.Data
+	1,  // 20: chorus.worker.v1.AssignTask.inputs:type_name -> chorus.worker.v1.Input
+	25, // 21: chorus.worker.v1.AssignTask.options:type_name -> chorus.worker.v1.AssignTask.OptionsEntry
+	26, // 22: chorus.worker.v1.AssignTask.max_duration:type_name -> google.protobuf.Duration
+	26, // 23: chorus.worker.v1.Drain.grace:type_name -> google.protobuf.Duration
+	15, // 24: chorus.worker.v1.ConnectResponse.welcome:type_name -> chorus.worker.v1.Welcome
+	16, // 25: chorus.worker.v1.ConnectResponse.assign_task:type_name -> chorus.worker.v1.AssignTask
+	17, // 26: chorus.worker.v1.ConnectResponse.cancel_task:type_name -> chorus.worker.v1.CancelTask
+	18, // 27: chorus.worker.v1.ConnectResponse.drain:type_name -> chorus.worker.v1.Drain
+	19, // 28: chorus.worker.v1.ConnectResponse.create_results_reply:type_name -> chorus.worker.v1.CreateResultsReply
+	20, // 29: chorus.worker.v1.ConnectResponse.submit_tasks_reply:type_name -> chorus.worker.v1.SubmitTasksReply
+	21, // 30: chorus.worker.v1.ConnectResponse.ping:type_name -> chorus.worker.v1.Ping
+	23, // 31: chorus.worker.v1.ConnectResponse.batch:type_name -> chorus.worker.v1.ResponseBatch
+	22, // 32: chorus.worker.v1.ResponseBatch.messages:type_name -> chorus.worker.v1.ConnectResponse
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_chorus_worker_v1_worker_proto_init() }
@@ -1967,8 +2132,9 @@ func file_chorus_worker_v1_worker_proto_init() {
 		(*ConnectRequest_CreateResults)(nil),
 		(*ConnectRequest_SubmitTasks)(nil),
 		(*ConnectRequest_Pong)(nil),
+		(*ConnectRequest_Batch)(nil),
 	}
-	file_chorus_worker_v1_worker_proto_msgTypes[21].OneofWrappers = []any{
+	file_chorus_worker_v1_worker_proto_msgTypes[22].OneofWrappers = []any{
 		(*ConnectResponse_Welcome)(nil),
 		(*ConnectResponse_AssignTask)(nil),
 		(*ConnectResponse_CancelTask)(nil),
@@ -1976,6 +2142,7 @@ func file_chorus_worker_v1_worker_proto_init() {
 		(*ConnectResponse_CreateResultsReply)(nil),
 		(*ConnectResponse_SubmitTasksReply)(nil),
 		(*ConnectResponse_Ping)(nil),
+		(*ConnectResponse_Batch)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1983,7 +2150,7 @@ func file_chorus_worker_v1_worker_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chorus_worker_v1_worker_proto_rawDesc), len(file_chorus_worker_v1_worker_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

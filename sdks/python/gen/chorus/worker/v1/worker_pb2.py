@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63horus/worker/v1/worker.proto\x12\x10\x63horus.worker.v1\x1a\x1egoogle/protobuf/duration.proto\"@\n\x04\x44\x61ta\x12\x18\n\x06inline\x18\x01 \x01(\x0cH\x00R\x06inline\x12\x14\n\x04path\x18\x02 \x01(\tH\x00R\x04pathB\x08\n\x06source\"P\n\x05Input\x12\x1b\n\tresult_id\x18\x01 \x01(\tR\x08resultId\x12*\n\x04\x64\x61ta\x18\x02 \x01(\x0b\x32\x16.chorus.worker.v1.DataR\x04\x64\x61ta\"Q\n\x06Output\x12\x1b\n\tresult_id\x18\x01 \x01(\tR\x08resultId\x12*\n\x04\x64\x61ta\x18\x02 \x01(\x0b\x32\x16.chorus.worker.v1.DataR\x04\x64\x61ta\"\xa2\x01\n\x05Hello\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12\x1a\n\x08language\x18\x02 \x01(\tR\x08language\x12\x1f\n\x0bsdk_version\x18\x03 \x01(\tR\nsdkVersion\x12\x18\n\x07methods\x18\x04 \x03(\tR\x07methods\x12\x1a\n\x08\x63\x61pacity\x18\x05 \x01(\x05R\x08\x63\x61pacity\x12\x10\n\x03pid\x18\x06 \x01(\x05R\x03pid\"\\\n\rTaskCompleted\x12\x17\n\x07task_id\x18\x01 \x01(\tR\x06taskId\x12\x32\n\x07outputs\x18\x02 \x03(\x0b\x32\x18.chorus.worker.v1.OutputR\x07outputs\"]\n\nTaskFailed\x12\x17\n\x07task_id\x18\x01 \x01(\tR\x06taskId\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\x12\x1c\n\tretryable\x18\x03 \x01(\x08R\tretryable\"]\n\x0cTaskProgress\x12\x17\n\x07task_id\x18\x01 \x01(\tR\x06taskId\x12\x1a\n\x08\x66raction\x18\x02 \x01(\x01R\x08\x66raction\x12\x18\n\x07message\x18\x03 \x01(\tR\x07message\"T\n\tNewResult\x12\x1b\n\tresult_id\x18\x01 \x01(\tR\x08resultId\x12*\n\x04\x64\x61ta\x18\x02 \x01(\x0b\x32\x16.chorus.worker.v1.DataR\x04\x64\x61ta\"x\n\rCreateResults\x12\x17\n\x07\x63\x61ll_id\x18\x01 \x01(\tR\x06\x63\x61llId\x12\x17\n\x07task_id\x18\x02 \x01(\tR\x06taskId\x12\x35\n\x07results\x18\x03 \x03(\x0b\x32\x1b.chorus.worker.v1.NewResultR\x07results\"\xd5\x02\n\x0eSubtaskOptions\x12\x1c\n\tpartition\x18\x01 \x01(\tR\tpartition\x12\x1f\n\x08priority\x18\x02 \x01(\x05H\x00R\x08priority\x88\x01\x01\x12$\n\x0bmax_retries\x18\x03 \x01(\x05H\x01R\nmaxRetries\x88\x01\x01\x12<\n\x0cmax_duration\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0bmaxDuration\x12G\n\x07options\x18\x05 \x03(\x0b\x32-.chorus.worker.v1.SubtaskOptions.OptionsEntryR\x07options\x1a:\n\x0cOptionsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\x42\x0b\n\t_priorityB\x0e\n\x0c_max_retries\"\xec\x01\n\x07Subtask\x12\x16\n\x06method\x18\x01 \x01(\tR\x06method\x12\x30\n\x07payload\x18\x02 \x01(\x0b\x32\x16.chorus.worker.v1.DataR\x07payload\x12+\n\x11\x64\x61ta_dependencies\x18\x03 \x03(\tR\x10\x64\x61taDependencies\x12.\n\x13\x65xpected_output_ids\x18\x04 \x03(\tR\x11\x65xpectedOutputIds\x12:\n\x07options\x18\x05 \x01(\x0b\x32 .chorus.worker.v1.SubtaskOptionsR\x07options\"p\n\x0bSubmitTasks\x12\x17\n\x07\x63\x61ll_id\x18\x01 \x01(\tR\x06\x63\x61llId\x12\x17\n\x07task_id\x18\x02 \x01(\tR\x06taskId\x12/\n\x05tasks\x18\x03 \x03(\x0b\x32\x19.chorus.worker.v1.SubtaskR\x05tasks\"\x1c\n\x04Pong\x12\x14\n\x05nonce\x18\x01 \x01(\x03R\x05nonce\"\xda\x03\n\x0e\x43onnectRequest\x12/\n\x05hello\x18\x01 \x01(\x0b\x32\x17.chorus.worker.v1.HelloH\x00R\x05hello\x12H\n\x0etask_completed\x18\x02 \x01(\x0b\x32\x1f.chorus.worker.v1.TaskCompletedH\x00R\rtaskCompleted\x12?\n\x0btask_failed\x18\x03 \x01(\x0b\x32\x1c.chorus.worker.v1.TaskFailedH\x00R\ntaskFailed\x12\x45\n\rtask_progress\x18\x04 \x01(\x0b\x32\x1e.chorus.worker.v1.TaskProgressH\x00R\x0ctaskProgress\x12H\n\x0e\x63reate_results\x18\x05 \x01(\x0b\x32\x1f.chorus.worker.v1.CreateResultsH\x00R\rcreateResults\x12\x42\n\x0csubmit_tasks\x18\x06 \x01(\x0b\x32\x1d.chorus.worker.v1.SubmitTasksH\x00R\x0bsubmitTasks\x12,\n\x04pong\x18\x07 \x01(\x0b\x32\x16.chorus.worker.v1.PongH\x00R\x04pongB\t\n\x07message\"\x8a\x01\n\x07Welcome\x12\x19\n\x08\x61gent_id\x18\x01 \x01(\tR\x07\x61gentId\x12\x1b\n\tworker_id\x18\x02 \x01(\tR\x08workerId\x12\x19\n\x08work_dir\x18\x03 \x01(\tR\x07workDir\x12,\n\x12inline_limit_bytes\x18\x04 \x01(\x03R\x10inlineLimitBytes\"\xc7\x04\n\nAssignTask\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n\x07task_id\x18\x02 \x01(\tR\x06taskId\x12\x16\n\x06method\x18\x03 \x01(\tR\x06method\x12\x30\n\x07payload\x18\x04 \x01(\x0b\x32\x16.chorus.worker.v1.DataR\x07payload\x12/\n\x06inputs\x18\x05 \x03(\x0b\x32\x17.chorus.worker.v1.InputR\x06inputs\x12.\n\x13\x65xpected_output_ids\x18\x06 \x03(\tR\x11\x65xpectedOutputIds\x12\x43\n\x07options\x18\x07 \x03(\x0b\x32).chorus.worker.v1.AssignTask.OptionsEntryR\x07options\x12<\n\x0cmax_duration\x18\x08 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0bmaxDuration\x12\x18\n\x07\x61ttempt\x18\t \x01(\x05R\x07\x61ttempt\x12 \n\x0btraceparent\x18\n \x01(\tR\x0btraceparent\x12\x1e\n\ntracestate\x18\x0b \x01(\tR\ntracestate\x12\x1d\n\noutput_dir\x18\x0c \x01(\tR\toutputDir\x12\x1c\n\tpartition\x18\r \x01(\tR\tpartition\x1a:\n\x0cOptionsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"=\n\nCancelTask\x12\x17\n\x07task_id\x18\x01 \x01(\tR\x06taskId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"8\n\x05\x44rain\x12/\n\x05grace\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05grace\"b\n\x12\x43reateResultsReply\x12\x17\n\x07\x63\x61ll_id\x18\x01 \x01(\tR\x06\x63\x61llId\x12\x1d\n\nresult_ids\x18\x02 \x03(\tR\tresultIds\x12\x14\n\x05\x65rror\x18\x03 \x01(\tR\x05\x65rror\"\\\n\x10SubmitTasksReply\x12\x17\n\x07\x63\x61ll_id\x18\x01 \x01(\tR\x06\x63\x61llId\x12\x19\n\x08task_ids\x18\x02 \x03(\tR\x07taskIds\x12\x14\n\x05\x65rror\x18\x03 \x01(\tR\x05\x65rror\"\x1c\n\x04Ping\x12\x14\n\x05nonce\x18\x01 \x01(\x03R\x05nonce\"\xe2\x03\n\x0f\x43onnectResponse\x12\x35\n\x07welcome\x18\x01 \x01(\x0b\x32\x19.chorus.worker.v1.WelcomeH\x00R\x07welcome\x12?\n\x0b\x61ssign_task\x18\x02 \x01(\x0b\x32\x1c.chorus.worker.v1.AssignTaskH\x00R\nassignTask\x12?\n\x0b\x63\x61ncel_task\x18\x03 \x01(\x0b\x32\x1c.chorus.worker.v1.CancelTaskH\x00R\ncancelTask\x12/\n\x05\x64rain\x18\x04 \x01(\x0b\x32\x17.chorus.worker.v1.DrainH\x00R\x05\x64rain\x12X\n\x14\x63reate_results_reply\x18\x05 \x01(\x0b\x32$.chorus.worker.v1.CreateResultsReplyH\x00R\x12\x63reateResultsReply\x12R\n\x12submit_tasks_reply\x18\x06 \x01(\x0b\x32\".chorus.worker.v1.SubmitTasksReplyH\x00R\x10submitTasksReply\x12,\n\x04ping\x18\x07 \x01(\x0b\x32\x16.chorus.worker.v1.PingH\x00R\x04pingB\t\n\x07messageB\xc9\x01\n\x14\x63om.chorus.worker.v1B\x0bWorkerProtoP\x01ZBgithub.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1;workerv1\xa2\x02\x03\x43WX\xaa\x02\x10\x43horus.Worker.V1\xca\x02\x10\x43horus\\Worker\\V1\xe2\x02\x1c\x43horus\\Worker\\V1\\GPBMetadata\xea\x02\x12\x43horus::Worker::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63horus/worker/v1/worker.proto\x12\x10\x63horus.worker.v1\x1a\x1egoogle/protobuf/duration.proto\"@\n\x04\x44\x61ta\x12\x18\n\x06inline\x18\x01 \x01(\x0cH\x00R\x06inline\x12\x14\n\x04path\x18\x02 \x01(\tH\x00R\x04pathB\x08\n\x06source\"P\n\x05Input\x12\x1b\n\tresult_id\x18\x01 \x01(\tR\x08resultId\x12*\n\x04\x64\x61ta\x18\x02 \x01(\x0b\x32\x16.chorus.worker.v1.DataR\x04\x64\x61ta\"Q\n\x06Output\x12\x1b\n\tresult_id\x18\x01 \x01(\tR\x08resultId\x12*\n\x04\x64\x61ta\x18\x02 \x01(\x0b\x32\x16.chorus.worker.v1.DataR\x04\x64\x61ta\"\xcb\x01\n\x05Hello\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12\x1a\n\x08language\x18\x02 \x01(\tR\x08language\x12\x1f\n\x0bsdk_version\x18\x03 \x01(\tR\nsdkVersion\x12\x18\n\x07methods\x18\x04 \x03(\tR\x07methods\x12\x1a\n\x08\x63\x61pacity\x18\x05 \x01(\x05R\x08\x63\x61pacity\x12\x10\n\x03pid\x18\x06 \x01(\x05R\x03pid\x12\'\n\x0f\x61\x63\x63\x65pts_batches\x18\x07 \x01(\x08R\x0e\x61\x63\x63\x65ptsBatches\"\\\n\rTaskCompleted\x12\x17\n\x07task_id\x18\x01 \x01(\tR\x06taskId\x12\x32\n\x07outputs\x18\x02 \x03(\x0b\x32\x18.chorus.worker.v1.OutputR\x07outputs\"]\n\nTaskFailed\x12\x17\n\x07task_id\x18\x01 \x01(\tR\x06taskId\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\x12\x1c\n\tretryable\x18\x03 \x01(\x08R\tretryable\"]\n\x0cTaskProgress\x12\x17\n\x07task_id\x18\x01 \x01(\tR\x06taskId\x12\x1a\n\x08\x66raction\x18\x02 \x01(\x01R\x08\x66raction\x12\x18\n\x07message\x18\x03 \x01(\tR\x07message\"T\n\tNewResult\x12\x1b\n\tresult_id\x18\x01 \x01(\tR\x08resultId\x12*\n\x04\x64\x61ta\x18\x02 \x01(\x0b\x32\x16.chorus.worker.v1.DataR\x04\x64\x61ta\"x\n\rCreateResults\x12\x17\n\x07\x63\x61ll_id\x18\x01 \x01(\tR\x06\x63\x61llId\x12\x17\n\x07task_id\x18\x02 \x01(\tR\x06taskId\x12\x35\n\x07results\x18\x03 \x03(\x0b\x32\x1b.chorus.worker.v1.NewResultR\x07results\"\xd5\x02\n\x0eSubtaskOptions\x12\x1c\n\tpartition\x18\x01 \x01(\tR\tpartition\x12\x1f\n\x08priority\x18\x02 \x01(\x05H\x00R\x08priority\x88\x01\x01\x12$\n\x0bmax_retries\x18\x03 \x01(\x05H\x01R\nmaxRetries\x88\x01\x01\x12<\n\x0cmax_duration\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0bmaxDuration\x12G\n\x07options\x18\x05 \x03(\x0b\x32-.chorus.worker.v1.SubtaskOptions.OptionsEntryR\x07options\x1a:\n\x0cOptionsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\x42\x0b\n\t_priorityB\x0e\n\x0c_max_retries\"\xec\x01\n\x07Subtask\x12\x16\n\x06method\x18\x01 \x01(\tR\x06method\x12\x30\n\x07payload\x18\x02 \x01(\x0b\x32\x16.chorus.worker.v1.DataR\x07payload\x12+\n\x11\x64\x61ta_dependencies\x18\x03 \x03(\tR\x10\x64\x61taDependencies\x12.\n\x13\x65xpected_output_ids\x18\x04 \x03(\tR\x11\x65xpectedOutputIds\x12:\n\x07options\x18\x05 \x01(\x0b\x32 .chorus.worker.v1.SubtaskOptionsR\x07options\"p\n\x0bSubmitTasks\x12\x17\n\x07\x63\x61ll_id\x18\x01 \x01(\tR\x06\x63\x61llId\x12\x17\n\x07task_id\x18\x02 \x01(\tR\x06taskId\x12/\n\x05tasks\x18\x03 \x03(\x0b\x32\x19.chorus.worker.v1.SubtaskR\x05tasks\"\x1c\n\x04Pong\x12\x14\n\x05nonce\x18\x01 \x01(\x03R\x05nonce\"\x92\x04\n\x0e\x43onnectRequest\x12/\n\x05hello\x18\x01 \x01(\x0b\x32\x17.chorus.worker.v1.HelloH\x00R\x05hello\x12H\n\x0etask_completed\x18\x02 \x01(\x0b\x32\x1f.chorus.worker.v1.TaskCompletedH\x00R\rtaskCompleted\x12?\n\x0btask_failed\x18\x03 \x01(\x0b\x32\x1c.chorus.worker.v1.TaskFailedH\x00R\ntaskFailed\x12\x45\n\rtask_progress\x18\x04 \x01(\x0b\x32\x1e.chorus.worker.v1.TaskProgressH\x00R\x0ctaskProgress\x12H\n\x0e\x63reate_results\x18\x05 \x01(\x0b\x32\x1f.chorus.worker.v1.CreateResultsH\x00R\rcreateResults\x12\x42\n\x0csubmit_tasks\x18\x06 \x01(\x0b\x32\x1d.chorus.worker.v1.SubmitTasksH\x00R\x0bsubmitTasks\x12,\n\x04pong\x18\x07 \x01(\x0b\x32\x16.chorus.worker.v1.PongH\x00R\x04pong\x12\x36\n\x05\x62\x61tch\x18\x08 \x01(\x0b\x32\x1e.chorus.worker.v1.RequestBatchH\x00R\x05\x62\x61tchB\t\n\x07message\"L\n\x0cRequestBatch\x12<\n\x08messages\x18\x01 \x03(\x0b\x32 .chorus.worker.v1.ConnectRequestR\x08messages\"\xb3\x01\n\x07Welcome\x12\x19\n\x08\x61gent_id\x18\x01 \x01(\tR\x07\x61gentId\x12\x1b\n\tworker_id\x18\x02 \x01(\tR\x08workerId\x12\x19\n\x08work_dir\x18\x03 \x01(\tR\x07workDir\x12,\n\x12inline_limit_bytes\x18\x04 \x01(\x03R\x10inlineLimitBytes\x12\'\n\x0f\x61\x63\x63\x65pts_batches\x18\x05 \x01(\x08R\x0e\x61\x63\x63\x65ptsBatches\"\xc7\x04\n\nAssignTask\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n\x07task_id\x18\x02 \x01(\tR\x06taskId\x12\x16\n\x06method\x18\x03 \x01(\tR\x06method\x12\x30\n\x07payload\x18\x04 \x01(\x0b\x32\x16.chorus.worker.v1.DataR\x07payload\x12/\n\x06inputs\x18\x05 \x03(\x0b\x32\x17.chorus.worker.v1.InputR\x06inputs\x12.\n\x13\x65xpected_output_ids\x18\x06 \x03(\tR\x11\x65xpectedOutputIds\x12\x43\n\x07options\x18\x07 \x03(\x0b\x32).chorus.worker.v1.AssignTask.OptionsEntryR\x07options\x12<\n\x0cmax_duration\x18\x08 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0bmaxDuration\x12\x18\n\x07\x61ttempt\x18\t \x01(\x05R\x07\x61ttempt\x12 \n\x0btraceparent\x18\n \x01(\tR\x0btraceparent\x12\x1e\n\ntracestate\x18\x0b \x01(\tR\ntracestate\x12\x1d\n\noutput_dir\x18\x0c \x01(\tR\toutputDir\x12\x1c\n\tpartition\x18\r \x01(\tR\tpartition\x1a:\n\x0cOptionsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"=\n\nCancelTask\x12\x17\n\x07task_id\x18\x01 \x01(\tR\x06taskId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"8\n\x05\x44rain\x12/\n\x05grace\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05grace\"b\n\x12\x43reateResultsReply\x12\x17\n\x07\x63\x61ll_id\x18\x01 \x01(\tR\x06\x63\x61llId\x12\x1d\n\nresult_ids\x18\x02 \x03(\tR\tresultIds\x12\x14\n\x05\x65rror\x18\x03 \x01(\tR\x05\x65rror\"\\\n\x10SubmitTasksReply\x12\x17\n\x07\x63\x61ll_id\x18\x01 \x01(\tR\x06\x63\x61llId\x12\x19\n\x08task_ids\x18\x02 \x03(\tR\x07taskIds\x12\x14\n\x05\x65rror\x18\x03 \x01(\tR\x05\x65rror\"\x1c\n\x04Ping\x12\x14\n\x05nonce\x18\x01 \x01(\x03R\x05nonce\"\x9b\x04\n\x0f\x43onnectResponse\x12\x35\n\x07welcome\x18\x01 \x01(\x0b\x32\x19.chorus.worker.v1.WelcomeH\x00R\x07welcome\x12?\n\x0b\x61ssign_task\x18\x02 \x01(\x0b\x32\x1c.chorus.worker.v1.AssignTaskH\x00R\nassignTask\x12?\n\x0b\x63\x61ncel_task\x18\x03 \x01(\x0b\x32\x1c.chorus.worker.v1.CancelTaskH\x00R\ncancelTask\x12/\n\x05\x64rain\x18\x04 \x01(\x0b\x32\x17.chorus.worker.v1.DrainH\x00R\x05\x64rain\x12X\n\x14\x63reate_results_reply\x18\x05 \x01(\x0b\x32$.chorus.worker.v1.CreateResultsReplyH\x00R\x12\x63reateResultsReply\x12R\n\x12submit_tasks_reply\x18\x06 \x01(\x0b\x32\".chorus.worker.v1.SubmitTasksReplyH\x00R\x10submitTasksReply\x12,\n\x04ping\x18\x07 \x01(\x0b\x32\x16.chorus.worker.v1.PingH\x00R\x04ping\x12\x37\n\x05\x62\x61tch\x18\x08 \x01(\x0b\x32\x1f.chorus.worker.v1.ResponseBatchH\x00R\x05\x62\x61tchB\t\n\x07message\"N\n\rResponseBatch\x12=\n\x08messages\x18\x01 \x03(\x0b\x32!.chorus.worker.v1.ConnectResponseR\x08messagesB\xc9\x01\n\x14\x63om.chorus.worker.v1B\x0bWorkerProtoP\x01ZBgithub.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1;workerv1\xa2\x02\x03\x43WX\xaa\x02\x10\x43horus.Worker.V1\xca\x02\x10\x43horus\\Worker\\V1\xe2\x02\x1c\x43horus\\Worker\\V1\\GPBMetadata\xea\x02\x12\x43horus::Worker::V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chorus.worker.v1.worker_pb2', globals())
@@ -33,45 +33,49 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _OUTPUT._serialized_start=231
   _OUTPUT._serialized_end=312
   _HELLO._serialized_start=315
-  _HELLO._serialized_end=477
-  _TASKCOMPLETED._serialized_start=479
-  _TASKCOMPLETED._serialized_end=571
-  _TASKFAILED._serialized_start=573
-  _TASKFAILED._serialized_end=666
-  _TASKPROGRESS._serialized_start=668
-  _TASKPROGRESS._serialized_end=761
-  _NEWRESULT._serialized_start=763
-  _NEWRESULT._serialized_end=847
-  _CREATERESULTS._serialized_start=849
-  _CREATERESULTS._serialized_end=969
-  _SUBTASKOPTIONS._serialized_start=972
-  _SUBTASKOPTIONS._serialized_end=1313
-  _SUBTASKOPTIONS_OPTIONSENTRY._serialized_start=1226
-  _SUBTASKOPTIONS_OPTIONSENTRY._serialized_end=1284
-  _SUBTASK._serialized_start=1316
-  _SUBTASK._serialized_end=1552
-  _SUBMITTASKS._serialized_start=1554
-  _SUBMITTASKS._serialized_end=1666
-  _PONG._serialized_start=1668
-  _PONG._serialized_end=1696
-  _CONNECTREQUEST._serialized_start=1699
-  _CONNECTREQUEST._serialized_end=2173
-  _WELCOME._serialized_start=2176
-  _WELCOME._serialized_end=2314
-  _ASSIGNTASK._serialized_start=2317
-  _ASSIGNTASK._serialized_end=2900
-  _ASSIGNTASK_OPTIONSENTRY._serialized_start=1226
-  _ASSIGNTASK_OPTIONSENTRY._serialized_end=1284
-  _CANCELTASK._serialized_start=2902
-  _CANCELTASK._serialized_end=2963
-  _DRAIN._serialized_start=2965
-  _DRAIN._serialized_end=3021
-  _CREATERESULTSREPLY._serialized_start=3023
-  _CREATERESULTSREPLY._serialized_end=3121
-  _SUBMITTASKSREPLY._serialized_start=3123
-  _SUBMITTASKSREPLY._serialized_end=3215
-  _PING._serialized_start=3217
-  _PING._serialized_end=3245
-  _CONNECTRESPONSE._serialized_start=3248
-  _CONNECTRESPONSE._serialized_end=3730
+  _HELLO._serialized_end=518
+  _TASKCOMPLETED._serialized_start=520
+  _TASKCOMPLETED._serialized_end=612
+  _TASKFAILED._serialized_start=614
+  _TASKFAILED._serialized_end=707
+  _TASKPROGRESS._serialized_start=709
+  _TASKPROGRESS._serialized_end=802
+  _NEWRESULT._serialized_start=804
+  _NEWRESULT._serialized_end=888
+  _CREATERESULTS._serialized_start=890
+  _CREATERESULTS._serialized_end=1010
+  _SUBTASKOPTIONS._serialized_start=1013
+  _SUBTASKOPTIONS._serialized_end=1354
+  _SUBTASKOPTIONS_OPTIONSENTRY._serialized_start=1267
+  _SUBTASKOPTIONS_OPTIONSENTRY._serialized_end=1325
+  _SUBTASK._serialized_start=1357
+  _SUBTASK._serialized_end=1593
+  _SUBMITTASKS._serialized_start=1595
+  _SUBMITTASKS._serialized_end=1707
+  _PONG._serialized_start=1709
+  _PONG._serialized_end=1737
+  _CONNECTREQUEST._serialized_start=1740
+  _CONNECTREQUEST._serialized_end=2270
+  _REQUESTBATCH._serialized_start=2272
+  _REQUESTBATCH._serialized_end=2348
+  _WELCOME._serialized_start=2351
+  _WELCOME._serialized_end=2530
+  _ASSIGNTASK._serialized_start=2533
+  _ASSIGNTASK._serialized_end=3116
+  _ASSIGNTASK_OPTIONSENTRY._serialized_start=1267
+  _ASSIGNTASK_OPTIONSENTRY._serialized_end=1325
+  _CANCELTASK._serialized_start=3118
+  _CANCELTASK._serialized_end=3179
+  _DRAIN._serialized_start=3181
+  _DRAIN._serialized_end=3237
+  _CREATERESULTSREPLY._serialized_start=3239
+  _CREATERESULTSREPLY._serialized_end=3337
+  _SUBMITTASKSREPLY._serialized_start=3339
+  _SUBMITTASKSREPLY._serialized_end=3431
+  _PING._serialized_start=3433
+  _PING._serialized_end=3461
+  _CONNECTRESPONSE._serialized_start=3464
+  _CONNECTRESPONSE._serialized_end=4003
+  _RESPONSEBATCH._serialized_start=4005
+  _RESPONSEBATCH._serialized_end=4083
 # @@protoc_insertion_point(module_scope)

@@ -52,7 +52,8 @@ class CancelTask(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ConnectRequest(_message.Message):
-    __slots__ = ["create_results", "hello", "pong", "submit_tasks", "task_completed", "task_failed", "task_progress"]
+    __slots__ = ["batch", "create_results", "hello", "pong", "submit_tasks", "task_completed", "task_failed", "task_progress"]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
     CREATE_RESULTS_FIELD_NUMBER: _ClassVar[int]
     HELLO_FIELD_NUMBER: _ClassVar[int]
     PONG_FIELD_NUMBER: _ClassVar[int]
@@ -60,6 +61,7 @@ class ConnectRequest(_message.Message):
     TASK_COMPLETED_FIELD_NUMBER: _ClassVar[int]
     TASK_FAILED_FIELD_NUMBER: _ClassVar[int]
     TASK_PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    batch: RequestBatch
     create_results: CreateResults
     hello: Hello
     pong: Pong
@@ -67,11 +69,12 @@ class ConnectRequest(_message.Message):
     task_completed: TaskCompleted
     task_failed: TaskFailed
     task_progress: TaskProgress
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., task_completed: _Optional[_Union[TaskCompleted, _Mapping]] = ..., task_failed: _Optional[_Union[TaskFailed, _Mapping]] = ..., task_progress: _Optional[_Union[TaskProgress, _Mapping]] = ..., create_results: _Optional[_Union[CreateResults, _Mapping]] = ..., submit_tasks: _Optional[_Union[SubmitTasks, _Mapping]] = ..., pong: _Optional[_Union[Pong, _Mapping]] = ...) -> None: ...
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., task_completed: _Optional[_Union[TaskCompleted, _Mapping]] = ..., task_failed: _Optional[_Union[TaskFailed, _Mapping]] = ..., task_progress: _Optional[_Union[TaskProgress, _Mapping]] = ..., create_results: _Optional[_Union[CreateResults, _Mapping]] = ..., submit_tasks: _Optional[_Union[SubmitTasks, _Mapping]] = ..., pong: _Optional[_Union[Pong, _Mapping]] = ..., batch: _Optional[_Union[RequestBatch, _Mapping]] = ...) -> None: ...
 
 class ConnectResponse(_message.Message):
-    __slots__ = ["assign_task", "cancel_task", "create_results_reply", "drain", "ping", "submit_tasks_reply", "welcome"]
+    __slots__ = ["assign_task", "batch", "cancel_task", "create_results_reply", "drain", "ping", "submit_tasks_reply", "welcome"]
     ASSIGN_TASK_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
     CANCEL_TASK_FIELD_NUMBER: _ClassVar[int]
     CREATE_RESULTS_REPLY_FIELD_NUMBER: _ClassVar[int]
     DRAIN_FIELD_NUMBER: _ClassVar[int]
@@ -79,13 +82,14 @@ class ConnectResponse(_message.Message):
     SUBMIT_TASKS_REPLY_FIELD_NUMBER: _ClassVar[int]
     WELCOME_FIELD_NUMBER: _ClassVar[int]
     assign_task: AssignTask
+    batch: ResponseBatch
     cancel_task: CancelTask
     create_results_reply: CreateResultsReply
     drain: Drain
     ping: Ping
     submit_tasks_reply: SubmitTasksReply
     welcome: Welcome
-    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., assign_task: _Optional[_Union[AssignTask, _Mapping]] = ..., cancel_task: _Optional[_Union[CancelTask, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., create_results_reply: _Optional[_Union[CreateResultsReply, _Mapping]] = ..., submit_tasks_reply: _Optional[_Union[SubmitTasksReply, _Mapping]] = ..., ping: _Optional[_Union[Ping, _Mapping]] = ...) -> None: ...
+    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., assign_task: _Optional[_Union[AssignTask, _Mapping]] = ..., cancel_task: _Optional[_Union[CancelTask, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ..., create_results_reply: _Optional[_Union[CreateResultsReply, _Mapping]] = ..., submit_tasks_reply: _Optional[_Union[SubmitTasksReply, _Mapping]] = ..., ping: _Optional[_Union[Ping, _Mapping]] = ..., batch: _Optional[_Union[ResponseBatch, _Mapping]] = ...) -> None: ...
 
 class CreateResults(_message.Message):
     __slots__ = ["call_id", "results", "task_id"]
@@ -122,20 +126,22 @@ class Drain(_message.Message):
     def __init__(self, grace: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ["capacity", "language", "methods", "pid", "sdk_version", "token"]
+    __slots__ = ["accepts_batches", "capacity", "language", "methods", "pid", "sdk_version", "token"]
+    ACCEPTS_BATCHES_FIELD_NUMBER: _ClassVar[int]
     CAPACITY_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     METHODS_FIELD_NUMBER: _ClassVar[int]
     PID_FIELD_NUMBER: _ClassVar[int]
     SDK_VERSION_FIELD_NUMBER: _ClassVar[int]
     TOKEN_FIELD_NUMBER: _ClassVar[int]
+    accepts_batches: bool
     capacity: int
     language: str
     methods: _containers.RepeatedScalarFieldContainer[str]
     pid: int
     sdk_version: str
     token: str
-    def __init__(self, token: _Optional[str] = ..., language: _Optional[str] = ..., sdk_version: _Optional[str] = ..., methods: _Optional[_Iterable[str]] = ..., capacity: _Optional[int] = ..., pid: _Optional[int] = ...) -> None: ...
+    def __init__(self, token: _Optional[str] = ..., language: _Optional[str] = ..., sdk_version: _Optional[str] = ..., methods: _Optional[_Iterable[str]] = ..., capacity: _Optional[int] = ..., pid: _Optional[int] = ..., accepts_batches: bool = ...) -> None: ...
 
 class Input(_message.Message):
     __slots__ = ["data", "result_id"]
@@ -172,6 +178,18 @@ class Pong(_message.Message):
     NONCE_FIELD_NUMBER: _ClassVar[int]
     nonce: int
     def __init__(self, nonce: _Optional[int] = ...) -> None: ...
+
+class RequestBatch(_message.Message):
+    __slots__ = ["messages"]
+    MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    messages: _containers.RepeatedCompositeFieldContainer[ConnectRequest]
+    def __init__(self, messages: _Optional[_Iterable[_Union[ConnectRequest, _Mapping]]] = ...) -> None: ...
+
+class ResponseBatch(_message.Message):
+    __slots__ = ["messages"]
+    MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    messages: _containers.RepeatedCompositeFieldContainer[ConnectResponse]
+    def __init__(self, messages: _Optional[_Iterable[_Union[ConnectResponse, _Mapping]]] = ...) -> None: ...
 
 class SubmitTasks(_message.Message):
     __slots__ = ["call_id", "task_id", "tasks"]
@@ -257,13 +275,15 @@ class TaskProgress(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., fraction: _Optional[float] = ..., message: _Optional[str] = ...) -> None: ...
 
 class Welcome(_message.Message):
-    __slots__ = ["agent_id", "inline_limit_bytes", "work_dir", "worker_id"]
+    __slots__ = ["accepts_batches", "agent_id", "inline_limit_bytes", "work_dir", "worker_id"]
+    ACCEPTS_BATCHES_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     INLINE_LIMIT_BYTES_FIELD_NUMBER: _ClassVar[int]
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     WORK_DIR_FIELD_NUMBER: _ClassVar[int]
+    accepts_batches: bool
     agent_id: str
     inline_limit_bytes: int
     work_dir: str
     worker_id: str
-    def __init__(self, agent_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., work_dir: _Optional[str] = ..., inline_limit_bytes: _Optional[int] = ...) -> None: ...
+    def __init__(self, agent_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., work_dir: _Optional[str] = ..., inline_limit_bytes: _Optional[int] = ..., accepts_batches: bool = ...) -> None: ...
