@@ -30,18 +30,26 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 		ttl = s.cfg.LeaseTTL
 	}
 	p := req.Partition
-	if err := s.promoteDue(ctx, p); err != nil {
-		return nil, err
+	// One round trip reads the sessions with due retries and those with ready work.
+	res := s.c.DoMulti(ctx, s.dueCmd(p), s.readyCmd(p))
+	due, err := res[0].AsStrSlice()
+	if err != nil {
+		return nil, storeErr("reading the partition's delayed sessions", err)
 	}
-	var out []*store.ClaimedTask
-	for round := 0; round < 2*candidates && len(out) < req.Max; round++ {
-		cands, err := s.c.Do(ctx, s.c.B().Zrange().Key(s.k.ready(p)).Min("0").Max(strconv.Itoa(candidates-1)).Withscores().Build()).AsZScores()
-		if err != nil {
+	cands, err := res[1].AsZScores()
+	if err != nil {
+		return nil, storeErr("reading the partition's ready sessions", err)
+	}
+	if len(due) > 0 {
+		if err := s.promoteSessions(ctx, p, due); err != nil {
+			return nil, err
+		}
+		if cands, err = s.c.Do(ctx, s.readyCmd(p)).AsZScores(); err != nil {
 			return nil, storeErr("reading the partition's ready sessions", err)
 		}
-		if len(cands) == 0 {
-			break
-		}
+	}
+	var out []*store.ClaimedTask
+	for round := 0; round < 2*candidates && len(out) < req.Max && len(cands) > 0; round++ {
 		left := req.Max - len(out)
 		// Each candidate's share, but not less than minQuantum: a claim script per task would cost
 		// more than the claims themselves. Fairness holds over time: a session's pass advances by
@@ -70,19 +78,30 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 			}
 			out = append(out, ct)
 		}
-		var cmds []valkeyCmd
+		// One round trip updates the indexes (the claim is committed: its leases must be indexed),
+		// drops an emptied session from the ready index and reads the candidates of the next round.
+		// The partition's keys share a slot, so the read sees the updates.
+		var pl pipeline
 		if n > 0 {
-			cmds = append(cmds,
-				s.c.B().Zadd().Key(s.k.ready(p)).Xx().Incr().ScoreMember().ScoreMember(float64(n)/float64(weight), sid).Build(),
-				s.c.B().Set().Key(s.k.vtime(p)).Value(strconv.FormatFloat(pass, 'f', -1, 64)).Build(),
-				s.c.B().Zadd().Key(s.k.leases(p)).Lt().ScoreMember().ScoreMember(float64(now+ttl.Milliseconds()), sid).Build())
-			cmds = append(cmds, s.agentLeaseCmd(req.AgentID, p, sid))
+			pl.add(s.c.B().Zadd().Key(s.k.ready(p)).Xx().Incr().ScoreMember().ScoreMember(float64(n)/float64(weight), sid).Build())
+			pl.add(s.c.B().Set().Key(s.k.vtime(p)).Value(strconv.FormatFloat(pass, 'f', -1, 64)).Build())
+			pl.add(s.c.B().Zadd().Key(s.k.leases(p)).Lt().ScoreMember().ScoreMember(float64(now+ttl.Milliseconds()), sid).Build())
+			pl.add(s.agentLeaseCmd(req.AgentID, p, sid))
 		}
 		if nextDue >= 0 {
-			cmds = append(cmds, s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(nextDue), sid).Build())
+			pl.add(s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(nextDue), sid).Build())
 		}
-		if err := s.retryIndex(ctx, func() error { // the claim is committed: its leases must be indexed
-			for _, r := range s.c.DoMulti(ctx, cmds...) {
+		drop := qlen == 0 || !claimable(st)
+		if drop {
+			pl.add(s.c.B().Zrem().Key(s.k.ready(p)).Member(sid).Build())
+		}
+		next := -1
+		if len(out) < req.Max {
+			next = pl.add(s.readyCmd(p))
+		}
+		if err := s.retryIndex(ctx, func() error {
+			res = s.s.do(ctx, s.c, &pl)
+			for _, r := range res {
 				if err := r.Error(); err != nil && !valkeyNil(err) { // ZADD XX INCR of a removed entry is nil
 					return storeErr("updating the partition indexes", err)
 				}
@@ -91,22 +110,33 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 		}); err != nil {
 			return nil, err
 		}
-		if qlen == 0 || !claimable(st) {
-			if err := s.dropReady(ctx, p, sid); err != nil {
+		if drop {
+			if err := s.recheckDropped(ctx, p, sid); err != nil {
 				return nil, err
 			}
+		}
+		cands = nil
+		if next >= 0 {
+			cands, _ = res[next].AsZScores()
 		}
 	}
 	return out, nil
 }
 
-// dropReady removes a session from a partition's ready index, then re-adds it if work arrived in the
-// meantime (a submit that raced with the removal adds its own entry after its script, so this order
-// never loses a session with ready work).
-func (s *Store) dropReady(ctx context.Context, p, sid string) error {
-	if err := s.c.Do(ctx, s.c.B().Zrem().Key(s.k.ready(p)).Member(sid).Build()).Error(); err != nil {
-		return storeErr("updating the ready index", err)
-	}
+// readyCmd reads the candidates of a claim: the sessions with ready work, lowest pass first.
+func (s *Store) readyCmd(p string) valkeyCmd {
+	return s.c.B().Zrange().Key(s.k.ready(p)).Min("0").Max(strconv.Itoa(candidates - 1)).Withscores().Build()
+}
+
+// dueCmd reads the sessions whose earliest retry is due.
+func (s *Store) dueCmd(p string) valkeyCmd {
+	return s.c.B().Zrangebyscore().Key(s.k.delayed(p)).Min("-inf").Max(itoa(s.nowMS())).Limit(0, 16).Build()
+}
+
+// recheckDropped re-adds a session just removed from a partition's ready index if work arrived in
+// the meantime (a submit that raced with the removal adds its own entry after its script, so this
+// order never loses a session with ready work).
+func (s *Store) recheckDropped(ctx context.Context, p, sid string) error {
 	res := s.c.DoMulti(ctx, s.c.B().Zcard().Key(s.k.queue(sid, p)).Build(), s.c.B().Hget().Key(s.k.meta(sid)).Field("st").Build())
 	qlen, _ := res[0].AsInt64()
 	st, _ := res[1].AsInt64()
@@ -142,13 +172,18 @@ func (s *Store) fixIndex(ctx context.Context, idx, sid, sessionKey string, hint 
 	return nil
 }
 
-// promoteDue queues retry-delayed tasks that are due, in the sessions the delayed index names.
+// promoteDue queues the retry-delayed tasks of a partition that are due.
 func (s *Store) promoteDue(ctx context.Context, p string) error {
-	now := s.nowMS()
-	due, err := s.c.Do(ctx, s.c.B().Zrangebyscore().Key(s.k.delayed(p)).Min("-inf").Max(itoa(now)).Limit(0, 16).Build()).AsStrSlice()
+	due, err := s.c.Do(ctx, s.dueCmd(p)).AsStrSlice()
 	if err != nil {
 		return storeErr("reading the partition's delayed sessions", err)
 	}
+	return s.promoteSessions(ctx, p, due)
+}
+
+// promoteSessions queues retry-delayed tasks that are due, in the sessions the delayed index names.
+func (s *Store) promoteSessions(ctx context.Context, p string, due []string) error {
+	now := s.nowMS()
 	for _, sid := range due {
 		vals, err := s.run(ctx, s.s.claim, sid, []string{p, "0", itoa(now), "0", "", ""}).ToArray()
 		if err != nil {

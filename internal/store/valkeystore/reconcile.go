@@ -43,20 +43,22 @@ func claimable(st int64) bool {
 // noteSessionParts records, before a script that may give the session tasks in partitions parts,
 // that the session has (or may have) work there (write-ahead, see above).
 func (s *Store) noteSessionParts(ctx context.Context, sid string, parts []string) error {
-	if len(parts) == 0 {
-		return nil
-	}
-	cmds := make([]valkeyCmd, 0, 2*len(parts))
-	for _, p := range parts {
-		cmds = append(cmds, s.c.B().Sadd().Key(s.k.partSessions(p)).Member(sid).Build(),
-			s.c.B().Sadd().Key(s.k.active(p)).Member(sid).Build())
-	}
-	for _, r := range s.c.DoMulti(ctx, cmds...) {
+	var p pipeline
+	s.addSessionParts(&p, sid, parts)
+	for _, r := range s.s.do(ctx, s.c, &p) {
 		if err := r.Error(); err != nil {
 			return storeErr("indexing the session's partitions", err)
 		}
 	}
 	return nil
+}
+
+// addSessionParts appends noteSessionParts's commands to p.
+func (s *Store) addSessionParts(p *pipeline, sid string, parts []string) {
+	for _, part := range parts {
+		p.add(s.c.B().Sadd().Key(s.k.partSessions(part)).Member(sid).Build())
+		p.add(s.c.B().Sadd().Key(s.k.active(part)).Member(sid).Build())
+	}
 }
 
 // agentLeaseCmd records that agent holds leases in session sid of partition p (the agent's lease
@@ -83,24 +85,40 @@ func (s *Store) refreshCounts(ctx context.Context, p string, sids []string) (map
 	}
 	cmds := make([]valkeyCmd, len(sids))
 	for i, sid := range sids {
-		cmds[i] = s.c.B().Hmget().Key(s.k.partCounts(sid, p)).Field("1", "2", "3", "4", "5", "6", "7").Build()
+		cmds[i] = s.countsCmd(sid, p)
 	}
 	pairs := make([]string, 0, 2*len(sids))
 	for i, r := range s.c.DoMulti(ctx, cmds...) {
-		vals, err := r.ToArray()
+		pair, err := countsPair(sids[i], r)
 		if err != nil {
-			return nil, storeErr("reading a session's counts in the partition", err)
+			return nil, err
 		}
-		cs := make([]string, 7)
-		for j := range cs {
-			cs[j] = "0"
+		pairs = append(pairs, pair...)
+	}
+	return s.foldCounts(ctx, p, pairs)
+}
+
+// countsCmd reads a session's task counts in partition p (countsPair decodes the answer).
+func (s *Store) countsCmd(sid, p string) valkeyCmd {
+	return s.c.B().Hmget().Key(s.k.partCounts(sid, p)).Field("1", "2", "3", "4", "5", "6", "7").Build()
+}
+
+// countsPair is the session id and its counts "c1,...,c7" as foldCounts takes them.
+func countsPair(sid string, r valkey.ValkeyResult) ([]string, error) {
+	vals, err := r.ToArray()
+	if err != nil {
+		return nil, storeErr("reading a session's counts in the partition", err)
+	}
+	cs := make([]string, 7)
+	for j := range cs {
+		cs[j] = "0"
+		if j < len(vals) {
 			if v, err := vals[j].ToString(); err == nil {
 				cs[j] = v
 			}
 		}
-		pairs = append(pairs, sids[i], strings.Join(cs, ","))
 	}
-	return s.foldCounts(ctx, p, pairs)
+	return []string{sid, strings.Join(cs, ",")}, nil
 }
 
 // sscanStep reads one SSCAN step of key from the cursor stored in curKey and stores the next one.

@@ -99,15 +99,53 @@ func loadScripts(prefixLen int) (*scripts, error) {
 // valkey-go's Lua.ExecMulti loads the script on every node at every call, which costs more than the
 // scripts themselves on the hot path.
 func (s *scripts) execMulti(ctx context.Context, c valkey.Client, l *valkey.Lua, execs []valkey.LuaExec) []valkey.ValkeyResult {
-	sha := s.sha[l]
-	cmds := make(valkey.Commands, len(execs))
-	for i, e := range execs {
-		cmds[i] = c.B().Evalsha().Sha1(sha).Numkeys(int64(len(e.Keys))).Key(e.Keys...).Arg(e.Args...).Build()
+	var p pipeline
+	for _, e := range execs {
+		s.call(&p, c, l, e.Keys, e.Args)
 	}
-	res := c.DoMulti(ctx, cmds...)
+	return s.do(ctx, c, &p)
+}
+
+// pipeline is the commands of one round trip, script calls among them.
+type pipeline struct {
+	cmds valkey.Commands
+	// calls are the script calls by index in cmds, run again with their source on NOSCRIPT.
+	calls map[int]scriptCall
+}
+
+type scriptCall struct {
+	l          *valkey.Lua
+	keys, args []string
+}
+
+// add appends a command and returns its index in the results.
+func (p *pipeline) add(cmd valkey.Completed) int {
+	p.cmds = append(p.cmds, cmd)
+	return len(p.cmds) - 1
+}
+
+// call appends a script call (EVALSHA) and returns its index in the results.
+func (s *scripts) call(p *pipeline, c valkey.Client, l *valkey.Lua, keys, args []string) int {
+	i := p.add(c.B().Evalsha().Sha1(s.sha[l]).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build())
+	if p.calls == nil {
+		p.calls = map[int]scriptCall{}
+	}
+	p.calls[i] = scriptCall{l, keys, args}
+	return i
+}
+
+// do sends the pipeline in one round trip (valkey-go keeps the order of the commands of each slot)
+// and runs a script call the server did not know with its source.
+func (s *scripts) do(ctx context.Context, c valkey.Client, p *pipeline) []valkey.ValkeyResult {
+	if len(p.cmds) == 0 {
+		return nil
+	}
+	res := c.DoMulti(ctx, p.cmds...)
 	for i, r := range res {
 		if err := r.Error(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
-			res[i] = l.Exec(ctx, c, execs[i].Keys, execs[i].Args)
+			if sc, ok := p.calls[i]; ok {
+				res[i] = sc.l.Exec(ctx, c, sc.keys, sc.args)
+			}
 		}
 	}
 	return res

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -150,16 +151,10 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 		return nil, err
 	}
 	perPart := s.partsOf(args, 3)
-	if err := s.checkPartitionDepth(ctx, perPart, b.MaxQueueDepth); err != nil {
+	if err := s.beforeSubmit(ctx, sessionID, perPart, b.MaxQueueDepth); err != nil {
 		return nil, err
 	}
-	parts := make([]string, 0, len(perPart))
-	for p := range perPart {
-		parts = append(parts, p)
-	}
-	if err := s.noteSessionParts(ctx, sessionID, parts); err != nil {
-		return nil, err
-	}
+	parts := slices.Collect(maps.Keys(perPart))
 	reqKey := s.k.meta(sessionID)
 	if b.RequestID != "" {
 		reqKey = s.k.request(sessionID, b.RequestID)
@@ -171,11 +166,7 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 	answer, _ := vals[0].ToArray()
 	ready, _ := vals[1].AsStrSlice()
 	// committed: index trouble from here on is logged and left to the reconciler
-	_ = s.afterCommit("ready index after a submit", s.markReady(ctx, sessionID, ready...))
-	for _, p := range parts {
-		_, err := s.refreshCounts(ctx, p, []string{sessionID})
-		_ = s.afterCommit("partition counts after a submit", err)
-	}
+	_ = s.afterCommit("indexes after a submit", s.afterSubmit(ctx, sessionID, ready, parts))
 	// the answer is the flat list id, status (from the script, or its cached JSON)
 	flat := make([]string, 0, len(answer))
 	for _, v := range answer {
@@ -216,25 +207,27 @@ type readyHint struct {
 
 // markReadyMany is markReady for several sessions, in one round trip.
 func (s *Store) markReadyMany(ctx context.Context, hints []readyHint) error {
-	if len(hints) == 0 {
-		return nil
-	}
-	var execs []valkey.LuaExec
-	var cmds []valkeyCmd
+	var p pipeline
+	s.addReady(&p, hints)
+	return s.readyErr(s.s.do(ctx, s.c, &p))
+}
+
+// addReady appends to p what marks hints ready: the sessions join their partitions' ready indexes
+// (waking the agents) and their partitions' session sets.
+func (s *Store) addReady(p *pipeline, hints []readyHint) {
 	for _, h := range hints {
-		for _, p := range h.parts {
-			execs = append(execs, valkey.LuaExec{Keys: []string{s.k.ready(p), s.k.vtime(p), s.k.wake(p)}, Args: []string{h.sid}})
-			cmds = append(cmds, s.c.B().Sadd().Key(s.k.partSessions(p)).Member(h.sid).Build())
+		for _, part := range h.parts {
+			s.s.call(p, s.c, s.s.readyAdd, []string{s.k.ready(part), s.k.vtime(part), s.k.wake(part)}, []string{h.sid})
+			p.add(s.c.B().Sadd().Key(s.k.partSessions(part)).Member(h.sid).Build())
 		}
 	}
-	for _, r := range s.s.execMulti(ctx, s.c, s.s.readyAdd, execs) {
+}
+
+// readyErr is the first error among the results of addReady's commands.
+func (s *Store) readyErr(res []valkey.ValkeyResult) error {
+	for _, r := range res {
 		if err := r.Error(); err != nil {
 			return storeErr("indexing ready work", err)
-		}
-	}
-	for _, r := range s.c.DoMulti(ctx, cmds...) {
-		if err := r.Error(); err != nil {
-			return storeErr("indexing the session's partitions", err)
 		}
 	}
 	return nil
@@ -251,14 +244,28 @@ func (s *Store) partsOf(args []string, i int) map[string]int64 {
 	return out
 }
 
-// checkPartitionDepth refuses a batch that would take a partition past limit PENDING+QUEUED tasks
-// (over all sessions), from the partition's counts (see reconcile.go).
-func (s *Store) checkPartitionDepth(ctx context.Context, perPart map[string]int64, limit int64) error {
-	if limit <= 0 {
-		return nil
+// beforeSubmit notes, write-ahead, that the session may have work in the batch's partitions (see
+// reconcile.go) and refuses a batch that would take a partition past limit PENDING+QUEUED tasks (over
+// all sessions, from the partitions' counts), in one round trip.
+func (s *Store) beforeSubmit(ctx context.Context, sid string, perPart map[string]int64, limit int64) error {
+	var p pipeline
+	parts := make([]string, 0, len(perPart))
+	reads := map[string]int{}
+	for part := range perPart {
+		parts = append(parts, part)
+		if limit > 0 {
+			reads[part] = p.add(s.c.B().Hmget().Key(s.k.tot(part)).Field("1", "2").Build())
+		}
 	}
-	for p, add := range perPart {
-		vals, err := s.c.Do(ctx, s.c.B().Hmget().Key(s.k.tot(p)).Field("1", "2").Build()).ToArray()
+	s.addSessionParts(&p, sid, parts)
+	res := s.s.do(ctx, s.c, &p)
+	for _, r := range res[len(reads):] {
+		if err := r.Error(); err != nil {
+			return storeErr("indexing the session's partitions", err)
+		}
+	}
+	for part, i := range reads {
+		vals, err := res[i].ToArray()
 		if err != nil {
 			return storeErr("reading the partition's queue depth", err)
 		}
@@ -268,12 +275,46 @@ func (s *Store) checkPartitionDepth(ctx context.Context, perPart map[string]int6
 				held += n
 			}
 		}
-		if held+add > limit {
+		if add := perPart[part]; held+add > limit {
 			return store.Errorf(store.CodeResourceExhausted, "partition %s holds %d pending or queued tasks; %d more would pass its limit of %d: wait for its queue to drain, or submit fewer at once",
-				p, held, add, limit)
+				part, held, add, limit)
 		}
 	}
 	return nil
+}
+
+// afterSubmit indexes a committed submit: the partitions with ready tasks join the ready indexes
+// (waking agents) and the session's counts are folded into each partition's totals. Two round trips:
+// the index updates with the counts' reads, then the folds.
+func (s *Store) afterSubmit(ctx context.Context, sid string, ready, parts []string) error {
+	return s.retryIndex(ctx, func() error {
+		var p pipeline
+		for _, part := range ready {
+			s.s.call(&p, s.c, s.s.readyAdd, []string{s.k.ready(part), s.k.vtime(part), s.k.wake(part)}, []string{sid})
+		}
+		first := len(p.cmds)
+		for _, part := range parts {
+			p.add(s.countsCmd(sid, part))
+		}
+		res := s.s.do(ctx, s.c, &p)
+		if err := s.readyErr(res[:first]); err != nil {
+			return err
+		}
+		var folds pipeline
+		for i, part := range parts {
+			pairs, err := countsPair(sid, res[first+i])
+			if err != nil {
+				return err
+			}
+			s.s.call(&folds, s.c, s.s.pcount, []string{s.k.snap(part), s.k.tot(part), s.k.active(part)}, pairs)
+		}
+		for _, r := range s.s.do(ctx, s.c, &folds) {
+			if err := r.Error(); err != nil {
+				return storeErr("counting the partition's tasks", err)
+			}
+		}
+		return nil
+	})
 }
 
 // noteSubtaskParts records, before a completion that stores subtasks, that the session may have work
