@@ -69,7 +69,7 @@ func New(cfg Config, st store.Store, objs objstore.Store) (*Agent, error) {
 		p := &partition{a: a, cfg: pc, wake: make(chan struct{}, 1), log: a.log.With("partition", pc.Name)}
 		for i := range pc.Processes {
 			p.procs = append(p.procs, &proc{p: p, id: fmt.Sprintf("%s-%d", pc.Name, i),
-				log: p.log.With("worker", fmt.Sprintf("%s-%d", pc.Name, i))})
+				log: p.log.With("worker", fmt.Sprintf("%s-%d", pc.Name, i)), outBusy: map[string]outDir{}})
 		}
 		a.parts = append(a.parts, p)
 	}
@@ -175,6 +175,11 @@ func (a *Agent) prepareRuntime() error {
 }
 
 func (a *Agent) cleanupRuntime() {
+	for _, p := range a.parts {
+		for _, pr := range p.procs {
+			pr.closeOutDirs()
+		}
+	}
 	_ = os.Remove(a.socket)
 	if a.lock != nil {
 		defer a.lock.Close()

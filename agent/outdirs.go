@@ -9,6 +9,13 @@ import (
 	"strconv"
 )
 
+// outDir is an output folder with a handle open on it, so that checking it is still empty after a
+// task costs two system calls (seek, read entries) instead of an open, a read and a close.
+type outDir struct {
+	path string
+	h    dirHandle
+}
+
 // takeOutDir returns an empty output folder in the worker's private folder: a recycled one, or a
 // new one.
 func (pr *proc) takeOutDir() (string, error) {
@@ -16,35 +23,61 @@ func (pr *proc) takeOutDir() (string, error) {
 	if n := len(pr.outDirs); n > 0 {
 		d := pr.outDirs[n-1]
 		pr.outDirs = pr.outDirs[:n-1]
+		pr.outBusy[d.path] = d
 		pr.mu.Unlock()
-		return d, nil
+		return d.path, nil
 	}
 	pr.outSeq++
-	d := filepath.Join(pr.dir, "out", strconv.Itoa(pr.outSeq))
+	path := filepath.Join(pr.dir, "out", strconv.Itoa(pr.outSeq))
 	pr.mu.Unlock()
-	if err := os.MkdirAll(d, 0o700); err != nil {
+	if err := os.MkdirAll(path, 0o700); err != nil {
 		return "", fmt.Errorf("create an output folder for the worker: %w", err)
 	}
-	return d, nil
+	d := outDir{path: path, h: openDir(path)}
+	pr.mu.Lock()
+	pr.outBusy[path] = d
+	pr.mu.Unlock()
+	return path, nil
 }
 
 // putOutDir gives an output folder back after its task. It is recycled when the worker is done with
 // it and it is empty (the common case: outputs travelled inline); otherwise it is removed.
-func (pr *proc) putOutDir(d string, reuse bool) {
-	if reuse && isEmptyDir(d) {
+func (pr *proc) putOutDir(path string, reuse bool) {
+	pr.mu.Lock()
+	d, ok := pr.outBusy[path]
+	delete(pr.outBusy, path)
+	pr.mu.Unlock()
+	if !ok {
+		d = outDir{path: path, h: noDirHandle}
+	}
+	if reuse && d.h.empty(path) {
 		pr.mu.Lock()
-		if len(pr.outDirs) < 64 {
+		if len(pr.outDirs) < 64 && !pr.outClosed {
 			pr.outDirs = append(pr.outDirs, d)
 			pr.mu.Unlock()
 			return
 		}
 		pr.mu.Unlock()
 	}
-	_ = os.RemoveAll(d)
+	d.h.close()
+	_ = os.RemoveAll(path)
 }
 
-func isEmptyDir(d string) bool {
-	f, err := os.Open(d)
+// closeOutDirs closes the handles of the slot's output folders when the agent stops; folders given
+// back later are removed, not kept.
+func (pr *proc) closeOutDirs() {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	pr.outClosed = true
+	for _, d := range pr.outDirs {
+		d.h.close()
+	}
+	pr.outDirs = nil
+}
+
+// isEmptyDir reports whether the folder at path has no entry.
+func isEmptyDir(path string) bool {
+	f, err := os.Open(path)
 	if err != nil {
 		return false
 	}

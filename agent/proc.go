@@ -39,8 +39,10 @@ type proc struct {
 	draining    bool
 	maxInFlight int
 	restarts    int
-	busy        time.Duration // sum over tasks of assignment to outcome
-	outDirs     []string      // empty output folders ready for reuse
+	busy        time.Duration     // sum over tasks of assignment to outcome
+	outDirs     []outDir          // empty output folders ready for reuse
+	outBusy     map[string]outDir // output folders of tasks in flight, by path
+	outClosed   bool              // the agent stopped: folders given back are removed
 	outSeq      int
 }
 
