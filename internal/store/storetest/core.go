@@ -335,6 +335,30 @@ func testCancel(t *testing.T, s store.Store, _ *clock.Fake) {
 	if got := claim(t, s, 10); len(got) != 0 {
 		t.Fatalf("claimed %d tasks of a cancelled session", len(got))
 	}
+	// Tasks cancelled while queued are never claimed; the others come highest priority first, then
+	// oldest first, and a session whose queued tasks were all cancelled yields nothing.
+	sid3 := newSession(t, s, 1)
+	prio := func(p int32) *chorusv1.TaskOptions { return &chorusv1.TaskOptions{Priority: proto.Int32(p)} }
+	q := submit(t, s, sid3, store.TaskSpec{Method: "low1", Options: prio(1)}, store.TaskSpec{Method: "high1", Options: prio(7)},
+		store.TaskSpec{Method: "high2", Options: prio(7)}, store.TaskSpec{Method: "low2", Options: prio(1)}, store.TaskSpec{Method: "mid", Options: prio(4)})
+	if n, err := s.CancelTasks(ctx(t), sid3, []string{q[1].TaskId, q[3].TaskId}); err != nil || n != 2 {
+		t.Fatalf("CancelTasks of two queued tasks = %d, %v", n, err)
+	}
+	var order []string
+	for _, c := range claim(t, s, 10) {
+		order = append(order, c.Method)
+	}
+	if strings.Join(order, ",") != "high2,mid,low1" {
+		t.Fatalf("claimed %v; want high2, mid, low1 (cancelled high1 and low2 skipped)", order)
+	}
+	sid4 := newSession(t, s, 1)
+	q = submit(t, s, sid4, store.TaskSpec{Method: "a"}, store.TaskSpec{Method: "b"})
+	if n, err := s.CancelTasks(ctx(t), sid4, []string{q[0].TaskId, q[1].TaskId}); err != nil || n != 2 {
+		t.Fatalf("CancelTasks = %d, %v", n, err)
+	}
+	if got := claim(t, s, 10); len(got) != 0 {
+		t.Fatalf("claimed %d cancelled tasks", len(got))
+	}
 }
 
 func testRenewRelease(t *testing.T, s store.Store, clk *clock.Fake) {

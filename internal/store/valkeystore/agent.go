@@ -137,8 +137,8 @@ func (s *Store) dueCmd(p string) valkeyCmd {
 // the meantime (a submit that raced with the removal adds its own entry after its script, so this
 // order never loses a session with ready work).
 func (s *Store) recheckDropped(ctx context.Context, p, sid string) error {
-	res := s.c.DoMulti(ctx, s.c.B().Zcard().Key(s.k.queue(sid, p)).Build(), s.c.B().Hget().Key(s.k.meta(sid)).Field("st").Build())
-	qlen, _ := res[0].AsInt64()
+	res := s.c.DoMulti(ctx, s.c.B().Exists().Key(s.k.queues(sid, p)...).Build(), s.c.B().Hget().Key(s.k.meta(sid)).Field("st").Build())
+	qlen, _ := res[0].AsInt64() // queues holding entries
 	st, _ := res[1].AsInt64()
 	if (qlen > 0 && claimable(st)) || readFailed(res...) {
 		return s.markReady(ctx, sid, p)

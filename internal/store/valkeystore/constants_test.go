@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/chorus-hpc/chorus/internal/validate"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
@@ -46,5 +47,22 @@ func TestLuaConstantsMatchEnums(t *testing.T) {
 		if n, _ := strconv.Atoi(num); int32(n) != int32(v.Number()) {
 			t.Errorf("lib.lua %s = %s, but %s.%s = %d", name, num, enum, value, v.Number())
 		}
+	}
+}
+
+// TestLuaPriorityBoundsMatchValidate ties lib.lua's priority bounds (one ready queue per priority)
+// to the ones requests are validated against.
+func TestLuaPriorityBoundsMatchValidate(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("lua/lib.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^local PRIORITY_MIN, PRIORITY_MAX = (\d+), (\d+) -- validate.MinPriority, validate.MaxPriority$`).FindStringSubmatch(string(src))
+	if m == nil {
+		t.Fatal("lib.lua has no line 'local PRIORITY_MIN, PRIORITY_MAX = <min>, <max> -- validate.MinPriority, validate.MaxPriority'")
+	}
+	if m[1] != strconv.Itoa(validate.MinPriority) || m[2] != strconv.Itoa(validate.MaxPriority) {
+		t.Errorf("lib.lua priorities %s..%s, but validate allows %d..%d", m[1], m[2], validate.MinPriority, validate.MaxPriority)
 	}
 }

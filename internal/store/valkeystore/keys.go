@@ -1,5 +1,11 @@
 package valkeystore
 
+import (
+	"strconv"
+
+	"github.com/chorus-hpc/chorus/internal/validate"
+)
+
 // The key layout, built here and nowhere else in Go (lua/lib.lua derives the session keys from the
 // meta key passed as KEYS[1] with the same suffixes).
 //
@@ -21,7 +27,8 @@ package valkeystore
 //	:rd        hash   result id → inline data or object-store key
 //	:rl        list   result ids in creation order (ListResults)
 //	:w:<rid>   list   ids of PENDING tasks waiting for result rid (deleted when it completes or aborts)
-//	:q:<p>     zset   ready tasks of partition p, score (9-priority)·10¹³ + queue ms
+//	:q:<p>:<n> list   ready task ids of partition p and priority n, oldest first (an entry whose task
+//	                  is no longer QUEUED is skipped when popped; see lib.lua)
 //	:d:<p>     zset   retry-delayed tasks of partition p, score = due ms
 //	:l:<p>     zset   leased tasks of partition p, score = lease expiry ms
 //	:ev        stream events (capped near 100000 entries); status changes of one script run are one
@@ -62,20 +69,28 @@ type keys struct{ prefix string }
 func (k keys) sessionTag(id string) string { return "{" + k.prefix + "s:" + id + "}" }
 
 // meta is the session meta key, KEYS[1] of every session script.
-func (k keys) meta(id string) string               { return k.sessionTag(id) + ":m" }
-func (k keys) counts(id string) string             { return k.sessionTag(id) + ":c" }
-func (k keys) partCounts(id, p string) string      { return k.sessionTag(id) + ":pc:" + p }
-func (k keys) tasks(id string) string              { return k.sessionTag(id) + ":t" }
-func (k keys) bodies(id string) string             { return k.sessionTag(id) + ":tb" }
-func (k keys) payloads(id string) string           { return k.sessionTag(id) + ":pl" }
-func (k keys) attempts(id string) string           { return k.sessionTag(id) + ":at" }
-func (k keys) taskEnds(id string) string           { return k.sessionTag(id) + ":te" }
-func (k keys) taskList(id string) string           { return k.sessionTag(id) + ":tl" }
-func (k keys) results(id string) string            { return k.sessionTag(id) + ":r" }
-func (k keys) resultData(id string) string         { return k.sessionTag(id) + ":rd" }
-func (k keys) resultTrace(id string) string        { return k.sessionTag(id) + ":rtp" } // result id → producer's traceparent
-func (k keys) resultList(id string) string         { return k.sessionTag(id) + ":rl" }
-func (k keys) queue(id, p string) string           { return k.sessionTag(id) + ":q:" + p }
+func (k keys) meta(id string) string          { return k.sessionTag(id) + ":m" }
+func (k keys) counts(id string) string        { return k.sessionTag(id) + ":c" }
+func (k keys) partCounts(id, p string) string { return k.sessionTag(id) + ":pc:" + p }
+func (k keys) tasks(id string) string         { return k.sessionTag(id) + ":t" }
+func (k keys) bodies(id string) string        { return k.sessionTag(id) + ":tb" }
+func (k keys) payloads(id string) string      { return k.sessionTag(id) + ":pl" }
+func (k keys) attempts(id string) string      { return k.sessionTag(id) + ":at" }
+func (k keys) taskEnds(id string) string      { return k.sessionTag(id) + ":te" }
+func (k keys) taskList(id string) string      { return k.sessionTag(id) + ":tl" }
+func (k keys) results(id string) string       { return k.sessionTag(id) + ":r" }
+func (k keys) resultData(id string) string    { return k.sessionTag(id) + ":rd" }
+func (k keys) resultTrace(id string) string   { return k.sessionTag(id) + ":rtp" } // result id → producer's traceparent
+func (k keys) resultList(id string) string    { return k.sessionTag(id) + ":rl" }
+
+// queues are the ready queues of a session's partition, one per priority, highest first.
+func (k keys) queues(id, p string) []string {
+	out := make([]string, 0, validate.MaxPriority-validate.MinPriority+1)
+	for n := validate.MaxPriority; n >= validate.MinPriority; n-- {
+		out = append(out, k.sessionTag(id)+":q:"+p+":"+strconv.Itoa(int(n)))
+	}
+	return out
+}
 func (k keys) events(id string) string             { return k.sessionTag(id) + ":ev" }
 func (k keys) request(id, requestID string) string { return k.sessionTag(id) + ":req:" + requestID }
 

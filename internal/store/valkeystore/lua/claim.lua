@@ -1,26 +1,34 @@
 -- claim.lua: lease up to n QUEUED tasks of one partition of one session (priority, then age).
 -- KEYS[1] session meta. ARGV: [1] partition, [2] n, [3] now (ms), [4] lease ttl (ms), [5] agent id,
 -- [6] token prefix (unique per call).
--- Returns {claimed, queue length left, weight, next retry due ms or -1, session status} where claimed
--- is a flat list of 9 values per task: id, attempt, token, body (protobuf), payload, priority, max
--- retries, queue ms, expected outputs (csv). Retry-delayed tasks that are due are queued first. Only a
+-- Returns {claimed, how many of its priority queues hold entries (0: none left), weight, next retry
+-- due ms or -1, session status} where claimed is a flat list of 9 values per task: id, attempt,
+-- token, body (protobuf), payload, priority, max retries, queue ms, expected outputs (csv). Retry-delayed tasks that are due are queued first. Only a
 -- RUNNING or CLOSED session (which runs what it holds to the end) yields tasks; n = 0 only queues
 -- the due retries.
 local part, n, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local meta = redis.call('HMGET', K(':m'), 'st', 'w')
 local st = tonumber(meta[1] or '0')
 local w = tonumber(meta[2] or '1')
-local qk = K(':q:' .. part)
 promote_due(part, now)
 if n == 0 or (st ~= SESSION_RUNNING and st ~= SESSION_CLOSED) then
-  return { {}, redis.call('ZCARD', qk), w, next_due(part), st }
+  return { {}, queue_ready(part), w, next_due(part), st }
 end
-local popped = redis.call('ZPOPMIN', qk, n)
+-- pop up to n entries, highest priority first (entries of tasks no longer QUEUED are dropped)
+local popped = {}
+for _, qk in ipairs(queue_keys(part)) do
+  local want = n - #popped
+  if want <= 0 then break end
+  local got = redis.call('LPOP', qk, want)
+  if got then
+    for _, tid in ipairs(got) do popped[#popped + 1] = tid end
+  end
+end
 local exp = now + tonumber(ARGV[4])
 local agent, tokp = ARGV[5], ARGV[6]
 local ids, leases = {}, {}
 local claimed = {}
-for j = 1, #popped, 2 do
+for j = 1, #popped do
   local t = tget(popped[j])
   if t and t[H_STATUS] == TASK_QUEUED then
     count(t[H_PARTITION], TASK_QUEUED, TASK_DISPATCHED)
@@ -49,4 +57,4 @@ if #ids > 0 then
     out[#out + 1] = t[H_OUTPUTS]
   end
 end
-return { out, redis.call('ZCARD', qk), w, next_due(part), st }
+return { out, queue_ready(part), w, next_due(part), st }

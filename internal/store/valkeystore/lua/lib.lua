@@ -6,7 +6,7 @@
 --   :m meta hash  :c counts  :pc:<p> counts per partition  :parts partitions used
 --   :t task headers (mutable)  :tb task bodies (immutable)  :pl payloads  :at earlier attempts
 --   :tl task order  :r results  :rd result data  :rl result order  :w:<rid> waiters
---   :q:<p> ready queue  :d:<p> retry-delayed  :l:<p> leases  :ev events  :req:<id> idempotent answers
+--   :q:<p>:<prio> ready queues  :d:<p> retry-delayed  :l:<p> leases  :ev events  :req:<id> idempotent answers
 --   :te task ends (ms|error kind|message)
 -- Task header: twelve MessagePack values one after the other: status, attempt, token, partition,
 -- priority, max retries, waiting-on count, queue ms, outputs (csv), agent, dispatch ms, start ms;
@@ -257,23 +257,37 @@ end
 
 local function finished(st) return st >= TASK_COMPLETED end
 
--- qscore orders a queue by priority (9 first) then age.
-local function qscore(prio, ms) return (9 - prio) * 10000000000000 + tonumber(ms) end
+-- Ready queues: one list of task ids per partition and priority (:q:<p>:<priority>, oldest first);
+-- a claim takes the highest priority first. A list entry costs a fifth of a sorted-set entry. The
+-- entry of a task cancelled or failed while queued stays in its list and is skipped when popped
+-- (removing it would scan the list): only a QUEUED task's entry is live, and a task that left
+-- QUEUED that way is finished, so it is never queued again.
+local PRIORITY_MIN, PRIORITY_MAX = 0, 9 -- validate.MinPriority, validate.MaxPriority
+local function qkey(part, prio) return K(':q:' .. part .. ':' .. prio) end
+-- queue_keys lists a partition's queues, highest priority first.
+local function queue_keys(part)
+  local ks = {}
+  for prio = PRIORITY_MAX, PRIORITY_MIN, -1 do ks[#ks + 1] = qkey(part, prio) end
+  return ks
+end
+-- queue_ready is how many of a partition's queues hold entries (0: nothing to claim).
+local function queue_ready(part) return redis.call('EXISTS', unpack(queue_keys(part))) end
 
--- enqueue makes task t QUEUED now (the caller saves it).
+-- enqueue makes task t QUEUED now (the caller saves it); its entry is appended by flush().
 local function enqueue(t, now, touched)
   count(t[H_PARTITION], t[H_STATUS], TASK_QUEUED)
   t[H_STATUS] = TASK_QUEUED; t[H_TOKEN] = ''; t[H_QUEUE_MS] = tonumber(now)
-  redis.call('ZADD', K(':q:' .. t[H_PARTITION]), qscore(t[H_PRIORITY], t[H_QUEUE_MS]), t.id)
+  rpush_later(':q:' .. t[H_PARTITION] .. ':' .. t[H_PRIORITY], t.id)
   touched[t[H_PARTITION]] = true
 end
 
--- promote_due queues the retry-delayed tasks of a partition that are due.
+-- promote_due queues the retry-delayed tasks of a partition that are due (at the back of their
+-- queue, at once: claim.lua pops after it).
 local function promote_due(part, now)
-  local qk, dk = K(':q:' .. part), K(':d:' .. part)
+  local dk = K(':d:' .. part)
   for _, tid in ipairs(redis.call('ZRANGEBYSCORE', dk, '-inf', now)) do
     local t = tget(tid)
-    if t and t[H_STATUS] == TASK_QUEUED then redis.call('ZADD', qk, qscore(t[H_PRIORITY], t[H_QUEUE_MS]), tid) end
+    if t and t[H_STATUS] == TASK_QUEUED then redis.call('RPUSH', qkey(part, t[H_PRIORITY]), tid) end
     redis.call('ZREM', dk, tid)
   end
 end
@@ -325,7 +339,7 @@ local function hand_back(t, touched)
   count(t[H_PARTITION], t[H_STATUS], TASK_QUEUED)
   t[H_STATUS] = TASK_QUEUED; t[H_TOKEN] = ''; t[H_ATTEMPT] = t[H_ATTEMPT] - 1
   t[H_AGENT] = ''; t[H_DISPATCH_MS] = 0; t[H_START_MS] = 0
-  redis.call('ZADD', K(':q:' .. t[H_PARTITION]), qscore(t[H_PRIORITY], t[H_QUEUE_MS]), t.id)
+  redis.call('LPUSH', qkey(t[H_PARTITION], t[H_PRIORITY]), t.id) -- first again: it was taken from the front
   tput(t)
   touched[t[H_PARTITION]] = true
   ev_task(t.id, TASK_QUEUED, t[H_ATTEMPT])
@@ -378,7 +392,7 @@ local function end_tasks(tid, st, ekind, emsg, now)
     local t = tget(top[1])
     if t and not finished(t[H_STATUS]) then
       if t[H_STATUS] == TASK_QUEUED then
-        redis.call('ZREM', K(':q:' .. t[H_PARTITION]), t.id)
+        -- its queue entry, if any, is skipped when popped (see queue_keys)
         redis.call('ZREM', K(':d:' .. t[H_PARTITION]), t.id)
       elseif t[H_STATUS] == TASK_DISPATCHED or t[H_STATUS] == TASK_RUNNING then
         unlease(t)

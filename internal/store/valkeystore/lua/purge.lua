@@ -11,7 +11,7 @@ local err = purge_refusal(st)
 if err then return redis.error_reply(err) end
 local parts = redis.call('SMEMBERS', K(':parts'))
 for _, p in ipairs(parts) do
-  redis.call('UNLINK', K(':q:' .. p), K(':d:' .. p), K(':l:' .. p), K(':pc:' .. p))
+  redis.call('UNLINK', K(':d:' .. p), K(':l:' .. p), K(':pc:' .. p), unpack(queue_keys(p)))
 end
 redis.call('UNLINK', K(':t'), K(':tb'), K(':pl'), K(':at'), K(':tl'), K(':te'), K(':r'), K(':rd'), K(':rtp'), K(':rl'), K(':ev'), K(':parts'), K(':c'))
 redis.call('HSET', K(':m'), 'st', 5, 'ut', ARGV[1])

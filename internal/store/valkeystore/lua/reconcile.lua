@@ -1,10 +1,10 @@
 -- reconcile.lua: report what one session holds in one partition, for the reconciler (reads only).
 -- KEYS[1] session meta. ARGV: [1] partition, [2] most lease entries to look at for their agents.
--- Returns {session status (0 = gone), queue length, earliest retry due ms or -1, earliest lease
+-- Returns {session status (0 = gone), how many of its priority queues hold entries, earliest retry due ms or -1, earliest lease
 -- expiry ms or -1, counts "c1,...,c7" of its tasks in the partition, agents holding leases}.
 local part = ARGV[1]
 local st = session_status()
-local qk, dk, lk = K(':q:' .. part), K(':d:' .. part), K(':l:' .. part)
+local dk, lk = K(':d:' .. part), K(':l:' .. part)
 local function first(key)
   local v = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
   if #v == 0 then return -1 end
@@ -20,4 +20,4 @@ for _, tid in ipairs(redis.call('ZRANGE', lk, 0, tonumber(ARGV[2]) - 1)) do
     agents[#agents + 1] = t[H_AGENT]
   end
 end
-return { st, redis.call('ZCARD', qk), first(dk), first(lk), table.concat(c, ','), agents }
+return { st, queue_ready(part), first(dk), first(lk), table.concat(c, ','), agents }
