@@ -32,11 +32,14 @@ type committer struct {
 	progress map[string]*step
 }
 
-// linger is how long a flush waits for more steps when the previous one was less than busyGap ago:
-// under load a short wait fills the batch; an idle agent records a step at once.
+// When the previous flush was less than busyGap ago, a flush waits for more steps while they keep
+// coming: it looks again every lingerStep and stops once a look finds no new step, or after
+// lingerMax. Under load the wait fills the batch (fewer, larger store calls); a burst that has ended
+// is recorded at once, and an idle agent records a step without waiting.
 const (
-	linger  = 500 * time.Microsecond
-	busyGap = 2 * time.Millisecond
+	lingerStep = 250 * time.Microsecond
+	lingerMax  = 2 * time.Millisecond
+	busyGap    = 3 * time.Millisecond
 )
 
 // step is one queued store.Outcome and what to do with its result.
@@ -102,11 +105,14 @@ func (c *committer) run(ctx context.Context) {
 // flushOnce records up to maxCommitBatch queued steps; it reports whether there were any.
 func (c *committer) flushOnce(ctx context.Context) bool {
 	if since := time.Since(c.last); since < busyGap && ctx.Err() == nil {
-		c.mu.Lock()
-		n := len(c.q)
-		c.mu.Unlock()
-		if n > 0 && n < maxCommitBatch/4 {
-			time.Sleep(linger)
+		n := c.queued()
+		for waited := time.Duration(0); n > 0 && n < maxCommitBatch/4 && waited < lingerMax; waited += lingerStep {
+			time.Sleep(lingerStep)
+			m := c.queued()
+			if m == n {
+				break
+			}
+			n = m
 		}
 	}
 	c.last = time.Now()
