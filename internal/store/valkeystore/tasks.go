@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -154,7 +153,6 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 	if err := s.beforeSubmit(ctx, sessionID, perPart, b.MaxQueueDepth); err != nil {
 		return nil, err
 	}
-	parts := slices.Collect(maps.Keys(perPart))
 	reqKey := s.k.meta(sessionID)
 	if b.RequestID != "" {
 		reqKey = s.k.request(sessionID, b.RequestID)
@@ -165,8 +163,9 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 	}
 	answer, _ := vals[0].ToArray()
 	ready, _ := vals[1].AsStrSlice()
+	counts, _ := vals[2].AsStrSlice()
 	// committed: index trouble from here on is logged and left to the reconciler
-	_ = s.afterCommit("indexes after a submit", s.afterSubmit(ctx, sessionID, ready, parts))
+	_ = s.afterCommit("indexes after a submit", s.afterSubmit(ctx, sessionID, ready, counts))
 	// the answer is the flat list id, status (from the script, or its cached JSON)
 	flat := make([]string, 0, len(answer))
 	for _, v := range answer {
@@ -223,11 +222,11 @@ func (s *Store) addReady(p *pipeline, hints []readyHint) {
 	}
 }
 
-// readyErr is the first error among the results of addReady's commands.
+// readyErr is the first error among the results of index updates (addReady, pcount.lua).
 func (s *Store) readyErr(res []valkey.ValkeyResult) error {
 	for _, r := range res {
 		if err := r.Error(); err != nil {
-			return storeErr("indexing ready work", err)
+			return storeErr("updating the partition indexes", err)
 		}
 	}
 	return nil
@@ -283,37 +282,20 @@ func (s *Store) beforeSubmit(ctx context.Context, sid string, perPart map[string
 	return nil
 }
 
-// afterSubmit indexes a committed submit: the partitions with ready tasks join the ready indexes
-// (waking agents) and the session's counts are folded into each partition's totals. Two round trips:
-// the index updates with the counts' reads, then the folds.
-func (s *Store) afterSubmit(ctx context.Context, sid string, ready, parts []string) error {
+// afterSubmit indexes a committed submit in one round trip: the partitions with ready tasks join the
+// ready indexes (waking agents) and the session's counts after the submit (counts: partition,
+// "c1,...,c7", from the script) are folded into each partition's totals.
+func (s *Store) afterSubmit(ctx context.Context, sid string, ready, counts []string) error {
 	return s.retryIndex(ctx, func() error {
 		var p pipeline
 		for _, part := range ready {
 			s.s.call(&p, s.c, s.s.readyAdd, []string{s.k.ready(part), s.k.vtime(part), s.k.wake(part)}, []string{sid})
 		}
-		first := len(p.cmds)
-		for _, part := range parts {
-			p.add(s.countsCmd(sid, part))
+		for i := 0; i+1 < len(counts); i += 2 {
+			part := counts[i]
+			s.s.call(&p, s.c, s.s.pcount, []string{s.k.snap(part), s.k.tot(part), s.k.active(part)}, []string{sid, counts[i+1]})
 		}
-		res := s.s.do(ctx, s.c, &p)
-		if err := s.readyErr(res[:first]); err != nil {
-			return err
-		}
-		var folds pipeline
-		for i, part := range parts {
-			pairs, err := countsPair(sid, res[first+i])
-			if err != nil {
-				return err
-			}
-			s.s.call(&folds, s.c, s.s.pcount, []string{s.k.snap(part), s.k.tot(part), s.k.active(part)}, pairs)
-		}
-		for _, r := range s.s.do(ctx, s.c, &folds) {
-			if err := r.Error(); err != nil {
-				return storeErr("counting the partition's tasks", err)
-			}
-		}
-		return nil
+		return s.readyErr(s.s.do(ctx, s.c, &p))
 	})
 }
 

@@ -217,6 +217,15 @@ local function flush_counts()
   CNT = {}
 end
 
+-- counts_after is the session's task counts in partition part as this run leaves them (written
+-- ones plus the deltas flush() will write): "c1,...,c7", as pcount.lua takes them.
+local function counts_after(part)
+  local c = redis.call('HMGET', K(':pc:' .. part), '1', '2', '3', '4', '5', '6', '7')
+  local d = CNT[part] or {}
+  for st = 1, 7 do c[st] = tostring(tonumber(c[st] or '0') + (d[st] or 0)) end
+  return table.concat(c, ',')
+end
+
 -- call_chunked runs redis.call(cmd, key, args...) in chunks of at most 2000 arguments (Lua's stack
 -- bounds unpack); chunks keep field/value pairs together.
 local function call_chunked(cmd, key, args)

@@ -4,15 +4,17 @@
 -- (0 none; per-session admission),
 -- [4] n, then per task 8 values: id, partition, priority, max retries, dependencies (csv),
 -- expected outputs (csv), protobuf body, inline payload.
--- Returns {answer, partitions with new QUEUED tasks} where answer is the flat list id, status...;
--- a repeated request returns the first answer and an empty partition list. A dependency cycle is
+-- Returns {answer, partitions with new QUEUED tasks, counts} where answer is the flat list id,
+-- status... and counts the flat list partition, "c1,...,c7" of the session's task counts in each
+-- partition of the batch after it (for pcount.lua); a repeated request returns the first answer and
+-- empty lists. A dependency cycle is
 -- refused (lib_graph.lua).
 -- Errors (nothing written): NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS, RESOURCE_EXHAUSTED.
 local st = session_status()
 if st == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does not exist') end
 if ARGV[2] ~= '' then
   local cached = redis.call('GET', KEYS[2])
-  if cached then return { cjson.decode(cached), {} } end
+  if cached then return { cjson.decode(cached), {}, {} } end
 end
 if st ~= 1 and st ~= 2 then
   local why = { [3] = 'closed: it runs the tasks it holds but accepts no new ones',
@@ -35,4 +37,12 @@ end
 local touched = {}
 local answer = store_tasks(specs, ARGV[1], touched)
 if ARGV[2] ~= '' then redis.call('SET', KEYS[2], cjson.encode(answer), 'EX', 86400) end
-return { answer, touched_list(touched) }
+local counts, seen = {}, {}
+for _, s in ipairs(specs) do
+  if not seen[s.part] then
+    seen[s.part] = true
+    counts[#counts + 1] = s.part
+    counts[#counts + 1] = counts_after(s.part)
+  end
+end
+return { answer, touched_list(touched), counts }
