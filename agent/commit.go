@@ -135,7 +135,7 @@ func (c *committer) flushOnce(ctx context.Context) bool {
 		return false
 	}
 	c.lastN = n
-	c.record(ctx, batch)
+	c.record(ctx, mergeStarts(batch))
 	return true
 }
 
@@ -186,4 +186,58 @@ func (c *committer) record(ctx context.Context, batch []*step) {
 		t.Stop()
 		backoff = min(2*backoff, 2*time.Second)
 	}
+}
+
+// mergeStarts folds a task's start into its completion when the completion directly follows the
+// start among the task's steps in the batch: one store step records both (Outcome.Started), and the
+// start's callback hears of its success.
+func mergeStarts(batch []*step) []*step {
+	starts := map[string]int{} // lease token -> index in batch of a start not yet followed by another step
+	drop := map[int]bool{}
+	for i, st := range batch {
+		tok := st.o.Lease.Token
+		j, ok := starts[tok]
+		if st.o.Kind == store.OutcomeStart {
+			starts[tok] = i
+			continue
+		}
+		if !ok {
+			continue
+		}
+		delete(starts, tok)
+		if st.o.Kind != store.OutcomeComplete {
+			continue
+		}
+		start := batch[j]
+		st.o.Started = start.o.Time
+		if st.o.Started.IsZero() {
+			st.o.Started = time.Now()
+		}
+		done, startDone := st.done, start.done
+		st.done = func(res store.OutcomeResult, unclear bool) {
+			if res.Err == nil { // a refused step is the completion's to handle (the task is over either way)
+				startDone(res, unclear)
+			}
+			done(res, unclear)
+		}
+		st.giveUp = minTime(st.giveUp, start.giveUp)
+		drop[j] = true
+	}
+	if len(drop) == 0 {
+		return batch
+	}
+	out := batch[:0]
+	for i, st := range batch {
+		if !drop[i] {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

@@ -363,9 +363,13 @@ const (
 
 // Outcome is one step of a leased task that an agent records.
 type Outcome struct {
-	Kind       OutcomeKind
-	Lease      Lease
-	Time       time.Time // when it happened; zero: when recorded
+	Kind  OutcomeKind
+	Lease Lease
+	Time  time.Time // when it happened; zero: when recorded
+	// Started, on a completion of a task not yet recorded RUNNING, records its start with it (the
+	// RUNNING status, its event and start time) in the same step: an agent whose batch holds a
+	// task's start and then its completion sends one step instead of two.
+	Started    time.Time
 	Completion *Completion
 	Error      *chorusv1.TaskError
 	Fraction   float64

@@ -104,6 +104,49 @@ func testOutcomesBatch(t *testing.T, s store.Store, _ *clock.Fake) {
 	}
 }
 
+// testCompletionWithStart: a completion that carries its task's start (Outcome.Started) records
+// RUNNING with its start time, then COMPLETED, as a start step followed by a completion would.
+func testCompletionWithStart(t *testing.T, s store.Store, clk *clock.Fake) {
+	sid := newSession(t, s, 1)
+	st := submit(t, s, sid, store.TaskSpec{Method: "quick", ExpectedOutputIDs: []string{"q-out"}})
+	c := claim(t, s, 1)[0]
+	started := clk.Now().Add(-5 * time.Millisecond).Truncate(time.Millisecond)
+	res, err := s.RecordOutcomes(ctx(t), []store.Outcome{{Kind: store.OutcomeComplete, Lease: c.Lease, Started: started,
+		Completion: &store.Completion{Lease: c.Lease, Outputs: []store.OutputData{{ResultID: "q-out", Data: store.ResultData{Inline: []byte("v")}}}}}})
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("RecordOutcomes = %v, %v", res, err)
+	}
+	tk, err := s.GetTask(ctx(t), sid, st[0].TaskId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk.Status != chorusv1.TaskStatus_TASK_STATUS_COMPLETED || len(tk.Attempts) != 1 ||
+		tk.Attempts[0].GetStartTime().AsTime().UnixMilli() != started.UnixMilli() {
+		t.Fatalf("task = %v; want COMPLETED with one attempt started at %v", tk, started)
+	}
+	evs, _, err := s.ReadEvents(ctx(t), store.EventQuery{SessionID: sid, Max: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, e := range evs {
+		if ts := e.GetTaskStatus(); ts != nil {
+			order = append(order, ts.Status.String())
+		}
+	}
+	want := []string{"TASK_STATUS_QUEUED", "TASK_STATUS_DISPATCHED", "TASK_STATUS_RUNNING", "TASK_STATUS_COMPLETED"}
+	if !slices.Equal(order, want) {
+		t.Fatalf("events: %v; want %v", order, want)
+	}
+	sess, err := s.GetSession(ctx(t), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := sess.GetTaskCounts(); n.GetCompleted() != 1 || n.GetRunning() != 0 || n.GetDispatched() != 0 {
+		t.Fatalf("counts %v; want one COMPLETED", n)
+	}
+}
+
 // testOutcomesRetrySubtasks: a retryable failure in a batch is retried after a backoff, and a
 // completion in a batch stores its subtasks.
 func testOutcomesRetrySubtasks(t *testing.T, s store.Store, clk *clock.Fake) {

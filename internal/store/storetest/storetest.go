@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Fairness", testFairness},
 		{"RandomDAGs", testRandomDAGs},
 		{"OutcomesBatch", testOutcomesBatch},
+		{"CompletionWithStart", testCompletionWithStart},
 		{"OutcomesBatchRetryAndSubtasks", testOutcomesRetrySubtasks},
 		{"EventGroupsAndFilters", testEventGroups},
 		{"AttemptsTimeline", testAttemptsTimeline},

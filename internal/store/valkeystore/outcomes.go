@@ -138,7 +138,11 @@ func (s *Store) stepArgs(ctx context.Context, args []string, st store.Outcome, n
 		if c == nil {
 			c = &store.Completion{}
 		}
-		return s.completionArgs(ctx, append(args, "C", l.TaskID, l.Token, itoa(ms)), l, c)
+		started := "0"
+		if !st.Started.IsZero() {
+			started = itoa(st.Started.UnixMilli())
+		}
+		return s.completionArgs(ctx, append(args, "C", l.TaskID, l.Token, itoa(ms), started), l, c)
 	}
 	return nil, store.Errorf(store.CodeInvalidArgument, "unknown outcome kind %d for task %s", st.Kind, l.TaskID)
 }

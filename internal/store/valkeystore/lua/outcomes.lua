@@ -5,9 +5,11 @@
 -- then the steps, each starting with its code, task id, lease token and time (ms):
 --   S tid tok ms                                    start: DISPATCHED -> RUNNING (again: no-op)
 --   P tid tok ms fraction message                   progress event
---   C tid tok ms nout {rid size sha loc data}*nout nnew {rid has size sha loc data}*nnew <subtasks> {tp}*nout
---                                                   completion; subtasks as in submit.lua (n, 8 per task);
---                                                   tp: each output's producer traceparent ('' none) -> :rtp
+--   C tid tok ms started nout {rid size sha loc data}*nout nnew {rid has size sha loc data}*nnew <subtasks>
+--     {tp}*nout                                     completion; started: the start (ms) of a task still
+--                                                   DISPATCHED, recorded with it (0: none); subtasks as in
+--                                                   submit.lua (n, 8 per task); tp: each output's
+--                                                   producer traceparent ('' none) -> :rtp
 --   F tid tok ms kind message retryable end jitter  failure; end is the status when not retried
 --                                                   (6 failed, 7 cancelled); jitter in [0,1)
 -- Returns {replies, partitions with new QUEUED tasks, delayed} where replies has one entry per step:
@@ -21,14 +23,18 @@ local function lost(tid)
   return 'LEASE_LOST the lease on task ' .. tid .. ' is no longer held (expired, released or the task already finished)'
 end
 
-local function start(tid, tok, ms)
-  local t = tget(tid)
-  if not leased(t, tok) then return lost(tid) end
-  if t[H_STATUS] == TASK_RUNNING then return 'OK' end
+-- run marks leased task t RUNNING (from DISPATCHED) since ms.
+local function run(t, ms)
   count(t[H_PARTITION], TASK_DISPATCHED, TASK_RUNNING)
   t[H_STATUS] = TASK_RUNNING; t[H_START_MS] = ms
   tput(t)
-  ev_task(tid, TASK_RUNNING, t[H_ATTEMPT])
+  ev_task(t.id, TASK_RUNNING, t[H_ATTEMPT])
+end
+
+local function start(tid, tok, ms)
+  local t = tget(tid)
+  if not leased(t, tok) then return lost(tid) end
+  if t[H_STATUS] == TASK_DISPATCHED then run(t, ms) end
   return 'OK'
 end
 
@@ -55,6 +61,7 @@ end
 
 -- complete parses a completion from ARGV[i] on; returns its reply and the index after it.
 local function complete(tid, tok, now, i)
+  local started = tonumber(ARGV[i]); i = i + 1
   local nout = tonumber(ARGV[i]); i = i + 1
   local outs = {}
   for j = 1, nout do
@@ -111,6 +118,7 @@ local function complete(tid, tok, now, i)
     if err then return err[1] .. ' ' .. err[2], i end
   end
   -- every check passed: write
+  if started > 0 and t[H_STATUS] == TASK_DISPATCHED then run(t, started) end
   for _, r in ipairs(news) do
     local rr = { id = r.id, st = RESULT_CREATED, owner = '', size = '0', sha = '', loc = '0', cms = now, ems = '0', reason = '' }
     rpush_later(':rl', r.id)

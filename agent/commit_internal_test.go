@@ -1,0 +1,64 @@
+package agent
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/chorus-hpc/chorus/internal/store"
+)
+
+// TestMergeStarts: a start directly followed by its completion becomes one step carrying the start;
+// a start followed by a progress report, or alone, is sent as it is; the start's callback hears of
+// the merged step's success only.
+func TestMergeStarts(t *testing.T) {
+	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	var heard []string
+	mk := func(kind store.OutcomeKind, tok, name string) *step {
+		return &step{o: store.Outcome{Kind: kind, Lease: store.Lease{TaskID: tok, Token: tok}, Time: at},
+			done: func(res store.OutcomeResult, _ bool) {
+				if res.Err != nil {
+					name += " refused"
+				}
+				heard = append(heard, name)
+			}}
+	}
+	batch := []*step{
+		mk(store.OutcomeStart, "a", "start a"),
+		mk(store.OutcomeStart, "b", "start b"),
+		mk(store.OutcomeProgress, "b", "progress b"),
+		mk(store.OutcomeComplete, "a", "complete a"),
+		mk(store.OutcomeComplete, "b", "complete b"),
+		mk(store.OutcomeStart, "c", "start c"),
+	}
+	got := mergeStarts(batch)
+	var kinds []string
+	for _, st := range got {
+		kinds = append(kinds, st.o.Lease.Token+map[store.OutcomeKind]string{store.OutcomeStart: " start", store.OutcomeProgress: " progress", store.OutcomeComplete: " complete"}[st.o.Kind])
+	}
+	want := []string{"b start", "b progress", "a complete", "b complete", "c start"}
+	if len(kinds) != len(want) {
+		t.Fatalf("steps %v; want %v", kinds, want)
+	}
+	for i := range want {
+		if kinds[i] != want[i] {
+			t.Fatalf("steps %v; want %v", kinds, want)
+		}
+	}
+	if !got[2].o.Started.Equal(at) || !got[3].o.Started.IsZero() {
+		t.Fatalf("a's completion carries start %v (want %v), b's %v (want none)", got[2].o.Started, at, got[3].o.Started)
+	}
+	got[2].done(store.OutcomeResult{}, false)
+	if len(heard) != 2 || heard[0] != "start a" || heard[1] != "complete a" {
+		t.Fatalf("callbacks %v; want start a, complete a", heard)
+	}
+	heard = nil
+	again := mergeStarts([]*step{mk(store.OutcomeStart, "d", "start d"), mk(store.OutcomeComplete, "d", "complete d")})
+	if len(again) != 1 {
+		t.Fatalf("%d steps; want the start merged into the completion", len(again))
+	}
+	again[0].done(store.OutcomeResult{Err: errors.New("lease lost")}, false)
+	if len(heard) != 1 || heard[0] != "complete d refused" {
+		t.Fatalf("callbacks %v; want only the completion's, refused", heard)
+	}
+}
