@@ -26,15 +26,7 @@ import (
 //	                   ├─> c: concat on go ──> d: concat on python
 //	b: sha256 on go ───┘
 func TestRunSpansLinkToTheirInputsProducers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end (a real Jaeger, Valkey, gateway, agent and workers): run with `make test-e2e`")
-	}
-	root := stacktest.RepoRoot(t)
-	python := filepath.Join(root, ".venv", "bin", "python")
-	if !fileExists(python) {
-		t.Fatalf("%s is missing: run `make python-venv` (make test does it before the Go tests)", python)
-	}
-	j := jaegertest.Start(t)
+	root, python, j := startTracingE2E(t)
 	prop := propagation.TraceContext{}
 	clientTP, agentTP := provider(t, j, "chorus-client"), provider(t, j, "chorus-agent")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

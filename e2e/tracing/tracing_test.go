@@ -25,6 +25,22 @@ import (
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
+// startTracingE2E skips the test under -short, else returns the repository root, the Python of its
+// venv (failing the test when there is none) and a running Jaeger.
+func startTracingE2E(t *testing.T) (root, python string, j *jaegertest.Jaeger) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end (a real Jaeger, Valkey, gateway, agent and workers): run with `make test-e2e`")
+	}
+	root = stacktest.RepoRoot(t)
+	python = filepath.Join(root, ".venv", "bin", "python")
+	if !fileExists(python) {
+		t.Fatalf("%s is missing: run `make python-venv` (make test does it before the Go tests)", python)
+	}
+	j = jaegertest.Start(t)
+	return root, python, j
+}
+
 func provider(t *testing.T, j *jaegertest.Jaeger, service string) *sdktrace.TracerProvider {
 	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(j.OTLPGRPC), otlptracegrpc.WithInsecure())
 	if err != nil {
@@ -40,15 +56,7 @@ func provider(t *testing.T, j *jaegertest.Jaeger, service string) *sdktrace.Trac
 // a real gateway and agent, then reads the trace from Jaeger: client, gateway, Valkey, agent and worker
 // spans in one trace, each linked to its parent, with the fanout's subtasks inside it.
 func TestOneTracePerTask(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end (a real Jaeger, Valkey, gateway, agent and workers): run with `make test-e2e`")
-	}
-	root := stacktest.RepoRoot(t)
-	python := filepath.Join(root, ".venv", "bin", "python")
-	if !fileExists(python) {
-		t.Fatalf("%s is missing: run `make python-venv` (make test does it before the Go tests)", python)
-	}
-	j := jaegertest.Start(t)
+	root, python, j := startTracingE2E(t)
 	prop := propagation.TraceContext{}
 	clientTP, gatewayTP, agentTP := provider(t, j, "chorus-client"), provider(t, j, "chorus-gateway"), provider(t, j, "chorus-agent")
 
