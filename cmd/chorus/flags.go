@@ -170,20 +170,43 @@ func (kv keyValues) Set(v string) error {
 	return nil
 }
 
-// subcommand splits "VERB args..." for commands with subcommands (session, task, result). With no
-// verb, an unknown one, or --help it prints usage and returns ok=false with the error to return.
-func subcommand(env *cliEnv, command, usage string, args []string, verbs ...string) (verb string, rest []string, ok bool, err error) {
+// verbCall is one call of a command with subcommands: its verb, the arguments after it, and the
+// verb's flag set with the client flags registered.
+type verbCall struct {
+	verb string
+	args []string
+	fs   *flags
+	cf   clientFlags
+}
+
+// subcommand splits "VERB args..." for commands with subcommands (session, task, result) and makes
+// the verb's flag set (argsUsage names its positional arguments). With no verb, an unknown one, or
+// --help it prints usage and returns nil with the error to return.
+func subcommand(env *cliEnv, command, usage, argsUsage string, args []string, verbs ...string) (*verbCall, error) {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		fmt.Fprintf(env.stdout, "Usage: chorus %s %s\n", command, usage)
-		return "", nil, false, nil
+		return nil, nil
 	}
 	if len(args) == 0 {
-		return "", nil, false, fmt.Errorf("%w: want a subcommand: %s", errUsage, usage)
+		return nil, fmt.Errorf("%w: want a subcommand: %s", errUsage, usage)
 	}
 	for _, v := range verbs {
 		if args[0] == v {
-			return v, args[1:], true, nil
+			c := &verbCall{verb: v, args: args[1:], fs: newFlags(env, command+" "+v, argsUsage)}
+			c.cf.register(c.fs)
+			return c, nil
 		}
 	}
-	return "", nil, false, fmt.Errorf("%w: unknown %s subcommand %q (want %s)", errUsage, command, args[0], usage)
+	return nil, fmt.Errorf("%w: unknown %s subcommand %q (want %s)", errUsage, command, args[0], usage)
+}
+
+// parseSession parses the call's flags and requires --session, whose value session holds.
+func (c *verbCall) parseSession(session *string) error {
+	if err := c.fs.parse(c.args); err != nil {
+		return err
+	}
+	if *session == "" {
+		return fmt.Errorf("%w: --session is required", errUsage)
+	}
+	return nil
 }

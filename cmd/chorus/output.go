@@ -44,6 +44,15 @@ func (c *clientFlags) check() error {
 	return nil
 }
 
+// connectSession connects (see connect) and returns the handle of session id.
+func (c *clientFlags) connectSession(ctx context.Context, id string) (*client.Session, context.Context, context.CancelFunc, error) {
+	cl, ctx, done, err := c.connect(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cl.Session(id), ctx, done, nil
+}
+
 // connect dials the gateway and checks it answers, so an unreachable gateway is reported at once with
 // its address rather than as a timeout later.
 func (c *clientFlags) connect(ctx context.Context) (*client.Client, context.Context, context.CancelFunc, error) {

@@ -16,22 +16,17 @@ const resultUsage = `get|put|list --session S ...
   list [--status S]            list results`
 
 func runResult(ctx context.Context, env *cliEnv, args []string) error {
-	verb, args, ok, err := subcommand(env, "result", resultUsage, args, "get", "put", "list")
-	if !ok {
+	c, err := subcommand(env, "result", resultUsage, "", args, "get", "put", "list")
+	if c == nil {
 		return err
 	}
-	var cf clientFlags
-	fs := newFlags(env, "result "+verb, "")
-	cf.register(fs)
+	verb, fs, cf := c.verb, c.fs, &c.cf
 	session := fs.String("session", "", "session of the result (required)")
 	out := fs.String("out", "", "get: write the data to this file instead of standard output")
 	id := fs.String("id", "", "put: id of the new result (default: chosen by the server)")
 	status := fs.String("status", "", "list: only results in this status (created, completed, aborted)")
-	if err := fs.parse(args); err != nil {
+	if err := c.parseSession(session); err != nil {
 		return err
-	}
-	if *session == "" {
-		return fmt.Errorf("%w: --session is required", errUsage)
 	}
 	st, err := parseEnum(*status, "RESULT_STATUS_", chorusv1.ResultStatus_value)
 	if err != nil {
@@ -40,12 +35,11 @@ func runResult(ctx context.Context, env *cliEnv, args []string) error {
 	if (verb == "get" || verb == "put") && fs.NArg() != 1 {
 		return fmt.Errorf("%w: chorus result %s takes one argument", errUsage, verb)
 	}
-	cl, ctx, done, err := cf.connect(ctx)
+	s, ctx, done, err := cf.connectSession(ctx, *session)
 	if err != nil {
 		return err
 	}
 	defer done()
-	s := cl.Session(*session)
 	switch verb {
 	case "get":
 		var w io.Writer = env.stdout

@@ -10,20 +10,15 @@ import (
 const taskUsage = "get|list|cancel --session S [task-id...]"
 
 func runTask(ctx context.Context, env *cliEnv, args []string) error {
-	verb, args, ok, err := subcommand(env, "task", taskUsage, args, "get", "list", "cancel")
-	if !ok {
+	c, err := subcommand(env, "task", taskUsage, "[task-id...]", args, "get", "list", "cancel")
+	if c == nil {
 		return err
 	}
-	var cf clientFlags
-	fs := newFlags(env, "task "+verb, "[task-id...]")
-	cf.register(fs)
+	verb, fs, cf := c.verb, c.fs, &c.cf
 	session := fs.String("session", "", "session of the tasks (required)")
 	status := fs.String("status", "", "list: only tasks in this status (pending, queued, running, completed, failed, ...)")
-	if err := fs.parse(args); err != nil {
+	if err := c.parseSession(session); err != nil {
 		return err
-	}
-	if *session == "" {
-		return fmt.Errorf("%w: --session is required", errUsage)
 	}
 	if verb != "list" && fs.NArg() == 0 {
 		return fmt.Errorf("%w: chorus task %s needs at least one task id", errUsage, verb)
@@ -32,12 +27,11 @@ func runTask(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	cl, ctx, done, err := cf.connect(ctx)
+	s, ctx, done, err := cf.connectSession(ctx, *session)
 	if err != nil {
 		return err
 	}
 	defer done()
-	s := cl.Session(*session)
 	switch verb {
 	case "cancel":
 		n, err := s.CancelTasks(ctx, fs.Args()...)
@@ -55,13 +49,13 @@ func runTask(ctx context.Context, env *cliEnv, args []string) error {
 			}
 			tasks = append(tasks, t)
 		}
-		return printTasks(env, &cf, tasks, true)
+		return printTasks(env, cf, tasks, true)
 	default:
 		tasks, err := s.Tasks(ctx, chorusv1.TaskStatus(st))
 		if err != nil {
 			return err
 		}
-		return printTasks(env, &cf, tasks, false)
+		return printTasks(env, cf, tasks, false)
 	}
 }
 
