@@ -70,12 +70,8 @@ func repoRoot() string {
 }
 
 func runDev(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "dev", "")
-	var (
-		gcfg gateway.Config
-		lf   logFlags
-	)
-	gcfg.RegisterFlags(fs.FlagSet)
+	fs, gcfg := newGatewayFlags(env, "dev")
+	var lf logFlags
 	lf.register(fs)
 	dataDir := fs.String("data-dir", ".chorus", "folder for Valkey's data (AOF), objects and agent files; kept across runs")
 	python := fs.String("python", "", "Python interpreter with the chorus-hpc package (default: .venv/bin/python of the checkout)")
@@ -147,7 +143,7 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	if *withJaeger && gcfg.JaegerURL == "" {
 		gcfg.JaegerURL = "http://" + jcfg.uiAddr // the dashboard shows task traces
 	}
-	gw, err := gateway.New(gcfg, st, objs)
+	gw, err := gateway.New(*gcfg, st, objs)
 	if err != nil {
 		return err
 	}
