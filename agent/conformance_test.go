@@ -67,10 +67,7 @@ func TestRetryableFailureSucceedsOnSecondAttempt(t *testing.T) {
 	e.startAgent(testConfig(1, 1))
 	s := e.session(nil)
 	tasks := e.submit(s, "flaky", durationOpts(3, 0), "second time lucky")
-	tk := e.waitDone(s, tasks)[0]
-	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
-		t.Fatalf("status %s (error %v), want COMPLETED", tk.GetStatus(), tk.GetError())
-	}
+	tk := e.waitTaskCompleted(s, tasks[0])
 	at := tk.GetAttempts()
 	if len(at) != 2 {
 		t.Fatalf("%d attempts, want 2", len(at))

@@ -3,7 +3,6 @@ package agent_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -55,10 +54,7 @@ func TestWorkerKilledMidTaskIsRetried(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatalf("kill the worker: %v", err)
 	}
-	tk := e.waitDone(s, tasks)[0]
-	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
-		t.Fatalf("status %s (error %v), want COMPLETED", tk.GetStatus(), tk.GetError())
-	}
+	tk := e.waitTaskCompleted(s, tasks[0])
 	at := tk.GetAttempts()
 	if len(at) != 2 {
 		t.Fatalf("%d attempts, want 2 (one crashed, one completed)", len(at))
@@ -144,13 +140,7 @@ func TestKilledAgentsTaskFinishesElsewhere(t *testing.T) {
 	e := newEnv(t)
 	s := e.session(nil)
 	tasks := e.submit(s, "sleep", durationOpts(3, 0), "1000")
-	child := exec.CommandContext(e.ctx, os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), childAgentEnv+"=1", "CHORUS_TEST_VALKEY="+e.addr,
-		"CHORUS_TEST_WORKER="+workerBin, "CHORUS_TEST_AGENT_ID=doomed")
-	child.Stderr = os.Stderr
-	if err := child.Start(); err != nil {
-		t.Fatalf("start the child agent: %v", err)
-	}
+	child := e.startChildAgent("doomed")
 	tk := e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
 	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_RUNNING {
 		t.Fatalf("status %s, want RUNNING on the child agent", tk.GetStatus())
@@ -160,10 +150,7 @@ func TestKilledAgentsTaskFinishesElsewhere(t *testing.T) {
 	cfg := testConfig(1, 1)
 	cfg.AgentID = "survivor"
 	e.startAgent(cfg)
-	tk = e.waitDone(s, tasks)[0]
-	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
-		t.Fatalf("status %s (error %v), want COMPLETED", tk.GetStatus(), tk.GetError())
-	}
+	tk = e.waitTaskCompleted(s, tasks[0])
 	at := tk.GetAttempts()
 	if len(at) != 2 || at[0].GetAgentId() != "doomed" || at[1].GetAgentId() != "survivor" {
 		t.Fatalf("attempts %v: want one on the killed agent, then one on the survivor", at)

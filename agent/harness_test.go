@@ -200,6 +200,30 @@ func (e *env) waitDone(session string, tasks []submitted) []*chorusv1.Task {
 	return out
 }
 
+// waitTaskCompleted waits until the task is finished and fails the test unless it completed.
+func (e *env) waitTaskCompleted(session string, task submitted) *chorusv1.Task {
+	e.t.Helper()
+	tk := e.waitDone(session, []submitted{task})[0]
+	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
+		e.t.Fatalf("status %s (error %v), want COMPLETED", tk.GetStatus(), tk.GetError())
+	}
+	return tk
+}
+
+// startChildAgent runs an agent with id in a child process of the test binary (see runChildAgent),
+// with the CHORUS_TEST_* settings in extraEnv; the test kills it.
+func (e *env) startChildAgent(id string, extraEnv ...string) *exec.Cmd {
+	e.t.Helper()
+	child := exec.CommandContext(e.ctx, os.Args[0], "-test.run=^$")
+	child.Env = append(append(os.Environ(), childAgentEnv+"=1", "CHORUS_TEST_VALKEY="+e.addr,
+		"CHORUS_TEST_WORKER="+workerBin, "CHORUS_TEST_AGENT_ID="+id), extraEnv...)
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		e.t.Fatalf("start the child agent: %v", err)
+	}
+	return child
+}
+
 // data returns a completed result's bytes.
 func (e *env) data(session, resultID string) string {
 	e.t.Helper()

@@ -24,10 +24,7 @@ func TestFrozenWorkerIsReplaced(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatalf("freeze the worker: %v", err)
 	}
-	tk := e.waitDone(s, tasks)[0]
-	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
-		t.Fatalf("status %s (error %v), want COMPLETED", tk.GetStatus(), tk.GetError())
-	}
+	tk := e.waitTaskCompleted(s, tasks[0])
 	at := tk.GetAttempts()
 	if len(at) != 2 {
 		t.Fatalf("%d attempts, want 2", len(at))
