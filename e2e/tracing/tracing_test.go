@@ -41,6 +41,37 @@ func startTracingE2E(t *testing.T) (root, python string, j *jaegertest.Jaeger) {
 	return root, python, j
 }
 
+// startTraced starts a stack (cfg, with the go and python partitions), an agent serving them with the
+// Go and the Python worker (tracing with agentTP; workerEnv, when not nil, gives a worker's
+// environment by its service name) and a session (default partition go) of a client tracing with
+// clientTP, all propagating W3C trace context.
+func startTraced(ctx context.Context, t *testing.T, root, python string, cfg stacktest.Config, agentTP, clientTP *sdktrace.TracerProvider,
+	workerEnv func(service string) map[string]string) (*stacktest.Agent, *client.Session) {
+	t.Helper()
+	prop := propagation.TraceContext{}
+	cfg.Gateway.DeclaredPartitions, cfg.Gateway.Propagator = []string{"go", "python"}, prop
+	env := func(service string) map[string]string {
+		if workerEnv == nil {
+			return nil
+		}
+		return workerEnv(service)
+	}
+	s := stacktest.Start(t, cfg)
+	ag := s.StartAgent(agent.Config{
+		Partitions: []agent.PartitionConfig{
+			{Name: "go", Command: stacktest.GoWorker(t), Capacity: 4, Env: env("chorus-worker-go")},
+			{Name: "python", Command: python, Args: []string{filepath.Join(root, "workers", "python", "worker.py")}, Env: env("chorus-worker-python")},
+		},
+		TracerProvider: agentTP, Propagator: prop,
+	}, &valkeystore.Config{TracerProvider: agentTP})
+	cl := s.Client(client.WithTracerProvider(clientTP), client.WithPropagator(prop))
+	sess, err := cl.CreateSession(ctx, client.SessionOptions{Partition: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ag, sess
+}
+
 func provider(t *testing.T, j *jaegertest.Jaeger, service string) *sdktrace.TracerProvider {
 	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(j.OTLPGRPC), otlptracegrpc.WithInsecure())
 	if err != nil {
@@ -57,34 +88,19 @@ func provider(t *testing.T, j *jaegertest.Jaeger, service string) *sdktrace.Trac
 // spans in one trace, each linked to its parent, with the fanout's subtasks inside it.
 func TestOneTracePerTask(t *testing.T) {
 	root, python, j := startTracingE2E(t)
-	prop := propagation.TraceContext{}
 	clientTP, gatewayTP, agentTP := provider(t, j, "chorus-client"), provider(t, j, "chorus-gateway"), provider(t, j, "chorus-agent")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	s := stacktest.Start(t, stacktest.Config{
-		Gateway: gateway.Config{DeclaredPartitions: []string{"go", "python"}, TracerProvider: gatewayTP, Propagator: prop},
+	ag, sess := startTraced(ctx, t, root, python, stacktest.Config{
+		Gateway: gateway.Config{TracerProvider: gatewayTP},
 		Store:   valkeystore.Config{TracerProvider: gatewayTP},
-	})
-	goWorker := stacktest.GoWorker(t)
-	otelEnv := func(service string) map[string]string {
+	}, agentTP, clientTP, func(service string) map[string]string {
 		return map[string]string{
 			"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + j.OTLPGRPC, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
 			"OTEL_SERVICE_NAME": service, "OTEL_BSP_SCHEDULE_DELAY": "50",
 		}
-	}
-	ag := s.StartAgent(agent.Config{
-		Partitions: []agent.PartitionConfig{
-			{Name: "go", Command: goWorker, Capacity: 4, Env: otelEnv("chorus-worker-go")},
-			{Name: "python", Command: python, Args: []string{filepath.Join(root, "workers", "python", "worker.py")}, Env: otelEnv("chorus-worker-python")},
-		},
-		TracerProvider: agentTP, Propagator: prop,
-	}, &valkeystore.Config{TracerProvider: agentTP})
-	cl := s.Client(client.WithTracerProvider(clientTP), client.WithPropagator(prop))
-	sess, err := cl.CreateSession(ctx, client.SessionOptions{Partition: "go"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	g := client.NewGraph()
 	onGo := g.Task("sha256", []byte("traced"))
 	onPython := g.Task("echo", []byte("from python"), client.Partition("python"))
