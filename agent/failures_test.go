@@ -14,9 +14,7 @@ import (
 
 func TestCancelledSessionStopsRunningTasks(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	a := e.startAgent(testConfig(1, 2))
-	s := e.session(nil)
+	e, a, s := setup(t, testConfig(1, 2))
 	tasks := e.submit(s, "sleep", nil, "600000", "600000")
 	for _, tk := range tasks {
 		e.waitStatus(s, tk.TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
@@ -42,9 +40,7 @@ func TestCancelledSessionStopsRunningTasks(t *testing.T) {
 
 func TestWorkerKilledMidTaskIsRetried(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	a := e.startAgent(testConfig(1, 1))
-	s := e.session(nil)
+	e, a, s := setup(t, testConfig(1, 1))
 	tasks := e.submit(s, "sleep", durationOpts(3, 0), "1500")
 	e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
 	pid := a.Stats().Workers[0].PID
@@ -73,9 +69,7 @@ func TestWorkerKilledMidTaskIsRetried(t *testing.T) {
 
 func TestCapacityNeverExceeded(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	a := e.startAgent(testConfig(2, 2))
-	s := e.session(nil)
+	e, a, s := setup(t, testConfig(2, 2))
 	payloads := make([]string, 24)
 	for i := range payloads {
 		payloads[i] = "30"
@@ -97,9 +91,7 @@ func TestCapacityNeverExceeded(t *testing.T) {
 
 func TestDrainFinishesRunningAndHandsBackPrefetched(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	a := e.startAgent(testConfig(1, 1))
-	s := e.session(nil)
+	e, a, s := setup(t, testConfig(1, 1))
 	tasks := e.submit(s, "sleep", durationOpts(0, 0), "800", "800", "800")
 	e.waitFor("one task runs and one is prefetched", func() bool {
 		w := a.Stats().Workers[0]
@@ -137,10 +129,7 @@ func TestDrainFinishesRunningAndHandsBackPrefetched(t *testing.T) {
 
 func TestKilledAgentsTaskFinishesElsewhere(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	s := e.session(nil)
-	tasks := e.submit(s, "sleep", durationOpts(3, 0), "1000")
-	child := e.startChildAgent("doomed")
+	e, s, tasks, child := sleepOnChildAgent(t, "1000", "doomed")
 	tk := e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
 	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_RUNNING {
 		t.Fatalf("status %s, want RUNNING on the child agent", tk.GetStatus())

@@ -83,6 +83,15 @@ func (ra *runningAgent) stop() error {
 	return ra.err
 }
 
+// setup returns a test's env with an agent running cfg (stopped at the end of the test) and a
+// session with default options for partition "go".
+func setup(t testing.TB, cfg agent.Config) (*env, *runningAgent, string) {
+	t.Helper()
+	e := newEnv(t)
+	a := e.startAgent(cfg)
+	return e, a, e.session(nil)
+}
+
 // startAgent starts an agent and stops it at the end of the test.
 func (e *env) startAgent(cfg agent.Config) *runningAgent {
 	e.t.Helper()
@@ -222,6 +231,16 @@ func (e *env) startChildAgent(id string, extraEnv ...string) *exec.Cmd {
 		e.t.Fatalf("start the child agent: %v", err)
 	}
 	return child
+}
+
+// sleepOnChildAgent returns a test's env and session with one sleep task of ms milliseconds (3
+// retries) and the child agent with id (see startChildAgent) that is to run it.
+func sleepOnChildAgent(t testing.TB, ms, id string, extraEnv ...string) (*env, string, []submitted, *exec.Cmd) {
+	t.Helper()
+	e := newEnv(t)
+	s := e.session(nil)
+	tasks := e.submit(s, "sleep", durationOpts(3, 0), ms)
+	return e, s, tasks, e.startChildAgent(id, extraEnv...)
 }
 
 // data returns a completed result's bytes.

@@ -12,10 +12,7 @@ import (
 // run's leases at once: its task runs again without waiting for the (here one-minute) lease TTL.
 func TestRestartedAgentHandsBackItsLeasesAtOnce(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	s := e.session(nil)
-	tasks := e.submit(s, "sleep", durationOpts(3, 0), "500")
-	child := e.startChildAgent("phoenix", "CHORUS_TEST_LEASE_TTL=1m")
+	e, s, tasks, child := sleepOnChildAgent(t, "500", "phoenix", "CHORUS_TEST_LEASE_TTL=1m")
 	e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
 	_ = child.Process.Kill()
 	_ = child.Wait()

@@ -13,10 +13,7 @@ import (
 // taking work. The time from SIGCONT to the next task done is logged.
 func TestFrozenAgentKeepsItsWorkers(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	s := e.session(nil)
-	tasks := e.submit(s, "sleep", durationOpts(3, 0), "3000")
-	child := e.startChildAgent("sleeper", "CHORUS_TEST_LEASE_TTL=20s", "CHORUS_TEST_PING_TIMEOUT=1s")
+	e, s, tasks, child := sleepOnChildAgent(t, "3000", "sleeper", "CHORUS_TEST_LEASE_TTL=20s", "CHORUS_TEST_PING_TIMEOUT=1s")
 	t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
 	e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
 	if err := child.Process.Signal(syscall.SIGSTOP); err != nil {
