@@ -61,8 +61,7 @@ func TestRetryableFailureSucceedsOnSecondAttempt(t *testing.T) {
 	t.Parallel()
 	e, _, s := setup(t, testConfig(1, 1))
 	tasks := e.submit(s, "flaky", durationOpts(3, 0), "second time lucky")
-	tk := e.waitTaskCompleted(s, tasks[0])
-	at := tk.GetAttempts()
+	at := e.waitTaskCompleted(s, tasks[0]).GetAttempts()
 	if len(at) != 2 {
 		t.Fatalf("%d attempts, want 2", len(at))
 	}

@@ -191,19 +191,37 @@ func validSubtask(s store.TaskSpec) error {
 
 // createResults stages results created by the running task and replies with their ids.
 func (r *run) createResults(tr transport, c *workerv1.CreateResults) {
-	ids, err := r.stageResults(c.GetResults())
-	reply := &workerv1.CreateResultsReply{CallId: c.GetCallId(), ResultIds: ids}
-	if err != nil {
-		reply.ResultIds, reply.Error = nil, err.Error()
+	ids, err := r.stageResults(c.GetResults()) // no ids with an error
+	_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_CreateResultsReply{
+		CreateResultsReply: &workerv1.CreateResultsReply{CallId: c.GetCallId(), ResultIds: ids, Error: errorText(err)}}})
+}
+
+// errorText is err's message, or "" for no error.
+func errorText(err error) string {
+	if err == nil {
+		return ""
 	}
-	_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_CreateResultsReply{CreateResultsReply: reply}})
+	return err.Error()
+}
+
+// maxStaged is the most results or subtasks a task may stage in one call.
+const maxStaged = 10000
+
+// stagingContext refuses a call staging n things (what: results, subtasks) when they are more than
+// maxStaged, else returns the context of its store and object-store calls.
+func (r *run) stagingContext(n int, what string) (context.Context, context.CancelFunc, error) {
+	if n > maxStaged {
+		return nil, nil, fmt.Errorf("too many %s in one call (%d, at most %d)", what, n, maxStaged)
+	}
+	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
+	return ctx, cancel, nil
 }
 
 func (r *run) stageResults(results []*workerv1.NewResult) ([]string, error) {
-	if len(results) > 10000 {
-		return nil, fmt.Errorf("too many results in one call (%d, at most 10000)", len(results))
+	ctx, cancel, err := r.stagingContext(len(results), "results")
+	if err != nil {
+		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
 	defer cancel()
 	ids := make([]string, len(results))
 	specs := make([]store.ResultSpec, len(results))
@@ -238,19 +256,16 @@ func (r *run) stageResults(results []*workerv1.NewResult) ([]string, error) {
 
 // submitTasks stages subtasks of the running task and replies with their ids.
 func (r *run) submitTasks(tr transport, c *workerv1.SubmitTasks) {
-	ids, err := r.stageSubtasks(c.GetTasks())
-	reply := &workerv1.SubmitTasksReply{CallId: c.GetCallId(), TaskIds: ids}
-	if err != nil {
-		reply.TaskIds, reply.Error = nil, err.Error()
-	}
-	_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_SubmitTasksReply{SubmitTasksReply: reply}})
+	ids, err := r.stageSubtasks(c.GetTasks()) // no ids with an error
+	_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_SubmitTasksReply{
+		SubmitTasksReply: &workerv1.SubmitTasksReply{CallId: c.GetCallId(), TaskIds: ids, Error: errorText(err)}}})
 }
 
 func (r *run) stageSubtasks(subs []*workerv1.Subtask) ([]string, error) {
-	if len(subs) > 10000 {
-		return nil, fmt.Errorf("too many subtasks in one call (%d, at most 10000)", len(subs))
+	ctx, cancel, err := r.stagingContext(len(subs), "subtasks")
+	if err != nil {
+		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
 	defer cancel()
 	ids := make([]string, len(subs))
 	specs := make([]store.TaskSpec, len(subs))

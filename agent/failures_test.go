@@ -50,8 +50,7 @@ func TestWorkerKilledMidTaskIsRetried(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatalf("kill the worker: %v", err)
 	}
-	tk := e.waitTaskCompleted(s, tasks[0])
-	at := tk.GetAttempts()
+	at := e.waitTaskCompleted(s, tasks[0]).GetAttempts()
 	if len(at) != 2 {
 		t.Fatalf("%d attempts, want 2 (one crashed, one completed)", len(at))
 	}

@@ -22,8 +22,7 @@ func TestFrozenWorkerIsReplaced(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatalf("freeze the worker: %v", err)
 	}
-	tk := e.waitTaskCompleted(s, tasks[0])
-	at := tk.GetAttempts()
+	at := e.waitTaskCompleted(s, tasks[0]).GetAttempts()
 	if len(at) != 2 {
 		t.Fatalf("%d attempts, want 2", len(at))
 	}
