@@ -173,10 +173,11 @@ func (kv keyValues) Set(v string) error {
 // verbCall is one call of a command with subcommands: its verb, the arguments after it, and the
 // verb's flag set with the client flags registered.
 type verbCall struct {
-	verb string
-	args []string
-	fs   *flags
-	cf   clientFlags
+	verb    string
+	args    []string
+	fs      *flags
+	cf      clientFlags
+	session *string // --session, for commands on one session's tasks or results
 }
 
 // subcommand splits "VERB args..." for commands with subcommands (session, task, result) and makes
@@ -200,12 +201,22 @@ func subcommand(env *cliEnv, command, usage, argsUsage string, args []string, ve
 	return nil, fmt.Errorf("%w: unknown %s subcommand %q (want %s)", errUsage, command, args[0], usage)
 }
 
-// parseSession parses the call's flags and requires --session, whose value session holds.
-func (c *verbCall) parseSession(session *string) error {
+// sessionSubcommand is subcommand for the commands on one session's tasks or results: the verb's
+// flags include --session (described by sessionHelp), which parseSession requires.
+func sessionSubcommand(env *cliEnv, command, usage, argsUsage, sessionHelp string, args []string, verbs ...string) (*verbCall, error) {
+	c, err := subcommand(env, command, usage, argsUsage, args, verbs...)
+	if c != nil {
+		c.session = c.fs.String("session", "", sessionHelp)
+	}
+	return c, err
+}
+
+// parseSession parses the call's flags and requires --session.
+func (c *verbCall) parseSession() error {
 	if err := c.fs.parse(c.args); err != nil {
 		return err
 	}
-	if *session == "" {
+	if *c.session == "" {
 		return fmt.Errorf("%w: --session is required", errUsage)
 	}
 	return nil

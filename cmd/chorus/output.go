@@ -127,6 +127,19 @@ func writeJSON(w io.Writer, raw []byte) error {
 	return err
 }
 
+// printList prints a listing: with --output json the list response asJSON, else a table of header
+// with the columns cols gives for each item.
+func printList[T any](env *cliEnv, cf *clientFlags, asJSON proto.Message, items []T, header []string, cols func(T) []any) error {
+	if cf.output == "json" {
+		return printJSON(env.stdout, asJSON)
+	}
+	tw := table(env.stdout, header...)
+	for _, it := range items {
+		row(tw, cols(it)...)
+	}
+	return tw.Flush()
+}
+
 func table(w io.Writer, header ...string) *tabwriter.Writer {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(header, "\t"))

@@ -16,18 +16,17 @@ const resultUsage = `get|put|list --session S ...
   list [--status S]            list results`
 
 func runResult(ctx context.Context, env *cliEnv, args []string) error {
-	c, err := subcommand(env, "result", resultUsage, "", args, "get", "put", "list")
+	c, err := sessionSubcommand(env, "result", resultUsage, "", "session of the result (required)", args, "get", "put", "list")
 	if c == nil {
 		return err
 	}
-	verb, fs, cf := c.verb, c.fs, &c.cf
-	session := fs.String("session", "", "session of the result (required)")
-	out := fs.String("out", "", "get: write the data to this file instead of standard output")
-	id := fs.String("id", "", "put: id of the new result (default: chosen by the server)")
-	status := fs.String("status", "", "list: only results in this status (created, completed, aborted)")
-	if err := c.parseSession(session); err != nil {
+	out := c.fs.String("out", "", "get: write the data to this file instead of standard output")
+	id := c.fs.String("id", "", "put: id of the new result (default: chosen by the server)")
+	status := c.fs.String("status", "", "list: only results in this status (created, completed, aborted)")
+	if err := c.parseSession(); err != nil {
 		return err
 	}
+	verb, fs, cf := c.verb, c.fs, &c.cf
 	st, err := parseEnum(*status, "RESULT_STATUS_", chorusv1.ResultStatus_value)
 	if err != nil {
 		return err
@@ -35,7 +34,7 @@ func runResult(ctx context.Context, env *cliEnv, args []string) error {
 	if (verb == "get" || verb == "put") && fs.NArg() != 1 {
 		return fmt.Errorf("%w: chorus result %s takes one argument", errUsage, verb)
 	}
-	s, ctx, done, err := cf.connectSession(ctx, *session)
+	s, ctx, done, err := cf.connectSession(ctx, *c.session)
 	if err != nil {
 		return err
 	}
@@ -86,13 +85,9 @@ func runResult(ctx context.Context, env *cliEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		if cf.output == "json" {
-			return printJSON(env.stdout, &chorusv1.ListResultsResponse{Results: list})
-		}
-		tw := table(env.stdout, "RESULT", "STATUS", "SIZE", "OWNER", "SHA256")
-		for _, r := range list {
-			row(tw, r.GetResultId(), resultStatus(r.GetStatus()), r.GetSizeBytes(), orDash(r.GetOwnerTaskId()), orDash(r.GetSha256()))
-		}
-		return tw.Flush()
+		return printList(env, cf, &chorusv1.ListResultsResponse{Results: list}, list, []string{"RESULT", "STATUS", "SIZE", "OWNER", "SHA256"},
+			func(r *chorusv1.Result) []any {
+				return []any{r.GetResultId(), resultStatus(r.GetStatus()), r.GetSizeBytes(), orDash(r.GetOwnerTaskId()), orDash(r.GetSha256())}
+			})
 	}
 }

@@ -86,14 +86,10 @@ func sessionList(ctx context.Context, env *cliEnv, cf *clientFlags, fs *flags, a
 	if err != nil {
 		return err
 	}
-	if cf.output == "json" {
-		return printJSON(env.stdout, &chorusv1.ListSessionsResponse{Sessions: list})
-	}
-	tw := table(env.stdout, "SESSION", "STATUS", "PARTITION", "WEIGHT", "CREATED")
-	for _, s := range list {
-		row(tw, s.GetSessionId(), sessionStatus(s.GetStatus()), orDash(s.GetDefaultTaskOptions().GetPartition()), s.GetWeight(), when(s.GetCreateTime()))
-	}
-	return tw.Flush()
+	return printList(env, cf, &chorusv1.ListSessionsResponse{Sessions: list}, list, []string{"SESSION", "STATUS", "PARTITION", "WEIGHT", "CREATED"},
+		func(s *chorusv1.Session) []any {
+			return []any{s.GetSessionId(), sessionStatus(s.GetStatus()), orDash(s.GetDefaultTaskOptions().GetPartition()), s.GetWeight(), when(s.GetCreateTime())}
+		})
 }
 
 // sessionAct is `chorus session get|pause|resume|close|cancel|purge ID`: the verb's call (none for

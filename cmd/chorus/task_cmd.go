@@ -10,16 +10,15 @@ import (
 const taskUsage = "get|list|cancel --session S [task-id...]"
 
 func runTask(ctx context.Context, env *cliEnv, args []string) error {
-	c, err := subcommand(env, "task", taskUsage, "[task-id...]", args, "get", "list", "cancel")
+	c, err := sessionSubcommand(env, "task", taskUsage, "[task-id...]", "session of the tasks (required)", args, "get", "list", "cancel")
 	if c == nil {
 		return err
 	}
-	verb, fs, cf := c.verb, c.fs, &c.cf
-	session := fs.String("session", "", "session of the tasks (required)")
-	status := fs.String("status", "", "list: only tasks in this status (pending, queued, running, completed, failed, ...)")
-	if err := c.parseSession(session); err != nil {
+	status := c.fs.String("status", "", "list: only tasks in this status (pending, queued, running, completed, failed, ...)")
+	if err := c.parseSession(); err != nil {
 		return err
 	}
+	verb, fs, cf := c.verb, c.fs, &c.cf
 	if verb != "list" && fs.NArg() == 0 {
 		return fmt.Errorf("%w: chorus task %s needs at least one task id", errUsage, verb)
 	}
@@ -27,7 +26,7 @@ func runTask(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, ctx, done, err := cf.connectSession(ctx, *session)
+	s, ctx, done, err := cf.connectSession(ctx, *c.session)
 	if err != nil {
 		return err
 	}
