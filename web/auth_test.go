@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
+
 	"github.com/chromedp/chromedp"
 
 	"github.com/chorus-hpc/chorus/gateway"
@@ -79,7 +81,7 @@ func TestDashboardWithAuth(t *testing.T) {
 	}
 	mine, theirs := createSession(token("acme")), createSession(token("globex"))
 
-	s := &stack{base: base, shots: filepath.Join(repoRoot(t), "web", ".screenshots")}
+	s := &stack{base: base, shots: filepath.Join(stacktest.RepoRoot(t), "web", ".screenshots")}
 	tb := s.tabIn(t, newBrowser(t))
 	// Without a token the page loads and says what to do.
 	tb.open("/sessions/" + mine)

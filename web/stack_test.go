@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
+
 	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
@@ -45,21 +47,6 @@ type stack struct {
 	shots   string          // screenshot folder
 }
 
-// repoRoot is the module root (tests run in their package folder).
-func repoRoot(t *testing.T) string {
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test folder")
-		}
-		dir = parent
-	}
-}
-
 // tracerProvider exports to j; with no Jaeger it records nothing.
 func tracerProvider(t *testing.T, j *jaegertest.Jaeger, service string) *sdktrace.TracerProvider {
 	if j == nil {
@@ -83,7 +70,7 @@ func startStack(t *testing.T) *stack {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("%s is not installed: run `bash scripts/install-system.sh web` (make test-web does it) to run the dashboard's browser tests", chromiumPath)
 	}
-	root := repoRoot(t)
+	root := stacktest.RepoRoot(t)
 	// Without bin/jaeger the trace test fails (it names `make jaeger-build`); the others still run.
 	var j *jaegertest.Jaeger
 	if jaegertest.Binary() != "" {
