@@ -60,14 +60,7 @@ func TestLargeData(t *testing.T) {
 }
 
 func testLargeResult(ctx context.Context, t *testing.T, cl *cluster, c *client.Client) {
-	sess, err := c.CreateSession(ctx, client.SessionOptions{Partition: "go"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := client.NewID("in-")
-	if _, err := sess.CreateResults(ctx, in); err != nil {
-		t.Fatal(err)
-	}
+	sess, in := sessionWithResult(ctx, t, c, "go", "in-")
 
 	gen := newGenerator(1, largeSize)
 	start := time.Now()
@@ -135,14 +128,7 @@ func testLargeResult(ctx context.Context, t *testing.T, cl *cluster, c *client.C
 }
 
 func testCorruptedObject(ctx context.Context, t *testing.T, cl *cluster, c *client.Client) {
-	sess, err := c.CreateSession(ctx, client.SessionOptions{Partition: "go"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad := client.NewID("bad-")
-	if _, err := sess.CreateResults(ctx, bad); err != nil {
-		t.Fatal(err)
-	}
+	sess, bad := sessionWithResult(ctx, t, c, "go", "bad-")
 	const size = 3<<20 + 12345
 	restUpload(ctx, t, cl.httpURL, sess.ID, bad, newGenerator(2, size), size)
 	files := objectFiles(t, cl.objDir, sess.ID)
@@ -153,7 +139,7 @@ func testCorruptedObject(ctx context.Context, t *testing.T, cl *cluster, c *clie
 	name := fmt.Sprintf("result %q of session %q", bad, sess.ID)
 
 	// gRPC download: the status names the result.
-	_, err = sess.Download(ctx, bad, io.Discard)
+	_, err := sess.Download(ctx, bad, io.Discard)
 	if status.Code(err) != codes.DataLoss || !strings.Contains(err.Error(), name+" is corrupted") {
 		t.Errorf("gRPC download of the corrupted result: got %v (code %s); want DATA_LOSS naming %s", err, status.Code(err), name)
 	}

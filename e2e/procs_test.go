@@ -9,6 +9,7 @@ import (
 
 	"github.com/chorus-hpc/chorus/internal/testutil/proctest"
 	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
+	"github.com/chorus-hpc/chorus/sdks/go/client"
 )
 
 // buildBinaries builds cmd/chorus and the Go example worker into a temp folder, without the race
@@ -64,6 +65,21 @@ func (c *cluster) startAgent(ctx context.Context, t *testing.T, name, partition,
 	p := startProc(t, name, c.bins.Chorus, append([]string{"agent", "--config", config, "--metrics-addr="}, c.store...)...)
 	p.WaitFor(ctx, t, regexp.MustCompile(`chorus agent .* serving`))
 	return p
+}
+
+// sessionWithResult creates a session whose tasks default to partition and, in it, a result (its id
+// starting with prefix) to upload into.
+func sessionWithResult(ctx context.Context, t *testing.T, c *client.Client, partition, prefix string) (*client.Session, string) {
+	t.Helper()
+	sess, err := c.CreateSession(ctx, client.SessionOptions{Partition: partition})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := client.NewID(prefix)
+	if _, err := sess.CreateResults(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	return sess, id
 }
 
 // startProc runs bin with args, sampling its resident memory; t.Cleanup stops it.
