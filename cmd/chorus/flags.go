@@ -14,6 +14,21 @@ type flags struct {
 	env       *cliEnv
 	name      string
 	argsUsage string
+	required  []requiredFlag // checked by parse
+}
+
+// requiredFlag is a string flag parse requires to be set; hint follows the error.
+type requiredFlag struct {
+	name, hint string
+	value      *string
+}
+
+// requiredString defines a string flag (empty by default) that parse requires to be set, saying
+// hint after the error when it is not.
+func (f *flags) requiredString(name, usage, hint string) *string {
+	p := f.String(name, "", usage)
+	f.required = append(f.required, requiredFlag{name: name, hint: hint, value: p})
+	return p
 }
 
 func newFlags(env *cliEnv, name, argsUsage string) *flags {
@@ -133,7 +148,15 @@ func (f *flags) parse(args []string) error {
 			}
 		}
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	for _, r := range f.required {
+		if *r.value == "" {
+			return fmt.Errorf("%w: --%s is required%s", errUsage, r.name, r.hint)
+		}
+	}
+	return nil
 }
 
 // stringList is a repeatable (or comma-separated) string flag.
@@ -202,22 +225,11 @@ func subcommand(env *cliEnv, command, usage, argsUsage string, args []string, ve
 }
 
 // sessionSubcommand is subcommand for the commands on one session's tasks or results: the verb's
-// flags include --session (described by sessionHelp), which parseSession requires.
+// flags include --session (described by sessionHelp), which parsing requires.
 func sessionSubcommand(env *cliEnv, command, usage, argsUsage, sessionHelp string, args []string, verbs ...string) (*verbCall, error) {
 	c, err := subcommand(env, command, usage, argsUsage, args, verbs...)
 	if c != nil {
-		c.session = c.fs.String("session", "", sessionHelp)
+		c.session = c.fs.requiredString("session", sessionHelp, "")
 	}
 	return c, err
-}
-
-// parseSession parses the call's flags and requires --session.
-func (c *verbCall) parseSession() error {
-	if err := c.fs.parse(c.args); err != nil {
-		return err
-	}
-	if *c.session == "" {
-		return fmt.Errorf("%w: --session is required", errUsage)
-	}
-	return nil
 }

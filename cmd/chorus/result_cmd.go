@@ -23,7 +23,7 @@ func runResult(ctx context.Context, env *cliEnv, args []string) error {
 	out := c.fs.String("out", "", "get: write the data to this file instead of standard output")
 	id := c.fs.String("id", "", "put: id of the new result (default: chosen by the server)")
 	status := c.fs.String("status", "", "list: only results in this status (created, completed, aborted)")
-	if err := c.parseSession(); err != nil {
+	if err := c.fs.parse(c.args); err != nil {
 		return err
 	}
 	verb, fs, cf := c.verb, c.fs, &c.cf

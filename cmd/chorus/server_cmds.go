@@ -51,14 +51,12 @@ func runGateway(ctx context.Context, env *cliEnv, args []string) error {
 func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlags(env, "agent", "")
 	var bf backendFlags
-	config := fs.String("config", "", "agent configuration file (YAML): partitions, worker commands, processes, capacity, transport (required)")
+	config := fs.requiredString("config", "agent configuration file (YAML): partitions, worker commands, processes, capacity, transport (required)",
+		" (see deploy/agent.example.yaml for an example)")
 	metricsAddr := fs.String("metrics-addr", "127.0.0.1:7081", "address of the agent's /metrics and /healthz (empty: none)")
 	bf.register(fs)
 	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if *config == "" {
-		return fmt.Errorf("%w: --config is required (see deploy/agent.example.yaml for an example)", errUsage)
 	}
 	cfg, err := agent.LoadConfig(*config)
 	if err != nil {

@@ -15,7 +15,7 @@ func runTask(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	status := c.fs.String("status", "", "list: only tasks in this status (pending, queued, running, completed, failed, ...)")
-	if err := c.parseSession(); err != nil {
+	if err := c.fs.parse(c.args); err != nil {
 		return err
 	}
 	verb, fs, cf := c.verb, c.fs, &c.cf
