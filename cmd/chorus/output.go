@@ -44,13 +44,14 @@ func (c *clientFlags) check() error {
 	return nil
 }
 
-// connectSession connects (see connect) and returns the handle of session id.
-func (c *clientFlags) connectSession(ctx context.Context, id string) (*client.Session, context.Context, context.CancelFunc, error) {
+// withSession connects (see connect), runs do with the handle of session id and disconnects.
+func (c *clientFlags) withSession(ctx context.Context, id string, do func(context.Context, *client.Session) error) error {
 	cl, ctx, done, err := c.connect(ctx)
 	if err != nil {
-		return nil, nil, nil, err
+		return err
 	}
-	return cl.Session(id), ctx, done, nil
+	defer done()
+	return do(ctx, cl.Session(id))
 }
 
 // connect dials the gateway and checks it answers, so an unreachable gateway is reported at once with

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/chorus-hpc/chorus/sdks/go/client"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
@@ -34,60 +35,57 @@ func runResult(ctx context.Context, env *cliEnv, args []string) error {
 	if (verb == "get" || verb == "put") && fs.NArg() != 1 {
 		return fmt.Errorf("%w: chorus result %s takes one argument", errUsage, verb)
 	}
-	s, ctx, done, err := cf.connectSession(ctx, *c.session)
-	if err != nil {
-		return err
-	}
-	defer done()
-	switch verb {
-	case "get":
-		var w io.Writer = env.stdout
-		if *out != "" {
-			f, err := os.Create(*out)
+	return cf.withSession(ctx, *c.session, func(ctx context.Context, s *client.Session) error {
+		switch verb {
+		case "get":
+			var w io.Writer = env.stdout
+			if *out != "" {
+				f, err := os.Create(*out)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				w = f
+			}
+			_, err := s.Download(ctx, fs.Arg(0), w)
+			return err
+		case "put":
+			var r io.Reader
+			switch a := fs.Arg(0); {
+			case a == "@-":
+				r = env.stdin
+			case len(a) > 0 && a[0] == '@':
+				f, err := os.Open(a[1:])
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				r = f
+			default:
+				r = bytes.NewReader([]byte(a))
+			}
+			ids, err := s.CreateResults(ctx, *id)
 			if err != nil {
 				return err
 			}
-			defer f.Close()
-			w = f
-		}
-		_, err := s.Download(ctx, fs.Arg(0), w)
-		return err
-	case "put":
-		var r io.Reader
-		switch a := fs.Arg(0); {
-		case a == "@-":
-			r = env.stdin
-		case len(a) > 0 && a[0] == '@':
-			f, err := os.Open(a[1:])
+			res, err := s.Upload(ctx, ids[0], r)
 			if err != nil {
 				return err
 			}
-			defer f.Close()
-			r = f
+			if cf.output == "json" {
+				return printJSON(env.stdout, res)
+			}
+			fmt.Fprintln(env.stdout, res.GetResultId())
+			return nil
 		default:
-			r = bytes.NewReader([]byte(a))
+			list, err := s.Results(ctx, chorusv1.ResultStatus(st))
+			if err != nil {
+				return err
+			}
+			return printList(env, cf, &chorusv1.ListResultsResponse{Results: list}, list, []string{"RESULT", "STATUS", "SIZE", "OWNER", "SHA256"},
+				func(r *chorusv1.Result) []any {
+					return []any{r.GetResultId(), resultStatus(r.GetStatus()), r.GetSizeBytes(), orDash(r.GetOwnerTaskId()), orDash(r.GetSha256())}
+				})
 		}
-		ids, err := s.CreateResults(ctx, *id)
-		if err != nil {
-			return err
-		}
-		res, err := s.Upload(ctx, ids[0], r)
-		if err != nil {
-			return err
-		}
-		if cf.output == "json" {
-			return printJSON(env.stdout, res)
-		}
-		fmt.Fprintln(env.stdout, res.GetResultId())
-		return nil
-	default:
-		list, err := s.Results(ctx, chorusv1.ResultStatus(st))
-		if err != nil {
-			return err
-		}
-		return printList(env, cf, &chorusv1.ListResultsResponse{Results: list}, list, []string{"RESULT", "STATUS", "SIZE", "OWNER", "SHA256"},
-			func(r *chorusv1.Result) []any {
-				return []any{r.GetResultId(), resultStatus(r.GetStatus()), r.GetSizeBytes(), orDash(r.GetOwnerTaskId()), orDash(r.GetSha256())}
-			})
-	}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/chorus-hpc/chorus/sdks/go/client"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
@@ -26,36 +27,33 @@ func runTask(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, ctx, done, err := cf.connectSession(ctx, *c.session)
-	if err != nil {
-		return err
-	}
-	defer done()
-	switch verb {
-	case "cancel":
-		n, err := s.CancelTasks(ctx, fs.Args()...)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "%d task(s) cancelled\n", n)
-		return nil
-	case "get":
-		var tasks []*chorusv1.Task
-		for _, id := range fs.Args() {
-			t, err := s.Task(ctx, id)
+	return cf.withSession(ctx, *c.session, func(ctx context.Context, s *client.Session) error {
+		switch verb {
+		case "cancel":
+			n, err := s.CancelTasks(ctx, fs.Args()...)
 			if err != nil {
 				return err
 			}
-			tasks = append(tasks, t)
+			fmt.Fprintf(env.stdout, "%d task(s) cancelled\n", n)
+			return nil
+		case "get":
+			var tasks []*chorusv1.Task
+			for _, id := range fs.Args() {
+				t, err := s.Task(ctx, id)
+				if err != nil {
+					return err
+				}
+				tasks = append(tasks, t)
+			}
+			return printTasks(env, cf, tasks, true)
+		default:
+			tasks, err := s.Tasks(ctx, chorusv1.TaskStatus(st))
+			if err != nil {
+				return err
+			}
+			return printTasks(env, cf, tasks, false)
 		}
-		return printTasks(env, cf, tasks, true)
-	default:
-		tasks, err := s.Tasks(ctx, chorusv1.TaskStatus(st))
-		if err != nil {
-			return err
-		}
-		return printTasks(env, cf, tasks, false)
-	}
+	})
 }
 
 func printTasks(env *cliEnv, cf *clientFlags, tasks []*chorusv1.Task, detail bool) error {
