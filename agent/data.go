@@ -204,6 +204,18 @@ func errorText(err error) string {
 	return err.Error()
 }
 
+// addOnce appends ids to *seen, unless one of them is in *seen already or twice in ids: then it
+// appends none and fails with dupFormat naming that id.
+func addOnce(seen *[]string, ids []string, dupFormat string) error {
+	for i, id := range ids {
+		if slices.Contains(*seen, id) || slices.Contains(ids[:i], id) {
+			return fmt.Errorf(dupFormat, id)
+		}
+	}
+	*seen = append(*seen, ids...)
+	return nil
+}
+
 // maxStaged is the most results or subtasks a task may stage in one call.
 const maxStaged = 10000
 
@@ -244,12 +256,9 @@ func (r *run) stageResults(results []*workerv1.NewResult) ([]string, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i, id := range ids {
-		if slices.Contains(r.created, id) || slices.Contains(ids[:i], id) {
-			return nil, fmt.Errorf("result id %q is created twice by this task", id)
-		}
+	if err := addOnce(&r.created, ids, "result id %q is created twice by this task"); err != nil {
+		return nil, err
 	}
-	r.created = append(r.created, ids...)
 	r.newResults = append(r.newResults, specs...)
 	return ids, nil
 }
@@ -308,12 +317,9 @@ func (r *run) stageSubtasks(subs []*workerv1.Subtask) ([]string, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i, id := range handed {
-		if slices.Contains(r.handed, id) || slices.Contains(handed[:i], id) {
-			return nil, fmt.Errorf("output %q is handed to two subtasks", id)
-		}
+	if err := addOnce(&r.handed, handed, "output %q is handed to two subtasks"); err != nil {
+		return nil, err
 	}
-	r.handed = append(r.handed, handed...)
 	r.newResults = append(r.newResults, payloads...)
 	r.subtasks = append(r.subtasks, specs...)
 	r.subtaskIDs = append(r.subtaskIDs, ids...)
