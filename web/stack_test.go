@@ -47,6 +47,16 @@ type stack struct {
 	shots   string          // screenshot folder
 }
 
+// session creates a session whose tasks default to partition go, with labels.
+func (s *stack) session(ctx context.Context, t *testing.T, labels map[string]string) *client.Session {
+	t.Helper()
+	sess, err := s.client.CreateSession(ctx, client.SessionOptions{Partition: "go", Labels: labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sess
+}
+
 // tracerProvider exports to j; with no Jaeger it records nothing.
 func tracerProvider(t *testing.T, j *jaegertest.Jaeger, service string) *sdktrace.TracerProvider {
 	if j == nil {
