@@ -78,6 +78,17 @@ func ctxFor(t *testing.T, d time.Duration) context.Context {
 }
 
 // waitSession waits (bounded) until the session has no unfinished task.
+// submitAndWait submits g and waits until the session's tasks number tasks, all finished.
+func submitAndWait(t *testing.T, ctx context.Context, sess *client.Session, g *client.Graph, tasks int64) []*chorusv1.SubmittedTask {
+	t.Helper()
+	sub, err := sess.Submit(ctx, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, ctx, sess, tasks)
+	return sub
+}
+
 func waitDone(t *testing.T, ctx context.Context, sess *client.Session, want int64) *chorusv1.Session {
 	t.Helper()
 	for {
@@ -106,12 +117,8 @@ func testPagesLoad(t *testing.T, s *stack) {
 	a := g.Task("sha256", []byte("pages"))
 	g.Task("echo", nil, client.DependsOn(a.Output()))
 	g.Task("fanout", []byte("3"))
-	sub, err := sess.Submit(ctx, g)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// fanout submits 3 sha256 subtasks and a reducer: 7 tasks in all.
-	waitDone(t, ctx, sess, 7)
+	sub := submitAndWait(t, ctx, sess, g, 7)
 
 	tb := s.tab(t)
 	for _, p := range []struct{ name, path, ready string }{
@@ -244,11 +251,7 @@ func testFailedTask(t *testing.T, s *stack) {
 	const msg = "disk quota exceeded on /scratch"
 	g := client.NewGraph()
 	g.Task("fail", []byte(msg), client.MaxRetries(1))
-	sub, err := sess.Submit(ctx, g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitDone(t, ctx, sess, 1)
+	sub := submitAndWait(t, ctx, sess, g, 1)
 	tb := s.tab(t)
 	tb.open("/sessions/" + sess.ID)
 	tb.waitJS("the failed tasks table", fmt.Sprintf(`document.querySelector('table[data-table="failed"]')?.textContent.includes(%q)`, msg), 20*time.Second)
@@ -271,11 +274,7 @@ func testTraceTimeline(t *testing.T, s *stack) {
 	sess := s.session(ctx, t, nil)
 	g := client.NewGraph()
 	g.Task("sha256", []byte("traced from the dashboard"))
-	sub, err := sess.Submit(ctx, g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitDone(t, ctx, sess, 1)
+	sub := submitAndWait(t, ctx, sess, g, 1)
 	tb := s.tab(t)
 	tb.open("/sessions/" + sess.ID + "/tasks/" + sub[0].GetTaskId())
 	want := []string{"chorus-client", "chorus-gateway", "chorus-agent", "chorus-worker-go"}
