@@ -77,7 +77,6 @@ func ctxFor(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
-// waitSession waits (bounded) until the session has no unfinished task.
 // submitAndWait submits g and waits until the session's tasks number tasks, all finished.
 func submitAndWait(t *testing.T, ctx context.Context, sess *client.Session, g *client.Graph, tasks int64) []*chorusv1.SubmittedTask {
 	t.Helper()
@@ -89,6 +88,7 @@ func submitAndWait(t *testing.T, ctx context.Context, sess *client.Session, g *c
 	return sub
 }
 
+// waitDone waits (bounded) until the session has no unfinished task.
 func waitDone(t *testing.T, ctx context.Context, sess *client.Session, want int64) *chorusv1.Session {
 	t.Helper()
 	for {
