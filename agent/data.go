@@ -189,13 +189,6 @@ func validSubtask(s store.TaskSpec) error {
 	return errors.Join(errs...)
 }
 
-// createResults stages results created by the running task and replies with their ids.
-func (r *run) createResults(tr transport, c *workerv1.CreateResults) {
-	ids, err := r.stageResults(c.GetResults()) // no ids with an error
-	_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_CreateResultsReply{
-		CreateResultsReply: &workerv1.CreateResultsReply{CallId: c.GetCallId(), ResultIds: ids, Error: errorText(err)}}})
-}
-
 // errorText is err's message, or "" for no error.
 func errorText(err error) string {
 	if err == nil {
@@ -216,25 +209,36 @@ func addOnce(seen *[]string, ids []string, dupFormat string) error {
 	return nil
 }
 
+// createResults stages results created by the running task and replies with their ids.
+func (r *run) createResults(tr transport, c *workerv1.CreateResults) {
+	ids, err := staged(r, c.GetResults(), "results", r.stageResults) // no ids with an error
+	_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_CreateResultsReply{
+		CreateResultsReply: &workerv1.CreateResultsReply{CallId: c.GetCallId(), ResultIds: ids, Error: errorText(err)}}})
+}
+
+// submitTasks stages subtasks of the running task and replies with their ids.
+func (r *run) submitTasks(tr transport, c *workerv1.SubmitTasks) {
+	ids, err := staged(r, c.GetTasks(), "subtasks", r.stageSubtasks) // no ids with an error
+	_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_SubmitTasksReply{
+		SubmitTasksReply: &workerv1.SubmitTasksReply{CallId: c.GetCallId(), TaskIds: ids, Error: errorText(err)}}})
+}
+
 // maxStaged is the most results or subtasks a task may stage in one call.
 const maxStaged = 10000
 
-// stagingContext refuses a call staging n things (what: results, subtasks) when they are more than
-// maxStaged, else returns the context of its store and object-store calls.
-func (r *run) stagingContext(n int, what string) (context.Context, context.CancelFunc, error) {
-	if n > maxStaged {
-		return nil, nil, fmt.Errorf("too many %s in one call (%d, at most %d)", what, n, maxStaged)
+// staged runs stage on items (what: results, subtasks) with the context of its store and
+// object-store calls, refusing more than maxStaged items.
+func staged[T any](r *run, items []T, what string, stage func(context.Context, []T) ([]string, error)) ([]string, error) {
+	if len(items) > maxStaged {
+		return nil, fmt.Errorf("too many %s in one call (%d, at most %d)", what, len(items), maxStaged)
 	}
 	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
-	return ctx, cancel, nil
+	defer cancel()
+	return stage(ctx, items)
 }
 
-func (r *run) stageResults(results []*workerv1.NewResult) ([]string, error) {
-	ctx, cancel, err := r.stagingContext(len(results), "results")
-	if err != nil {
-		return nil, err
-	}
-	defer cancel()
+// stageResults checks and stages results a task creates, returning their ids.
+func (r *run) stageResults(ctx context.Context, results []*workerv1.NewResult) ([]string, error) {
 	ids := make([]string, len(results))
 	specs := make([]store.ResultSpec, len(results))
 	for i, nr := range results {
@@ -263,19 +267,8 @@ func (r *run) stageResults(results []*workerv1.NewResult) ([]string, error) {
 	return ids, nil
 }
 
-// submitTasks stages subtasks of the running task and replies with their ids.
-func (r *run) submitTasks(tr transport, c *workerv1.SubmitTasks) {
-	ids, err := r.stageSubtasks(c.GetTasks()) // no ids with an error
-	_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_SubmitTasksReply{
-		SubmitTasksReply: &workerv1.SubmitTasksReply{CallId: c.GetCallId(), TaskIds: ids, Error: errorText(err)}}})
-}
-
-func (r *run) stageSubtasks(subs []*workerv1.Subtask) ([]string, error) {
-	ctx, cancel, err := r.stagingContext(len(subs), "subtasks")
-	if err != nil {
-		return nil, err
-	}
-	defer cancel()
+// stageSubtasks checks and stages subtasks a task submits, returning their ids.
+func (r *run) stageSubtasks(ctx context.Context, subs []*workerv1.Subtask) ([]string, error) {
 	ids := make([]string, len(subs))
 	specs := make([]store.TaskSpec, len(subs))
 	var payloads []store.ResultSpec
