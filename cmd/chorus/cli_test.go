@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
+
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
@@ -295,19 +297,8 @@ func TestDevResumesAfterSIGTERM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := cl.CreateSession(ctx, client.SessionOptions{Partition: "go"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 10000
-	g := client.NewGraph()
-	outs := make([]string, n)
-	for i := range outs {
-		outs[i] = g.Task("sleep", []byte("1")).Output()
-	}
-	if _, err := sess.Submit(ctx, g); err != nil {
-		t.Fatal(err)
-	}
+	sess, outs := stacktest.SubmitN(ctx, t, cl, n, "sleep", []byte("1"))
 	// Let part of the session run, then stop everything.
 	w, err := sess.Watch(ctx, "", chorusv1.EventKind_EVENT_KIND_TASK_STATUS)
 	if err != nil {
