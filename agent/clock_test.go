@@ -19,12 +19,10 @@ import (
 // past it, without the test waiting for it.
 func TestMaxDurationOnFakeClock(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
 	clk := clock.NewFake(time.Now())
 	cfg := testConfig(1, 1)
 	cfg.Clock = clk
-	e.startAgent(cfg)
-	s := e.session(nil)
+	e, _, s := setup(t, cfg)
 	tasks := e.submit(s, "sleep", durationOpts(0, time.Hour), "600000")
 	e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
 	clk.Advance(2 * time.Hour)
@@ -38,12 +36,10 @@ func TestMaxDurationOnFakeClock(t *testing.T) {
 // the deadline is handed back with its attempt counted.
 func TestDrainDeadlineOnFakeClock(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
 	clk := clock.NewFake(time.Now())
 	cfg := testConfig(1, 1)
 	cfg.Clock, cfg.DrainDeadline = clk, time.Hour
-	a := e.startAgent(cfg)
-	s := e.session(nil)
+	e, a, s := setup(t, cfg)
 	tasks := e.submit(s, "sleep", durationOpts(1, 0), "600000")
 	e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
 	stopped := make(chan error, 1)
@@ -81,12 +77,10 @@ func (p *countingPropagator) Inject(ctx context.Context, c propagation.TextMapCa
 // The agent writes the trace context handed to workers with its configured Propagator.
 func TestConfiguredPropagatorIsUsed(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
 	prop := &countingPropagator{}
 	cfg := testConfig(1, 1)
 	cfg.Propagator = prop
-	e.startAgent(cfg)
-	s := e.session(nil)
+	e, _, s := setup(t, cfg)
 	tasks := e.submit(s, "echo", nil, "x")
 	if tk := e.waitDone(s, tasks)[0]; tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
 		t.Fatalf("task %s, want COMPLETED", tk.GetStatus())

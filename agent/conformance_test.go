@@ -18,9 +18,7 @@ func sha(s string) string {
 
 func TestEchoAndSha256(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.startAgent(testConfig(1, 2))
-	s := e.session(nil)
+	e, _, s := setup(t, testConfig(1, 2))
 	echo := e.submit(s, "echo", nil, "hello", "", "chorus")
 	hashes := e.submit(s, "sha256", nil, "abc", "")
 	for i, tk := range e.waitDone(s, append(echo, hashes...)) {
@@ -42,9 +40,7 @@ func TestEchoAndSha256(t *testing.T) {
 
 func TestFailIsNotRetried(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.startAgent(testConfig(1, 1))
-	s := e.session(nil)
+	e, _, s := setup(t, testConfig(1, 1))
 	tasks := e.submit(s, "fail", durationOpts(3, 0), "the input is malformed: expected a matrix")
 	tk := e.waitDone(s, tasks)[0]
 	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_FAILED {
@@ -63,15 +59,9 @@ func TestFailIsNotRetried(t *testing.T) {
 
 func TestRetryableFailureSucceedsOnSecondAttempt(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.startAgent(testConfig(1, 1))
-	s := e.session(nil)
+	e, _, s := setup(t, testConfig(1, 1))
 	tasks := e.submit(s, "flaky", durationOpts(3, 0), "second time lucky")
-	tk := e.waitDone(s, tasks)[0]
-	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
-		t.Fatalf("status %s (error %v), want COMPLETED", tk.GetStatus(), tk.GetError())
-	}
-	at := tk.GetAttempts()
+	at := e.waitTaskCompleted(s, tasks[0]).GetAttempts()
 	if len(at) != 2 {
 		t.Fatalf("%d attempts, want 2", len(at))
 	}
@@ -88,9 +78,7 @@ func TestRetryableFailureSucceedsOnSecondAttempt(t *testing.T) {
 
 func TestSleepPastMaxDurationTimesOut(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.startAgent(testConfig(1, 1))
-	s := e.session(nil)
+	e, _, s := setup(t, testConfig(1, 1))
 	tasks := e.submit(s, "sleep", durationOpts(1, 100*time.Millisecond), "600000")
 	tk := e.waitDone(s, tasks)[0]
 	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_FAILED {
@@ -111,9 +99,7 @@ func TestSleepPastMaxDurationTimesOut(t *testing.T) {
 
 func TestFanoutHandsOutputToReducer(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.startAgent(testConfig(2, 2))
-	s := e.session(nil)
+	e, _, s := setup(t, testConfig(2, 2))
 	const n = 7
 	tasks := e.submit(s, "fanout", nil, strconv.Itoa(n))
 	// The fanout task completes at once; its output is completed by the reducer.

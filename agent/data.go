@@ -189,22 +189,56 @@ func validSubtask(s store.TaskSpec) error {
 	return errors.Join(errs...)
 }
 
-// createResults stages results created by the running task and replies with their ids.
-func (r *run) createResults(tr transport, c *workerv1.CreateResults) {
-	ids, err := r.stageResults(c.GetResults())
-	reply := &workerv1.CreateResultsReply{CallId: c.GetCallId(), ResultIds: ids}
-	if err != nil {
-		reply.ResultIds, reply.Error = nil, err.Error()
+// errorText is err's message, or "" for no error.
+func errorText(err error) string {
+	if err == nil {
+		return ""
 	}
-	_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_CreateResultsReply{CreateResultsReply: reply}})
+	return err.Error()
 }
 
-func (r *run) stageResults(results []*workerv1.NewResult) ([]string, error) {
-	if len(results) > 10000 {
-		return nil, fmt.Errorf("too many results in one call (%d, at most 10000)", len(results))
+// addOnce appends ids to *seen, unless one of them is in *seen already or twice in ids: then it
+// appends none and fails with dupFormat naming that id.
+func addOnce(seen *[]string, ids []string, dupFormat string) error {
+	for i, id := range ids {
+		if slices.Contains(*seen, id) || slices.Contains(ids[:i], id) {
+			return fmt.Errorf(dupFormat, id)
+		}
+	}
+	*seen = append(*seen, ids...)
+	return nil
+}
+
+// createResults stages results created by the running task and replies with their ids.
+func (r *run) createResults(tr transport, c *workerv1.CreateResults) {
+	ids, err := staged(r, c.GetResults(), "results", r.stageResults) // no ids with an error
+	_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_CreateResultsReply{
+		CreateResultsReply: &workerv1.CreateResultsReply{CallId: c.GetCallId(), ResultIds: ids, Error: errorText(err)}}})
+}
+
+// submitTasks stages subtasks of the running task and replies with their ids.
+func (r *run) submitTasks(tr transport, c *workerv1.SubmitTasks) {
+	ids, err := staged(r, c.GetTasks(), "subtasks", r.stageSubtasks) // no ids with an error
+	_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_SubmitTasksReply{
+		SubmitTasksReply: &workerv1.SubmitTasksReply{CallId: c.GetCallId(), TaskIds: ids, Error: errorText(err)}}})
+}
+
+// maxStaged is the most results or subtasks a task may stage in one call.
+const maxStaged = 10000
+
+// staged runs stage on items (what: results, subtasks) with the context of its store and
+// object-store calls, refusing more than maxStaged items.
+func staged[T any](r *run, items []T, what string, stage func(context.Context, []T) ([]string, error)) ([]string, error) {
+	if len(items) > maxStaged {
+		return nil, fmt.Errorf("too many %s in one call (%d, at most %d)", what, len(items), maxStaged)
 	}
 	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
 	defer cancel()
+	return stage(ctx, items)
+}
+
+// stageResults checks and stages results a task creates, returning their ids.
+func (r *run) stageResults(ctx context.Context, results []*workerv1.NewResult) ([]string, error) {
 	ids := make([]string, len(results))
 	specs := make([]store.ResultSpec, len(results))
 	for i, nr := range results {
@@ -226,32 +260,15 @@ func (r *run) stageResults(results []*workerv1.NewResult) ([]string, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i, id := range ids {
-		if slices.Contains(r.created, id) || slices.Contains(ids[:i], id) {
-			return nil, fmt.Errorf("result id %q is created twice by this task", id)
-		}
+	if err := addOnce(&r.created, ids, "result id %q is created twice by this task"); err != nil {
+		return nil, err
 	}
-	r.created = append(r.created, ids...)
 	r.newResults = append(r.newResults, specs...)
 	return ids, nil
 }
 
-// submitTasks stages subtasks of the running task and replies with their ids.
-func (r *run) submitTasks(tr transport, c *workerv1.SubmitTasks) {
-	ids, err := r.stageSubtasks(c.GetTasks())
-	reply := &workerv1.SubmitTasksReply{CallId: c.GetCallId(), TaskIds: ids}
-	if err != nil {
-		reply.TaskIds, reply.Error = nil, err.Error()
-	}
-	_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_SubmitTasksReply{SubmitTasksReply: reply}})
-}
-
-func (r *run) stageSubtasks(subs []*workerv1.Subtask) ([]string, error) {
-	if len(subs) > 10000 {
-		return nil, fmt.Errorf("too many subtasks in one call (%d, at most 10000)", len(subs))
-	}
-	ctx, cancel := context.WithTimeout(r.a.bg, storeTimeout)
-	defer cancel()
+// stageSubtasks checks and stages subtasks a task submits, returning their ids.
+func (r *run) stageSubtasks(ctx context.Context, subs []*workerv1.Subtask) ([]string, error) {
 	ids := make([]string, len(subs))
 	specs := make([]store.TaskSpec, len(subs))
 	var payloads []store.ResultSpec
@@ -293,12 +310,9 @@ func (r *run) stageSubtasks(subs []*workerv1.Subtask) ([]string, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i, id := range handed {
-		if slices.Contains(r.handed, id) || slices.Contains(handed[:i], id) {
-			return nil, fmt.Errorf("output %q is handed to two subtasks", id)
-		}
+	if err := addOnce(&r.handed, handed, "output %q is handed to two subtasks"); err != nil {
+		return nil, err
 	}
-	r.handed = append(r.handed, handed...)
 	r.newResults = append(r.newResults, payloads...)
 	r.subtasks = append(r.subtasks, specs...)
 	r.subtaskIDs = append(r.subtaskIDs, ids...)

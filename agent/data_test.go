@@ -12,11 +12,9 @@ import (
 // folder and outputs land in the object store.
 func TestLargeDataTravelsAsFiles(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
 	cfg := testConfig(1, 2)
 	cfg.InlineLimit = 16
-	e.startAgent(cfg)
-	s := e.session(nil)
+	e, _, s := setup(t, cfg)
 	big := strings.Repeat("0123456789", 10)
 	first := e.submit(s, "echo", nil, big)
 	// A concat task reads the echo's output (an object) as an input file.

@@ -1,8 +1,6 @@
 package agent_test
 
 import (
-	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -48,13 +46,7 @@ func TestSIGKILLedAgentsTasksQueuedBeforeLeaseTTL(t *testing.T) {
 	})
 	s := e.session(nil)
 	tasks := e.submit(s, "sleep", durationOpts(3, 0), "3000")
-	child := exec.CommandContext(e.ctx, os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), childAgentEnv+"=1", agentDefaultsEnv+"=1", "CHORUS_TEST_VALKEY="+e.addr,
-		"CHORUS_TEST_WORKER="+workerBin, "CHORUS_TEST_AGENT_ID=killed")
-	child.Stderr = os.Stderr
-	if err := child.Start(); err != nil {
-		t.Fatalf("start the child agent: %v", err)
-	}
+	child := e.startChildAgent("killed", agentDefaultsEnv+"=1")
 	tk := e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
 	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_RUNNING {
 		t.Fatalf("status %s, want RUNNING on the child agent", tk.GetStatus())

@@ -3,7 +3,6 @@ package agent_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,9 +14,7 @@ import (
 
 func TestCancelledSessionStopsRunningTasks(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	a := e.startAgent(testConfig(1, 2))
-	s := e.session(nil)
+	e, a, s := setup(t, testConfig(1, 2))
 	tasks := e.submit(s, "sleep", nil, "600000", "600000")
 	for _, tk := range tasks {
 		e.waitStatus(s, tk.TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
@@ -43,9 +40,7 @@ func TestCancelledSessionStopsRunningTasks(t *testing.T) {
 
 func TestWorkerKilledMidTaskIsRetried(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	a := e.startAgent(testConfig(1, 1))
-	s := e.session(nil)
+	e, a, s := setup(t, testConfig(1, 1))
 	tasks := e.submit(s, "sleep", durationOpts(3, 0), "1500")
 	e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
 	pid := a.Stats().Workers[0].PID
@@ -55,11 +50,7 @@ func TestWorkerKilledMidTaskIsRetried(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatalf("kill the worker: %v", err)
 	}
-	tk := e.waitDone(s, tasks)[0]
-	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
-		t.Fatalf("status %s (error %v), want COMPLETED", tk.GetStatus(), tk.GetError())
-	}
-	at := tk.GetAttempts()
+	at := e.waitTaskCompleted(s, tasks[0]).GetAttempts()
 	if len(at) != 2 {
 		t.Fatalf("%d attempts, want 2 (one crashed, one completed)", len(at))
 	}
@@ -77,9 +68,7 @@ func TestWorkerKilledMidTaskIsRetried(t *testing.T) {
 
 func TestCapacityNeverExceeded(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	a := e.startAgent(testConfig(2, 2))
-	s := e.session(nil)
+	e, a, s := setup(t, testConfig(2, 2))
 	payloads := make([]string, 24)
 	for i := range payloads {
 		payloads[i] = "30"
@@ -101,9 +90,7 @@ func TestCapacityNeverExceeded(t *testing.T) {
 
 func TestDrainFinishesRunningAndHandsBackPrefetched(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	a := e.startAgent(testConfig(1, 1))
-	s := e.session(nil)
+	e, a, s := setup(t, testConfig(1, 1))
 	tasks := e.submit(s, "sleep", durationOpts(0, 0), "800", "800", "800")
 	e.waitFor("one task runs and one is prefetched", func() bool {
 		w := a.Stats().Workers[0]
@@ -141,16 +128,7 @@ func TestDrainFinishesRunningAndHandsBackPrefetched(t *testing.T) {
 
 func TestKilledAgentsTaskFinishesElsewhere(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	s := e.session(nil)
-	tasks := e.submit(s, "sleep", durationOpts(3, 0), "1000")
-	child := exec.CommandContext(e.ctx, os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), childAgentEnv+"=1", "CHORUS_TEST_VALKEY="+e.addr,
-		"CHORUS_TEST_WORKER="+workerBin, "CHORUS_TEST_AGENT_ID=doomed")
-	child.Stderr = os.Stderr
-	if err := child.Start(); err != nil {
-		t.Fatalf("start the child agent: %v", err)
-	}
+	e, s, tasks, child := sleepOnChildAgent(t, "1000", "doomed")
 	tk := e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
 	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_RUNNING {
 		t.Fatalf("status %s, want RUNNING on the child agent", tk.GetStatus())
@@ -160,10 +138,7 @@ func TestKilledAgentsTaskFinishesElsewhere(t *testing.T) {
 	cfg := testConfig(1, 1)
 	cfg.AgentID = "survivor"
 	e.startAgent(cfg)
-	tk = e.waitDone(s, tasks)[0]
-	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
-		t.Fatalf("status %s (error %v), want COMPLETED", tk.GetStatus(), tk.GetError())
-	}
+	tk = e.waitTaskCompleted(s, tasks[0])
 	at := tk.GetAttempts()
 	if len(at) != 2 || at[0].GetAgentId() != "doomed" || at[1].GetAgentId() != "survivor" {
 		t.Fatalf("attempts %v: want one on the killed agent, then one on the survivor", at)

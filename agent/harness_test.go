@@ -83,6 +83,15 @@ func (ra *runningAgent) stop() error {
 	return ra.err
 }
 
+// setup returns a test's env with an agent running cfg (stopped at the end of the test) and a
+// session with default options for partition "go".
+func setup(t testing.TB, cfg agent.Config) (*env, *runningAgent, string) {
+	t.Helper()
+	e := newEnv(t)
+	a := e.startAgent(cfg)
+	return e, a, e.session(nil)
+}
+
 // startAgent starts an agent and stops it at the end of the test.
 func (e *env) startAgent(cfg agent.Config) *runningAgent {
 	e.t.Helper()
@@ -198,6 +207,40 @@ func (e *env) waitDone(session string, tasks []submitted) []*chorusv1.Task {
 		})
 	}
 	return out
+}
+
+// waitTaskCompleted waits until the task is finished and fails the test unless it completed.
+func (e *env) waitTaskCompleted(session string, task submitted) *chorusv1.Task {
+	e.t.Helper()
+	tk := e.waitDone(session, []submitted{task})[0]
+	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
+		e.t.Fatalf("status %s (error %v), want COMPLETED", tk.GetStatus(), tk.GetError())
+	}
+	return tk
+}
+
+// startChildAgent runs an agent with id in a child process of the test binary (see runChildAgent),
+// with the CHORUS_TEST_* settings in extraEnv; the test kills it.
+func (e *env) startChildAgent(id string, extraEnv ...string) *exec.Cmd {
+	e.t.Helper()
+	child := exec.CommandContext(e.ctx, os.Args[0], "-test.run=^$")
+	child.Env = append(append(os.Environ(), childAgentEnv+"=1", "CHORUS_TEST_VALKEY="+e.addr,
+		"CHORUS_TEST_WORKER="+workerBin, "CHORUS_TEST_AGENT_ID="+id), extraEnv...)
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		e.t.Fatalf("start the child agent: %v", err)
+	}
+	return child
+}
+
+// sleepOnChildAgent returns a test's env and session with one sleep task of ms milliseconds (3
+// retries) and the child agent with id (see startChildAgent) that is to run it.
+func sleepOnChildAgent(t testing.TB, ms, id string, extraEnv ...string) (*env, string, []submitted, *exec.Cmd) {
+	t.Helper()
+	e := newEnv(t)
+	s := e.session(nil)
+	tasks := e.submit(s, "sleep", durationOpts(3, 0), ms)
+	return e, s, tasks, e.startChildAgent(id, extraEnv...)
 }
 
 // data returns a completed result's bytes.

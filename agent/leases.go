@@ -13,15 +13,8 @@ import (
 // renewLoop renews every lease the agent holds in one batch per round, and stops the tasks whose
 // lease was lost (cancelled, expired, finished elsewhere).
 func (a *Agent) renewLoop(ctx context.Context) {
-	t := clock.NewTicker(a.cfg.Clock, a.cfg.RenewInterval)
-	defer t.Stop()
 	var leases []store.Lease
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C():
-		}
+	every(ctx, a.cfg.Clock, a.cfg.RenewInterval, nil, func() {
 		leases = leases[:0]
 		a.mu.Lock()
 		for _, r := range a.leases {
@@ -29,14 +22,14 @@ func (a *Agent) renewLoop(ctx context.Context) {
 		}
 		a.mu.Unlock()
 		if len(leases) == 0 {
-			continue
+			return
 		}
 		rctx, cancel := context.WithTimeout(ctx, a.cfg.RenewInterval)
 		lost, err := a.store.RenewLeases(rctx, a.cfg.AgentID, leases, a.cfg.LeaseTTL)
 		cancel()
 		if err != nil {
 			a.log.Warn("could not renew leases; retrying next round", "leases", len(leases), "error", err)
-			continue
+			return
 		}
 		for _, l := range lost {
 			a.mu.Lock()
@@ -51,19 +44,12 @@ func (a *Agent) renewLoop(ctx context.Context) {
 			}
 			r.pr.lose(r, "lease lost: "+l.Reason)
 		}
-	}
+	})
 }
 
 // requeueLoop takes back expired leases of the agent's partitions (their agent died).
 func (a *Agent) requeueLoop(ctx context.Context) {
-	t := clock.NewTicker(a.cfg.Clock, a.cfg.RequeueInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C():
-		}
+	every(ctx, a.cfg.Clock, a.cfg.RequeueInterval, nil, func() {
 		a.stall.wait(ctx, a.cfg.Clock.Now()) // after a stall, renew its own leases before taking back expired ones
 		for _, p := range a.parts {
 			n, err := a.store.RequeueExpired(ctx, p.cfg.Name, 1000)
@@ -78,7 +64,7 @@ func (a *Agent) requeueLoop(ctx context.Context) {
 				p.log.Info("took back tasks whose lease expired", "tasks", n)
 			}
 		}
-	}
+	})
 }
 
 // heartbeatLoop reports the agent's presence and capacity per partition.

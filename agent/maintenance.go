@@ -3,6 +3,8 @@ package agent
 import (
 	"context"
 	"time"
+
+	"github.com/chorus-hpc/chorus/internal/clock"
 )
 
 const (
@@ -20,24 +22,17 @@ const (
 // after a store outage every agent's heartbeat looks old until each has beaten again, and their
 // tasks must not be taken back for it.
 func (a *Agent) deadAgentLoop(ctx context.Context) {
-	t := time.NewTicker(a.cfg.HeartbeatInterval / 2)
-	defer t.Stop()
 	var reachableSince time.Time
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, clock.Real{}, a.cfg.HeartbeatInterval/2, nil, func() {
 		if err := a.store.Ping(ctx); err != nil {
 			reachableSince = time.Time{}
-			continue
+			return
 		}
 		if reachableSince.IsZero() {
 			reachableSince = time.Now()
 		}
 		if time.Since(reachableSince) < 3*a.cfg.HeartbeatInterval {
-			continue
+			return
 		}
 		for _, p := range a.parts {
 			n, err := a.store.RequeueDeadAgents(ctx, p.cfg.Name)
@@ -47,27 +42,20 @@ func (a *Agent) deadAgentLoop(ctx context.Context) {
 				p.log.Info("took back the tasks of agents whose heartbeat lapsed", "tasks", n)
 			}
 		}
-	}
+	})
 }
 
 // maintenanceLoop keeps the store healthy for everyone, as any process may: every heartbeat interval
 // it works through pending cancellations of big sessions, and every ReconcileInterval it runs one
 // bounded reconciler pass per partition (index entries lost in a crash between two writes, counts).
 func (a *Agent) maintenanceLoop(ctx context.Context) {
-	t := time.NewTicker(a.cfg.HeartbeatInterval)
-	defer t.Stop()
 	var last time.Time
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, clock.Real{}, a.cfg.HeartbeatInterval, nil, func() {
 		if _, err := a.store.WorkBackground(ctx, backgroundTasks); err != nil && ctx.Err() == nil {
 			a.log.Warn("could not work through pending cancellations; retrying next round", "error", err)
 		}
 		if time.Since(last) < a.cfg.ReconcileInterval {
-			continue
+			return
 		}
 		last = time.Now()
 		for _, p := range a.parts {
@@ -78,5 +66,5 @@ func (a *Agent) maintenanceLoop(ctx context.Context) {
 				p.log.Warn("the reconciler restored index entries that pointed to stranded work", "entries", rep.Repaired)
 			}
 		}
-	}
+	})
 }

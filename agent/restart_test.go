@@ -1,8 +1,6 @@
 package agent_test
 
 import (
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -14,16 +12,7 @@ import (
 // run's leases at once: its task runs again without waiting for the (here one-minute) lease TTL.
 func TestRestartedAgentHandsBackItsLeasesAtOnce(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	s := e.session(nil)
-	tasks := e.submit(s, "sleep", durationOpts(3, 0), "500")
-	child := exec.CommandContext(e.ctx, os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), childAgentEnv+"=1", "CHORUS_TEST_VALKEY="+e.addr,
-		"CHORUS_TEST_WORKER="+workerBin, "CHORUS_TEST_AGENT_ID=phoenix", "CHORUS_TEST_LEASE_TTL=1m")
-	child.Stderr = os.Stderr
-	if err := child.Start(); err != nil {
-		t.Fatalf("start the child agent: %v", err)
-	}
+	e, s, tasks, child := sleepOnChildAgent(t, "500", "phoenix", "CHORUS_TEST_LEASE_TTL=1m")
 	e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
 	_ = child.Process.Kill()
 	_ = child.Wait()

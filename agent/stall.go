@@ -87,19 +87,11 @@ func (s *stallWatch) done(now time.Time) {
 // renews (checks) every lease before claims and requeues go on.
 func (a *Agent) stallLoop(ctx context.Context) {
 	period := max(a.stall.threshold/4, 10*time.Millisecond)
-	t := clock.NewTicker(a.cfg.Clock, period)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C():
-		case <-a.stall.kick:
-		}
+	every(ctx, a.cfg.Clock, period, a.stall.kick, func() {
 		if a.stall.observe(a.cfg.Clock.Now()) {
 			a.recoverFromStall(ctx)
 		}
-	}
+	})
 }
 
 // recoverFromStall blames no worker for the agent's own silence, then checks the leases: the ones

@@ -1,8 +1,6 @@
 package agent_test
 
 import (
-	"os"
-	"os/exec"
 	"syscall"
 	"testing"
 	"time"
@@ -15,16 +13,7 @@ import (
 // taking work. The time from SIGCONT to the next task done is logged.
 func TestFrozenAgentKeepsItsWorkers(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	s := e.session(nil)
-	tasks := e.submit(s, "sleep", durationOpts(3, 0), "3000")
-	child := exec.CommandContext(e.ctx, os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), childAgentEnv+"=1", "CHORUS_TEST_VALKEY="+e.addr,
-		"CHORUS_TEST_WORKER="+workerBin, "CHORUS_TEST_AGENT_ID=sleeper", "CHORUS_TEST_LEASE_TTL=20s", "CHORUS_TEST_PING_TIMEOUT=1s")
-	child.Stderr = os.Stderr
-	if err := child.Start(); err != nil {
-		t.Fatalf("start the child agent: %v", err)
-	}
+	e, s, tasks, child := sleepOnChildAgent(t, "3000", "sleeper", "CHORUS_TEST_LEASE_TTL=20s", "CHORUS_TEST_PING_TIMEOUT=1s")
 	t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
 	e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
 	if err := child.Process.Signal(syscall.SIGSTOP); err != nil {
@@ -38,10 +27,7 @@ func TestFrozenAgentKeepsItsWorkers(t *testing.T) {
 	more := e.submit(s, "echo", nil, "after the freeze")
 	e.waitDone(s, more)
 	t.Logf("a new task was done %s after the agent resumed", time.Since(resumed).Round(time.Millisecond))
-	tk := e.waitDone(s, tasks)[0]
-	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
-		t.Fatalf("status %s (error %v), want COMPLETED", tk.GetStatus(), tk.GetError())
-	}
+	tk := e.waitTaskCompleted(s, tasks[0])
 	if at := tk.GetAttempts(); len(at) != 1 {
 		t.Fatalf("attempts %v: want the one attempt that ran through the freeze (no worker blamed)", at)
 	}

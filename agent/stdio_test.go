@@ -8,12 +8,10 @@ import (
 
 func TestStdioTransport(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
 	cfg := testConfig(2, 2)
 	cfg.Partitions[0].Command = stdioWorkerBin
 	cfg.Partitions[0].Transport = "stdio"
-	a := e.startAgent(cfg)
-	s := e.session(nil)
+	e, a, s := setup(t, cfg)
 	echo := e.submit(s, "echo", nil, "over stdio", "")
 	hashes := e.submit(s, "sha256", nil, "abc")
 	for _, tk := range e.waitDone(s, append(echo, hashes...)) {

@@ -13,22 +13,16 @@ import (
 // runs again.
 func TestFrozenWorkerIsReplaced(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
 	cfg := testConfig(1, 1)
 	cfg.PingInterval, cfg.PingTimeout = 50*time.Millisecond, 300*time.Millisecond
-	a := e.startAgent(cfg)
-	s := e.session(nil)
+	e, a, s := setup(t, cfg)
 	tasks := e.submit(s, "sleep", durationOpts(3, 0), "1000")
 	e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
 	pid := a.Stats().Workers[0].PID
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatalf("freeze the worker: %v", err)
 	}
-	tk := e.waitDone(s, tasks)[0]
-	if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
-		t.Fatalf("status %s (error %v), want COMPLETED", tk.GetStatus(), tk.GetError())
-	}
-	at := tk.GetAttempts()
+	at := e.waitTaskCompleted(s, tasks[0]).GetAttempts()
 	if len(at) != 2 {
 		t.Fatalf("%d attempts, want 2", len(at))
 	}

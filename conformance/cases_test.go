@@ -153,14 +153,7 @@ func testLarge(t *testing.T, s *stack) {
 // testProgress checks the progress report the sleep method makes half way is an event of its task,
 // between RUNNING and COMPLETED.
 func testProgress(t *testing.T, s *stack) {
-	ctx := testContext(t, caseTimeout)
-	sess := s.session(t, ctx)
-	ev := watchEvents(t, ctx, sess)
-	g := client.NewGraph()
-	h := g.Task("sleep", []byte("400"))
-	if _, err := sess.Submit(ctx, g); err != nil {
-		t.Fatalf("submit: %v", err)
-	}
+	ctx, _, ev, h := s.watchedSleep(t, "400")
 	ev.until(t, ctx, "the sleep task to complete", taskIs(h.ID, chorusv1.TaskStatus_TASK_STATUS_COMPLETED,
 		chorusv1.TaskStatus_TASK_STATUS_FAILED, chorusv1.TaskStatus_TASK_STATUS_CANCELLED))
 	var order []string
@@ -327,14 +320,7 @@ func testFanout(t *testing.T, s *stack) {
 // testCrash kills the worker process with SIGKILL while it runs a sleep; the task runs again on the
 // restarted worker and completes, with two attempts, the first failed as a worker crash.
 func testCrash(t *testing.T, s *stack) {
-	ctx := testContext(t, caseTimeout)
-	sess := s.session(t, ctx)
-	ev := watchEvents(t, ctx, sess)
-	g := client.NewGraph()
-	h := g.Task("sleep", []byte("2000"))
-	if _, err := sess.Submit(ctx, g); err != nil {
-		t.Fatalf("submit: %v", err)
-	}
+	ctx, sess, ev, h := s.watchedSleep(t, "2000")
 	// The progress report half way proves the worker is inside the handler.
 	ev.until(t, ctx, "the sleep's progress report", func(e *chorusv1.Event) bool { return e.GetTaskProgress().GetTaskId() == h.ID })
 	pid := s.workerPID(t, ctx)

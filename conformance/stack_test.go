@@ -95,6 +95,21 @@ func (s *stack) session(tb testing.TB, ctx context.Context) *client.Session {
 	return sess
 }
 
+// watchedSleep submits one sleep task of ms milliseconds into a new session whose events it
+// watches, within the context of one case.
+func (s *stack) watchedSleep(t *testing.T, ms string) (context.Context, *client.Session, *events, *client.TaskHandle) {
+	t.Helper()
+	ctx := testContext(t, caseTimeout)
+	sess := s.session(t, ctx)
+	ev := watchEvents(t, ctx, sess)
+	g := client.NewGraph()
+	h := g.Task("sleep", []byte(ms))
+	if _, err := sess.Submit(ctx, g); err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	return ctx, sess, ev, h
+}
+
 // testContext bounds one case so that a hang fails with a message instead of the package timeout.
 func testContext(tb testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)

@@ -14,14 +14,7 @@ import (
 // testBrokenUpload breaks off a REST upload after 64 MiB: the half-written object is removed and the
 // result stays CREATED, ready for a new upload.
 func testBrokenUpload(ctx context.Context, t *testing.T, cl *cluster, c *client.Client) {
-	sess, err := c.CreateSession(ctx, client.SessionOptions{Partition: "go"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rid := client.NewID("broken-")
-	if _, err := sess.CreateResults(ctx, rid); err != nil {
-		t.Fatal(err)
-	}
+	sess, rid := sessionWithResult(ctx, t, c, "go", "broken-")
 	body := &failingReader{r: newGenerator(3, largeSize), n: 64 << 20}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, resultDataURL(cl.httpURL, sess.ID, rid), body)
 	if err != nil {
@@ -60,14 +53,7 @@ func testBrokenUpload(ctx context.Context, t *testing.T, cl *cluster, c *client.
 // task fails with a data error that names the limit, and the agent stores no object for it.
 func testOutputOverLimit(ctx context.Context, t *testing.T, cl *cluster, c *client.Client) {
 	cl.startAgent(ctx, t, "agent-small", "small", "max_result_size: 1048576\n")
-	sess, err := c.CreateSession(ctx, client.SessionOptions{Partition: "small"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := client.NewID("in-")
-	if _, err := sess.CreateResults(ctx, in); err != nil {
-		t.Fatal(err)
-	}
+	sess, in := sessionWithResult(ctx, t, c, "small", "in-")
 	const size = 3 << 20
 	restUpload(ctx, t, cl.httpURL, sess.ID, in, newGenerator(5, size), size)
 	out := client.NewID("out-")

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/chorus-hpc/chorus/internal/testutil/proctest"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
@@ -47,26 +48,19 @@ func TestLargeData(t *testing.T) {
 	t.Run("broken-off upload", func(t *testing.T) { testBrokenUpload(ctx, t, cl, c) })
 	t.Run("output over max_result_size", func(t *testing.T) { testOutputOverLimit(ctx, t, cl, c) })
 
-	for _, p := range []*proc{cl.gateway, cl.agent} {
-		m := p.memory(t)
+	for _, p := range []*proctest.Proc{cl.gateway, cl.agent} {
+		m := p.Memory(t)
 		t.Logf("%s resident memory: peak (VmHWM) %.1f MiB, largest VmRSS sampled %.1f MiB",
-			p.name, float64(m.hwm)/(1<<20), float64(m.sampledRSS)/(1<<20))
-		if m.hwm > memoryBound || m.sampledRSS > memoryBound {
+			p.Name, float64(m.HWM)/(1<<20), float64(m.SampledRSS)/(1<<20))
+		if m.HWM > memoryBound || m.SampledRSS > memoryBound {
 			t.Errorf("%s used more than %d MiB of resident memory: VmHWM %d bytes, sampled VmRSS %d bytes",
-				p.name, memoryBound>>20, m.hwm, m.sampledRSS)
+				p.Name, memoryBound>>20, m.HWM, m.SampledRSS)
 		}
 	}
 }
 
 func testLargeResult(ctx context.Context, t *testing.T, cl *cluster, c *client.Client) {
-	sess, err := c.CreateSession(ctx, client.SessionOptions{Partition: "go"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := client.NewID("in-")
-	if _, err := sess.CreateResults(ctx, in); err != nil {
-		t.Fatal(err)
-	}
+	sess, in := sessionWithResult(ctx, t, c, "go", "in-")
 
 	gen := newGenerator(1, largeSize)
 	start := time.Now()
@@ -134,14 +128,7 @@ func testLargeResult(ctx context.Context, t *testing.T, cl *cluster, c *client.C
 }
 
 func testCorruptedObject(ctx context.Context, t *testing.T, cl *cluster, c *client.Client) {
-	sess, err := c.CreateSession(ctx, client.SessionOptions{Partition: "go"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad := client.NewID("bad-")
-	if _, err := sess.CreateResults(ctx, bad); err != nil {
-		t.Fatal(err)
-	}
+	sess, bad := sessionWithResult(ctx, t, c, "go", "bad-")
 	const size = 3<<20 + 12345
 	restUpload(ctx, t, cl.httpURL, sess.ID, bad, newGenerator(2, size), size)
 	files := objectFiles(t, cl.objDir, sess.ID)
@@ -152,7 +139,7 @@ func testCorruptedObject(ctx context.Context, t *testing.T, cl *cluster, c *clie
 	name := fmt.Sprintf("result %q of session %q", bad, sess.ID)
 
 	// gRPC download: the status names the result.
-	_, err = sess.Download(ctx, bad, io.Discard)
+	_, err := sess.Download(ctx, bad, io.Discard)
 	if status.Code(err) != codes.DataLoss || !strings.Contains(err.Error(), name+" is corrupted") {
 		t.Errorf("gRPC download of the corrupted result: got %v (code %s); want DATA_LOSS naming %s", err, status.Code(err), name)
 	}
@@ -164,7 +151,7 @@ func testCorruptedObject(ctx context.Context, t *testing.T, cl *cluster, c *clie
 		t.Errorf("REST download of the corrupted result: HTTP %d, %d of %d bytes, body error %v; want a transfer cut short",
 			d.status, d.n, size, d.bodyErr)
 	}
-	line := cl.gateway.waitFor(ctx, t, regexp.MustCompile(`.*does not match its record.*result_id=`+regexp.QuoteMeta(bad)+`.*`))
+	line := cl.gateway.WaitFor(ctx, t, regexp.MustCompile(`.*does not match its record.*result_id=`+regexp.QuoteMeta(bad)+`.*`))
 	if !strings.Contains(line[0], "session_id="+sess.ID) {
 		t.Errorf("the gateway's log line does not name the session %s: %s", sess.ID, line[0])
 	}

@@ -79,9 +79,9 @@ func TestValkeyACLAndTLS(t *testing.T) {
 			"--valkey-ca-file", ca.File, "--objstore", "local", "--objstore-dir", filepath.Join(dir, "objects")}
 	}
 	c := &cluster{bins: bins, objDir: filepath.Join(dir, "objects")}
-	c.gateway = startProc(t, "gateway", bins.chorus, append([]string{"gateway",
+	c.gateway = startProc(t, "gateway", bins.Chorus, append([]string{"gateway",
 		"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--partitions", "go"}, store("chorus-gateway", "gw-pass-0123456789")...)...)
-	m := c.gateway.waitFor(ctx, t, gatewayAddrs)
+	m := c.gateway.WaitFor(ctx, t, gatewayAddrs)
 	c.grpcAddr = m[1]
 	c.store = store("chorus-agent", "agent-pass-0123456789")
 	c.agent = c.startAgent(ctx, t, "agent", "go", "")

@@ -6,7 +6,6 @@ import (
 	"crypto/x509/pkix"
 	"net/http"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -38,20 +37,11 @@ func BenchmarkSubmitGRPCAuth(b *testing.B) {
 			}
 			tasks := chorusv1.NewTaskServiceClient(conn)
 			req := &chorusv1.SubmitTasksRequest{SessionId: sid, Tasks: []*chorusv1.TaskSpec{{Method: "echo", Payload: []byte("hello")}}}
-			if _, err := tasks.SubmitTasks(ctx, req); err != nil {
-				b.Fatal(err)
-			}
-			lat := make(latencies, 0, b.N)
-			b.ResetTimer()
-			for range b.N {
-				start := time.Now()
+			measure(b, func() {
 				if _, err := tasks.SubmitTasks(ctx, req); err != nil {
 					b.Fatal(err)
 				}
-				lat = append(lat, time.Since(start))
-			}
-			b.StopTimer()
-			lat.report(b)
+			})
 		})
 	}
 }
@@ -63,28 +53,9 @@ func BenchmarkSubmitRESTAuth(b *testing.B) {
 	httpc := e.httpClient(e.tlsConfig(nil))
 	url := "https://" + e.gw.HTTPAddr() + "/v1/sessions/" + sid + "/tasks:batchCreate"
 	body := []byte(`{"tasks":[{"method":"echo","payload":"aGVsbG8="}]}`)
-	call := func() {
+	measure(b, func() {
 		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+e.tokens["userA"])
-		resp, err := httpc.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var buf bytes.Buffer
-		_, _ = buf.ReadFrom(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			b.Fatalf("HTTP %d: %s", resp.StatusCode, buf.Bytes())
-		}
-	}
-	call()
-	lat := make(latencies, 0, b.N)
-	b.ResetTimer()
-	for range b.N {
-		start := time.Now()
-		call()
-		lat = append(lat, time.Since(start))
-	}
-	b.StopTimer()
-	lat.report(b)
+		wantOK(b)(httpc.Do(req))
+	})
 }

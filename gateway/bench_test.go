@@ -10,6 +10,37 @@ import (
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
+// measure calls call once to warm up connections and caches, then b.N times, and reports the
+// latencies of those calls.
+func measure(b *testing.B, call func()) {
+	call()
+	lat := make(latencies, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		call()
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	lat.report(b)
+}
+
+// wantOK returns a function that fails the benchmark unless an HTTP call answered 200 OK, and
+// reads and closes the answer's body.
+func wantOK(b *testing.B) func(*http.Response, error) {
+	return func(resp *http.Response, err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		var buf bytes.Buffer
+		_, _ = buf.ReadFrom(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("HTTP %d: %s", resp.StatusCode, buf.Bytes())
+		}
+	}
+}
+
 // latencies collects per-call durations and reports their p50 and p99 in microseconds.
 type latencies []time.Duration
 
@@ -29,20 +60,11 @@ func BenchmarkSubmitGRPC(b *testing.B) {
 	e := newEnv(b, nil)
 	sid := e.session()
 	req := &chorusv1.SubmitTasksRequest{SessionId: sid, Tasks: []*chorusv1.TaskSpec{{Method: "echo", Payload: []byte("hello")}}}
-	if _, err := e.tasks.SubmitTasks(e.ctx, req); err != nil { // warm up connections and caches
-		b.Fatal(err)
-	}
-	lat := make(latencies, 0, b.N)
-	b.ResetTimer()
-	for range b.N {
-		start := time.Now()
+	measure(b, func() {
 		if _, err := e.tasks.SubmitTasks(e.ctx, req); err != nil {
 			b.Fatal(err)
 		}
-		lat = append(lat, time.Since(start))
-	}
-	b.StopTimer()
-	lat.report(b)
+	})
 }
 
 // BenchmarkSubmitREST is BenchmarkSubmitGRPC over REST/JSON (net/http client, keep-alive).
@@ -51,26 +73,5 @@ func BenchmarkSubmitREST(b *testing.B) {
 	sid := e.session()
 	url := e.base + "/v1/sessions/" + sid + "/tasks:batchCreate"
 	body := []byte(`{"tasks":[{"method":"echo","payload":"aGVsbG8="}]}`)
-	call := func() {
-		resp, err := e.httpc.Post(url, "application/json", bytes.NewReader(body))
-		if err != nil {
-			b.Fatal(err)
-		}
-		var buf bytes.Buffer
-		_, _ = buf.ReadFrom(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			b.Fatalf("HTTP %d: %s", resp.StatusCode, buf.Bytes())
-		}
-	}
-	call()
-	lat := make(latencies, 0, b.N)
-	b.ResetTimer()
-	for range b.N {
-		start := time.Now()
-		call()
-		lat = append(lat, time.Since(start))
-	}
-	b.StopTimer()
-	lat.report(b)
+	measure(b, func() { wantOK(b)(e.httpc.Post(url, "application/json", bytes.NewReader(body))) })
 }

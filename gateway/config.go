@@ -5,6 +5,7 @@
 package gateway
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -115,51 +116,21 @@ type Config struct {
 
 // withDefaults returns cfg with every unset field at its default, or an error naming a bad field.
 func (cfg Config) withDefaults() (Config, error) {
-	if cfg.GRPCAddr == "" {
-		cfg.GRPCAddr = DefaultGRPCAddr
-	}
-	if cfg.HTTPAddr == "" {
-		cfg.HTTPAddr = DefaultHTTPAddr
-	}
-	if cfg.InlineLimit == 0 {
-		cfg.InlineLimit = DefaultInlineLimit
-	}
-	if cfg.ChunkSize == 0 {
-		cfg.ChunkSize = DefaultChunkSize
-	}
-	if cfg.MaxBatch == 0 {
-		cfg.MaxBatch = DefaultMaxBatch
-	}
-	if cfg.MaxPayload == 0 {
-		cfg.MaxPayload = cfg.InlineLimit
-	}
-	if cfg.MaxResultSize == 0 {
-		cfg.MaxResultSize = DefaultMaxResultSize
-	}
-	if cfg.MaxQueueDepth == 0 {
-		cfg.MaxQueueDepth = DefaultMaxQueueDepth
-	}
-	if cfg.MaxMessageSize == 0 {
-		cfg.MaxMessageSize = DefaultMaxMessageSize
-	}
-	if cfg.ShutdownGrace == 0 {
-		cfg.ShutdownGrace = DefaultShutdownGrace
-	}
-	if cfg.WatchBlock == 0 {
-		cfg.WatchBlock = DefaultWatchBlock
-	}
-	if cfg.CallTimeout == 0 {
-		cfg.CallTimeout = DefaultCallTimeout
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.TracerProvider == nil {
-		cfg.TracerProvider = otel.GetTracerProvider()
-	}
-	if cfg.MeterProvider == nil {
-		cfg.MeterProvider = otel.GetMeterProvider()
-	}
+	cfg.GRPCAddr = cmp.Or(cfg.GRPCAddr, DefaultGRPCAddr)
+	cfg.HTTPAddr = cmp.Or(cfg.HTTPAddr, DefaultHTTPAddr)
+	cfg.InlineLimit = cmp.Or(cfg.InlineLimit, DefaultInlineLimit)
+	cfg.ChunkSize = cmp.Or(cfg.ChunkSize, DefaultChunkSize)
+	cfg.MaxBatch = cmp.Or(cfg.MaxBatch, DefaultMaxBatch)
+	cfg.MaxPayload = cmp.Or(cfg.MaxPayload, cfg.InlineLimit)
+	cfg.MaxResultSize = cmp.Or(cfg.MaxResultSize, DefaultMaxResultSize)
+	cfg.MaxQueueDepth = cmp.Or(cfg.MaxQueueDepth, DefaultMaxQueueDepth)
+	cfg.MaxMessageSize = cmp.Or(cfg.MaxMessageSize, DefaultMaxMessageSize)
+	cfg.ShutdownGrace = cmp.Or(cfg.ShutdownGrace, DefaultShutdownGrace)
+	cfg.WatchBlock = cmp.Or(cfg.WatchBlock, DefaultWatchBlock)
+	cfg.CallTimeout = cmp.Or(cfg.CallTimeout, DefaultCallTimeout)
+	cfg.Logger = cmp.Or(cfg.Logger, slog.Default())
+	cfg.TracerProvider = cmp.Or(cfg.TracerProvider, otel.GetTracerProvider())
+	cfg.MeterProvider = cmp.Or(cfg.MeterProvider, otel.GetMeterProvider())
 	if cfg.Propagator == nil {
 		cfg.Propagator = otel.GetTextMapPropagator()
 		if len(cfg.Propagator.Fields()) == 0 {

@@ -97,42 +97,15 @@ func TestErrorsNameTheSessionAsGiven(t *testing.T) {
 	e := newEnv(t, nil)
 	const want = "session ghost-x does not exist"
 	calls := map[string]func() error{
-		"pause": func() error {
-			_, err := e.sessions.PauseSession(e.ctx, &chorusv1.PauseSessionRequest{SessionId: "ghost-x"})
-			return err
-		},
-		"resume": func() error {
-			_, err := e.sessions.ResumeSession(e.ctx, &chorusv1.ResumeSessionRequest{SessionId: "ghost-x"})
-			return err
-		},
-		"close": func() error {
-			_, err := e.sessions.CloseSession(e.ctx, &chorusv1.CloseSessionRequest{SessionId: "ghost-x"})
-			return err
-		},
-		"cancel": func() error {
-			_, err := e.sessions.CancelSession(e.ctx, &chorusv1.CancelSessionRequest{SessionId: "ghost-x"})
-			return err
-		},
-		"purge": func() error {
-			_, err := e.sessions.PurgeSession(e.ctx, &chorusv1.PurgeSessionRequest{SessionId: "ghost-x"})
-			return err
-		},
-		"tasks:cancel": func() error {
-			_, err := e.tasks.CancelTasks(e.ctx, &chorusv1.CancelTasksRequest{SessionId: "ghost-x", TaskIds: []string{"t1"}})
-			return err
-		},
-		"results:batchCreate": func() error {
-			_, err := e.results.CreateResults(e.ctx, &chorusv1.CreateResultsRequest{SessionId: "ghost-x", Results: []*chorusv1.ResultSpec{{ResultId: "r"}}})
-			return err
-		},
-		"GetTask": func() error {
-			_, err := e.tasks.GetTask(e.ctx, &chorusv1.GetTaskRequest{SessionId: "ghost-x", TaskId: "t1"})
-			return err
-		},
-		"GetResult": func() error {
-			_, err := e.results.GetResult(e.ctx, &chorusv1.GetResultRequest{SessionId: "ghost-x", ResultId: "r1"})
-			return err
-		},
+		"pause":               errCall(e.ctx, e.sessions.PauseSession, &chorusv1.PauseSessionRequest{SessionId: "ghost-x"}),
+		"resume":              errCall(e.ctx, e.sessions.ResumeSession, &chorusv1.ResumeSessionRequest{SessionId: "ghost-x"}),
+		"close":               errCall(e.ctx, e.sessions.CloseSession, &chorusv1.CloseSessionRequest{SessionId: "ghost-x"}),
+		"cancel":              errCall(e.ctx, e.sessions.CancelSession, &chorusv1.CancelSessionRequest{SessionId: "ghost-x"}),
+		"purge":               errCall(e.ctx, e.sessions.PurgeSession, &chorusv1.PurgeSessionRequest{SessionId: "ghost-x"}),
+		"tasks:cancel":        errCall(e.ctx, e.tasks.CancelTasks, &chorusv1.CancelTasksRequest{SessionId: "ghost-x", TaskIds: []string{"t1"}}),
+		"results:batchCreate": errCall(e.ctx, e.results.CreateResults, &chorusv1.CreateResultsRequest{SessionId: "ghost-x", Results: []*chorusv1.ResultSpec{{ResultId: "r"}}}),
+		"GetTask":             errCall(e.ctx, e.tasks.GetTask, &chorusv1.GetTaskRequest{SessionId: "ghost-x", TaskId: "t1"}),
+		"GetResult":           errCall(e.ctx, e.results.GetResult, &chorusv1.GetResultRequest{SessionId: "ghost-x", ResultId: "r1"}),
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) { wantExact(t, call(), codes.NotFound, want) })

@@ -223,3 +223,21 @@ func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// sessionCall binds a session RPC (whose response holds the session) to its context and request,
+// for tables of calls.
+func sessionCall[Req any, Resp interface{ GetSession() *chorusv1.Session }](ctx context.Context,
+	rpc func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req) func() (*chorusv1.Session, error) {
+	return func() (*chorusv1.Session, error) {
+		r, err := rpc(ctx, req)
+		return r.GetSession(), err
+	}
+}
+
+// errCall binds an RPC to its context and request and keeps only its error, for tables of calls.
+func errCall[Req, Resp any](ctx context.Context, rpc func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req) func() error {
+	return func() error {
+		_, err := rpc(ctx, req)
+		return err
+	}
+}

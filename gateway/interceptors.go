@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/chorus-hpc/chorus/internal/store"
+	"github.com/chorus-hpc/chorus/internal/validate"
 )
 
 // requestIDHeader is the metadata key (and, over REST, the X-Request-Id header) carrying a call's
@@ -31,23 +32,11 @@ func requestIDFrom(ctx context.Context) string {
 // incomingRequestID returns the client's request id when it is short and plain, else a new one.
 func incomingRequestID(ctx context.Context) string {
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md.Get(requestIDHeader); len(v) > 0 && saneID(v[0]) {
+		if v := md.Get(requestIDHeader); len(v) > 0 && validate.Token(v[0], 64) {
 			return v[0]
 		}
 	}
 	return store.NewID()
-}
-
-func saneID(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
 }
 
 // entryUnary gives every call a request id, turns panics into INTERNAL, maps errors to statuses (the

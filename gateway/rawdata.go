@@ -19,16 +19,26 @@ import (
 // The raw-bytes REST routes of result data. Both go through the in-process gRPC connection, so the
 // same interceptors (validation, limits, errors, logging) run as for gRPC clients.
 
-// putResultData streams a raw request body, ChunkSize bytes at a time, into UploadResultData.
-func (s *Server) putResultData(w http.ResponseWriter, r *http.Request, params map[string]string) {
-	_, outbound := runtime.MarshalerForRequest(s.gwmux, r)
-	ctx, err := runtime.AnnotateContext(r.Context(), s.gwmux, r, chorusv1.ResultService_UploadResultData_FullMethodName,
-		runtime.WithHTTPPathPattern(resultDataPath))
+// rawDataContext prepares a raw-bytes route's call of the gRPC method: the call's context (with the
+// request's metadata, cancelled by cancel) and the marshaler of errors and answers. When the request
+// cannot be annotated it answers the error and returns ok false.
+func (s *Server) rawDataContext(w http.ResponseWriter, r *http.Request, method string) (ctx context.Context, cancel context.CancelFunc, outbound runtime.Marshaler, ok bool) {
+	_, outbound = runtime.MarshalerForRequest(s.gwmux, r)
+	ctx, err := runtime.AnnotateContext(r.Context(), s.gwmux, r, method, runtime.WithHTTPPathPattern(resultDataPath))
 	if err != nil {
 		runtime.HTTPError(r.Context(), s.gwmux, outbound, w, r, err)
+		return nil, nil, nil, false
+	}
+	ctx, cancel = context.WithCancel(ctx)
+	return ctx, cancel, outbound, true
+}
+
+// putResultData streams a raw request body, ChunkSize bytes at a time, into UploadResultData.
+func (s *Server) putResultData(w http.ResponseWriter, r *http.Request, params map[string]string) {
+	ctx, cancel, outbound, ok := s.rawDataContext(w, r, chorusv1.ResultService_UploadResultData_FullMethodName)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var header, trailer metadata.MD
 	stream, err := chorusv1.NewResultServiceClient(s.conn).UploadResultData(ctx, grpc.Header(&header), grpc.Trailer(&trailer))
@@ -85,14 +95,10 @@ func fill(r io.Reader, buf []byte) (int, error) {
 // finds the data corrupt at the end the response is cut short of its Content-Length and the client
 // sees a broken transfer rather than complete-looking bad data.
 func (s *Server) getResultData(w http.ResponseWriter, r *http.Request, params map[string]string) {
-	_, outbound := runtime.MarshalerForRequest(s.gwmux, r)
-	ctx, err := runtime.AnnotateContext(r.Context(), s.gwmux, r, chorusv1.ResultService_DownloadResultData_FullMethodName,
-		runtime.WithHTTPPathPattern(resultDataPath))
-	if err != nil {
-		runtime.HTTPError(r.Context(), s.gwmux, outbound, w, r, err)
+	ctx, cancel, outbound, ok := s.rawDataContext(w, r, chorusv1.ResultService_DownloadResultData_FullMethodName)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stream, err := chorusv1.NewResultServiceClient(s.conn).DownloadResultData(ctx,
 		&chorusv1.DownloadResultDataRequest{SessionId: params["session_id"], ResultId: params["result_id"]})

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chorus-hpc/chorus/internal/testutil/syncbuf"
+
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -47,7 +49,7 @@ type secEnv struct {
 	gw     *gateway.Server
 	ca     *authtest.CA
 	secret []byte
-	audit  *syncBuffer
+	audit  *syncbuf.Buffer
 	rootCA *x509.CertPool
 	tokens map[string]string // name → bearer token
 	conns  sync.Map          // client TLS identity name → *grpc.ClientConn
@@ -71,7 +73,7 @@ func newSecEnv(t testing.TB, tenantsYAML string, mod func(*gateway.Config)) *sec
 	cfg.TLS = auth.TLSFiles{CertFile: srv.CertFile, KeyFile: srv.KeyFile, ClientCAFile: ca.File}
 	cfg.Auth = auth.Config{JWTSecretFile: secretFile, JWTAudience: testAudience, JWTIssuer: testIssuer}
 	cfg.TenantsFile = tenantsFile
-	e := &secEnv{t: t, ca: ca, secret: secret, audit: &syncBuffer{}, rootCA: x509.NewCertPool()}
+	e := &secEnv{t: t, ca: ca, secret: secret, audit: &syncbuf.Buffer{}, rootCA: x509.NewCertPool()}
 	cfg.AuditLogger = slog.New(slog.NewJSONHandler(e.audit, nil))
 	if mod != nil {
 		mod(&cfg)

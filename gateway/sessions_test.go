@@ -41,26 +41,11 @@ func TestSessionsGRPC(t *testing.T) {
 		call func() (*chorusv1.Session, error)
 		want chorusv1.SessionStatus
 	}{
-		{"pause", func() (*chorusv1.Session, error) {
-			r, err := e.sessions.PauseSession(e.ctx, &chorusv1.PauseSessionRequest{SessionId: id})
-			return r.GetSession(), err
-		}, chorusv1.SessionStatus_SESSION_STATUS_PAUSED},
-		{"resume", func() (*chorusv1.Session, error) {
-			r, err := e.sessions.ResumeSession(e.ctx, &chorusv1.ResumeSessionRequest{SessionId: id})
-			return r.GetSession(), err
-		}, chorusv1.SessionStatus_SESSION_STATUS_RUNNING},
-		{"close", func() (*chorusv1.Session, error) {
-			r, err := e.sessions.CloseSession(e.ctx, &chorusv1.CloseSessionRequest{SessionId: id})
-			return r.GetSession(), err
-		}, chorusv1.SessionStatus_SESSION_STATUS_CLOSED},
-		{"cancel", func() (*chorusv1.Session, error) {
-			r, err := e.sessions.CancelSession(e.ctx, &chorusv1.CancelSessionRequest{SessionId: id})
-			return r.GetSession(), err
-		}, chorusv1.SessionStatus_SESSION_STATUS_CANCELLED},
-		{"purge", func() (*chorusv1.Session, error) {
-			r, err := e.sessions.PurgeSession(e.ctx, &chorusv1.PurgeSessionRequest{SessionId: id})
-			return r.GetSession(), err
-		}, chorusv1.SessionStatus_SESSION_STATUS_PURGED},
+		{"pause", sessionCall(e.ctx, e.sessions.PauseSession, &chorusv1.PauseSessionRequest{SessionId: id}), chorusv1.SessionStatus_SESSION_STATUS_PAUSED},
+		{"resume", sessionCall(e.ctx, e.sessions.ResumeSession, &chorusv1.ResumeSessionRequest{SessionId: id}), chorusv1.SessionStatus_SESSION_STATUS_RUNNING},
+		{"close", sessionCall(e.ctx, e.sessions.CloseSession, &chorusv1.CloseSessionRequest{SessionId: id}), chorusv1.SessionStatus_SESSION_STATUS_CLOSED},
+		{"cancel", sessionCall(e.ctx, e.sessions.CancelSession, &chorusv1.CancelSessionRequest{SessionId: id}), chorusv1.SessionStatus_SESSION_STATUS_CANCELLED},
+		{"purge", sessionCall(e.ctx, e.sessions.PurgeSession, &chorusv1.PurgeSessionRequest{SessionId: id}), chorusv1.SessionStatus_SESSION_STATUS_PURGED},
 	}
 	for _, step := range steps {
 		s, err := step.call()

@@ -8,9 +8,10 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/chorus-hpc/chorus/internal/testutil/syncbuf"
 
 	"github.com/valkey-io/valkey-go"
 	"google.golang.org/grpc"
@@ -23,24 +24,6 @@ import (
 	"github.com/chorus-hpc/chorus/internal/valkeyproc"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
-
-// syncBuffer is a log sink safe for the gateway's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestStoreDown stops Valkey under a running gateway: calls answer INTERNAL with a request id and no
 // internals, the log has the cause under that id, and /readyz says not ready while /healthz stays ok.
@@ -71,7 +54,7 @@ func TestStoreDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	cfg := testConfig()
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	gw, err := gateway.New(cfg, st, objs)

@@ -1,7 +1,6 @@
 package webui_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,14 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
+
 	"github.com/chromedp/chromedp"
 
 	"github.com/chorus-hpc/chorus/gateway"
 	"github.com/chorus-hpc/chorus/internal/auth"
 	"github.com/chorus-hpc/chorus/internal/auth/authtest"
-	"github.com/chorus-hpc/chorus/internal/objstore/local"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
-	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
 )
 
 // TestDashboardWithAuth runs the dashboard against a gateway with authentication on (HS256 JWTs): its
@@ -41,25 +40,12 @@ func TestDashboardWithAuth(t *testing.T) {
 		return authtest.HS256(t, secret, authtest.Claims{Tenant: tenant, Subject: "web", Roles: []string{"user"}, Audience: audience, Issuer: issuer})
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	vk := valkeytest.Start(t)
-	st, err := valkeystore.New(valkeystore.Config{Client: vk.Client(t), Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := local.New(local.Config{Dir: t.TempDir(), Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := gateway.New(gateway.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DeclaredPartitions: []string{"go"}, Logger: quiet,
-		Auth: auth.Config{JWTSecretFile: secretFile, JWTAudience: audience, JWTIssuer: issuer}}, st, objs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = gw.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	base := "http://" + gw.HTTPAddr()
+	st := stacktest.Start(t, stacktest.Config{
+		Gateway: gateway.Config{DeclaredPartitions: []string{"go"}, Logger: quiet,
+			Auth: auth.Config{JWTSecretFile: secretFile, JWTAudience: audience, JWTIssuer: issuer}},
+		Store: valkeystore.Config{Logger: quiet},
+	})
+	base := "http://" + st.Gateway.HTTPAddr()
 
 	createSession := func(tok string) string {
 		req, _ := http.NewRequest("POST", base+"/v1/sessions", strings.NewReader(`{"defaultTaskOptions":{"partition":"go"}}`))
@@ -79,7 +65,7 @@ func TestDashboardWithAuth(t *testing.T) {
 	}
 	mine, theirs := createSession(token("acme")), createSession(token("globex"))
 
-	s := &stack{base: base, shots: filepath.Join(repoRoot(t), "web", ".screenshots")}
+	s := &stack{base: base, shots: filepath.Join(stacktest.RepoRoot(t), "web", ".screenshots")}
 	tb := s.tabIn(t, newBrowser(t))
 	// Without a token the page loads and says what to do.
 	tb.open("/sessions/" + mine)

@@ -35,10 +35,7 @@ func TestDashboard(t *testing.T) {
 // "Authorization: Bearer <token>" (what the gateway checks when auth is on), the event stream too.
 func testToken(t *testing.T, s *stack) {
 	ctx := ctxFor(t, time.Minute)
-	sess, err := s.client.CreateSession(ctx, client.SessionOptions{Partition: "go"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sess := s.session(ctx, t, nil)
 	tb := s.tabIn(t, newBrowser(t)) // a browser of its own: the token must not reach the other tests
 	var mu sync.Mutex
 	auth := map[string]string{} // API path -> Authorization header seen
@@ -80,7 +77,18 @@ func ctxFor(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
-// waitSession waits (bounded) until the session has no unfinished task.
+// submitAndWait submits g and waits until the session's tasks number tasks, all finished.
+func submitAndWait(t *testing.T, ctx context.Context, sess *client.Session, g *client.Graph, tasks int64) []*chorusv1.SubmittedTask {
+	t.Helper()
+	sub, err := sess.Submit(ctx, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, ctx, sess, tasks)
+	return sub
+}
+
+// waitDone waits (bounded) until the session has no unfinished task.
 func waitDone(t *testing.T, ctx context.Context, sess *client.Session, want int64) *chorusv1.Session {
 	t.Helper()
 	for {
@@ -104,20 +112,13 @@ func waitDone(t *testing.T, ctx context.Context, sess *client.Session, want int6
 // checks each shows its content and logs no console error.
 func testPagesLoad(t *testing.T, s *stack) {
 	ctx := ctxFor(t, 2*time.Minute)
-	sess, err := s.client.CreateSession(ctx, client.SessionOptions{Partition: "go", Labels: map[string]string{"test": "pages"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sess := s.session(ctx, t, map[string]string{"test": "pages"})
 	g := client.NewGraph()
 	a := g.Task("sha256", []byte("pages"))
 	g.Task("echo", nil, client.DependsOn(a.Output()))
 	g.Task("fanout", []byte("3"))
-	sub, err := sess.Submit(ctx, g)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// fanout submits 3 sha256 subtasks and a reducer: 7 tasks in all.
-	waitDone(t, ctx, sess, 7)
+	sub := submitAndWait(t, ctx, sess, g, 7)
 
 	tb := s.tab(t)
 	for _, p := range []struct{ name, path, ready string }{
@@ -162,10 +163,7 @@ func testPagesLoad(t *testing.T, s *stack) {
 // for the page's counts to reach it, without a reload.
 func testCountsMove(t *testing.T, s *stack) {
 	ctx := ctxFor(t, 2*time.Minute)
-	sess, err := s.client.CreateSession(ctx, client.SessionOptions{Partition: "go"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sess := s.session(ctx, t, nil)
 	tb := s.tab(t)
 	tb.open("/sessions/" + sess.ID)
 	tb.waitJS("the empty session's counts and live event stream", `document.querySelector('[data-count="total"]')?.textContent === "0" && document.querySelector('.live.on') !== null`, 20*time.Second)
@@ -195,10 +193,7 @@ func testCountsMove(t *testing.T, s *stack) {
 // (each confirmed in its dialog) and checks the API after each.
 func testCancelFromPage(t *testing.T, s *stack) {
 	ctx := ctxFor(t, 2*time.Minute)
-	sess, err := s.client.CreateSession(ctx, client.SessionOptions{Partition: "go"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sess := s.session(ctx, t, nil)
 	g := client.NewGraph()
 	for range 20 {
 		g.Task("sleep", []byte("600000")) // long enough to be running whatever the machine's load when the page cancels them
@@ -252,18 +247,11 @@ func testCancelFromPage(t *testing.T, s *stack) {
 // testFailedTask runs a task that fails and checks its page (and the session's) shows the error.
 func testFailedTask(t *testing.T, s *stack) {
 	ctx := ctxFor(t, 2*time.Minute)
-	sess, err := s.client.CreateSession(ctx, client.SessionOptions{Partition: "go"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sess := s.session(ctx, t, nil)
 	const msg = "disk quota exceeded on /scratch"
 	g := client.NewGraph()
 	g.Task("fail", []byte(msg), client.MaxRetries(1))
-	sub, err := sess.Submit(ctx, g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitDone(t, ctx, sess, 1)
+	sub := submitAndWait(t, ctx, sess, g, 1)
 	tb := s.tab(t)
 	tb.open("/sessions/" + sess.ID)
 	tb.waitJS("the failed tasks table", fmt.Sprintf(`document.querySelector('table[data-table="failed"]')?.textContent.includes(%q)`, msg), 20*time.Second)
@@ -283,17 +271,10 @@ func testTraceTimeline(t *testing.T, s *stack) {
 		t.Fatal("bin/jaeger is not built: run `make jaeger-build` (make test-web does it)")
 	}
 	ctx := ctxFor(t, 2*time.Minute)
-	sess, err := s.client.CreateSession(ctx, client.SessionOptions{Partition: "go"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sess := s.session(ctx, t, nil)
 	g := client.NewGraph()
 	g.Task("sha256", []byte("traced from the dashboard"))
-	sub, err := sess.Submit(ctx, g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitDone(t, ctx, sess, 1)
+	sub := submitAndWait(t, ctx, sess, g, 1)
 	tb := s.tab(t)
 	tb.open("/sessions/" + sess.ID + "/tasks/" + sub[0].GetTaskId())
 	want := []string{"chorus-client", "chorus-gateway", "chorus-agent", "chorus-worker-go"}
@@ -315,10 +296,7 @@ func testTraceTimeline(t *testing.T, s *stack) {
 // belongs to benchmarks).
 func testLargeSession(t *testing.T, s *stack) {
 	ctx := ctxFor(t, 3*time.Minute)
-	sess, err := s.client.CreateSession(ctx, client.SessionOptions{Partition: "go"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sess := s.session(ctx, t, nil)
 	const n = 10000
 	g := client.NewGraph()
 	for i := range n {

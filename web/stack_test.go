@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
+
 	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
@@ -45,19 +47,14 @@ type stack struct {
 	shots   string          // screenshot folder
 }
 
-// repoRoot is the module root (tests run in their package folder).
-func repoRoot(t *testing.T) string {
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test folder")
-		}
-		dir = parent
+// session creates a session whose tasks default to partition go, with labels.
+func (s *stack) session(ctx context.Context, t *testing.T, labels map[string]string) *client.Session {
+	t.Helper()
+	sess, err := s.client.CreateSession(ctx, client.SessionOptions{Partition: "go", Labels: labels})
+	if err != nil {
+		t.Fatal(err)
 	}
+	return sess
 }
 
 // tracerProvider exports to j; with no Jaeger it records nothing.
@@ -83,7 +80,7 @@ func startStack(t *testing.T) *stack {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("%s is not installed: run `bash scripts/install-system.sh web` (make test-web does it) to run the dashboard's browser tests", chromiumPath)
 	}
-	root := repoRoot(t)
+	root := stacktest.RepoRoot(t)
 	// Without bin/jaeger the trace test fails (it names `make jaeger-build`); the others still run.
 	var j *jaegertest.Jaeger
 	if jaegertest.Binary() != "" {

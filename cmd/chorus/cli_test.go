@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
+
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
@@ -49,20 +51,32 @@ func TestMain(m *testing.M) {
 
 // devProc is a running `chorus dev`.
 type devProc struct {
-	cmd  *exec.Cmd
-	addr string // gRPC
-	http string
-	log  *bytes.Buffer
-	done chan struct{}
+	cmd   *exec.Cmd
+	addr  string // gRPC
+	http  string
+	token string // with --auth: the token it prints
+	log   *bytes.Buffer
+	done  chan struct{}
 }
 
-var addrLine = regexp.MustCompile(`^\s+gRPC\s+(\S+)`)
-var httpLine = regexp.MustCompile(`^\s+REST/JSON\s+http://([^/]+)/`)
+var (
+	addrLine  = regexp.MustCompile(`^\s+gRPC\s+(\S+)`)
+	httpLine  = regexp.MustCompile(`^\s+REST/JSON\s+http://([^/]+)/`)
+	tokenLine = regexp.MustCompile(`^\s+export CHORUS_TOKEN=(\S+)`)
+)
 
 // startDev runs `chorus dev` on free ports with its data in dataDir.
 func startDev(t *testing.T, dataDir string) *devProc {
 	t.Helper()
-	cmd := exec.Command(chorusBin, "dev", "--data-dir", dataDir, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-level", "warn")
+	return startDevUntil(t, "Press Ctrl-C", "chorus dev", dataDir)
+}
+
+// startDevUntil runs `chorus dev` (named what in failures) on free ports with its data in dataDir
+// and the extra flags, and waits for a stderr line starting with ready.
+func startDevUntil(t *testing.T, ready, what, dataDir string, extra ...string) *devProc {
+	t.Helper()
+	args := append([]string{"dev"}, extra...)
+	cmd := exec.Command(chorusBin, append(args, "--data-dir", dataDir, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-level", "warn")...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +85,7 @@ func startDev(t *testing.T, dataDir string) *devProc {
 		t.Fatal(err)
 	}
 	d := &devProc{cmd: cmd, log: &bytes.Buffer{}, done: make(chan struct{})}
-	ready := make(chan struct{})
+	readyc := make(chan struct{})
 	var mu sync.Mutex
 	go func() {
 		defer close(d.done)
@@ -80,14 +94,13 @@ func startDev(t *testing.T, dataDir string) *devProc {
 			line := sc.Text()
 			mu.Lock()
 			d.log.WriteString(line + "\n")
-			if m := addrLine.FindStringSubmatch(line); m != nil {
-				d.addr = m[1]
+			for re, field := range map[*regexp.Regexp]*string{addrLine: &d.addr, httpLine: &d.http, tokenLine: &d.token} {
+				if m := re.FindStringSubmatch(line); m != nil {
+					*field = m[1]
+				}
 			}
-			if m := httpLine.FindStringSubmatch(line); m != nil {
-				d.http = m[1]
-			}
-			if strings.HasPrefix(line, "Press Ctrl-C") {
-				close(ready)
+			if strings.HasPrefix(line, ready) {
+				close(readyc)
 			}
 			mu.Unlock()
 		}
@@ -95,11 +108,11 @@ func startDev(t *testing.T, dataDir string) *devProc {
 	}()
 	t.Cleanup(func() { d.stop(t) })
 	select {
-	case <-ready:
+	case <-readyc:
 	case <-d.done:
-		t.Fatalf("chorus dev exited at start:\n%s", d.log)
+		t.Fatalf("%s exited at start:\n%s", what, d.log)
 	case <-time.After(60 * time.Second):
-		t.Fatalf("chorus dev did not start in 60s:\n%s", d.log)
+		t.Fatalf("%s printed no line starting with %q in 60s:\n%s", what, ready, d.log)
 	}
 	return d
 }
@@ -284,19 +297,8 @@ func TestDevResumesAfterSIGTERM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := cl.CreateSession(ctx, client.SessionOptions{Partition: "go"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 10000
-	g := client.NewGraph()
-	outs := make([]string, n)
-	for i := range outs {
-		outs[i] = g.Task("sleep", []byte("1")).Output()
-	}
-	if _, err := sess.Submit(ctx, g); err != nil {
-		t.Fatal(err)
-	}
+	sess, outs := stacktest.SubmitN(ctx, t, cl, n, "sleep", []byte("1"))
 	// Let part of the session run, then stop everything.
 	w, err := sess.Watch(ctx, "", chorusv1.EventKind_EVENT_KIND_TASK_STATUS)
 	if err != nil {

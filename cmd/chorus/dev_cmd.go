@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chorus-hpc/chorus/internal/jaegerconf"
+
 	"github.com/valkey-io/valkey-go"
 	"go.opentelemetry.io/otel/trace"
 
@@ -68,12 +70,8 @@ func repoRoot() string {
 }
 
 func runDev(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "dev", "")
-	var (
-		gcfg gateway.Config
-		lf   logFlags
-	)
-	gcfg.RegisterFlags(fs.FlagSet)
+	fs, gcfg := newGatewayFlags(env, "dev")
+	var lf logFlags
 	lf.register(fs)
 	dataDir := fs.String("data-dir", ".chorus", "folder for Valkey's data (AOF), objects and agent files; kept across runs")
 	python := fs.String("python", "", "Python interpreter with the chorus-hpc package (default: .venv/bin/python of the checkout)")
@@ -145,7 +143,7 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	if *withJaeger && gcfg.JaegerURL == "" {
 		gcfg.JaegerURL = "http://" + jcfg.uiAddr // the dashboard shows task traces
 	}
-	gw, err := gateway.New(gcfg, st, objs)
+	gw, err := gateway.New(*gcfg, st, objs)
 	if err != nil {
 		return err
 	}
@@ -284,46 +282,8 @@ func (j *jaegerConfig) addrs() ([][2]string, error) {
 	}, nil
 }
 
-const jaegerConfigYAML = `# Written by chorus dev --jaeger: Jaeger v2 all-in-one, in-memory storage, on loopback.
-service:
-  extensions: [jaeger_storage, jaeger_query]
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [batch]
-      exporters: [jaeger_storage_exporter]
-  telemetry:
-    metrics:
-      level: none
-    logs:
-      level: warn
-extensions:
-  jaeger_query:
-    storage:
-      traces: mem
-    http:
-      endpoint: %[3]s
-    grpc:
-      endpoint: %[4]s
-  jaeger_storage:
-    backends:
-      mem:
-        memory:
-          max_traces: 100000
-receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: %[1]s
-      http:
-        endpoint: %[2]s
-processors:
-  batch:
-    timeout: 200ms
-exporters:
-  jaeger_storage_exporter:
-    trace_storage: mem
-`
+// jaegerConfigHeader heads the config file `chorus dev --jaeger` writes.
+const jaegerConfigHeader = "# Written by chorus dev --jaeger: Jaeger v2 all-in-one, in-memory storage, on loopback.\n"
 
 // startJaeger runs bin/jaeger on the configured addresses (in-memory storage) and points this
 // process's OTEL_* settings at it; the returned function stops it. It fails with the reason when a
@@ -348,7 +308,8 @@ func startJaeger(ctx context.Context, root, dataDir string, j *jaegerConfig) (fu
 		return nil, err
 	}
 	cfg := filepath.Join(dataDir, "jaeger.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(jaegerConfigYAML, addrs[0][0], addrs[1][0], addrs[2][0], addrs[3][0])), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(jaegerConfigHeader+jaegerconf.YAML(jaegerconf.Addrs{
+		OTLPGRPC: addrs[0][0], OTLPHTTP: addrs[1][0], QueryHTTP: addrs[2][0], QueryGRPC: addrs[3][0]}, 200*time.Millisecond)), 0o644); err != nil {
 		return nil, err
 	}
 	logPath := filepath.Join(dataDir, "jaeger.log")

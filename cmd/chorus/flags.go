@@ -14,6 +14,21 @@ type flags struct {
 	env       *cliEnv
 	name      string
 	argsUsage string
+	required  []requiredFlag // checked by parse
+}
+
+// requiredFlag is a string flag parse requires to be set; hint follows the error.
+type requiredFlag struct {
+	name, hint string
+	value      *string
+}
+
+// requiredString defines a string flag (empty by default) that parse requires to be set, saying
+// hint after the error when it is not.
+func (f *flags) requiredString(name, usage, hint string) *string {
+	p := f.String(name, "", usage)
+	f.required = append(f.required, requiredFlag{name: name, hint: hint, value: p})
+	return p
 }
 
 func newFlags(env *cliEnv, name, argsUsage string) *flags {
@@ -133,7 +148,15 @@ func (f *flags) parse(args []string) error {
 			}
 		}
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	for _, r := range f.required {
+		if *r.value == "" {
+			return fmt.Errorf("%w: --%s is required%s", errUsage, r.name, r.hint)
+		}
+	}
+	return nil
 }
 
 // stringList is a repeatable (or comma-separated) string flag.
@@ -170,20 +193,43 @@ func (kv keyValues) Set(v string) error {
 	return nil
 }
 
-// subcommand splits "VERB args..." for commands with subcommands (session, task, result). With no
-// verb, an unknown one, or --help it prints usage and returns ok=false with the error to return.
-func subcommand(env *cliEnv, command, usage string, args []string, verbs ...string) (verb string, rest []string, ok bool, err error) {
+// verbCall is one call of a command with subcommands: its verb, the arguments after it, and the
+// verb's flag set with the client flags registered.
+type verbCall struct {
+	verb    string
+	args    []string
+	fs      *flags
+	cf      clientFlags
+	session *string // --session, for commands on one session's tasks or results
+}
+
+// subcommand splits "VERB args..." for commands with subcommands (session, task, result) and makes
+// the verb's flag set (argsUsage names its positional arguments). With no verb, an unknown one, or
+// --help it prints usage and returns nil with the error to return.
+func subcommand(env *cliEnv, command, usage, argsUsage string, args []string, verbs ...string) (*verbCall, error) {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		fmt.Fprintf(env.stdout, "Usage: chorus %s %s\n", command, usage)
-		return "", nil, false, nil
+		return nil, nil
 	}
 	if len(args) == 0 {
-		return "", nil, false, fmt.Errorf("%w: want a subcommand: %s", errUsage, usage)
+		return nil, fmt.Errorf("%w: want a subcommand: %s", errUsage, usage)
 	}
 	for _, v := range verbs {
 		if args[0] == v {
-			return v, args[1:], true, nil
+			c := &verbCall{verb: v, args: args[1:], fs: newFlags(env, command+" "+v, argsUsage)}
+			c.cf.register(c.fs)
+			return c, nil
 		}
 	}
-	return "", nil, false, fmt.Errorf("%w: unknown %s subcommand %q (want %s)", errUsage, command, args[0], usage)
+	return nil, fmt.Errorf("%w: unknown %s subcommand %q (want %s)", errUsage, command, args[0], usage)
+}
+
+// sessionSubcommand is subcommand for the commands on one session's tasks or results: the verb's
+// flags include --session (described by sessionHelp), which parsing requires.
+func sessionSubcommand(env *cliEnv, command, usage, argsUsage, sessionHelp string, args []string, verbs ...string) (*verbCall, error) {
+	c, err := subcommand(env, command, usage, argsUsage, args, verbs...)
+	if c != nil {
+		c.session = c.fs.requiredString("session", sessionHelp, "")
+	}
+	return c, err
 }

@@ -44,6 +44,16 @@ func (c *clientFlags) check() error {
 	return nil
 }
 
+// withSession connects (see connect), runs do with the handle of session id and disconnects.
+func (c *clientFlags) withSession(ctx context.Context, id string, do func(context.Context, *client.Session) error) error {
+	cl, ctx, done, err := c.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return do(ctx, cl.Session(id))
+}
+
 // connect dials the gateway and checks it answers, so an unreachable gateway is reported at once with
 // its address rather than as a timeout later.
 func (c *clientFlags) connect(ctx context.Context) (*client.Client, context.Context, context.CancelFunc, error) {
@@ -116,6 +126,19 @@ func writeJSON(w io.Writer, raw []byte) error {
 	buf.WriteByte('\n')
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// printList prints a listing: with --output json the list response asJSON, else a table of header
+// with the columns cols gives for each item.
+func printList[T any](env *cliEnv, cf *clientFlags, asJSON proto.Message, items []T, header []string, cols func(T) []any) error {
+	if cf.output == "json" {
+		return printJSON(env.stdout, asJSON)
+	}
+	tw := table(env.stdout, header...)
+	for _, it := range items {
+		row(tw, cols(it)...)
+	}
+	return tw.Flush()
 }
 
 func table(w io.Writer, header ...string) *tabwriter.Writer {

@@ -12,13 +12,18 @@ import (
 	"github.com/chorus-hpc/chorus/gateway"
 )
 
-func runGateway(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "gateway", "")
-	var (
-		cfg gateway.Config
-		bf  backendFlags
-	)
+// newGatewayFlags makes the flag set of a command that runs a gateway (gateway, dev), with the
+// gateway's flags registered into the returned config.
+func newGatewayFlags(env *cliEnv, name string) (*flags, *gateway.Config) {
+	fs := newFlags(env, name, "")
+	cfg := new(gateway.Config)
 	cfg.RegisterFlags(fs.FlagSet)
+	return fs, cfg
+}
+
+func runGateway(ctx context.Context, env *cliEnv, args []string) error {
+	fs, cfg := newGatewayFlags(env, "gateway")
+	var bf backendFlags
 	bf.register(fs)
 	if err := fs.parse(args); err != nil {
 		return err
@@ -28,10 +33,9 @@ func runGateway(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer b.close()
-	tel, st, objs := b.tel, b.st, b.objs
-	cfg.Logger, cfg.TracerProvider, cfg.MeterProvider, cfg.Propagator = tel.Logger, tel.TracerProvider, tel.MeterProvider, tel.Propagator
-	cfg.MetricsHandler = tel.MetricsHandler
-	gw, err := gateway.New(cfg, st, objs)
+	cfg.MetricsHandler = b.tel.MetricsHandler
+	cfg.Logger, cfg.TracerProvider, cfg.MeterProvider, cfg.Propagator = b.tel.Logger, b.tel.TracerProvider, b.tel.MeterProvider, b.tel.Propagator
+	gw, err := gateway.New(*cfg, b.st, b.objs)
 	if err != nil {
 		return err
 	}
@@ -47,14 +51,12 @@ func runGateway(ctx context.Context, env *cliEnv, args []string) error {
 func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlags(env, "agent", "")
 	var bf backendFlags
-	config := fs.String("config", "", "agent configuration file (YAML): partitions, worker commands, processes, capacity, transport (required)")
+	config := fs.requiredString("config", "agent configuration file (YAML): partitions, worker commands, processes, capacity, transport (required)",
+		" (see deploy/agent.example.yaml for an example)")
 	metricsAddr := fs.String("metrics-addr", "127.0.0.1:7081", "address of the agent's /metrics and /healthz (empty: none)")
 	bf.register(fs)
 	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if *config == "" {
-		return fmt.Errorf("%w: --config is required (see deploy/agent.example.yaml for an example)", errUsage)
 	}
 	cfg, err := agent.LoadConfig(*config)
 	if err != nil {
@@ -65,14 +67,13 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer b.close()
-	tel, st, objs := b.tel, b.st, b.objs
-	cfg.Logger, cfg.TracerProvider, cfg.MeterProvider, cfg.Propagator = tel.Logger, tel.TracerProvider, tel.MeterProvider, tel.Propagator
-	a, err := agent.New(cfg, st, objs)
+	cfg.Logger, cfg.TracerProvider, cfg.MeterProvider, cfg.Propagator = b.tel.Logger, b.tel.TracerProvider, b.tel.MeterProvider, b.tel.Propagator
+	a, err := agent.New(cfg, b.st, b.objs)
 	if err != nil {
 		return err
 	}
 	if *metricsAddr != "" {
-		stop, err := serveMetrics(*metricsAddr, tel.MetricsHandler)
+		stop, err := serveMetrics(*metricsAddr, b.tel.MetricsHandler)
 		if err != nil {
 			return err
 		}

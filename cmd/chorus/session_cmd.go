@@ -13,22 +13,19 @@ import (
 const sessionUsage = `create|get|list|pause|resume|close|cancel|purge [session-id]`
 
 func runSession(ctx context.Context, env *cliEnv, args []string) error {
-	verb, args, ok, err := subcommand(env, "session", sessionUsage, args, "create", "get", "list", "pause", "resume", "close", "cancel", "purge")
-	if !ok {
+	c, err := subcommand(env, "session", sessionUsage, "", args, "create", "get", "list", "pause", "resume", "close", "cancel", "purge")
+	if c == nil {
 		return err
 	}
-	var cf clientFlags
-	fs := newFlags(env, "session "+verb, "")
-	cf.register(fs)
-	switch verb {
+	switch c.verb {
 	case "create":
-		return sessionCreate(ctx, env, &cf, fs, args)
+		return sessionCreate(ctx, env, &c.cf, c.fs, c.args)
 	case "list":
-		return sessionList(ctx, env, &cf, fs, args)
+		return sessionList(ctx, env, &c.cf, c.fs, c.args)
 	case "get", "pause", "resume", "close", "cancel", "purge":
-		return sessionAct(ctx, env, &cf, fs, verb, args)
+		return sessionAct(ctx, env, &c.cf, c.fs, c.verb, c.args)
 	default:
-		return fmt.Errorf("%w: unknown session subcommand %q (want %s)", errUsage, verb, sessionUsage)
+		return fmt.Errorf("%w: unknown session subcommand %q (want %s)", errUsage, c.verb, sessionUsage)
 	}
 }
 
@@ -89,14 +86,10 @@ func sessionList(ctx context.Context, env *cliEnv, cf *clientFlags, fs *flags, a
 	if err != nil {
 		return err
 	}
-	if cf.output == "json" {
-		return printJSON(env.stdout, &chorusv1.ListSessionsResponse{Sessions: list})
-	}
-	tw := table(env.stdout, "SESSION", "STATUS", "PARTITION", "WEIGHT", "CREATED")
-	for _, s := range list {
-		row(tw, s.GetSessionId(), sessionStatus(s.GetStatus()), orDash(s.GetDefaultTaskOptions().GetPartition()), s.GetWeight(), when(s.GetCreateTime()))
-	}
-	return tw.Flush()
+	return printList(env, cf, &chorusv1.ListSessionsResponse{Sessions: list}, list, []string{"SESSION", "STATUS", "PARTITION", "WEIGHT", "CREATED"},
+		func(s *chorusv1.Session) []any {
+			return []any{s.GetSessionId(), sessionStatus(s.GetStatus()), orDash(s.GetDefaultTaskOptions().GetPartition()), s.GetWeight(), when(s.GetCreateTime())}
+		})
 }
 
 // sessionAct is `chorus session get|pause|resume|close|cancel|purge ID`: the verb's call (none for

@@ -4,27 +4,22 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/chorus-hpc/chorus/sdks/go/client"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 const taskUsage = "get|list|cancel --session S [task-id...]"
 
 func runTask(ctx context.Context, env *cliEnv, args []string) error {
-	verb, args, ok, err := subcommand(env, "task", taskUsage, args, "get", "list", "cancel")
-	if !ok {
+	c, err := sessionSubcommand(env, "task", taskUsage, "[task-id...]", "session of the tasks (required)", args, "get", "list", "cancel")
+	if c == nil {
 		return err
 	}
-	var cf clientFlags
-	fs := newFlags(env, "task "+verb, "[task-id...]")
-	cf.register(fs)
-	session := fs.String("session", "", "session of the tasks (required)")
-	status := fs.String("status", "", "list: only tasks in this status (pending, queued, running, completed, failed, ...)")
-	if err := fs.parse(args); err != nil {
+	status := c.fs.String("status", "", "list: only tasks in this status (pending, queued, running, completed, failed, ...)")
+	if err := c.fs.parse(c.args); err != nil {
 		return err
 	}
-	if *session == "" {
-		return fmt.Errorf("%w: --session is required", errUsage)
-	}
+	verb, fs, cf := c.verb, c.fs, &c.cf
 	if verb != "list" && fs.NArg() == 0 {
 		return fmt.Errorf("%w: chorus task %s needs at least one task id", errUsage, verb)
 	}
@@ -32,37 +27,33 @@ func runTask(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	cl, ctx, done, err := cf.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	s := cl.Session(*session)
-	switch verb {
-	case "cancel":
-		n, err := s.CancelTasks(ctx, fs.Args()...)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "%d task(s) cancelled\n", n)
-		return nil
-	case "get":
-		var tasks []*chorusv1.Task
-		for _, id := range fs.Args() {
-			t, err := s.Task(ctx, id)
+	return cf.withSession(ctx, *c.session, func(ctx context.Context, s *client.Session) error {
+		switch verb {
+		case "cancel":
+			n, err := s.CancelTasks(ctx, fs.Args()...)
 			if err != nil {
 				return err
 			}
-			tasks = append(tasks, t)
+			fmt.Fprintf(env.stdout, "%d task(s) cancelled\n", n)
+			return nil
+		case "get":
+			var tasks []*chorusv1.Task
+			for _, id := range fs.Args() {
+				t, err := s.Task(ctx, id)
+				if err != nil {
+					return err
+				}
+				tasks = append(tasks, t)
+			}
+			return printTasks(env, cf, tasks, true)
+		default:
+			tasks, err := s.Tasks(ctx, chorusv1.TaskStatus(st))
+			if err != nil {
+				return err
+			}
+			return printTasks(env, cf, tasks, false)
 		}
-		return printTasks(env, &cf, tasks, true)
-	default:
-		tasks, err := s.Tasks(ctx, chorusv1.TaskStatus(st))
-		if err != nil {
-			return err
-		}
-		return printTasks(env, &cf, tasks, false)
-	}
+	})
 }
 
 func printTasks(env *cliEnv, cf *clientFlags, tasks []*chorusv1.Task, detail bool) error {

@@ -17,15 +17,12 @@ func runWatch(ctx context.Context, env *cliEnv, args []string) error {
 	var cf clientFlags
 	fs := newFlags(env, "watch", "")
 	cf.register(fs)
-	session := fs.String("session", "", "session to watch (required)")
+	session := fs.requiredString("session", "session to watch (required)", "")
 	cursor := fs.String("cursor", "", "resume after this cursor (empty: from the first event; $: from now)")
 	var kinds stringList
 	fs.Var(&kinds, "kinds", "only these kinds: task_status, result_status, session_status, task_progress")
 	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if *session == "" {
-		return fmt.Errorf("%w: --session is required", errUsage)
 	}
 	var ks []chorusv1.EventKind
 	for _, k := range kinds {

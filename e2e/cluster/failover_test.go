@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chorus-hpc/chorus/internal/testutil/proctest"
 	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 )
@@ -122,7 +123,7 @@ func baseline(t *testing.T, what, addrs string) {
 }
 
 // startChorus starts two gateways and two agents on store and returns a client per gateway.
-func startChorus(ctx context.Context, t *testing.T, bins binaries, store []string) []*client.Client {
+func startChorus(ctx context.Context, t *testing.T, bins proctest.Binaries, store []string) []*client.Client {
 	t.Helper()
 	var clients []*client.Client
 	for i := range 2 {

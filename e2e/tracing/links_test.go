@@ -2,17 +2,12 @@ package tracing_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"github.com/chorus-hpc/chorus/agent"
-	"github.com/chorus-hpc/chorus/gateway"
 	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
-	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
 	"github.com/chorus-hpc/chorus/internal/testutil/jaegertest"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
@@ -26,34 +21,11 @@ import (
 //	                   ├─> c: concat on go ──> d: concat on python
 //	b: sha256 on go ───┘
 func TestRunSpansLinkToTheirInputsProducers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end (a real Jaeger, Valkey, gateway, agent and workers): run with `make test-e2e`")
-	}
-	root := stacktest.RepoRoot(t)
-	python := filepath.Join(root, ".venv", "bin", "python")
-	if !fileExists(python) {
-		t.Fatalf("%s is missing: run `make python-venv` (make test does it before the Go tests)", python)
-	}
-	j := jaegertest.Start(t)
-	prop := propagation.TraceContext{}
+	root, python, j := startTracingE2E(t)
 	clientTP, agentTP := provider(t, j, "chorus-client"), provider(t, j, "chorus-agent")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	s := stacktest.Start(t, stacktest.Config{
-		Gateway: gateway.Config{DeclaredPartitions: []string{"go", "python"}, Propagator: prop},
-	})
-	s.StartAgent(agent.Config{
-		Partitions: []agent.PartitionConfig{
-			{Name: "go", Command: stacktest.GoWorker(t), Capacity: 4},
-			{Name: "python", Command: python, Args: []string{filepath.Join(root, "workers", "python", "worker.py")}},
-		},
-		TracerProvider: agentTP, Propagator: prop,
-	}, &valkeystore.Config{TracerProvider: agentTP})
-	cl := s.Client(client.WithTracerProvider(clientTP), client.WithPropagator(prop))
-	sess, err := cl.CreateSession(ctx, client.SessionOptions{Partition: "go"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, sess := startTraced(ctx, t, root, python, stacktest.Config{}, agentTP, clientTP, nil)
 	g := client.NewGraph()
 	a := g.Task("echo", []byte("A"), client.Partition("python"))
 	b := g.Task("sha256", []byte("B"))

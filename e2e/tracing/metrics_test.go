@@ -13,7 +13,6 @@ import (
 	"github.com/chorus-hpc/chorus/gateway"
 	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
 	"github.com/chorus-hpc/chorus/internal/telemetry"
-	"github.com/chorus-hpc/chorus/sdks/go/client"
 )
 
 // metric reads one sample of the gateway's /metrics (-1 when absent).
@@ -50,19 +49,8 @@ func TestMetricsDuringARun(t *testing.T) {
 		MeterProvider: tel.MeterProvider, MetricsHandler: tel.MetricsHandler}})
 	url := "http://" + s.Gateway.HTTPAddr() + "/metrics"
 	cl := s.Client()
-	sess, err := cl.CreateSession(ctx, client.SessionOptions{Partition: "go"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 40
-	g := client.NewGraph()
-	outs := make([]string, n)
-	for i := range outs {
-		outs[i] = g.Task("echo", []byte("x")).Output()
-	}
-	if _, err := sess.Submit(ctx, g); err != nil {
-		t.Fatal(err)
-	}
+	sess, outs := stacktest.SubmitN(ctx, t, cl, n, "echo", []byte("x"))
 	// No agent yet: every task is queued.
 	if got := metric(t, url, `chorus_partition_queue_depth{partition="go"}`); got != n {
 		t.Fatalf("queue depth before any agent = %v, want %d", got, n)

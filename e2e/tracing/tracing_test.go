@@ -25,6 +25,53 @@ import (
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
+// startTracingE2E skips the test under -short, else returns the repository root, the Python of its
+// venv (failing the test when there is none) and a running Jaeger.
+func startTracingE2E(t *testing.T) (root, python string, j *jaegertest.Jaeger) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end (a real Jaeger, Valkey, gateway, agent and workers): run with `make test-e2e`")
+	}
+	root = stacktest.RepoRoot(t)
+	python = filepath.Join(root, ".venv", "bin", "python")
+	if !fileExists(python) {
+		t.Fatalf("%s is missing: run `make python-venv` (make test does it before the Go tests)", python)
+	}
+	j = jaegertest.Start(t)
+	return root, python, j
+}
+
+// startTraced starts a stack (cfg, with the go and python partitions), an agent serving them with the
+// Go and the Python worker (tracing with agentTP; workerEnv, when not nil, gives a worker's
+// environment by its service name) and a session (default partition go) of a client tracing with
+// clientTP, all propagating W3C trace context.
+func startTraced(ctx context.Context, t *testing.T, root, python string, cfg stacktest.Config, agentTP, clientTP *sdktrace.TracerProvider,
+	workerEnv func(service string) map[string]string) (*stacktest.Agent, *client.Session) {
+	t.Helper()
+	prop := propagation.TraceContext{}
+	cfg.Gateway.DeclaredPartitions, cfg.Gateway.Propagator = []string{"go", "python"}, prop
+	env := func(service string) map[string]string {
+		if workerEnv == nil {
+			return nil
+		}
+		return workerEnv(service)
+	}
+	s := stacktest.Start(t, cfg)
+	ag := s.StartAgent(agent.Config{
+		Partitions: []agent.PartitionConfig{
+			{Name: "go", Command: stacktest.GoWorker(t), Capacity: 4, Env: env("chorus-worker-go")},
+			{Name: "python", Command: python, Args: []string{filepath.Join(root, "workers", "python", "worker.py")}, Env: env("chorus-worker-python")},
+		},
+		TracerProvider: agentTP, Propagator: prop,
+	}, &valkeystore.Config{TracerProvider: agentTP})
+	cl := s.Client(client.WithTracerProvider(clientTP), client.WithPropagator(prop))
+	sess, err := cl.CreateSession(ctx, client.SessionOptions{Partition: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ag, sess
+}
+
 func provider(t *testing.T, j *jaegertest.Jaeger, service string) *sdktrace.TracerProvider {
 	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(j.OTLPGRPC), otlptracegrpc.WithInsecure())
 	if err != nil {
@@ -40,43 +87,20 @@ func provider(t *testing.T, j *jaegertest.Jaeger, service string) *sdktrace.Trac
 // a real gateway and agent, then reads the trace from Jaeger: client, gateway, Valkey, agent and worker
 // spans in one trace, each linked to its parent, with the fanout's subtasks inside it.
 func TestOneTracePerTask(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end (a real Jaeger, Valkey, gateway, agent and workers): run with `make test-e2e`")
-	}
-	root := stacktest.RepoRoot(t)
-	python := filepath.Join(root, ".venv", "bin", "python")
-	if !fileExists(python) {
-		t.Fatalf("%s is missing: run `make python-venv` (make test does it before the Go tests)", python)
-	}
-	j := jaegertest.Start(t)
-	prop := propagation.TraceContext{}
+	root, python, j := startTracingE2E(t)
 	clientTP, gatewayTP, agentTP := provider(t, j, "chorus-client"), provider(t, j, "chorus-gateway"), provider(t, j, "chorus-agent")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	s := stacktest.Start(t, stacktest.Config{
-		Gateway: gateway.Config{DeclaredPartitions: []string{"go", "python"}, TracerProvider: gatewayTP, Propagator: prop},
+	ag, sess := startTraced(ctx, t, root, python, stacktest.Config{
+		Gateway: gateway.Config{TracerProvider: gatewayTP},
 		Store:   valkeystore.Config{TracerProvider: gatewayTP},
-	})
-	goWorker := stacktest.GoWorker(t)
-	otelEnv := func(service string) map[string]string {
+	}, agentTP, clientTP, func(service string) map[string]string {
 		return map[string]string{
 			"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + j.OTLPGRPC, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
 			"OTEL_SERVICE_NAME": service, "OTEL_BSP_SCHEDULE_DELAY": "50",
 		}
-	}
-	ag := s.StartAgent(agent.Config{
-		Partitions: []agent.PartitionConfig{
-			{Name: "go", Command: goWorker, Capacity: 4, Env: otelEnv("chorus-worker-go")},
-			{Name: "python", Command: python, Args: []string{filepath.Join(root, "workers", "python", "worker.py")}, Env: otelEnv("chorus-worker-python")},
-		},
-		TracerProvider: agentTP, Propagator: prop,
-	}, &valkeystore.Config{TracerProvider: agentTP})
-	cl := s.Client(client.WithTracerProvider(clientTP), client.WithPropagator(prop))
-	sess, err := cl.CreateSession(ctx, client.SessionOptions{Partition: "go"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	g := client.NewGraph()
 	onGo := g.Task("sha256", []byte("traced"))
 	onPython := g.Task("echo", []byte("from python"), client.Partition("python"))

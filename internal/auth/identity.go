@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/chorus-hpc/chorus/internal/validate"
 )
 
 // Role is what a caller may do.
@@ -90,17 +92,8 @@ func checkIdentity(id Identity) (Identity, error) {
 	return id, nil
 }
 
-func validTenant(t string) bool {
-	if t == "" || len(t) > 128 {
-		return false
-	}
-	for _, c := range t {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+// validTenant reports whether t is a tenant name: 1-128 letters, digits, '.', '_' or '-'.
+func validTenant(t string) bool { return validate.Token(t, 128) }
 
 // CertIdentity maps a verified client certificate to an identity: the subject's Organization (O) is
 // the tenant, its CommonName (CN) the subject and its OrganizationalUnit (OU) values the roles, e.g.

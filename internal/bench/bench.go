@@ -191,21 +191,14 @@ func Run(ctx context.Context, cfg Config) error {
 }
 
 func (r *Runner) run(ctx context.Context, name string) error {
-	switch name {
-	case ScenarioLatency:
-		return r.latency(ctx)
-	case ScenarioThroughput:
-		return r.throughput(ctx)
-	case ScenarioUtilization:
-		return r.utilization(ctx)
-	case ScenarioScalability:
-		return r.scalability(ctx)
-	case ScenarioMemory:
-		return r.memory(ctx)
-	case ScenarioBigSession:
-		return r.bigSession(ctx)
+	scenario, ok := map[string]func(context.Context) error{
+		ScenarioLatency: r.latency, ScenarioThroughput: r.throughput, ScenarioUtilization: r.utilization,
+		ScenarioScalability: r.scalability, ScenarioMemory: r.memory, ScenarioBigSession: r.bigSession,
+	}[name]
+	if !ok {
+		return fmt.Errorf("unknown scenario %q", name)
 	}
-	return fmt.Errorf("unknown scenario %q", name)
+	return scenario(ctx)
 }
 
 // goWorkers is a Go worker partition of processes × capacity slots.

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/chorus-hpc/chorus/internal/bench/results"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 )
 
@@ -134,11 +135,7 @@ func (r *Runner) bigSession(ctx context.Context) error {
 func bigSubmit(ctx context.Context, s *client.Session, tasks, clients int, backoffs *atomic.Int64) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
-	for i := range clients {
-		n := tasks / clients
-		if i < tasks%clients {
-			n++
-		}
+	for _, n := range results.Share(tasks, clients) {
 		wg.Go(func() {
 			for sent := 0; sent < n; {
 				k := min(1000, n-sent)

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chorus-hpc/chorus/internal/bench/results"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
@@ -158,11 +159,8 @@ func submit(ctx context.Context, sessions []*client.Session, ld load) error {
 		once  sync.Once
 		first error
 	)
-	for i, s := range sessions {
-		n := ld.Tasks / len(sessions)
-		if i < ld.Tasks%len(sessions) {
-			n++
-		}
+	for i, n := range results.Share(ld.Tasks, len(sessions)) {
+		s := sessions[i]
 		wg.Go(func() {
 			for sent := 0; sent < n; sent += ld.Batch {
 				gr := client.NewGraph()

@@ -115,40 +115,55 @@ func analyzeProfile(path string, tasks int) (ProfileAnalysis, error) {
 	return out, nil
 }
 
+// categories classify leaf functions by name prefix, the first match winning.
+var categories = []struct {
+	name     string
+	prefixes []string
+}{
+	{"syscalls (network I/O)", []string{
+		"syscall.", "internal/runtime/syscall", "internal/poll.",
+	}},
+	{"GC and allocation", []string{
+		"runtime.gc", "runtime.scan", "runtime.mark", "runtime.malloc", "runtime.greyobject", "runtime.findObject",
+		"runtime.(*mspan)", "runtime.(*mheap)", "runtime.(*gcWork)", "runtime.memclr", "runtime.(*mcache)",
+		"runtime.heapBits", "runtime.wbBuf", "runtime.bulkBarrier", "runtime.typePointers", "runtime.sweep",
+		"runtime.(*sweep",
+	}},
+	{"scheduler, channels and locks", []string{
+		"runtime.futex", "runtime.epoll", "runtime.netpoll", "runtime.schedule", "runtime.findRunnable",
+		"runtime.lock", "runtime.unlock", "runtime.usleep", "runtime.runqgrab", "runtime.stealWork",
+		"runtime.nanotime", "runtime.procyield", "runtime.osyield", "runtime.ready", "runtime.chan",
+		"runtime.selectgo", "runtime.gopark", "runtime.casgstatus",
+	}},
+	{"protobuf encoding", []string{
+		"google.golang.org/protobuf",
+	}},
+	{"gRPC and HTTP/2", []string{
+		"google.golang.org/grpc", "golang.org/x/net/http2",
+	}},
+	{"valkey-go (RESP)", []string{
+		"github.com/valkey-io/valkey-go",
+	}},
+	{"Chorus code", []string{
+		"github.com/chorus-hpc/chorus",
+	}},
+	{"encoding/json", []string{
+		"encoding/json",
+	}},
+	{"maps, strings, copies", []string{
+		"runtime.mem", "runtime.map", "internal/runtime/maps", "runtime.concat", "runtime.slicebyte",
+		"runtime.growslice", "strings.", "bytes.", "strconv.",
+	}},
+}
+
 // category classifies a leaf function.
 func category(fn string) string {
-	switch {
-	case strings.HasPrefix(fn, "syscall.") || strings.HasPrefix(fn, "internal/runtime/syscall") ||
-		strings.HasPrefix(fn, "internal/poll."):
-		return "syscalls (network I/O)"
-	case strings.HasPrefix(fn, "runtime.gc") || strings.HasPrefix(fn, "runtime.scan") || strings.HasPrefix(fn, "runtime.mark") ||
-		strings.HasPrefix(fn, "runtime.malloc") || strings.HasPrefix(fn, "runtime.greyobject") || strings.HasPrefix(fn, "runtime.findObject") ||
-		strings.HasPrefix(fn, "runtime.(*mspan)") || strings.HasPrefix(fn, "runtime.(*mheap)") || strings.HasPrefix(fn, "runtime.(*gcWork)") ||
-		strings.HasPrefix(fn, "runtime.memclr") || strings.HasPrefix(fn, "runtime.(*mcache)") || strings.HasPrefix(fn, "runtime.heapBits") ||
-		strings.HasPrefix(fn, "runtime.wbBuf") || strings.HasPrefix(fn, "runtime.bulkBarrier") || strings.HasPrefix(fn, "runtime.typePointers") ||
-		strings.HasPrefix(fn, "runtime.sweep") || strings.HasPrefix(fn, "runtime.(*sweep"):
-		return "GC and allocation"
-	case strings.HasPrefix(fn, "runtime.futex") || strings.HasPrefix(fn, "runtime.epoll") || strings.HasPrefix(fn, "runtime.netpoll") ||
-		strings.HasPrefix(fn, "runtime.schedule") || strings.HasPrefix(fn, "runtime.findRunnable") || strings.HasPrefix(fn, "runtime.lock") ||
-		strings.HasPrefix(fn, "runtime.unlock") || strings.HasPrefix(fn, "runtime.usleep") || strings.HasPrefix(fn, "runtime.runqgrab") ||
-		strings.HasPrefix(fn, "runtime.stealWork") || strings.HasPrefix(fn, "runtime.nanotime") || strings.HasPrefix(fn, "runtime.procyield") ||
-		strings.HasPrefix(fn, "runtime.osyield") || strings.HasPrefix(fn, "runtime.ready") || strings.HasPrefix(fn, "runtime.chan") ||
-		strings.HasPrefix(fn, "runtime.selectgo") || strings.HasPrefix(fn, "runtime.gopark") || strings.HasPrefix(fn, "runtime.casgstatus"):
-		return "scheduler, channels and locks"
-	case strings.HasPrefix(fn, "google.golang.org/protobuf"):
-		return "protobuf encoding"
-	case strings.HasPrefix(fn, "google.golang.org/grpc") || strings.HasPrefix(fn, "golang.org/x/net/http2"):
-		return "gRPC and HTTP/2"
-	case strings.HasPrefix(fn, "github.com/valkey-io/valkey-go"):
-		return "valkey-go (RESP)"
-	case strings.HasPrefix(fn, "github.com/chorus-hpc/chorus"):
-		return "Chorus code"
-	case strings.HasPrefix(fn, "encoding/json"):
-		return "encoding/json"
-	case strings.HasPrefix(fn, "runtime.mem") || strings.HasPrefix(fn, "runtime.map") || strings.HasPrefix(fn, "internal/runtime/maps") ||
-		strings.HasPrefix(fn, "runtime.concat") || strings.HasPrefix(fn, "runtime.slicebyte") || strings.HasPrefix(fn, "runtime.growslice") ||
-		strings.HasPrefix(fn, "strings.") || strings.HasPrefix(fn, "bytes.") || strings.HasPrefix(fn, "strconv."):
-		return "maps, strings, copies"
+	for _, c := range categories {
+		for _, p := range c.prefixes {
+			if strings.HasPrefix(fn, p) {
+				return c.name
+			}
+		}
 	}
 	return "other"
 }

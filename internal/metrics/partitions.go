@@ -22,26 +22,19 @@ type PartitionLister interface {
 // tasks per status, and the capacity and number of live agents. The store is read at most once per
 // maxAge however often the metrics are scraped. It returns a function that unregisters the gauges.
 func RegisterPartitionGauges(meter metric.Meter, st PartitionLister, maxAge time.Duration) (func() error, error) {
-	depth, err := meter.Int64ObservableGauge("chorus.partition.queue_depth",
-		metric.WithDescription("Tasks ready and waiting in the partition's queues."), metric.WithUnit("{task}"))
-	if err != nil {
-		return nil, err
+	gauges := make([]metric.Int64ObservableGauge, 4)
+	for i, g := range []struct{ name, desc, unit string }{
+		{"chorus.partition.queue_depth", "Tasks ready and waiting in the partition's queues.", "{task}"},
+		{"chorus.partition.tasks", "Tasks of the partition per status.", "{task}"},
+		{"chorus.partition.capacity", "Task slots of the live agents serving the partition.", "{slot}"},
+		{"chorus.partition.agents", "Live agents serving the partition.", "{agent}"},
+	} {
+		var err error
+		if gauges[i], err = meter.Int64ObservableGauge(g.name, metric.WithDescription(g.desc), metric.WithUnit(g.unit)); err != nil {
+			return nil, err
+		}
 	}
-	tasks, err := meter.Int64ObservableGauge("chorus.partition.tasks",
-		metric.WithDescription("Tasks of the partition per status."), metric.WithUnit("{task}"))
-	if err != nil {
-		return nil, err
-	}
-	capacity, err := meter.Int64ObservableGauge("chorus.partition.capacity",
-		metric.WithDescription("Task slots of the live agents serving the partition."), metric.WithUnit("{slot}"))
-	if err != nil {
-		return nil, err
-	}
-	agents, err := meter.Int64ObservableGauge("chorus.partition.agents",
-		metric.WithDescription("Live agents serving the partition."), metric.WithUnit("{agent}"))
-	if err != nil {
-		return nil, err
-	}
+	depth, tasks, capacity, agents := gauges[0], gauges[1], gauges[2], gauges[3]
 	var (
 		mu   sync.Mutex
 		last []*chorusv1.Partition

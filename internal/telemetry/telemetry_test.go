@@ -15,13 +15,21 @@ import (
 
 func env(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
 
-func TestTracingOffWithoutSettings(t *testing.T) {
-	t.Parallel()
-	tel, err := telemetry.New(context.Background(), telemetry.Config{ServiceName: "test", Getenv: env(nil), LogOutput: io.Discard})
+// newTelemetry returns the telemetry of service "test" with the environment vars (logs discarded);
+// it is shut down when the test ends.
+func newTelemetry(t *testing.T, vars map[string]string) *telemetry.Telemetry {
+	t.Helper()
+	tel, err := telemetry.New(context.Background(), telemetry.Config{ServiceName: "test", Getenv: env(vars), LogOutput: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tel.Shutdown(context.Background())
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	return tel
+}
+
+func TestTracingOffWithoutSettings(t *testing.T) {
+	t.Parallel()
+	tel := newTelemetry(t, nil)
 	if tel.TracingEnabled() {
 		t.Fatal("tracing is on without any OTEL_* setting")
 	}
@@ -41,24 +49,16 @@ func TestTracingSwitch(t *testing.T) {
 		{map[string]string{"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317"}, false},
 		{map[string]string{"OTEL_TRACES_EXPORTER": "console"}, true},
 	} {
-		tel, err := telemetry.New(context.Background(), telemetry.Config{ServiceName: "test", Getenv: env(tc.env), LogOutput: io.Discard})
-		if err != nil {
-			t.Fatal(err)
-		}
+		tel := newTelemetry(t, tc.env)
 		if got := tel.TracingEnabled(); got != tc.want {
 			t.Errorf("env %v: tracing %v, want %v", tc.env, got, tc.want)
 		}
-		tel.Shutdown(context.Background())
 	}
 }
 
 func TestMetricsAreServed(t *testing.T) {
 	t.Parallel()
-	tel, err := telemetry.New(context.Background(), telemetry.Config{ServiceName: "test", Getenv: env(nil), LogOutput: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tel.Shutdown(context.Background())
+	tel := newTelemetry(t, nil)
 	c, err := tel.MeterProvider.Meter("chorus").Int64Counter("chorus.test.things")
 	if err != nil {
 		t.Fatal(err)

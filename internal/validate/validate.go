@@ -6,7 +6,10 @@
 // no path can store a value another part cannot read back.
 package validate
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Limits, as in the protos.
 const (
@@ -20,17 +23,29 @@ const (
 
 func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
 
+// chars reports whether s is 1-maxLen characters, each a letter, a digit or one of extra, and the
+// first a letter or digit when alnumFirst.
+func chars(s string, maxLen int, extra string, alnumFirst bool) bool {
+	if len(s) == 0 || len(s) > maxLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !alnum(c) && ((alnumFirst && i == 0) || strings.IndexByte(extra, c) < 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// Token reports whether s is 1-maxLen letters, digits, '.', '_' or '-' (pattern
+// ^[A-Za-z0-9._-]+$): request ids and tenant names.
+func Token(s string, maxLen int) bool { return chars(s, maxLen, "._-", false) }
+
 // ID checks a result, task or session id: 1-128 characters, a letter or digit first, then letters,
 // digits, '.', '_', ':' or '-' (pattern ^[A-Za-z0-9][A-Za-z0-9._:-]*$).
 func ID(what, id string) error {
-	if len(id) == 0 || len(id) > MaxIDLen {
+	if !chars(id, MaxIDLen, "._:-", true) {
 		return fmt.Errorf("%s %q must be 1-%d letters, digits, '.', '_', ':' or '-', starting with a letter or digit", what, id, MaxIDLen)
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !alnum(c) && (i == 0 || (c != '.' && c != '_' && c != ':' && c != '-')) {
-			return fmt.Errorf("%s %q must be 1-%d letters, digits, '.', '_', ':' or '-', starting with a letter or digit", what, id, MaxIDLen)
-		}
 	}
 	return nil
 }
@@ -38,14 +53,8 @@ func ID(what, id string) error {
 // Partition checks a partition name: 1-64 characters, a letter or digit first, then letters,
 // digits, '.', '_' or '-' (pattern ^[A-Za-z0-9][A-Za-z0-9._-]*$).
 func Partition(p string) error {
-	if len(p) == 0 || len(p) > MaxPartitionLen {
+	if !chars(p, MaxPartitionLen, "._-", true) {
 		return fmt.Errorf("partition %q must be 1-%d letters, digits, '.', '_' or '-', starting with a letter or digit", p, MaxPartitionLen)
-	}
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		if !alnum(c) && (i == 0 || (c != '.' && c != '_' && c != '-')) {
-			return fmt.Errorf("partition %q must be 1-%d letters, digits, '.', '_' or '-', starting with a letter or digit", p, MaxPartitionLen)
-		}
 	}
 	return nil
 }
@@ -53,14 +62,8 @@ func Partition(p string) error {
 // Method checks a method name: 1-128 characters among letters, digits, '_', '.', '/' and '-'
 // (pattern ^[A-Za-z0-9_./-]+$).
 func Method(m string) error {
-	if len(m) == 0 || len(m) > MaxMethodLen {
+	if !chars(m, MaxMethodLen, "_./-", false) {
 		return fmt.Errorf("method %q must be 1-%d letters, digits, '_', '.', '/' or '-'", m, MaxMethodLen)
-	}
-	for i := 0; i < len(m); i++ {
-		c := m[i]
-		if !alnum(c) && c != '_' && c != '.' && c != '/' && c != '-' {
-			return fmt.Errorf("method %q must be 1-%d letters, digits, '_', '.', '/' or '-'", m, MaxMethodLen)
-		}
 	}
 	return nil
 }

@@ -216,11 +216,7 @@ func (p *peer) throughput(ctx context.Context) (*results.PeerThroughput, error) 
 	start := time.Now()
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
-	for i := range clients {
-		n := tasks / clients
-		if i < tasks%clients {
-			n++
-		}
+	for _, n := range results.Share(tasks, clients) {
 		wg.Go(func() {
 			c := asynq.NewClient(p.redis)
 			defer c.Close()

@@ -41,3 +41,16 @@ type PeerUtilization struct {
 	WallS       float64 `json:"wall_s"`
 	Utilization float64 `json:"utilization"`
 }
+
+// Share splits total tasks over parts clients as evenly as possible (the first total%parts get one
+// more), as Chorus's scenarios and the peers share out their submissions.
+func Share(total, parts int) []int {
+	out := make([]int, parts)
+	for i := range out {
+		out[i] = total / parts
+		if i < total%parts {
+			out[i]++
+		}
+	}
+	return out
+}

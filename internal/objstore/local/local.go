@@ -134,14 +134,23 @@ func (s *Store) createTemp(dir, key string) (*os.File, error) {
 	return nil, fmt.Errorf("creating a temporary file for object %q in %s: %w", key, dir, err)
 }
 
-// Get implements objstore.Store.
-func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+// livePath is path, failing (with what the call was doing: reading, checking) when ctx has ended.
+func (s *Store) livePath(ctx context.Context, key, doing string) (string, error) {
 	path, err := s.path(key)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("reading object %q: %w", key, context.Cause(ctx))
+		return "", fmt.Errorf("%s object %q: %w", doing, key, context.Cause(ctx))
+	}
+	return path, nil
+}
+
+// Get implements objstore.Store.
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	path, err := s.livePath(ctx, key, "reading")
+	if err != nil {
+		return nil, err
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -164,12 +173,9 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 
 // Exists implements objstore.Store.
 func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
-	path, err := s.path(key)
+	path, err := s.livePath(ctx, key, "checking")
 	if err != nil {
 		return false, err
-	}
-	if err := ctx.Err(); err != nil {
-		return false, fmt.Errorf("checking object %q: %w", key, context.Cause(ctx))
 	}
 	st, err := os.Stat(path)
 	switch {

@@ -125,6 +125,25 @@ func (s *Stack) Client(opts ...client.DialOption) *client.Client {
 	return cl
 }
 
+// SubmitN creates a session of partition "go" through cl and submits n tasks of method with payload
+// into it, returning the session and the tasks' outputs.
+func SubmitN(ctx context.Context, tb testing.TB, cl *client.Client, n int, method string, payload []byte) (*client.Session, []string) {
+	tb.Helper()
+	sess, err := cl.CreateSession(ctx, client.SessionOptions{Partition: "go"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	g := client.NewGraph()
+	outs := make([]string, n)
+	for i := range outs {
+		outs[i] = g.Task(method, payload).Output()
+	}
+	if _, err := sess.Submit(ctx, g); err != nil {
+		tb.Fatal(err)
+	}
+	return sess, outs
+}
+
 // RepoRoot is the module's root folder (tests run in their package's folder).
 func RepoRoot(tb testing.TB) string {
 	tb.Helper()

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chorus-hpc/chorus/internal/jaegerconf"
+
 	"github.com/chorus-hpc/chorus/internal/testutil/freeport"
 )
 
@@ -45,46 +47,6 @@ func Binary() string {
 	}
 }
 
-const config = `service:
-  extensions: [jaeger_storage, jaeger_query]
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [batch]
-      exporters: [jaeger_storage_exporter]
-  telemetry:
-    metrics:
-      level: none
-    logs:
-      level: warn
-extensions:
-  jaeger_query:
-    storage:
-      traces: mem
-    http:
-      endpoint: 127.0.0.1:%d
-    grpc:
-      endpoint: 127.0.0.1:%d
-  jaeger_storage:
-    backends:
-      mem:
-        memory:
-          max_traces: 100000
-receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: 127.0.0.1:%d
-      http:
-        endpoint: 127.0.0.1:%d
-processors:
-  batch:
-    timeout: 50ms
-exporters:
-  jaeger_storage_exporter:
-    trace_storage: mem
-`
-
 // Start runs Jaeger until the test ends. It fails the test when bin/jaeger is missing (build it with
 // `make jaeger-build`; `make test` does).
 func Start(t testing.TB) *Jaeger {
@@ -96,7 +58,8 @@ func Start(t testing.TB) *Jaeger {
 	qp, qg, og, oh := freeport.Get(t), freeport.Get(t), freeport.Get(t), freeport.Get(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "jaeger.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(config, qp, qg, og, oh)), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(jaegerconf.YAML(jaegerconf.Addrs{
+		OTLPGRPC: loopback(og), OTLPHTTP: loopback(oh), QueryHTTP: loopback(qp), QueryGRPC: loopback(qg)}, 50*time.Millisecond)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	logf, err := os.Create(filepath.Join(dir, "jaeger.log"))
@@ -113,11 +76,7 @@ func Start(t testing.TB) *Jaeger {
 		_ = cmd.Wait()
 		logf.Close()
 	})
-	j := &Jaeger{
-		OTLPGRPC: fmt.Sprintf("127.0.0.1:%d", og),
-		OTLPHTTP: fmt.Sprintf("http://127.0.0.1:%d", oh),
-		QueryURL: fmt.Sprintf("http://127.0.0.1:%d", qp),
-	}
+	j := &Jaeger{OTLPGRPC: loopback(og), OTLPHTTP: "http://" + loopback(oh), QueryURL: "http://" + loopback(qp)}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get(j.QueryURL + "/api/services")
@@ -134,6 +93,9 @@ func Start(t testing.TB) *Jaeger {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// loopback is the address of port on 127.0.0.1.
+func loopback(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
 
 // Span is a span as Jaeger's query API returns it.
 type Span struct {

@@ -186,15 +186,23 @@ func (c *Client) Session(id string) *Session { return &Session{c: c, ID: id} }
 
 // ListSessions returns every session in a status (UNSPECIFIED: any), newest first, following pages.
 func (c *Client) ListSessions(ctx context.Context, status chorusv1.SessionStatus) ([]*chorusv1.Session, error) {
-	var out []*chorusv1.Session
-	token := ""
-	for {
+	return listAll("sessions", func(token string) ([]*chorusv1.Session, string, error) {
 		resp, err := c.sessions.ListSessions(ctx, &chorusv1.ListSessionsRequest{PageSize: 1000, PageToken: token, Status: status})
+		return resp.GetSessions(), resp.GetNextPageToken(), err
+	})
+}
+
+// listAll follows the pages of a listing of what: page returns the items at token and the next
+// page's token ("" after the last page).
+func listAll[T any](what string, page func(token string) ([]T, string, error)) ([]T, error) {
+	var out []T
+	for token := ""; ; {
+		items, next, err := page(token)
 		if err != nil {
-			return nil, wrap("list sessions", err)
+			return nil, wrap("list "+what, err)
 		}
-		out = append(out, resp.GetSessions()...)
-		if token = resp.GetNextPageToken(); token == "" {
+		out = append(out, items...)
+		if token = next; token == "" {
 			return out, nil
 		}
 	}

@@ -54,26 +54,15 @@ func (s *Session) Purge(ctx context.Context) (*chorusv1.Session, error) {
 // Task returns one task with its attempts.
 func (s *Session) Task(ctx context.Context, taskID string) (*chorusv1.Task, error) {
 	resp, err := s.c.tasks.GetTask(ctx, &chorusv1.GetTaskRequest{SessionId: s.ID, TaskId: taskID})
-	if err != nil {
-		return nil, wrap("get task "+taskID, err)
-	}
-	return resp.GetTask(), nil
+	return resp.GetTask(), wrap("get task "+taskID, err)
 }
 
 // Tasks returns the session's tasks in a status (UNSPECIFIED: any), following pages.
 func (s *Session) Tasks(ctx context.Context, st chorusv1.TaskStatus) ([]*chorusv1.Task, error) {
-	var out []*chorusv1.Task
-	token := ""
-	for {
+	return listAll("tasks", func(token string) ([]*chorusv1.Task, string, error) {
 		resp, err := s.c.tasks.ListTasks(ctx, &chorusv1.ListTasksRequest{SessionId: s.ID, PageSize: 1000, PageToken: token, Status: st})
-		if err != nil {
-			return nil, wrap("list tasks", err)
-		}
-		out = append(out, resp.GetTasks()...)
-		if token = resp.GetNextPageToken(); token == "" {
-			return out, nil
-		}
-	}
+		return resp.GetTasks(), resp.GetNextPageToken(), err
+	})
 }
 
 // CancelTasks cancels tasks and returns how many were still unfinished.
@@ -88,24 +77,13 @@ func (s *Session) CancelTasks(ctx context.Context, taskIDs ...string) (int, erro
 // Result returns a result's metadata.
 func (s *Session) Result(ctx context.Context, resultID string) (*chorusv1.Result, error) {
 	resp, err := s.c.results.GetResult(ctx, &chorusv1.GetResultRequest{SessionId: s.ID, ResultId: resultID})
-	if err != nil {
-		return nil, wrap("get result "+resultID, err)
-	}
-	return resp.GetResult(), nil
+	return resp.GetResult(), wrap("get result "+resultID, err)
 }
 
 // Results returns the session's results in a status (UNSPECIFIED: any), following pages.
 func (s *Session) Results(ctx context.Context, st chorusv1.ResultStatus) ([]*chorusv1.Result, error) {
-	var out []*chorusv1.Result
-	token := ""
-	for {
+	return listAll("results", func(token string) ([]*chorusv1.Result, string, error) {
 		resp, err := s.c.results.ListResults(ctx, &chorusv1.ListResultsRequest{SessionId: s.ID, PageSize: 1000, PageToken: token, Status: st})
-		if err != nil {
-			return nil, wrap("list results", err)
-		}
-		out = append(out, resp.GetResults()...)
-		if token = resp.GetNextPageToken(); token == "" {
-			return out, nil
-		}
-	}
+		return resp.GetResults(), resp.GetNextPageToken(), err
+	})
 }
