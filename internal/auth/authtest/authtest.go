@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,9 +31,10 @@ type CA struct {
 	dir  string
 }
 
-var serial int64
+// serial makes certificate serial numbers unique; parallel tests take them at once.
+var serial atomic.Int64
 
-func nextSerial() *big.Int { serial++; return big.NewInt(time.Now().UnixNano() + serial) }
+func nextSerial() *big.Int { return big.NewInt(time.Now().UnixNano() + serial.Add(1)) }
 
 // NewCA makes a self-signed P-256 CA valid for a day.
 func NewCA(t testing.TB, name string) *CA {
