@@ -26,9 +26,7 @@ func TestOutDirsRecycleOnlyEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	pr.putOutDir(again, true)
-	if _, err := os.Stat(again); !os.IsNotExist(err) {
-		t.Fatalf("a folder with a leftover file was kept (stat: %v)", err)
-	}
+	mustBeGone(t, again, "a folder with a leftover file")
 	next, err := pr.takeOutDir()
 	if err != nil {
 		t.Fatal(err)
@@ -41,9 +39,7 @@ func TestOutDirsRecycleOnlyEmpty(t *testing.T) {
 	}
 	// a folder the worker may still use (reuse false) is removed, even when empty
 	pr.putOutDir(next, false)
-	if _, err := os.Stat(next); !os.IsNotExist(err) {
-		t.Fatalf("a folder given back without reuse was kept (stat: %v)", err)
-	}
+	mustBeGone(t, next, "a folder given back without reuse")
 	// after the agent stopped, folders given back are removed and none is pooled
 	last, err := pr.takeOutDir()
 	if err != nil {
@@ -51,7 +47,15 @@ func TestOutDirsRecycleOnlyEmpty(t *testing.T) {
 	}
 	pr.closeOutDirs()
 	pr.putOutDir(last, true)
-	if _, err := os.Stat(last); !os.IsNotExist(err) || len(pr.outDirs) != 0 {
-		t.Fatalf("a folder given back after the stop was kept (stat: %v, pool %d)", err, len(pr.outDirs))
+	mustBeGone(t, last, "a folder given back after the stop")
+	if len(pr.outDirs) != 0 {
+		t.Fatalf("%d folders pooled after the stop", len(pr.outDirs))
+	}
+}
+
+func mustBeGone(t *testing.T, path, what string) {
+	t.Helper()
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("%s was kept (stat: %v)", what, err)
 	}
 }

@@ -77,15 +77,21 @@ end
 -- and one write. Everything reads and writes them through tget/tput/texists and rget/rput/rexists.
 local TCACHE, TDIRTY, RCACHE, RDIRTY = {}, {}, {}, {}
 
-local function tget(tid)
-  local t = TCACHE[tid]
-  if t then return t end
-  local v = redis.call('HGET', K(':t'), tid)
-  if not v then return nil end
-  t = unheader(tid, v)
-  TCACHE[tid] = t
-  return t
+-- reader returns a getter of the records of hash K(suffix) that reads each one once per run:
+-- decode(id, raw) builds the record, kept in cache.
+local function reader(cache, suffix, decode)
+  return function(id)
+    local x = cache[id]
+    if x then return x end
+    local v = redis.call('HGET', K(suffix), id)
+    if not v then return nil end
+    x = decode(id, v)
+    cache[id] = x
+    return x
+  end
 end
+
+local tget = reader(TCACHE, ':t', unheader)
 
 local function tput(t)
   TCACHE[t.id] = t
@@ -98,19 +104,16 @@ end
 
 local function leased(t, tok) return t and (t[H_STATUS] == TASK_DISPATCHED or t[H_STATUS] == TASK_RUNNING) and t[H_TOKEN] == tok end
 
-local function rget(rid)
-  local r = RCACHE[rid]
-  if r then return r end
-  local v = redis.call('HGET', K(':r'), rid)
-  if not v then return nil end
+-- unrecord reads a result record "st|owner|size|sha|loc|cms|ems|reason" (the reason may hold '|').
+local function unrecord(rid, v)
   local f = split(v, '|')
   local reason = ''
   if #f > 8 then reason = table.concat(f, '|', 8) else reason = f[8] or '' end
-  r = { st = tonumber(f[1]), owner = f[2], size = f[3], sha = f[4], loc = f[5], cms = f[6], ems = f[7],
+  return { st = tonumber(f[1]), owner = f[2], size = f[3], sha = f[4], loc = f[5], cms = f[6], ems = f[7],
     reason = reason, id = rid }
-  RCACHE[rid] = r
-  return r
 end
+
+local rget = reader(RCACHE, ':r', unrecord)
 
 local function rput(r)
   RCACHE[r.id] = r
