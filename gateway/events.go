@@ -51,10 +51,8 @@ func (s eventService) WatchEvents(req *chorusv1.WatchEventsRequest, stream choru
 	}
 	q.Block = s.cfg.WatchBlock
 	for {
-		for _, ev := range events {
-			if err := stream.Send(&chorusv1.WatchEventsResponse{Event: ev}); err != nil {
-				return err
-			}
+		if err := sendEvents(stream, events, req.GetBatches()); err != nil {
+			return err
 		}
 		q.Cursor = next
 		events, next, err = s.blockingRead(ctx, q)
@@ -78,4 +76,21 @@ func (s eventService) watchFailed(ctx, clientCtx context.Context, err error) err
 		return errShuttingDown
 	}
 	return err
+}
+
+// sendEvents sends the events of one read: one message for them all when the client asked for
+// batches, else one message each.
+func sendEvents(stream chorusv1.EventService_WatchEventsServer, events []*chorusv1.Event, batches bool) error {
+	if batches {
+		if len(events) == 0 {
+			return nil
+		}
+		return stream.Send(&chorusv1.WatchEventsResponse{Events: events})
+	}
+	for _, ev := range events {
+		if err := stream.Send(&chorusv1.WatchEventsResponse{Event: ev}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

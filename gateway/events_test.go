@@ -237,3 +237,41 @@ func TestShutdownEndsWatches(t *testing.T) {
 		break
 	}
 }
+
+// TestWatchEventsBatches: a watch that asks for batches receives the events of one read in one
+// message (events, in order, event unset); the same events as one per message otherwise.
+func TestWatchEventsBatches(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	sid := e.session()
+	specs := make([]*chorusv1.TaskSpec, 50)
+	for i := range specs {
+		specs[i] = &chorusv1.TaskSpec{Method: "m"}
+	}
+	sub, err := e.tasks.SubmitTasks(e.ctx, &chorusv1.SubmitTasksRequest{SessionId: sid, Tasks: specs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := []chorusv1.EventKind{chorusv1.EventKind_EVENT_KIND_TASK_STATUS}
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	batched, err := e.events.WatchEvents(ctx, &chorusv1.WatchEventsRequest{SessionId: sid, Kinds: kinds, Batches: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := batched.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetEvent() != nil || len(resp.GetEvents()) != len(specs) {
+		t.Fatalf("batched message: event %v and %d events; want no event and %d events", resp.GetEvent(), len(resp.GetEvents()), len(specs))
+	}
+	single, _, cancelSingle := e.watch(sid, "", kinds...)
+	defer cancelSingle()
+	for i, ev := range resp.GetEvents() {
+		one := next(t, single)
+		if ev.GetTaskStatus().GetTaskId() != sub.Tasks[i].TaskId || one.GetCursor() != ev.GetCursor() {
+			t.Fatalf("event %d: batched %v, single %v; want task %s at the same cursor", i, ev, one, sub.Tasks[i].TaskId)
+		}
+	}
+}

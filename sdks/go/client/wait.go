@@ -26,6 +26,8 @@ type Watcher struct {
 	cursor   string
 	stream   chorusv1.EventService_WatchEventsClient
 	cancel   context.CancelFunc
+	// pending are the events of the last message not yet returned (the watch asks for batches).
+	pending []*chorusv1.Event
 }
 
 // WatchTasks starts reading the session's task status events with the given statuses after cursor
@@ -51,7 +53,8 @@ func (s *Session) Watch(ctx context.Context, cursor string, kinds ...chorusv1.Ev
 
 func (w *Watcher) open(ctx context.Context) error {
 	sctx, cancel := context.WithCancel(ctx)
-	stream, err := w.s.c.events.WatchEvents(sctx, &chorusv1.WatchEventsRequest{SessionId: w.s.ID, Cursor: w.cursor, Kinds: w.kinds, TaskStatuses: w.statuses})
+	stream, err := w.s.c.events.WatchEvents(sctx, &chorusv1.WatchEventsRequest{SessionId: w.s.ID, Cursor: w.cursor, Kinds: w.kinds, TaskStatuses: w.statuses,
+		Batches: true})
 	if err != nil {
 		cancel()
 		return wrap("watch session "+w.s.ID, err)
@@ -82,11 +85,20 @@ func (w *Watcher) Next(ctx context.Context) (*chorusv1.Event, error) {
 	var failingSince time.Time
 	backoff := 50 * time.Millisecond
 	for {
-		resp, err := w.stream.Recv()
-		if err == nil {
-			ev := resp.GetEvent()
+		if len(w.pending) > 0 {
+			ev := w.pending[0]
+			w.pending = w.pending[1:]
 			w.cursor = ev.GetCursor()
 			return ev, nil
+		}
+		resp, err := w.stream.Recv()
+		if err == nil {
+			if ev := resp.GetEvent(); ev != nil { // a gateway that does not batch
+				w.cursor = ev.GetCursor()
+				return ev, nil
+			}
+			w.pending = resp.GetEvents()
+			continue
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -37,7 +37,10 @@ type WatchEventsRequest struct {
 	// Only task status events with these statuses (other kinds are not affected); empty means every
 	// status. A client waiting for outcomes asks for COMPLETED, FAILED and CANCELLED and receives
 	// nothing else, at a fraction of the cost of the whole stream.
-	TaskStatuses  []TaskStatus `protobuf:"varint,4,rep,packed,name=task_statuses,json=taskStatuses,proto3,enum=chorus.v1.TaskStatus" json:"task_statuses,omitempty"`
+	TaskStatuses []TaskStatus `protobuf:"varint,4,rep,packed,name=task_statuses,json=taskStatuses,proto3,enum=chorus.v1.TaskStatus" json:"task_statuses,omitempty"`
+	// Send the events of one read of the store together, in WatchEventsResponse.events (at most 256
+	// per message), instead of one per message: a busy session then costs one message per batch.
+	Batches       bool `protobuf:"varint,5,opt,name=batches,proto3" json:"batches,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -100,11 +103,20 @@ func (x *WatchEventsRequest) GetTaskStatuses() []TaskStatus {
 	return nil
 }
 
-// WatchEventsResponse carries one event.
+func (x *WatchEventsRequest) GetBatches() bool {
+	if x != nil {
+		return x.Batches
+	}
+	return false
+}
+
+// WatchEventsResponse carries one event, or several when the request asked for batches.
 type WatchEventsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The event.
-	Event         *Event `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	// The event (unset when the request asked for batches).
+	Event *Event `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	// With WatchEventsRequest.batches: the events, in order; the last one's cursor is where to resume.
+	Events        []*Event `protobuf:"bytes,2,rep,name=events,proto3" json:"events,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -146,19 +158,28 @@ func (x *WatchEventsResponse) GetEvent() *Event {
 	return nil
 }
 
+func (x *WatchEventsResponse) GetEvents() []*Event {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
 var File_chorus_v1_event_service_proto protoreflect.FileDescriptor
 
 const file_chorus_v1_event_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1dchorus/v1/event_service.proto\x12\tchorus.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15chorus/v1/event.proto\x1a\x14chorus/v1/task.proto\x1a\x1cgoogle/api/annotations.proto\"\xb0\x02\n" +
+	"\x1dchorus/v1/event_service.proto\x12\tchorus.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15chorus/v1/event.proto\x1a\x14chorus/v1/task.proto\x1a\x1cgoogle/api/annotations.proto\"\xca\x02\n" +
 	"\x12WatchEventsRequest\x12H\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tB)\xbaH&r$\x10\x01\x18\x80\x012\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\x12@\n" +
 	"\x06cursor\x18\x02 \x01(\tB(\xbaH%r#\x18@2\x1f^(\\$|[0-9]+-[0-9]+(/[0-9]+)?)?$R\x06cursor\x12=\n" +
 	"\x05kinds\x18\x03 \x03(\x0e2\x14.chorus.v1.EventKindB\x11\xbaH\x0e\x92\x01\v\x10\b\"\a\x82\x01\x04\x10\x01 \x00R\x05kinds\x12O\n" +
-	"\rtask_statuses\x18\x04 \x03(\x0e2\x15.chorus.v1.TaskStatusB\x13\xbaH\x10\x92\x01\r\x10\b\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\ftaskStatuses\"=\n" +
+	"\rtask_statuses\x18\x04 \x03(\x0e2\x15.chorus.v1.TaskStatusB\x13\xbaH\x10\x92\x01\r\x10\b\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\ftaskStatuses\x12\x18\n" +
+	"\abatches\x18\x05 \x01(\bR\abatches\"g\n" +
 	"\x13WatchEventsResponse\x12&\n" +
-	"\x05event\x18\x01 \x01(\v2\x10.chorus.v1.EventR\x05event2\x88\x01\n" +
+	"\x05event\x18\x01 \x01(\v2\x10.chorus.v1.EventR\x05event\x12(\n" +
+	"\x06events\x18\x02 \x03(\v2\x10.chorus.v1.EventR\x06events2\x88\x01\n" +
 	"\fEventService\x12x\n" +
 	"\vWatchEvents\x12\x1d.chorus.v1.WatchEventsRequest\x1a\x1e.chorus.v1.WatchEventsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/sessions/{session_id}/events0\x01B\xa4\x01\n" +
 	"\rcom.chorus.v1B\x11EventServiceProtoP\x01Z;github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1;chorusv1\xa2\x02\x03CXX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15Chorus\\V1\\GPBMetadata\xea\x02\n" +
@@ -188,13 +209,14 @@ var file_chorus_v1_event_service_proto_depIdxs = []int32{
 	2, // 0: chorus.v1.WatchEventsRequest.kinds:type_name -> chorus.v1.EventKind
 	3, // 1: chorus.v1.WatchEventsRequest.task_statuses:type_name -> chorus.v1.TaskStatus
 	4, // 2: chorus.v1.WatchEventsResponse.event:type_name -> chorus.v1.Event
-	0, // 3: chorus.v1.EventService.WatchEvents:input_type -> chorus.v1.WatchEventsRequest
-	1, // 4: chorus.v1.EventService.WatchEvents:output_type -> chorus.v1.WatchEventsResponse
-	4, // [4:5] is the sub-list for method output_type
-	3, // [3:4] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	4, // 3: chorus.v1.WatchEventsResponse.events:type_name -> chorus.v1.Event
+	0, // 4: chorus.v1.EventService.WatchEvents:input_type -> chorus.v1.WatchEventsRequest
+	1, // 5: chorus.v1.EventService.WatchEvents:output_type -> chorus.v1.WatchEventsResponse
+	5, // [5:6] is the sub-list for method output_type
+	4, // [4:5] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_chorus_v1_event_service_proto_init() }

@@ -17,7 +17,7 @@ from chorus.v1 import task_pb2 as chorus_dot_v1_dot_task__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63horus/v1/event_service.proto\x12\tchorus.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x15\x63horus/v1/event.proto\x1a\x14\x63horus/v1/task.proto\x1a\x1cgoogle/api/annotations.proto\"\xb0\x02\n\x12WatchEventsRequest\x12H\n\nsession_id\x18\x01 \x01(\tB)\xbaH&r$\x10\x01\x18\x80\x01\x32\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\x12@\n\x06\x63ursor\x18\x02 \x01(\tB(\xbaH%r#\x18@2\x1f^(\\$|[0-9]+-[0-9]+(/[0-9]+)?)?$R\x06\x63ursor\x12=\n\x05kinds\x18\x03 \x03(\x0e\x32\x14.chorus.v1.EventKindB\x11\xbaH\x0e\x92\x01\x0b\x10\x08\"\x07\x82\x01\x04\x10\x01 \x00R\x05kinds\x12O\n\rtask_statuses\x18\x04 \x03(\x0e\x32\x15.chorus.v1.TaskStatusB\x13\xbaH\x10\x92\x01\r\x10\x08\x18\x01\"\x07\x82\x01\x04\x10\x01 \x00R\x0ctaskStatuses\"=\n\x13WatchEventsResponse\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x10.chorus.v1.EventR\x05\x65vent2\x88\x01\n\x0c\x45ventService\x12x\n\x0bWatchEvents\x12\x1d.chorus.v1.WatchEventsRequest\x1a\x1e.chorus.v1.WatchEventsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/sessions/{session_id}/events0\x01\x42\xa4\x01\n\rcom.chorus.v1B\x11\x45ventServiceProtoP\x01Z;github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1;chorusv1\xa2\x02\x03\x43XX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15\x43horus\\V1\\GPBMetadata\xea\x02\nChorus::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63horus/v1/event_service.proto\x12\tchorus.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x15\x63horus/v1/event.proto\x1a\x14\x63horus/v1/task.proto\x1a\x1cgoogle/api/annotations.proto\"\xca\x02\n\x12WatchEventsRequest\x12H\n\nsession_id\x18\x01 \x01(\tB)\xbaH&r$\x10\x01\x18\x80\x01\x32\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\tsessionId\x12@\n\x06\x63ursor\x18\x02 \x01(\tB(\xbaH%r#\x18@2\x1f^(\\$|[0-9]+-[0-9]+(/[0-9]+)?)?$R\x06\x63ursor\x12=\n\x05kinds\x18\x03 \x03(\x0e\x32\x14.chorus.v1.EventKindB\x11\xbaH\x0e\x92\x01\x0b\x10\x08\"\x07\x82\x01\x04\x10\x01 \x00R\x05kinds\x12O\n\rtask_statuses\x18\x04 \x03(\x0e\x32\x15.chorus.v1.TaskStatusB\x13\xbaH\x10\x92\x01\r\x10\x08\x18\x01\"\x07\x82\x01\x04\x10\x01 \x00R\x0ctaskStatuses\x12\x18\n\x07\x62\x61tches\x18\x05 \x01(\x08R\x07\x62\x61tches\"g\n\x13WatchEventsResponse\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x10.chorus.v1.EventR\x05\x65vent\x12(\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x10.chorus.v1.EventR\x06\x65vents2\x88\x01\n\x0c\x45ventService\x12x\n\x0bWatchEvents\x12\x1d.chorus.v1.WatchEventsRequest\x1a\x1e.chorus.v1.WatchEventsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/sessions/{session_id}/events0\x01\x42\xa4\x01\n\rcom.chorus.v1B\x11\x45ventServiceProtoP\x01Z;github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1;chorusv1\xa2\x02\x03\x43XX\xaa\x02\tChorus.V1\xca\x02\tChorus\\V1\xe2\x02\x15\x43horus\\V1\\GPBMetadata\xea\x02\nChorus::V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chorus.v1.event_service_pb2', globals())
@@ -36,9 +36,9 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _EVENTSERVICE.methods_by_name['WatchEvents']._options = None
   _EVENTSERVICE.methods_by_name['WatchEvents']._serialized_options = b'\202\323\344\223\002\"\022 /v1/sessions/{session_id}/events'
   _WATCHEVENTSREQUEST._serialized_start=149
-  _WATCHEVENTSREQUEST._serialized_end=453
-  _WATCHEVENTSRESPONSE._serialized_start=455
-  _WATCHEVENTSRESPONSE._serialized_end=516
-  _EVENTSERVICE._serialized_start=519
-  _EVENTSERVICE._serialized_end=655
+  _WATCHEVENTSREQUEST._serialized_end=479
+  _WATCHEVENTSRESPONSE._serialized_start=481
+  _WATCHEVENTSRESPONSE._serialized_end=584
+  _EVENTSERVICE._serialized_start=587
+  _EVENTSERVICE._serialized_end=723
 # @@protoc_insertion_point(module_scope)

@@ -10,19 +10,23 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class WatchEventsRequest(_message.Message):
-    __slots__ = ["cursor", "kinds", "session_id", "task_statuses"]
+    __slots__ = ["batches", "cursor", "kinds", "session_id", "task_statuses"]
+    BATCHES_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
     KINDS_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_STATUSES_FIELD_NUMBER: _ClassVar[int]
+    batches: bool
     cursor: str
     kinds: _containers.RepeatedScalarFieldContainer[_event_pb2.EventKind]
     session_id: str
     task_statuses: _containers.RepeatedScalarFieldContainer[_task_pb2.TaskStatus]
-    def __init__(self, session_id: _Optional[str] = ..., cursor: _Optional[str] = ..., kinds: _Optional[_Iterable[_Union[_event_pb2.EventKind, str]]] = ..., task_statuses: _Optional[_Iterable[_Union[_task_pb2.TaskStatus, str]]] = ...) -> None: ...
+    def __init__(self, session_id: _Optional[str] = ..., cursor: _Optional[str] = ..., kinds: _Optional[_Iterable[_Union[_event_pb2.EventKind, str]]] = ..., task_statuses: _Optional[_Iterable[_Union[_task_pb2.TaskStatus, str]]] = ..., batches: bool = ...) -> None: ...
 
 class WatchEventsResponse(_message.Message):
-    __slots__ = ["event"]
+    __slots__ = ["event", "events"]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
     EVENT_FIELD_NUMBER: _ClassVar[int]
     event: _event_pb2.Event
-    def __init__(self, event: _Optional[_Union[_event_pb2.Event, _Mapping]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[_event_pb2.Event]
+    def __init__(self, event: _Optional[_Union[_event_pb2.Event, _Mapping]] = ..., events: _Optional[_Iterable[_Union[_event_pb2.Event, _Mapping]]] = ...) -> None: ...
