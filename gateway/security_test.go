@@ -255,7 +255,7 @@ func (r rpc) request(t testing.TB, f fixture) proto.Message {
 			m.Mutable(fd).List().Append(protoreflect.ValueOfMessage((&chorusv1.ResultSpec{}).ProtoReflect()))
 		case "default_task_options":
 			m.Set(fd, protoreflect.ValueOfMessage((&chorusv1.TaskOptions{Partition: declared}).ProtoReflect()))
-		case "page_size", "page_token", "status", "tenant", "weight", "labels", "request_id", "cursor", "kinds", "task_statuses":
+		case "page_size", "page_token", "status", "tenant", "weight", "labels", "request_id", "cursor", "kinds", "task_statuses", "batches":
 			// optional: left unset
 		default:
 			t.Fatalf("%s: the table test does not know field %q of %s; teach request() how to fill it", r.full, fd.Name(), r.desc.Input().FullName())

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -316,5 +317,32 @@ func testAttemptsTimeline(t *testing.T, s store.Store, clk *clock.Fake) {
 	}
 	if task.Status != chorusv1.TaskStatus_TASK_STATUS_COMPLETED || !task.EndTime.AsTime().Equal(a2.EndTime.AsTime()) {
 		t.Fatalf("task %v ended %v; want COMPLETED at the end of attempt 2", task.Status, task.EndTime)
+	}
+}
+
+// testBodiesSmallAndLarge: a task's body comes back whole from a claim, GetTask and ListTasks,
+// whether it is small (kept with the task's header) or large (kept apart).
+func testBodiesSmallAndLarge(t *testing.T, s store.Store, _ *clock.Fake) {
+	sid := newSession(t, s, 1)
+	long := strings.Repeat("x", 300)
+	st := submit(t, s, sid, store.TaskSpec{Method: "small"},
+		store.TaskSpec{Method: "large", Options: &chorusv1.TaskOptions{Options: map[string]string{"k": long}}})
+	got := map[string]*store.ClaimedTask{}
+	for _, c := range claim(t, s, 2) {
+		got[c.Method] = c
+	}
+	if got["small"] == nil || got["large"] == nil || got["large"].Options.GetOptions()["k"] != long {
+		t.Fatalf("claimed %v; want small and large with its option", got)
+	}
+	for i, want := range []string{"small", "large"} {
+		tk, err := s.GetTask(ctx(t), sid, st[i].TaskId)
+		if err != nil || tk.Method != want {
+			t.Fatalf("GetTask %s = %v, %v; want method %s", st[i].TaskId, tk, err, want)
+		}
+	}
+	tasks, _, err := s.ListTasks(ctx(t), sid, store.ListQuery[chorusv1.TaskStatus]{})
+	if err != nil || len(tasks) != 2 || tasks[0].Method != "small" || tasks[1].Method != "large" ||
+		tasks[1].GetOptions().GetOptions()["k"] != long {
+		t.Fatalf("ListTasks = %v, %v; want small then large with its option", tasks, err)
 	}
 }

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"RandomDAGs", testRandomDAGs},
 		{"OutcomesBatch", testOutcomesBatch},
 		{"CompletionWithStart", testCompletionWithStart},
+		{"BodiesSmallAndLarge", testBodiesSmallAndLarge},
 		{"OutcomesBatchRetryAndSubtasks", testOutcomesRetrySubtasks},
 		{"EventGroupsAndFilters", testEventGroups},
 		{"AttemptsTimeline", testAttemptsTimeline},

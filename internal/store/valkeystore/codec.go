@@ -46,8 +46,11 @@ const (
 	hDispatchMS
 	hStartMS
 	hFields
+	// hBody is where a small body follows the fields (lib.lua BODY_INLINE); a larger one is in :tb.
+	hBody = hFields
 )
 
+// decodeTask reads a task from its header and its body ("" when the header holds it).
 func decodeTask(head, body string) (*taskRecord, error) {
 	f, err := unpackArray(head)
 	if err != nil {
@@ -72,6 +75,13 @@ func decodeTask(head, body string) (*taskRecord, error) {
 		dispatchMS: mpInt(f[hDispatchMS]), startMS: mpInt(f[hStartMS]), body: &chorusv1.Task{}}
 	if outs := mpStr(f[hOutputs]); outs != "" {
 		r.outputs = strings.Split(outs, ",")
+	}
+	if body == "" && len(f) > hBody {
+		b, ok := f[hBody].(string)
+		if !ok {
+			return nil, fmt.Errorf("task header field %d is %T, want the body", hBody, f[hBody])
+		}
+		body = b
 	}
 	if err := decodeBody(body, r); err != nil {
 		return nil, err

@@ -182,9 +182,11 @@ func (s *Store) completionArgs(ctx context.Context, args []string, l store.Lease
 	}
 	// subtasks continue the parent's trace
 	var traceParent, traceState string
-	if raw, err := s.c.Do(ctx, s.c.B().Hget().Key(s.k.bodies(l.SessionID)).Field(l.TaskID).Build()).ToString(); err == nil {
-		rec := &taskRecord{}
-		if decodeBody(raw, rec) == nil {
+	res := s.c.DoMulti(ctx, s.c.B().Hget().Key(s.k.tasks(l.SessionID)).Field(l.TaskID).Build(),
+		s.c.B().Hget().Key(s.k.bodies(l.SessionID)).Field(l.TaskID).Build())
+	if head, err := res[0].ToString(); err == nil {
+		body, _ := res[1].ToString() // nil when the header holds the body
+		if rec, err := decodeTask(head, body); err == nil {
 			traceParent, traceState = rec.traceParent, rec.traceState
 		}
 	}

@@ -43,13 +43,21 @@ end
 local out = {}
 if #ids > 0 then
   redis.call('ZADD', K(':l:' .. part), unpack(leases))
-  local bodies = redis.call('HMGET', K(':tb'), unpack(ids))
+  local big = {}
+  for _, t in ipairs(claimed) do
+    if not t[H_BODY] then big[#big + 1] = t.id end
+  end
+  local bodies = {}
+  if #big > 0 then
+    local got = redis.call('HMGET', K(':tb'), unpack(big))
+    for j, tid in ipairs(big) do bodies[tid] = got[j] end
+  end
   local payloads = redis.call('HMGET', K(':pl'), unpack(ids))
   for j, t in ipairs(claimed) do
     out[#out + 1] = t.id
     out[#out + 1] = t[H_ATTEMPT]
     out[#out + 1] = t[H_TOKEN]
-    out[#out + 1] = bodies[j] or ''
+    out[#out + 1] = t[H_BODY] or bodies[t.id] or ''
     out[#out + 1] = payloads[j] or ''
     out[#out + 1] = t[H_PRIORITY]
     out[#out + 1] = t[H_MAX_RETRIES]

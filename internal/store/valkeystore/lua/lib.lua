@@ -9,9 +9,9 @@
 --   :q:<p>:<prio> ready queues  :d:<p> retry-delayed  :l:<p> leases  :ev events  :req:<id> idempotent answers
 --   :te task ends (ms|error kind|message)
 -- Task header: twelve MessagePack values one after the other: status, attempt, token, partition,
--- priority, max retries, waiting-on count, queue ms, outputs (csv), agent, dispatch ms, start ms;
--- no user string can break it.
--- Task body: the protobuf chorus.v1.Task as submitted, written once.
+-- priority, max retries, waiting-on count, queue ms, outputs (csv), agent, dispatch ms, start ms,
+-- then the body when it is small (H_BODY); no user string can break it.
+-- Task body: the protobuf chorus.v1.Task as submitted, written once (in :tb when it is not small).
 -- Result record: "st|owner|size|sha|loc|cms|ems|reason".
 local TAG = string.sub(KEYS[1], 1, -3)
 local function K(s) return TAG .. s end
@@ -60,9 +60,16 @@ end
 -- A task in a script is the array of its header fields (indexes below) plus its id in t.id.
 local H_STATUS, H_ATTEMPT, H_TOKEN, H_PARTITION, H_PRIORITY, H_MAX_RETRIES = 1, 2, 3, 4, 5, 6
 local H_WAITING, H_QUEUE_MS, H_OUTPUTS, H_AGENT, H_DISPATCH_MS, H_START_MS = 7, 8, 9, 10, 11, 12
+-- A body of at most BODY_INLINE bytes is a thirteenth header value instead of an entry of :tb: a
+-- hash entry of its own costs more than its bytes (field, entry, bucket: ~70 bytes), and copying a
+-- small body with each header write costs little.
+local H_BODY, BODY_INLINE = 13, 64
 
--- header packs the twelve fields one after the other (codec.go reads them back).
+-- header packs the twelve fields (and a small body) one after the other (codec.go reads them back).
 local function header(t)
+  if t[H_BODY] then
+    return cmsgpack.pack(t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12], t[13])
+  end
   return cmsgpack.pack(t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12])
 end
 
@@ -552,7 +559,7 @@ local function store_tasks(specs, now, touched)
     end
     ev_task(t.id, t[H_STATUS], 0)
     tput(t)
-    hset_later(':tb', t.id, s.body)
+    if #s.body <= BODY_INLINE then t[H_BODY] = s.body else hset_later(':tb', t.id, s.body) end
     rpush_later(':tl', t.id)
     parts[s.part] = true
     if s.payload ~= '' then hset_later(':pl', s.id, s.payload) end
