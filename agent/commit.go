@@ -56,6 +56,8 @@ type step struct {
 	// unclear is set once a call carrying the step failed without an answer: the step may have been
 	// applied even if a later answer says the lease is lost.
 	unclear bool
+	// at is when the step was queued (monotonic wall time).
+	at time.Time
 }
 
 // maxCommitBatch bounds the steps of one RecordOutcomes call.
@@ -67,7 +69,7 @@ func newCommitter(a *Agent) *committer {
 
 // add queues a step. A progress report replaces the same task's report still in the queue.
 func (c *committer) add(o store.Outcome, done func(store.OutcomeResult, bool)) {
-	s := &step{o: o, done: done, giveUp: c.now().Add(c.a.cfg.LeaseTTL)}
+	s := &step{o: o, done: done, giveUp: c.now().Add(c.a.cfg.LeaseTTL), at: time.Now()}
 	c.mu.Lock()
 	if o.Kind == store.OutcomeProgress {
 		if old := c.progress[o.Lease.Token]; old != nil {
@@ -91,23 +93,47 @@ func (c *committer) queued() int {
 	return len(c.q)
 }
 
+// startHold is how long a task's start waits for the task's next step before it is recorded on its
+// own: a task that ends within it (a short task) has its start recorded with its outcome, one store
+// step instead of two. Users see RUNNING at most this much later; the start time is the worker's.
+const startHold = 5 * time.Millisecond
+
 // run records queued steps until ctx ends, then records what is left and returns.
 func (c *committer) run(ctx context.Context) {
+	hold := time.NewTimer(time.Hour)
+	hold.Stop()
 	for {
 		select {
 		case <-c.wake:
+		case <-hold.C:
 		case <-ctx.Done():
-			for c.flushOnce(context.WithoutCancel(ctx)) {
+			for c.flushOnce(context.WithoutCancel(ctx), true) {
 			}
 			return
 		}
-		for c.flushOnce(ctx) {
+		for c.flushOnce(ctx, false) {
+		}
+		if due, ok := c.heldUntil(); ok {
+			hold.Reset(time.Until(due))
 		}
 	}
 }
 
-// flushOnce records up to maxCommitBatch queued steps; it reports whether there were any.
-func (c *committer) flushOnce(ctx context.Context) bool {
+// heldUntil is when the oldest start still held is due.
+func (c *committer) heldUntil() (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.q {
+		if st.o.Kind == store.OutcomeStart {
+			return st.at.Add(startHold), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// flushOnce records up to maxCommitBatch queued steps; it reports whether there were any. A start
+// with no later step of its task queued is held back for up to startHold (all are sent when final).
+func (c *committer) flushOnce(ctx context.Context, final bool) bool {
 	if since := time.Since(c.last); since < busyGap && c.lastN > 1 && ctx.Err() == nil {
 		n := c.queued()
 		for waited := time.Duration(0); n > 0 && n < maxCommitBatch/4 && waited < lingerMax; waited += lingerStep {
@@ -121,21 +147,35 @@ func (c *committer) flushOnce(ctx context.Context) bool {
 	}
 	c.last = time.Now()
 	c.mu.Lock()
-	n := min(len(c.q), maxCommitBatch)
-	batch := make([]*step, n)
-	copy(batch, c.q)
-	c.q = append(c.q[:0], c.q[n:]...)
+	q := mergeStarts(c.q)
+	followed := map[string]bool{} // tokens with a step after their start
+	for _, st := range q {
+		if st.o.Kind != store.OutcomeStart {
+			followed[st.o.Lease.Token] = true
+		}
+	}
+	now := time.Now()
+	var batch, rest []*step
+	for _, st := range q {
+		send := final || st.o.Kind != store.OutcomeStart || followed[st.o.Lease.Token] || now.Sub(st.at) >= startHold
+		if send && len(batch) < maxCommitBatch {
+			batch = append(batch, st)
+		} else {
+			rest = append(rest, st)
+		}
+	}
+	c.q = append(q[:0], rest...)
 	for _, st := range batch {
 		if st.o.Kind == store.OutcomeProgress && c.progress[st.o.Lease.Token] == st {
 			delete(c.progress, st.o.Lease.Token)
 		}
 	}
 	c.mu.Unlock()
-	if n == 0 {
+	if len(batch) == 0 {
 		return false
 	}
-	c.lastN = n
-	c.record(ctx, mergeStarts(batch))
+	c.lastN = len(batch)
+	c.record(ctx, batch)
 	return true
 }
 

@@ -179,9 +179,47 @@ func TestProgressReportsCoalesce(t *testing.T) {
 	if got != 0.9999 {
 		t.Fatalf("the queued report says %v; want the latest, 0.9999", got)
 	}
-	for c.flushOnce(t.Context()) {
+	for c.flushOnce(t.Context(), false) {
 	}
 	if n := c.queued(); n != 0 {
 		t.Fatalf("%d steps left after flushing", n)
+	}
+}
+
+// A start with nothing after it is held (up to startHold), then recorded on its own; a start whose
+// completion follows within the hold goes with the completion: RUNNING then COMPLETED, one step.
+func TestStartHeldForItsOutcome(t *testing.T) {
+	t.Parallel()
+	a, st, claimed := internalSetup(t)
+	c := newCommitter(a)
+	l := claimed[0].Lease
+	var started, completed []error
+	c.add(store.Outcome{Kind: store.OutcomeStart, Lease: l, Time: time.Now()}, func(r store.OutcomeResult, _ bool) { started = append(started, r.Err) })
+	if c.flushOnce(t.Context(), false) {
+		t.Fatal("a fresh start alone was recorded; want it held for its outcome")
+	}
+	if n := c.queued(); n != 1 {
+		t.Fatalf("%d steps queued; want the held start", n)
+	}
+	if _, ok := c.heldUntil(); !ok {
+		t.Fatal("heldUntil says nothing is held")
+	}
+	c.add(store.Outcome{Kind: store.OutcomeComplete, Lease: l, Completion: &store.Completion{Lease: l,
+		Outputs: []store.OutputData{{ResultID: "out", Data: store.ResultData{Inline: []byte("v")}}}}},
+		func(r store.OutcomeResult, _ bool) { completed = append(completed, r.Err) })
+	if !c.flushOnce(t.Context(), false) {
+		t.Fatal("the completion was not recorded")
+	}
+	if c.queued() != 0 || len(started) != 1 || started[0] != nil || len(completed) != 1 || completed[0] != nil {
+		t.Fatalf("queued %d, start results %v, completion results %v; want both recorded once, nothing left", c.queued(), started, completed)
+	}
+	tk, err := st.GetTask(t.Context(), l.SessionID, l.TaskID)
+	if err != nil || tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED || tk.GetAttempts()[0].GetStartTime() == nil {
+		t.Fatalf("task = %v, %v; want COMPLETED with a start time", tk, err)
+	}
+	// the final flush (the agent stops) sends a held start at once
+	c.add(store.Outcome{Kind: store.OutcomeStart, Lease: l, Time: time.Now()}, func(store.OutcomeResult, bool) {})
+	if !c.flushOnce(t.Context(), true) || c.queued() != 0 {
+		t.Fatalf("the final flush left %d steps", c.queued())
 	}
 }
