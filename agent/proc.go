@@ -28,10 +28,12 @@ type proc struct {
 	log *slog.Logger
 
 	lastSeen atomic.Int64 // unix nanos of the last message from the worker
+	wire     wireCounts   // messages to and from the slot's processes
 
 	mu          sync.Mutex
 	inc         *incarnation // current process; nil between restarts
-	conn        transport    // set once the process said Hello
+	conn        transport    // set once the process said Hello and was welcomed
+	welcoming   bool         // a Hello is being answered
 	capacity    int
 	methods     map[string]bool // nil: any method
 	assigned    map[string]*run // task id → run on the worker
