@@ -102,7 +102,7 @@ void Connection::Execute(const std::shared_ptr<TaskState>& task) {
   const Handler* handler = it == handlers_.end() ? nullptr : &it->second;
   pb::ConnectRequest outcome = Outcome(task, handler);
   try {
-    Send(outcome);
+    Send(std::move(outcome));
   } catch (const Error&) {
     Log("could not report the outcome of task " + task->assign.task_id() + ": the stream to the agent is closed");
   }
@@ -181,7 +181,7 @@ pb::ConnectResponse Connection::Call(TaskState& task,
   pb::ConnectRequest req;
   fill(req, call_id);
   try {
-    Send(req);
+    Send(std::move(req));
   } catch (...) {
     std::lock_guard<std::mutex> lk(mu_);
     pending_.erase(call_id);
