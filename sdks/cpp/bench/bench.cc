@@ -3,6 +3,10 @@
 // completes, from its read thread. A raw loop on the generated stub (no SDK) gives the transport's own
 // cost, so the SDK's per-task overhead is the difference.
 //
+// With batches on (Welcome.accepts_batches), the agent answers each read from the stream with one
+// ResponseBatch holding an assignment per outcome it read, as the real agent does on a busy stream,
+// and the worker sends the outcomes ready at once as one RequestBatch.
+//
 // Usage: chorus_worker_bench [tasks per run, default 20000]
 #include <atomic>
 #include <chrono>
@@ -21,40 +25,72 @@ using chorus::testing::TestAgent;
 namespace pb = chorus::worker::v1;
 using Clock = std::chrono::steady_clock;
 
-// Feeds `total` tasks, `capacity` in flight, and returns tasks/s once all completed.
-double Drive(TestAgent& agent, int capacity, int total) {
+// Feeds `total` tasks, `capacity` in flight, and returns tasks/s once all completed. With batches,
+// the assignments that answer one read from the stream go out as one ResponseBatch.
+double Drive(TestAgent& agent, int capacity, int total, bool batches = false) {
   std::atomic<int> sent{0}, done{0};
   std::promise<void> finished;
   pb::ConnectResponse tmpl;
   *tmpl.mutable_assign_task() = MakeTask("t", "noop", "");
   tmpl.mutable_assign_task()->set_output_dir(agent.dir());
-  auto send_one = [&] {
+  auto next = [&](std::vector<pb::ConnectResponse>& out) {
     int i = sent.fetch_add(1);
     if (i >= total) return;
     pb::ConnectResponse m = tmpl;
     m.mutable_assign_task()->set_task_id("t" + std::to_string(i));
     m.mutable_assign_task()->set_expected_output_ids(0, "o" + std::to_string(i));
-    agent.Send(m);
+    out.push_back(std::move(m));
   };
-  agent.OnMessage([&](const pb::ConnectRequest& m) {
-    if (!m.has_task_completed() && !m.has_task_failed()) return;
-    if (m.has_task_failed()) std::fprintf(stderr, "task failed: %s\n", m.task_failed().message().c_str());
-    if (done.fetch_add(1) + 1 == total) {
-      finished.set_value();
-      return;
+  auto send = [&](std::vector<pb::ConnectResponse>& out) {
+    if (out.size() == 1) {
+      agent.Send(out[0]);
+    } else if (out.size() > 1) {
+      agent.SendBatch(out);
     }
-    send_one();
+  };
+  agent.OnRead([&](const std::vector<pb::ConnectRequest>& msgs) {
+    std::vector<pb::ConnectResponse> out;
+    bool last = false;
+    for (const auto& m : msgs) {
+      if (!m.has_task_completed() && !m.has_task_failed()) continue;
+      if (m.has_task_failed()) std::fprintf(stderr, "task failed: %s\n", m.task_failed().message().c_str());
+      if (done.fetch_add(1) + 1 == total) {
+        last = true;
+        continue;
+      }
+      next(out);
+      if (!batches) {
+        send(out);
+        out.clear();
+      }
+    }
+    send(out);
+    if (last) finished.set_value();
   });
   auto start = Clock::now();
-  for (int i = 0; i < capacity; ++i) send_one();
+  std::vector<pb::ConnectResponse> first;
+  for (int i = 0; i < capacity; ++i) next(first);
+  if (batches) {
+    send(first);
+  } else {
+    for (auto& m : first) agent.Send(m);
+  }
   finished.get_future().wait();
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  agent.OnMessage(nullptr);
+  agent.OnRead(nullptr);
   return total / secs;
 }
 
-double RunSdk(int capacity, int total) {
-  TestAgent agent;
+struct SdkRun {
+  double rate = 0;
+  int batches = 0;           // RequestBatch writes the agent read
+  int batched_messages = 0;  // messages they carried
+};
+
+SdkRun RunSdk(int capacity, int total, bool batches) {
+  TestAgent::Options opts;
+  opts.accepts_batches = batches;
+  TestAgent agent(opts);
   chorus::Config c;
   c.socket_path = agent.socket_path();
   c.token = agent.token();
@@ -63,11 +99,15 @@ double RunSdk(int capacity, int total) {
   w.Handle("noop", [](chorus::TaskContext& ctx) { return ctx.Output(""); });
   std::thread t([&] { w.Run(); });
   agent.WaitHello();
-  Drive(agent, capacity, total / 10);  // warm-up
-  double rate = Drive(agent, capacity, total);
+  Drive(agent, capacity, total / 10, batches);  // warm-up
+  int b0 = agent.batches_received(), m0 = agent.batched_messages_received();
+  SdkRun r;
+  r.rate = Drive(agent, capacity, total, batches);
+  r.batches = agent.batches_received() - b0;
+  r.batched_messages = agent.batched_messages_received() - m0;
   w.Stop();
   t.join();
-  return rate;
+  return r;
 }
 
 // A worker without the SDK: one thread reading assignments and writing completions.
@@ -111,10 +151,17 @@ int main(int argc, char** argv) {
   double raw1 = RunRaw(1, total);
   std::printf("raw stub (no SDK)  capacity 1: %8.0f tasks/s  (%.1f us/task)\n", raw1, 1e6 / raw1);
   double sdk1 = 0;
-  for (int cap : {1, 2, 4, 8, 16}) {
-    double r = RunSdk(cap, total);
-    if (cap == 1) sdk1 = r;
-    std::printf("C++ SDK            capacity %d: %8.0f tasks/s  (%.1f us/task)\n", cap, r, 1e6 / r);
+  for (bool batches : {false, true}) {
+    for (int cap : {1, 2, 4, 8, 16}) {
+      SdkRun r = RunSdk(cap, total, batches);
+      if (cap == 1 && !batches) sdk1 = r.rate;
+      std::printf("C++ SDK %-10s capacity %2d: %8.0f tasks/s  (%.1f us/task)", batches ? "batches" : "no batches", cap,
+                  r.rate, 1e6 / r.rate);
+      if (batches) {
+        std::printf("  %d outcomes of %d in %d batches", r.batched_messages, total, r.batches);
+      }
+      std::printf("\n");
+    }
   }
   std::printf("SDK overhead per task at capacity 1: %.1f us\n", 1e6 / sdk1 - 1e6 / raw1);
   return 0;
