@@ -99,6 +99,9 @@ namespace Chorus.Worker
         /// </summary>
         public bool Batches { get { return batches; } set { batches = value; } }
 
+        /// <summary>Messages queued and not yet taken by a writer (for tests).</summary>
+        public int Queued { get { lock (queueLock) return queued.Count; } }
+
         /// <summary>Writes written as one batch line so far.</summary>
         public long BatchesWritten { get { return Interlocked.Read(ref batchesWritten); } }
 
