@@ -66,7 +66,9 @@ func TestBatchesToAndFromWorkers(t *testing.T) {
 			if writes >= sent {
 				t.Errorf("the agent wrote %d messages in %d writes; want batches (fewer writes than messages)", sent, writes)
 			}
-			if reads >= received {
+			// The stdio test worker answers a batch of assignments with one batch; the Go SDK batches
+			// outcomes that happen to be ready together, which is likely but not certain here.
+			if tc.transport == "stdio" && reads >= received {
 				t.Errorf("the agent read %d messages in %d reads; want the worker's batches", received, reads)
 			}
 		})
