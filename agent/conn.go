@@ -82,12 +82,13 @@ func (pr *proc) serve(inc *incarnation, tr transport, hello *workerv1.Hello) err
 	pr.mu.Unlock()
 	close(inc.hello)
 	if err := tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_Welcome{Welcome: &workerv1.Welcome{
-		AgentId: a.cfg.AgentID, WorkerId: pr.id, WorkDir: pr.dir, InlineLimitBytes: a.cfg.InlineLimit}}}); err != nil {
+		AgentId: a.cfg.AgentID, WorkerId: pr.id, WorkDir: pr.dir, InlineLimitBytes: a.cfg.InlineLimit, AcceptsBatches: true}}}); err != nil {
 		inc.kill("the Welcome could not be sent: " + err.Error())
 		return err
 	}
+	tr.setBatching(hello.GetAcceptsBatches(), &pr.wire)
 	pr.log.Info("worker connected", "pid", inc.pid.Load(), "language", hello.GetLanguage(), "sdk_version", hello.GetSdkVersion(),
-		"capacity", pr.capacity, "methods", len(hello.GetMethods()))
+		"capacity", pr.capacity, "methods", len(hello.GetMethods()), "batches", hello.GetAcceptsBatches())
 	signal(pr.p.wake)
 	for {
 		m, err := tr.Recv()
@@ -108,7 +109,25 @@ func (pr *proc) serve(inc *incarnation, tr transport, hello *workerv1.Hello) err
 			return nil
 		}
 		pr.lastSeen.Store(a.cfg.Clock.Now().UnixNano())
-		pr.handle(tr, m)
+		b := m.GetBatch()
+		if b == nil {
+			pr.wire.received(1)
+			pr.handle(tr, m)
+			continue
+		}
+		if err := checkBatch(b); err != nil {
+			pr.log.Error("worker protocol error; ending its stream and killing it", "pid", inc.pid.Load(), "error", err)
+			inc.kill("of a protocol error: " + err.Error())
+			return status.Error(codes.InvalidArgument, err.Error())
+		}
+		pr.wire.received(len(b.GetMessages()))
+		// What the batch's messages make the agent send (the tasks that take the freed slots)
+		// travels as one batch too.
+		release := tr.hold()
+		for _, x := range b.GetMessages() {
+			pr.handle(tr, x)
+		}
+		release()
 	}
 }
 
@@ -280,6 +299,9 @@ func (pr *proc) assign(runs []*run) {
 	pr.mu.Lock()
 	conn := pr.conn
 	pr.mu.Unlock()
+	if conn != nil && len(runs) > 1 {
+		defer conn.hold()() // one batch for the worker when it accepts batches
+	}
 	for _, r := range runs {
 		r.markRunning()
 		if conn != nil {

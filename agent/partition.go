@@ -62,6 +62,7 @@ func (p *partition) claimLoop(ctx context.Context) {
 			}
 			continue
 		}
+		release := p.hold()
 		var orphans []*run
 		for _, t := range tasks {
 			// The run's worker is set before the lease is published to the renew loop.
@@ -73,7 +74,26 @@ func (p *partition) claimLoop(ctx context.Context) {
 				orphans = append(orphans, r)
 			}
 		}
+		release()
 		a.release(orphans, "no worker has room")
+	}
+}
+
+// hold holds the connections of the partition's workers (see transport.hold) while a claimed batch
+// is spread over them, so each worker that accepts batches gets its share as one batch.
+func (p *partition) hold() (release func()) {
+	var rels []func()
+	for _, pr := range p.procs {
+		pr.mu.Lock()
+		if pr.conn != nil {
+			rels = append(rels, pr.conn.hold())
+		}
+		pr.mu.Unlock()
+	}
+	return func() {
+		for _, r := range rels {
+			r()
+		}
 	}
 }
 

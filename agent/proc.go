@@ -28,6 +28,7 @@ type proc struct {
 	log *slog.Logger
 
 	lastSeen atomic.Int64 // unix nanos of the last message from the worker
+	wire     wireCounts   // messages to and from the slot's processes
 
 	mu          sync.Mutex
 	inc         *incarnation // current process; nil between restarts

@@ -17,6 +17,9 @@ type WorkerStats struct {
 	// Busy is the sum over finished tasks of the time from assignment to outcome: Busy divided by
 	// Capacity × elapsed time is the worker's utilization.
 	Busy time.Duration
+	// Messages sent to the slot's processes and the writes that carried them (a batch of several
+	// messages is one write); likewise the messages received and the reads.
+	MessagesSent, WritesSent, MessagesReceived, ReadsReceived int64
 }
 
 // Stats is a snapshot of the agent's workers.
@@ -33,6 +36,8 @@ func (a *Agent) Stats() Stats {
 			pr.mu.Lock()
 			w := WorkerStats{ID: pr.id, Partition: p.cfg.Name, Connected: pr.conn != nil, Capacity: pr.capacity,
 				InFlight: len(pr.assigned), Prefetched: len(pr.queued), MaxInFlight: pr.maxInFlight, Restarts: pr.restarts, Busy: pr.busy}
+			w.MessagesSent, w.WritesSent = pr.wire.sentMsgs.Load(), pr.wire.sentWrites.Load()
+			w.MessagesReceived, w.ReadsReceived = pr.wire.recvMsgs.Load(), pr.wire.recvReads.Load()
 			if pr.inc != nil {
 				w.PID = int(pr.inc.pid.Load())
 			}

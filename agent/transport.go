@@ -2,9 +2,11 @@ package agent
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,37 +18,130 @@ import (
 
 // transport carries the worker protocol's messages for one worker connection. Recv is called from
 // one goroutine; Send is safe for concurrent use.
+//
+// Once the worker said it accepts batches (Hello.accepts_batches), the messages that are queued for
+// it at the same moment travel as one ResponseBatch: a Send while another goroutine writes (or while
+// the connection is held) queues its message, and the writer takes everything queued at once. No
+// Send ever waits to fill a batch. Without batches every message is written on its own, as before.
 type transport interface {
 	Recv() (*workerv1.ConnectRequest, error)
+	// Send sends a message; a ConnectResponse.batch is sent as its messages, in order.
 	Send(*workerv1.ConnectResponse) error
+	// setBatching says whether the worker accepts batches (call it after the Welcome, before any
+	// other Send) and where to count what is written.
+	setBatching(on bool, c *wireCounts)
+	// hold queues every Send until the returned release is called, which sends what was queued
+	// (one batch). It lets the agent answer a worker's batch with one batch. Without batches it
+	// does nothing.
+	hold() (release func())
 	// Close ends the agent's side of the connection.
 	Close()
 }
+
+func noRelease() {}
 
 // grpcTransport is a WorkerService/Connect stream. The stream ends when its handler returns: when
 // the worker closes it, its process dies, or the server stops.
 type grpcTransport struct {
 	stream grpc.BidiStreamingServer[workerv1.ConnectRequest, workerv1.ConnectResponse]
-	mu     sync.Mutex
 	closed chan struct{}
 	once   sync.Once
+
+	mu      sync.Mutex // serialises stream.Send without batches; guards the fields below
+	batches bool
+	counts  *wireCounts
+	queue   []*workerv1.ConnectResponse // with batches: waiting for the writer
+	writing bool                        // with batches: a goroutine is writing the queue
+	holds   int
+	err     error // the stream's first send error: later sends fail with it
 }
 
 func newGRPCTransport(s grpc.BidiStreamingServer[workerv1.ConnectRequest, workerv1.ConnectResponse]) *grpcTransport {
 	return &grpcTransport{stream: s, closed: make(chan struct{})}
 }
 
+var errConnClosed = errors.New("the worker connection is closed")
+
 func (t *grpcTransport) Recv() (*workerv1.ConnectRequest, error) { return t.stream.Recv() }
+
+func (t *grpcTransport) setBatching(on bool, c *wireCounts) {
+	t.mu.Lock()
+	t.batches, t.counts = on, c
+	t.mu.Unlock()
+}
 
 func (t *grpcTransport) Send(m *workerv1.ConnectResponse) error {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	select {
 	case <-t.closed:
-		return errors.New("the worker connection is closed")
+		t.mu.Unlock()
+		return errConnClosed
 	default:
 	}
-	return t.stream.Send(m)
+	if !t.batches {
+		defer t.mu.Unlock()
+		err := t.stream.Send(m)
+		t.counts.sent(1)
+		return err
+	}
+	if t.err != nil {
+		err := t.err
+		t.mu.Unlock()
+		return err
+	}
+	t.queue = appendFlat(t.queue, m)
+	if t.writing || t.holds > 0 {
+		t.mu.Unlock() // the writer, or the release of the hold, sends it
+		return nil
+	}
+	return t.writeLocked()
+}
+
+// writeLocked writes the queue, as batches, until it is empty or held. Called with mu held; returns
+// with it released.
+func (t *grpcTransport) writeLocked() error {
+	t.writing = true
+	var err error
+	for len(t.queue) > 0 && t.holds == 0 && t.err == nil {
+		n := batchLen(t.queue)
+		m := t.queue[0]
+		if n > 1 {
+			m = &workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_Batch{Batch: &workerv1.ResponseBatch{
+				Messages: slices.Clone(t.queue[:n])}}}
+		}
+		rest := copy(t.queue, t.queue[n:])
+		clear(t.queue[rest:])
+		t.queue = t.queue[:rest]
+		t.mu.Unlock()
+		e := t.stream.Send(m)
+		t.mu.Lock()
+		t.counts.sent(n)
+		if e != nil {
+			t.err, err = e, e
+			t.queue = nil
+		}
+	}
+	t.writing = false
+	t.mu.Unlock()
+	return err
+}
+
+func (t *grpcTransport) hold() func() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.batches {
+		return noRelease
+	}
+	t.holds++
+	return func() {
+		t.mu.Lock()
+		t.holds--
+		if t.holds > 0 || t.writing || len(t.queue) == 0 {
+			t.mu.Unlock()
+			return
+		}
+		_ = t.writeLocked() // a failed send is noticed by the receive loop, as without a hold
+	}
 }
 
 func (t *grpcTransport) Close() { t.once.Do(func() { close(t.closed) }) }
@@ -56,7 +151,8 @@ func (t *grpcTransport) Close() { t.once.Do(func() { close(t.closed) }) }
 // pipe while the worker blocks on a full stdout pipe. The queue is bounded (maxSendQueue bytes,
 // always room for one message): a Send waits for room up to sendWait, then fails, and the transport
 // fails for good (stdin is closed) — a worker that has not read its stdin for that long is stuck,
-// and its ping deadline then replaces it.
+// and its ping deadline then replaces it. With batches, the writer writes what is queued as one
+// line holding a ResponseBatch.
 type stdioTransport struct {
 	r     *bufio.Reader
 	w     io.WriteCloser
@@ -67,12 +163,15 @@ type stdioTransport struct {
 
 	mu      sync.Mutex
 	cond    *sync.Cond
-	queue   [][]byte
+	queue   [][]byte      // one message each, in proto3 JSON, without the newline
 	pending int           // bytes queued or being written
 	room    chan struct{} // closed (and replaced) whenever bytes were written
 	closed  bool
 	failed  error
 	started bool
+	batches bool
+	holds   int
+	counts  *wireCounts
 }
 
 // Defaults of the stdio send queue's bound.
@@ -129,12 +228,42 @@ func (t *stdioTransport) readLine() ([]byte, error) {
 	}
 }
 
-func (t *stdioTransport) Send(m *workerv1.ConnectResponse) error {
-	b, err := protojson.MarshalOptions{}.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("encode a message for the worker: %w", err)
+func (t *stdioTransport) setBatching(on bool, c *wireCounts) {
+	t.mu.Lock()
+	t.batches, t.counts = on, c
+	t.mu.Unlock()
+}
+
+func (t *stdioTransport) hold() func() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.batches {
+		return noRelease
 	}
-	b = append(b, '\n')
+	t.holds++
+	return func() {
+		t.mu.Lock()
+		t.holds--
+		t.cond.Signal()
+		t.mu.Unlock()
+	}
+}
+
+func (t *stdioTransport) Send(m *workerv1.ConnectResponse) error {
+	msgs := []*workerv1.ConnectResponse{m}
+	if b := m.GetBatch(); b != nil {
+		msgs = b.GetMessages() // the writer batches what is queued
+	}
+	lines := make([][]byte, len(msgs))
+	size := 0
+	for i, m := range msgs {
+		b, err := protojson.MarshalOptions{}.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("encode a message for the worker: %w", err)
+		}
+		lines[i] = b
+		size += len(b) + 1
+	}
 	var timer *time.Timer
 	for {
 		t.mu.Lock()
@@ -146,9 +275,9 @@ func (t *stdioTransport) Send(m *workerv1.ConnectResponse) error {
 			t.started = true
 			go t.writeLoop()
 		}
-		if t.pending == 0 || t.pending+len(b) <= t.maxQueue {
-			t.queue = append(t.queue, b)
-			t.pending += len(b)
+		if t.pending == 0 || t.pending+size <= t.maxQueue {
+			t.queue = append(t.queue, lines...)
+			t.pending += size
 			t.cond.Signal()
 			t.mu.Unlock()
 			return nil
@@ -186,12 +315,20 @@ func (t *stdioTransport) fail(err error) {
 	_ = t.w.Close() // unblocks a write stuck on the full pipe
 }
 
-// writeLoop writes queued messages to the worker's stdin in order, and closes it after Close.
+// Framing of a ResponseBatch line around messages already in proto3 JSON.
+var (
+	batchOpen  = []byte(`{"batch":{"messages":[`)
+	batchClose = []byte("]}}\n")
+)
+
+// writeLoop writes queued messages to the worker's stdin in order, and closes it after Close. With
+// batches, the messages queued at once go on one line.
 func (t *stdioTransport) writeLoop() {
-	var batch [][]byte
+	var spare [][]byte
+	var buf bytes.Buffer
 	for {
 		t.mu.Lock()
-		for len(t.queue) == 0 && !t.closed && t.failed == nil {
+		for (len(t.queue) == 0 || t.holds > 0) && !t.closed && t.failed == nil {
 			t.cond.Wait()
 		}
 		if t.failed != nil {
@@ -199,13 +336,38 @@ func (t *stdioTransport) writeLoop() {
 			_ = t.w.Close()
 			return
 		}
-		batch, t.queue = t.queue, batch[:0]
-		closed := t.closed
+		taken := t.queue
+		t.queue = spare[:0]
+		closed, batches, counts := t.closed, t.batches, t.counts
 		t.mu.Unlock()
-		for _, b := range batch {
-			_, err := t.w.Write(b)
+		for rest := taken; len(rest) > 0; {
+			n := 1
+			if batches {
+				n = stdioBatchLen(rest)
+			}
+			buf.Reset()
+			written := 0
+			if n == 1 {
+				buf.Write(rest[0])
+				buf.WriteByte('\n')
+			} else {
+				buf.Write(batchOpen)
+				for i, b := range rest[:n] {
+					if i > 0 {
+						buf.WriteByte(',')
+					}
+					buf.Write(b)
+				}
+				buf.Write(batchClose)
+			}
+			for _, b := range rest[:n] {
+				written += len(b) + 1
+			}
+			rest = rest[n:]
+			_, err := t.w.Write(buf.Bytes())
+			counts.sent(n)
 			t.mu.Lock()
-			t.pending -= len(b)
+			t.pending -= written
 			close(t.room)
 			t.room = make(chan struct{})
 			if err != nil && t.failed == nil {
@@ -217,11 +379,27 @@ func (t *stdioTransport) writeLoop() {
 				return
 			}
 		}
-		if closed && len(batch) == 0 {
+		if closed && len(taken) == 0 {
 			_ = t.w.Close()
 			return
 		}
+		clear(taken)
+		spare = taken
 	}
+}
+
+// stdioBatchLen is how many queued lines go on the next line: at most maxBatchMessages and (beyond
+// the first) maxBatchBytes.
+func stdioBatchLen(q [][]byte) int {
+	n, size := 0, 0
+	for n < len(q) && n < maxBatchMessages {
+		size += len(q[n])
+		if n > 0 && size > maxBatchBytes {
+			break
+		}
+		n++
+	}
+	return n
 }
 
 func (t *stdioTransport) Close() {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
 
 	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
 )
@@ -39,9 +41,17 @@ type Worker struct {
 	cfg      Config
 	handlers map[string]Handler
 
-	sendMu  sync.Mutex
-	drained bool // set under sendMu once the stream is half-closed after a Drain
-	stream  grpc.BidiStreamingClient[workerv1.ConnectRequest, workerv1.ConnectResponse]
+	// Sends go through one writer at a time. Once the agent accepts batches, a send while another
+	// goroutine writes queues its message, and the writer sends everything queued as one
+	// RequestBatch: outcomes ready at the same moment share a write, and no send waits for a batch.
+	sendMu   sync.Mutex
+	sendDone *sync.Cond // signalled (on sendMu) when the writer has emptied the queue
+	drained  bool       // set under sendMu once the stream is half-closed after a Drain
+	batches  bool       // the agent accepts batches (Welcome.accepts_batches)
+	outq     []*workerv1.ConnectRequest
+	writing  bool  // a goroutine is writing outq
+	sendErr  error // the stream's first send error, with batches
+	stream   grpc.BidiStreamingClient[workerv1.ConnectRequest, workerv1.ConnectResponse]
 
 	inlineLimit int64
 	callSeq     atomic.Int64
@@ -57,8 +67,10 @@ func New(cfg Config) (*Worker, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Worker{cfg: cfg, handlers: map[string]Handler{},
-		calls: map[string]chan *workerv1.ConnectResponse{}, running: map[string]context.CancelCauseFunc{}}, nil
+	w := &Worker{cfg: cfg, handlers: map[string]Handler{},
+		calls: map[string]chan *workerv1.ConnectResponse{}, running: map[string]context.CancelCauseFunc{}}
+	w.sendDone = sync.NewCond(&w.sendMu)
+	return w, nil
 }
 
 // Handle registers the handler of a method. Call it before Run.
@@ -118,7 +130,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	err = w.send(&workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_Hello{Hello: &workerv1.Hello{
 		Token: w.cfg.Token, Language: "go", SdkVersion: SDKVersion, Methods: methods,
-		Capacity: int32(w.cfg.Capacity), Pid: int32(os.Getpid())}}})
+		Capacity: int32(w.cfg.Capacity), Pid: int32(os.Getpid()), AcceptsBatches: true}}})
 	if err != nil {
 		return fmt.Errorf("worker: say hello to the agent: %w", err)
 	}
@@ -131,13 +143,14 @@ func (w *Worker) Run(ctx context.Context) error {
 		return errors.New("worker: the agent's first message was not Welcome")
 	}
 	w.inlineLimit = welcome.GetInlineLimitBytes()
+	w.sendMu.Lock()
+	w.batches = welcome.GetAcceptsBatches()
+	w.sendMu.Unlock()
 	w.cfg.Logger.Debug("connected to the agent", "agent_id", welcome.GetAgentId(), "worker_id", welcome.GetWorkerId())
 	err = w.loop(sctx)
 	w.cancelAll(errors.New("the worker is stopping"))
 	w.wg.Wait()
-	w.sendMu.Lock()
-	_ = stream.CloseSend()
-	w.sendMu.Unlock()
+	w.closeSend(false)
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -162,36 +175,49 @@ func (w *Worker) loop(ctx context.Context) error {
 			}
 			return fmt.Errorf("worker: stream to the agent broke: %w", err)
 		}
-		switch m := msg.GetMessage().(type) {
-		case *workerv1.ConnectResponse_AssignTask:
-			w.start(ctx, m.AssignTask)
-		case *workerv1.ConnectResponse_CancelTask:
-			w.mu.Lock()
-			if c, ok := w.running[m.CancelTask.GetTaskId()]; ok {
-				c(errors.New(m.CancelTask.GetReason()))
+		if b := msg.GetBatch(); b != nil {
+			for _, m := range b.GetMessages() {
+				if err := w.dispatch(ctx, m); err != nil {
+					return err
+				}
 			}
-			w.mu.Unlock()
-		case *workerv1.ConnectResponse_Drain:
-			// Finish running tasks (they may still call the agent), then half-close the stream; the
-			// agent answers by closing its side.
-			go func() {
-				w.wg.Wait()
-				w.sendMu.Lock()
-				w.drained = true
-				_ = w.stream.CloseSend()
-				w.sendMu.Unlock()
-			}()
-		case *workerv1.ConnectResponse_Ping:
-			if err := w.send(&workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_Pong{
-				Pong: &workerv1.Pong{Nonce: m.Ping.GetNonce()}}}); err != nil {
-				return fmt.Errorf("worker: answer the agent's ping: %w", err)
-			}
-		case *workerv1.ConnectResponse_CreateResultsReply:
-			w.reply(m.CreateResultsReply.GetCallId(), msg)
-		case *workerv1.ConnectResponse_SubmitTasksReply:
-			w.reply(m.SubmitTasksReply.GetCallId(), msg)
+			continue
+		}
+		if err := w.dispatch(ctx, msg); err != nil {
+			return err
 		}
 	}
+}
+
+// dispatch handles one message from the agent.
+func (w *Worker) dispatch(ctx context.Context, msg *workerv1.ConnectResponse) error {
+	switch m := msg.GetMessage().(type) {
+	case *workerv1.ConnectResponse_AssignTask:
+		w.start(ctx, m.AssignTask)
+	case *workerv1.ConnectResponse_CancelTask:
+		w.mu.Lock()
+		if c, ok := w.running[m.CancelTask.GetTaskId()]; ok {
+			c(errors.New(m.CancelTask.GetReason()))
+		}
+		w.mu.Unlock()
+	case *workerv1.ConnectResponse_Drain:
+		// Finish running tasks (they may still call the agent), then half-close the stream; the
+		// agent answers by closing its side.
+		go func() {
+			w.wg.Wait()
+			w.closeSend(true)
+		}()
+	case *workerv1.ConnectResponse_Ping:
+		if err := w.send(&workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_Pong{
+			Pong: &workerv1.Pong{Nonce: m.Ping.GetNonce()}}}); err != nil {
+			return fmt.Errorf("worker: answer the agent's ping: %w", err)
+		}
+	case *workerv1.ConnectResponse_CreateResultsReply:
+		w.reply(m.CreateResultsReply.GetCallId(), msg)
+	case *workerv1.ConnectResponse_SubmitTasksReply:
+		w.reply(m.SubmitTasksReply.GetCallId(), msg)
+	}
+	return nil
 }
 
 func (w *Worker) cancelAll(cause error) {
@@ -202,13 +228,83 @@ func (w *Worker) cancelAll(cause error) {
 	}
 }
 
+// Bounds of one RequestBatch: what is queued beyond them goes in the next write.
+const (
+	maxBatchMessages = 512
+	maxBatchBytes    = 4 << 20
+)
+
 func (w *Worker) send(m *workerv1.ConnectRequest) error {
 	w.sendMu.Lock()
-	defer w.sendMu.Unlock()
 	if w.drained {
+		w.sendMu.Unlock()
 		return errors.New("the worker has drained")
 	}
-	return w.stream.Send(m)
+	if !w.batches {
+		defer w.sendMu.Unlock()
+		return w.stream.Send(m)
+	}
+	if w.sendErr != nil {
+		err := w.sendErr
+		w.sendMu.Unlock()
+		return err
+	}
+	w.outq = append(w.outq, m)
+	if w.writing {
+		w.sendMu.Unlock() // the writer sends it with what else is queued
+		return nil
+	}
+	w.writing = true
+	var err error
+	for len(w.outq) > 0 && w.sendErr == nil {
+		n := batchLen(w.outq)
+		next := w.outq[0]
+		if n > 1 {
+			next = &workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_Batch{Batch: &workerv1.RequestBatch{
+				Messages: slices.Clone(w.outq[:n])}}}
+		}
+		rest := copy(w.outq, w.outq[n:])
+		clear(w.outq[rest:])
+		w.outq = w.outq[:rest]
+		w.sendMu.Unlock()
+		e := w.stream.Send(next)
+		w.sendMu.Lock()
+		if e != nil {
+			w.sendErr, err = e, e
+			w.outq = nil
+		}
+	}
+	w.writing = false
+	w.sendDone.Broadcast()
+	w.sendMu.Unlock()
+	return err
+}
+
+// batchLen is how many queued messages go in the next write: at least one, at most
+// maxBatchMessages and (beyond the first) maxBatchBytes.
+func batchLen(q []*workerv1.ConnectRequest) int {
+	n, size := 0, 0
+	for n < len(q) && n < maxBatchMessages {
+		size += proto.Size(q[n])
+		if n > 0 && size > maxBatchBytes {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// closeSend half-closes the stream once what is queued is written; drained makes later sends fail.
+func (w *Worker) closeSend(drained bool) {
+	w.sendMu.Lock()
+	defer w.sendMu.Unlock()
+	for w.writing {
+		w.sendDone.Wait()
+	}
+	if drained {
+		w.drained = true
+	}
+	_ = w.stream.CloseSend()
 }
 
 func (w *Worker) reply(callID string, msg *workerv1.ConnectResponse) {

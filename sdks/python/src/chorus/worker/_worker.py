@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import collections
 import itertools
 import logging
 import os
+import queue
 import signal
 import sys
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional
 
@@ -36,6 +37,9 @@ MAX_ERROR_BYTES = 4096
 DRAIN_MARGIN = 0.2
 #: How long a drained worker waits for the agent to close the stream.
 DRAIN_CLOSE_WAIT = 10.0
+#: Bounds of one RequestBatch (what is queued beyond them goes in the next write).
+MAX_BATCH_MESSAGES = 512
+MAX_BATCH_BYTES = 4 << 20
 
 log = logging.getLogger("chorus.worker")
 
@@ -59,7 +63,9 @@ class Worker:
 
     ``capacity`` is how many tasks run at once; None reads ``CHORUS_WORKER_CAPACITY`` (default 1).
     ``async def`` handlers run concurrently on one event loop, ``def`` handlers on a pool of
-    ``capacity`` threads.
+    ``capacity`` threads. With an agent that accepts batches, the outcomes ready at the same moment
+    travel as one message, and so do the tasks the agent has ready: short tasks are best served with
+    a capacity of several per process.
     """
 
     def __init__(self, capacity: Optional[int] = None, *, language: str = "python"):
@@ -186,9 +192,16 @@ def settings_from_env(capacity: Optional[int] = None, env: Optional[Mapping[str,
 @dataclass
 class _Running:
     ctx: Optional[_BaseContext] = None
+    #: The coroutine running an ``async def`` handler's task.
     task: Optional[asyncio.Task] = None
+    #: Done once a ``def`` handler's task has been reported.
+    done: Optional[asyncio.Future] = None
     cancel_reason: Optional[str] = None
     in_handler_async: bool = False
+    span: Any = None
+
+    def waitable(self) -> Optional[asyncio.Future]:
+        return self.task if self.task is not None else self.done
 
 
 def _failed(task_id: str, message: str, retryable: bool) -> pb.ConnectRequest:
@@ -212,9 +225,13 @@ class _Connection:
         self.token = token
         self.capacity = capacity
         self.loop = asyncio.get_running_loop()
-        self.out: asyncio.Queue[Optional[pb.ConnectRequest]] = asyncio.Queue()
+        # Messages for the agent, written by one coroutine; None half-closes the stream.
+        self.out: collections.deque[Optional[pb.ConnectRequest]] = collections.deque()
+        self._out_waiter: Optional[asyncio.Future] = None
+        #: The agent accepts batches (Welcome.accepts_batches).
+        self.batches = False
         self.sem = asyncio.Semaphore(capacity)
-        self.pool = ThreadPoolExecutor(max_workers=capacity, thread_name_prefix="chorus-handler")
+        self.handlers = _HandlerThreads(self, capacity)
         self.running: dict[str, _Running] = {}
         self.calls: dict[str, asyncio.Future] = {}
         self.call_seq = itertools.count(1)
@@ -228,21 +245,44 @@ class _Connection:
         self.tracing: Optional[Tracing] = None
 
     # Sending ----------------------------------------------------------------------------------------
-    def send(self, msg: pb.ConnectRequest) -> None:
-        self.out.put_nowait(msg)
+    def send(self, msg: Optional[pb.ConnectRequest]) -> None:
+        """Queue a message for the agent (on the loop's thread); None half-closes the stream after it."""
+        self.out.append(msg)
+        w = self._out_waiter
+        if w is not None:
+            self._out_waiter = None
+            if not w.done():
+                w.set_result(None)
 
     def send_threadsafe(self, msg: pb.ConnectRequest) -> None:
         if threading.get_ident() == self._loop_thread:
-            self.out.put_nowait(msg)
+            self.send(msg)
         else:
-            self.loop.call_soon_threadsafe(self.out.put_nowait, msg)
+            self.loop.call_soon_threadsafe(self.send, msg)
 
     async def _writer(self) -> None:
+        """Writes queued messages in order. With batches, everything queued when the writer gets to it
+        goes in one RequestBatch: it never waits for more."""
+        out = self.out
         while True:
-            msg = await self.out.get()
+            if not out:
+                self._out_waiter = self.loop.create_future()
+                await self._out_waiter
+                continue
+            msg = out.popleft()
             if msg is None:
                 await self.call.done_writing()
                 return
+            if self.batches and out and out[0] is not None:
+                msgs = [msg]
+                size = msg.ByteSize()
+                while out and out[0] is not None and len(msgs) < MAX_BATCH_MESSAGES:
+                    size += out[0].ByteSize()
+                    if size > MAX_BATCH_BYTES:
+                        break
+                    msgs.append(out.popleft())
+                if len(msgs) > 1:
+                    msg = pb.ConnectRequest(batch=pb.RequestBatch(messages=msgs))
             await self.call.write(msg)
 
     def data_message(self, data: bytes, output_dir: str) -> pb.Data:
@@ -299,7 +339,7 @@ class _Connection:
         try:
             await self.call.write(pb.ConnectRequest(hello=pb.Hello(
                 token=self.token, language=self.worker.language, sdk_version=__version__,
-                methods=self.worker.methods, capacity=self.capacity, pid=os.getpid())))
+                methods=self.worker.methods, capacity=self.capacity, pid=os.getpid(), accepts_batches=True)))
             first = await self.call.read()
         except grpc.aio.AioRpcError as e:
             raise self._refused(where, e) from None
@@ -312,6 +352,7 @@ class _Connection:
                               "is it a Chorus agent of a compatible version?")
         self.inline_limit = first.welcome.inline_limit_bytes
         self.work_dir = first.welcome.work_dir
+        self.batches = first.welcome.accepts_batches
         log.debug("connected to agent %s as worker %s (capacity %d)", first.welcome.agent_id,
                   first.welcome.worker_id, self.capacity)
         writer = self.loop.create_task(self._writer())
@@ -347,22 +388,31 @@ class _Connection:
                 if not self.draining:
                     log.info("the agent ended the stream; the worker stops")
                 return
-            kind = msg.WhichOneof("message")
-            if kind == "assign_task":
-                self._assign(msg.assign_task)
-            elif kind == "cancel_task":
-                self._cancel(msg.cancel_task.task_id, msg.cancel_task.reason or "cancelled by the agent")
-            elif kind == "create_results_reply":
-                self._reply(msg.create_results_reply.call_id, msg)
-            elif kind == "submit_tasks_reply":
-                self._reply(msg.submit_tasks_reply.call_id, msg)
-            elif kind == "ping":
-                self.send(pb.ConnectRequest(pong=pb.Pong(nonce=msg.ping.nonce)))
-            elif kind == "drain":
-                grace = msg.drain.grace.ToTimedelta().total_seconds() if msg.drain.HasField("grace") else None
-                self._drain(grace)
+            if msg.WhichOneof("message") == "batch":
+                for m in msg.batch.messages:
+                    self._handle(m)
+                self.handlers.flush()
             else:
-                log.warning("ignoring a message of kind %r from the agent", kind)
+                self._handle(msg)
+                self.handlers.flush()
+
+    def _handle(self, msg: pb.ConnectResponse) -> None:
+        kind = msg.WhichOneof("message")
+        if kind == "assign_task":
+            self._assign(msg.assign_task)
+        elif kind == "cancel_task":
+            self._cancel(msg.cancel_task.task_id, msg.cancel_task.reason or "cancelled by the agent")
+        elif kind == "create_results_reply":
+            self._reply(msg.create_results_reply.call_id, msg)
+        elif kind == "submit_tasks_reply":
+            self._reply(msg.submit_tasks_reply.call_id, msg)
+        elif kind == "ping":
+            self.send(pb.ConnectRequest(pong=pb.Pong(nonce=msg.ping.nonce)))
+        elif kind == "drain":
+            grace = msg.drain.grace.ToTimedelta().total_seconds() if msg.drain.HasField("grace") else None
+            self._drain(grace)
+        else:
+            log.warning("ignoring a message of kind %r from the agent", kind)
 
     def _reply(self, call_id: str, msg: pb.ConnectResponse) -> None:
         fut = self.calls.pop(call_id, None)
@@ -392,7 +442,7 @@ class _Connection:
             self._drain_task = self.loop.create_task(self._finish_drain(grace))
 
     async def _finish_drain(self, grace: Optional[float]) -> None:
-        tasks = [r.task for r in self.running.values() if r.task is not None]
+        tasks = [w for r in self.running.values() if (w := r.waitable()) is not None]
         if tasks:
             timeout = None if grace is None else max(grace * (1 - DRAIN_MARGIN), grace - 1.0, 0.0)
             _, pending = await asyncio.wait(tasks, timeout=timeout)
@@ -402,7 +452,7 @@ class _Connection:
                 await asyncio.wait(pending)
         # Everything is reported: half-close the stream; the agent answers by closing its side. An
         # agent that does not (it died) is left after a while.
-        self.out.put_nowait(None)
+        self.send(None)
         await asyncio.sleep(DRAIN_CLOSE_WAIT)
         if self.call is not None and not self.call.done():
             log.warning("the agent did not close the stream %.0fs after the worker drained; leaving", DRAIN_CLOSE_WAIT)
@@ -415,7 +465,26 @@ class _Connection:
             return
         r = _Running()
         self.running[a.task_id] = r
-        r.task = self.loop.create_task(self._run_task(a, r))
+        m = self.worker._methods.get(a.method)
+        if m is None or m.is_async:
+            r.task = self.loop.create_task(self._run_task(a, r))
+            return
+        # A def handler runs on a handler thread, without a coroutine of its own: the thread hands the
+        # outcome back through _finish_sync.
+        r.span = self.tracing.start(a) if self.tracing is not None else None
+        r.done = self.loop.create_future()
+        ctx = Context(self, a)
+        r.ctx = ctx
+        self.handlers.submit(m.fn, a, ctx, r)
+
+    def _finish_sync(self, a: pb.AssignTask, r: _Running, msg: pb.ConnectRequest) -> None:
+        """Report a def handler's outcome (on the loop's thread)."""
+        if r.span is not None:
+            self.tracing.end(r.span, msg.task_failed.message if msg.WhichOneof("message") == "task_failed" else None)
+        self.running.pop(a.task_id, None)
+        self.send(msg)
+        if r.done is not None and not r.done.done():
+            r.done.set_result(None)
 
     def _cancel(self, task_id: str, reason: str) -> None:
         r = self.running.get(task_id)
@@ -470,11 +539,11 @@ class _Connection:
             if self.inline_limit > 0 and _size(result) > self.inline_limit:
                 return await asyncio.to_thread(self._completed, a, ctx, result)
             return self._completed(a, ctx, result)
-        ctx = Context(self, a)
-        r.ctx = ctx
-        return await self.loop.run_in_executor(self.pool, self._run_sync, m.fn, a, ctx)
+        raise AssertionError("def handlers run on the handler threads")  # pragma: no cover
 
     def _run_sync(self, fn: Handler, a: pb.AssignTask, ctx: Context) -> pb.ConnectRequest:
+        if ctx.cancelled.is_set():
+            return _failed(a.task_id, "cancelled: " + (ctx.cancel_reason or ""), True)
         try:
             result = fn(ctx)
         except BaseException as e:
@@ -533,7 +602,7 @@ class _Connection:
         for fut in list(self.calls.values()):
             if not fut.done():
                 fut.set_exception(AgentError("the stream to the agent ended before it answered"))
-        tasks = [r.task for r in self.running.values() if r.task is not None]
+        tasks = [w for r in self.running.values() if (w := r.waitable()) is not None]
         if tasks:
             await asyncio.wait(tasks)
         if writer is not None and not writer.done():
@@ -545,7 +614,77 @@ class _Connection:
         if self._drain_task is not None:
             self._drain_task.cancel()
         self.call.cancel()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.handlers.shutdown()
+
+
+class _HandlerThreads:
+    """Runs ``def`` handlers on up to ``capacity`` threads, started as needed.
+
+    Tasks assigned while the reader handles one message (or one batch) are handed over together by
+    :meth:`flush`; outcomes go back to the loop in a deque, and the loop is woken once for all the
+    outcomes that are ready, not once per task.
+    """
+
+    def __init__(self, conn: _Connection, capacity: int):
+        self.conn = conn
+        self.capacity = capacity
+        self.jobs: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+        self.pending: list[Any] = []
+        self.idle = threading.Semaphore(0)
+        self.threads: list[threading.Thread] = []
+        self.results: collections.deque = collections.deque()
+        self.wake_pending = False
+        self.closed = False
+
+    def submit(self, fn: Handler, a: pb.AssignTask, ctx: Context, r: _Running) -> None:
+        self.pending.append((fn, a, ctx, r))
+
+    def flush(self) -> None:
+        """Hand the tasks submitted since the last flush to the threads."""
+        if not self.pending:
+            return
+        jobs, self.pending = self.pending, []
+        for job in jobs:
+            if not self.idle.acquire(blocking=False) and len(self.threads) < self.capacity:
+                t = threading.Thread(target=self._work, name=f"chorus-handler-{len(self.threads)}", daemon=True)
+                self.threads.append(t)
+                t.start()
+            self.jobs.put(job)
+
+    def _work(self) -> None:
+        conn, jobs, results = self.conn, self.jobs, self.results
+        while True:
+            job = jobs.get()
+            if job is None:
+                return
+            fn, a, ctx, r = job
+            try:
+                msg = conn._run_sync(fn, a, ctx)
+            except BaseException as e:  # a bug of the SDK: report it rather than hang the agent
+                log.exception("internal error running task %s", a.task_id)
+                msg = _failed(a.task_id, f"worker SDK error: {_message(e)}", True)
+            results.append((a, r, msg))
+            # The outcome is in the deque before the flag is read: the loop clears the flag before it
+            # empties the deque, so no outcome is left behind.
+            if not self.wake_pending:
+                self.wake_pending = True
+                try:
+                    conn.loop.call_soon_threadsafe(self._deliver)
+                except RuntimeError:  # the loop is closed: the worker is gone
+                    return
+            self.idle.release()
+
+    def _deliver(self) -> None:
+        self.wake_pending = False
+        results, finish = self.results, self.conn._finish_sync
+        while results:
+            a, r, msg = results.popleft()
+            finish(a, r, msg)
+
+    def shutdown(self) -> None:
+        self.closed = True
+        for _ in self.threads:
+            self.jobs.put(None)
 
 
 def _size(result: Any) -> int:
