@@ -159,11 +159,15 @@ pb::ConnectRequest Connection::Outcome(const std::shared_ptr<TaskState>& task, c
 }
 
 void Connection::Finished(const std::string& task_id) {
+  bool draining;
   {
     std::lock_guard<std::mutex> lk(mu_);
     tasks_.erase(task_id);
+    draining = draining_.load();
   }
-  state_cv_.notify_all();
+  // Only DrainLoop waits for tasks to finish, and only once a drain began (StartDrain wakes it then):
+  // waking it for every task would cost a context switch per task.
+  if (draining) state_cv_.notify_all();
 }
 
 pb::ConnectResponse Connection::Call(TaskState& task,
