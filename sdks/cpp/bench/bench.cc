@@ -7,11 +7,16 @@
 // ResponseBatch holding an assignment per outcome it read, as the real agent does on a busy stream,
 // and the worker sends the outcomes ready at once as one RequestBatch.
 //
-// Usage: chorus_worker_bench [tasks per run, default 20000]
+// Each row also gives the CPU time per task of this process (test agent and worker together), which
+// a busy machine disturbs less than wall time.
+//
+// Usage: chorus_worker_bench [tasks per run, default 20000] [nobatch: skip the rows with batches]
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <future>
 #include <thread>
 
@@ -25,9 +30,21 @@ using chorus::testing::TestAgent;
 namespace pb = chorus::worker::v1;
 using Clock = std::chrono::steady_clock;
 
+// CPU seconds this process used so far (every thread).
+double CpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+struct Rate {
+  double tasks_per_s = 0;
+  double cpu_us_per_task = 0;
+};
+
 // Feeds `total` tasks, `capacity` in flight, and returns tasks/s once all completed. With batches,
 // the assignments that answer one read from the stream go out as one ResponseBatch.
-double Drive(TestAgent& agent, int capacity, int total, bool batches = false) {
+Rate Drive(TestAgent& agent, int capacity, int total, bool batches = false) {
   std::atomic<int> sent{0}, done{0};
   std::promise<void> finished;
   pb::ConnectResponse tmpl;
@@ -68,6 +85,7 @@ double Drive(TestAgent& agent, int capacity, int total, bool batches = false) {
     if (last) finished.set_value();
   });
   auto start = Clock::now();
+  const double cpu0 = CpuSeconds();
   std::vector<pb::ConnectResponse> first;
   for (int i = 0; i < capacity; ++i) next(first);
   if (batches) {
@@ -77,12 +95,13 @@ double Drive(TestAgent& agent, int capacity, int total, bool batches = false) {
   }
   finished.get_future().wait();
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  const double cpu = CpuSeconds() - cpu0;
   agent.OnRead(nullptr);
-  return total / secs;
+  return Rate{total / secs, cpu * 1e6 / total};
 }
 
 struct SdkRun {
-  double rate = 0;
+  Rate rate;
   int batches = 0;           // RequestBatch writes the agent read
   int batched_messages = 0;  // messages they carried
 };
@@ -111,7 +130,7 @@ SdkRun RunSdk(int capacity, int total, bool batches) {
 }
 
 // A worker without the SDK: one thread reading assignments and writing completions.
-double RunRaw(int capacity, int total) {
+Rate RunRaw(int capacity, int total) {
   TestAgent agent;
   auto channel = grpc::CreateChannel("unix:" + agent.socket_path(), grpc::InsecureChannelCredentials());
   auto stub = pb::WorkerService::NewStub(channel);
@@ -136,7 +155,7 @@ double RunRaw(int capacity, int total) {
   });
   agent.WaitHello();
   Drive(agent, capacity, total / 10);
-  double rate = Drive(agent, capacity, total);
+  Rate rate = Drive(agent, capacity, total);
   ctx.TryCancel();
   t.join();
   stream->Finish();
@@ -147,22 +166,26 @@ double RunRaw(int capacity, int total) {
 
 int main(int argc, char** argv) {
   int total = argc > 1 ? std::atoi(argv[1]) : 20000;
-  std::printf("zero-work tasks through the in-process test agent, %d tasks per run\n", total);
-  double raw1 = RunRaw(1, total);
-  std::printf("raw stub (no SDK)  capacity 1: %8.0f tasks/s  (%.1f us/task)\n", raw1, 1e6 / raw1);
-  double sdk1 = 0;
+  const bool with_batches = !(argc > 2 && std::strcmp(argv[2], "nobatch") == 0);
+  std::printf("zero-work tasks through the in-process test agent, %d tasks per run; CPU = this process (agent + worker)\n",
+              total);
+  Rate raw1 = RunRaw(1, total);
+  std::printf("raw stub (no SDK)     capacity  1: %8.0f tasks/s  (%6.1f us/task, CPU %6.1f us/task)\n", raw1.tasks_per_s,
+              1e6 / raw1.tasks_per_s, raw1.cpu_us_per_task);
+  Rate sdk1;
   for (bool batches : {false, true}) {
+    if (batches && !with_batches) break;
     for (int cap : {1, 2, 4, 8, 16}) {
       SdkRun r = RunSdk(cap, total, batches);
       if (cap == 1 && !batches) sdk1 = r.rate;
-      std::printf("C++ SDK %-10s capacity %2d: %8.0f tasks/s  (%.1f us/task)", batches ? "batches" : "no batches", cap,
-                  r.rate, 1e6 / r.rate);
-      if (batches) {
-        std::printf("  %d outcomes of %d in %d batches", r.batched_messages, total, r.batches);
-      }
+      std::printf("C++ SDK %-10s capacity %2d: %8.0f tasks/s  (%6.1f us/task, CPU %6.1f us/task)",
+                  batches ? "batches" : "no batches", cap, r.rate.tasks_per_s, 1e6 / r.rate.tasks_per_s,
+                  r.rate.cpu_us_per_task);
+      if (batches) std::printf("  %d of %d outcomes in %d batches", r.batched_messages, total, r.batches);
       std::printf("\n");
     }
   }
-  std::printf("SDK overhead per task at capacity 1: %.1f us\n", 1e6 / sdk1 - 1e6 / raw1);
+  std::printf("SDK overhead per task at capacity 1: %.1f us wall, %.1f us CPU\n",
+              1e6 / sdk1.tasks_per_s - 1e6 / raw1.tasks_per_s, sdk1.cpu_us_per_task - raw1.cpu_us_per_task);
   return 0;
 }
