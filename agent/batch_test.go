@@ -1,12 +1,18 @@
 package agent_test
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
 	"github.com/chorus-hpc/chorus/agent"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
+	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
 )
 
 // payloads returns n distinct payloads.
@@ -97,17 +103,24 @@ func TestNoBatchesToWorkersWithoutThem(t *testing.T) {
 // it was running fails naming the error.
 func TestBadBatchIsRefused(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct{ bad, want string }{
-		{"hello", "batch holding a Hello"},
-		{"nested", "batch holding another batch"},
+	for _, tc := range []struct{ transport, bad, want string }{
+		{"stdio", "hello", "batch holding a Hello"},
+		{"stdio", "nested", "batch holding another batch"},
+		{"grpc", "hello", "batch holding a Hello"},
+		{"grpc", "nested", "batch holding another batch"},
 	} {
-		t.Run(tc.bad, func(t *testing.T) {
+		t.Run(tc.transport+"/"+tc.bad, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			cfg := testConfig(1, 1)
-			cfg.Partitions[0].Command = stdioWorkerBin
-			cfg.Partitions[0].Transport = "stdio"
-			cfg.Partitions[0].Env = map[string]string{"STDIO_WORKER_BAD_BATCH": tc.bad}
+			if tc.transport == "stdio" {
+				cfg.Partitions[0].Command = stdioWorkerBin
+				cfg.Partitions[0].Transport = "stdio"
+				cfg.Partitions[0].Env = map[string]string{"STDIO_WORKER_BAD_BATCH": tc.bad}
+			} else {
+				cfg.Partitions[0].Command, cfg.Partitions[0].Args = os.Args[0], []string{"-test.run=^$"}
+				cfg.Partitions[0].Env = map[string]string{rawWorkerEnv: tc.bad}
+			}
 			e.startAgent(cfg)
 			s := e.session(nil)
 			tasks := e.submit(s, "echo", durationOpts(0, 0), "x")
@@ -118,5 +131,56 @@ func TestBadBatchIsRefused(t *testing.T) {
 					tc.bad, tk.GetStatus(), tk.GetError())
 			}
 		})
+	}
+}
+
+// rawWorkerEnv makes the test binary a gRPC worker written on the generated stubs alone, which
+// reports its first task in a batch that also holds a Hello ("hello") or another batch ("nested").
+const rawWorkerEnv = "CHORUS_TEST_RAW_WORKER"
+
+func runRawWorker() int {
+	fail := func(err error) int {
+		fmt.Fprintln(os.Stderr, "raw worker:", err)
+		return 1
+	}
+	conn, err := grpc.NewClient("unix://"+os.Getenv("CHORUS_AGENT_SOCKET"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fail(err)
+	}
+	defer conn.Close()
+	stream, err := workerv1.NewWorkerServiceClient(conn).Connect(context.Background())
+	if err != nil {
+		return fail(err)
+	}
+	err = stream.Send(&workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_Hello{Hello: &workerv1.Hello{
+		Token: os.Getenv("CHORUS_WORKER_TOKEN"), Language: "go-raw", Capacity: 1, Pid: int32(os.Getpid()), AcceptsBatches: true}}})
+	if err != nil {
+		return fail(err)
+	}
+	inner := &workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_Hello{Hello: &workerv1.Hello{Token: "again"}}}
+	if os.Getenv(rawWorkerEnv) == "nested" {
+		inner = &workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_Batch{Batch: &workerv1.RequestBatch{}}}
+	}
+	for {
+		m, err := stream.Recv()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "raw worker: the stream ended:", err)
+			return 0
+		}
+		msgs := []*workerv1.ConnectResponse{m}
+		if b := m.GetBatch(); b != nil {
+			msgs = b.GetMessages()
+		}
+		for _, m := range msgs {
+			if a := m.GetAssignTask(); a != nil {
+				done := &workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_TaskCompleted{TaskCompleted: &workerv1.TaskCompleted{
+					TaskId: a.GetTaskId(), Outputs: []*workerv1.Output{{ResultId: a.GetExpectedOutputIds()[0],
+						Data: &workerv1.Data{Source: &workerv1.Data_Inline{Inline: a.GetPayload().GetInline()}}}}}}}
+				if err := stream.Send(&workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_Batch{Batch: &workerv1.RequestBatch{
+					Messages: []*workerv1.ConnectRequest{done, inner}}}}); err != nil {
+					return fail(err)
+				}
+			}
+		}
 	}
 }

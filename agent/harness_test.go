@@ -26,6 +26,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childAgentEnv) != "" {
 		os.Exit(runChildAgent())
 	}
+	if os.Getenv(rawWorkerEnv) != "" {
+		os.Exit(runRawWorker())
+	}
 	dir, err := os.MkdirTemp("", "chorus-agent-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "create a temp folder:", err)

@@ -96,6 +96,33 @@ class WorkerStream:
         self.ended = False
         self._ids = itertools.count(1)
         self.protocol_errors: list[str] = []
+        #: Messages the worker sent (those of its batches counted one by one), and how many stream
+        #: messages carried them (a batch is one).
+        self.messages_received = 0
+        self.reads = 0
+        self._held: Optional[list[pb.ConnectResponse]] = None
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Send what is assigned (cancelled, pinged, ...) inside the block as one ResponseBatch, as the
+        agent does with the messages it has ready at once, if the worker accepts batches; else one by
+        one when the block ends."""
+        self._held = []
+        try:
+            yield
+        finally:
+            held, self._held = self._held, None
+            if len(held) > 1 and self.hello.accepts_batches:
+                self._out.put(pb.ConnectResponse(batch=pb.ResponseBatch(messages=held)))
+            else:
+                for m in held:
+                    self._out.put(m)
+
+    def _send(self, m: pb.ConnectResponse) -> None:
+        if self._held is not None:
+            self._held.append(m)
+        else:
+            self._out.put(m)
 
     # Agent → worker ---------------------------------------------------------------------------------
     def assign(self, method: str, payload: bytes = b"", *, task_id: Optional[str] = None, session_id: str = "s-1",
@@ -120,20 +147,20 @@ class WorkerStream:
             self._live[task_id] = Outcome(task_id, ok=False)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        self._out.put(pb.ConnectResponse(assign_task=a))
+        self._send(pb.ConnectResponse(assign_task=a))
         return task_id
 
     def cancel(self, task_id: str, reason: str = "cancelled by the client") -> None:
-        self._out.put(pb.ConnectResponse(cancel_task=pb.CancelTask(task_id=task_id, reason=reason)))
+        self._send(pb.ConnectResponse(cancel_task=pb.CancelTask(task_id=task_id, reason=reason)))
 
     def drain(self, grace: Optional[float] = None) -> None:
         d = pb.Drain()
         if grace is not None:
             d.grace.FromNanoseconds(int(grace * 1e9))
-        self._out.put(pb.ConnectResponse(drain=d))
+        self._send(pb.ConnectResponse(drain=d))
 
     def ping(self, nonce: int) -> None:
-        self._out.put(pb.ConnectResponse(ping=pb.Ping(nonce=nonce)))
+        self._send(pb.ConnectResponse(ping=pb.Ping(nonce=nonce)))
 
     def close(self) -> None:
         """End the stream from the agent's side."""
@@ -167,6 +194,27 @@ class WorkerStream:
     def wait_ended(self, timeout: float = 30.0) -> None:
         """Wait until the worker half-closes the stream (after a drain)."""
         self.wait_for(lambda s: s.ended, timeout)
+
+    def _read(self, m: pb.ConnectRequest) -> None:
+        """One stream message from the worker: a message, or a batch of them."""
+        if m.WhichOneof("message") != "batch":
+            with self._cond:
+                self.reads += 1
+                self.messages_received += 1
+            self._handle(m)
+            return
+        kinds = [x.WhichOneof("message") for x in m.batch.messages]
+        with self._cond:
+            self.reads += 1
+            self.messages_received += len(kinds)
+            if not self.agent.batches:
+                self.protocol_errors.append("a batch, which this agent did not accept")
+            if "hello" in kinds or "batch" in kinds:
+                self.protocol_errors.append(f"a batch holding a {'hello' if 'hello' in kinds else 'batch'}")
+                self._cond.notify_all()
+                return
+        for x in m.batch.messages:
+            self._handle(x)
 
     def _handle(self, m: pb.ConnectRequest) -> None:
         kind = m.WhichOneof("message")
@@ -260,14 +308,15 @@ class _Servicer(pb_grpc.WorkerServiceServicer):
         def read() -> None:
             try:
                 for m in request_iterator:
-                    stream._handle(m)
+                    stream._read(m)
             except grpc.RpcError:
                 pass
             stream._ended()
 
         yield pb.ConnectResponse(welcome=pb.Welcome(agent_id="local-agent", worker_id=f"w-{first.hello.pid}",
                                                     work_dir=self.agent.work_dir,
-                                                    inline_limit_bytes=self.agent.inline_limit))
+                                                    inline_limit_bytes=self.agent.inline_limit,
+                                                    accepts_batches=self.agent.batches))
         threading.Thread(target=read, name="local-agent-reader", daemon=True).start()
         self.agent._streams.put(stream)
         while True:
@@ -280,9 +329,11 @@ class _Servicer(pb_grpc.WorkerServiceServicer):
 class LocalAgent:
     """A minimal agent serving one or more workers on a Unix socket in a temporary folder."""
 
-    def __init__(self, *, token: str = "local-token", inline_limit: int = 64 << 10):
+    def __init__(self, *, token: str = "local-token", inline_limit: int = 64 << 10, batches: bool = True):
         self.token = token
         self.inline_limit = inline_limit
+        #: Whether the agent accepts batches from the worker (Welcome.accepts_batches).
+        self.batches = batches
         self._tmp = tempfile.mkdtemp(prefix="chorus-agent-")
         self.socket_path = os.path.join(self._tmp, "agent.sock")
         self.work_dir = os.path.join(self._tmp, "work")
