@@ -5,42 +5,47 @@
 namespace chorus::detail {
 
 void Outbox::Send(pb::ConnectRequest msg) {
-  std::vector<pb::ConnectRequest> one;
-  one.push_back(std::move(msg));
-  SendAll(std::move(one));
+  std::unique_lock<std::mutex> lk(mu_);
+  if (closed_) throw Error("the stream to the agent is closed");
+  queue_.push_back(std::move(msg));
+  Flush(lk, ++queued_seq_);
 }
 
 void Outbox::SendAll(std::vector<pb::ConnectRequest> msgs) {
   if (msgs.empty()) return;
-  uint64_t mine;
-  {
-    std::lock_guard<std::mutex> lk(mu_);
-    if (closed_) throw Error("the stream to the agent is closed");
-    for (auto& m : msgs) queue_.push_back(std::move(m));
-    queued_seq_ += msgs.size();
-    mine = queued_seq_;
-  }
-  std::lock_guard<std::mutex> wlk(write_mu_);
+  std::unique_lock<std::mutex> lk(mu_);
+  if (closed_) throw Error("the stream to the agent is closed");
+  for (auto& m : msgs) queue_.push_back(std::move(m));
+  queued_seq_ += msgs.size();
+  Flush(lk, queued_seq_);
+}
+
+void Outbox::Flush(std::unique_lock<std::mutex>& lk, uint64_t mine) {
+  // Another thread is writing: it (or the next writer) takes ours along.
+  written_.wait(lk, [&] { return written_seq_ >= mine || closed_ || !writing_; });
+  if (written_seq_ >= mine) return;
+  if (closed_) throw Error("the stream to the agent is closed");
+  writing_ = true;
   std::vector<pb::ConnectRequest> take;
-  uint64_t upto;
-  {
-    std::lock_guard<std::mutex> lk(mu_);
-    if (written_seq_ >= mine) return;  // a writer before us took ours along
-    if (closed_) throw Error("the stream to the agent is closed");
+  // Write what is queued, then what was queued meanwhile, until nothing is left.
+  while (!queue_.empty() && !closed_) {
     take.swap(queue_);
-    upto = queued_seq_;
-  }
-  const bool ok = Write(take);
-  {
-    std::lock_guard<std::mutex> lk(mu_);
+    const uint64_t upto = queued_seq_;
+    lk.unlock();
+    const bool ok = Write(take);
+    take.clear();
+    lk.lock();
     if (ok) {
       written_seq_ = upto;
     } else {
       closed_ = true;
       queue_.clear();
     }
+    written_.notify_all();
   }
-  if (!ok) throw Error("the stream to the agent is closed");
+  writing_ = false;
+  written_.notify_all();
+  if (written_seq_ < mine) throw Error("the stream to the agent is closed");
 }
 
 bool Outbox::Write(std::vector<pb::ConnectRequest>& msgs) {
@@ -59,14 +64,17 @@ bool Outbox::Write(std::vector<pb::ConnectRequest>& msgs) {
 }
 
 void Outbox::Close(const std::function<void()>& on_close) {
-  std::lock_guard<std::mutex> wlk(write_mu_);
-  {
-    std::lock_guard<std::mutex> lk(mu_);
-    if (closed_) return;
-    closed_ = true;
-    queue_.clear();
-  }
+  std::unique_lock<std::mutex> lk(mu_);
+  written_.wait(lk, [&] { return !writing_; });
+  if (closed_) return;
+  closed_ = true;
+  queue_.clear();
+  writing_ = true;  // no write starts while on_close runs
+  lk.unlock();
   if (on_close) on_close();
+  lk.lock();
+  writing_ = false;
+  written_.notify_all();
 }
 
 size_t Outbox::queued() const {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -15,10 +16,12 @@ namespace chorus::detail {
 namespace pb = ::chorus::worker::v1;
 
 // Outbox serialises writes on the stream. A sender queues its messages and returns once they are on
-// the stream. The thread that gets the stream writes everything queued at that moment: what other
-// threads queued while a write was in progress goes out in the next write, as one RequestBatch when
-// batches are on (Welcome.accepts_batches), else one message after the other. Nothing ever waits to
-// fill a batch: a lone message is written at once, unwrapped.
+// the stream. When no write is in progress, the sender becomes the writer: it writes everything
+// queued at that moment, and goes on while more was queued meanwhile. What other threads queued while
+// a write was in progress goes out in the next write, as one RequestBatch when batches are on
+// (Welcome.accepts_batches), else one message after the other; those threads just wait for it to be
+// written (they never take turns on the stream). Nothing ever waits to fill a batch: a lone message
+// is written at once, unwrapped.
 class Outbox {
  public:
   // Writes one message on the stream; false when the stream is broken.
@@ -36,7 +39,7 @@ class Outbox {
   // Throws Error when the stream is closed.
   void SendAll(std::vector<pb::ConnectRequest> msgs);
   // Closes the outbox: queued and later messages fail with Error. on_close (may be empty) runs once,
-  // under the write lock, after the write in progress ended (e.g. to half-close the stream).
+  // after the write in progress ended and before any other (e.g. to half-close the stream).
   void Close(const std::function<void()>& on_close);
 
   // Messages queued and not yet taken by a writer (for tests).
@@ -45,15 +48,17 @@ class Outbox {
   uint64_t batches_written() const { return batches_written_.load(); }
 
  private:
+  // Waits until message number `mine` is written, writing what is queued when no one else does.
+  void Flush(std::unique_lock<std::mutex>& lk, uint64_t mine);
   bool Write(std::vector<pb::ConnectRequest>& msgs);
 
   WriteFn write_;
   std::atomic<bool> batches_{false};
   std::atomic<uint64_t> batches_written_{0};
 
-  std::mutex write_mu_;  // held by the thread that writes on the stream
-
   mutable std::mutex mu_;  // guards the fields below
+  std::condition_variable written_;  // signalled when written_seq_, writing_ or closed_ change
+  bool writing_ = false;             // a thread is writing on the stream (or closing it)
   std::vector<pb::ConnectRequest> queue_;
   uint64_t queued_seq_ = 0;   // sequence number of the last message queued
   uint64_t written_seq_ = 0;  // every message up to this one is on the stream

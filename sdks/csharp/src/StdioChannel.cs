@@ -24,8 +24,9 @@ namespace Chorus.Worker
 
         readonly Stream input;
         readonly Stream output;
-        readonly object writeLock = new object(); // held by the thread that writes
-        readonly object queueLock = new object(); // guards the fields below
+        readonly object writeLock = new object(); // held while bytes go out (WriteLine and the writer of SendAll)
+        readonly object queueLock = new object(); // guards the fields below; waited on for writes to end
+        bool writing; // a thread is writing what SendAll queued
         List<ConnectRequest> queued = new List<ConnectRequest>();
         List<ConnectRequest> spare = new List<ConnectRequest>();
         long queuedSeq, writtenSeq;
@@ -112,63 +113,73 @@ namespace Chorus.Worker
         public void Send(ConnectRequest m) { SendAll(new[] { m }); }
 
         /// <summary>
-        /// Writes messages, in order, and returns once they are flushed. Safe to call from any thread. The
-        /// thread that gets the output writes everything queued at that moment in one write: what other
-        /// threads queued meanwhile goes out with it, as one batch line when <see cref="Batches"/> is on,
-        /// else as one line per message. Nobody waits to fill a batch: a lone message is written at once,
-        /// unwrapped. Throws IOException when the output is broken.
+        /// Writes messages, in order, and returns once they are flushed. Safe to call from any thread. When
+        /// no write is in progress, the caller becomes the writer: it writes everything queued at that
+        /// moment in one write, and goes on while more was queued meanwhile. What other threads queue
+        /// while a write is in progress goes out in the next write, as one batch line when
+        /// <see cref="Batches"/> is on, else as one line per message; those threads just wait for it.
+        /// Nobody waits to fill a batch: a lone message is written at once, unwrapped. Throws IOException
+        /// when the output is broken.
         /// </summary>
         public void SendAll(IList<ConnectRequest> ms)
         {
             if (ms.Count == 0) return;
-            long mine;
             lock (queueLock)
             {
                 if (broken != null) throw new IOException("the output to the agent is broken: " + broken);
                 queued.AddRange(ms);
                 queuedSeq += ms.Count;
-                mine = queuedSeq;
-            }
-            lock (writeLock)
-            {
-                List<ConnectRequest> take;
-                long upto;
-                lock (queueLock)
-                {
-                    if (writtenSeq >= mine) return; // a writer before us took ours along
-                    if (broken != null) throw new IOException("the output to the agent is broken: " + broken);
-                    take = queued;
-                    queued = spare;
-                    spare = null;
-                    upto = queuedSeq;
-                }
+                long mine = queuedSeq;
+                // Another thread is writing: it takes ours along (or the next writer does).
+                while (writtenSeq < mine && broken == null && writing) Monitor.Wait(queueLock);
+                if (writtenSeq >= mine) return;
+                if (broken != null) throw new IOException("the output to the agent is broken: " + broken);
+                writing = true;
                 try
                 {
-                    var sb = new StringBuilder(256);
-                    if (take.Count > 1 && batches)
+                    // Write what is queued, then what was queued meanwhile, until nothing is left.
+                    while (queued.Count > 0 && broken == null)
                     {
-                        new ConnectRequest { Batch = new RequestBatch { Messages = take } }.WriteTo(new JsonWriter(sb));
-                        sb.Append('\n');
-                        Interlocked.Increment(ref batchesWritten);
+                        var take = queued;
+                        queued = spare;
+                        long upto = queuedSeq;
+                        Monitor.Exit(queueLock);
+                        string failure = null;
+                        try { WriteBatch(take); }
+                        catch (Exception e) { failure = e.Message; }
+                        finally { Monitor.Enter(queueLock); }
+                        take.Clear();
+                        spare = take;
+                        if (failure == null) writtenSeq = upto;
+                        else { broken = failure; queued.Clear(); }
+                        Monitor.PulseAll(queueLock);
                     }
-                    else
-                    {
-                        foreach (var m in take) { m.WriteTo(new JsonWriter(sb)); sb.Append('\n'); }
-                    }
-                    WriteBytes(sb.ToString());
                 }
-                catch (Exception e)
+                finally
                 {
-                    lock (queueLock) { broken = e.Message; queued.Clear(); }
-                    throw;
+                    writing = false;
+                    Monitor.PulseAll(queueLock);
                 }
-                take.Clear();
-                lock (queueLock)
-                {
-                    writtenSeq = upto;
-                    if (spare == null) spare = take;
-                }
+                if (writtenSeq < mine) throw new IOException("the output to the agent is broken: " + broken);
             }
+        }
+
+        // Writes messages as one batch line (when batches are on and there are several), else one line
+        // each, with one write and one flush. Only the thread that set `writing` calls it.
+        void WriteBatch(List<ConnectRequest> take)
+        {
+            var sb = new StringBuilder(256);
+            if (take.Count > 1 && batches)
+            {
+                new ConnectRequest { Batch = new RequestBatch { Messages = take } }.WriteTo(new JsonWriter(sb));
+                sb.Append('\n');
+                Interlocked.Increment(ref batchesWritten);
+            }
+            else
+            {
+                foreach (var m in take) { m.WriteTo(new JsonWriter(sb)); sb.Append('\n'); }
+            }
+            lock (writeLock) WriteBytes(sb.ToString());
         }
 
         /// <summary>Writes text (one JSON document) and a newline atomically, then flushes.</summary>
