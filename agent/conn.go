@@ -63,9 +63,29 @@ func (pr *proc) serveStdio(inc *incarnation, tr *stdioTransport) {
 func (pr *proc) serve(inc *incarnation, tr transport, hello *workerv1.Hello) error {
 	a := pr.p.a
 	pr.mu.Lock()
-	if pr.inc != inc || pr.conn != nil {
+	if pr.inc != inc || pr.conn != nil || pr.welcoming {
 		pr.mu.Unlock()
 		return status.Error(codes.FailedPrecondition, "this worker process is already connected or has exited")
+	}
+	pr.welcoming = true
+	pr.mu.Unlock()
+	// The Welcome is the first message on the stream: the connection is published (and may be given
+	// tasks) only once it is sent.
+	err := tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_Welcome{Welcome: &workerv1.Welcome{
+		AgentId: a.cfg.AgentID, WorkerId: pr.id, WorkDir: pr.dir, InlineLimitBytes: a.cfg.InlineLimit, AcceptsBatches: true}}})
+	if err == nil {
+		tr.setBatching(hello.GetAcceptsBatches(), &pr.wire)
+	}
+	pr.mu.Lock()
+	pr.welcoming = false
+	if err != nil {
+		pr.mu.Unlock()
+		inc.kill("the Welcome could not be sent: " + err.Error())
+		return err
+	}
+	if pr.inc != inc {
+		pr.mu.Unlock()
+		return status.Error(codes.FailedPrecondition, "this worker process has exited")
 	}
 	pr.conn = tr
 	pr.capacity = max(1, int(hello.GetCapacity()))
@@ -81,12 +101,6 @@ func (pr *proc) serve(inc *incarnation, tr transport, hello *workerv1.Hello) err
 	pr.lastSeen.Store(a.cfg.Clock.Now().UnixNano())
 	pr.mu.Unlock()
 	close(inc.hello)
-	if err := tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_Welcome{Welcome: &workerv1.Welcome{
-		AgentId: a.cfg.AgentID, WorkerId: pr.id, WorkDir: pr.dir, InlineLimitBytes: a.cfg.InlineLimit, AcceptsBatches: true}}}); err != nil {
-		inc.kill("the Welcome could not be sent: " + err.Error())
-		return err
-	}
-	tr.setBatching(hello.GetAcceptsBatches(), &pr.wire)
 	pr.log.Info("worker connected", "pid", inc.pid.Load(), "language", hello.GetLanguage(), "sdk_version", hello.GetSdkVersion(),
 		"capacity", pr.capacity, "methods", len(hello.GetMethods()), "batches", hello.GetAcceptsBatches())
 	signal(pr.p.wake)

@@ -32,7 +32,8 @@ type proc struct {
 
 	mu          sync.Mutex
 	inc         *incarnation // current process; nil between restarts
-	conn        transport    // set once the process said Hello
+	conn        transport    // set once the process said Hello and was welcomed
+	welcoming   bool         // a Hello is being answered
 	capacity    int
 	methods     map[string]bool // nil: any method
 	assigned    map[string]*run // task id → run on the worker

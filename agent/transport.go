@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -47,8 +48,11 @@ type grpcTransport struct {
 	closed chan struct{}
 	once   sync.Once
 
+	// batches is set once, before any Send but the Welcome's; read without mu, so that hold never
+	// waits for a Send that is blocked on the worker's flow control.
+	batches atomic.Bool
+
 	mu      sync.Mutex // serialises stream.Send without batches; guards the fields below
-	batches bool
 	counts  *wireCounts
 	queue   []*workerv1.ConnectResponse // with batches: waiting for the writer
 	writing bool                        // with batches: a goroutine is writing the queue
@@ -66,8 +70,9 @@ func (t *grpcTransport) Recv() (*workerv1.ConnectRequest, error) { return t.stre
 
 func (t *grpcTransport) setBatching(on bool, c *wireCounts) {
 	t.mu.Lock()
-	t.batches, t.counts = on, c
+	t.counts = c
 	t.mu.Unlock()
+	t.batches.Store(on)
 }
 
 func (t *grpcTransport) Send(m *workerv1.ConnectResponse) error {
@@ -78,7 +83,7 @@ func (t *grpcTransport) Send(m *workerv1.ConnectResponse) error {
 		return errConnClosed
 	default:
 	}
-	if !t.batches {
+	if !t.batches.Load() {
 		defer t.mu.Unlock()
 		err := t.stream.Send(m)
 		t.counts.sent(1)
@@ -127,11 +132,11 @@ func (t *grpcTransport) writeLocked() error {
 }
 
 func (t *grpcTransport) hold() func() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if !t.batches {
+	if !t.batches.Load() {
 		return noRelease
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.holds++
 	return func() {
 		t.mu.Lock()

@@ -7,6 +7,9 @@ Runs one worker process per case against a lean asyncio agent speaking the worke
 socket, and keeps at most `capacity` empty `echo` tasks in flight on its stream (the agent's rule). Cases: the SDK with a sync handler, the SDK with an async handler, and a bare worker
 written directly on grpc.aio and the generated stubs (no SDK), whose time per task is the cost of the test agent and
 gRPC alone. SDK overhead per task = time per task (SDK, capacity 1) - time per task (bare, capacity 1).
+
+The lean agent batches as the real one does with a worker that accepts batches (the SDK does; the
+bare worker does not): the tasks that replace the outcomes of one batch go out as one batch.
 """
 
 import argparse
@@ -81,8 +84,10 @@ class LeanAgent(pb_grpc.WorkerServiceServicer):
         if first.hello.token != self.token:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "wrong worker token")
         cap = first.hello.capacity
+        batches = first.hello.accepts_batches
         await context.write(pb.ConnectResponse(welcome=pb.Welcome(
-            agent_id="bench", worker_id="w", work_dir=self.work_dir, inline_limit_bytes=64 << 10)))
+            agent_id="bench", worker_id="w", work_dir=self.work_dir, inline_limit_bytes=64 << 10,
+            accepts_batches=True)))
         msg = pb.ConnectResponse(assign_task=pb.AssignTask(
             session_id="s", method="echo", payload=pb.Data(inline=b""), expected_output_ids=["o"], attempt=1,
             output_dir=self.work_dir, partition="bench"))
@@ -90,28 +95,44 @@ class LeanAgent(pb_grpc.WorkerServiceServicer):
         sent = done = 0
         in_flight = max_in_flight = 0
         start = cpu0 = 0.0
-        while sent < min(cap, total):
-            msg.assign_task.task_id = str(sent)
-            await context.write(msg)
-            sent += 1
-            in_flight += 1
-        while done < total:
-            m = await context.read()
-            kind = m.WhichOneof("message")
-            if kind == "task_failed":
-                raise RuntimeError(f"task failed: {m.task_failed.message}")
-            if kind != "task_completed":
-                continue
-            done += 1
-            in_flight -= 1
-            if done == self.warmup:
-                start, cpu0 = time.perf_counter(), cpu_seconds(self.pid)
-            if sent < total:
+        def assignments(n: int) -> list:
+            nonlocal sent, in_flight, max_in_flight
+            out = []
+            for _ in range(min(n, total - sent)):
                 msg.assign_task.task_id = str(sent)
-                await context.write(msg)
+                m = pb.ConnectResponse()
+                m.CopyFrom(msg)
+                out.append(m)
                 sent += 1
                 in_flight += 1
-                max_in_flight = max(max_in_flight, in_flight)
+            max_in_flight = max(max_in_flight, in_flight)
+            return out
+
+        async def write(msgs: list) -> None:
+            if batches and len(msgs) > 1:
+                await context.write(pb.ConnectResponse(batch=pb.ResponseBatch(messages=msgs)))
+                return
+            for m in msgs:
+                await context.write(m)
+
+        await write(assignments(cap))
+        while done < total:
+            m = await context.read()
+            msgs = m.batch.messages if m.WhichOneof("message") == "batch" else [m]
+            ended = 0
+            for m in msgs:
+                kind = m.WhichOneof("message")
+                if kind == "task_failed":
+                    raise RuntimeError(f"task failed: {m.task_failed.message}")
+                if kind != "task_completed":
+                    continue
+                done += 1
+                ended += 1
+                in_flight -= 1
+                if done == self.warmup:
+                    start, cpu0 = time.perf_counter(), cpu_seconds(self.pid)
+            if ended:
+                await write(assignments(ended))
         elapsed, cpu = time.perf_counter() - start, cpu_seconds(self.pid) - cpu0
         assert max_in_flight <= cap
         self.result.set_result((self.tasks / elapsed, cpu / self.tasks * 1e6))
