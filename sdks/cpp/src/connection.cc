@@ -19,7 +19,9 @@ std::string StatusText(const grpc::Status& s) {
 }  // namespace
 
 Connection::Connection(const Config& config, std::map<std::string, Handler> handlers)
-    : config_(config), handlers_(std::move(handlers)) {}
+    : config_(config),
+      handlers_(std::move(handlers)),
+      outbox_([this](const pb::ConnectRequest& m) { return stream_->Write(m); }) {}
 
 Connection::~Connection() {
   // Run joins its threads before it returns; this only covers a Run that threw half-way.
@@ -66,6 +68,7 @@ void Connection::Run() {
   for (const auto& [method, _] : handlers_) hello->add_methods(method);
   hello->set_capacity(config_.capacity);
   hello->set_pid(static_cast<int32_t>(::getpid()));
+  hello->set_accepts_batches(true);
 
   pb::ConnectResponse msg;
   if (!stream_->Write(hello_msg) || !stream_->Read(&msg) || !msg.has_welcome()) {
@@ -85,6 +88,7 @@ void Connection::Run() {
   }
   welcome_ = msg.welcome();
   inline_limit_ = welcome_.inline_limit_bytes();
+  outbox_.set_batches(welcome_.accepts_batches());
 
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -106,10 +110,7 @@ void Connection::Run() {
   for (auto& t : threads_) t.join();
   threads_.clear();
   drainer_.join();
-  {
-    std::lock_guard<std::mutex> lk(write_mu_);
-    writes_closed_ = true;
-  }
+  outbox_.Close(nullptr);
   grpc::Status st = stream_->Finish();
   bool stopped;
   {
@@ -129,8 +130,28 @@ void Connection::Stop() {
   context_.TryCancel();
 }
 
-void Connection::Dispatch(pb::ConnectResponse& msg) {
+void Connection::Dispatch(pb::ConnectResponse& msg, std::vector<pb::ConnectRequest>* replies) {
   switch (msg.message_case()) {
+    case pb::ConnectResponse::kBatch: {
+      if (replies != nullptr) {
+        Log("ignoring a batch nested in a batch from the agent");
+        break;
+      }
+      std::vector<pb::ConnectRequest> pongs;
+      for (auto& m : *msg.mutable_batch()->mutable_messages()) {
+        if (m.has_welcome()) {
+          Log("ignoring a welcome in a batch from the agent");
+          continue;
+        }
+        Dispatch(m, &pongs);
+      }
+      try {
+        outbox_.SendAll(std::move(pongs));
+      } catch (const Error&) {
+        // The stream is closing; the read loop ends next.
+      }
+      break;
+    }
     case pb::ConnectResponse::kAssignTask:
       Assign(*msg.mutable_assign_task());
       break;
@@ -153,8 +174,12 @@ void Connection::Dispatch(pb::ConnectResponse& msg) {
     case pb::ConnectResponse::kPing: {
       pb::ConnectRequest pong;
       pong.mutable_pong()->set_nonce(msg.ping().nonce());
+      if (replies != nullptr) {
+        replies->push_back(std::move(pong));
+        break;
+      }
       try {
-        Send(pong);
+        Send(std::move(pong));
       } catch (const Error&) {
         // The stream is closing; the read loop ends next.
       }
@@ -254,20 +279,10 @@ void Connection::DrainLoop() {
 }
 
 void Connection::CloseWrites() {
-  std::lock_guard<std::mutex> lk(write_mu_);
-  if (writes_closed_) return;
-  writes_closed_ = true;
-  stream_->WritesDone();
+  outbox_.Close([this] { stream_->WritesDone(); });
 }
 
-void Connection::Send(const pb::ConnectRequest& msg) {
-  std::lock_guard<std::mutex> lk(write_mu_);
-  if (writes_closed_) throw Error("the stream to the agent is closed");
-  if (!stream_->Write(msg)) {
-    writes_closed_ = true;
-    throw Error("the stream to the agent is closed");
-  }
-}
+void Connection::Send(pb::ConnectRequest msg) { outbox_.Send(std::move(msg)); }
 
 void Connection::CancelAll(const std::string& reason, bool retryable) {
   std::vector<std::shared_ptr<TaskState>> all;

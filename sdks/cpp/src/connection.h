@@ -20,6 +20,7 @@
 #include "chorus/worker.h"
 #include "chorus/worker/v1/worker.pb.h"
 #include "chorus/worker/v1/worker_service.grpc.pb.h"
+#include "outbox.h"
 
 namespace chorus::detail {
 
@@ -67,8 +68,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Cancels running tasks and ends the stream.
   void Stop();
 
-  // Sends one message to the agent. Throws Error when the stream is closed.
-  void Send(const pb::ConnectRequest& msg);
+  // Sends one message to the agent; returns once it is on the stream (see Outbox). Throws Error when
+  // the stream is closed.
+  void Send(pb::ConnectRequest msg);
   // Sends a request carrying a fresh call_id (set by fill) and waits for the agent's reply. Throws
   // CancelledError when the task is cancelled meanwhile, Error when the stream ends.
   pb::ConnectResponse Call(TaskState& task, const std::function<void(pb::ConnectRequest&, const std::string&)>& fill);
@@ -85,7 +87,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::promise<pb::ConnectResponse> reply;
   };
 
-  void Dispatch(pb::ConnectResponse& msg);
+  // Handles one message from the agent. A batch is handled message by message, in order; the pongs
+  // it calls for are ready together and go out as one write.
+  void Dispatch(pb::ConnectResponse& msg, std::vector<pb::ConnectRequest>* replies = nullptr);
   void Assign(pb::AssignTask& a);
   void Cancel(const pb::CancelTask& c);
   void Reply(const std::string& call_id, pb::ConnectResponse& msg);
@@ -108,8 +112,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   grpc::ClientContext context_;
   std::unique_ptr<grpc::ClientReaderWriterInterface<pb::ConnectRequest, pb::ConnectResponse>> stream_;
 
-  std::mutex write_mu_;  // serialises writes on the stream
-  bool writes_closed_ = false;
+  Outbox outbox_;  // every write on the stream after the hello
 
   pb::Welcome welcome_;
   int64_t inline_limit_ = 0;

@@ -65,7 +65,7 @@ void TaskContext::Progress(double fraction, const std::string& message) {
   p->set_task_id(task_id());
   p->set_fraction(fraction);
   p->set_message(message);
-  conn_->Send(m);
+  conn_->Send(std::move(m));
 }
 
 std::vector<std::string> TaskContext::CreateResults(const std::vector<NewResult>& results) {

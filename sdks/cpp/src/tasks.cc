@@ -102,7 +102,7 @@ void Connection::Execute(const std::shared_ptr<TaskState>& task) {
   const Handler* handler = it == handlers_.end() ? nullptr : &it->second;
   pb::ConnectRequest outcome = Outcome(task, handler);
   try {
-    Send(outcome);
+    Send(std::move(outcome));
   } catch (const Error&) {
     Log("could not report the outcome of task " + task->assign.task_id() + ": the stream to the agent is closed");
   }
@@ -159,11 +159,15 @@ pb::ConnectRequest Connection::Outcome(const std::shared_ptr<TaskState>& task, c
 }
 
 void Connection::Finished(const std::string& task_id) {
+  bool draining;
   {
     std::lock_guard<std::mutex> lk(mu_);
     tasks_.erase(task_id);
+    draining = draining_.load();
   }
-  state_cv_.notify_all();
+  // Only DrainLoop waits for tasks to finish, and only once a drain began (StartDrain wakes it then):
+  // waking it for every task would cost a context switch per task.
+  if (draining) state_cv_.notify_all();
 }
 
 pb::ConnectResponse Connection::Call(TaskState& task,
@@ -181,7 +185,7 @@ pb::ConnectResponse Connection::Call(TaskState& task,
   pb::ConnectRequest req;
   fill(req, call_id);
   try {
-    Send(req);
+    Send(std::move(req));
   } catch (...) {
     std::lock_guard<std::mutex> lk(mu_);
     pending_.erase(call_id);

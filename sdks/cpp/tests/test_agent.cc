@@ -33,6 +33,7 @@ class TestAgent::Service final : public pb::WorkerService::Service {
       w->set_worker_id("w1");
       w->set_work_dir(a.dir_);
       w->set_inline_limit_bytes(a.opts_.inline_limit_bytes);
+      w->set_accepts_batches(a.opts_.accepts_batches);
       stream->Write(welcome);
     }
     {
@@ -44,19 +45,37 @@ class TestAgent::Service final : public pb::WorkerService::Service {
 
     pb::ConnectRequest m;
     while (stream->Read(&m)) {
+      // A batch is read as if its messages came one by one.
+      std::vector<pb::ConnectRequest> msgs;
+      const bool is_batch = m.has_batch();
+      if (is_batch) {
+        for (auto& inner : *m.mutable_batch()->mutable_messages()) msgs.push_back(inner);
+      } else {
+        msgs.push_back(std::move(m));
+      }
       std::function<void(const pb::ConnectRequest&)> fn;
+      std::function<void(const std::vector<pb::ConnectRequest>&)> on_read;
       {
         std::lock_guard<std::mutex> lk(a.mu_);
-        if (m.has_task_completed()) a.in_flight_.erase(m.task_completed().task_id());
-        if (m.has_task_failed()) a.in_flight_.erase(m.task_failed().task_id());
+        if (is_batch) {
+          ++a.batches_received_;
+          a.batched_messages_received_ += static_cast<int>(msgs.size());
+          if (!a.first_batch_) a.first_batch_ = m.batch();
+        }
+        for (const auto& x : msgs) {
+          if (x.has_task_completed()) a.in_flight_.erase(x.task_completed().task_id());
+          if (x.has_task_failed()) a.in_flight_.erase(x.task_failed().task_id());
+        }
         fn = a.on_message_;
-        if (!fn) a.inbox_.push_back(m);
+        on_read = a.on_read_;
+        if (!fn && !on_read) a.inbox_.insert(a.inbox_.end(), msgs.begin(), msgs.end());
       }
+      m.Clear();
       if (fn) {
-        fn(m);
-      } else {
-        a.cv_.notify_all();
+        for (const auto& x : msgs) fn(x);
       }
+      if (on_read) on_read(msgs);
+      if (!fn && !on_read) a.cv_.notify_all();
     }
     {
       std::lock_guard<std::mutex> lk(a.write_mu_);
@@ -121,19 +140,46 @@ bool TestAgent::Send(const pb::ConnectResponse& msg) {
   return stream_ != nullptr && stream_->Write(msg);
 }
 
-bool TestAgent::Assign(pb::AssignTask task) {
-  if (task.output_dir().empty()) {
-    std::string d;
-    {
-      std::lock_guard<std::mutex> lk(write_mu_);
-      d = dir_ + "/out-" + std::to_string(++seq_);
+bool TestAgent::SendBatch(const std::vector<pb::ConnectResponse>& msgs) {
+  pb::ConnectResponse batch;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    for (const auto& m : msgs) {
+      if (!m.has_assign_task()) continue;
+      in_flight_.insert(m.assign_task().task_id());
+      max_in_flight_ = std::max(max_in_flight_, static_cast<int>(in_flight_.size()));
     }
-    std::filesystem::create_directories(d);
-    task.set_output_dir(d);
   }
+  for (const auto& m : msgs) *batch.mutable_batch()->add_messages() = m;
+  std::lock_guard<std::mutex> lk(write_mu_);
+  return stream_ != nullptr && stream_->Write(batch);
+}
+
+void TestAgent::SetOutputDir(pb::AssignTask& task) {
+  if (!task.output_dir().empty()) return;
+  std::string d;
+  {
+    std::lock_guard<std::mutex> lk(write_mu_);
+    d = dir_ + "/out-" + std::to_string(++seq_);
+  }
+  std::filesystem::create_directories(d);
+  task.set_output_dir(d);
+}
+
+bool TestAgent::Assign(pb::AssignTask task) {
+  SetOutputDir(task);
   pb::ConnectResponse m;
   *m.mutable_assign_task() = std::move(task);
   return Send(m);
+}
+
+bool TestAgent::AssignBatch(std::vector<pb::AssignTask> tasks) {
+  std::vector<pb::ConnectResponse> msgs(tasks.size());
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    SetOutputDir(tasks[i]);
+    *msgs[i].mutable_assign_task() = std::move(tasks[i]);
+  }
+  return SendBatch(msgs);
 }
 
 void TestAgent::EndStream() {
@@ -149,6 +195,26 @@ bool TestAgent::WaitEnded(std::chrono::milliseconds timeout) {
 void TestAgent::OnMessage(std::function<void(const pb::ConnectRequest&)> fn) {
   std::lock_guard<std::mutex> lk(mu_);
   on_message_ = std::move(fn);
+}
+
+void TestAgent::OnRead(std::function<void(const std::vector<pb::ConnectRequest>&)> fn) {
+  std::lock_guard<std::mutex> lk(mu_);
+  on_read_ = std::move(fn);
+}
+
+int TestAgent::batches_received() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return batches_received_;
+}
+
+int TestAgent::batched_messages_received() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return batched_messages_received_;
+}
+
+std::optional<pb::RequestBatch> TestAgent::first_batch() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return first_batch_;
 }
 
 int TestAgent::max_in_flight() const {

@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "chorus/worker/v1/worker.pb.h"
 #include "chorus/worker/v1/worker_service.grpc.pb.h"
@@ -27,6 +28,8 @@ class TestAgent {
   struct Options {
     std::string token = "test-token";
     int64_t inline_limit_bytes = 1 << 20;
+    // Welcome.accepts_batches: the worker may send RequestBatch.
+    bool accepts_batches = false;
   };
 
   TestAgent() : TestAgent(Options{}) {}
@@ -45,8 +48,12 @@ class TestAgent {
   std::optional<pb::ConnectRequest> Next(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   // Sends a message to the worker; false when no stream is open.
   bool Send(const pb::ConnectResponse& msg);
+  // Sends msgs as one ResponseBatch; false when no stream is open.
+  bool SendBatch(const std::vector<pb::ConnectResponse>& msgs);
   // Sends an assignment (output_dir is created under dir() when empty).
   bool Assign(pb::AssignTask task);
+  // Sends assignments as one ResponseBatch (output_dir as in Assign).
+  bool AssignBatch(std::vector<pb::AssignTask> tasks);
   // Ends the open stream from the agent's side (the worker sees CANCELLED).
   void EndStream();
   // Waits until the worker's stream ended (it half-closed, or EndStream); false after timeout.
@@ -55,12 +62,24 @@ class TestAgent {
   // When set, messages after the hello go to this callback (on the server's read thread) instead of
   // the queue read by Next. The callback may call Send.
   void OnMessage(std::function<void(const pb::ConnectRequest&)> fn);
+  // When set, each read from the stream (one message, or the messages of one RequestBatch) goes to
+  // this callback after the OnMessage one, on the server's read thread. The callback may call Send.
+  void OnRead(std::function<void(const std::vector<pb::ConnectRequest>&)> fn);
+
+  // Reads from the stream that carried a RequestBatch, and the messages they held.
+  int batches_received() const;
+  int batched_messages_received() const;
+  // The first batch received, if any (to look at how it was built).
+  std::optional<pb::RequestBatch> first_batch() const;
 
   // Largest number of tasks assigned and not yet completed or failed, as the agent saw it.
   int max_in_flight() const;
 
  private:
   class Service;
+
+  // Gives task a fresh output folder under dir() when it has none.
+  void SetOutputDir(pb::AssignTask& task);
 
   Options opts_;
   std::string dir_;
@@ -76,6 +95,10 @@ class TestAgent {
   std::set<std::string> in_flight_;
   int max_in_flight_ = 0;
   std::function<void(const pb::ConnectRequest&)> on_message_;
+  std::function<void(const std::vector<pb::ConnectRequest>&)> on_read_;
+  int batches_received_ = 0;
+  int batched_messages_received_ = 0;
+  std::optional<pb::RequestBatch> first_batch_;
 
   std::mutex write_mu_;
   grpc::ServerReaderWriter<pb::ConnectResponse, pb::ConnectRequest>* stream_ = nullptr;

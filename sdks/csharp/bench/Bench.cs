@@ -1,6 +1,8 @@
 // Zero-work throughput of the C# example worker over the stdio transport, driven by this program
 // acting as the agent: empty echo tasks, `capacity` of them in flight at once (as the agent keeps
 // them), for one worker process at several capacities. Also the SDK's codec cost per message.
+// With batches (Welcome.acceptsBatches), this agent sends the assignments it has ready at once as one
+// batch line, as the real agent does on a busy stream, and the worker batches its outcomes.
 using System;
 using System.Diagnostics;
 using System.Globalization;
@@ -18,7 +20,8 @@ static class Bench
         if (string.IsNullOrEmpty(exe)) { Console.Error.WriteLine("set CHORUS_CSHARP_WORKER to the built example worker"); return 2; }
         Codec();
         Console.WriteLine("zero-work echo tasks through one worker process over stdio (" + tasks + " tasks after 2000 warm-up):");
-        foreach (int cap in new[] { 1, 2, 4, 8 }) Throughput(exe, cap, tasks);
+        foreach (bool batches in new[] { false, true })
+            foreach (int cap in new[] { 1, 2, 4, 8, 16 }) Throughput(exe, cap, tasks, batches);
         return 0;
     }
 
@@ -42,7 +45,7 @@ static class Bench
             + write.ToString("F2", CultureInfo.InvariantCulture) + " µs (" + assignLine.Length + "-byte line)");
     }
 
-    static void Throughput(string exe, int capacity, int tasks)
+    static void Throughput(string exe, int capacity, int tasks, bool batches)
     {
         string dir = Path.Combine(Path.GetTempPath(), "chorus-csharp-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
@@ -58,19 +61,21 @@ static class Bench
             proc.BeginErrorReadLine();
             var ch = new StdioChannel(proc.StandardOutput.BaseStream, proc.StandardInput.BaseStream);
             ConnectRequest.Parse(ch.ReadLine()); // Hello
-            ch.WriteLine(new ConnectResponse { Welcome = new Welcome { AgentId = "bench", WorkerId = "w1", WorkDir = dir, InlineLimitBytes = 65536 } }.ToJson());
-            Run(ch, capacity, 2000, "warm");
+            ch.WriteLine(new ConnectResponse { Welcome = new Welcome { AgentId = "bench", WorkerId = "w1", WorkDir = dir, InlineLimitBytes = 65536, AcceptsBatches = batches } }.ToJson());
+            Run(ch, capacity, 2000, "warm", batches);
             double cpu0 = CpuSeconds(proc.Id);
             var sw = Stopwatch.StartNew();
-            Run(ch, capacity, tasks, "run");
+            int batchLines = Run(ch, capacity, tasks, "run", batches);
             var wall = sw.Elapsed;
             double cpu = CpuSeconds(proc.Id) - cpu0;
             ch.WriteLine(new ConnectResponse { Drain = new Drain() }.ToJson());
             proc.WaitForExit();
             double rate = tasks / wall.TotalSeconds;
-            Console.WriteLine("  capacity " + capacity + ": " + rate.ToString("F0", CultureInfo.InvariantCulture) + " tasks/s, "
+            Console.WriteLine("  " + (batches ? "batches   " : "no batches") + " capacity " + capacity.ToString().PadLeft(2) + ": "
+                + rate.ToString("F0", CultureInfo.InvariantCulture) + " tasks/s, "
                 + (wall.TotalMilliseconds * 1000 / tasks).ToString("F1", CultureInfo.InvariantCulture) + " µs wall per task, worker CPU "
-                + (cpu * 1e6 / tasks).ToString("F1", CultureInfo.InvariantCulture) + " µs per task");
+                + (cpu * 1e6 / tasks).ToString("F1", CultureInfo.InvariantCulture) + " µs per task"
+                + (batches ? ", " + batchLines + " batch lines from the worker" : ""));
         }
         Directory.Delete(dir, true);
     }
@@ -83,32 +88,51 @@ static class Bench
         return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
-    // Keeps `window` tasks in flight: a new assignment for each completion, like the agent.
-    static void Run(StdioChannel ch, int window, int tasks, string prefix)
+    // Keeps `window` tasks in flight: a new assignment for each completion, like the agent. With
+    // batches, the assignments for every slot free at that moment go out as one batch line. Returns
+    // the batch lines the worker sent.
+    static int Run(StdioChannel ch, int window, int tasks, string prefix, bool batches)
     {
         var slots = new SemaphoreSlim(window);
-        int completed = 0;
+        int completed = 0, batchLines = 0;
         var reader = new Thread(() =>
         {
             while (completed < tasks)
             {
                 var m = ConnectRequest.Parse(ch.ReadLine());
-                if (m.TaskCompleted == null) throw new InvalidOperationException("unexpected message " + m.ToJson());
+                if (m.Batch != null)
+                {
+                    batchLines++;
+                    foreach (var inner in m.Batch.Messages) Completed(inner);
+                    slots.Release(m.Batch.Messages.Count);
+                    completed += m.Batch.Messages.Count;
+                    continue;
+                }
+                Completed(m);
                 completed++;
                 slots.Release();
             }
         });
         reader.Start();
-        var a = new AssignTask { SessionId = "s1", Method = "echo", Payload = Data.FromBytes(new byte[0]), Attempt = 1, Partition = "default" };
-        var msg = new ConnectResponse { AssignTask = a };
-        for (int i = 0; i < tasks; i++)
+        var batch = new ResponseBatch();
+        for (int i = 0; i < tasks;)
         {
             slots.Wait();
-            a.TaskId = prefix + i;
-            a.ExpectedOutputIds.Clear();
-            a.ExpectedOutputIds.Add("r" + prefix + i);
-            ch.WriteLine(msg.ToJson());
+            batch.Messages.Clear();
+            do
+            {
+                batch.Messages.Add(new ConnectResponse { AssignTask = new AssignTask { SessionId = "s1", Method = "echo", Payload = Data.FromBytes(new byte[0]),
+                    Attempt = 1, Partition = "default", TaskId = prefix + i, ExpectedOutputIds = { "r" + prefix + i } } });
+                i++;
+            } while (batches && i < tasks && slots.Wait(0));
+            ch.WriteLine(batch.Messages.Count == 1 ? batch.Messages[0].ToJson() : new ConnectResponse { Batch = batch }.ToJson());
         }
         reader.Join();
+        return batchLines;
+    }
+
+    static void Completed(ConnectRequest m)
+    {
+        if (m.TaskCompleted == null) throw new InvalidOperationException("unexpected message " + m.ToJson());
     }
 }

@@ -115,12 +115,13 @@ namespace Chorus.Worker
             {
                 channel.Send(new ConnectRequest { Hello = new Hello {
                     Token = options.Token, Language = "csharp", SdkVersion = SdkVersion, Methods = methods,
-                    Capacity = options.Capacity, Pid = Process.GetCurrentProcess().Id } });
+                    Capacity = options.Capacity, Pid = Process.GetCurrentProcess().Id, AcceptsBatches = true } });
                 var first = channel.Receive();
                 if (first == null) { Log("error", "the agent closed the worker's stdin before answering Hello"); return 1; }
                 if (first.Welcome == null) { Log("error", "the agent's first message was " + first.MessageCase + ", not Welcome"); return 1; }
                 Welcome = first.Welcome;
                 InlineLimit = Welcome.InlineLimitBytes;
+                channel.Batches = Welcome.AcceptsBatches;
             }
             catch (Exception e) when (e is IOException || e is JsonException)
             {
@@ -159,11 +160,28 @@ namespace Chorus.Worker
             }
         }
 
-        void Dispatch(ConnectResponse m)
+        // Handles one message from the agent. A batch is handled message by message, in order, as if they
+        // came one by one; the replies it calls for (pongs, refusals) are ready together and go out in one
+        // write.
+        void Dispatch(ConnectResponse m, List<ConnectRequest> replies = null)
         {
             switch (m.MessageCase)
             {
-                case ConnectResponse.MessageOneofCase.AssignTask: Assign(m.AssignTask); break;
+                case ConnectResponse.MessageOneofCase.Batch:
+                    if (replies != null) { Log("warn", "ignoring a batch nested in a batch from the agent"); break; }
+                    var own = new List<ConnectRequest>();
+                    foreach (var inner in m.Batch.Messages)
+                    {
+                        if (inner.MessageCase == ConnectResponse.MessageOneofCase.Welcome) { Log("warn", "ignoring a Welcome in a batch from the agent"); continue; }
+                        Dispatch(inner, own);
+                    }
+                    if (own.Count > 0)
+                    {
+                        try { SendAll(own); }
+                        catch (Exception e) { Log("warn", "could not answer the agent's batch: " + e.Message); }
+                    }
+                    break;
+                case ConnectResponse.MessageOneofCase.AssignTask: Assign(m.AssignTask, replies); break;
                 case ConnectResponse.MessageOneofCase.CancelTask:
                     TaskContext ctx;
                     if (running.TryGetValue(m.CancelTask.TaskId, out ctx)) ctx.Cancel(m.CancelTask.Reason);
@@ -172,18 +190,22 @@ namespace Chorus.Worker
                 case ConnectResponse.MessageOneofCase.CreateResultsReply: Reply(m.CreateResultsReply.CallId, m); break;
                 case ConnectResponse.MessageOneofCase.SubmitTasksReply: Reply(m.SubmitTasksReply.CallId, m); break;
                 case ConnectResponse.MessageOneofCase.Ping:
-                    TrySend(new ConnectRequest { Pong = new Pong { Nonce = m.Ping.Nonce } }, "answer a ping");
+                    var pong = new ConnectRequest { Pong = new Pong { Nonce = m.Ping.Nonce } };
+                    if (replies != null) replies.Add(pong);
+                    else TrySend(pong, "answer a ping");
                     break;
                 case ConnectResponse.MessageOneofCase.Welcome: break;
                 default: break; // a message this SDK does not know yet
             }
         }
 
-        void Assign(AssignTask a)
+        void Assign(AssignTask a, List<ConnectRequest> replies)
         {
             if (draining || stopped)
             {
-                TrySend(Failed(a.TaskId, "the worker is draining and takes no new task", true), "refuse a task");
+                var refusal = Failed(a.TaskId, "the worker is draining and takes no new task", true);
+                if (replies != null) replies.Add(refusal);
+                else TrySend(refusal, "refuse a task");
                 return;
             }
             var ctx = new TaskContext(this, a, new CancellationTokenSource());
@@ -349,6 +371,12 @@ namespace Chorus.Worker
         internal void Send(ConnectRequest m)
         {
             try { channel.Send(m); }
+            catch (IOException e) { throw new WorkerStoppedException("cannot write to the agent (stdout closed?): " + e.Message); }
+        }
+
+        void SendAll(List<ConnectRequest> ms)
+        {
+            try { channel.SendAll(ms); }
             catch (IOException e) { throw new WorkerStoppedException("cannot write to the agent (stdout closed?): " + e.Message); }
         }
 

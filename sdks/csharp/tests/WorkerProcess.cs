@@ -22,9 +22,11 @@ namespace Chorus.Worker.Tests
         readonly StdioChannel channel;
         readonly BlockingCollection<string> lines = new BlockingCollection<string>();
         readonly StringBuilder stderr = new StringBuilder();
+        readonly Queue<ConnectRequest> unpacked = new Queue<ConnectRequest>();
         public readonly string Dir;
 
-        public WorkerProcess(int capacity = 1, string token = "test-token", bool welcome = true, long inlineLimit = 65536, string exe = null)
+        public WorkerProcess(int capacity = 1, string token = "test-token", bool welcome = true, long inlineLimit = 65536, string exe = null,
+            bool acceptsBatches = false)
         {
             Dir = Path.Combine(Path.GetTempPath(), "chorus-csharp-test-" + Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(Dir);
@@ -58,7 +60,7 @@ namespace Chorus.Worker.Tests
             {
                 Hello = Next().Hello;
                 if (Hello == null) throw new AssertionException("the worker's first message is not Hello");
-                Send(new ConnectResponse { Welcome = new Welcome { AgentId = "test-agent", WorkerId = "w1", WorkDir = Dir, InlineLimitBytes = inlineLimit } });
+                Send(new ConnectResponse { Welcome = new Welcome { AgentId = "test-agent", WorkerId = "w1", WorkDir = Dir, InlineLimitBytes = inlineLimit, AcceptsBatches = acceptsBatches } });
             }
         }
 
@@ -96,15 +98,35 @@ namespace Chorus.Worker.Tests
         }
 
         /// <summary>The worker's next message other than a progress report (the example worker's sleep
-        /// reports progress half way; these tests look at outcomes and calls).</summary>
+        /// reports progress half way; these tests look at outcomes and calls). A batch line is read as
+        /// its messages one by one.</summary>
         public ConnectRequest Next()
         {
             for (;;)
             {
-                var m = ConnectRequest.Parse(NextLine());
+                ConnectRequest m;
+                if (unpacked.Count > 0) m = unpacked.Dequeue();
+                else
+                {
+                    m = ConnectRequest.Parse(NextLine());
+                    if (m.Batch != null)
+                    {
+                        BatchLines++;
+                        foreach (var inner in m.Batch.Messages)
+                        {
+                            if (inner.MessageCase == ConnectRequest.MessageOneofCase.Hello || inner.Batch != null)
+                                throw new AssertionException("a batch holds no Hello and no batch: " + m.ToJson());
+                            unpacked.Enqueue(inner);
+                        }
+                        continue;
+                    }
+                }
                 if (m.TaskProgress == null) return m;
             }
         }
+
+        /// <summary>Batch lines Next has read so far.</summary>
+        public int BatchLines { get; private set; }
 
         /// <summary>Assigns a task with one expected output "out-&lt;id&gt;".</summary>
         public AssignTask Assign(string id, string method, byte[] payload, Action<AssignTask> edit = null)

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using Chorus.Worker.Json;
 
 namespace Chorus.Worker.Protocol
@@ -8,7 +9,7 @@ namespace Chorus.Worker.Protocol
     /// </summary>
     public sealed class ConnectRequest
     {
-        public enum MessageOneofCase { None = 0, Hello = 1, TaskCompleted = 2, TaskFailed = 3, TaskProgress = 4, CreateResults = 5, SubmitTasks = 6, Pong = 7 }
+        public enum MessageOneofCase { None = 0, Hello = 1, TaskCompleted = 2, TaskFailed = 3, TaskProgress = 4, CreateResults = 5, SubmitTasks = 6, Pong = 7, Batch = 8 }
 
         object message;
 
@@ -29,6 +30,7 @@ namespace Chorus.Worker.Protocol
         public CreateResults CreateResults { get { return Get<CreateResults>(MessageOneofCase.CreateResults); } set { Set(value, MessageOneofCase.CreateResults); } }
         public SubmitTasks SubmitTasks { get { return Get<SubmitTasks>(MessageOneofCase.SubmitTasks); } set { Set(value, MessageOneofCase.SubmitTasks); } }
         public Pong Pong { get { return Get<Pong>(MessageOneofCase.Pong); } set { Set(value, MessageOneofCase.Pong); } }
+        public RequestBatch Batch { get { return Get<RequestBatch>(MessageOneofCase.Batch); } set { Set(value, MessageOneofCase.Batch); } }
 
         public void WriteTo(JsonWriter w)
         {
@@ -42,6 +44,7 @@ namespace Chorus.Worker.Protocol
                 case MessageOneofCase.CreateResults: w.Name("createResults"); CreateResults.WriteTo(w); break;
                 case MessageOneofCase.SubmitTasks: w.Name("submitTasks"); SubmitTasks.WriteTo(w); break;
                 case MessageOneofCase.Pong: w.Name("pong"); Pong.WriteTo(w); break;
+                case MessageOneofCase.Batch: w.Name("batch"); Batch.WriteTo(w); break;
             }
             w.EndObject();
         }
@@ -98,6 +101,10 @@ namespace Chorus.Worker.Protocol
                         ProtoJson.Oneof(ref oneof, 7, field, "message");
                         m.Pong = Pong.FromJson(f.Value, field + ".pong");
                         break;
+                    case "batch":
+                        ProtoJson.Oneof(ref oneof, 8, field, "message");
+                        m.Batch = RequestBatch.FromJson(f.Value, field + ".batch");
+                        break;
                 }
             }
             return m;
@@ -110,7 +117,7 @@ namespace Chorus.Worker.Protocol
     /// </summary>
     public sealed class ConnectResponse
     {
-        public enum MessageOneofCase { None = 0, Welcome = 1, AssignTask = 2, CancelTask = 3, Drain = 4, CreateResultsReply = 5, SubmitTasksReply = 6, Ping = 7 }
+        public enum MessageOneofCase { None = 0, Welcome = 1, AssignTask = 2, CancelTask = 3, Drain = 4, CreateResultsReply = 5, SubmitTasksReply = 6, Ping = 7, Batch = 8 }
 
         object message;
 
@@ -131,6 +138,7 @@ namespace Chorus.Worker.Protocol
         public CreateResultsReply CreateResultsReply { get { return Get<CreateResultsReply>(MessageOneofCase.CreateResultsReply); } set { Set(value, MessageOneofCase.CreateResultsReply); } }
         public SubmitTasksReply SubmitTasksReply { get { return Get<SubmitTasksReply>(MessageOneofCase.SubmitTasksReply); } set { Set(value, MessageOneofCase.SubmitTasksReply); } }
         public Ping Ping { get { return Get<Ping>(MessageOneofCase.Ping); } set { Set(value, MessageOneofCase.Ping); } }
+        public ResponseBatch Batch { get { return Get<ResponseBatch>(MessageOneofCase.Batch); } set { Set(value, MessageOneofCase.Batch); } }
 
         public void WriteTo(JsonWriter w)
         {
@@ -144,6 +152,7 @@ namespace Chorus.Worker.Protocol
                 case MessageOneofCase.CreateResultsReply: w.Name("createResultsReply"); CreateResultsReply.WriteTo(w); break;
                 case MessageOneofCase.SubmitTasksReply: w.Name("submitTasksReply"); SubmitTasksReply.WriteTo(w); break;
                 case MessageOneofCase.Ping: w.Name("ping"); Ping.WriteTo(w); break;
+                case MessageOneofCase.Batch: w.Name("batch"); Batch.WriteTo(w); break;
             }
             w.EndObject();
         }
@@ -198,6 +207,88 @@ namespace Chorus.Worker.Protocol
                     case "ping":
                         ProtoJson.Oneof(ref oneof, 7, field, "message");
                         m.Ping = Ping.FromJson(f.Value, field + ".ping");
+                        break;
+                    case "batch":
+                        ProtoJson.Oneof(ref oneof, 8, field, "message");
+                        m.Batch = ResponseBatch.FromJson(f.Value, field + ".batch");
+                        break;
+                }
+            }
+            return m;
+        }
+    }
+
+    /// <summary>
+    /// chorus.worker.v1.RequestBatch: several worker messages in one, read in order as if sent one by one. It holds
+    /// no Hello and no nested batch; a sender batches what it has ready and never waits to fill a batch.
+    /// </summary>
+    public sealed class RequestBatch
+    {
+        public List<ConnectRequest> Messages = new List<ConnectRequest>();
+
+        public void WriteTo(JsonWriter w)
+        {
+            w.BeginObject();
+            if (Messages != null && Messages.Count > 0)
+            {
+                w.Name("messages").BeginArray();
+                foreach (var m in Messages) m.WriteTo(w);
+                w.EndArray();
+            }
+            w.EndObject();
+        }
+
+        public static RequestBatch FromJson(JsonValue v, string field)
+        {
+            var m = new RequestBatch();
+            ulong seen = 0;
+            foreach (var f in ProtoJson.Members(v, field))
+            {
+                if (f.Value.IsNull) continue;
+                switch (f.Key)
+                {
+                    case "messages":
+                        ProtoJson.Mark(ref seen, 1, field, "messages");
+                        m.Messages = ProtoJson.ReadList(f.Value, field + ".messages", ConnectRequest.FromJson);
+                        break;
+                }
+            }
+            return m;
+        }
+    }
+
+    /// <summary>
+    /// chorus.worker.v1.ResponseBatch: several agent messages in one, read in order as if sent one by one. It holds
+    /// no Welcome and no nested batch; a sender batches what it has ready and never waits to fill a batch.
+    /// </summary>
+    public sealed class ResponseBatch
+    {
+        public List<ConnectResponse> Messages = new List<ConnectResponse>();
+
+        public void WriteTo(JsonWriter w)
+        {
+            w.BeginObject();
+            if (Messages != null && Messages.Count > 0)
+            {
+                w.Name("messages").BeginArray();
+                foreach (var m in Messages) m.WriteTo(w);
+                w.EndArray();
+            }
+            w.EndObject();
+        }
+
+        public static ResponseBatch FromJson(JsonValue v, string field)
+        {
+            var m = new ResponseBatch();
+            ulong seen = 0;
+            foreach (var f in ProtoJson.Members(v, field))
+            {
+                if (f.Value.IsNull) continue;
+                switch (f.Key)
+                {
+                    case "messages":
+                        ProtoJson.Mark(ref seen, 1, field, "messages");
+                        m.Messages = ProtoJson.ReadList(f.Value, field + ".messages", ConnectResponse.FromJson);
                         break;
                 }
             }

@@ -12,6 +12,8 @@ namespace Chorus.Worker.Protocol
         public List<string> Methods = new List<string>();
         public int Capacity;
         public int Pid;
+        /// <summary>The worker understands ConnectResponse.batch (the agent may then batch what it sends).</summary>
+        public bool AcceptsBatches;
 
         public void WriteTo(JsonWriter w)
         {
@@ -22,6 +24,7 @@ namespace Chorus.Worker.Protocol
             ProtoJson.WriteStrings(w, "methods", Methods);
             ProtoJson.WriteInt32(w, "capacity", Capacity);
             ProtoJson.WriteInt32(w, "pid", Pid);
+            ProtoJson.WriteBool(w, "acceptsBatches", AcceptsBatches);
             w.EndObject();
         }
 
@@ -58,6 +61,11 @@ namespace Chorus.Worker.Protocol
                     case "pid":
                         ProtoJson.Mark(ref seen, 6, field, "pid");
                         m.Pid = ProtoJson.ReadInt32(f.Value, field + ".pid");
+                        break;
+                    case "acceptsBatches":
+                    case "accepts_batches":
+                        ProtoJson.Mark(ref seen, 7, field, "accepts_batches");
+                        m.AcceptsBatches = ProtoJson.ReadBool(f.Value, field + ".acceptsBatches");
                         break;
                 }
             }

@@ -10,6 +10,8 @@ namespace Chorus.Worker.Protocol
         public string WorkerId = "";
         public string WorkDir = "";
         public long InlineLimitBytes;
+        /// <summary>The agent understands ConnectRequest.batch: the worker may send what it has ready at once as one batch.</summary>
+        public bool AcceptsBatches;
 
         public void WriteTo(JsonWriter w)
         {
@@ -18,6 +20,7 @@ namespace Chorus.Worker.Protocol
             ProtoJson.WriteString(w, "workerId", WorkerId);
             ProtoJson.WriteString(w, "workDir", WorkDir);
             ProtoJson.WriteInt64(w, "inlineLimitBytes", InlineLimitBytes);
+            ProtoJson.WriteBool(w, "acceptsBatches", AcceptsBatches);
             w.EndObject();
         }
 
@@ -49,6 +52,11 @@ namespace Chorus.Worker.Protocol
                     case "inline_limit_bytes":
                         ProtoJson.Mark(ref seen, 4, field, "inline_limit_bytes");
                         m.InlineLimitBytes = ProtoJson.ReadInt64(f.Value, field + ".inlineLimitBytes");
+                        break;
+                    case "acceptsBatches":
+                    case "accepts_batches":
+                        ProtoJson.Mark(ref seen, 5, field, "accepts_batches");
+                        m.AcceptsBatches = ProtoJson.ReadBool(f.Value, field + ".acceptsBatches");
                         break;
                 }
             }
