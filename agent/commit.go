@@ -249,7 +249,7 @@ func mergeStarts(batch []*step) []*step {
 			continue
 		}
 		start := batch[j]
-		st.o.Started = start.o.Time
+		st.o.Started, st.o.After = start.o.Time, start.o.After
 		if st.o.Started.IsZero() {
 			st.o.Started = time.Now()
 		}

@@ -210,7 +210,11 @@ func (r *run) queueStart(withStart bool) {
 	}
 	r.startQueued = true
 	if withStart {
-		r.a.commit.add(store.Outcome{Kind: store.OutcomeStart, Lease: r.task.Lease, Time: r.started}, r.startRecorded)
+		o := store.Outcome{Kind: store.OutcomeStart, Lease: r.task.Lease, Time: r.started}
+		if p := r.prev; p != nil && p.task.Lease.SessionID == r.task.Lease.SessionID {
+			o.After = p.task.Lease.TaskID // its RUNNING event follows p's outcome
+		}
+		r.a.commit.add(o, r.startRecorded)
 	}
 	held := r.held
 	r.held = nil

@@ -369,7 +369,12 @@ type Outcome struct {
 	// Started, on a completion of a task not yet recorded RUNNING, records its start with it (the
 	// RUNNING status, its event and start time) in the same step: an agent whose batch holds a
 	// task's start and then its completion sends one step instead of two.
-	Started    time.Time
+	Started time.Time
+	// After, on a start (or a completion carrying one), names the task of the same session whose
+	// worker slot this task took: in the session's event stream this task's RUNNING comes after
+	// that task's outcome recorded by the same call (the store groups the changes of one call by
+	// status; this keeps a worker's slot from looking taken twice).
+	After      string
 	Completion *Completion
 	Error      *chorusv1.TaskError
 	Fraction   float64

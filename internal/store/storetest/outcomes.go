@@ -346,3 +346,63 @@ func testBodiesSmallAndLarge(t *testing.T, s store.Store, _ *clock.Fake) {
 		t.Fatalf("ListTasks = %v, %v; want small then large with its option", tasks, err)
 	}
 }
+
+// testRunningAfterSlotOutcome: in one call, a start that names the task whose worker slot it took
+// (Outcome.After) is RUNNING in the event stream only after that task's outcome, even though the
+// store groups the call's changes by status; so is a completion carrying such a start.
+func testRunningAfterSlotOutcome(t *testing.T, s store.Store, _ *clock.Fake) {
+	sid := newSession(t, s, 1)
+	st := submit(t, s, sid, store.TaskSpec{Method: "b"}, store.TaskSpec{Method: "a"}, store.TaskSpec{Method: "c"},
+		store.TaskSpec{Method: "d"}, store.TaskSpec{Method: "e"})
+	by := map[string]*store.ClaimedTask{}
+	for _, c := range claim(t, s, 5) {
+		by[c.Method] = c
+	}
+	if _, err := s.RecordOutcomes(ctx(t), []store.Outcome{{Kind: store.OutcomeStart, Lease: by["a"].Lease}}); err != nil {
+		t.Fatal(err)
+	}
+	cur, err := s.EventCursor(ctx(t), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b starts in a free slot; a completes; c takes a's slot; d completes with its start, in a's
+	// slot after c... e takes c's slot only after c's outcome (c has none here: e waits on nothing).
+	res, err := s.RecordOutcomes(ctx(t), []store.Outcome{
+		{Kind: store.OutcomeStart, Lease: by["b"].Lease},
+		{Kind: store.OutcomeComplete, Lease: by["a"].Lease, Completion: &store.Completion{Lease: by["a"].Lease}},
+		{Kind: store.OutcomeStart, Lease: by["c"].Lease, After: by["a"].Lease.TaskID},
+		{Kind: store.OutcomeComplete, Lease: by["c"].Lease, Completion: &store.Completion{Lease: by["c"].Lease}},
+		{Kind: store.OutcomeComplete, Lease: by["d"].Lease, Started: time.UnixMilli(1), After: by["c"].Lease.TaskID,
+			Completion: &store.Completion{Lease: by["d"].Lease}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if r.Err != nil {
+			t.Fatalf("step %d: %v", i, r.Err)
+		}
+	}
+	evs, _, err := s.ReadEvents(ctx(t), store.EventQuery{SessionID: sid, Cursor: cur, Max: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := map[string]string{}
+	for _, x := range st {
+		tk, _ := s.GetTask(ctx(t), sid, x.TaskId)
+		name[x.TaskId] = tk.Method
+	}
+	pos := map[string]int{}
+	for i, e := range evs {
+		if ts := e.GetTaskStatus(); ts != nil {
+			pos[name[ts.TaskId]+" "+strings.TrimPrefix(ts.Status.String(), "TASK_STATUS_")] = i
+		}
+	}
+	for _, w := range [][2]string{{"a COMPLETED", "c RUNNING"}, {"c RUNNING", "c COMPLETED"}, {"c COMPLETED", "d RUNNING"}, {"d RUNNING", "d COMPLETED"}} {
+		bi, okb := pos[w[0]]
+		ai, oka := pos[w[1]]
+		if !okb || !oka || bi >= ai {
+			t.Fatalf("events %v: want %s before %s", pos, w[0], w[1])
+		}
+	}
+}

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"OutcomesBatch", testOutcomesBatch},
 		{"CompletionWithStart", testCompletionWithStart},
 		{"BodiesSmallAndLarge", testBodiesSmallAndLarge},
+		{"RunningAfterSlotOutcome", testRunningAfterSlotOutcome},
 		{"OutcomesBatchRetryAndSubtasks", testOutcomesRetrySubtasks},
 		{"EventGroupsAndFilters", testEventGroups},
 		{"AttemptsTimeline", testAttemptsTimeline},

@@ -115,7 +115,7 @@ func (s *Store) stepArgs(ctx context.Context, args []string, st store.Outcome, n
 	}
 	switch st.Kind {
 	case store.OutcomeStart:
-		return append(args, "S", l.TaskID, l.Token, itoa(ms)), nil
+		return append(args, "S", l.TaskID, l.Token, itoa(ms), st.After), nil
 	case store.OutcomeProgress:
 		return append(args, "P", l.TaskID, l.Token, itoa(ms), strconv.FormatFloat(st.Fraction, 'f', -1, 64), st.Message), nil
 	case store.OutcomeFail:
@@ -142,7 +142,7 @@ func (s *Store) stepArgs(ctx context.Context, args []string, st store.Outcome, n
 		if !st.Started.IsZero() {
 			started = itoa(st.Started.UnixMilli())
 		}
-		return s.completionArgs(ctx, append(args, "C", l.TaskID, l.Token, itoa(ms), started), l, c)
+		return s.completionArgs(ctx, append(args, "C", l.TaskID, l.Token, itoa(ms), started, st.After), l, c)
 	}
 	return nil, store.Errorf(store.CodeInvalidArgument, "unknown outcome kind %d for task %s", st.Kind, l.TaskID)
 }

@@ -149,14 +149,16 @@ end
 -- sizes (comma-separated, same order), error_kind, error, retryable, reason, fraction, message.
 -- Task and result status changes without an error are grouped per status and written by flush(), one
 -- stream entry per group: a task's own changes keep their order (a change joins a group only after
--- the group of the task's previous change).
+-- the group of the task's previous change), and so does a RUNNING after the outcome of the task
+-- whose worker slot it took (ev_task_after).
 local function event(...)
   redis.call('XADD', K(':ev'), 'MAXLEN', '~', EVCAP, '*', ...)
 end
 local EVG = {}     -- groups: {kind, status, ids, extra}
 local EVLAST = {}  -- id -> index of the group of its last change
-local function grouped(kind, id, st, extra)
+local function grouped(kind, id, st, extra, after)
   local from = (EVLAST[id] or 0) + 1
+  if after and after ~= '' then from = math.max(from, (EVLAST[after] or 0) + 1) end
   local g = nil
   for gi = #EVG, from, -1 do
     local x = EVG[gi]
@@ -172,6 +174,9 @@ local function grouped(kind, id, st, extra)
   EVLAST[id] = g
 end
 local function ev_task(tid, st, att) grouped(EVENT_TASK_STATUS, tid, st, att) end
+-- ev_task_after is ev_task for a change that must follow task after's changes so far (a task's
+-- RUNNING after the outcome of the task whose worker slot it took).
+local function ev_task_after(tid, st, att, after) grouped(EVENT_TASK_STATUS, tid, st, att, after) end
 local function ev_result(rid, st, size) grouped(EVENT_RESULT_STATUS, rid, st, size) end
 local function flush_events()
   for _, x in ipairs(EVG) do

@@ -3,11 +3,14 @@
 -- whole or not at all; a refused step does not stop the others.
 -- KEYS[1] session meta. ARGV[1] now (ms), ARGV[2] retry backoff base (ms), ARGV[3] backoff cap (ms),
 -- then the steps, each starting with its code, task id, lease token and time (ms):
---   S tid tok ms                                    start: DISPATCHED -> RUNNING (again: no-op)
+--   S tid tok ms after                              start: DISPATCHED -> RUNNING (again: no-op); after:
+--                                                   the task whose worker slot it took ('' none): its
+--                                                   RUNNING event follows that task's changes here
 --   P tid tok ms fraction message                   progress event
---   C tid tok ms started nout {rid size sha loc data}*nout nnew {rid has size sha loc data}*nnew <subtasks>
---     {tp}*nout                                     completion; started: the start (ms) of a task still
---                                                   DISPATCHED, recorded with it (0: none); subtasks as in
+--   C tid tok ms started after nout {rid size sha loc data}*nout nnew {rid has size sha loc data}*nnew
+--     <subtasks> {tp}*nout                          completion; started: the start (ms) of a task still
+--                                                   DISPATCHED, recorded with it (0: none), after as in S;
+--                                                   subtasks as in
 --                                                   submit.lua (n, 8 per task); tp: each output's
 --                                                   producer traceparent ('' none) -> :rtp
 --   F tid tok ms kind message retryable end jitter  failure; end is the status when not retried
@@ -23,18 +26,18 @@ local function lost(tid)
   return 'LEASE_LOST the lease on task ' .. tid .. ' is no longer held (expired, released or the task already finished)'
 end
 
--- run marks leased task t RUNNING (from DISPATCHED) since ms.
-local function run(t, ms)
+-- run marks leased task t RUNNING (from DISPATCHED) since ms, after task after's changes.
+local function run(t, ms, after)
   count(t[H_PARTITION], TASK_DISPATCHED, TASK_RUNNING)
   t[H_STATUS] = TASK_RUNNING; t[H_START_MS] = ms
   tput(t)
-  ev_task(t.id, TASK_RUNNING, t[H_ATTEMPT])
+  ev_task_after(t.id, TASK_RUNNING, t[H_ATTEMPT], after)
 end
 
-local function start(tid, tok, ms)
+local function start(tid, tok, ms, after)
   local t = tget(tid)
   if not leased(t, tok) then return lost(tid) end
-  if t[H_STATUS] == TASK_DISPATCHED then run(t, ms) end
+  if t[H_STATUS] == TASK_DISPATCHED then run(t, ms, after) end
   return 'OK'
 end
 
@@ -61,7 +64,7 @@ end
 
 -- complete parses a completion from ARGV[i] on; returns its reply and the index after it.
 local function complete(tid, tok, now, i)
-  local started = tonumber(ARGV[i]); i = i + 1
+  local started, after = tonumber(ARGV[i]), ARGV[i + 1]; i = i + 2
   local nout = tonumber(ARGV[i]); i = i + 1
   local outs = {}
   for j = 1, nout do
@@ -118,7 +121,7 @@ local function complete(tid, tok, now, i)
     if err then return err[1] .. ' ' .. err[2], i end
   end
   -- every check passed: write
-  if started > 0 and t[H_STATUS] == TASK_DISPATCHED then run(t, started) end
+  if started > 0 and t[H_STATUS] == TASK_DISPATCHED then run(t, started, after) end
   for _, r in ipairs(news) do
     local rr = { id = r.id, st = RESULT_CREATED, owner = '', size = '0', sha = '', loc = '0', cms = now, ems = '0', reason = '' }
     rpush_later(':rl', r.id)
@@ -158,7 +161,8 @@ while i <= #ARGV do
   i = i + 4
   local reply
   if code == 'S' then
-    reply = start(tid, tok, ms)
+    reply = start(tid, tok, ms, ARGV[i])
+    i = i + 1
   elseif code == 'P' then
     reply = progress(tid, tok, ARGV[i], ARGV[i + 1])
     i = i + 2
