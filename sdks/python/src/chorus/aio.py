@@ -292,7 +292,7 @@ class Session:
         await asyncio.shield(self._watch_ready)
 
     async def _follow(self) -> None:
-        req = event_service_pb2.WatchEventsRequest(session_id=self.id, cursor="$", kinds=[event_pb2.EVENT_KIND_RESULT_STATUS])
+        req = event_service_pb2.WatchEventsRequest(session_id=self.id, cursor="$", kinds=[event_pb2.EVENT_KIND_RESULT_STATUS], batches=True)
         while True:
             call = self.client.events.WatchEvents(req, metadata=self.client._md)
             try:
@@ -303,9 +303,11 @@ class Session:
                 if not self._watch_ready.done():
                     self._watch_ready.set_result(None)
                 async for resp in call:
-                    req.cursor = resp.event.cursor or req.cursor
-                    rs = resp.event.result_status
-                    self._settle(rs.result_id, rs.status, rs.abort_reason)
+                    # a batch (events), or one event from a gateway that does not batch
+                    for ev in resp.events if len(resp.events) else (resp.event,):
+                        req.cursor = ev.cursor or req.cursor
+                        rs = ev.result_status
+                        self._settle(rs.result_id, rs.status, rs.abort_reason)
                 self._fail(ChorusError(f"watch session {self.id}", grpc.StatusCode.UNAVAILABLE, "the event stream ended"))
                 return
             except asyncio.CancelledError:

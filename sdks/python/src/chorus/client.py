@@ -563,7 +563,7 @@ class _Follow:
         gws, delay = self.s.client._gateways, 0.05
         while True:
             self.index, _ = gws.channel()
-            req = event_service_pb2.WatchEventsRequest(session_id=self.s.id, cursor=self.cursor, kinds=self.kinds)
+            req = event_service_pb2.WatchEventsRequest(session_id=self.s.id, cursor=self.cursor, kinds=self.kinds, batches=True)
             call = self.s.client.events.WatchEvents(req)
             if self.cursor != "$":
                 self.call = call
@@ -591,8 +591,11 @@ class _Follow:
         while True:
             try:
                 for resp in self.call:
-                    self.cursor, deadline, delay = resp.event.cursor, None, 0.05
-                    yield resp.event
+                    deadline, delay = None, 0.05
+                    # a batch (events), or one event from a gateway that does not batch
+                    for ev in resp.events if len(resp.events) else (resp.event,):
+                        self.cursor = ev.cursor
+                        yield ev
             except grpc.RpcError as e:
                 if e.code() == grpc.StatusCode.CANCELLED:
                     return
