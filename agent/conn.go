@@ -214,8 +214,12 @@ func (pr *proc) finished(taskID string) *run {
 	if len(send) > 0 {
 		send[0].prev = r // it takes r's slot: record that it runs after r's outcome
 	}
+	idle := len(send) == 0 && len(pr.queued) == 0 && pr.conn != nil && !pr.draining
 	pr.mu.Unlock()
 	pr.assign(send)
+	if idle {
+		pr.p.steal(pr, r)
+	}
 	signal(pr.p.wake)
 	r.mu.Lock()
 	r.workerDone = true
@@ -329,6 +333,13 @@ func (pr *proc) assign(runs []*run) {
 // lose stops work on a task whose lease the agent no longer holds (cancelled, expired, finished).
 func (pr *proc) lose(r *run, reason string) {
 	pr.mu.Lock()
+	if owner := r.proc(); owner != pr { // it moved to another worker (partition.steal)
+		pr.mu.Unlock()
+		if owner != nil {
+			owner.lose(r, reason)
+		}
+		return
+	}
 	if r.abandoned {
 		pr.mu.Unlock()
 		return
@@ -381,4 +392,91 @@ func (pr *proc) timeout(r *run, d time.Duration) {
 		pr.cancelOnWorker(r, conn, msg)
 	}
 	r.fail(errTimeout, msg, true)
+}
+
+// steal gives worker to, whose slot freed by freed would otherwise idle, a task leased for another
+// worker of the partition that is prepared and waits there for a slot: at the end of a run, or
+// beside a slower worker, no slot idles while a task waits behind a busy one. Only a task whose
+// data travels inline moves (no input files in the other worker's folder).
+func (p *partition) steal(to *proc, freed *run) {
+	waiting := false
+	for _, from := range p.procs {
+		if from != to && from.hasMovable() {
+			waiting = true
+			break
+		}
+	}
+	if !waiting {
+		return
+	}
+	out, err := to.takeOutDir()
+	if err != nil {
+		to.log.Warn("could not take over a task waiting for another worker", "error", err)
+		return
+	}
+	for _, from := range p.procs {
+		if from == to {
+			continue
+		}
+		if r := from.giveUp(to); r != nil {
+			to.adopt(r, from, freed, out)
+			return
+		}
+	}
+	to.putOutDir(out, true)
+}
+
+// movableLocked is the index in the queue of the newest prepared task waiting here for a slot whose
+// data travels inline, or -1.
+func (pr *proc) movableLocked() int {
+	for i := len(pr.queued) - 1; i >= 0; i-- {
+		r := pr.queued[i]
+		if r.ready && r.prepErr == nil && !r.abandoned && r.msg != nil && !r.needsFetch() {
+			return i
+		}
+	}
+	return -1
+}
+
+// hasMovable reports whether a task waits here that another worker could take.
+func (pr *proc) hasMovable() bool {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	return pr.movableLocked() >= 0
+}
+
+// giveUp removes a movable task from this worker's queue for worker to, or returns nil.
+func (pr *proc) giveUp(to *proc) *run {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	i := pr.movableLocked()
+	if i < 0 {
+		return nil
+	}
+	r := pr.queued[i]
+	pr.queued = append(pr.queued[:i], pr.queued[i+1:]...)
+	r.owner.Store(to) // under the old owner's mu: a lose() from now on goes to the new owner
+	return r
+}
+
+// adopt takes a task given up by worker from, with output folder out of this worker (the one from
+// gave it goes back to from's pool, unused), into the next free slot.
+func (pr *proc) adopt(r *run, from *proc, freed *run, out string) {
+	r.mu.Lock()
+	old := r.outDir
+	r.outDir = out
+	r.mu.Unlock()
+	from.putOutDir(old, true)
+	pr.mu.Lock()
+	if r.abandoned { // lost while it moved
+		pr.mu.Unlock()
+		r.cleanup()
+		return
+	}
+	r.msg.OutputDir = out
+	r.prev = freed
+	pr.queued = append(pr.queued, r)
+	send := pr.nextLocked()
+	pr.mu.Unlock()
+	pr.assign(send)
 }

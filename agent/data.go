@@ -84,9 +84,9 @@ func inlineData(b []byte) store.ResultData {
 }
 
 func (r *run) fromFile(ctx context.Context, resultID, path string) (store.ResultData, error) {
-	rel, err := filepath.Rel(r.pr.dir, filepath.Clean(path))
+	rel, err := filepath.Rel(r.proc().dir, filepath.Clean(path))
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || !filepath.IsAbs(path) {
-		return store.ResultData{}, fmt.Errorf("data file %q is not inside the worker's private folder %s", path, r.pr.dir)
+		return store.ResultData{}, fmt.Errorf("data file %q is not inside the worker's private folder %s", path, r.proc().dir)
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -184,3 +184,23 @@ func runChildAgent() int {
 	_ = a.Run(context.Background()) // until killed
 	return 0
 }
+
+// A task prefetched for a worker busy with a long task moves to a worker whose slot would idle: no
+// short task waits behind the long one while a slot is free.
+func TestIdleWorkerTakesTaskWaitingBehindLongOne(t *testing.T) {
+	t.Parallel()
+	e, _, s := setup(t, testConfig(2, 1))
+	long := e.submit(s, "sleep", durationOpts(0, 0), "4000")
+	short := e.submit(s, "sleep", durationOpts(0, 0), "100", "100", "100", "100", "100")
+	done := e.waitDone(s, append(long, short...))
+	longEnd := done[0].GetAttempts()[0].GetEndTime().AsTime()
+	for _, tk := range done[1:] {
+		if tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
+			t.Fatalf("task %s: %s (%v)", tk.GetTaskId(), tk.GetStatus(), tk.GetError())
+		}
+		if end := tk.GetAttempts()[0].GetEndTime().AsTime(); !end.Before(longEnd) {
+			t.Errorf("short task %s ended at %v, after the long task (%v): it waited behind it while the other worker idled",
+				tk.GetTaskId(), end, longEnd)
+		}
+	}
+}

@@ -38,11 +38,11 @@ func (a *Agent) renewLoop(ctx context.Context) {
 			if r == nil {
 				continue
 			}
-			if r.pr == nil {
+			if r.proc() == nil {
 				a.dropLease(r)
 				continue
 			}
-			r.pr.lose(r, "lease lost: "+l.Reason)
+			r.proc().lose(r, "lease lost: "+l.Reason)
 		}
 	})
 }

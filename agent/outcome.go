@@ -35,17 +35,17 @@ func (r *run) unclearOutcome(err error) {
 	}
 	switch {
 	case ours:
-		r.pr.log.InfoContext(r.logCtx(), "a completion that failed without a clear answer had been stored", "task_id", l.TaskID, "error", err)
+		r.proc().log.InfoContext(r.logCtx(), "a completion that failed without a clear answer had been stored", "task_id", l.TaskID, "error", err)
 		r.traceEnd("completed", "")
 		r.keepObjects()
 	case decided:
-		r.pr.log.ErrorContext(r.logCtx(), "could not store a completed task; it was finished or retried meanwhile", "task_id", l.TaskID, "error", err)
+		r.proc().log.ErrorContext(r.logCtx(), "could not store a completed task; it was finished or retried meanwhile", "task_id", l.TaskID, "error", err)
 		r.deleteObjectsNow()
 	default:
 		r.mu.Lock()
 		kept := r.objects
 		r.mu.Unlock()
-		r.pr.log.ErrorContext(r.logCtx(), "could not store a completed task, and cannot tell whether it was stored: its objects are left in place until that is known; it runs again when its lease expires unless it was stored",
+		r.proc().log.ErrorContext(r.logCtx(), "could not store a completed task, and cannot tell whether it was stored: its objects are left in place until that is known; it runs again when its lease expires unless it was stored",
 			"task_id", l.TaskID, "error", err, "read_back_error", gerr, "objects", kept)
 		r.keepObjects()
 		go r.a.settleObjects(l.SessionID, l.TaskID, l.Attempt, kept)

@@ -55,7 +55,8 @@ func TestUnclearCompletionKeepsObjects(t *testing.T) {
 				t.Fatal(err)
 			}
 			tc.before(t, st, c, key, store.ResultData{ObjectKey: key, Size: size, SHA256: sum})
-			r := &run{a: a, task: c, pr: a.parts[0].procs[0], objects: []string{key}}
+			r := &run{a: a, task: c, objects: []string{key}}
+			r.owner.Store(a.parts[0].procs[0])
 			r.tctx = context.Background()
 			a.addLease(r)
 			r.unclearOutcome(errors.New("completing the task: Valkey call failed: i/o timeout"))
@@ -87,7 +88,8 @@ func TestUndecidedObjectsSettleLater(t *testing.T) {
 	if _, _, err := a.objs.Put(ctx, key, strings.NewReader("output data"), 1<<20); err != nil {
 		t.Fatal(err)
 	}
-	r := &run{a: a, task: c, pr: a.parts[0].procs[0], objects: []string{key}}
+	r := &run{a: a, task: c, objects: []string{key}}
+	r.owner.Store(a.parts[0].procs[0])
 	r.tctx = context.Background()
 	a.addLease(r)
 	r.unclearOutcome(errors.New("completing the task: Valkey call failed: i/o timeout"))

@@ -67,7 +67,8 @@ func (p *partition) claimLoop(ctx context.Context) {
 		for _, t := range tasks {
 			// The run's worker is set before the lease is published to the renew loop.
 			pr := p.pick()
-			r := &run{a: a, task: t, pr: pr}
+			r := &run{a: a, task: t}
+			r.owner.Store(pr)
 			r.traceStart()
 			a.addLease(r)
 			if pr == nil || !pr.reserve(r) {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -36,7 +37,10 @@ const storeTimeout = 30 * time.Second
 type run struct {
 	a    *Agent
 	task *store.ClaimedTask
-	pr   *proc // the worker it was leased for (nil when no worker had room); set before the lease is published
+	// owner is the worker the run is leased for (nil when no worker had room), set before the lease
+	// is published; a prepared run waiting for a slot may move to a worker with an idle slot
+	// (partition.steal), changed only under the old owner's mu.
+	owner atomic.Pointer[proc]
 
 	started time.Time
 
@@ -88,13 +92,13 @@ func (r *run) prepare() (*workerv1.AssignTask, error) {
 	t := r.task
 	// The output folder comes from the worker's pool of empty folders (a mkdir per task is the
 	// most expensive step of a small task); the input folder exists only for inputs passed as files.
-	out, err := r.pr.takeOutDir()
+	out, err := r.proc().takeOutDir()
 	if err != nil {
 		return nil, err
 	}
 	dir := ""
 	if r.needsFetch() {
-		dir = filepath.Join(r.pr.dir, "in", t.Lease.TaskID+"-"+strconv.Itoa(int(t.Lease.Attempt)))
+		dir = filepath.Join(r.proc().dir, "in", t.Lease.TaskID+"-"+strconv.Itoa(int(t.Lease.Attempt)))
 	}
 	r.mu.Lock()
 	r.outDir = out
@@ -165,7 +169,7 @@ func (r *run) prepare() (*workerv1.AssignTask, error) {
 // startTimerLocked arms the max-duration timer (pr.mu held).
 func (r *run) startTimerLocked() {
 	if d := r.task.Options.GetMaxDuration().AsDuration(); r.task.Options.GetMaxDuration() != nil && d > 0 {
-		r.timer = clock.AfterFunc(r.a.cfg.Clock, d, func() { r.pr.timeout(r, d) })
+		r.timer = clock.AfterFunc(r.a.cfg.Clock, d, func() { r.proc().timeout(r, d) })
 	}
 }
 
@@ -238,7 +242,7 @@ func (r *run) startRecorded(res store.OutcomeResult, _ bool) {
 	if !store.IsLeaseLost(res.Err) {
 		reason = "recording its start failed: " + res.Err.Error()
 	}
-	go r.pr.lose(r, reason)
+	go r.proc().lose(r, reason)
 }
 
 // addStep queues a step after the run's start; final marks its outcome. A progress report held for
@@ -284,7 +288,7 @@ func (r *run) queueProgress(p *workerv1.TaskProgress) {
 	r.addStep(store.Outcome{Kind: store.OutcomeProgress, Lease: r.task.Lease, Time: r.a.cfg.Clock.Now(),
 		Fraction: p.GetFraction(), Message: p.GetMessage()}, false, func(res store.OutcomeResult, _ bool) {
 		if res.Err != nil && !store.IsLeaseLost(res.Err) {
-			r.pr.log.WarnContext(r.logCtx(), "could not record a task's progress", "task_id", r.task.Lease.TaskID, "error", res.Err)
+			r.proc().log.WarnContext(r.logCtx(), "could not record a task's progress", "task_id", r.task.Lease.TaskID, "error", res.Err)
 		}
 	})
 }
@@ -308,9 +312,9 @@ func (r *run) fail(kind chorusv1.ErrorKind, msg string, retryable bool) {
 		switch err := res.Err; {
 		case store.IsLeaseLost(err):
 		case err != nil:
-			r.pr.log.ErrorContext(r.logCtx(), "could not record a failed attempt; the task runs again when its lease expires", "task_id", r.task.Lease.TaskID, "error", err)
+			r.proc().log.ErrorContext(r.logCtx(), "could not record a failed attempt; the task runs again when its lease expires", "task_id", r.task.Lease.TaskID, "error", err)
 		default:
-			r.pr.log.DebugContext(r.logCtx(), "task attempt failed", "task_id", r.task.Lease.TaskID, "attempt", r.task.Lease.Attempt, "kind", kind, "retried", res.Retried, "error", msg)
+			r.proc().log.DebugContext(r.logCtx(), "task attempt failed", "task_id", r.task.Lease.TaskID, "attempt", r.task.Lease.Attempt, "kind", kind, "retried", res.Retried, "error", msg)
 		}
 		r.finish(unclear)
 	})
@@ -396,7 +400,7 @@ func (r *run) cleanup() {
 		_ = os.RemoveAll(dir)
 	}
 	if out != "" {
-		r.pr.putOutDir(out, reuse)
+		r.proc().putOutDir(out, reuse)
 	}
 	if len(objects) > 0 {
 		go r.a.deleteObjects(objects) // off the committer's goroutine
@@ -446,3 +450,6 @@ func (a *Agent) deleteObjects(objects []string) {
 		a.log.Warn("could not delete objects of an attempt that did not complete", "objects", len(objects), "error", err)
 	}
 }
+
+// proc is the worker the run is leased for (see owner).
+func (r *run) proc() *proc { return r.owner.Load() }

@@ -148,10 +148,10 @@ func (a *Agent) checkLeases(ctx context.Context) error {
 		a.mu.Unlock()
 		switch {
 		case r == nil:
-		case r.pr == nil:
+		case r.proc() == nil:
 			a.dropLease(r)
 		default:
-			r.pr.lose(r, "lease lost while the agent was stopped: "+l.Reason)
+			r.proc().lose(r, "lease lost while the agent was stopped: "+l.Reason)
 		}
 	}
 	if len(lost) > 0 {
