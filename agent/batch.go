@@ -4,15 +4,7 @@ import (
 	"errors"
 	"sync/atomic"
 
-	"google.golang.org/protobuf/proto"
-
 	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
-)
-
-// Bounds of one ResponseBatch: what is queued beyond them travels in the next batch.
-const (
-	maxBatchMessages = 512
-	maxBatchBytes    = 4 << 20
 )
 
 // wireCounts counts a worker slot's messages and the writes and reads that carried them (a batch is
@@ -42,20 +34,6 @@ func appendFlat(q []*workerv1.ConnectResponse, m *workerv1.ConnectResponse) []*w
 		return append(q, b.GetMessages()...)
 	}
 	return append(q, m)
-}
-
-// batchLen is how many messages at the head of q go in the next write: at least one, at most
-// maxBatchMessages and (beyond the first) maxBatchBytes.
-func batchLen(q []*workerv1.ConnectResponse) int {
-	n, size := 0, 0
-	for n < len(q) && n < maxBatchMessages {
-		size += proto.Size(q[n])
-		if n > 0 && size > maxBatchBytes {
-			break
-		}
-		n++
-	}
-	return n
 }
 
 // errNestedHello and errNestedBatch are the protocol errors of a RequestBatch.

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
+	"github.com/chorus-hpc/chorus/sdks/go/worker/wirebatch"
 )
 
 // transport carries the worker protocol's messages for one worker connection. Recv is called from
@@ -108,7 +109,7 @@ func (t *grpcTransport) writeLocked() error {
 	t.writing = true
 	var err error
 	for len(t.queue) > 0 && t.holds == 0 && t.err == nil {
-		n := batchLen(t.queue)
+		n := wirebatch.Len(t.queue)
 		m := t.queue[0]
 		if n > 1 {
 			m = &workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_Batch{Batch: &workerv1.ResponseBatch{
@@ -348,7 +349,7 @@ func (t *stdioTransport) writeLoop() {
 		for rest := taken; len(rest) > 0; {
 			n := 1
 			if batches {
-				n = stdioBatchLen(rest)
+				n = wirebatch.LenBy(rest, func(line []byte) int { return len(line) })
 			}
 			buf.Reset()
 			written := 0
@@ -391,20 +392,6 @@ func (t *stdioTransport) writeLoop() {
 		clear(taken)
 		spare = taken
 	}
-}
-
-// stdioBatchLen is how many queued lines go on the next line: at most maxBatchMessages and (beyond
-// the first) maxBatchBytes.
-func stdioBatchLen(q [][]byte) int {
-	n, size := 0, 0
-	for n < len(q) && n < maxBatchMessages {
-		size += len(q[n])
-		if n > 0 && size > maxBatchBytes {
-			break
-		}
-		n++
-	}
-	return n
 }
 
 func (t *stdioTransport) Close() {

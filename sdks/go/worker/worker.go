@@ -19,10 +19,10 @@ import (
 	"time"
 
 	"github.com/chorus-hpc/chorus/sdks/go/internal/oteltrace"
+	"github.com/chorus-hpc/chorus/sdks/go/worker/wirebatch"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/protobuf/proto"
 
 	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
 )
@@ -228,12 +228,6 @@ func (w *Worker) cancelAll(cause error) {
 	}
 }
 
-// Bounds of one RequestBatch: what is queued beyond them goes in the next write.
-const (
-	maxBatchMessages = 512
-	maxBatchBytes    = 4 << 20
-)
-
 func (w *Worker) send(m *workerv1.ConnectRequest) error {
 	w.sendMu.Lock()
 	if w.drained {
@@ -257,7 +251,7 @@ func (w *Worker) send(m *workerv1.ConnectRequest) error {
 	w.writing = true
 	var err error
 	for len(w.outq) > 0 && w.sendErr == nil {
-		n := batchLen(w.outq)
+		n := wirebatch.Len(w.outq)
 		next := w.outq[0]
 		if n > 1 {
 			next = &workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_Batch{Batch: &workerv1.RequestBatch{
@@ -278,20 +272,6 @@ func (w *Worker) send(m *workerv1.ConnectRequest) error {
 	w.sendDone.Broadcast()
 	w.sendMu.Unlock()
 	return err
-}
-
-// batchLen is how many queued messages go in the next write: at least one, at most
-// maxBatchMessages and (beyond the first) maxBatchBytes.
-func batchLen(q []*workerv1.ConnectRequest) int {
-	n, size := 0, 0
-	for n < len(q) && n < maxBatchMessages {
-		size += proto.Size(q[n])
-		if n > 0 && size > maxBatchBytes {
-			break
-		}
-		n++
-	}
-	return n
 }
 
 // closeSend half-closes the stream once what is queued is written; drained makes later sends fail.

@@ -1,0 +1,37 @@
+package wirebatch
+
+import (
+	"strings"
+	"testing"
+
+	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
+)
+
+func TestLen(t *testing.T) {
+	small := func(n int) []*workerv1.ConnectRequest {
+		q := make([]*workerv1.ConnectRequest, n)
+		for i := range q {
+			q[i] = &workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_Pong{Pong: &workerv1.Pong{Nonce: int64(i)}}}
+		}
+		return q
+	}
+	big := func() *workerv1.ConnectRequest {
+		return &workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_TaskFailed{TaskFailed: &workerv1.TaskFailed{Message: strings.Repeat("x", MaxBytes/2+1)}}}
+	}
+	for _, c := range []struct {
+		name string
+		q    []*workerv1.ConnectRequest
+		want int
+	}{
+		{"empty", nil, 0},
+		{"one", small(1), 1},
+		{"all of a few", small(10), 10},
+		{"at most MaxMessages", small(MaxMessages + 5), MaxMessages},
+		{"a first message over the bytes goes alone", []*workerv1.ConnectRequest{big(), big(), big()}, 1},
+		{"bytes stop the batch", append(small(3), big(), big()), 4},
+	} {
+		if got := Len(c.q); got != c.want {
+			t.Errorf("%s: Len = %d, want %d", c.name, got, c.want)
+		}
+	}
+}
