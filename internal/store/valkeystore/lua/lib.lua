@@ -82,12 +82,12 @@ end
 -- Task headers and result records read by a script are cached for the run, and those it changes are
 -- written by flush() in one HSET per hash: a task started and completed in one batch costs one read
 -- and one write. Everything reads and writes them through tget/tput/texists and rget/rput/rexists.
-local TCACHE, TDIRTY, RCACHE, RDIRTY = {}, {}, {}, {}
 
--- reader returns a getter of the records of hash K(suffix) that reads each one once per run:
--- decode(id, raw) builds the record, kept in cache.
-local function reader(cache, suffix, decode)
-  return function(id)
+-- records returns get, put and exists for the records of hash K(suffix), and their cache and dirty
+-- set: get reads a record once per run (decode(id, raw) builds it), put marks it for flush().
+local function records(suffix, decode)
+  local cache, dirty = {}, {}
+  local function get(id)
     local x = cache[id]
     if x then return x end
     local v = redis.call('HGET', K(suffix), id)
@@ -96,18 +96,17 @@ local function reader(cache, suffix, decode)
     cache[id] = x
     return x
   end
+  local function put(x)
+    cache[x.id] = x
+    dirty[x.id] = true
+  end
+  local function exists(id)
+    return cache[id] ~= nil or redis.call('HEXISTS', K(suffix), id) == 1
+  end
+  return get, put, exists, cache, dirty
 end
 
-local tget = reader(TCACHE, ':t', unheader)
-
-local function tput(t)
-  TCACHE[t.id] = t
-  TDIRTY[t.id] = true
-end
-
-local function texists(tid)
-  return TCACHE[tid] ~= nil or redis.call('HEXISTS', K(':t'), tid) == 1
-end
+local tget, tput, texists, TCACHE, TDIRTY = records(':t', unheader)
 
 local function leased(t, tok) return t and (t[H_STATUS] == TASK_DISPATCHED or t[H_STATUS] == TASK_RUNNING) and t[H_TOKEN] == tok end
 
@@ -120,16 +119,7 @@ local function unrecord(rid, v)
     reason = reason, id = rid }
 end
 
-local rget = reader(RCACHE, ':r', unrecord)
-
-local function rput(r)
-  RCACHE[r.id] = r
-  RDIRTY[r.id] = true
-end
-
-local function rexists(rid)
-  return RCACHE[rid] ~= nil or redis.call('HEXISTS', K(':r'), rid) == 1
-end
+local rget, rput, rexists, RCACHE, RDIRTY = records(':r', unrecord)
 
 -- Write-only hash fields (:te, :rd) and list appends (:rl, :tl) are also written by flush().
 local HLATER, LLATER = {}, {}
@@ -269,7 +259,9 @@ local function flush_records()
   if #hs > 0 then call_chunked('HSET', K(':r'), hs) end
   for suffix, h in pairs(HLATER) do call_chunked('HSET', K(suffix), h) end
   for suffix, l in pairs(LLATER) do call_chunked('RPUSH', K(suffix), l) end
-  TDIRTY, RDIRTY, HLATER, LLATER = {}, {}, {}, {}
+  for k in pairs(TDIRTY) do TDIRTY[k] = nil end
+  for k in pairs(RDIRTY) do RDIRTY[k] = nil end
+  HLATER, LLATER = {}, {}
 end
 
 -- flush writes what the script deferred and grouped; scripts.go calls it after every script body.
