@@ -406,3 +406,40 @@ func testRunningAfterSlotOutcome(t *testing.T, s store.Store, _ *clock.Fake) {
 		}
 	}
 }
+
+// testPurgeReturnsObjects: a purge hands back the object-store keys of the session's results, from
+// client uploads and task outputs alike, and none of its inline data; a result nobody wrote, with a
+// task that waited on it, does not stop it.
+func testPurgeReturnsObjects(t *testing.T, s store.Store, _ *clock.Fake) {
+	sid := newSession(t, s, 1)
+	if _, err := s.CreateResults(ctx(t), sid, []store.ResultSpec{{ResultID: "up-obj", Data: &store.ResultData{ObjectKey: "objects/up"}},
+		{ResultID: "up-inline", Data: &store.ResultData{Inline: []byte("x")}}, {ResultID: "never"}}); err != nil {
+		t.Fatal(err)
+	}
+	st := submit(t, s, sid, store.TaskSpec{Method: "big", ExpectedOutputIDs: []string{"out-obj"}},
+		store.TaskSpec{Method: "small", ExpectedOutputIDs: []string{"out-inline"}},
+		store.TaskSpec{Method: "waits", DataDependencies: []string{"never"}})
+	for _, c := range claim(t, s, 2) {
+		data := store.ResultData{Inline: []byte("v")}
+		if c.Method == "big" {
+			data = store.ResultData{ObjectKey: "objects/out"}
+		}
+		if err := s.Complete(ctx(t), store.Completion{Lease: c.Lease, Outputs: []store.OutputData{{ResultID: c.ExpectedOutputIDs[0], Data: data}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.CancelTasks(ctx(t), sid, []string{st[2].TaskId}); err != nil || n != 1 {
+		t.Fatalf("CancelTasks = %d, %v", n, err)
+	}
+	if _, err := s.SetSessionStatus(ctx(t), sid, chorusv1.SessionStatus_SESSION_STATUS_CLOSED); err != nil {
+		t.Fatal(err)
+	}
+	p, objs, err := s.PurgeSession(ctx(t), sid)
+	if err != nil || p.Status != chorusv1.SessionStatus_SESSION_STATUS_PURGED {
+		t.Fatalf("PurgeSession = %v, %v", p, err)
+	}
+	slices.Sort(objs)
+	if !slices.Equal(objs, []string{"objects/out", "objects/up"}) {
+		t.Fatalf("the purge returned objects %v; want objects/out and objects/up", objs)
+	}
+}

@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"CompletionWithStart", testCompletionWithStart},
 		{"BodiesSmallAndLarge", testBodiesSmallAndLarge},
 		{"RunningAfterSlotOutcome", testRunningAfterSlotOutcome},
+		{"PurgeReturnsObjects", testPurgeReturnsObjects},
 		{"OutcomesBatchRetryAndSubtasks", testOutcomesRetrySubtasks},
 		{"EventGroupsAndFilters", testEventGroups},
 		{"AttemptsTimeline", testAttemptsTimeline},

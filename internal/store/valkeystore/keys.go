@@ -27,6 +27,8 @@ import (
 //	:rd        hash   result id → inline data or object-store key
 //	:rl        list   result ids in creation order (ListResults)
 //	:w:<rid>   list   ids of PENDING tasks waiting for result rid (deleted when it completes or aborts)
+//	:wl        set    ids of the results that have a waiter list (the purge deletes what is left)
+//	:ro        set    ids of the results whose data is in the object store (the purge deletes them)
 //	:q:<p>:<n> list   ready task ids of partition p and priority n, oldest first (an entry whose task
 //	                  is no longer QUEUED is skipped when popped; see lib.lua)
 //	:d:<p>     zset   retry-delayed tasks of partition p, score = due ms

@@ -249,8 +249,9 @@ func (s *Store) PurgeSession(ctx context.Context, id string) (*chorusv1.Session,
 		return nil, nil, err
 	}
 	var objs []string
-	for off := int64(0); off >= 0; {
-		vals, err := s.run(ctx, s.s.purgeScan, id, []string{itoa(off), strconv.Itoa(s.cfg.ChunkSize)}).ToArray()
+	// bounded steps over the session's objects and waiter lists (purge_scan.lua answers -1 at the end)
+	for next := int64(0); next >= 0; {
+		vals, err := s.run(ctx, s.s.purgeScan, id, []string{"0", strconv.Itoa(s.cfg.ChunkSize)}).ToArray()
 		if err != nil {
 			return nil, nil, storeErr("purging the session", err)
 		}
@@ -259,7 +260,7 @@ func (s *Store) PurgeSession(ctx context.Context, id string) (*chorusv1.Session,
 			return nil, nil, storeErr("purging the session", err)
 		}
 		objs = append(objs, keys...)
-		if off, err = vals[1].AsInt64(); err != nil {
+		if next, err = vals[1].AsInt64(); err != nil {
 			return nil, nil, storeErr("purging the session", err)
 		}
 	}

@@ -24,6 +24,7 @@ if looked < max then
       rput(r)
       ev_result_aborted(rid, r.reason)
       redis.call('DEL', K(':w:' .. rid))
+      redis.call('SREM', K(':wl'), rid)
     end
   end
   rc = rc + #rids

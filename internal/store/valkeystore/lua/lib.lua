@@ -6,6 +6,7 @@
 --   :m meta hash  :c counts  :pc:<p> counts per partition  :parts partitions used
 --   :t task headers (mutable)  :tb task bodies (immutable)  :pl payloads  :at earlier attempts
 --   :tl task order  :r results  :rd result data  :rl result order  :w:<rid> waiters
+--   :wl results with waiters  :ro results whose data is an object (both for the purge)
 --   :q:<p>:<prio> ready queues  :d:<p> retry-delayed  :l:<p> leases  :ev events  :req:<id> idempotent answers
 --   :te task ends (ms|error kind|message)
 -- Task header: twelve MessagePack values one after the other: status, attempt, token, partition,
@@ -367,11 +368,13 @@ local function complete_result(r, size, sha, loc, data, now, touched)
   r.st = RESULT_COMPLETED; r.size = size; r.sha = sha; r.loc = loc; r.ems = now
   rput(r)
   if data ~= '' or r.loc ~= '1' then hset_later(':rd', r.id, data) end
+  if r.loc == '2' then redis.call('SADD', K(':ro'), r.id) end -- an object: the purge deletes it
   ev_result(r.id, RESULT_COMPLETED, size)
   local wk = K(':w:' .. r.id)
   local ws = redis.call('LRANGE', wk, 0, -1)
   if #ws == 0 then return end
   redis.call('DEL', wk)
+  redis.call('SREM', K(':wl'), r.id)
   for _, tid in ipairs(ws) do
     local t = tget(tid)
     if t and t[H_STATUS] == TASK_PENDING then
@@ -394,7 +397,10 @@ local function abort_result(r, reason, now)
   ev_result_aborted(r.id, reason)
   local wk = K(':w:' .. r.id)
   local ws = redis.call('LRANGE', wk, 0, -1)
-  redis.call('DEL', wk)
+  if #ws > 0 then
+    redis.call('DEL', wk)
+    redis.call('SREM', K(':wl'), r.id)
+  end
   return ws
 end
 
@@ -544,6 +550,7 @@ local function store_tasks(specs, now, touched)
       if not r or r.st ~= RESULT_COMPLETED then
         nwait = nwait + 1
         redis.call('RPUSH', K(':w:' .. rid), s.id)
+        redis.call('SADD', K(':wl'), rid)
       end
     end
     local t = { 0, 0, '', s.part, s.prio, s.maxr, nwait, now, s.outs, '', 0, 0 }
