@@ -35,6 +35,9 @@ type BigSessionResult struct {
 	BeforeBytes     int64 `json:"before_bytes"`
 	ValkeyPeakBytes int64 `json:"valkey_peak_bytes"`
 	AfterPurgeBytes int64 `json:"after_purge_bytes"`
+	// FreeingS is how long Valkey's background thread took to free the purged keys (measured
+	// until nothing was pending and used memory stopped falling).
+	FreeingS float64 `json:"freeing_s"`
 	// Backoffs counts submissions refused for a full queue and retried.
 	Backoffs int64 `json:"backoffs"`
 }
@@ -115,13 +118,23 @@ func (r *Runner) bigSession(ctx context.Context) error {
 	if _, err := s.Purge(ctx); err != nil {
 		return err
 	}
-	// a purge UNLINKs the big keys: they are freed by a background thread
-	for i := 0; i < 100; i++ {
-		if v, err := r.stack.ValkeyInfo(ctx, "memory", "lazyfree_pending_objects"); err == nil && v == "0" {
+	// A purge UNLINKs the big keys: a background thread frees them, which takes minutes for ten
+	// million tasks. Wait until nothing is pending and used memory stops falling (at most 10 min).
+	freeing := time.Now()
+	var last int64 = -1
+	for time.Since(freeing) < 10*time.Minute {
+		used, err := r.usedMemory(ctx)
+		if err != nil {
+			return err
+		}
+		v, err := r.stack.ValkeyInfo(ctx, "memory", "lazyfree_pending_objects")
+		if err == nil && v == "0" && used == last {
 			break
 		}
-		time.Sleep(100 * time.Millisecond)
+		last = used
+		time.Sleep(time.Second)
 	}
+	res.FreeingS = time.Since(freeing).Seconds()
 	if res.AfterPurgeBytes, err = r.usedMemory(ctx); err != nil {
 		return err
 	}
