@@ -35,6 +35,14 @@ func TestClusterFailover(t *testing.T) {
 	defer cancel()
 	bins := buildBinaries(t)
 	vc := valkeytest.StartClusterWith(t, valkeytest.ClusterOptions{Replicas: 1, NodeTimeout: 2 * time.Second})
+	// Registered before the processes start, this cleanup runs after theirs: a failure's diagnosis
+	// is the last thing the test prints.
+	diag := &diagnosis{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			diag.report(t, vc)
+		}
+	})
 	store := []string{"--valkey-addr", strings.Join(vc.Addrs, ","), "--key-prefix", keyPrefix,
 		"--objstore", "local", "--objstore-dir", filepath.Join(t.TempDir(), "objects")}
 	clients := startChorus(ctx, t, bins, store)
@@ -45,11 +53,15 @@ func TestClusterFailover(t *testing.T) {
 		killed   = make(chan killInfo, 1)
 	)
 	w := &workload{t: t, clients: clients, n: sessionsPerRun, inflight: inflight, retryFor: 90 * time.Second,
+		stallAfter: 150 * time.Second, diag: diag,
 		onDone: func(done int) {
 			if done < sessionsPerRun/3 {
 				return
 			}
-			killOnce.Do(func() { go func() { killed <- crashMaster(ctx, t, vc, partSlot) }() })
+			killOnce.Do(func() {
+				diag.notef("%d of %d graphs done when the master was crashed", done, sessionsPerRun)
+				go func() { killed <- crashMaster(ctx, t, vc, partSlot, diag) }()
+			})
 		}}
 	stats := w.run(ctx)
 	var k killInfo
@@ -151,8 +163,12 @@ type killInfo struct {
 	promotion time.Duration
 }
 
+// promotionLimit bounds the wait for the crashed master's replica to take over (a node timeout of
+// 2s makes it a matter of seconds).
+const promotionLimit = 90 * time.Second
+
 // crashMaster SIGKILLs the master serving slot and waits until its replica serves its slots.
-func crashMaster(ctx context.Context, t *testing.T, vc *valkeytest.Cluster, slot int) killInfo {
+func crashMaster(ctx context.Context, t *testing.T, vc *valkeytest.Cluster, slot int, diag *diagnosis) killInfo {
 	k := killInfo{start: time.Now()}
 	nodes, err := valkeytest.Nodes(ctx, vc.Addrs[0])
 	if err != nil {
@@ -176,26 +192,101 @@ func crashMaster(ctx context.Context, t *testing.T, vc *valkeytest.Cluster, slot
 			break
 		}
 	}
+	if replica.Addr == "" {
+		t.Errorf("crashed master %s has no replica in CLUSTER NODES", victim.Addr)
+		return k
+	}
 	k.killed, k.promoted = victim.Addr, replica.Addr
 	k.at = time.Now()
 	vc.Kill(t, victim.Addr)
+	diag.notef("master %s (slot %d) SIGKILLed at %s; waiting for replica %s", victim.Addr, slot, k.at.Format("15:04:05.000"), replica.Addr)
+	limit := time.NewTimer(promotionLimit)
+	defer limit.Stop()
 	for {
 		ns, err := valkeytest.Nodes(ctx, k.survivor)
 		if err == nil {
 			for _, n := range ns {
 				if n.Addr == replica.Addr && n.Master && len(n.Slots) > 0 {
 					k.promotion = time.Since(k.at)
+					diag.notef("replica %s promoted after %.1fs", replica.Addr, k.promotion.Seconds())
 					return k
 				}
 			}
 		}
 		select {
 		case <-ctx.Done():
-			t.Errorf("replica %s of crashed master %s was not promoted", replica.Addr, victim.Addr)
+			t.Errorf("replica %s of crashed master %s was not promoted before the test's deadline", replica.Addr, victim.Addr)
+			return k
+		case <-limit.C:
+			t.Errorf("replica %s of crashed master %s was not promoted within %s", replica.Addr, victim.Addr, promotionLimit)
 			return k
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// diagnosis gathers what a failed failover run needs to be understood, and prints it last.
+type diagnosis struct {
+	mu    sync.Mutex
+	notes []string
+}
+
+// notef records a timed note.
+func (d *diagnosis) notef(format string, args ...any) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.notes = append(d.notes, time.Now().Format("15:04:05.000")+" "+fmt.Sprintf(format, args...))
+}
+
+// report logs the notes, the cluster as every live node sees it, and the partition's indexes.
+func (d *diagnosis) report(t *testing.T, vc *valkeytest.Cluster) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var b strings.Builder
+	d.mu.Lock()
+	for _, n := range d.notes {
+		b.WriteString("  " + n + "\n")
+	}
+	d.mu.Unlock()
+	var live string
+	for _, addr := range vc.Addrs {
+		ns, err := valkeytest.Nodes(ctx, addr)
+		if err != nil {
+			fmt.Fprintf(&b, "  node %s: %v\n", addr, err)
+			continue
+		}
+		live = addr
+		var roles []string
+		for _, n := range ns {
+			role := "replica of " + n.Of
+			if n.Master {
+				role = fmt.Sprintf("master of %v", n.Slots)
+			}
+			if n.Failed {
+				role += " (failed)"
+			}
+			roles = append(roles, n.Addr+" "+n.ID[:8]+" "+role)
+		}
+		fmt.Fprintf(&b, "  node %s sees: %s\n", addr, strings.Join(roles, "; "))
+	}
+	if live != "" {
+		tag := "{" + keyPrefix + "p:go}"
+		for _, c := range [][]string{{"zcard", tag + ":ready"}, {"zrange", tag + ":ready", "0", "4", "withscores"},
+			{"scard", tag + ":sessions"}, {"scard", tag + ":active"}, {"zcard", tag + ":leases"}, {"zcard", tag + ":delayed"},
+			{"llen", tag + ":wake"}, {"hgetall", tag + ":tot"}, {"hkeys", tag + ":agents"}} {
+			host, port, _ := strings.Cut(live, ":")
+			out, err := exec.CommandContext(ctx, "valkey-cli", append([]string{"-c", "-h", host, "-p", port}, c...)...).CombinedOutput()
+			fmt.Fprintf(&b, "  %s: %s%v\n", strings.Join(c, " "), strings.Join(strings.Fields(string(out)), " "), errOrEmpty(err))
+		}
+	}
+	t.Logf("diagnosis of the failed failover run:\n%s", b.String())
+}
+
+func errOrEmpty(err error) string {
+	if err == nil {
+		return ""
+	}
+	return " (" + err.Error() + ")"
 }
 
 // sessionOwner returns the address of the master serving session sid's slot.

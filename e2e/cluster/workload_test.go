@@ -115,6 +115,11 @@ type workload struct {
 	onDone   func(done int)
 	// retryFor bounds how long one call is retried after errors (a failover takes seconds).
 	retryFor time.Duration
+	// stallAfter, when not zero, ends the run when no graph has finished for that long: what the
+	// unfinished graphs say then is the failure, not the test's deadline minutes later.
+	stallAfter time.Duration
+	// diag, when not nil, notes the stall.
+	diag *diagnosis
 
 	mu    sync.Mutex
 	stats runStats
@@ -126,30 +131,74 @@ func (w *workload) run(ctx context.Context) runStats {
 	sem := make(chan struct{}, w.inflight)
 	var wg sync.WaitGroup
 	var done atomic.Int64
+	var lastDone atomic.Int64 // unix ns of the last graph finished (or of the start)
+	lastDone.Store(start.UnixNano())
+	runCtx := ctx
+	if w.stallAfter > 0 {
+		var stop context.CancelFunc
+		runCtx, stop = context.WithCancel(ctx)
+		defer stop()
+		go w.watchStall(runCtx, stop, &lastDone, &done)
+	}
 	errs := make(chan error, w.n)
 	for i := range w.n {
-		sem <- struct{}{}
+		select {
+		case sem <- struct{}{}:
+		case <-runCtx.Done():
+		}
+		if runCtx.Err() != nil {
+			break // the graphs not started are not counted as failures: the stall or deadline is
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := w.runGraph(ctx, i); err != nil {
+			if err := w.runGraph(runCtx, i); err != nil {
 				errs <- fmt.Errorf("graph %d: %w", i, err)
 				return
 			}
+			lastDone.Store(time.Now().UnixNano())
 			if w.onDone != nil {
 				w.onDone(int(done.Add(1)))
+			} else {
+				done.Add(1)
 			}
 		}()
 	}
 	wg.Wait()
 	close(errs)
+	n := 0
 	for err := range errs {
 		w.t.Error(err)
+		if n++; n <= 5 && w.diag != nil {
+			w.diag.notef("%v", err)
+		}
 	}
 	w.stats.wall = time.Since(start)
 	w.countReruns(ctx)
 	return w.stats
+}
+
+// watchStall cancels the run (stop) when no graph has finished for w.stallAfter.
+func (w *workload) watchStall(ctx context.Context, stop context.CancelFunc, lastDone, done *atomic.Int64) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if idle := time.Since(time.Unix(0, lastDone.Load())); idle > w.stallAfter {
+			msg := fmt.Sprintf("no graph finished for %s (%d of %d done): stopping the run", idle.Round(time.Second), done.Load(), w.n)
+			w.t.Error(msg)
+			if w.diag != nil {
+				w.diag.notef("%s", msg)
+			}
+			stop()
+			return
+		}
+	}
 }
 
 // countReruns reads every task of the finished sessions (GetTask: the list view carries no
@@ -323,7 +372,7 @@ func (w *workload) retry(ctx context.Context, what string, f func(context.Contex
 
 // taskSummary lists a session's unfinished tasks, for the message of a graph that did not end.
 func taskSummary(ctx context.Context, sess *client.Session) string {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second) // also after a stall stopped the run
 	defer cancel()
 	all, err := sess.Tasks(ctx, chorusv1.TaskStatus_TASK_STATUS_UNSPECIFIED)
 	if err != nil {

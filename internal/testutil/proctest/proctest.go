@@ -62,6 +62,9 @@ type Options struct {
 	SampleMemory bool
 	// LogTail is how many of the last stderr lines a failed test logs; 0 logs them all.
 	LogTail int
+	// TailSkip, when not nil, leaves the lines it matches out of what a failed test logs (e.g. one
+	// access-log line per call, which would crowd out the warnings and errors).
+	TailSkip func(line string) bool
 }
 
 // Proc is a child process whose stderr is kept (and logged when the test fails).
@@ -106,7 +109,22 @@ func Start(t *testing.T, name string, opt Options, bin string, args ...string) *
 		if !t.Failed() {
 			return
 		}
-		if lines := p.Output(); opt.LogTail > 0 && len(lines) > opt.LogTail {
+		lines := p.Output()
+		if opt.TailSkip != nil {
+			kept, skipped := lines[:0:0], 0
+			for _, l := range lines {
+				if opt.TailSkip(l) {
+					skipped++
+					continue
+				}
+				kept = append(kept, l)
+			}
+			if skipped > 0 {
+				t.Logf("%s: %d stderr lines of routine output left out", name, skipped)
+			}
+			lines = kept
+		}
+		if opt.LogTail > 0 && len(lines) > opt.LogTail {
 			t.Logf("%s stderr (last %d lines):\n%s", name, opt.LogTail, strings.Join(lines[len(lines)-opt.LogTail:], "\n"))
 		} else {
 			t.Logf("%s stderr:\n%s", name, strings.Join(lines, "\n"))
