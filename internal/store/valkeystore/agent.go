@@ -81,25 +81,26 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 		// One round trip updates the indexes (the claim is committed: its leases must be indexed),
 		// drops an emptied session from the ready index and reads the candidates of the next round.
 		// The partition's keys share a slot, so the read sees the updates.
-		var pl pipeline
-		if n > 0 {
-			pl.add(s.c.B().Zadd().Key(s.k.ready(p)).Xx().Incr().ScoreMember().ScoreMember(float64(n)/float64(weight), sid).Build())
-			pl.add(s.c.B().Set().Key(s.k.vtime(p)).Value(strconv.FormatFloat(pass, 'f', -1, 64)).Build())
-			pl.add(s.c.B().Zadd().Key(s.k.leases(p)).Lt().ScoreMember().ScoreMember(float64(now+ttl.Milliseconds()), sid).Build())
-			pl.add(s.agentLeaseCmd(req.AgentID, p, sid))
-		}
-		if nextDue >= 0 {
-			pl.add(s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(nextDue), sid).Build())
-		}
 		drop := qlen == 0 || !claimable(st)
-		if drop {
-			pl.add(s.c.B().Zrem().Key(s.k.ready(p)).Member(sid).Build())
-		}
 		next := -1
-		if len(out) < req.Max {
-			next = pl.add(s.readyCmd(p))
-		}
 		if err := s.retryIndex(ctx, func() error {
+			// built anew at each try: valkey-go recycles a command once it has been sent
+			var pl pipeline
+			if n > 0 {
+				pl.add(s.c.B().Zadd().Key(s.k.ready(p)).Xx().Incr().ScoreMember().ScoreMember(float64(n)/float64(weight), sid).Build())
+				pl.add(s.c.B().Set().Key(s.k.vtime(p)).Value(strconv.FormatFloat(pass, 'f', -1, 64)).Build())
+				pl.add(s.c.B().Zadd().Key(s.k.leases(p)).Lt().ScoreMember().ScoreMember(float64(now+ttl.Milliseconds()), sid).Build())
+				pl.add(s.agentLeaseCmd(req.AgentID, p, sid))
+			}
+			if nextDue >= 0 {
+				pl.add(s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(nextDue), sid).Build())
+			}
+			if drop {
+				pl.add(s.c.B().Zrem().Key(s.k.ready(p)).Member(sid).Build())
+			}
+			if len(out) < req.Max {
+				next = pl.add(s.readyCmd(p))
+			}
 			res = s.s.do(ctx, s.c, &pl)
 			for _, r := range res {
 				if err := r.Error(); err != nil && !valkeyNil(err) { // ZADD XX INCR of a removed entry is nil

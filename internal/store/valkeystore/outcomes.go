@@ -52,7 +52,7 @@ func (s *Store) RecordOutcomes(ctx context.Context, steps []store.Outcome) ([]st
 		return results, nil
 	}
 	var ready []readyHint
-	var delayed []valkeyCmd
+	var delayed []delayedHint
 	for gi, r := range s.runMulti(ctx, s.s.outcomes, execs) {
 		g := live[gi]
 		vals, err := r.ToArray()
@@ -84,7 +84,7 @@ func (s *Store) RecordOutcomes(ctx context.Context, steps []store.Outcome) ([]st
 		for k := 0; k+1 < len(dl); k += 2 {
 			p, _ := dl[k].ToString()
 			due, _ := dl[k+1].AsInt64()
-			delayed = append(delayed, s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(due), g.sid).Build())
+			delayed = append(delayed, delayedHint{sid: g.sid, part: p, due: due})
 		}
 	}
 	// The outcomes are committed: the indexes are retried for a while (a Cluster master failing over),
@@ -94,7 +94,12 @@ func (s *Store) RecordOutcomes(ctx context.Context, steps []store.Outcome) ([]st
 		s.cfg.Logger.Warn("could not index ready work after recording outcomes", "error", err)
 	}
 	if err := s.retryIndex(ctx, func() error {
-		for _, r := range s.c.DoMulti(ctx, delayed...) {
+		// built anew at each try: valkey-go recycles a command once it has been sent
+		cmds := make([]valkeyCmd, len(delayed))
+		for i, d := range delayed {
+			cmds[i] = s.c.B().Zadd().Key(s.k.delayed(d.part)).Lt().ScoreMember().ScoreMember(float64(d.due), d.sid).Build()
+		}
+		for _, r := range s.c.DoMulti(ctx, cmds...) {
 			if err := r.Error(); err != nil {
 				return storeErr("indexing retries", err)
 			}
@@ -104,6 +109,12 @@ func (s *Store) RecordOutcomes(ctx context.Context, steps []store.Outcome) ([]st
 		s.cfg.Logger.Warn("could not index retries after recording outcomes", "error", err)
 	}
 	return results, nil
+}
+
+// delayedHint is a session's earliest retry due in a partition, for the partition's delayed index.
+type delayedHint struct {
+	sid, part string
+	due       int64
 }
 
 // stepArgs appends one step's arguments for outcomes.lua.
