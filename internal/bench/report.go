@@ -231,11 +231,15 @@ func mdProfile(b *markdown, p *ProfileAnalysis) {
 func (u *UtilizationResult) markdown(b *markdown) {
 	w := b.w
 	b.section("3. Utilization (sleep tasks) — utilization.png", u.Seed,
-		"task", "tasks", "slots", "busy (s)", "workers' span (s)", "utilization", "from submission")
+		"task", "tasks", "slots", "busy (s)", "workers' span (s)", "utilization", "from submission",
+		"idle: ramp-up / between tasks / ramp-down (slot·ms)")
 	for _, r := range u.Runs {
-		w("| %d ms | %d | %d | %.1f | %.2f | **%.2f%%** | %.2f%% |\n", r.TaskMs, r.Tasks, r.Slots, r.BusyS, r.WallS, 100*r.Utilization, 100*r.UtilizationFromSubmit)
+		w("| %d ms | %d | %d | %.1f | %.2f | **%.2f%%** | %.2f%% | %.0f / %.0f / %.0f |\n", r.TaskMs, r.Tasks, r.Slots, r.BusyS, r.WallS,
+			100*r.Utilization, 100*r.UtilizationFromSubmit, 1000*r.IdleRampUpS, 1000*r.IdleBetweenS, 1000*r.IdleRampDownS)
 	}
-	w("\nBusy time is the sum of attempt end − start from the task records; utilization = busy / (slots × span).\n\n")
+	w("\nBusy time is the sum of attempt end − start from the task records; utilization = busy / (slots × span). " +
+		"The idle slot time is split into the wait of each slot for its first task (the first starts after the first one), " +
+		"the slots' wait after their last task (the last ends before the last one) and the rest, the gaps between tasks.\n\n")
 }
 
 // markdown writes section 4.

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -32,6 +33,12 @@ type UtilizationRun struct {
 	// Utilization = busy / (slots × wall); UtilizationFromSubmit uses the wall from submission.
 	Utilization           float64 `json:"utilization"`
 	UtilizationFromSubmit float64 `json:"utilization_from_submit"`
+	// The idle slot time (slots × wall − busy), split in three, in slot-seconds: before each slot's
+	// first task (the first `slots` starts after the first one), after each slot's last task (the
+	// last `slots` ends before the last one), and between tasks (the rest: dispatch gaps).
+	IdleRampUpS   float64 `json:"idle_ramp_up_s"`
+	IdleRampDownS float64 `json:"idle_ramp_down_s"`
+	IdleBetweenS  float64 `json:"idle_between_s"`
 }
 
 func (r *Runner) utilization(ctx context.Context) error {
@@ -76,7 +83,7 @@ func (r *Runner) utilizationRun(ctx context.Context, part string, slots, taskMs,
 	if err != nil {
 		return out, err
 	}
-	var first, last time.Time
+	var starts, ends []time.Time
 	var busy time.Duration
 	for _, a := range attempts {
 		if a.GetStartTime() == nil || a.GetEndTime() == nil {
@@ -84,21 +91,26 @@ func (r *Runner) utilizationRun(ctx context.Context, part string, slots, taskMs,
 		}
 		s, e := a.GetStartTime().AsTime(), a.GetEndTime().AsTime()
 		busy += e.Sub(s)
-		if first.IsZero() || s.Before(first) {
-			first = s
-		}
-		if e.After(last) {
-			last = e
-		}
+		starts, ends = append(starts, s), append(ends, e)
 	}
 	if busy == 0 {
 		return out, fmt.Errorf("no attempt has start and end times: cannot compute utilization")
 	}
+	slices.SortFunc(starts, time.Time.Compare)
+	slices.SortFunc(ends, time.Time.Compare)
+	first, last := starts[0], ends[len(ends)-1]
 	out.BusyS = busy.Seconds()
 	out.WallS = last.Sub(first).Seconds()
 	out.WallFromSubmitS = last.Sub(run.start).Seconds()
 	out.Utilization = out.BusyS / (float64(slots) * out.WallS)
 	out.UtilizationFromSubmit = out.BusyS / (float64(slots) * out.WallFromSubmitS)
+	for _, s := range starts[:min(slots, len(starts))] {
+		out.IdleRampUpS += s.Sub(first).Seconds()
+	}
+	for _, e := range ends[max(0, len(ends)-slots):] {
+		out.IdleRampDownS += last.Sub(e).Seconds()
+	}
+	out.IdleBetweenS = float64(slots)*out.WallS - out.BusyS - out.IdleRampUpS - out.IdleRampDownS
 	return out, nil
 }
 
