@@ -125,8 +125,10 @@ type PartitionConfig struct {
 	Capacity int `yaml:"capacity"`
 	// Prefetch is how many tasks the agent leases ahead for each process beyond the capacity it
 	// announced, with their data fetched, so the worker waits for nothing between tasks and the agent
-	// leases in batches rather than one task per finished task. Default: half the announced capacity,
-	// at least 1 (1 for a worker that runs one task at a time).
+	// leases in batches rather than one task per finished task. Default: the announced capacity, so
+	// that a worker whose tasks all end together (equal-length tasks end in waves) finds its next ones
+	// here. With many agents and few long tasks, a smaller prefetch leaves fewer tasks waiting at a busy
+	// agent while another one idles.
 	Prefetch int `yaml:"prefetch"`
 	// Transport is "grpc" (default) or "stdio".
 	Transport string `yaml:"transport"`

@@ -95,7 +95,7 @@ func (pr *proc) prefetchLocked() int {
 	if n := pr.p.cfg.Prefetch; n > 0 {
 		return n
 	}
-	return max(1, pr.capacity/2)
+	return max(1, pr.capacity)
 }
 
 // need says how many tasks this worker can take (room) and whether it would idle without a claim

@@ -1,6 +1,7 @@
 package valkeystore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"math/rand/v2"
@@ -50,55 +51,67 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 	}
 	var out []*store.ClaimedTask
 	for round := 0; round < 2*candidates && len(out) < req.Max && len(cands) > 0; round++ {
+		// The sessions with the lowest passes are served together, one claim script each in one
+		// round trip, each its share of what is left but not less than minQuantum: a claim script
+		// per task would cost more than the claims themselves. Fairness holds over time: a
+		// session's pass advances by what it got.
 		left := req.Max - len(out)
-		// Each candidate's share, but not less than minQuantum: a claim script per task would cost
-		// more than the claims themselves. Fairness holds over time: a session's pass advances by
-		// what it got.
-		quantum := max((left+len(cands)-1)/len(cands), min(left, minQuantum))
-		sid, pass := cands[0].Member, cands[0].Score
+		m := min(len(cands), max(1, left/minQuantum))
 		now := s.nowMS()
-		vals, err := s.run(ctx, s.s.claim, sid, []string{p, strconv.Itoa(quantum), itoa(now), itoa(ttl.Milliseconds()), req.AgentID,
-			store.NewID()[12:] + ":"}).ToArray()
-		if err != nil {
-			return nil, storeErr("claiming tasks", err)
-		}
-		claimed, _ := vals[0].ToArray()
-		qlen, _ := vals[1].AsInt64()
-		weight, _ := vals[2].AsInt64()
-		nextDue, _ := vals[3].AsInt64()
-		st, _ := vals[4].AsInt64()
-		if weight <= 0 {
-			weight = 1
-		}
-		n := len(claimed) / claimedFields
-		for i := 0; i < n; i++ {
-			ct, err := s.claimedTask(sid, p, claimed[i*claimedFields:(i+1)*claimedFields])
-			if err != nil {
-				return nil, err
+		tokp := store.NewID()[12:]
+		execs := make([]valkey.LuaExec, m)
+		for i := range m {
+			quantum := left / m
+			if i < left%m {
+				quantum++
 			}
-			out = append(out, ct)
+			execs[i] = valkey.LuaExec{Keys: []string{s.k.meta(cands[i].Member)},
+				Args: []string{p, strconv.Itoa(quantum), itoa(now), itoa(ttl.Milliseconds()), req.AgentID, tokp + strconv.Itoa(i) + ":"}}
 		}
-		// One round trip updates the indexes (the claim is committed: its leases must be indexed),
-		// drops an emptied session from the ready index and reads the candidates of the next round.
-		// The partition's keys share a slot, so the read sees the updates.
-		drop := qlen == 0 || !claimable(st)
+		served := make([]claimRound, 0, m)
+		var firstErr error
+		for i, r := range s.runMulti(ctx, s.s.claim, execs) {
+			c, err := s.claimReply(cands[i].Member, p, r)
+			if err != nil {
+				// A session whose claim failed is left for the next claim; what the others
+				// claimed is committed and must be indexed and returned.
+				firstErr = cmp.Or(firstErr, err)
+				continue
+			}
+			c.pass = cands[i].Score
+			out = append(out, c.tasks...)
+			served = append(served, c)
+		}
+		if len(served) == 0 {
+			return nil, firstErr
+		}
 		next := -1
 		if err := s.retryIndex(ctx, func() error {
-			// built anew at each try: valkey-go recycles a command once it has been sent
+			// One round trip updates the indexes (the claims are committed: their leases must be
+			// indexed), drops emptied sessions from the ready index and reads the candidates of
+			// the next round. The partition's keys share a slot, so the read sees the updates.
+			// Built anew at each try: valkey-go recycles a command once it has been sent.
 			var pl pipeline
-			if n > 0 {
-				pl.add(s.c.B().Zadd().Key(s.k.ready(p)).Xx().Incr().ScoreMember().ScoreMember(float64(n)/float64(weight), sid).Build())
-				pl.add(s.c.B().Set().Key(s.k.vtime(p)).Value(strconv.FormatFloat(pass, 'f', -1, 64)).Build())
-				pl.add(s.c.B().Zadd().Key(s.k.leases(p)).Lt().ScoreMember().ScoreMember(float64(now+ttl.Milliseconds()), sid).Build())
-				pl.add(s.agentLeaseCmd(req.AgentID, p, sid))
+			vtime := -1.0
+			for _, c := range served {
+				if n := len(c.tasks); n > 0 {
+					pl.add(s.c.B().Zadd().Key(s.k.ready(p)).Xx().Incr().ScoreMember().ScoreMember(float64(n)/float64(c.weight), c.sid).Build())
+					pl.add(s.c.B().Zadd().Key(s.k.leases(p)).Lt().ScoreMember().ScoreMember(float64(now+ttl.Milliseconds()), c.sid).Build())
+					pl.add(s.agentLeaseCmd(req.AgentID, p, c.sid))
+					vtime = max(vtime, c.pass)
+				}
+				if c.nextDue >= 0 {
+					pl.add(s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(c.nextDue), c.sid).Build())
+				}
+				if c.drop {
+					pl.add(s.c.B().Zrem().Key(s.k.ready(p)).Member(c.sid).Build())
+				}
 			}
-			if nextDue >= 0 {
-				pl.add(s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(nextDue), sid).Build())
+			if vtime >= 0 {
+				pl.add(s.c.B().Set().Key(s.k.vtime(p)).Value(strconv.FormatFloat(vtime, 'f', -1, 64)).Build())
 			}
-			if drop {
-				pl.add(s.c.B().Zrem().Key(s.k.ready(p)).Member(sid).Build())
-			}
-			if len(out) < req.Max {
+			next = -1
+			if len(out) < req.Max && firstErr == nil {
 				next = pl.add(s.readyCmd(p))
 			}
 			res = s.s.do(ctx, s.c, &pl)
@@ -111,10 +124,14 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 		}); err != nil {
 			return nil, err
 		}
-		if drop {
-			if err := s.recheckDropped(ctx, p, sid); err != nil {
-				return nil, err
+		var dropped []string
+		for _, c := range served {
+			if c.drop {
+				dropped = append(dropped, c.sid)
 			}
+		}
+		if err := s.recheckDropped(ctx, p, dropped); err != nil {
+			return nil, err
 		}
 		cands = nil
 		if next >= 0 {
@@ -122,6 +139,47 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 		}
 	}
 	return out, nil
+}
+
+// claimRound is what claim.lua answered for one session.
+type claimRound struct {
+	sid     string
+	pass    float64 // the session's pass in the ready index when it was served
+	tasks   []*store.ClaimedTask
+	weight  int64
+	nextDue int64 // the session's earliest retry due (ms), or -1
+	drop    bool  // nothing left to claim: the session leaves the ready index
+}
+
+// claimReply decodes claim.lua's answer for session sid.
+func (s *Store) claimReply(sid, p string, r valkey.ValkeyResult) (claimRound, error) {
+	c := claimRound{sid: sid}
+	vals, err := r.ToArray()
+	if err != nil {
+		return c, storeErr("claiming tasks", err)
+	}
+	if len(vals) != 5 {
+		return c, storeErr("claiming tasks", errBadReply("claim.lua", len(vals)))
+	}
+	claimed, _ := vals[0].ToArray()
+	qlen, _ := vals[1].AsInt64()
+	c.weight, _ = vals[2].AsInt64()
+	c.nextDue, _ = vals[3].AsInt64()
+	st, _ := vals[4].AsInt64()
+	if c.weight <= 0 {
+		c.weight = 1
+	}
+	c.drop = qlen == 0 || !claimable(st)
+	n := len(claimed) / claimedFields
+	c.tasks = make([]*store.ClaimedTask, 0, n)
+	for i := 0; i < n; i++ {
+		ct, err := s.claimedTask(sid, p, claimed[i*claimedFields:(i+1)*claimedFields])
+		if err != nil {
+			return c, err
+		}
+		c.tasks = append(c.tasks, ct)
+	}
+	return c, nil
 }
 
 // readyCmd reads the candidates of a claim: the sessions with ready work, lowest pass first.
@@ -134,17 +192,30 @@ func (s *Store) dueCmd(p string) valkeyCmd {
 	return s.c.B().Zrangebyscore().Key(s.k.delayed(p)).Min("-inf").Max(itoa(s.nowMS())).Limit(0, 16).Build()
 }
 
-// recheckDropped re-adds a session just removed from a partition's ready index if work arrived in
+// recheckDropped re-adds sessions just removed from a partition's ready index if work arrived in
 // the meantime (a submit that raced with the removal adds its own entry after its script, so this
-// order never loses a session with ready work).
-func (s *Store) recheckDropped(ctx context.Context, p, sid string) error {
-	res := s.c.DoMulti(ctx, s.c.B().Exists().Key(s.k.queues(sid, p)...).Build(), s.c.B().Hget().Key(s.k.meta(sid)).Field("st").Build())
-	qlen, _ := res[0].AsInt64() // queues holding entries
-	st, _ := res[1].AsInt64()
-	if (qlen > 0 && claimable(st)) || readFailed(res...) {
-		return s.markReady(ctx, sid, p)
+// order never loses a session with ready work). One round trip reads them all.
+func (s *Store) recheckDropped(ctx context.Context, p string, sids []string) error {
+	if len(sids) == 0 {
+		return nil
 	}
-	return nil
+	cmds := make([]valkeyCmd, 0, 2*len(sids))
+	for _, sid := range sids {
+		cmds = append(cmds, s.c.B().Exists().Key(s.k.queues(sid, p)...).Build(), s.c.B().Hget().Key(s.k.meta(sid)).Field("st").Build())
+	}
+	res := s.c.DoMulti(ctx, cmds...)
+	var again []readyHint
+	for i, sid := range sids {
+		qlen, _ := res[2*i].AsInt64() // queues holding entries
+		st, _ := res[2*i+1].AsInt64()
+		if (qlen > 0 && claimable(st)) || readFailed(res[2*i:2*i+2]...) {
+			again = append(again, readyHint{sid: sid, parts: []string{p}})
+		}
+	}
+	if len(again) == 0 {
+		return nil
+	}
+	return s.retryIndex(ctx, func() error { return s.markReadyMany(ctx, again) })
 }
 
 // fixIndex sets a session's entry in a partition index (score = earliest time) to hint (or removes
