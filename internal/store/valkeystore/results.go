@@ -76,13 +76,11 @@ func (s *Store) GetResultData(ctx context.Context, sessionID string, ids []strin
 		s.c.B().Hmget().Key(s.k.results(sessionID)).Field(ids...).Build(),
 		s.c.B().Hmget().Key(s.k.resultData(sessionID)).Field(ids...).Build(),
 		s.c.B().Hmget().Key(s.k.resultTrace(sessionID)).Field(ids...).Build())
-	heads, err := res[0].ToArray()
+	var err error
+	heads := decode(&err, res[0].ToArray, "reading results")
+	datas := decode(&err, res[1].ToArray, "reading result data")
 	if err != nil {
-		return nil, storeErr("reading results", err)
-	}
-	datas, err := res[1].ToArray()
-	if err != nil {
-		return nil, storeErr("reading result data", err)
+		return nil, err
 	}
 	tps, _ := res[2].ToArray() // producers' traceparents: best effort, for span links only
 	out := make([]store.ResultData, len(ids))
