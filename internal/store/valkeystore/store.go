@@ -172,4 +172,13 @@ func itoa(i int64) string { return fmt.Sprint(i) }
 
 type valkeyCmd = valkey.Completed
 
+// hmgets reads the same fields of several hashes in one round trip: a reply per key, in order.
+func (s *Store) hmgets(ctx context.Context, fields []string, keys ...string) []valkey.ValkeyResult {
+	cmds := make([]valkeyCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = s.c.B().Hmget().Key(k).Field(fields...).Build()
+	}
+	return s.c.DoMulti(ctx, cmds...)
+}
+
 func valkeyNil(err error) bool { return valkey.IsValkeyNil(err) }
