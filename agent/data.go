@@ -212,15 +212,23 @@ func addOnce(seen *[]string, ids []string, dupFormat string) error {
 // createResults stages results created by the running task and replies with their ids.
 func (r *run) createResults(tr transport, c *workerv1.CreateResults) {
 	ids, err := staged(r, c.GetResults(), "results", r.stageResults) // no ids with an error
-	_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_CreateResultsReply{
-		CreateResultsReply: &workerv1.CreateResultsReply{CallId: c.GetCallId(), ResultIds: ids, Error: errorText(err)}}})
+	_ = tr.Send(createResultsReply(c.GetCallId(), ids, err))
+}
+
+func createResultsReply(callID string, ids []string, err error) *workerv1.ConnectResponse {
+	return &workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_CreateResultsReply{
+		CreateResultsReply: &workerv1.CreateResultsReply{CallId: callID, ResultIds: ids, Error: errorText(err)}}}
 }
 
 // submitTasks stages subtasks of the running task and replies with their ids.
 func (r *run) submitTasks(tr transport, c *workerv1.SubmitTasks) {
 	ids, err := staged(r, c.GetTasks(), "subtasks", r.stageSubtasks) // no ids with an error
-	_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_SubmitTasksReply{
-		SubmitTasksReply: &workerv1.SubmitTasksReply{CallId: c.GetCallId(), TaskIds: ids, Error: errorText(err)}}})
+	_ = tr.Send(submitTasksReply(c.GetCallId(), ids, err))
+}
+
+func submitTasksReply(callID string, ids []string, err error) *workerv1.ConnectResponse {
+	return &workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_SubmitTasksReply{
+		SubmitTasksReply: &workerv1.SubmitTasksReply{CallId: callID, TaskIds: ids, Error: errorText(err)}}}
 }
 
 // maxStaged is the most results or subtasks a task may stage in one call.
