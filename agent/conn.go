@@ -166,30 +166,15 @@ func (pr *proc) handle(tr transport, m *workerv1.ConnectRequest) {
 			r.queueProgress(msg.TaskProgress)
 		}
 	case *workerv1.ConnectRequest_CreateResults:
-		serveCall(pr, tr, msg.CreateResults, (*run).createResults, createResultsReply)
+		c := msg.CreateResults
+		serveCall(pr, tr, c, func(r *run) ([]string, error) { return staged(r, c.GetResults(), "results", r.stageResults) })
 	case *workerv1.ConnectRequest_SubmitTasks:
-		serveCall(pr, tr, msg.SubmitTasks, (*run).submitTasks, submitTasksReply)
+		c := msg.SubmitTasks
+		serveCall(pr, tr, c, func(r *run) ([]string, error) { return staged(r, c.GetTasks(), "subtasks", r.stageSubtasks) })
 	case *workerv1.ConnectRequest_Pong:
 	case *workerv1.ConnectRequest_Hello:
 		pr.log.Warn("worker sent a second Hello; ignored")
 	}
-}
-
-// taskCall is a call a running task makes to the agent over the worker protocol.
-type taskCall interface {
-	GetTaskId() string
-	GetCallId() string
-}
-
-// serveCall runs a call of a running task (create results, submit subtasks) in its own goroutine, or
-// refuses it with reply when the task is not running on this worker.
-func serveCall[C taskCall](pr *proc, tr transport, c C,
-	serve func(*run, transport, C), reply func(callID string, ids []string, err error) *workerv1.ConnectResponse) {
-	if r := pr.running(c.GetTaskId()); r != nil {
-		go serve(r, tr, c)
-		return
-	}
-	_ = tr.Send(reply(c.GetCallId(), nil, fmt.Errorf("task %s is not running on this worker", c.GetTaskId())))
 }
 
 // running returns the live run of a task on this worker, or nil.
