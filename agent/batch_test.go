@@ -60,9 +60,7 @@ func TestBatchesToAndFromWorkers(t *testing.T) {
 			e := newEnv(t)
 			cfg := testConfig(1, 16)
 			if tc.transport == "stdio" {
-				cfg.Partitions[0].Command = stdioWorkerBin
-				cfg.Partitions[0].Transport = "stdio"
-				cfg.Partitions[0].Env = map[string]string{"STDIO_WORKER_BATCHES": "1"}
+				stdioConfig(&cfg, map[string]string{"STDIO_WORKER_BATCHES": "1"})
 			}
 			a := e.startAgent(cfg)
 			e.waitFor("the worker connected", func() bool { return a.Stats().Workers[0].Connected })
@@ -87,8 +85,7 @@ func TestNoBatchesToWorkersWithoutThem(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	cfg := testConfig(1, 16)
-	cfg.Partitions[0].Command = stdioWorkerBin
-	cfg.Partitions[0].Transport = "stdio"
+	stdioConfig(&cfg, nil)
 	a := e.startAgent(cfg)
 	e.waitFor("the worker connected", func() bool { return a.Stats().Workers[0].Connected })
 	e.runEchoes(100)
@@ -114,9 +111,7 @@ func TestBadBatchIsRefused(t *testing.T) {
 			e := newEnv(t)
 			cfg := testConfig(1, 1)
 			if tc.transport == "stdio" {
-				cfg.Partitions[0].Command = stdioWorkerBin
-				cfg.Partitions[0].Transport = "stdio"
-				cfg.Partitions[0].Env = map[string]string{"STDIO_WORKER_BAD_BATCH": tc.bad}
+				stdioConfig(&cfg, map[string]string{"STDIO_WORKER_BAD_BATCH": tc.bad})
 			} else {
 				cfg.Partitions[0].Command, cfg.Partitions[0].Args = os.Args[0], []string{"-test.run=^$"}
 				cfg.Partitions[0].Env = map[string]string{rawWorkerEnv: tc.bad}

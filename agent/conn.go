@@ -167,20 +167,10 @@ func (pr *proc) handle(tr transport, m *workerv1.ConnectRequest) {
 		}
 	case *workerv1.ConnectRequest_CreateResults:
 		c := msg.CreateResults
-		if r := pr.running(c.GetTaskId()); r != nil {
-			go r.createResults(tr, c)
-		} else {
-			_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_CreateResultsReply{CreateResultsReply: &workerv1.CreateResultsReply{
-				CallId: c.GetCallId(), Error: fmt.Sprintf("task %s is not running on this worker", c.GetTaskId())}}})
-		}
+		serveCall(pr, tr, c, func(r *run) ([]string, error) { return staged(r, c.GetResults(), "results", r.stageResults) })
 	case *workerv1.ConnectRequest_SubmitTasks:
 		c := msg.SubmitTasks
-		if r := pr.running(c.GetTaskId()); r != nil {
-			go r.submitTasks(tr, c)
-		} else {
-			_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_SubmitTasksReply{SubmitTasksReply: &workerv1.SubmitTasksReply{
-				CallId: c.GetCallId(), Error: fmt.Sprintf("task %s is not running on this worker", c.GetTaskId())}}})
-		}
+		serveCall(pr, tr, c, func(r *run) ([]string, error) { return staged(r, c.GetTasks(), "subtasks", r.stageSubtasks) })
 	case *workerv1.ConnectRequest_Pong:
 	case *workerv1.ConnectRequest_Hello:
 		pr.log.Warn("worker sent a second Hello; ignored")

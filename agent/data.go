@@ -209,18 +209,37 @@ func addOnce(seen *[]string, ids []string, dupFormat string) error {
 	return nil
 }
 
-// createResults stages results created by the running task and replies with their ids.
-func (r *run) createResults(tr transport, c *workerv1.CreateResults) {
-	ids, err := staged(r, c.GetResults(), "results", r.stageResults) // no ids with an error
-	_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_CreateResultsReply{
-		CreateResultsReply: &workerv1.CreateResultsReply{CallId: c.GetCallId(), ResultIds: ids, Error: errorText(err)}}})
+// taskCall is a call a running task makes to the agent: CreateResults or SubmitTasks.
+type taskCall interface {
+	GetTaskId() string
+	GetCallId() string
 }
 
-// submitTasks stages subtasks of the running task and replies with their ids.
-func (r *run) submitTasks(tr transport, c *workerv1.SubmitTasks) {
-	ids, err := staged(r, c.GetTasks(), "subtasks", r.stageSubtasks) // no ids with an error
-	_ = tr.Send(&workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_SubmitTasksReply{
-		SubmitTasksReply: &workerv1.SubmitTasksReply{CallId: c.GetCallId(), TaskIds: ids, Error: errorText(err)}}})
+// serveCall stages, in its own goroutine, what a call of a running task asks for (results, subtasks)
+// and replies with their ids; it refuses the call when the task is not running on this worker.
+func serveCall(pr *proc, tr transport, c taskCall, stage func(*run) ([]string, error)) {
+	r := pr.running(c.GetTaskId())
+	if r == nil {
+		_ = tr.Send(callReply(c, nil, fmt.Errorf("task %s is not running on this worker", c.GetTaskId())))
+		return
+	}
+	go func() {
+		ids, err := stage(r) // no ids with an error
+		_ = tr.Send(callReply(c, ids, err))
+	}()
+}
+
+// callReply is the answer to a task's call: the ids of what it staged, or err.
+func callReply(c taskCall, ids []string, err error) *workerv1.ConnectResponse {
+	switch c.(type) {
+	case *workerv1.CreateResults:
+		return &workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_CreateResultsReply{
+			CreateResultsReply: &workerv1.CreateResultsReply{CallId: c.GetCallId(), ResultIds: ids, Error: errorText(err)}}}
+	case *workerv1.SubmitTasks:
+		return &workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_SubmitTasksReply{
+			SubmitTasksReply: &workerv1.SubmitTasksReply{CallId: c.GetCallId(), TaskIds: ids, Error: errorText(err)}}}
+	}
+	panic(fmt.Sprintf("agent: no reply for a %T", c))
 }
 
 // maxStaged is the most results or subtasks a task may stage in one call.

@@ -71,6 +71,12 @@ func testConfig(processes, capacity int) agent.Config {
 	}
 }
 
+// stdioConfig makes cfg's partition run the stdio test worker with the environment env.
+func stdioConfig(cfg *agent.Config, env map[string]string) {
+	p := &cfg.Partitions[0]
+	p.Command, p.Transport, p.Env = stdioWorkerBin, "stdio", env
+}
+
 // runningAgent is an agent running in this process.
 type runningAgent struct {
 	*agent.Agent

@@ -9,8 +9,7 @@ import (
 func TestStdioTransport(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(2, 2)
-	cfg.Partitions[0].Command = stdioWorkerBin
-	cfg.Partitions[0].Transport = "stdio"
+	stdioConfig(&cfg, nil)
 	e, a, s := setup(t, cfg)
 	echo := e.submit(s, "echo", nil, "over stdio", "")
 	hashes := e.submit(s, "sha256", nil, "abc")

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,15 +108,9 @@ func (t *grpcTransport) writeLocked() error {
 	t.writing = true
 	var err error
 	for len(t.queue) > 0 && t.holds == 0 && t.err == nil {
-		n := wirebatch.Len(t.queue)
-		m := t.queue[0]
-		if n > 1 {
-			m = &workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_Batch{Batch: &workerv1.ResponseBatch{
-				Messages: slices.Clone(t.queue[:n])}}}
-		}
-		rest := copy(t.queue, t.queue[n:])
-		clear(t.queue[rest:])
-		t.queue = t.queue[:rest]
+		m, n := wirebatch.Next(&t.queue, func(ms []*workerv1.ConnectResponse) *workerv1.ConnectResponse {
+			return &workerv1.ConnectResponse{Message: &workerv1.ConnectResponse_Batch{Batch: &workerv1.ResponseBatch{Messages: ms}}}
+		})
 		t.mu.Unlock()
 		e := t.stream.Send(m)
 		t.mu.Lock()

@@ -118,3 +118,12 @@ func withDetails(code codes.Code, msg string, details ...protoadapt.MessageV1) e
 
 // errShuttingDown ends long-lived streams when the gateway stops; clients reconnect (and resume).
 var errShuttingDown = status.Error(codes.Unavailable, "the gateway is shutting down; reconnect (an event watch resumes from the cursor of the last event received)")
+
+// reply ends a handler whose answer is what a store call returned: resp, or the call's error as it is
+// (resp is then dropped).
+func reply[R any](resp *R, err error) (*R, error) {
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}

@@ -13,16 +13,10 @@ type partitionService struct {
 
 func (s partitionService) ListPartitions(ctx context.Context, _ *chorusv1.ListPartitionsRequest) (*chorusv1.ListPartitionsResponse, error) {
 	ps, err := s.store.ListPartitions(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &chorusv1.ListPartitionsResponse{Partitions: ps}, nil
+	return reply(&chorusv1.ListPartitionsResponse{Partitions: ps}, err)
 }
 
 func (s partitionService) GetPartition(ctx context.Context, req *chorusv1.GetPartitionRequest) (*chorusv1.GetPartitionResponse, error) {
 	p, err := s.store.GetPartition(ctx, req.GetPartitionId())
-	if err != nil {
-		return nil, err
-	}
-	return &chorusv1.GetPartitionResponse{Partition: p}, nil
+	return reply(&chorusv1.GetPartitionResponse{Partition: p}, err)
 }

@@ -40,10 +40,7 @@ func (s resultService) CreateResults(ctx context.Context, req *chorusv1.CreateRe
 		specs[i].Data = &store.ResultData{Inline: data, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
 	}
 	results, err := s.store.CreateResults(ctx, req.GetSessionId(), specs)
-	if err != nil {
-		return nil, err
-	}
-	return &chorusv1.CreateResultsResponse{Results: results}, nil
+	return reply(&chorusv1.CreateResultsResponse{Results: results}, err)
 }
 
 // hasData reports whether the optional data field is set (possibly to empty data).
@@ -54,18 +51,12 @@ func hasData(r *chorusv1.ResultSpec) bool {
 
 func (s resultService) GetResult(ctx context.Context, req *chorusv1.GetResultRequest) (*chorusv1.GetResultResponse, error) {
 	r, err := s.store.GetResult(ctx, req.GetSessionId(), req.GetResultId())
-	if err != nil {
-		return nil, err
-	}
-	return &chorusv1.GetResultResponse{Result: r}, nil
+	return reply(&chorusv1.GetResultResponse{Result: r}, err)
 }
 
 func (s resultService) ListResults(ctx context.Context, req *chorusv1.ListResultsRequest) (*chorusv1.ListResultsResponse, error) {
 	results, next, err := s.store.ListResults(ctx, req.GetSessionId(), store.ListQuery[chorusv1.ResultStatus]{
 		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Status: req.GetStatus(),
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &chorusv1.ListResultsResponse{Results: results, NextPageToken: next}, nil
+	return reply(&chorusv1.ListResultsResponse{Results: results, NextPageToken: next}, err)
 }

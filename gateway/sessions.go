@@ -33,10 +33,7 @@ func (s sessionService) CreateSession(ctx context.Context, req *chorusv1.CreateS
 
 func (s sessionService) GetSession(ctx context.Context, req *chorusv1.GetSessionRequest) (*chorusv1.GetSessionResponse, error) {
 	sess, err := s.store.GetSession(ctx, req.GetSessionId())
-	if err != nil {
-		return nil, err
-	}
-	return &chorusv1.GetSessionResponse{Session: sess}, nil
+	return reply(&chorusv1.GetSessionResponse{Session: sess}, err)
 }
 
 func (s sessionService) ListSessions(ctx context.Context, req *chorusv1.ListSessionsRequest) (*chorusv1.ListSessionsResponse, error) {
@@ -44,42 +41,27 @@ func (s sessionService) ListSessions(ctx context.Context, req *chorusv1.ListSess
 		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Status: req.GetStatus(),
 		Tenant: req.GetTenant(), // narrowed to the caller's own tenant by authorize unless an admin
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &chorusv1.ListSessionsResponse{Sessions: sessions, NextPageToken: next}, nil
+	return reply(&chorusv1.ListSessionsResponse{Sessions: sessions, NextPageToken: next}, err)
 }
 
 func (s sessionService) PauseSession(ctx context.Context, req *chorusv1.PauseSessionRequest) (*chorusv1.PauseSessionResponse, error) {
 	sess, err := s.store.SetSessionStatus(ctx, req.GetSessionId(), chorusv1.SessionStatus_SESSION_STATUS_PAUSED)
-	if err != nil {
-		return nil, err
-	}
-	return &chorusv1.PauseSessionResponse{Session: sess}, nil
+	return reply(&chorusv1.PauseSessionResponse{Session: sess}, err)
 }
 
 func (s sessionService) ResumeSession(ctx context.Context, req *chorusv1.ResumeSessionRequest) (*chorusv1.ResumeSessionResponse, error) {
 	sess, err := s.store.SetSessionStatus(ctx, req.GetSessionId(), chorusv1.SessionStatus_SESSION_STATUS_RUNNING)
-	if err != nil {
-		return nil, err
-	}
-	return &chorusv1.ResumeSessionResponse{Session: sess}, nil
+	return reply(&chorusv1.ResumeSessionResponse{Session: sess}, err)
 }
 
 func (s sessionService) CloseSession(ctx context.Context, req *chorusv1.CloseSessionRequest) (*chorusv1.CloseSessionResponse, error) {
 	sess, err := s.store.SetSessionStatus(ctx, req.GetSessionId(), chorusv1.SessionStatus_SESSION_STATUS_CLOSED)
-	if err != nil {
-		return nil, err
-	}
-	return &chorusv1.CloseSessionResponse{Session: sess}, nil
+	return reply(&chorusv1.CloseSessionResponse{Session: sess}, err)
 }
 
 func (s sessionService) CancelSession(ctx context.Context, req *chorusv1.CancelSessionRequest) (*chorusv1.CancelSessionResponse, error) {
 	sess, err := s.store.SetSessionStatus(ctx, req.GetSessionId(), chorusv1.SessionStatus_SESSION_STATUS_CANCELLED)
-	if err != nil {
-		return nil, err
-	}
-	return &chorusv1.CancelSessionResponse{Session: sess}, nil
+	return reply(&chorusv1.CancelSessionResponse{Session: sess}, err)
 }
 
 // PurgeSession deletes the session's records in the store, then its objects in the object store.

@@ -87,10 +87,7 @@ func (s taskService) SubmitTasks(ctx context.Context, req *chorusv1.SubmitTasksR
 		batch.Tenant, batch.MaxTenantQueued = info.tenant, s.sec.tenants.Get(info.tenant).MaxQueuedTasks
 	}
 	submitted, err := s.store.SubmitTasks(ctx, sid, batch)
-	if err != nil {
-		return nil, err
-	}
-	return &chorusv1.SubmitTasksResponse{Tasks: submitted}, nil
+	return reply(&chorusv1.SubmitTasksResponse{Tasks: submitted}, err)
 }
 
 // sessionDefaultPartition returns the session's default partition (NotFound for an unknown session).
@@ -156,26 +153,17 @@ func plainHeader(v, allowed string) bool {
 
 func (s taskService) GetTask(ctx context.Context, req *chorusv1.GetTaskRequest) (*chorusv1.GetTaskResponse, error) {
 	t, err := s.store.GetTask(ctx, req.GetSessionId(), req.GetTaskId())
-	if err != nil {
-		return nil, err
-	}
-	return &chorusv1.GetTaskResponse{Task: t}, nil
+	return reply(&chorusv1.GetTaskResponse{Task: t}, err)
 }
 
 func (s taskService) ListTasks(ctx context.Context, req *chorusv1.ListTasksRequest) (*chorusv1.ListTasksResponse, error) {
 	tasks, next, err := s.store.ListTasks(ctx, req.GetSessionId(), store.ListQuery[chorusv1.TaskStatus]{
 		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Status: req.GetStatus(),
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &chorusv1.ListTasksResponse{Tasks: tasks, NextPageToken: next}, nil
+	return reply(&chorusv1.ListTasksResponse{Tasks: tasks, NextPageToken: next}, err)
 }
 
 func (s taskService) CancelTasks(ctx context.Context, req *chorusv1.CancelTasksRequest) (*chorusv1.CancelTasksResponse, error) {
 	n, err := s.store.CancelTasks(ctx, req.GetSessionId(), req.GetTaskIds())
-	if err != nil {
-		return nil, err
-	}
-	return &chorusv1.CancelTasksResponse{CancelledCount: int32(n)}, nil
+	return reply(&chorusv1.CancelTasksResponse{CancelledCount: int32(n)}, err)
 }

@@ -74,30 +74,6 @@ func serverTLS(f TLSFiles, log *slog.Logger, now func() time.Time) (*tls.Config,
 	return base, nil
 }
 
-// ClientTLS returns a client TLS configuration trusting the CAs in caFile (the system's when empty),
-// presenting the client certificate certFile/keyFile when both are set.
-func ClientTLS(caFile, certFile, keyFile, serverName string) (*tls.Config, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: serverName}
-	if caFile != "" {
-		v, err := newFileValue("CA file", []string{caFile}, nil, parseCAs)
-		if err != nil {
-			return nil, err
-		}
-		c.RootCAs = v.get()
-	}
-	if (certFile == "") != (keyFile == "") {
-		return nil, errors.New("a client certificate needs both its certificate file and its key file")
-	}
-	if certFile != "" {
-		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			return nil, fmt.Errorf("client certificate: %w", err)
-		}
-		c.Certificates = []tls.Certificate{pair}
-	}
-	return c, nil
-}
-
 func parseCAs(c [][]byte) (*x509.CertPool, error) {
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(c[0]) {

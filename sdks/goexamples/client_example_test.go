@@ -11,13 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/valkey-io/valkey-go"
-
 	"github.com/chorus-hpc/chorus/agent"
-	"github.com/chorus-hpc/chorus/gateway"
-	"github.com/chorus-hpc/chorus/internal/objstore/local"
-	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
-	"github.com/chorus-hpc/chorus/internal/valkeyproc"
+	"github.com/chorus-hpc/chorus/internal/stack"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 )
 
@@ -89,49 +84,17 @@ func runWithChorus(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "building the Go worker: %v\n%s", err, out)
 		return 1
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	vk, err := valkeyproc.Start(ctx, valkeyproc.Config{Dir: filepath.Join(dir, "valkey")})
+	ctx := context.Background()
+	s, err := stack.Start(ctx, stack.Config{Dir: dir, Partitions: []string{"go"}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer vk.Stop(context.Background())
-	valkeyAddr = vk.Addr()
-	vc, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{vk.Addr()}})
-	if err != nil {
+	defer s.Close()
+	if err := s.StartAgent(ctx, []agent.PartitionConfig{{Name: "go", Command: worker, Capacity: 4}}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	st, err := valkeystore.New(valkeystore.Config{Client: vc})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer st.Close()
-	objs, err := local.New(local.Config{Dir: filepath.Join(dir, "objects")})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	gw, err := gateway.New(gateway.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DeclaredPartitions: []string{"go"}, Logger: quiet}, st, objs)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	gatewayAddr = gw.GRPCAddr()
-	ag, err := agent.New(agent.Config{Partitions: []agent.PartitionConfig{{Name: "go", Command: worker, Capacity: 4}}, Logger: quiet}, st, objs)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	gdone, adone := make(chan struct{}), make(chan struct{})
-	go func() { defer close(gdone); gw.Run(ctx) }()
-	go func() { defer close(adone); ag.Run(ctx) }()
-	code := m.Run()
-	cancel()
-	<-gdone
-	<-adone
-	return code
+	gatewayAddr, valkeyAddr = s.GRPCAddr(), s.ValkeyAddr()
+	return m.Run()
 }

@@ -33,13 +33,11 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 	p := req.Partition
 	// One round trip reads the sessions with due retries and those with ready work.
 	res := s.c.DoMulti(ctx, s.dueCmd(p), s.readyCmd(p))
-	due, err := res[0].AsStrSlice()
+	var err error
+	due := decode(&err, res[0].AsStrSlice, "reading the partition's delayed sessions")
+	cands := decode(&err, res[1].AsZScores, "reading the partition's ready sessions")
 	if err != nil {
-		return nil, storeErr("reading the partition's delayed sessions", err)
-	}
-	cands, err := res[1].AsZScores()
-	if err != nil {
-		return nil, storeErr("reading the partition's ready sessions", err)
+		return nil, err
 	}
 	if len(due) > 0 {
 		if err := s.promoteSessions(ctx, p, due); err != nil {

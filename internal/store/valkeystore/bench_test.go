@@ -13,21 +13,13 @@ import (
 	"github.com/chorus-hpc/chorus/internal/store"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
 	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
-	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 func benchStore(b *testing.B) (*valkeystore.Store, valkey.Client, string) {
-	srv := valkeytest.Start(b)
-	c := srv.Client(b)
-	s, err := valkeystore.New(valkeystore.Config{Client: c})
-	if err != nil {
-		b.Fatal(err)
-	}
-	sess, err := s.CreateSession(b.Context(), store.SessionSpec{DefaultTaskOptions: &chorusv1.TaskOptions{Partition: "cpu"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return s, c, sess.SessionId
+	c := valkeytest.Start(b).Client(b)
+	s := newStore(b, c, "", nil) // the default prefix
+	sid, _ := cpuSession(b, s)
+	return s, c, sid
 }
 
 // BenchmarkSubmitClaimComplete measures zero-payload tasks through submit, claim and complete in

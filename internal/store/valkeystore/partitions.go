@@ -24,13 +24,11 @@ func (s *Store) DeclarePartitions(ctx context.Context, partitions []string) erro
 // ListPartitions returns declared partitions and those served by a live agent, sorted by name.
 func (s *Store) ListPartitions(ctx context.Context) ([]*chorusv1.Partition, error) {
 	res := s.c.DoMulti(ctx, s.c.B().Smembers().Key(s.k.declaredPartitions()).Build(), s.c.B().Smembers().Key(s.k.servedPartitions()).Build())
-	declared, err := res[0].AsStrSlice()
+	var err error
+	declared := decode(&err, res[0].AsStrSlice, "listing partitions")
+	served := decode(&err, res[1].AsStrSlice, "listing partitions")
 	if err != nil {
-		return nil, storeErr("listing partitions", err)
-	}
-	served, err := res[1].AsStrSlice()
-	if err != nil {
-		return nil, storeErr("listing partitions", err)
+		return nil, err
 	}
 	names := append(declared, served...)
 	slices.Sort(names)
@@ -61,21 +59,13 @@ func (s *Store) GetPartition(ctx context.Context, name string) (*chorusv1.Partit
 		s.c.B().Hgetall().Key(s.k.agents(name)).Build(),
 		s.c.B().Scard().Key(s.k.partSessions(name)).Build(),
 		s.c.B().Scard().Key(s.k.active(name)).Build())
-	declared, err := res[0].AsBool()
+	var err error
+	declared := decode(&err, res[0].AsBool, "reading the partition")
+	agents := decode(&err, res[1].AsStrMap, "reading the partition's agents")
+	sessions := decode(&err, res[2].AsInt64, "reading the partition's sessions")
+	nactive := decode(&err, res[3].AsInt64, "reading the partition's sessions")
 	if err != nil {
-		return nil, storeErr("reading the partition", err)
-	}
-	agents, err := res[1].AsStrMap()
-	if err != nil {
-		return nil, storeErr("reading the partition's agents", err)
-	}
-	sessions, err := res[2].AsInt64()
-	if err != nil {
-		return nil, storeErr("reading the partition's sessions", err)
-	}
-	nactive, err := res[3].AsInt64()
-	if err != nil {
-		return nil, storeErr("reading the partition's sessions", err)
+		return nil, err
 	}
 	p := &chorusv1.Partition{PartitionId: name, Declared: declared, TaskCounts: &chorusv1.TaskCounts{}}
 	now := s.nowMS()

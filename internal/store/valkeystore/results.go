@@ -72,17 +72,12 @@ func (s *Store) GetResultData(ctx context.Context, sessionID string, ids []strin
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	res := s.c.DoMulti(ctx,
-		s.c.B().Hmget().Key(s.k.results(sessionID)).Field(ids...).Build(),
-		s.c.B().Hmget().Key(s.k.resultData(sessionID)).Field(ids...).Build(),
-		s.c.B().Hmget().Key(s.k.resultTrace(sessionID)).Field(ids...).Build())
-	heads, err := res[0].ToArray()
+	res := s.hmgets(ctx, ids, s.k.results(sessionID), s.k.resultData(sessionID), s.k.resultTrace(sessionID))
+	var err error
+	heads := decode(&err, res[0].ToArray, "reading results")
+	datas := decode(&err, res[1].ToArray, "reading result data")
 	if err != nil {
-		return nil, storeErr("reading results", err)
-	}
-	datas, err := res[1].ToArray()
-	if err != nil {
-		return nil, storeErr("reading result data", err)
+		return nil, err
 	}
 	tps, _ := res[2].ToArray() // producers' traceparents: best effort, for span links only
 	out := make([]store.ResultData, len(ids))

@@ -132,6 +132,16 @@ var scriptCodes = map[string]store.Code{
 
 // storeErr turns a script's error reply "CODE message" into a *store.Error; other errors (network,
 // server) become CodeUnavailable with what was being done.
+// decode returns what read returns. Its error, named by what, goes to *err unless an earlier one is
+// there: the replies of one DoMulti are decoded in a row, then *err checked once.
+func decode[T any](err *error, read func() (T, error), what string) T {
+	v, e := read()
+	if e != nil && *err == nil {
+		*err = storeErr(what, e)
+	}
+	return v
+}
+
 func storeErr(what string, err error) error {
 	if err == nil {
 		return nil
@@ -161,5 +171,14 @@ func codedError(msg string) *store.Error {
 func itoa(i int64) string { return fmt.Sprint(i) }
 
 type valkeyCmd = valkey.Completed
+
+// hmgets reads the same fields of several hashes in one round trip: a reply per key, in order.
+func (s *Store) hmgets(ctx context.Context, fields []string, keys ...string) []valkey.ValkeyResult {
+	cmds := make([]valkeyCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = s.c.B().Hmget().Key(k).Field(fields...).Build()
+	}
+	return s.c.DoMulti(ctx, cmds...)
+}
 
 func valkeyNil(err error) bool { return valkey.IsValkeyNil(err) }

@@ -423,21 +423,13 @@ func (s *Store) ListTasks(ctx context.Context, sessionID string, q store.ListQue
 	}
 	var out []*chorusv1.Task
 	next, err := s.page(ctx, s.k.taskList(sessionID), store.PageTasks, q.PageSize, q.PageToken, func(ids []string) (int, error) {
-		res := s.c.DoMulti(ctx,
-			s.c.B().Hmget().Key(s.k.tasks(sessionID)).Field(ids...).Build(),
-			s.c.B().Hmget().Key(s.k.taskEnds(sessionID)).Field(ids...).Build(),
-			s.c.B().Hmget().Key(s.k.bodies(sessionID)).Field(ids...).Build())
-		vals, err := res[0].ToArray()
+		res := s.hmgets(ctx, ids, s.k.tasks(sessionID), s.k.taskEnds(sessionID), s.k.bodies(sessionID))
+		var err error
+		vals := decode(&err, res[0].ToArray, "reading tasks")
+		ends := decode(&err, res[1].ToArray, "reading task ends")
+		bodies := decode(&err, res[2].ToArray, "reading task bodies")
 		if err != nil {
-			return 0, storeErr("reading tasks", err)
-		}
-		ends, err := res[1].ToArray()
-		if err != nil {
-			return 0, storeErr("reading task ends", err)
-		}
-		bodies, err := res[2].ToArray()
-		if err != nil {
-			return 0, storeErr("reading task bodies", err)
+			return 0, err
 		}
 		var bad error
 		n := s.take(len(out), q.PageSize, len(ids), func(i int) bool {

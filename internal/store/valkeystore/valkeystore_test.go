@@ -1,28 +1,63 @@
 package valkeystore_test
 
 import (
+	"context"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/valkey-io/valkey-go"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/store"
 	"github.com/chorus-hpc/chorus/internal/store/storetest"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
 	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
+
+// newStore returns a store on c whose keys start with prefix, with the configuration mod changes.
+func newStore(t testing.TB, c valkey.Client, prefix string, mod func(*valkeystore.Config)) *valkeystore.Store {
+	t.Helper()
+	cfg := valkeystore.Config{Client: c, KeyPrefix: prefix}
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := valkeystore.New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return s
+}
+
+// cpuSession creates a session whose tasks run in partition cpu and submits tasks into it.
+func cpuSession(t testing.TB, s *valkeystore.Store, tasks ...store.TaskSpec) (string, []*chorusv1.SubmittedTask) {
+	t.Helper()
+	sess, err := s.CreateSession(t.Context(), store.SessionSpec{DefaultTaskOptions: &chorusv1.TaskOptions{Partition: "cpu"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) == 0 {
+		return sess.SessionId, nil
+	}
+	st, err := s.SubmitTasks(t.Context(), sess.SessionId, store.SubmitBatch{Tasks: tasks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sess.SessionId, st
+}
 
 func factory(c valkey.Client) storetest.NewStore {
 	var n atomic.Int64
 	return func(t *testing.T, clk clock.Clock) store.Store {
 		// Prefixes end in "s:" like the default "chorus:", so that messages are checked to name a
 		// session as the caller gave it, not a piece of its key.
-		s, err := valkeystore.New(valkeystore.Config{Client: c, KeyPrefix: "t" + itoa(n.Add(1)) + "-jobs:", Clock: clk})
-		if err != nil {
-			t.Fatalf("New: %v", err)
-		}
-		return s
+		return newStore(t, c, "t"+itoa(n.Add(1))+"-jobs:", func(cfg *valkeystore.Config) { cfg.Clock = clk })
 	}
 }
 
@@ -51,5 +86,201 @@ func TestConfigRequiresClient(t *testing.T) {
 	t.Parallel()
 	if _, err := valkeystore.New(valkeystore.Config{}); err == nil {
 		t.Fatal("New without a client succeeded")
+	}
+}
+
+// TestListTasksNamesUndecodableRecord: a record ListTasks cannot decode is an error naming the task,
+// not a task silently left out.
+func TestListTasksNamesUndecodableRecord(t *testing.T) {
+	t.Parallel()
+	c := valkeytest.Start(t).Client(t)
+	s := newStore(t, c, "lt:", nil)
+	ctx := t.Context()
+	sid, st := cpuSession(t, s, store.TaskSpec{Method: "a"}, store.TaskSpec{Method: "b"})
+	bad := st[1].TaskId
+	if err := c.Do(ctx, c.B().Hset().Key("{lt:s:"+sid+"}:t").FieldValue().FieldValue(bad, "garbage without a header").Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := s.ListTasks(ctx, sid, store.ListQuery[chorusv1.TaskStatus]{})
+	if err == nil || !strings.Contains(err.Error(), bad) {
+		t.Fatalf("ListTasks over an undecodable record = %v; want an error naming task %s", err, bad)
+	}
+}
+
+// TestPurgedSessionExpiresAndIsUnlisted: a purged session's record gets a TTL and leaves the session
+// index and the partition's indexes and counts.
+func TestPurgedSessionExpiresAndIsUnlisted(t *testing.T) {
+	t.Parallel()
+	c := valkeytest.Start(t).Client(t)
+	s := newStore(t, c, "pg:", func(cfg *valkeystore.Config) { cfg.PurgedRetention = time.Hour })
+	ctx := t.Context()
+	sid, _ := cpuSession(t, s, store.TaskSpec{Method: "a"})
+	if _, err := s.SetSessionStatus(ctx, sid, chorusv1.SessionStatus_SESSION_STATUS_CANCELLED); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.PurgeSession(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	ttl, err := c.Do(ctx, c.B().Ttl().Key("{pg:s:"+sid+"}:m").Build()).AsInt64()
+	if err != nil || ttl <= 0 || ttl > 3600 {
+		t.Fatalf("TTL of the purged session's record = %d, %v; want it to expire within the retention", ttl, err)
+	}
+	n, err := c.Do(ctx, c.B().Zcard().Key("pg:sessions").Build()).AsInt64()
+	if err != nil || n != 0 {
+		t.Fatalf("session index holds %d entries after the purge (%v); want 0", n, err)
+	}
+	got, err := s.GetSession(ctx, sid)
+	if err != nil || got.Status != chorusv1.SessionStatus_SESSION_STATUS_PURGED {
+		t.Fatalf("GetSession during the retention = %v, %v; want PURGED", got, err)
+	}
+	p, err := s.GetPartition(ctx, "cpu")
+	if err == nil && (p.TaskCounts.Cancelled != 0 || p.QueueDepth != 0) {
+		t.Fatalf("partition counts after the purge = %v; want the purged session's tasks gone", p.TaskCounts)
+	}
+}
+
+// TestGetPartitionReadsNoHashPerFinishedSession: once sessions have finished their work in a
+// partition, GetPartition reads its totals, not one hash per session ever seen.
+func TestGetPartitionReadsNoHashPerFinishedSession(t *testing.T) {
+	t.Parallel()
+	c := valkeytest.Start(t).Client(t)
+	s := newStore(t, c, "gp:", nil)
+	ctx := t.Context()
+	const sessions = 100
+	for range sessions {
+		cpuSession(t, s, store.TaskSpec{Method: "a"})
+	}
+	for done := 0; done < sessions; {
+		cl, err := s.Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "a", Max: 64})
+		if err != nil || len(cl) == 0 {
+			t.Fatalf("Claim = %d, %v after %d", len(cl), err, done)
+		}
+		for _, x := range cl {
+			if err := s.Complete(ctx, store.Completion{Lease: x.Lease}); err != nil {
+				t.Fatal(err)
+			}
+			done++
+		}
+	}
+	for wrapped := false; !wrapped; {
+		rep, err := s.Reconcile(ctx, "cpu", 30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrapped = rep.Wrapped
+	}
+	// the active set is walked with its own cursor: a few passes more cover it
+	for range 10 {
+		if _, err := s.Reconcile(ctx, "cpu", 30); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls := func() int64 {
+		info, err := c.Do(ctx, c.B().Info().Section("commandstats").Build()).ToString()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for _, line := range strings.Split(info, "\n") {
+			for _, cmd := range []string{"cmdstat_hmget:", "cmdstat_hgetall:"} {
+				if rest, ok := strings.CutPrefix(line, cmd+"calls="); ok {
+					v, _, _ := strings.Cut(rest, ",")
+					x, _ := strconv.ParseInt(v, 10, 64)
+					n += x
+				}
+			}
+		}
+		return n
+	}
+	before := calls()
+	p, err := s.GetPartition(ctx, "cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read := calls() - before; read > 4 {
+		t.Fatalf("GetPartition made %d hash reads over %d finished sessions; want a few whatever their number", read, sessions)
+	}
+	if p.TaskCounts.Completed != sessions || p.QueueDepth != 0 {
+		t.Fatalf("partition counts = %v; want %d completed", p.TaskCounts, sessions)
+	}
+}
+
+// TestIndexTroubleAfterCommitIsNotAFailure: when the partition's ready index cannot be written
+// after a committed submit or completion, the operation still succeeds (its change is stored), and
+// the reconciler restores the index once it can be written again.
+func TestIndexTroubleAfterCommitIsNotAFailure(t *testing.T) {
+	t.Parallel()
+	c := valkeytest.Start(t).Client(t)
+	s := newStore(t, c, "ix:", nil)
+	ctx := t.Context()
+	sid, st := cpuSession(t, s, store.TaskSpec{Method: "a", ExpectedOutputIDs: []string{"o"}})
+	cl, err := s.Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "a", Max: 1})
+	if err != nil || len(cl) != 1 {
+		t.Fatalf("Claim = %v, %v", cl, err)
+	}
+	// the ready index becomes unwritable (a key of the wrong type makes every ZADD fail)
+	ready := "{ix:p:cpu}:ready"
+	if err := c.Do(ctx, c.B().Set().Key(ready).Value("broken").Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := s.SubmitTasks(ctx, sid, store.SubmitBatch{Tasks: []store.TaskSpec{{Method: "b", DataDependencies: []string{"o"}}, {Method: "c"}}})
+	if err != nil {
+		t.Fatalf("SubmitTasks with the ready index unwritable: %v; want success (the batch is stored)", err)
+	}
+	if err := s.Complete(ctx, store.Completion{Lease: cl[0].Lease, Outputs: []store.OutputData{{ResultID: "o", Data: store.ResultData{Inline: []byte("x")}}}}); err != nil {
+		t.Fatalf("Complete with the ready index unwritable: %v; want success (the completion is stored)", err)
+	}
+	if tk, _ := s.GetTask(ctx, sid, st[0].TaskId); tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
+		t.Fatalf("completed task = %v", tk.GetStatus())
+	}
+	if err := c.Do(ctx, c.B().Del().Key(ready).Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "a", Max: 10}); err != nil || len(got) != 0 {
+		t.Fatalf("Claim before the repair = %d, %v; want 0 (the index entry was never written)", len(got), err)
+	}
+	rep, err := s.Reconcile(ctx, "cpu", 100)
+	if err != nil || rep.Repaired < 1 {
+		t.Fatalf("Reconcile = %+v, %v; want the ready entry restored", rep, err)
+	}
+	got, err := s.Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "a", Max: 10})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("Claim after the repair = %d, %v; want the 2 queued tasks (%s, %s)", len(got), err, st2[0].TaskId, st2[1].TaskId)
+	}
+}
+
+// TestScriptSpans checks that script calls made within a trace are child client spans named after the
+// script, and that calls outside a trace make none.
+func TestScriptSpans(t *testing.T) {
+	t.Parallel()
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	defer tp.Shutdown(context.Background())
+	st := newStore(t, valkeytest.Start(t).Client(t), "trace:", func(cfg *valkeystore.Config) { cfg.TracerProvider = tp })
+	ctx := context.Background()
+	sess, err := st.CreateSession(ctx, store.SessionSpec{}) // no trace: no span
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(exp.GetSpans()); n != 0 {
+		t.Fatalf("%d spans for a call outside any trace", n)
+	}
+	pctx, parent := tp.Tracer("test").Start(ctx, "submit")
+	if _, err := st.CreateResults(pctx, sess.SessionId, []store.ResultSpec{{ResultID: "in", Data: &store.ResultData{Inline: []byte("x"), Size: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	parent.End()
+	spans := exp.GetSpans()
+	var found bool
+	for _, s := range spans {
+		if s.Name == "valkey results_create" {
+			found = true
+			if s.Parent.SpanID() != parent.SpanContext().SpanID() || s.SpanKind != trace.SpanKindClient {
+				t.Fatalf("script span has parent %v kind %v; want child of %v, client", s.Parent.SpanID(), s.SpanKind, parent.SpanContext().SpanID())
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no 'valkey results_create' span among %d spans", len(spans))
 	}
 }

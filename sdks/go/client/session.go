@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 
+	"google.golang.org/grpc"
+
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
@@ -14,41 +16,40 @@ type Session struct {
 
 // Get returns the session with its task counts.
 func (s *Session) Get(ctx context.Context) (*chorusv1.Session, error) {
-	resp, err := s.c.sessions.GetSession(ctx, &chorusv1.GetSessionRequest{SessionId: s.ID})
-	if err != nil {
-		return nil, wrap("get session "+s.ID, err)
-	}
-	return resp.GetSession(), nil
+	return sessionCall(ctx, s, "get", s.c.sessions.GetSession, &chorusv1.GetSessionRequest{SessionId: s.ID})
 }
 
 // Pause stops the dispatch of the session's tasks.
 func (s *Session) Pause(ctx context.Context) (*chorusv1.Session, error) {
-	resp, err := s.c.sessions.PauseSession(ctx, &chorusv1.PauseSessionRequest{SessionId: s.ID})
-	return resp.GetSession(), wrap("pause session "+s.ID, err)
+	return sessionCall(ctx, s, "pause", s.c.sessions.PauseSession, &chorusv1.PauseSessionRequest{SessionId: s.ID})
 }
 
 // Resume dispatches a paused session's tasks again.
 func (s *Session) Resume(ctx context.Context) (*chorusv1.Session, error) {
-	resp, err := s.c.sessions.ResumeSession(ctx, &chorusv1.ResumeSessionRequest{SessionId: s.ID})
-	return resp.GetSession(), wrap("resume session "+s.ID, err)
+	return sessionCall(ctx, s, "resume", s.c.sessions.ResumeSession, &chorusv1.ResumeSessionRequest{SessionId: s.ID})
 }
 
 // Close refuses new tasks; submitted ones run to the end.
 func (s *Session) Close(ctx context.Context) (*chorusv1.Session, error) {
-	resp, err := s.c.sessions.CloseSession(ctx, &chorusv1.CloseSessionRequest{SessionId: s.ID})
-	return resp.GetSession(), wrap("close session "+s.ID, err)
+	return sessionCall(ctx, s, "close", s.c.sessions.CloseSession, &chorusv1.CloseSessionRequest{SessionId: s.ID})
 }
 
 // Cancel cancels every unfinished task of the session.
 func (s *Session) Cancel(ctx context.Context) (*chorusv1.Session, error) {
-	resp, err := s.c.sessions.CancelSession(ctx, &chorusv1.CancelSessionRequest{SessionId: s.ID})
-	return resp.GetSession(), wrap("cancel session "+s.ID, err)
+	return sessionCall(ctx, s, "cancel", s.c.sessions.CancelSession, &chorusv1.CancelSessionRequest{SessionId: s.ID})
 }
 
 // Purge deletes the data of a closed or cancelled session.
 func (s *Session) Purge(ctx context.Context) (*chorusv1.Session, error) {
-	resp, err := s.c.sessions.PurgeSession(ctx, &chorusv1.PurgeSessionRequest{SessionId: s.ID})
-	return resp.GetSession(), wrap("purge session "+s.ID, err)
+	return sessionCall(ctx, s, "purge", s.c.sessions.PurgeSession, &chorusv1.PurgeSessionRequest{SessionId: s.ID})
+}
+
+// sessionCall makes a call of the session service that answers with the session; op names the call
+// in its error.
+func sessionCall[Req any, Resp interface{ GetSession() *chorusv1.Session }](ctx context.Context, s *Session, op string,
+	call func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req) (*chorusv1.Session, error) {
+	resp, err := call(ctx, req)
+	return resp.GetSession(), wrap(op+" session "+s.ID, err)
 }
 
 // Task returns one task with its attempts.

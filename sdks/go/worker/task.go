@@ -119,18 +119,12 @@ func (t *Task) CreateResult(ctx context.Context, data []byte) (string, error) {
 }
 
 func (t *Task) createResults(ctx context.Context, results []*workerv1.NewResult) ([]string, error) {
-	reply, err := t.w.call(ctx, func(callID string) *workerv1.ConnectRequest {
-		return &workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_CreateResults{
-			CreateResults: &workerv1.CreateResults{CallId: callID, TaskId: t.TaskID, Results: results}}}
-	})
-	if err != nil {
-		return nil, err
-	}
-	r := reply.GetCreateResultsReply()
-	if r.GetError() != "" {
-		return nil, fmt.Errorf("create results: the agent refused: %s", r.GetError())
-	}
-	return r.GetResultIds(), nil
+	r, err := askAgent(ctx, t, "create results", (*workerv1.ConnectResponse).GetCreateResultsReply,
+		func(callID string) *workerv1.ConnectRequest {
+			return &workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_CreateResults{
+				CreateResults: &workerv1.CreateResults{CallId: callID, TaskId: t.TaskID, Results: results}}}
+		})
+	return r.GetResultIds(), err
 }
 
 // Submit submits subtasks into the task's session and returns their ids. They are stored when the
@@ -153,16 +147,26 @@ func (t *Task) Submit(ctx context.Context, subtasks ...Subtask) ([]string, error
 		}
 		msgs[i] = m
 	}
-	reply, err := t.w.call(ctx, func(callID string) *workerv1.ConnectRequest {
-		return &workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_SubmitTasks{
-			SubmitTasks: &workerv1.SubmitTasks{CallId: callID, TaskId: t.TaskID, Tasks: msgs}}}
-	})
+	r, err := askAgent(ctx, t, "submit subtasks", (*workerv1.ConnectResponse).GetSubmitTasksReply,
+		func(callID string) *workerv1.ConnectRequest {
+			return &workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_SubmitTasks{
+				SubmitTasks: &workerv1.SubmitTasks{CallId: callID, TaskId: t.TaskID, Tasks: msgs}}}
+		})
+	return r.GetTaskIds(), err
+}
+
+// askAgent sends the agent the request built around a call id and returns the reply that get takes
+// from its answer, or an error when the call fails or the agent refuses (what names the call).
+func askAgent[R interface{ GetError() string }](ctx context.Context, t *Task, what string, get func(*workerv1.ConnectResponse) R,
+	request func(callID string) *workerv1.ConnectRequest) (R, error) {
+	var none R
+	answer, err := t.w.call(ctx, request)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
-	r := reply.GetSubmitTasksReply()
+	r := get(answer)
 	if r.GetError() != "" {
-		return nil, fmt.Errorf("submit subtasks: the agent refused: %s", r.GetError())
+		return none, fmt.Errorf("%s: the agent refused: %s", what, r.GetError())
 	}
-	return r.GetTaskIds(), nil
+	return r, nil
 }

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -251,15 +250,9 @@ func (w *Worker) send(m *workerv1.ConnectRequest) error {
 	w.writing = true
 	var err error
 	for len(w.outq) > 0 && w.sendErr == nil {
-		n := wirebatch.Len(w.outq)
-		next := w.outq[0]
-		if n > 1 {
-			next = &workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_Batch{Batch: &workerv1.RequestBatch{
-				Messages: slices.Clone(w.outq[:n])}}}
-		}
-		rest := copy(w.outq, w.outq[n:])
-		clear(w.outq[rest:])
-		w.outq = w.outq[:rest]
+		next, _ := wirebatch.Next(&w.outq, func(ms []*workerv1.ConnectRequest) *workerv1.ConnectRequest {
+			return &workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_Batch{Batch: &workerv1.RequestBatch{Messages: ms}}}
+		})
 		w.sendMu.Unlock()
 		e := w.stream.Send(next)
 		w.sendMu.Lock()

@@ -3,7 +3,11 @@
 // of a queue goes in the next write.
 package wirebatch
 
-import "google.golang.org/protobuf/proto"
+import (
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+)
 
 // MaxMessages and MaxBytes bound one batch: what is queued beyond them travels in the next write.
 const (
@@ -15,6 +19,21 @@ const (
 // empty), at most MaxMessages and, beyond the first, MaxBytes in all.
 func Len[M proto.Message](q []M) int {
 	return LenBy(q, func(m M) int { return proto.Size(m) })
+}
+
+// Next takes the next write off the head of *q (which must not be empty): its first message alone,
+// or the first Len(*q) messages wrapped by batch. It returns the write and how many messages it
+// carries; *q keeps its array, with the taken slots cleared.
+func Next[M proto.Message](q *[]M, batch func([]M) M) (M, int) {
+	n := Len(*q)
+	m := (*q)[0]
+	if n > 1 {
+		m = batch(slices.Clone((*q)[:n]))
+	}
+	rest := copy(*q, (*q)[n:])
+	clear((*q)[rest:])
+	*q = (*q)[:rest]
+	return m, n
 }
 
 // LenBy is Len for items of the given encoded sizes (e.g. lines of JSON).

@@ -35,3 +35,29 @@ func TestLen(t *testing.T) {
 		}
 	}
 }
+
+func TestNext(t *testing.T) {
+	q := make([]*workerv1.ConnectRequest, MaxMessages+2)
+	for i := range q {
+		q[i] = &workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_Pong{Pong: &workerv1.Pong{Nonce: int64(i)}}}
+	}
+	batch := func(ms []*workerv1.ConnectRequest) *workerv1.ConnectRequest {
+		return &workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_Batch{Batch: &workerv1.RequestBatch{Messages: ms}}}
+	}
+	full := q[:cap(q)]
+	m, n := Next(&q, batch)
+	if n != MaxMessages || len(m.GetBatch().GetMessages()) != MaxMessages || len(q) != 2 || q[0].GetPong().GetNonce() != MaxMessages {
+		t.Fatalf("first Next = %d messages, queue left %d; want a batch of %d and 2 left", n, len(q), MaxMessages)
+	}
+	if full[2] != nil || full[len(full)-1] != nil {
+		t.Error("the taken slots are not cleared")
+	}
+	m, n = Next(&q, batch)
+	if n != 2 || len(m.GetBatch().GetMessages()) != 2 || len(q) != 0 {
+		t.Fatalf("second Next = %d messages, queue left %d; want a batch of 2 and none left", n, len(q))
+	}
+	q = append(q, &workerv1.ConnectRequest{Message: &workerv1.ConnectRequest_Pong{Pong: &workerv1.Pong{Nonce: 7}}})
+	if m, n = Next(&q, batch); n != 1 || m.GetPong().GetNonce() != 7 || len(q) != 0 {
+		t.Fatalf("Next of one = %v (%d); want the message itself", m, n)
+	}
+}
