@@ -152,12 +152,9 @@ type claimRound struct {
 // claimReply decodes claim.lua's answer for session sid.
 func (s *Store) claimReply(sid, p string, r valkey.ValkeyResult) (claimRound, error) {
 	c := claimRound{sid: sid}
-	vals, err := r.ToArray()
+	vals, err := scriptReply(r, 5, "claiming tasks", "claim.lua")
 	if err != nil {
-		return c, storeErr("claiming tasks", err)
-	}
-	if len(vals) != 5 {
-		return c, storeErr("claiming tasks", errBadReply("claim.lua", len(vals)))
+		return c, err
 	}
 	claimed, _ := vals[0].ToArray()
 	qlen, _ := vals[1].AsInt64()

@@ -55,12 +55,9 @@ func (s *Store) RecordOutcomes(ctx context.Context, steps []store.Outcome) ([]st
 	var delayed []delayedHint
 	for gi, r := range s.runMulti(ctx, s.s.outcomes, execs) {
 		g := live[gi]
-		vals, err := r.ToArray()
+		vals, err := scriptReply(r, 3, "recording task outcomes", "outcomes.lua")
 		if err != nil {
-			return nil, storeErr("recording task outcomes", err)
-		}
-		if len(vals) != 3 {
-			return nil, storeErr("recording task outcomes", errBadReply("outcomes.lua", len(vals)))
+			return nil, err
 		}
 		replies, err := vals[0].AsStrSlice()
 		if err != nil || len(replies) != len(g.steps) {

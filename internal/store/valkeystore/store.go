@@ -90,6 +90,18 @@ func (s *Store) runMulti(ctx context.Context, l *valkey.Lua, execs []valkey.LuaE
 	return s.s.execMulti(ctx, s.c, l, execs)
 }
 
+// scriptReply is a script's reply of n values; what says what the call was doing, for errors.
+func scriptReply(r valkey.ValkeyResult, n int, what, script string) ([]valkey.ValkeyMessage, error) {
+	vals, err := r.ToArray()
+	if err != nil {
+		return nil, storeErr(what, err)
+	}
+	if len(vals) != n {
+		return nil, storeErr(what, errBadReply(script, len(vals)))
+	}
+	return vals, nil
+}
+
 // errBadReply reports a script reply of an unexpected shape.
 func errBadReply(what string, n int) error {
 	return fmt.Errorf("%s answered with an unexpected shape (%d values)", what, n)
