@@ -29,5 +29,7 @@ for j = 3, #ARGV, 2 do
     l[#l + 1] = t.id
   end
 end
-for p, l in pairs(byPart) do redis.call('ZADD', K(':l:' .. p), 'XX', unpack(l)) end
+-- GT: a renewal that arrives after a later one (the renew loop and a stall's check run at once)
+-- never shortens a lease
+for p, l in pairs(byPart) do redis.call('ZADD', K(':l:' .. p), 'XX', 'GT', unpack(l)) end
 return lost
