@@ -32,7 +32,7 @@ func valkeyACL(gatewayPass, agentPass, adminPass string) string {
 		"+exists +get +set +del +hget +hmget +hgetall +hset +hdel +hexists +hincrby " +
 		"+lrange +rpush +ltrim +blpop +sadd +srem +smembers +sismember " +
 		"+zadd +zrem +zcard +zrange +zrangebyscore +lpop +lpush +xadd " +
-		"+expire +unlink +hkeys +lindex +llen +scard +sscan +xrange +zremrangebyscore"
+		"+expire +unlink +hkeys +lindex +llen +scard +sscan +xrange +zremrangebyscore +spop"
 	return strings.Join([]string{
 		"user default on nopass resetchannels -@all +ping",
 		"user chorus-gateway on >" + gatewayPass + " resetkeys ~{chorus:* ~chorus:* resetchannels -@all " + common + " +zrevrange +xread +xrevrange",
@@ -112,6 +112,13 @@ func TestValkeyACLAndTLS(t *testing.T) {
 		if string(out) != hex.EncodeToString(sum[:]) {
 			t.Fatalf("task %d: output %q", i, out)
 		}
+	}
+	// The session ends and is purged: the purge's scripts run under the gateway's user too.
+	if _, err := sess.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sess.Purge(ctx); err != nil {
+		t.Fatalf("purging the session under the documented ACL: %v", err)
 	}
 	// Nothing Chorus did was refused (a refusal the code retried or logged would be listed here).
 	if log, err := admin.Do(ctx, admin.B().Arbitrary("ACL", "LOG").Build()).ToAny(); err != nil || len(log.([]any)) != 0 {

@@ -36,6 +36,8 @@ import (
 //	:ev        stream events (capped near 100000 entries); status changes of one script run are one
 //	                  entry per status (fields kind, status, tasks/results, attempts/sizes; see lib.lua)
 //	:req:<id>  string SubmitTasks answer for a request id (24h)
+//	:rq        zset   the request ids with an answer kept, score = its expiry ms (a purge deletes
+//	                  their answers)
 //
 // Partition keys share the hash tag {<prefix>p:<partition>} (hints, repaired idempotently):
 //

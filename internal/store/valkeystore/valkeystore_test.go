@@ -108,18 +108,33 @@ func TestListTasksNamesUndecodableRecord(t *testing.T) {
 }
 
 // TestPurgedSessionExpiresAndIsUnlisted: a purged session's record gets a TTL and leaves the session
-// index and the partition's indexes and counts.
+// index and the partition's indexes and counts; nothing else of the session is left, not even the
+// SubmitTasks answers kept for idempotency (a day otherwise: 25 KB per batch of 1,000 tasks).
 func TestPurgedSessionExpiresAndIsUnlisted(t *testing.T) {
 	t.Parallel()
 	c := valkeytest.Start(t).Client(t)
-	s := newStore(t, c, "pg:", func(cfg *valkeystore.Config) { cfg.PurgedRetention = time.Hour })
+	// purge steps of 2 entries, so that the answers of 5 requests take several steps
+	s := newStore(t, c, "pg:", func(cfg *valkeystore.Config) { cfg.PurgedRetention, cfg.ChunkSize = time.Hour, 2 })
 	ctx := t.Context()
 	sid, _ := cpuSession(t, s, store.TaskSpec{Method: "a"})
+	for i := range 5 {
+		req := store.SubmitBatch{Tasks: []store.TaskSpec{{Method: "b"}}, RequestID: "req-" + itoa(int64(i))}
+		if _, err := s.SubmitTasks(ctx, sid, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := c.Do(ctx, c.B().Exists().Key("{pg:s:"+sid+"}:req:req-4").Build()).AsInt64(); err != nil || n != 1 {
+		t.Fatalf("the answer to request req-4 is not kept (%d, %v)", n, err)
+	}
 	if _, err := s.SetSessionStatus(ctx, sid, chorusv1.SessionStatus_SESSION_STATUS_CANCELLED); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.PurgeSession(ctx, sid); err != nil {
 		t.Fatal(err)
+	}
+	left, err := c.Do(ctx, c.B().Keys().Pattern("{pg:s:"+sid+"}*").Build()).AsStrSlice()
+	if err != nil || len(left) != 1 || left[0] != "{pg:s:"+sid+"}:m" {
+		t.Fatalf("keys of the purged session left = %v (%v); want only its record", left, err)
 	}
 	ttl, err := c.Do(ctx, c.B().Ttl().Key("{pg:s:"+sid+"}:m").Build()).AsInt64()
 	if err != nil || ttl <= 0 || ttl > 3600 {

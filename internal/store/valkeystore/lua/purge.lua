@@ -14,7 +14,7 @@ for _, p in ipairs(parts) do
   redis.call('UNLINK', K(':d:' .. p), K(':l:' .. p), K(':pc:' .. p), unpack(queue_keys(p)))
 end
 redis.call('UNLINK', K(':t'), K(':tb'), K(':pl'), K(':at'), K(':tl'), K(':te'), K(':r'), K(':rd'), K(':rtp'), K(':rl'), K(':ev'), K(':parts'), K(':c'),
-  K(':wl'), K(':ro'))
+  K(':wl'), K(':ro'), K(':rq'))
 redis.call('HSET', K(':m'), 'st', 5, 'ut', ARGV[1])
 redis.call('EXPIRE', K(':m'), tonumber(ARGV[2]))
 return parts

@@ -36,7 +36,14 @@ if maxq > 0 then
 end
 local touched = {}
 local answer = store_tasks(specs, ARGV[1], touched)
-if ARGV[2] ~= '' then redis.call('SET', KEYS[2], cjson.encode(answer), 'EX', 86400) end
+if ARGV[2] ~= '' then
+  redis.call('SET', KEYS[2], cjson.encode(answer), 'EX', 86400)
+  -- the request ids with an answer kept, by expiry, so that a purge deletes their answers (and the
+  -- index drops those that expired on their own)
+  local now = tonumber(ARGV[1])
+  redis.call('ZREMRANGEBYSCORE', K(':rq'), '-inf', now)
+  redis.call('ZADD', K(':rq'), now + 86400000, ARGV[2])
+end
 local counts, seen = {}, {}
 for _, s in ipairs(specs) do
   if not seen[s.part] then
