@@ -142,8 +142,6 @@ var scriptCodes = map[string]store.Code{
 	"LEASE_LOST":          store.CodeLeaseLost,
 }
 
-// storeErr turns a script's error reply "CODE message" into a *store.Error; other errors (network,
-// server) become CodeUnavailable with what was being done.
 // decode returns what read returns. Its error, named by what, goes to *err unless an earlier one is
 // there: the replies of one DoMulti are decoded in a row, then *err checked once.
 func decode[T any](err *error, read func() (T, error), what string) T {
@@ -154,6 +152,8 @@ func decode[T any](err *error, read func() (T, error), what string) T {
 	return v
 }
 
+// storeErr turns a script's error reply "CODE message" into a *store.Error; other errors (network,
+// server) become CodeUnavailable with what was being done.
 func storeErr(what string, err error) error {
 	if err == nil {
 		return nil
