@@ -81,6 +81,9 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 			served = append(served, c)
 		}
 		if len(served) == 0 {
+			if len(out) > 0 {
+				return out, nil // an earlier round's claims are committed and indexed: they are the caller's
+			}
 			return nil, firstErr
 		}
 		next := -1
