@@ -194,6 +194,40 @@ func BenchmarkMemoryPerQueuedTask(b *testing.B) {
 		}
 		b.StopTimer()
 		b.ReportMetric(float64(usedMemory(b, c)-before)/n, "bytes/task")
+		reportKeyMemory(b, c, n)
+	}
+}
+
+// reportKeyMemory reports what each kind of key costs per task (MEMORY USAGE, every element
+// sampled), named by its suffix after the session tag with digits folded ("q:#:#" for the queues).
+func reportKeyMemory(b *testing.B, c valkey.Client, n int) {
+	ctx := b.Context()
+	keys, err := c.Do(ctx, c.B().Keys().Pattern("*").Build()).AsStrSlice()
+	if err != nil {
+		b.Fatal(err)
+	}
+	bytes := map[string]int64{}
+	for _, k := range keys {
+		used, err := c.Do(ctx, c.B().MemoryUsage().Key(k).Samples(0).Build()).AsInt64()
+		if err != nil {
+			b.Fatal(err)
+		}
+		kind := k
+		if i := strings.LastIndex(k, "}"); i >= 0 {
+			kind = k[i+1:]
+		}
+		kind = strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return '#'
+			}
+			return r
+		}, kind)
+		bytes[kind] += used
+	}
+	for kind, used := range bytes {
+		if per := float64(used) / float64(n); per >= 0.5 {
+			b.ReportMetric(per, "B/task-key"+kind)
+		}
 	}
 }
 
