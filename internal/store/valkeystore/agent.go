@@ -17,11 +17,21 @@ import (
 // candidates is how many sessions with ready work one Claim looks at (lowest fair-share pass first).
 const candidates = 8
 
+// tailSlack bounds a claim's tail beyond the retries of its index writes (IndexRetry): the last
+// try's own round trips.
+const tailSlack = 10 * time.Second
+
 // minQuantum is the fewest tasks one claim script asks a session for (when the claim wants that many).
 const minQuantum = 16
 
 // Claim leases up to req.Max tasks of a partition, sharing them between sessions by weight
 // (stride scheduling: each claim advances a session's pass by claimed/weight; the lowest pass goes next).
+//
+// A claim costs two round trips before it returns: one reads the candidates, the other runs the
+// claim scripts with the lease indexes written ahead of them. What is left (the sessions' passes,
+// emptied sessions leaving the ready index and their recheck) is the claim's tail: it runs after
+// Claim returns, so the tasks reach their workers without waiting for it, and the next Claim or
+// WaitForWork of the partition waits for it (tails).
 func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.ClaimedTask, error) {
 	if req.Max <= 0 {
 		return nil, nil
@@ -31,18 +41,25 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 		ttl = s.cfg.LeaseTTL
 	}
 	p := req.Partition
-	// One round trip reads the sessions with due retries and those with ready work.
-	res := s.c.DoMulti(ctx, s.dueCmd(p), s.readyCmd(p))
-	var err error
-	due := decode(&err, res[0].AsStrSlice, "reading the partition's delayed sessions")
-	cands := decode(&err, res[1].AsZScores, "reading the partition's ready sessions")
-	if err != nil {
-		return nil, err
+	s.tails.wait(p)
+	// One round trip reads the sessions with due retries and those with ready work, unless the
+	// wake-up that started this claim brought them.
+	h, ok := s.hints.take(p)
+	due, cands := h.due, h.cands
+	if !ok {
+		res := s.c.DoMulti(ctx, s.dueCmd(p), s.readyCmd(p))
+		var err error
+		due = decode(&err, res[0].AsStrSlice, "reading the partition's delayed sessions")
+		cands = decode(&err, res[1].AsZScores, "reading the partition's ready sessions")
+		if err != nil {
+			return nil, err
+		}
 	}
 	if len(due) > 0 {
 		if err := s.promoteSessions(ctx, p, due); err != nil {
 			return nil, err
 		}
+		var err error
 		if cands, err = s.c.Do(ctx, s.readyCmd(p)).AsZScores(); err != nil {
 			return nil, storeErr("reading the partition's ready sessions", err)
 		}
@@ -56,29 +73,10 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 		left := req.Max - len(out)
 		m := min(len(cands), max(1, left/minQuantum))
 		now := s.nowMS()
-		tokp := store.NewID()[12:]
-		execs := make([]valkey.LuaExec, m)
-		for i := range m {
-			quantum := left / m
-			if i < left%m {
-				quantum++
-			}
-			execs[i] = valkey.LuaExec{Keys: []string{s.k.meta(cands[i].Member)},
-				Args: []string{p, strconv.Itoa(quantum), itoa(now), itoa(ttl.Milliseconds()), req.AgentID, tokp + strconv.Itoa(i) + ":"}}
-		}
-		served := make([]claimRound, 0, m)
-		var firstErr error
-		for i, r := range s.runMulti(ctx, s.s.claim, execs) {
-			c, err := s.claimReply(cands[i].Member, p, r)
-			if err != nil {
-				// A session whose claim failed is left for the next claim; what the others
-				// claimed is committed and must be indexed and returned.
-				firstErr = cmp.Or(firstErr, err)
-				continue
-			}
-			c.pass = cands[i].Score
+		exp := now + ttl.Milliseconds()
+		served, firstErr := s.claimRound(ctx, req.AgentID, p, cands[:m], left, now, exp)
+		for _, c := range served {
 			out = append(out, c.tasks...)
-			served = append(served, c)
 		}
 		if len(served) == 0 {
 			if len(out) > 0 {
@@ -86,60 +84,146 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 			}
 			return nil, firstErr
 		}
-		next := -1
+		// Another round only when it may find more: a served session has more, or candidates
+		// were left unserved. Otherwise what is left of the indexes is the claim's tail.
+		more := m < len(cands)
+		for _, c := range served {
+			more = more || !c.drop
+		}
+		if len(out) >= req.Max || !more || firstErr != nil {
+			s.tails.start(p, func(ctx context.Context) {
+				ctx, cancel := context.WithTimeout(ctx, s.cfg.IndexRetry+tailSlack)
+				defer cancel()
+				_ = s.afterCommit("indexes after a claim", s.claimTail(ctx, p, served, false, nil))
+			}, ctx)
+			break
+		}
+		var next []valkey.ZScore
+		if err := s.claimTail(ctx, p, served, true, &next); err != nil {
+			return nil, err
+		}
+		cands = next
+	}
+	return out, nil
+}
+
+// claimRound runs the claim script of each session of cands in one round trip, asking for left tasks
+// in all. The sessions' entries in the partition's lease index and in the agent's are written in the
+// same round trip, ahead of the scripts: an entry of a session that got no lease costs the expiry scan
+// a look, whereas a lease missing from the indexes would only be found by the reconciler. It returns
+// the sessions whose claim succeeded (their tasks are committed) and the first error of the others.
+func (s *Store) claimRound(ctx context.Context, agent, p string, cands []valkey.ZScore, left int, now, exp int64) ([]claimRound, error) {
+	m := len(cands)
+	tokp := store.NewID()[12:]
+	indexCmds := func() []valkeyCmd {
+		cmds := make([]valkeyCmd, 0, 2*m)
+		for _, c := range cands {
+			cmds = append(cmds, s.c.B().Zadd().Key(s.k.leases(p)).Lt().ScoreMember().ScoreMember(float64(exp), c.Member).Build(),
+				s.agentLeaseCmd(agent, p, c.Member))
+		}
+		return cmds
+	}
+	var pl pipeline
+	for _, cmd := range indexCmds() {
+		pl.add(cmd)
+	}
+	first := len(pl.cmds)
+	for i, c := range cands {
+		quantum := left / m
+		if i < left%m {
+			quantum++
+		}
+		s.s.call(&pl, s.c, s.s.claim, []string{s.k.meta(c.Member)},
+			[]string{p, strconv.Itoa(quantum), itoa(now), itoa(exp - now), agent, tokp + strconv.Itoa(i) + ":"})
+	}
+	res := s.s.do(ctx, s.c, &pl)
+	served := make([]claimRound, 0, m)
+	var firstErr error
+	for i, r := range res[first:] {
+		c, err := s.claimReply(cands[i].Member, p, r)
+		if err != nil {
+			// A session whose claim failed is left for the next claim; what the others
+			// claimed is committed and must be indexed and returned.
+			firstErr = cmp.Or(firstErr, err)
+			continue
+		}
+		c.pass = cands[i].Score
+		served = append(served, c)
+	}
+	if indexFailed(res[:first]) && len(served) > 0 {
+		// The scripts committed leases whose index entries were refused (a failover): write them
+		// again. Built anew at each try: valkey-go recycles a command once it has been sent.
 		if err := s.retryIndex(ctx, func() error {
-			// One round trip updates the indexes (the claims are committed: their leases must be
-			// indexed), drops emptied sessions from the ready index and reads the candidates of
-			// the next round. The partition's keys share a slot, so the read sees the updates.
-			// Built anew at each try: valkey-go recycles a command once it has been sent.
-			var pl pipeline
-			vtime := -1.0
-			for _, c := range served {
-				if n := len(c.tasks); n > 0 {
-					pl.add(s.c.B().Zadd().Key(s.k.ready(p)).Xx().Incr().ScoreMember().ScoreMember(float64(n)/float64(c.weight), c.sid).Build())
-					pl.add(s.c.B().Zadd().Key(s.k.leases(p)).Lt().ScoreMember().ScoreMember(float64(now+ttl.Milliseconds()), c.sid).Build())
-					pl.add(s.agentLeaseCmd(req.AgentID, p, c.sid))
-					vtime = max(vtime, c.pass)
-				}
-				if c.nextDue >= 0 {
-					pl.add(s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(c.nextDue), c.sid).Build())
-				}
-				if c.drop {
-					pl.add(s.c.B().Zrem().Key(s.k.ready(p)).Member(c.sid).Build())
-				}
-			}
-			if vtime >= 0 {
-				pl.add(s.c.B().Set().Key(s.k.vtime(p)).Value(strconv.FormatFloat(vtime, 'f', -1, 64)).Build())
-			}
-			next = -1
-			if len(out) < req.Max && firstErr == nil {
-				next = pl.add(s.readyCmd(p))
-			}
-			res = s.s.do(ctx, s.c, &pl)
-			for _, r := range res {
-				if err := r.Error(); err != nil && !valkeyNil(err) { // ZADD XX INCR of a removed entry is nil
-					return storeErr("updating the partition indexes", err)
-				}
-			}
-			return nil
+			return s.readyErr(s.c.DoMulti(ctx, indexCmds()...))
 		}); err != nil {
 			return nil, err
 		}
-		var dropped []string
-		for _, c := range served {
-			if c.drop {
-				dropped = append(dropped, c.sid)
-			}
-		}
-		if err := s.recheckDropped(ctx, p, dropped); err != nil {
-			return nil, err
-		}
-		cands = nil
-		if next >= 0 {
-			cands, _ = res[next].AsZScores()
+	}
+	return served, firstErr
+}
+
+// indexFailed reports whether an index write of res failed.
+func indexFailed(res []valkey.ValkeyResult) bool {
+	for _, r := range res {
+		if r.Error() != nil {
+			return true
 		}
 	}
-	return out, nil
+	return false
+}
+
+// claimTail updates the partition's indexes after a claim round: the served sessions' passes and
+// retry times, the emptied sessions leave the ready index (and are checked again, see
+// recheckDropped), and with readNext the candidates of the next round are read into next (the
+// partition's keys share a slot, so the read sees the updates).
+func (s *Store) claimTail(ctx context.Context, p string, served []claimRound, readNext bool, next *[]valkey.ZScore) error {
+	var res []valkey.ValkeyResult
+	at := -1
+	if err := s.retryIndex(ctx, func() error {
+		// Built anew at each try: valkey-go recycles a command once it has been sent.
+		var pl pipeline
+		vtime := -1.0
+		for _, c := range served {
+			if n := len(c.tasks); n > 0 {
+				pl.add(s.c.B().Zadd().Key(s.k.ready(p)).Xx().Incr().ScoreMember().ScoreMember(float64(n)/float64(c.weight), c.sid).Build())
+				vtime = max(vtime, c.pass)
+			}
+			if c.nextDue >= 0 {
+				pl.add(s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(c.nextDue), c.sid).Build())
+			}
+			if c.drop {
+				pl.add(s.c.B().Zrem().Key(s.k.ready(p)).Member(c.sid).Build())
+			}
+		}
+		if vtime >= 0 {
+			pl.add(s.c.B().Set().Key(s.k.vtime(p)).Value(strconv.FormatFloat(vtime, 'f', -1, 64)).Build())
+		}
+		if readNext {
+			at = pl.add(s.readyCmd(p))
+		}
+		res = s.s.do(ctx, s.c, &pl)
+		for _, r := range res {
+			if err := r.Error(); err != nil && !valkeyNil(err) { // ZADD XX INCR of a removed entry is nil
+				return storeErr("updating the partition indexes", err)
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	var dropped []string
+	for _, c := range served {
+		if c.drop {
+			dropped = append(dropped, c.sid)
+		}
+	}
+	if err := s.recheckDropped(ctx, p, dropped); err != nil {
+		return err
+	}
+	if at >= 0 {
+		*next, _ = res[at].AsZScores()
+	}
+	return nil
 }
 
 // claimRound is what claim.lua answered for one session.
@@ -314,6 +398,7 @@ func (s *Store) claimedTask(sid, p string, v []valkey.ValkeyMessage) (*store.Cla
 
 // WaitForWork blocks on the partition's wake-up list until work may be ready.
 func (s *Store) WaitForWork(ctx context.Context, p string, timeout time.Duration) error {
+	s.tails.wait(p) // an emptied session leaves the ready index in the claim's tail
 	res := s.c.DoMulti(ctx,
 		s.c.B().Zcard().Key(s.k.ready(p)).Build(),
 		s.c.B().Zrange().Key(s.k.delayed(p)).Min("0").Max("0").Withscores().Build())
@@ -334,12 +419,23 @@ func (s *Store) WaitForWork(ctx context.Context, p string, timeout time.Duration
 	if timeout <= 0 {
 		return nil
 	}
-	err = s.c.Do(ctx, s.c.B().Blpop().Key(s.k.wake(p)).Timeout(max(timeout.Seconds(), 0.01)).Build()).Error()
+	// The reads a claim starts with are pipelined behind the blocking pop: the server runs them once
+	// the pop returns, so a claim right after a wake-up skips their round trip (takeHint).
+	res = s.c.DoMulti(ctx, s.c.B().Blpop().Key(s.k.wake(p)).Timeout(max(timeout.Seconds(), 0.01)).Build(),
+		s.dueCmd(p), s.readyCmd(p))
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	err = res[0].Error()
 	if err != nil && !valkeyNil(err) {
 		return storeErr("waiting for work", err)
+	}
+	if err == nil { // woken, not timed out: the reads are as fresh as the wake-up
+		due := decode(&err, res[1].AsStrSlice, "")
+		cands := decode(&err, res[2].AsZScores, "")
+		if err == nil {
+			s.hints.put(p, claimHint{due: due, cands: cands, at: time.Now()})
+		}
 	}
 	return nil
 }

@@ -28,6 +28,11 @@ type Store struct {
 	defaults map[string]sessionDefaults
 
 	tracer trace.Tracer
+
+	// tails are the claims' index updates still running, hints the reads that follow a wake-up
+	// (tails.go).
+	tails tails
+	hints hints
 }
 
 var _ store.Store = (*Store)(nil)
@@ -53,8 +58,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the client.
-func (s *Store) Close() { s.c.Close() }
+// Close waits for the claims' index updates still running, then closes the client.
+func (s *Store) Close() {
+	s.tails.close()
+	s.c.Close()
+}
 
 func (s *Store) nowMS() int64 { return s.cfg.Clock.Now().UnixMilli() }
 
