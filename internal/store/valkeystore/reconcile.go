@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/valkey-io/valkey-go"
@@ -19,10 +20,63 @@ import (
 //   - Before a script that may give a session work in a partition (SubmitTasks, a completion with
 //     subtasks), the session is added to the partition's :sessions and :active sets (write-ahead): if
 //     that fails nothing is committed; if the script commits and the follow-up fails, the reconciler
-//     still finds the session there. Only a purge removes a session from :sessions.
+//     still finds the session there. Only a purge removes a session from :sessions, and pcount.lua
+//     (after every submit) and the reconciler keep :active, so a store that noted a session in a
+//     partition less than notedTTL ago does not note it again (notedParts): a session's later
+//     batches skip that round trip.
 //   - The follow-up after a committed script (ready index, retry index, lease index, counts) is
 //     best effort: its failure is logged, never reported as the operation's failure (afterCommit).
 //   - Reconcile walks :sessions in bounded passes and restores what a lost follow-up left out.
+
+// notedTTL is how long a store trusts that it noted a session in a partition. Beyond a purge, only a
+// failover that loses acknowledged writes could drop the entry; noting it again after a while bounds
+// what such a loss exposes.
+const notedTTL = 30 * time.Second
+
+// notedParts remembers when this store last noted each (session, partition) pair (write-ahead above).
+type notedParts struct {
+	mu    sync.Mutex
+	m     map[string]time.Time
+	swept time.Time // when mark last dropped stale entries
+}
+
+func notedKey(sid, part string) string { return part + "\n" + sid }
+
+// fresh reports whether the session was noted in the partition less than notedTTL ago.
+func (n *notedParts) fresh(sid, part string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	at, ok := n.m[notedKey(sid, part)]
+	return ok && time.Since(at) < notedTTL
+}
+
+// mark records that the session was just noted in parts; entries past notedTTL are dropped once the
+// map is large (at most every notedTTL/2).
+func (n *notedParts) mark(sid string, parts []string) {
+	if len(parts) == 0 {
+		return
+	}
+	now := time.Now()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.m == nil {
+		n.m = map[string]time.Time{}
+	}
+	if len(n.m) >= notedSweepAt && now.Sub(n.swept) >= notedTTL/2 {
+		n.swept = now
+		for k, at := range n.m {
+			if now.Sub(at) >= notedTTL {
+				delete(n.m, k)
+			}
+		}
+	}
+	for _, part := range parts {
+		n.m[notedKey(sid, part)] = now
+	}
+}
+
+// notedSweepAt is the size at which mark drops stale entries.
+const notedSweepAt = 4096
 
 // afterCommit logs the failure of an index update made after a committed script and returns nil:
 // the operation succeeded, and the reconciler repairs the index.
@@ -44,21 +98,31 @@ func claimable(st int64) bool {
 // that the session has (or may have) work there (write-ahead, see above).
 func (s *Store) noteSessionParts(ctx context.Context, sid string, parts []string) error {
 	var p pipeline
-	s.addSessionParts(&p, sid, parts)
-	for _, r := range s.s.do(ctx, s.c, &p) {
+	added := s.addSessionParts(&p, sid, parts)
+	res := s.s.do(ctx, s.c, &p)
+	for _, r := range res {
 		if err := r.Error(); err != nil {
 			return storeErr("indexing the session's partitions", err)
 		}
 	}
+	s.noted.mark(sid, added)
 	return nil
 }
 
-// addSessionParts appends noteSessionParts's commands to p.
-func (s *Store) addSessionParts(p *pipeline, sid string, parts []string) {
+// addSessionParts appends noteSessionParts's commands to p for the partitions of parts this store
+// has not noted the session in lately (noted), and returns those partitions: the caller marks them
+// noted once the commands succeeded.
+func (s *Store) addSessionParts(p *pipeline, sid string, parts []string) []string {
+	var added []string
 	for _, part := range parts {
+		if s.noted.fresh(sid, part) {
+			continue
+		}
 		p.add(s.c.B().Sadd().Key(s.k.partSessions(part)).Member(sid).Build())
 		p.add(s.c.B().Sadd().Key(s.k.active(part)).Member(sid).Build())
+		added = append(added, part)
 	}
+	return added
 }
 
 // agentLeaseCmd records that agent holds leases in session sid of partition p (the agent's lease

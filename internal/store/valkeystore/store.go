@@ -33,6 +33,8 @@ type Store struct {
 	// (tails.go).
 	tails tails
 	hints hints
+	// noted are the (session, partition) pairs this store noted lately (reconcile.go).
+	noted notedParts
 }
 
 var _ store.Store = (*Store)(nil)

@@ -75,3 +75,52 @@ func TestClaimTailRunsBeforeTheNextWait(t *testing.T) {
 		t.Fatalf("Claim after the wake-up = %d tasks, %v; want 1", len(got), err)
 	}
 }
+
+// TestActiveSetFollowsLaterBatches: a store notes a session in a partition's :sessions and :active
+// sets before its first batch only (write-ahead, then remembered); the session leaves :active when it
+// has nothing unfinished there, and a later batch (not noted again) puts it back through the counts
+// it folds in (pcount.lua), so the partition's counts keep following it.
+func TestActiveSetFollowsLaterBatches(t *testing.T) {
+	t.Parallel()
+	c := valkeytest.Start(t).Client(t)
+	s := newStore(t, c, "ac:", nil)
+	ctx := t.Context()
+	sid, _ := cpuSession(t, s, store.TaskSpec{Method: "a"})
+	active := func() int64 {
+		t.Helper()
+		n, err := c.Do(ctx, c.B().Sismember().Key("{ac:p:cpu}:active").Member(sid).Build()).AsInt64()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if active() != 1 {
+		t.Fatal("the session is not in the partition's active set after its first batch")
+	}
+	got, err := s.Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "a", Max: 1})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Claim = %d tasks, %v; want 1", len(got), err)
+	}
+	if err := s.Complete(ctx, store.Completion{Lease: got[0].Lease}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Reconcile(ctx, "cpu", 100); err != nil { // refreshes the active sessions' counts
+		t.Fatal(err)
+	}
+	if active() != 0 {
+		t.Fatal("the session is still in the active set with nothing unfinished in the partition")
+	}
+	if _, err := s.SubmitTasks(ctx, sid, store.SubmitBatch{Tasks: []store.TaskSpec{{Method: "b"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if active() != 1 {
+		t.Fatal("the session is not back in the active set after a later batch")
+	}
+	p, err := s.GetPartition(ctx, "cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := p.GetTaskCounts().GetQueued(); q != 1 {
+		t.Fatalf("the partition counts %d queued tasks after the later batch; want 1 (counts: %v)", q, p.GetTaskCounts())
+	}
+}

@@ -256,13 +256,14 @@ func (s *Store) beforeSubmit(ctx context.Context, sid string, perPart map[string
 			reads[part] = p.add(s.c.B().Hmget().Key(s.k.tot(part)).Field("1", "2").Build())
 		}
 	}
-	s.addSessionParts(&p, sid, parts)
-	res := s.s.do(ctx, s.c, &p)
+	added := s.addSessionParts(&p, sid, parts)
+	res := s.s.do(ctx, s.c, &p) // no round trip when there is nothing to read or note
 	for _, r := range res[len(reads):] {
 		if err := r.Error(); err != nil {
 			return storeErr("indexing the session's partitions", err)
 		}
 	}
+	s.noted.mark(sid, added)
 	for part, i := range reads {
 		vals, err := res[i].ToArray()
 		if err != nil {

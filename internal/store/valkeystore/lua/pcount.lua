@@ -2,8 +2,8 @@
 -- KEYS[1] snapshots (hash session id -> "c1,...,c7"), KEYS[2] totals (hash status -> sum),
 -- KEYS[3] active sessions (set). ARGV: pairs session id, counts "c1,...,c7" (or "-" when the session
 -- is gone: its snapshot is removed). Each total moves by the difference with the session's previous
--- snapshot, so repeating a call changes nothing. A session without unfinished tasks (statuses 1-4)
--- leaves the active set. Returns the totals as a flat list status, count.
+-- snapshot, so repeating a call changes nothing. A session with unfinished tasks (statuses 1-4)
+-- is in the active set, one without leaves it. Returns the totals as a flat list status, count.
 local function split(s)
   local out = {}
   for v in string.gmatch(s, '[^,]+') do out[#out + 1] = tonumber(v) end
@@ -22,6 +22,10 @@ for j = 1, #ARGV, 2 do
   else
     redis.call('HSET', KEYS[1], sid, cs)
   end
-  if new[1] + new[2] + new[3] + new[4] == 0 then redis.call('SREM', KEYS[3], sid) end
+  if new[1] + new[2] + new[3] + new[4] == 0 then
+    redis.call('SREM', KEYS[3], sid)
+  else
+    redis.call('SADD', KEYS[3], sid)
+  end
 end
 return redis.call('HGETALL', KEYS[2])
