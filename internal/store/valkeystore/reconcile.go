@@ -275,7 +275,7 @@ func (s *Store) reconcileSessions(ctx context.Context, p string, sids []string) 
 		}
 	}
 	if len(readyAdd) > 0 {
-		n, err := s.s.readyAdd.Exec(ctx, s.c, []string{s.k.ready(p), s.k.vtime(p), s.k.wake(p)}, readyAdd).AsInt64()
+		n, err := s.s.readyAdd.Exec(ctx, s.c, s.readyKeys(p), readyAdd).AsInt64()
 		if err != nil {
 			return repaired, storeErr("restoring the ready index", err)
 		}

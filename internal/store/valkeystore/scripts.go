@@ -124,6 +124,18 @@ func (p *pipeline) add(cmd valkey.Completed) int {
 	return len(p.cmds) - 1
 }
 
+// append appends the commands of q.
+func (p *pipeline) append(q *pipeline) {
+	off := len(p.cmds)
+	p.cmds = append(p.cmds, q.cmds...)
+	for i, sc := range q.calls {
+		if p.calls == nil {
+			p.calls = map[int]scriptCall{}
+		}
+		p.calls[off+i] = sc
+	}
+}
+
 // call appends a script call (EVALSHA) and returns its index in the results.
 func (s *scripts) call(p *pipeline, c valkey.Client, l *valkey.Lua, keys, args []string) int {
 	i := p.add(c.B().Evalsha().Sha1(s.sha[l]).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build())

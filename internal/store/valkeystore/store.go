@@ -73,19 +73,38 @@ func (s *Store) now() time.Time { return s.cfg.Clock.Now() }
 // run executes a session script with the session's meta key as KEYS[1].
 // Calls made within a trace (the context holds a span) get a client span named after the script.
 func (s *Store) run(ctx context.Context, l *valkey.Lua, sessionID string, args []string, extraKeys ...string) valkey.ValkeyResult {
+	return s.runThen(ctx, l, sessionID, args, extraKeys, nil)[0]
+}
+
+// runThen is run followed, in the same round trip, by the commands of then (their results follow the
+// script's). On one server they run after the script, in order; on a Cluster they may run on other
+// nodes, in any order.
+func (s *Store) runThen(ctx context.Context, l *valkey.Lua, sessionID string, args, extraKeys []string, then *pipeline) []valkey.ValkeyResult {
+	keys := append([]string{s.k.meta(sessionID)}, extraKeys...)
 	if trace.SpanFromContext(ctx).SpanContext().IsValid() {
 		var span trace.Span
 		ctx, span = s.tracer.Start(ctx, "valkey "+s.s.names[l], trace.WithSpanKind(trace.SpanKindClient),
 			trace.WithAttributes(attribute.String("db.system.name", "valkey"), attribute.String("db.operation.name", "EVALSHA"),
 				attribute.String("chorus.session_id", sessionID)))
 		defer span.End()
-		res := l.Exec(ctx, s.c, append([]string{s.k.meta(sessionID)}, extraKeys...), args)
-		if err := res.Error(); err != nil && !valkey.IsValkeyNil(err) {
+		res := s.exec(ctx, l, keys, args, then)
+		if err := res[0].Error(); err != nil && !valkey.IsValkeyNil(err) {
 			span.SetStatus(codes.Error, err.Error())
 		}
 		return res
 	}
-	return l.Exec(ctx, s.c, append([]string{s.k.meta(sessionID)}, extraKeys...), args)
+	return s.exec(ctx, l, keys, args, then)
+}
+
+// exec runs script l, then the commands of then, in one round trip.
+func (s *Store) exec(ctx context.Context, l *valkey.Lua, keys, args []string, then *pipeline) []valkey.ValkeyResult {
+	if then == nil || len(then.cmds) == 0 {
+		return []valkey.ValkeyResult{l.Exec(ctx, s.c, keys, args)}
+	}
+	var pl pipeline
+	s.s.call(&pl, s.c, l, keys, args)
+	pl.append(then)
+	return s.s.do(ctx, s.c, &pl)
 }
 
 // runMulti executes one script for several sessions in one round trip (pipelined).

@@ -157,13 +157,30 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 	if b.RequestID != "" {
 		reqKey = s.k.request(sessionID, b.RequestID)
 	}
-	vals, err := s.run(ctx, s.s.submit, sessionID, args, reqKey).ToArray()
+	// On one server, agents are woken in the submit's own round trip, right after its script, for
+	// the partitions where tasks of the batch queue at once (no dependencies). On a Cluster the
+	// wake-up could run before the script: it follows it (afterSubmit).
+	var wake pipeline
+	var woken []string
+	if s.c.Mode() != valkey.ClientModeCluster {
+		woken = s.queuedParts(args, 3)
+		for _, part := range woken {
+			s.s.call(&wake, s.c, s.s.readyAdd, s.readyKeys(part), []string{sessionID})
+		}
+	}
+	res := s.runThen(ctx, s.s.submit, sessionID, args, []string{reqKey}, &wake)
+	vals, err := res[0].ToArray()
 	if err != nil {
 		return nil, storeErr("submitting tasks", err)
 	}
 	answer, _ := vals[0].ToArray()
 	ready, _ := vals[1].AsStrSlice()
 	counts, _ := vals[2].AsStrSlice()
+	// afterSubmit marks the partitions whose wake-up was not sent, or failed, ready.
+	ready = slices.DeleteFunc(ready, func(p string) bool {
+		i := slices.Index(woken, p)
+		return i >= 0 && res[1+i].Error() == nil
+	})
 	// committed: index trouble from here on is logged and left to the reconciler
 	_ = s.afterCommit("indexes after a submit", s.afterSubmit(ctx, sessionID, ready, counts))
 	// the answer is the flat list id, status (from the script, or its cached JSON)
@@ -216,7 +233,7 @@ func (s *Store) markReadyMany(ctx context.Context, hints []readyHint) error {
 func (s *Store) addReady(p *pipeline, hints []readyHint) {
 	for _, h := range hints {
 		for _, part := range h.parts {
-			s.s.call(p, s.c, s.s.readyAdd, []string{s.k.ready(part), s.k.vtime(part), s.k.wake(part)}, []string{h.sid})
+			s.s.call(p, s.c, s.s.readyAdd, s.readyKeys(part), []string{h.sid})
 			p.add(s.c.B().Sadd().Key(s.k.partSessions(part)).Member(h.sid).Build())
 		}
 	}
@@ -241,6 +258,26 @@ func (s *Store) partsOf(args []string, i int) map[string]int64 {
 		out[args[i+1+8*j+1]]++
 	}
 	return out
+}
+
+// queuedParts returns the partitions of the tasks of the encoded batch in args (from index i: n, then
+// 8 values per task, the partition second and the dependencies fifth) that have no dependencies:
+// those the batch queues at once.
+func (s *Store) queuedParts(args []string, i int) []string {
+	n, _ := strconv.Atoi(args[i])
+	var out []string
+	for j := 0; j < n; j++ {
+		task := args[i+1+8*j:]
+		if task[4] == "" && !slices.Contains(out, task[1]) {
+			out = append(out, task[1])
+		}
+	}
+	return out
+}
+
+// readyKeys are ready_add.lua's keys for partition p.
+func (s *Store) readyKeys(p string) []string {
+	return []string{s.k.ready(p), s.k.vtime(p), s.k.wake(p)}
 }
 
 // beforeSubmit notes, write-ahead, that the session may have work in the batch's partitions (see
@@ -290,7 +327,7 @@ func (s *Store) afterSubmit(ctx context.Context, sid string, ready, counts []str
 	return s.retryIndex(ctx, func() error {
 		var p pipeline
 		for _, part := range ready {
-			s.s.call(&p, s.c, s.s.readyAdd, []string{s.k.ready(part), s.k.vtime(part), s.k.wake(part)}, []string{sid})
+			s.s.call(&p, s.c, s.s.readyAdd, s.readyKeys(part), []string{sid})
 		}
 		for i := 0; i+1 < len(counts); i += 2 {
 			part := counts[i]
