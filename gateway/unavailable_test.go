@@ -46,32 +46,8 @@ func TestStoreDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
-	st, err := valkeystore.New(valkeystore.Config{Client: client})
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := local.New(local.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs syncbuf.Buffer
-	cfg := testConfig()
-	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-	gw, err := gateway.New(cfg, st, objs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- gw.Run(runCtx) }()
-	defer func() { stop(); <-done }()
-	conn, err := grpc.NewClient(gw.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	sessions := chorusv1.NewSessionServiceClient(conn)
+	t.Cleanup(client.Close)
+	gw, logs, sessions := loggedGateway(t, client)
 	if _, err := sessions.CreateSession(ctx, &chorusv1.CreateSessionRequest{}); err != nil {
 		t.Fatalf("CreateSession with Valkey up: %v", err)
 	}
@@ -149,32 +125,8 @@ func TestStoreACLRefusal(t *testing.T) {
 	if err != nil {
 		t.Fatalf("connecting as the ACL user: %v", err)
 	}
-	defer client.Close()
-	st, err := valkeystore.New(valkeystore.Config{Client: client})
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := local.New(local.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs syncbuf.Buffer
-	cfg := testConfig()
-	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-	gw, err := gateway.New(cfg, st, objs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- gw.Run(runCtx) }()
-	defer func() { stop(); <-done }()
-	conn, err := grpc.NewClient(gw.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	sessions := chorusv1.NewSessionServiceClient(conn)
+	t.Cleanup(client.Close)
+	gw, logs, sessions := loggedGateway(t, client)
 	created, err := sessions.CreateSession(ctx, &chorusv1.CreateSessionRequest{})
 	if err != nil {
 		t.Fatalf("CreateSession under an ACL that allows it: %v", err)
@@ -199,4 +151,35 @@ func TestStoreACLRefusal(t *testing.T) {
 	var b bytes.Buffer
 	_, _ = b.ReadFrom(resp.Body)
 	wantHTTPError(t, resp.StatusCode, b.Bytes(), http.StatusInternalServerError, codes.Internal, "'spop' command", "docs/security.md")
+}
+
+// loggedGateway runs a gateway on a store over client, logging into a buffer the test reads, until
+// the test ends; it returns the gateway, its log and a client of its session service.
+func loggedGateway(t *testing.T, client valkey.Client) (*gateway.Server, *syncbuf.Buffer, chorusv1.SessionServiceClient) {
+	t.Helper()
+	st, err := valkeystore.New(valkeystore.Config{Client: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := local.New(local.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncbuf.Buffer{}
+	cfg := testConfig()
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	gw, err := gateway.New(cfg, st, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- gw.Run(ctx) }()
+	t.Cleanup(func() { stop(); <-done })
+	conn, err := grpc.NewClient(gw.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return gw, logs, chorusv1.NewSessionServiceClient(conn)
 }
