@@ -388,6 +388,10 @@ func (pr *proc) timeout(r *run, d time.Duration) {
 // worker of the partition that is prepared and waits there for a slot: at the end of a run, or
 // beside a slower worker, no slot idles while a task waits behind a busy one. Only a task whose
 // data travels inline moves (no input files in the other worker's folder).
+// The queues are scanned twice on purpose: hasMovable first, so that a run's end with nothing to
+// move (the common case) takes no output folder (taking one may create a directory, giving it back
+// reads it); giveUp then scans again, since the queues may have changed meanwhile. Taking the task
+// before the folder would need it put back in its queue when the folder cannot be made.
 func (p *partition) steal(to *proc, freed *run) {
 	waiting := false
 	for _, from := range p.procs {

@@ -21,7 +21,7 @@ import (
 // error through toStatus.
 
 // toStatus maps err to the status the client sees. Unexpected errors are logged with the request id
-// and answered INTERNAL without their text.
+// and answered INTERNAL without their text; a store misconfiguration is INTERNAL with its text.
 func toStatus(ctx context.Context, log *slog.Logger, method string, err error) error {
 	if err == nil {
 		return nil
@@ -66,6 +66,15 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 			id := requestIDFrom(ctx)
 			log.WarnContext(ctx, "the store did not answer", "request_id", id, "method", method, "error", err)
 			return status.Errorf(codes.Unavailable, "the store did not answer in time (request id %s): retry the call; a submission retried with the same request_id is stored once", id)
+		case store.CodeMisconfigured:
+			// INTERNAL: the client did nothing wrong and cannot fix it, and retrying fails the same way
+			// until an operator does (UNAVAILABLE would be retried forever; FAILED_PRECONDITION means a
+			// state the client can change, like a session's). Unlike other internal errors the message
+			// is kept: it says what Valkey refused and where the ACL is documented, for the client to
+			// pass on; it names a command and a Valkey user, no secret.
+			id := requestIDFrom(ctx)
+			log.ErrorContext(ctx, "the store's setup refused the call", "request_id", id, "method", method, "error", err)
+			return status.Errorf(codes.Internal, "%s (request id %s)", se.Message, id)
 		}
 	}
 	id := requestIDFrom(ctx)

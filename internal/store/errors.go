@@ -27,6 +27,11 @@ const (
 	// CodeUnavailable: the backing server did not answer (timeout, connection lost, failing over):
 	// the operation may or may not have been applied; retrying an idempotent one is safe.
 	CodeUnavailable
+	// CodeMisconfigured: the backing server refused the call because of how it is set up (its ACL
+	// does not let Chorus's user run a command or touch a key, or does not accept the user's
+	// credentials). Retrying does not help until an operator fixes the setup; the message says what
+	// was refused. A refusal inside a script may leave the script's earlier writes applied.
+	CodeMisconfigured
 )
 
 var codeNames = map[Code]string{
@@ -38,6 +43,7 @@ var codeNames = map[Code]string{
 	CodeInvalidArgument:    "invalid argument",
 	CodeLeaseLost:          "lease lost",
 	CodeUnavailable:        "unavailable",
+	CodeMisconfigured:      "misconfigured",
 }
 
 func (c Code) String() string { return codeNames[c] }

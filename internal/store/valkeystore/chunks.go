@@ -11,13 +11,19 @@ import (
 // WorkBackground (called every second by every agent) works through the rest and removes the session
 // from the set when its cancellation is done.
 
-// cancelChunk runs one chunk of a cancelled session's cancellation; done is true when nothing is left.
-func (s *Store) cancelChunk(ctx context.Context, sid string) (n int, done bool, err error) {
-	vals, err := s.run(ctx, s.s.cancelChunk, sid, []string{itoa(s.nowMS()), strconv.Itoa(s.cfg.ChunkSize)}).AsIntSlice()
+// cancelChunk runs one chunk of at most size tasks of a cancelled session's cancellation; done is
+// true when nothing is left.
+func (s *Store) cancelChunk(ctx context.Context, sid string, size int) (n int, done bool, err error) {
+	vals, err := s.run(ctx, s.s.cancelChunk, sid, []string{itoa(s.nowMS()), strconv.Itoa(size)}).AsIntSlice()
 	if err != nil {
 		return 0, false, storeErr("cancelling a chunk of the session's tasks", err)
 	}
 	return int(vals[0]), vals[1] == 1, nil
+}
+
+// cancelDone removes a session whose cancellation is done from the background set.
+func (s *Store) cancelDone(ctx context.Context, sid string) error {
+	return storeErr("updating the background set", s.c.Do(ctx, s.c.B().Zrem().Key(s.k.background()).Member(sid).Build()).Error())
 }
 
 // finishCancel runs chunks of a session's cancellation until it is done or chunks have run, and
@@ -25,14 +31,13 @@ func (s *Store) cancelChunk(ctx context.Context, sid string) (n int, done bool, 
 func (s *Store) finishCancel(ctx context.Context, sid string, chunks int) (int, bool, error) {
 	total := 0
 	for range chunks {
-		n, done, err := s.cancelChunk(ctx, sid)
+		n, done, err := s.cancelChunk(ctx, sid, s.cfg.ChunkSize)
 		total += n
 		if err != nil {
 			return total, false, err
 		}
 		if done {
-			err := s.c.Do(ctx, s.c.B().Zrem().Key(s.k.background()).Member(sid).Build()).Error()
-			return total, true, s.afterCommit("background set after a cancellation", storeErr("updating the background set", err))
+			return total, true, s.afterCommit("background set after a cancellation", s.cancelDone(ctx, sid))
 		}
 	}
 	return total, false, nil
@@ -54,15 +59,15 @@ func (s *Store) WorkBackground(ctx context.Context, maxTasks int) (int, error) {
 			break
 		}
 		size := min(s.cfg.ChunkSize, maxTasks-looked)
-		vals, err := s.run(ctx, s.s.cancelChunk, sids[0], []string{itoa(s.nowMS()), strconv.Itoa(size)}).AsIntSlice()
+		n, done, err := s.cancelChunk(ctx, sids[0], size)
 		if err != nil {
-			return total, storeErr("cancelling a chunk of the session's tasks", err)
+			return total, err
 		}
-		total += int(vals[0])
+		total += n
 		looked += size
-		if vals[1] == 1 {
-			if err := s.c.Do(ctx, s.c.B().Zrem().Key(s.k.background()).Member(sids[0]).Build()).Error(); err != nil {
-				return total, storeErr("updating the background set", err)
+		if done {
+			if err := s.cancelDone(ctx, sids[0]); err != nil {
+				return total, err
 			}
 		}
 	}

@@ -249,9 +249,10 @@ func (s *Store) PurgeSession(ctx context.Context, id string) (*chorusv1.Session,
 		return nil, nil, err
 	}
 	var objs []string
-	// bounded steps over the session's objects and waiter lists (purge_scan.lua answers -1 at the end)
+	// bounded steps over the session's objects, waiter lists and kept SubmitTasks answers
+	// (purge_scan.lua answers -1 at the end)
 	for next := int64(0); next >= 0; {
-		vals, err := s.run(ctx, s.s.purgeScan, id, []string{"0", strconv.Itoa(s.cfg.ChunkSize)}).ToArray()
+		vals, err := s.run(ctx, s.s.purgeScan, id, []string{strconv.Itoa(s.cfg.ChunkSize)}).ToArray()
 		if err != nil {
 			return nil, nil, storeErr("purging the session", err)
 		}

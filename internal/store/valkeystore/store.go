@@ -181,8 +181,9 @@ func decode[T any](err *error, read func() (T, error), what string) T {
 	return v
 }
 
-// storeErr turns a script's error reply "CODE message" into a *store.Error; other errors (network,
-// server) become CodeUnavailable with what was being done.
+// storeErr turns a script's error reply "CODE message" into a *store.Error; Valkey refusing the
+// store's user (aclRefusal) becomes CodeMisconfigured; other errors (network, server) become
+// CodeUnavailable with what was being done.
 func storeErr(what string, err error) error {
 	if err == nil {
 		return nil
@@ -190,6 +191,9 @@ func storeErr(what string, err error) error {
 	var ve *valkey.ValkeyError
 	if errors.As(err, &ve) {
 		if se := codedError(ve.Error()); se != nil {
+			return se
+		}
+		if se := aclRefusal(what, ve.Error()); se != nil {
 			return se
 		}
 	}
@@ -207,6 +211,34 @@ func codedError(msg string) *store.Error {
 		}
 	}
 	return nil
+}
+
+// aclRefusal recognises Valkey refusing the store's user, or returns nil: a command or key its ACL
+// does not allow ("NOPERM User chorus has no permissions to run the 'spop' command"; a script's call
+// so refused answers "ERR ACL failure in script: User ... command script: <sha>, on @user_script:12."),
+// or credentials Valkey does not accept ("WRONGPASS ...", or "NOAUTH ..." when none were given),
+// which a reconnection meets after the user's password changed. Such a call fails the same way until
+// an operator changes the ACL or Chorus's settings, so it is CodeMisconfigured, not CodeUnavailable:
+// retrying cannot help, and the message says what Valkey refused and where the ACL is documented.
+func aclRefusal(what, msg string) *store.Error {
+	const aclDoc = `docs/security.md, "Valkey: ACL users and TLS"`
+	denied := ""
+	switch {
+	case strings.HasPrefix(msg, "NOPERM "):
+		denied = strings.TrimPrefix(msg, "NOPERM ")
+	case strings.Contains(msg, "ACL failure in script: "):
+		_, denied, _ = strings.Cut(msg, "ACL failure in script: ")
+		denied, _, _ = strings.Cut(denied, " script: ") // the script's sha and line
+	case strings.HasPrefix(msg, "WRONGPASS "), strings.HasPrefix(msg, "NOAUTH "):
+		return &store.Error{Code: store.CodeMisconfigured, Message: fmt.Sprintf(
+			"%s: Valkey did not accept Chorus's credentials (%s): check --valkey-user and --valkey-password "+
+				"(or CHORUS_VALKEY_PASSWORD) against the Valkey ACL (%s)", what, msg, aclDoc)}
+	default:
+		return nil
+	}
+	return &store.Error{Code: store.CodeMisconfigured, Message: fmt.Sprintf(
+		"%s: Valkey's ACL refused Chorus's user (%s): give the user the commands and keys listed in %s",
+		what, denied, aclDoc)}
 }
 
 func itoa(i int64) string { return fmt.Sprint(i) }

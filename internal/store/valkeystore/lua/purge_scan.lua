@@ -3,7 +3,7 @@
 -- its SubmitTasks answers kept for idempotency (:rq; deleted here: a session submitted in batches of
 -- 1,000 keeps 25 KB per batch for a day otherwise). Only those are looked at, so a session of ten
 -- million zero-work tasks purges in a few steps.
--- KEYS[1] session meta. ARGV: [1] unused (0), [2] most results to take from each set.
+-- KEYS[1] session meta. ARGV: [1] most entries to take from each of :ro, :wl and :rq.
 -- Returns {object keys, 0 when more remains or -1 at the end}; NOT_FOUND or FAILED_PRECONDITION
 -- errors when the session cannot be purged (see purge.lua).
 local st = session_status()
@@ -11,7 +11,7 @@ if st == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does n
 if st == SESSION_PURGED then return { {}, -1 } end
 local err = purge_refusal(st)
 if err then return redis.error_reply(err) end
-local max = tonumber(ARGV[2])
+local max = tonumber(ARGV[1])
 local objs = {}
 local ro = redis.call('SPOP', K(':ro'), max)
 if #ro > 0 then

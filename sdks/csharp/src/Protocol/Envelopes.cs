@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using Chorus.Worker.Json;
 
@@ -219,12 +220,15 @@ namespace Chorus.Worker.Protocol
     }
 
     /// <summary>
-    /// chorus.worker.v1.RequestBatch: several worker messages in one, read in order as if sent one by one. It holds
-    /// no Hello and no nested batch; a sender batches what it has ready and never waits to fill a batch.
+    /// What RequestBatch and ResponseBatch share: several messages of one direction in one, read in order as if sent
+    /// one by one. The two differ only in the envelope they hold (T).
     /// </summary>
-    public sealed class RequestBatch
+    public abstract class MessageBatch<T> where T : class
     {
-        public List<ConnectRequest> Messages = new List<ConnectRequest>();
+        public List<T> Messages = new List<T>();
+
+        /// <summary>Writes one message of the batch (its envelope's WriteTo).</summary>
+        protected abstract void Write(T message, JsonWriter w);
 
         public void WriteTo(JsonWriter w)
         {
@@ -232,15 +236,16 @@ namespace Chorus.Worker.Protocol
             if (Messages != null && Messages.Count > 0)
             {
                 w.Name("messages").BeginArray();
-                foreach (var m in Messages) m.WriteTo(w);
+                foreach (var m in Messages) Write(m, w);
                 w.EndArray();
             }
             w.EndObject();
         }
 
-        public static RequestBatch FromJson(JsonValue v, string field)
+        /// <summary>Reads a batch of type B whose messages read reads.</summary>
+        protected static B Read<B>(JsonValue v, string field, Func<JsonValue, string, T> read) where B : MessageBatch<T>, new()
         {
-            var m = new RequestBatch();
+            var m = new B();
             ulong seen = 0;
             foreach (var f in ProtoJson.Members(v, field))
             {
@@ -249,7 +254,7 @@ namespace Chorus.Worker.Protocol
                 {
                     case "messages":
                         ProtoJson.Mark(ref seen, 1, field, "messages");
-                        m.Messages = ProtoJson.ReadList(f.Value, field + ".messages", ConnectRequest.FromJson);
+                        m.Messages = ProtoJson.ReadList(f.Value, field + ".messages", read);
                         break;
                 }
             }
@@ -258,41 +263,24 @@ namespace Chorus.Worker.Protocol
     }
 
     /// <summary>
+    /// chorus.worker.v1.RequestBatch: several worker messages in one, read in order as if sent one by one. It holds
+    /// no Hello and no nested batch; a sender batches what it has ready and never waits to fill a batch.
+    /// </summary>
+    public sealed class RequestBatch : MessageBatch<ConnectRequest>
+    {
+        protected override void Write(ConnectRequest message, JsonWriter w) { message.WriteTo(w); }
+
+        public static RequestBatch FromJson(JsonValue v, string field) { return Read<RequestBatch>(v, field, ConnectRequest.FromJson); }
+    }
+
+    /// <summary>
     /// chorus.worker.v1.ResponseBatch: several agent messages in one, read in order as if sent one by one. It holds
     /// no Welcome and no nested batch; a sender batches what it has ready and never waits to fill a batch.
     /// </summary>
-    public sealed class ResponseBatch
+    public sealed class ResponseBatch : MessageBatch<ConnectResponse>
     {
-        public List<ConnectResponse> Messages = new List<ConnectResponse>();
+        protected override void Write(ConnectResponse message, JsonWriter w) { message.WriteTo(w); }
 
-        public void WriteTo(JsonWriter w)
-        {
-            w.BeginObject();
-            if (Messages != null && Messages.Count > 0)
-            {
-                w.Name("messages").BeginArray();
-                foreach (var m in Messages) m.WriteTo(w);
-                w.EndArray();
-            }
-            w.EndObject();
-        }
-
-        public static ResponseBatch FromJson(JsonValue v, string field)
-        {
-            var m = new ResponseBatch();
-            ulong seen = 0;
-            foreach (var f in ProtoJson.Members(v, field))
-            {
-                if (f.Value.IsNull) continue;
-                switch (f.Key)
-                {
-                    case "messages":
-                        ProtoJson.Mark(ref seen, 1, field, "messages");
-                        m.Messages = ProtoJson.ReadList(f.Value, field + ".messages", ConnectResponse.FromJson);
-                        break;
-                }
-            }
-            return m;
-        }
+        public static ResponseBatch FromJson(JsonValue v, string field) { return Read<ResponseBatch>(v, field, ConnectResponse.FromJson); }
     }
 }

@@ -1,0 +1,83 @@
+package valkeystore_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/valkey-io/valkey-go"
+
+	"github.com/chorus-hpc/chorus/internal/store"
+	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
+)
+
+// TestACLRefusalIsMisconfiguredAndNamesTheCommand: a command the Valkey user may not run is a
+// misconfiguration (CodeMisconfigured, not retried as Unavailable), whose message names the command
+// as Valkey did and points to the documented ACL, whether the command is sent by the store itself or
+// by one of its scripts; credentials Valkey stops accepting are reported the same way.
+func TestACLRefusalIsMisconfiguredAndNamesTheCommand(t *testing.T) {
+	t.Parallel()
+	srv := valkeytest.Start(t)
+	admin := srv.Client(t)
+	ctx := t.Context()
+	for _, tc := range []struct {
+		name, denied string
+		call         func(*testing.T, store.Store, string) error
+		want         []string
+	}{
+		// purge_scan.lua runs SPOP even when the session has no result to pop
+		{"in a script", "-spop", func(t *testing.T, s store.Store, sid string) error {
+			if _, err := s.SetSessionStatus(ctx, sid, chorusv1.SessionStatus_SESSION_STATUS_CLOSED); err != nil {
+				t.Fatalf("closing the session: %v", err)
+			}
+			_, _, err := s.PurgeSession(ctx, sid)
+			return err
+		}, []string{"purging the session", "'spop' command", "docs/security.md"}},
+		// GetSession reads the task counts with HGETALL
+		{"sent by the store", "-hgetall", func(t *testing.T, s store.Store, sid string) error {
+			_, err := s.GetSession(ctx, sid)
+			return err
+		}, []string{"reading task counts", "'hgetall' command", "docs/security.md"}},
+		// the user's password changes and its connections are closed: the store reconnects with the old one
+		{"credentials", "", func(t *testing.T, s store.Store, sid string) error {
+			for _, cmd := range [][]string{{"ACL", "SETUSER", "acl-credentials", "resetpass", ">another-password"}, {"CLIENT", "KILL", "USER", "acl-credentials"}} {
+				if err := admin.Do(ctx, admin.B().Arbitrary(cmd...).Build()).Error(); err != nil {
+					t.Fatalf("%v: %v", cmd, err)
+				}
+			}
+			_, err := s.GetSession(ctx, sid)
+			return err
+		}, []string{"reading the session", "WRONGPASS", "--valkey-password", "docs/security.md"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			user := "acl-" + strings.Fields(tc.name)[len(strings.Fields(tc.name))-1]
+			acl := []string{"ACL", "SETUSER", user, "on", ">password-0123456789", "~*", "+@all"}
+			if tc.denied != "" {
+				acl = append(acl, tc.denied)
+			}
+			if err := admin.Do(ctx, admin.B().Arbitrary(acl...).Build()).Error(); err != nil {
+				t.Fatalf("creating the ACL user: %v", err)
+			}
+			c, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{srv.Addr}, Username: user,
+				Password: "password-0123456789", DisableCache: true})
+			if err != nil {
+				t.Fatalf("connecting as the ACL user %s: %v", user, err)
+			}
+			t.Cleanup(c.Close)
+			s := newStore(t, c, user+":", nil)
+			sid, _ := cpuSession(t, s)
+			err = tc.call(t, s, sid)
+			if code := store.CodeOf(err); code != store.CodeMisconfigured {
+				t.Fatalf("error with the ACL %q = %v (code %v); want code %v", tc.denied, err, code, store.CodeMisconfigured)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error with the ACL %q = %q; want it to contain %q", tc.denied, err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "@user_script") {
+				t.Errorf("error = %q; want the script's sha and line left out", err)
+			}
+		})
+	}
+}
