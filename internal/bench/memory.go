@@ -1,9 +1,12 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -25,6 +28,16 @@ type MemoryResult struct {
 	SubmitTasksPerS float64 `json:"submit_tasks_per_s"`
 	// Samples are (queued tasks, used_memory) along the way.
 	Samples []Point `json:"samples"`
+	// ByKey is what each kind of key costs per task (MEMORY USAGE of every key once submitted, summed
+	// by the key's suffix after its hash tag, digits folded to '#'), largest first.
+	ByKey []KeyCost `json:"by_key,omitempty"`
+}
+
+// KeyCost is the memory of one kind of key, per queued task.
+type KeyCost struct {
+	Key          string  `json:"key"`
+	Keys         int     `json:"keys"`
+	BytesPerTask float64 `json:"bytes_per_task"`
 }
 
 func (r *Runner) memory(ctx context.Context) error {
@@ -61,6 +74,9 @@ func (r *Runner) memory(ctx context.Context) error {
 	res.SubmitTasksPerS = float64(tasks) / res.SubmitS
 	res.UsedMemoryAfter = int64(res.Samples[len(res.Samples)-1].V)
 	res.BytesPerTask = float64(res.UsedMemoryAfter-res.UsedMemoryBefore) / float64(tasks)
+	if res.ByKey, err = r.keyCosts(ctx, tasks); err != nil {
+		return err
+	}
 	r.log.Info("bench: memory", "tasks", tasks, "bytes_per_task", int(res.BytesPerTask), "submit_tasks_per_s", int(res.SubmitTasksPerS))
 	if err := writeJSON(r.path("memory.json"), res); err != nil {
 		return err
@@ -70,6 +86,61 @@ func (r *Runner) memory(ctx context.Context) error {
 		s.Points = append(s.Points, Point{T: p.T, V: (p.V - float64(before)) / (1 << 20)})
 	}
 	return writeLinePlot(r.path("memory.png"), linePlot{Title: "Valkey memory vs queued zero-payload tasks", X: "queued tasks", Y: "used_memory growth (MiB)", Series: []Series{s}})
+}
+
+// keyCosts sums MEMORY USAGE (every element counted) over the private Valkey's keys by kind of key,
+// per task.
+func (r *Runner) keyCosts(ctx context.Context, tasks int) ([]KeyCost, error) {
+	vc := r.stack.Valkey()
+	byKind := map[string]*KeyCost{}
+	var cursor uint64
+	for {
+		e, err := vc.Do(ctx, vc.B().Scan().Cursor(cursor).Count(1000).Build()).AsScanEntry()
+		if err != nil {
+			return nil, fmt.Errorf("listing the private Valkey's keys: %w", err)
+		}
+		for _, k := range e.Elements {
+			used, err := vc.Do(ctx, vc.B().MemoryUsage().Key(k).Samples(0).Build()).AsInt64()
+			if err != nil {
+				continue // deleted since the scan
+			}
+			kind := keyKind(k)
+			c := byKind[kind]
+			if c == nil {
+				c = &KeyCost{Key: kind}
+				byKind[kind] = c
+			}
+			c.Keys++
+			c.BytesPerTask += float64(used) / float64(tasks)
+		}
+		if cursor = e.Cursor; cursor == 0 {
+			break
+		}
+	}
+	out := make([]KeyCost, 0, len(byKind))
+	for _, c := range byKind {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b KeyCost) int { return cmp.Compare(b.BytesPerTask, a.BytesPerTask) })
+	return out, nil
+}
+
+// keyKind names a key by what follows its hash tag ("{chorus:s:<id>}:t" is ":t"), digits folded to
+// '#' ("{chorus:s:<id>}:q:bench-memory:0" is ":q:bench-memory:#") and a request's answer
+// (":req:<request id>") as ":req:*"; a key without a tag is itself.
+func keyKind(k string) string {
+	if i := strings.LastIndexByte(k, '}'); i >= 0 {
+		k = k[i+1:]
+	}
+	if strings.HasPrefix(k, ":req:") {
+		return ":req:*"
+	}
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return '#'
+		}
+		return r
+	}, k)
 }
 
 // usedMemory reads INFO memory used_memory.

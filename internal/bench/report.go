@@ -258,6 +258,16 @@ func (mm *MemoryResult) markdown(b *markdown) {
 	b.w("## 5. Memory per queued task — memory.png\n\n")
 	b.w("%d queued zero-payload echo tasks (each with one expected output): Valkey used_memory grew by %.1f MiB, **%.0f bytes per task**. Submitted at %.0f tasks/s (4 clients, batches of 5000).\n\n",
 		mm.Tasks, float64(mm.UsedMemoryAfter-mm.UsedMemoryBefore)/(1<<20), mm.BytesPerTask, mm.SubmitTasksPerS)
+	if len(mm.ByKey) == 0 {
+		return
+	}
+	b.w("What each kind of key costs per task (MEMORY USAGE of every key, by the suffix after the session's or partition's hash tag; see internal/store/valkeystore/keys.go):\n\n| key | keys | bytes per task |\n|---|---|---|\n")
+	for _, c := range mm.ByKey {
+		if c.BytesPerTask >= 0.5 {
+			b.w("| `%s` | %d | %.1f |\n", c.Key, c.Keys, c.BytesPerTask)
+		}
+	}
+	b.w("\n")
 }
 
 // mdPeers writes the peers' throughput and latency beside Chorus's, with ratios, then their utilization.
