@@ -3,7 +3,6 @@ package bench
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -216,26 +215,6 @@ func sample(ctx context.Context, stop <-chan struct{}, run *loadRun, seen *outco
 			return nil
 		}
 	}
-}
-
-// lastEnd returns the latest end_time of the sessions' tasks (exact, from the task records).
-func lastEnd(ctx context.Context, sessions []*client.Session) (time.Time, error) {
-	var last time.Time
-	for _, s := range sessions {
-		ts, err := s.Tasks(ctx, chorusv1.TaskStatus_TASK_STATUS_UNSPECIFIED)
-		if err != nil {
-			return last, err
-		}
-		for _, t := range ts {
-			if e := t.GetEndTime(); e != nil && e.AsTime().After(last) {
-				last = e.AsTime()
-			}
-		}
-	}
-	if last.IsZero() {
-		return last, errors.New("no task has an end time")
-	}
-	return last, nil
 }
 
 // cleanup cancels and purges the sessions so the next scenario starts on an empty store.

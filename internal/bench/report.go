@@ -246,11 +246,18 @@ func (u *UtilizationResult) markdown(b *markdown) {
 func (s *ScalabilityResult) markdown(b *markdown) {
 	w := b.w
 	b.section("4. Scalability (1 s sleep tasks) — scalability.png", s.Seed,
-		"slots", "workers", "tasks", "wall (s)", "tasks/s", "ideal", "efficiency")
+		"slots", "workers", "tasks", "wall (s)", "tasks/s", "ideal", "efficiency", "lost: to first start / ramp-up / between tasks / ramp-down")
 	for _, p := range s.Points {
-		w("| %d | %s | %d | %.2f | %.1f | %.0f | **%.1f%%** |\n", p.Slots, p.Workers, p.Tasks, p.WallS, p.TasksPerS, p.IdealTasksPerS, 100*p.Efficiency)
+		lost := "—"
+		if total := float64(p.Slots) * p.WallS; total > 0 && p.IdleBeforeFirstS+p.IdleRampUpS+p.IdleRampDownS > 0 {
+			pct := func(v float64) float64 { return 100 * v / total }
+			lost = fmt.Sprintf("%.1f / %.1f / %.1f / %.1f%%", pct(p.IdleBeforeFirstS), pct(p.IdleRampUpS), pct(p.IdleBetweenS), pct(p.IdleRampDownS))
+		}
+		w("| %d | %s | %d | %.2f | %.1f | %.0f | **%.1f%%** | %s |\n", p.Slots, p.Workers, p.Tasks, p.WallS, p.TasksPerS, p.IdealTasksPerS, 100*p.Efficiency, lost)
 	}
-	w("\nWall time runs from the first submission to the last task end, so it includes submitting and the ramp-up of the first wave.\n\n")
+	w("\nWall time runs from the first submission to the last task end, so it includes submitting and the ramp-up of the first wave. " +
+		"The slot time lost (slots × wall − busy, as a share of slots × wall) is split into the wait from the first submission to the first start, " +
+		"each slot's wait for its first task after that, the gaps between tasks, and each slot's wait after its last task.\n\n")
 }
 
 // markdown writes section 5.

@@ -26,6 +26,12 @@ type ScalabilityPoint struct {
 	// IdealTasksPerS is slots / task duration; Efficiency is TasksPerS / IdealTasksPerS.
 	IdealTasksPerS float64 `json:"ideal_tasks_per_s"`
 	Efficiency     float64 `json:"efficiency"`
+	// Where the slot time beyond the tasks' own went (see slotUse), in slot-seconds: from the first
+	// submission to the first start, the first wave's ramp-up, gaps between tasks, the ramp-down.
+	IdleBeforeFirstS float64 `json:"idle_before_first_s"`
+	IdleRampUpS      float64 `json:"idle_ramp_up_s"`
+	IdleBetweenS     float64 `json:"idle_between_s"`
+	IdleRampDownS    float64 `json:"idle_ramp_down_s"`
 }
 
 func (r *Runner) scalability(ctx context.Context) error {
@@ -58,12 +64,18 @@ func (r *Runner) scalability(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		end, err := lastEnd(ctx, run.sessions)
+		attempts, err := allAttempts(ctx, run.sessions)
 		cleanup(ctx, run.sessions)
 		if err != nil {
 			return err
 		}
-		pt.WallS = end.Sub(run.start).Seconds()
+		u, err := measureSlots(attempts, pt.Slots, run.start)
+		if err != nil {
+			return err
+		}
+		pt.WallS = u.WallFromSubmitS
+		pt.IdleBeforeFirstS = float64(pt.Slots) * u.FirstStartS
+		pt.IdleRampUpS, pt.IdleBetweenS, pt.IdleRampDownS = u.IdleRampUpS, u.IdleBetweenS, u.IdleRampDownS
 		pt.TasksPerS = float64(pt.Tasks) / pt.WallS
 		pt.IdealTasksPerS = float64(pt.Slots) / (float64(taskMs) / 1000)
 		pt.Efficiency = pt.TasksPerS / pt.IdealTasksPerS

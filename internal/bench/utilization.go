@@ -83,6 +83,32 @@ func (r *Runner) utilizationRun(ctx context.Context, part string, slots, taskMs,
 	if err != nil {
 		return out, err
 	}
+	u, err := measureSlots(attempts, slots, run.start)
+	if err != nil {
+		return out, err
+	}
+	out.BusyS, out.WallS, out.WallFromSubmitS = u.BusyS, u.WallS, u.WallFromSubmitS
+	out.Utilization = out.BusyS / (float64(slots) * out.WallS)
+	out.UtilizationFromSubmit = out.BusyS / (float64(slots) * out.WallFromSubmitS)
+	out.IdleRampUpS, out.IdleBetweenS, out.IdleRampDownS = u.IdleRampUpS, u.IdleBetweenS, u.IdleRampDownS
+	return out, nil
+}
+
+// slotUse is how the worker slots spent a run, from the attempts' start and end times.
+type slotUse struct {
+	// BusyS is the sum of attempt end − start; WallS runs from the first start to the last end,
+	// WallFromSubmitS from the first submission; FirstStartS is from the first submission to the
+	// first start.
+	BusyS, WallS, WallFromSubmitS, FirstStartS float64
+	// The idle slot time of the workers' span (slots × WallS − busy) in slot-seconds: before each
+	// slot's first task (the first `slots` starts after the first one), after each slot's last task
+	// (the last `slots` ends before the last one), and between tasks (the rest: dispatch gaps).
+	IdleRampUpS, IdleBetweenS, IdleRampDownS float64
+}
+
+// measureSlots computes slotUse for slots worker slots from attempts, submitted from submitStart.
+func measureSlots(attempts []*chorusv1.TaskAttempt, slots int, submitStart time.Time) (slotUse, error) {
+	var u slotUse
 	var starts, ends []time.Time
 	var busy time.Duration
 	for _, a := range attempts {
@@ -94,24 +120,23 @@ func (r *Runner) utilizationRun(ctx context.Context, part string, slots, taskMs,
 		starts, ends = append(starts, s), append(ends, e)
 	}
 	if busy == 0 {
-		return out, fmt.Errorf("no attempt has start and end times: cannot compute utilization")
+		return u, fmt.Errorf("no attempt has start and end times: cannot compute how the slots were used")
 	}
 	slices.SortFunc(starts, time.Time.Compare)
 	slices.SortFunc(ends, time.Time.Compare)
 	first, last := starts[0], ends[len(ends)-1]
-	out.BusyS = busy.Seconds()
-	out.WallS = last.Sub(first).Seconds()
-	out.WallFromSubmitS = last.Sub(run.start).Seconds()
-	out.Utilization = out.BusyS / (float64(slots) * out.WallS)
-	out.UtilizationFromSubmit = out.BusyS / (float64(slots) * out.WallFromSubmitS)
+	u.BusyS = busy.Seconds()
+	u.WallS = last.Sub(first).Seconds()
+	u.WallFromSubmitS = last.Sub(submitStart).Seconds()
+	u.FirstStartS = first.Sub(submitStart).Seconds()
 	for _, s := range starts[:min(slots, len(starts))] {
-		out.IdleRampUpS += s.Sub(first).Seconds()
+		u.IdleRampUpS += s.Sub(first).Seconds()
 	}
 	for _, e := range ends[max(0, len(ends)-slots):] {
-		out.IdleRampDownS += last.Sub(e).Seconds()
+		u.IdleRampDownS += last.Sub(e).Seconds()
 	}
-	out.IdleBetweenS = float64(slots)*out.WallS - out.BusyS - out.IdleRampUpS - out.IdleRampDownS
-	return out, nil
+	u.IdleBetweenS = float64(slots)*u.WallS - u.BusyS - u.IdleRampUpS - u.IdleRampDownS
+	return u, nil
 }
 
 // allAttempts reads every task of the sessions with GetTask (attempts are not in ListTasks), 16 at a
