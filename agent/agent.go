@@ -129,6 +129,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.reclaimPreviousLife(ctx)
 	for _, p := range a.parts {
 		for _, pr := range p.procs {
+			pr.fillOutDirs()
 			procWG.Go(func() { pr.supervise(bgCtx) })
 		}
 		claimWG.Go(func() { p.claimLoop(ctx) })

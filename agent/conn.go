@@ -101,6 +101,7 @@ func (pr *proc) serve(inc *incarnation, tr transport, hello *workerv1.Hello) err
 	pr.lastSeen.Store(a.cfg.Clock.Now().UnixNano())
 	pr.mu.Unlock()
 	close(inc.hello)
+	pr.fillOutDirs() // up to the capacity the worker announced
 	pr.log.Info("worker connected", "pid", inc.pid.Load(), "language", hello.GetLanguage(), "sdk_version", hello.GetSdkVersion(),
 		"capacity", pr.capacity, "methods", len(hello.GetMethods()), "batches", hello.GetAcceptsBatches())
 	signal(pr.p.wake)

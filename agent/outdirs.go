@@ -52,7 +52,7 @@ func (pr *proc) putOutDir(path string, reuse bool) {
 	}
 	if reuse && d.h.empty(path) {
 		pr.mu.Lock()
-		if len(pr.outDirs) < 64 && !pr.outClosed {
+		if len(pr.outDirs) < pr.outKeepLocked() && !pr.outClosed {
 			pr.outDirs = append(pr.outDirs, d)
 			pr.mu.Unlock()
 			return
@@ -63,12 +63,70 @@ func (pr *proc) putOutDir(path string, reuse bool) {
 	_ = os.RemoveAll(path)
 }
 
-// closeOutDirs closes the handles of the slot's output folders when the agent stops; folders given
-// back later are removed, not kept.
+// outKeepLocked is how many output folders the worker keeps, in use or empty in the pool: as many as
+// tasks it may hold at once (its capacity, as announced or configured, plus its prefetch), and at
+// least minOutKeep.
+func (pr *proc) outKeepLocked() int {
+	if pr.p == nil {
+		return minOutKeep
+	}
+	return max(minOutKeep, max(pr.capacity, pr.p.cfg.Capacity)+pr.prefetchLocked())
+}
+
+const minOutKeep = 64
+
+// fillOutDirs creates empty output folders in the background until the worker has outKeepLocked of
+// them (one runs at a time; it stops when the agent stops). A mkdir costs hundreds of microseconds on
+// some file systems: a first wave of thousands of tasks paid them one after the other on the way to
+// the workers (2,000 slots took a second to fill), and a pool smaller than the worker's slots paid a
+// mkdir and a removal for every task.
+func (pr *proc) fillOutDirs() {
+	pr.mu.Lock()
+	if pr.filling || pr.outClosed {
+		pr.mu.Unlock()
+		return
+	}
+	pr.filling = true
+	pr.fillWG.Add(1)
+	pr.mu.Unlock()
+	go func() {
+		defer pr.fillWG.Done()
+		for {
+			pr.mu.Lock()
+			if pr.outClosed || len(pr.outDirs)+len(pr.outBusy) >= pr.outKeepLocked() {
+				pr.filling = false
+				pr.mu.Unlock()
+				return
+			}
+			pr.outSeq++
+			path := filepath.Join(pr.dir, "out", strconv.Itoa(pr.outSeq))
+			pr.mu.Unlock()
+			err := os.MkdirAll(path, 0o700)
+			d := outDir{path: path, h: openDir(path)}
+			pr.mu.Lock()
+			if err != nil || pr.outClosed {
+				// takeOutDir reports a folder that cannot be made, when a task needs one
+				pr.filling = false
+				pr.mu.Unlock()
+				d.h.close()
+				_ = os.RemoveAll(path)
+				return
+			}
+			pr.outDirs = append(pr.outDirs, d)
+			pr.mu.Unlock()
+		}
+	}()
+}
+
+// closeOutDirs closes the handles of the slot's output folders when the agent stops (after the
+// background filler stopped); folders given back later are removed, not kept.
 func (pr *proc) closeOutDirs() {
 	pr.mu.Lock()
-	defer pr.mu.Unlock()
 	pr.outClosed = true
+	pr.mu.Unlock()
+	pr.fillWG.Wait()
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
 	for _, d := range pr.outDirs {
 		d.h.close()
 	}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestOutDirsRecycleOnlyEmpty: an output folder comes back for the next task only when the task
@@ -57,5 +58,52 @@ func mustBeGone(t *testing.T, path, what string) {
 	t.Helper()
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Fatalf("%s was kept (stat: %v)", what, err)
+	}
+}
+
+// TestOutDirsFilledAhead: the empty output folders a worker may need at once (its capacity plus its
+// prefetch) are made in the background before tasks ask for them, a task takes one of them, and a
+// folder given back stays pooled up to that many; closeOutDirs waits for the filler.
+func TestOutDirsFilledAhead(t *testing.T) {
+	pr := &proc{dir: t.TempDir(), outBusy: map[string]outDir{}, p: &partition{cfg: PartitionConfig{Capacity: 100}}}
+	pr.fillOutDirs()
+	want := 100 + 1 // capacity + prefetch (the announced capacity, 0 here, gives max(1, 0))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pr.mu.Lock()
+		n, filling := len(pr.outDirs), pr.filling
+		pr.mu.Unlock()
+		if n == want && !filling {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d output folders made ahead after 30s (still filling: %v); want %d", n, filling, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	entries, err := os.ReadDir(filepath.Join(pr.dir, "out"))
+	if err != nil || len(entries) != want {
+		t.Fatalf("the out folder holds %d entries (%v); want the %d folders made ahead", len(entries), err, want)
+	}
+	got, err := pr.takeOutDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(pr.dir, "out")); len(entries) != want {
+		t.Fatalf("taking a folder made a new one: %d folders, want %d", len(entries), want)
+	}
+	pr.putOutDir(got, true)
+	pr.mu.Lock()
+	pooled := len(pr.outDirs)
+	pr.mu.Unlock()
+	if pooled != want {
+		t.Fatalf("%d folders pooled after the task gave its folder back; want %d (a pool as large as the worker's slots)", pooled, want)
+	}
+	pr.closeOutDirs()
+	pr.fillOutDirs() // after the stop: does nothing
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if pr.filling || len(pr.outDirs) != 0 {
+		t.Fatalf("after closeOutDirs: filling %v, %d folders pooled; want none", pr.filling, len(pr.outDirs))
 	}
 }

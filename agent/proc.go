@@ -46,6 +46,8 @@ type proc struct {
 	outBusy     map[string]outDir // output folders of tasks in flight, by path
 	outClosed   bool              // the agent stopped: folders given back are removed
 	outSeq      int
+	filling     bool           // fillOutDirs is running
+	fillWG      sync.WaitGroup // fillOutDirs's goroutine
 }
 
 // incarnation is one run of a worker process.
