@@ -4,13 +4,16 @@ import "time"
 
 // WorkerStats describes one worker process slot.
 type WorkerStats struct {
-	ID         string
-	Partition  string
-	PID        int  // 0 when no process runs
-	Connected  bool // the process said Hello
-	Capacity   int  // announced in Hello
-	InFlight   int  // tasks assigned to the worker now
-	Prefetched int  // tasks leased for it, not yet assigned
+	ID        string
+	Partition string
+	PID       int  // 0 when no process runs
+	Connected bool // the process said Hello
+	// OutDirsReady: the empty output folders the worker may need at once are made (they are made in
+	// the background when the agent starts and when the worker connects).
+	OutDirsReady bool
+	Capacity     int // announced in Hello
+	InFlight     int // tasks assigned to the worker now
+	Prefetched   int // tasks leased for it, not yet assigned
 	// MaxInFlight is the most tasks ever assigned to this slot's processes at once.
 	MaxInFlight int
 	Restarts    int
@@ -35,7 +38,8 @@ func (a *Agent) Stats() Stats {
 		for _, pr := range p.procs {
 			pr.mu.Lock()
 			w := WorkerStats{ID: pr.id, Partition: p.cfg.Name, Connected: pr.conn != nil, Capacity: pr.capacity,
-				InFlight: len(pr.assigned), Prefetched: len(pr.queued), MaxInFlight: pr.maxInFlight, Restarts: pr.restarts, Busy: pr.busy}
+				InFlight: len(pr.assigned), Prefetched: len(pr.queued), MaxInFlight: pr.maxInFlight, Restarts: pr.restarts, Busy: pr.busy,
+				OutDirsReady: !pr.filling && len(pr.outDirs)+len(pr.outBusy) >= pr.outKeepLocked()}
 			w.MessagesSent, w.WritesSent = pr.wire.sentMsgs.Load(), pr.wire.sentWrites.Load()
 			w.MessagesReceived, w.ReadsReceived = pr.wire.recvMsgs.Load(), pr.wire.recvReads.Load()
 			if pr.inc != nil {

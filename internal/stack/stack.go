@@ -143,7 +143,7 @@ func (s *Stack) ValkeyAddr() string { return s.vk.Addr() }
 func (s *Stack) Valkey() valkey.Client { return s.vc }
 
 // StartAgent starts an agent serving parts (stopping the previous one) and waits until every worker
-// process said Hello.
+// process said Hello and has its output folders made, as a long-running agent has.
 func (s *Stack) StartAgent(ctx context.Context, parts []agent.PartitionConfig) error {
 	if err := s.StopAgent(); err != nil {
 		return err
@@ -161,7 +161,7 @@ func (s *Stack) StartAgent(ctx context.Context, parts []agent.PartitionConfig) e
 		st := a.Stats()
 		ok := len(st.Workers) > 0
 		for _, w := range st.Workers {
-			ok = ok && w.Connected
+			ok = ok && w.Connected && w.OutDirsReady
 		}
 		if ok {
 			return nil
