@@ -50,7 +50,10 @@ type Config struct {
 	// agent which of its tasks were cancelled, so this bounds how long a cancel takes to reach a
 	// running task. Default the smaller of LeaseTTL/3 and 1s.
 	RenewInterval time.Duration `yaml:"renew_interval"`
-	// ClaimBatch is the most tasks leased in one claim. Default 64.
+	// ClaimBatch is the most tasks leased in one claim. Default (0): half a partition's slots
+	// (processes × capacity), at least 64: an agent of 2,000 slots filled its first wave with 256 at a
+	// time in 0.5 s, each claim waiting behind the submissions on Valkey; one claim script costs
+	// about the same per task whatever its size.
 	ClaimBatch int `yaml:"claim_batch"`
 	// WaitTimeout bounds one blocking wait for work when the queue is empty. Default 5s.
 	WaitTimeout time.Duration `yaml:"wait_timeout"`
@@ -193,9 +196,6 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.CancelGrace, 30*time.Second)
 	def(&c.RestartBackoff, 100*time.Millisecond)
 	def(&c.MaxRestartBackoff, 30*time.Second)
-	if c.ClaimBatch == 0 {
-		c.ClaimBatch = 64
-	}
 	if c.InlineLimit == 0 {
 		c.InlineLimit = 64 << 10
 	}

@@ -47,7 +47,7 @@ func (p *partition) claimLoop(ctx context.Context) {
 		// The claim itself is not cancelled with ctx: leases it takes are handed back by the drain,
 		// whereas a claim cut short could leave leases that only expire.
 		tasks, err := a.store.Claim(a.bg, store.ClaimRequest{Partition: p.cfg.Name, AgentID: a.cfg.AgentID,
-			Max: min(free, a.cfg.ClaimBatch), LeaseTTL: a.cfg.LeaseTTL})
+			Max: min(free, p.claimBatch()), LeaseTTL: a.cfg.LeaseTTL})
 		if err != nil {
 			if ctx.Err() == nil {
 				p.log.Error("could not lease tasks; retrying in 1s", "error", err)
@@ -79,6 +79,17 @@ func (p *partition) claimLoop(ctx context.Context) {
 		a.release(orphans, "no worker has room")
 	}
 }
+
+// claimBatch is the most tasks one claim leases: Config.ClaimBatch, or half the partition's slots
+// (at least minClaimBatch).
+func (p *partition) claimBatch() int {
+	if n := p.a.cfg.ClaimBatch; n > 0 {
+		return n
+	}
+	return max(minClaimBatch, p.cfg.Processes*p.cfg.Capacity/2)
+}
+
+const minClaimBatch = 64
 
 // hold holds the connections of the partition's workers (see transport.hold) while a claimed batch
 // is spread over them, so each worker that accepts batches gets its share as one batch.

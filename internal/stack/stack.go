@@ -149,7 +149,7 @@ func (s *Stack) StartAgent(ctx context.Context, parts []agent.PartitionConfig) e
 		return err
 	}
 	// The agent's default runtime folder is a new one under the temp folder, removed when it stops.
-	a, err := agent.New(agent.Config{Partitions: parts, Logger: s.log, ClaimBatch: 256}, s.st, s.objs)
+	a, err := agent.New(agent.Config{Partitions: parts, Logger: s.log}, s.st, s.objs)
 	if err != nil {
 		return err
 	}
