@@ -37,11 +37,12 @@ type LatencyMode struct {
 }
 
 func (r *Runner) latency(ctx context.Context) error {
-	part, err := r.useAgent(ctx, r.goWorkers(2, 8))
+	// 32 slots, as many as the peers' workers (asynq's concurrency) and the throughput scenario
+	part, err := r.useAgent(ctx, r.goWorkers(2, 16))
 	if err != nil {
 		return err
 	}
-	res := LatencyResult{Scenario: ScenarioLatency, Workers: "Go example worker, 2 processes x capacity 8, method echo, empty payload",
+	res := LatencyResult{Scenario: ScenarioLatency, Workers: "Go example worker, 2 processes x capacity 16, method echo, empty payload",
 		Seed: "ArmoniK (seed article, Figure 1): submission ~40 ms, processing ~60 ms, end-to-end ~140 ms"}
 	// Warm up connections, scripts and workers; not recorded.
 	if _, err := r.latencyMode(ctx, part, "warmup", 1, 20); err != nil {
