@@ -200,3 +200,59 @@ func testExactRefusals(t *testing.T, s store.Store, _ *clock.Fake) {
 		}
 	}
 }
+
+// testCompletionRefusals: a completion that writes what its task may not write is refused whole, with
+// a message naming the result, and leaves the task leased (its worker may still complete it properly):
+// an output the task does not expect, the same output twice, a new result whose id is taken, an
+// output both written and handed to a subtask, and a new result also expected from a subtask.
+func testCompletionRefusals(t *testing.T, s store.Store, _ *clock.Fake) {
+	sid := newSession(t, s, 1)
+	st := submit(t, s, sid, store.TaskSpec{Method: "w", ExpectedOutputIDs: []string{"mine"}},
+		store.TaskSpec{Method: "other", ExpectedOutputIDs: []string{"theirs"}})
+	var c *store.ClaimedTask
+	for _, x := range claim(t, s, 10) {
+		if x.Lease.TaskID == st[0].TaskId {
+			c = x
+		}
+	}
+	if c == nil {
+		t.Fatal("did not claim the task")
+	}
+	data := store.ResultData{Inline: []byte("x"), Size: 1}
+	sub1, sub2 := store.NewTaskID(), store.NewTaskID()
+	for _, tc := range []struct {
+		what string
+		comp store.Completion
+		code store.Code
+		msg  string
+	}{
+		{"an output the task does not expect", store.Completion{Outputs: []store.OutputData{{ResultID: "theirs", Data: data}}},
+			store.CodeFailedPrecondition, "result theirs is not an expected output of task " + st[0].TaskId},
+		{"the same output twice", store.Completion{Outputs: []store.OutputData{{ResultID: "mine", Data: data}, {ResultID: "mine", Data: data}}},
+			store.CodeFailedPrecondition, "output mine is written twice"},
+		{"a new result whose id is taken", store.Completion{NewResults: []store.ResultSpec{{ResultID: "theirs"}}},
+			store.CodeAlreadyExists, "result id theirs is taken"},
+		{"an output written and handed to a subtask", store.Completion{Outputs: []store.OutputData{{ResultID: "mine", Data: data}},
+			Subtasks: []store.TaskSpec{{Method: "sub", ExpectedOutputIDs: []string{"mine"}}}, SubtaskIDs: []string{sub1}},
+			store.CodeFailedPrecondition, "output mine is both written by task " + st[0].TaskId + " and handed to subtask " + sub1},
+		{"a new result also expected from a subtask", store.Completion{NewResults: []store.ResultSpec{{ResultID: "fresh"}},
+			Subtasks: []store.TaskSpec{{Method: "sub", ExpectedOutputIDs: []string{"fresh"}}}, SubtaskIDs: []string{sub2}},
+			store.CodeFailedPrecondition, "result fresh is created by the completion and also expected from subtask " + sub2},
+	} {
+		tc.comp.Lease = c.Lease
+		wantMessage(t, s.Complete(ctx(t), tc.comp), tc.code, tc.msg)
+		if got := taskStatus(t, s, sid, st[0].TaskId); got != chorusv1.TaskStatus_TASK_STATUS_DISPATCHED {
+			t.Fatalf("after a completion writing %s was refused, the task is %v; want it still DISPATCHED", tc.what, got)
+		}
+	}
+	if _, err := s.GetResult(ctx(t), sid, "fresh"); err == nil {
+		t.Fatal("a refused completion created its new result")
+	}
+	// the worker then completes it properly
+	if err := s.Complete(ctx(t), store.Completion{Lease: c.Lease, Outputs: []store.OutputData{{ResultID: "mine", Data: data}}}); err != nil {
+		t.Fatalf("the proper completion after the refused ones: %v", err)
+	}
+	if got := taskStatus(t, s, sid, st[0].TaskId); got != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
+		t.Fatalf("task %v after its proper completion; want COMPLETED", got)
+	}
+}

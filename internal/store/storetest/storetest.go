@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ReconcileRestoresIndexes", testReconcileRestoresIndexes},
 		{"ClosedSessionRunsToEnd", testClosedSessionRunsToEnd},
 		{"CyclesRefused", testCyclesRefused},
+		{"CompletionRefusals", testCompletionRefusals},
 		{"AdmissionLimits", testAdmissionLimits},
 		{"BigCancel", testBigCancel},
 		{"DeadAgents", testDeadAgents},
