@@ -145,7 +145,7 @@ func (c *committer) flushOnce(ctx context.Context, final bool) bool {
 			n = m
 		}
 	}
-	c.last = time.Now()
+	started := time.Now()
 	c.mu.Lock()
 	q := mergeStarts(c.q)
 	followed := map[string]bool{} // tokens with a step after their start
@@ -174,7 +174,7 @@ func (c *committer) flushOnce(ctx context.Context, final bool) bool {
 	if len(batch) == 0 {
 		return false
 	}
-	c.lastN = len(batch)
+	c.last, c.lastN = started, len(batch)
 	c.record(ctx, batch)
 	return true
 }

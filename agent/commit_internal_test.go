@@ -62,3 +62,20 @@ func TestMergeStarts(t *testing.T) {
 		t.Fatalf("callbacks %v; want only the completion's, refused", heard)
 	}
 }
+
+// TestHeldStartIsNotAFlush: a flush that sends nothing (a start held for its task's outcome) does not
+// count as the previous flush, so the outcome that follows is not held back to fill a batch as if the
+// committer were busy.
+func TestHeldStartIsNotAFlush(t *testing.T) {
+	c := &committer{now: time.Now, progress: map[string]*step{}, lastN: 50}
+	c.q = []*step{{o: store.Outcome{Kind: store.OutcomeStart, Lease: store.Lease{TaskID: "a", Token: "a"}}, at: time.Now()}}
+	if c.flushOnce(t.Context(), false) {
+		t.Fatal("a lone start, within its hold, was sent")
+	}
+	if !c.last.IsZero() {
+		t.Fatalf("a flush that sent nothing set the previous flush's time to %v", c.last)
+	}
+	if c.queued() != 1 {
+		t.Fatalf("%d steps queued after the flush; want the held start", c.queued())
+	}
+}
