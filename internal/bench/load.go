@@ -93,9 +93,11 @@ func (r *Runner) push(ctx context.Context, ld load, prog *progress) (loadRun, er
 // outcomes counts the final task statuses the sessions' watchers received.
 type outcomes struct {
 	ended, failed atomic.Int64
-	errMu         sync.Mutex
-	err           error // the first watch that broke
-	wg            sync.WaitGroup
+	// lastAt is when the latest outcome arrived (unix nanoseconds).
+	lastAt atomic.Int64
+	errMu  sync.Mutex
+	err    error // the first watch that broke
+	wg     sync.WaitGroup
 }
 
 // follow watches each session from now on for COMPLETED, FAILED and CANCELLED tasks, until ctx ends.
@@ -118,6 +120,7 @@ func (o *outcomes) follow(ctx context.Context, sessions []*client.Session) error
 					}
 					return
 				}
+				o.lastAt.Store(time.Now().UnixNano())
 				if ev.GetTaskStatus().GetStatus() == chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
 					o.ended.Add(1)
 				} else {
@@ -178,8 +181,9 @@ func submit(ctx context.Context, sessions []*client.Session, ld load) error {
 }
 
 // sample appends the count of ended tasks seen by the watchers to run.completed every 100 ms until
-// all tasks ended (it then sets run.done), stop is closed or ctx ends. It fails when a task fails or
-// is cancelled, when a watch breaks, or when none ended for stallTimeout.
+// all tasks ended (it then sets run.done to when the last one arrived), stop is closed or ctx ends.
+// It fails when a task fails or is cancelled, when a watch breaks, or when none ended for
+// stallTimeout.
 func sample(ctx context.Context, stop <-chan struct{}, run *loadRun, seen *outcomes, tasks int, prog *progress) error {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -211,7 +215,8 @@ func sample(ctx context.Context, stop <-chan struct{}, run *loadRun, seen *outco
 			prog.tick(ended, tasks)
 		}
 		if ended >= tasks {
-			run.done = now
+			// the last outcome's arrival, not this sample's (up to 100 ms later)
+			run.done = time.Unix(0, seen.lastAt.Load())
 			return nil
 		}
 	}
