@@ -149,7 +149,7 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 	if err != nil {
 		return nil, err
 	}
-	perPart := s.partsOf(args, 3)
+	perPart, queued := s.partsOf(args, 3)
 	if err := s.beforeSubmit(ctx, sessionID, perPart, b.MaxQueueDepth); err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 	var wake pipeline
 	var woken []string
 	if s.c.Mode() != valkey.ClientModeCluster {
-		woken = s.queuedParts(args, 3)
+		woken = queued
 		for _, part := range woken {
 			s.s.call(&wake, s.c, s.s.readyAdd, s.readyKeys(part), []string{sessionID})
 		}
@@ -249,30 +249,20 @@ func (s *Store) readyErr(res []valkey.ValkeyResult) error {
 	return nil
 }
 
-// partsOf returns how many tasks the encoded batch in args (from index i: n, then 8 values per task,
-// the partition second) puts in each partition.
-func (s *Store) partsOf(args []string, i int) map[string]int64 {
+// partsOf reads the encoded batch in args (from index i: n, then 8 values per task, the partition
+// second and the dependencies fifth): how many tasks it puts in each partition, and the partitions
+// where it queues tasks at once (tasks without dependencies), in order of first appearance.
+func (s *Store) partsOf(args []string, i int) (perPart map[string]int64, queued []string) {
 	n, _ := strconv.Atoi(args[i])
-	out := map[string]int64{}
-	for j := 0; j < n; j++ {
-		out[args[i+1+8*j+1]]++
-	}
-	return out
-}
-
-// queuedParts returns the partitions of the tasks of the encoded batch in args (from index i: n, then
-// 8 values per task, the partition second and the dependencies fifth) that have no dependencies:
-// those the batch queues at once.
-func (s *Store) queuedParts(args []string, i int) []string {
-	n, _ := strconv.Atoi(args[i])
-	var out []string
+	perPart = map[string]int64{}
 	for j := 0; j < n; j++ {
 		task := args[i+1+8*j:]
-		if task[4] == "" && !slices.Contains(out, task[1]) {
-			out = append(out, task[1])
+		perPart[task[1]]++
+		if task[4] == "" && !slices.Contains(queued, task[1]) {
+			queued = append(queued, task[1])
 		}
 	}
-	return out
+	return perPart, queued
 }
 
 // readyKeys are ready_add.lua's keys for partition p.
