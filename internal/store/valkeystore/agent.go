@@ -91,11 +91,11 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 			more = more || !c.drop
 		}
 		if len(out) >= req.Max || !more || firstErr != nil {
-			s.tails.start(p, func(ctx context.Context) {
+			s.tails.start(ctx, p, func(ctx context.Context) {
 				ctx, cancel := context.WithTimeout(ctx, s.cfg.IndexRetry+tailSlack)
 				defer cancel()
 				_ = s.afterCommit("indexes after a claim", s.claimTail(ctx, p, served, false, nil))
-			}, ctx)
+			})
 			break
 		}
 		var next []valkey.ZScore
@@ -150,7 +150,7 @@ func (s *Store) claimRound(ctx context.Context, agent, p string, cands []valkey.
 		c.pass = cands[i].Score
 		served = append(served, c)
 	}
-	if indexFailed(res[:first]) && len(served) > 0 {
+	if s.readyErr(res[:first]) != nil && len(served) > 0 {
 		// The scripts committed leases whose index entries were refused (a failover): write them
 		// again. Built anew at each try: valkey-go recycles a command once it has been sent.
 		if err := s.retryIndex(ctx, func() error {
@@ -160,16 +160,6 @@ func (s *Store) claimRound(ctx context.Context, agent, p string, cands []valkey.
 		}
 	}
 	return served, firstErr
-}
-
-// indexFailed reports whether an index write of res failed.
-func indexFailed(res []valkey.ValkeyResult) bool {
-	for _, r := range res {
-		if r.Error() != nil {
-			return true
-		}
-	}
-	return false
 }
 
 // claimTail updates the partition's indexes after a claim round: the served sessions' passes and

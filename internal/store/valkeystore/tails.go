@@ -20,7 +20,7 @@ type tails struct {
 
 // start runs f after the partition's previous tail, on a context that keeps ctx's values but not its
 // cancellation (the claim it follows is committed; its retries are bounded by the store's IndexRetry).
-func (t *tails) start(p string, f func(context.Context), ctx context.Context) {
+func (t *tails) start(ctx context.Context, p string, f func(context.Context)) {
 	done := make(chan struct{})
 	t.mu.Lock()
 	if t.last == nil {
