@@ -1,13 +1,12 @@
 package bench
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
 )
 
 // memoryPartition is a partition no agent serves, so the memory scenario's tasks stay queued.
@@ -88,59 +87,17 @@ func (r *Runner) memory(ctx context.Context) error {
 	return writeLinePlot(r.path("memory.png"), linePlot{Title: "Valkey memory vs queued zero-payload tasks", X: "queued tasks", Y: "used_memory growth (MiB)", Series: []Series{s}})
 }
 
-// keyCosts sums MEMORY USAGE (every element counted) over the private Valkey's keys by kind of key,
-// per task.
+// keyCosts is what each kind of key of the private Valkey costs per task.
 func (r *Runner) keyCosts(ctx context.Context, tasks int) ([]KeyCost, error) {
-	vc := r.stack.Valkey()
-	byKind := map[string]*KeyCost{}
-	var cursor uint64
-	for {
-		e, err := vc.Do(ctx, vc.B().Scan().Cursor(cursor).Count(1000).Build()).AsScanEntry()
-		if err != nil {
-			return nil, fmt.Errorf("listing the private Valkey's keys: %w", err)
-		}
-		for _, k := range e.Elements {
-			used, err := vc.Do(ctx, vc.B().MemoryUsage().Key(k).Samples(0).Build()).AsInt64()
-			if err != nil {
-				continue // deleted since the scan
-			}
-			kind := keyKind(k)
-			c := byKind[kind]
-			if c == nil {
-				c = &KeyCost{Key: kind}
-				byKind[kind] = c
-			}
-			c.Keys++
-			c.BytesPerTask += float64(used) / float64(tasks)
-		}
-		if cursor = e.Cursor; cursor == 0 {
-			break
-		}
+	kinds, err := valkeystore.MemoryByKind(ctx, r.stack.Valkey())
+	if err != nil {
+		return nil, err
 	}
-	out := make([]KeyCost, 0, len(byKind))
-	for _, c := range byKind {
-		out = append(out, *c)
+	out := make([]KeyCost, len(kinds))
+	for i, k := range kinds {
+		out[i] = KeyCost{Key: k.Kind, Keys: k.Keys, BytesPerTask: float64(k.Bytes) / float64(tasks)}
 	}
-	slices.SortFunc(out, func(a, b KeyCost) int { return cmp.Compare(b.BytesPerTask, a.BytesPerTask) })
 	return out, nil
-}
-
-// keyKind names a key by what follows its hash tag ("{chorus:s:<id>}:t" is ":t"), digits folded to
-// '#' ("{chorus:s:<id>}:q:bench-memory:0" is ":q:bench-memory:#") and a request's answer
-// (":req:<request id>") as ":req:*"; a key without a tag is itself.
-func keyKind(k string) string {
-	if i := strings.LastIndexByte(k, '}'); i >= 0 {
-		k = k[i+1:]
-	}
-	if strings.HasPrefix(k, ":req:") {
-		return ":req:*"
-	}
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return '#'
-		}
-		return r
-	}, k)
 }
 
 // usedMemory reads INFO memory used_memory.

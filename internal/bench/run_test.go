@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,9 @@ func TestRunSmall(t *testing.T) {
 	}
 	if rep.Memory == nil || rep.Memory.Tasks != 1000 || rep.Memory.BytesPerTask <= 0 {
 		t.Fatalf("memory = %+v, want 1000 tasks and a positive size", rep.Memory)
+	}
+	if len(rep.Memory.ByKey) == 0 || rep.Memory.ByKey[0].BytesPerTask <= 0 || !slices.ContainsFunc(rep.Memory.ByKey, func(k KeyCost) bool { return k.Key == ":t" }) {
+		t.Fatalf("memory by key = %+v, want the task headers (:t) among positive costs", rep.Memory.ByKey)
 	}
 	for _, f := range []string{"latency.png", "throughput.png", "utilization.png", "memory.png", "report.md", "throughput-go.cpu.pprof"} {
 		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {

@@ -198,35 +198,15 @@ func BenchmarkMemoryPerQueuedTask(b *testing.B) {
 	}
 }
 
-// reportKeyMemory reports what each kind of key costs per task (MEMORY USAGE, every element
-// sampled), named by its suffix after the session tag with digits folded ("q:#:#" for the queues).
+// reportKeyMemory reports what each kind of key costs per task (MemoryByKind).
 func reportKeyMemory(b *testing.B, c valkey.Client, n int) {
-	ctx := b.Context()
-	keys, err := c.Do(ctx, c.B().Keys().Pattern("*").Build()).AsStrSlice()
+	kinds, err := valkeystore.MemoryByKind(b.Context(), c)
 	if err != nil {
 		b.Fatal(err)
 	}
-	bytes := map[string]int64{}
-	for _, k := range keys {
-		used, err := c.Do(ctx, c.B().MemoryUsage().Key(k).Samples(0).Build()).AsInt64()
-		if err != nil {
-			b.Fatal(err)
-		}
-		kind := k
-		if i := strings.LastIndex(k, "}"); i >= 0 {
-			kind = k[i+1:]
-		}
-		kind = strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' {
-				return '#'
-			}
-			return r
-		}, kind)
-		bytes[kind] += used
-	}
-	for kind, used := range bytes {
-		if per := float64(used) / float64(n); per >= 0.5 {
-			b.ReportMetric(per, "B/task-key"+kind)
+	for _, k := range kinds {
+		if per := float64(k.Bytes) / float64(n); per >= 0.5 {
+			b.ReportMetric(per, "B/task-key"+k.Kind)
 		}
 	}
 }
