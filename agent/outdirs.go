@@ -75,6 +75,11 @@ func (pr *proc) outKeepLocked() int {
 
 const minOutKeep = 64
 
+// outDirsMadeLocked reports whether the worker has the output folders it may need at once.
+func (pr *proc) outDirsMadeLocked() bool {
+	return len(pr.outDirs)+len(pr.outBusy) >= pr.outKeepLocked()
+}
+
 // fillOutDirs creates empty output folders in the background until the worker has outKeepLocked of
 // them (one runs at a time; it stops when the agent stops). A mkdir costs hundreds of microseconds on
 // some file systems: a first wave of thousands of tasks paid them one after the other on the way to
@@ -93,7 +98,7 @@ func (pr *proc) fillOutDirs() {
 		defer pr.fillWG.Done()
 		for {
 			pr.mu.Lock()
-			if pr.outClosed || len(pr.outDirs)+len(pr.outBusy) >= pr.outKeepLocked() {
+			if pr.outClosed || pr.outDirsMadeLocked() {
 				pr.filling = false
 				pr.mu.Unlock()
 				return

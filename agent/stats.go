@@ -39,7 +39,7 @@ func (a *Agent) Stats() Stats {
 			pr.mu.Lock()
 			w := WorkerStats{ID: pr.id, Partition: p.cfg.Name, Connected: pr.conn != nil, Capacity: pr.capacity,
 				InFlight: len(pr.assigned), Prefetched: len(pr.queued), MaxInFlight: pr.maxInFlight, Restarts: pr.restarts, Busy: pr.busy,
-				OutDirsReady: !pr.filling && len(pr.outDirs)+len(pr.outBusy) >= pr.outKeepLocked()}
+				OutDirsReady: !pr.filling && pr.outDirsMadeLocked()}
 			w.MessagesSent, w.WritesSent = pr.wire.sentMsgs.Load(), pr.wire.sentWrites.Load()
 			w.MessagesReceived, w.ReadsReceived = pr.wire.recvMsgs.Load(), pr.wire.recvReads.Load()
 			if pr.inc != nil {
