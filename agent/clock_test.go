@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -131,8 +132,9 @@ func TestLeaseRenewalOnFakeClock(t *testing.T) {
 	tasks := e.submit(s, "sleep", durationOpts(0, 0), "600000")
 	e.waitStatus(s, tasks[0].TaskID, chorusv1.TaskStatus_TASK_STATUS_RUNNING)
 	leaseKey := "{chorus:s:" + s + "}:l:go"
+	member := strings.TrimPrefix(tasks[0].TaskID, s+".") // the store keeps a task it numbered by its number
 	expiry := func() time.Time {
-		ms, err := vc.Do(e.ctx, vc.B().Zscore().Key(leaseKey).Member(tasks[0].TaskID).Build()).AsFloat64()
+		ms, err := vc.Do(e.ctx, vc.B().Zscore().Key(leaseKey).Member(member).Build()).AsFloat64()
 		if err != nil {
 			t.Fatalf("reading the lease: %v", err)
 		}

@@ -370,6 +370,7 @@ func (s *Store) claimedTask(sid, p string, v []valkey.ValkeyMessage) (*store.Cla
 	if outs != "" {
 		rec.outputs = strings.Split(outs, ",")
 	}
+	id = extID(sid, id)
 	if err := decodeBody(body, rec); err != nil {
 		return nil, storeErr("decoding task "+id, err)
 	}
@@ -448,7 +449,7 @@ func (s *Store) RenewLeases(ctx context.Context, agentID string, leases []store.
 	for i, sid := range order {
 		args := []string{now, itoa(ttl.Milliseconds())}
 		for _, l := range bySession[sid] {
-			args = append(args, l.TaskID, l.Token)
+			args = append(args, intID(sid, l.TaskID), l.Token)
 		}
 		execs[i] = valkey.LuaExec{Keys: []string{s.k.meta(sid)}, Args: args}
 	}
@@ -475,7 +476,7 @@ func (s *Store) Release(ctx context.Context, leases []store.Lease) error {
 		if bySession[l.SessionID] == nil {
 			bySession[l.SessionID] = []string{itoa(s.nowMS())}
 		}
-		bySession[l.SessionID] = append(bySession[l.SessionID], l.TaskID, l.Token)
+		bySession[l.SessionID] = append(bySession[l.SessionID], intID(l.SessionID, l.TaskID), l.Token)
 	}
 	for sid, args := range bySession {
 		parts, err := s.run(ctx, s.s.release, sid, args).AsStrSlice()

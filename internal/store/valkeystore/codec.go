@@ -144,7 +144,7 @@ func decodeResult(sessionID, id, v string) *chorusv1.Result {
 	loc, _ := strconv.Atoi(f[4])
 	cms, _ := strconv.ParseInt(f[5], 10, 64)
 	ems, _ := strconv.ParseInt(f[6], 10, 64)
-	r := &chorusv1.Result{SessionId: sessionID, ResultId: id, Status: chorusv1.ResultStatus(st), OwnerTaskId: f[1],
+	r := &chorusv1.Result{SessionId: sessionID, ResultId: id, Status: chorusv1.ResultStatus(st), OwnerTaskId: extID(sessionID, f[1]),
 		SizeBytes: size, Sha256: f[3], Location: chorusv1.ResultLocation(loc), AbortReason: f[7],
 		CreateTime: timestamppb.New(time.UnixMilli(cms))}
 	if ems > 0 {

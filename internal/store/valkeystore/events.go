@@ -192,7 +192,7 @@ func appendEvents(out []*chorusv1.Event, sessionID string, e valkey.XRangeEntry,
 		}
 		switch fv["kind"] {
 		case "1":
-			b := &chorusv1.TaskStatusEvent{TaskId: ids[j], Status: chorusv1.TaskStatus(atoi32(fv["status"])), Attempt: atoi32(x)}
+			b := &chorusv1.TaskStatusEvent{TaskId: extID(sessionID, ids[j]), Status: chorusv1.TaskStatus(atoi32(fv["status"])), Attempt: atoi32(x)}
 			if fv["error_kind"] != "" {
 				b.Error = &chorusv1.TaskError{Kind: chorusv1.ErrorKind(atoi32(fv["error_kind"])), Message: fv["error"], Retryable: fv["retryable"] == "1"}
 			}
@@ -205,7 +205,7 @@ func appendEvents(out []*chorusv1.Event, sessionID string, e valkey.XRangeEntry,
 			ev.Body = &chorusv1.Event_SessionStatus{SessionStatus: &chorusv1.SessionStatusEvent{Status: chorusv1.SessionStatus(atoi32(fv["status"]))}}
 		case "4":
 			frac, _ := strconv.ParseFloat(fv["fraction"], 64)
-			ev.Body = &chorusv1.Event_TaskProgress{TaskProgress: &chorusv1.TaskProgressEvent{TaskId: ids[j], Fraction: frac, Message: fv["message"]}}
+			ev.Body = &chorusv1.Event_TaskProgress{TaskProgress: &chorusv1.TaskProgressEvent{TaskId: extID(sessionID, ids[j]), Fraction: frac, Message: fv["message"]}}
 		}
 		next = ev.Cursor
 		if f.keep(ev) {

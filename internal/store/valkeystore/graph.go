@@ -2,6 +2,7 @@ package valkeystore
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/chorus-hpc/chorus/internal/store"
@@ -77,7 +78,7 @@ func batchCycle(specs []store.TaskSpec, ids []string) error {
 					if k+1 < len(stack) {
 						next = stack[k+1].task
 					}
-					b.WriteString("task " + ids[stack[k].task] + " waits on result " + dep + " written by task " + ids[next])
+					b.WriteString(batchTask(ids, stack[k].task) + " waits on result " + dep + " written by " + batchTask(ids, next))
 				}
 				return store.Errorf(store.CodeFailedPrecondition, "the dependencies of the batch form a cycle that would wait forever: %s: remove one of these dependencies", b.String())
 			}
@@ -88,4 +89,13 @@ func batchCycle(specs []store.TaskSpec, ids []string) error {
 		}
 	}
 	return nil
+}
+
+// batchTask names task i of a batch in a message: by its id, or by its place when the store has not
+// numbered it yet.
+func batchTask(ids []string, i int) string {
+	if ids[i] == "" {
+		return "task " + strconv.Itoa(i) + " of the batch"
+	}
+	return "task " + ids[i]
 }

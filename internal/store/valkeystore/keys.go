@@ -11,7 +11,8 @@ import (
 //
 // Session keys share the hash tag {<prefix>s:<session id>} and so one slot:
 //
-//	:m         hash   session meta: st (status), w (weight), pb (chorus.v1.Session protobuf), ut (update ms)
+//	:m         hash   session meta: st (status), w (weight), pb (chorus.v1.Session protobuf), ut (update ms),
+//	                  seq (the last number given to a task the store named; see ids.go)
 //	:c         hash   task count per status ("1".."7")
 //	:pc:<p>    hash   task count per status in partition p
 //	:parts     set    partitions the session's tasks use

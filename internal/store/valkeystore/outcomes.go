@@ -117,15 +117,16 @@ type delayedHint struct {
 // stepArgs appends one step's arguments for outcomes.lua.
 func (s *Store) stepArgs(ctx context.Context, args []string, st store.Outcome, now int64) ([]string, error) {
 	l := st.Lease
+	tid, after := intID(l.SessionID, l.TaskID), intID(l.SessionID, st.After)
 	ms := now
 	if !st.Time.IsZero() {
 		ms = st.Time.UnixMilli()
 	}
 	switch st.Kind {
 	case store.OutcomeStart:
-		return append(args, "S", l.TaskID, l.Token, itoa(ms), st.After), nil
+		return append(args, "S", tid, l.Token, itoa(ms), after), nil
 	case store.OutcomeProgress:
-		return append(args, "P", l.TaskID, l.Token, itoa(ms), strconv.FormatFloat(st.Fraction, 'f', -1, 64), st.Message), nil
+		return append(args, "P", tid, l.Token, itoa(ms), strconv.FormatFloat(st.Fraction, 'f', -1, 64), st.Message), nil
 	case store.OutcomeFail:
 		e := st.Error
 		if e == nil {
@@ -139,7 +140,7 @@ func (s *Store) stepArgs(ctx context.Context, args []string, st store.Outcome, n
 		if e.Retryable {
 			retryable = "1"
 		}
-		return append(args, "F", l.TaskID, l.Token, itoa(ms), strconv.Itoa(int(e.Kind)), e.Message, retryable, endStatus,
+		return append(args, "F", tid, l.Token, itoa(ms), strconv.Itoa(int(e.Kind)), e.Message, retryable, endStatus,
 			strconv.FormatFloat(rand.Float64(), 'f', 6, 64)), nil
 	case store.OutcomeComplete:
 		c := st.Completion
@@ -150,7 +151,7 @@ func (s *Store) stepArgs(ctx context.Context, args []string, st store.Outcome, n
 		if !st.Started.IsZero() {
 			started = itoa(st.Started.UnixMilli())
 		}
-		return s.completionArgs(ctx, append(args, "C", l.TaskID, l.Token, itoa(ms), started, st.After), l, c)
+		return s.completionArgs(ctx, append(args, "C", tid, l.Token, itoa(ms), started, after), l, c)
 	}
 	return nil, store.Errorf(store.CodeInvalidArgument, "unknown outcome kind %d for task %s", st.Kind, l.TaskID)
 }
@@ -190,8 +191,9 @@ func (s *Store) completionArgs(ctx context.Context, args []string, l store.Lease
 	}
 	// subtasks continue the parent's trace
 	var traceParent, traceState string
-	res := s.c.DoMulti(ctx, s.c.B().Hget().Key(s.k.tasks(l.SessionID)).Field(l.TaskID).Build(),
-		s.c.B().Hget().Key(s.k.bodies(l.SessionID)).Field(l.TaskID).Build())
+	tid := intID(l.SessionID, l.TaskID)
+	res := s.c.DoMulti(ctx, s.c.B().Hget().Key(s.k.tasks(l.SessionID)).Field(tid).Build(),
+		s.c.B().Hget().Key(s.k.bodies(l.SessionID)).Field(tid).Build())
 	if head, err := res[0].ToString(); err == nil {
 		body, _ := res[1].ToString() // nil when the header holds the body
 		if rec, err := decodeTask(head, body); err == nil {

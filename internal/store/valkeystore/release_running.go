@@ -17,7 +17,7 @@ func (s *Store) ReleaseRunning(ctx context.Context, leases []store.Lease, reason
 		if bySession[l.SessionID] == nil {
 			bySession[l.SessionID] = []string{itoa(s.nowMS()), reason}
 		}
-		bySession[l.SessionID] = append(bySession[l.SessionID], l.TaskID, l.Token)
+		bySession[l.SessionID] = append(bySession[l.SessionID], intID(l.SessionID, l.TaskID), l.Token)
 	}
 	for sid, args := range bySession {
 		parts, err := s.run(ctx, s.s.releaseRunning, sid, args).AsStrSlice()

@@ -127,7 +127,7 @@ func (s *Store) ListResults(ctx context.Context, sessionID string, q store.ListQ
 		return nil, "", err
 	}
 	var out []*chorusv1.Result
-	next, err := s.page(ctx, s.k.resultList(sessionID), store.PageResults, q.PageSize, q.PageToken, func(ids []string) (int, error) {
+	next, err := s.page(ctx, s.k.resultList(sessionID), store.PageResults, q.PageSize, q.PageToken, nil, func(ids []string) (int, error) {
 		rs, err := s.getResults(ctx, sessionID, ids)
 		if err != nil {
 			return 0, err
@@ -147,7 +147,11 @@ func (s *Store) ListResults(ctx context.Context, sessionID string, q store.ListQ
 // with chunks of ids; visit returns how many of the chunk it consumed (it stops early when the page is
 // full). It returns the next token: the position after the last item consumed and that item's id,
 // which is checked against the list when the token comes back (a token of another list is refused).
-func (s *Store) page(ctx context.Context, key string, kind store.PageKind, size int, token string, visit func(ids []string) (int, error)) (string, error) {
+// The token holds the item's id as named returns it (the id users see; nil: as listed).
+func (s *Store) page(ctx context.Context, key string, kind store.PageKind, size int, token string, named func(string) string, visit func(ids []string) (int, error)) (string, error) {
+	if named == nil {
+		named = func(id string) string { return id }
+	}
 	if size <= 0 {
 		size = 100
 	}
@@ -163,7 +167,7 @@ func (s *Store) page(ctx context.Context, key string, kind store.PageKind, size 
 			if err != nil && !valkeyNil(err) {
 				return "", storeErr("checking the page token", err)
 			}
-			if at != c.Key {
+			if named(at) != c.Key {
 				return "", store.BadPageToken("it does not belong to this listing; pass the next_page_token this listing returned")
 			}
 		}
@@ -183,7 +187,7 @@ func (s *Store) page(ctx context.Context, key string, kind store.PageKind, size 
 		}
 		off += int64(used)
 		if used > 0 {
-			last = ids[used-1]
+			last = named(ids[used-1])
 		}
 		if used < len(ids) {
 			return store.EncodePageToken(store.PageCursor{Kind: kind, Position: off, Key: last}), nil // page full

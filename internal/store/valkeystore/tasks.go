@@ -140,10 +140,7 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 	if err := s.checkTenantQueued(ctx, b); err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(b.Tasks))
-	for i := range ids {
-		ids[i] = store.NewTaskID()
-	}
+	ids := make([]string, len(b.Tasks)) // "": submit.lua numbers them (ids.go)
 	args := []string{itoa(s.nowMS()), b.RequestID, strconv.FormatInt(max(b.MaxSessionQueued, 0), 10)}
 	args, err := s.encodeTasks(ctx, sessionID, b.Tasks, ids, b.ParentTaskID, b.TraceParent, b.TraceState, args)
 	if err != nil {
@@ -195,10 +192,11 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 		}
 	}
 	out := make([]*chorusv1.SubmittedTask, 0, len(flat)/2)
-	cached := len(flat) >= 2 && (len(flat)/2 != len(b.Tasks) || flat[0] != ids[0])
+	// a repeated request's answer comes with no counts (a fresh one has a count per partition)
+	cached := len(flat) >= 2 && len(counts) == 0
 	for i := 0; i+1 < len(flat); i += 2 {
 		st, _ := strconv.Atoi(flat[i+1])
-		t := &chorusv1.SubmittedTask{TaskId: flat[i], Status: chorusv1.TaskStatus(st)}
+		t := &chorusv1.SubmittedTask{TaskId: extID(sessionID, flat[i]), Status: chorusv1.TaskStatus(st)}
 		if !cached && i/2 < len(b.Tasks) {
 			t.ExpectedOutputIds = b.Tasks[i/2].ExpectedOutputIDs
 		}
@@ -368,11 +366,12 @@ type attemptJSON struct {
 
 // GetTask returns a task with its attempts.
 func (s *Store) GetTask(ctx context.Context, sessionID, taskID string) (*chorusv1.Task, error) {
+	tid := intID(sessionID, taskID)
 	res := s.c.DoMulti(ctx,
-		s.c.B().Hget().Key(s.k.tasks(sessionID)).Field(taskID).Build(),
-		s.c.B().Hget().Key(s.k.attempts(sessionID)).Field(taskID).Build(),
-		s.c.B().Hget().Key(s.k.taskEnds(sessionID)).Field(taskID).Build(),
-		s.c.B().Hget().Key(s.k.bodies(sessionID)).Field(taskID).Build())
+		s.c.B().Hget().Key(s.k.tasks(sessionID)).Field(tid).Build(),
+		s.c.B().Hget().Key(s.k.attempts(sessionID)).Field(tid).Build(),
+		s.c.B().Hget().Key(s.k.taskEnds(sessionID)).Field(tid).Build(),
+		s.c.B().Hget().Key(s.k.bodies(sessionID)).Field(tid).Build())
 	v, err := res[0].ToString()
 	if err != nil {
 		if valkeyNil(err) {
@@ -388,7 +387,7 @@ func (s *Store) GetTask(ctx context.Context, sessionID, taskID string) (*chorusv
 	if err != nil {
 		return nil, storeErr("decoding task "+taskID, err)
 	}
-	t := rec.task(sessionID, taskID)
+	t := rec.task(sessionID, extID(sessionID, tid))
 	if raw, err := res[1].ToString(); err == nil {
 		var as []attemptJSON
 		if err := json.Unmarshal([]byte(raw), &as); err == nil {
@@ -450,7 +449,7 @@ func (s *Store) ListTasks(ctx context.Context, sessionID string, q store.ListQue
 		return nil, "", err
 	}
 	var out []*chorusv1.Task
-	next, err := s.page(ctx, s.k.taskList(sessionID), store.PageTasks, q.PageSize, q.PageToken, func(ids []string) (int, error) {
+	next, err := s.page(ctx, s.k.taskList(sessionID), store.PageTasks, q.PageSize, q.PageToken, func(id string) string { return extID(sessionID, id) }, func(ids []string) (int, error) {
 		res := s.hmgets(ctx, ids, s.k.tasks(sessionID), s.k.taskEnds(sessionID), s.k.bodies(sessionID))
 		var err error
 		vals := decode(&err, res[0].ToArray, "reading tasks")
@@ -468,20 +467,21 @@ func (s *Store) ListTasks(ctx context.Context, sessionID string, q store.ListQue
 			if valkeyNil(err) {
 				return false // listed but gone: a purge in progress
 			} else if err != nil {
-				bad = storeErr("reading task "+ids[i], err)
+				bad = storeErr("reading task "+extID(sessionID, ids[i]), err)
 				return false
 			}
 			body, _ := bodies[i].ToString()
 			rec, err := decodeTask(v, body)
 			if err != nil {
-				s.cfg.Logger.Error("a stored task record cannot be decoded", "session", sessionID, "task", ids[i], "error", err)
-				bad = store.Errorf(store.CodeUnknown, "task %s of session %s has a stored record that cannot be decoded (%v): report it; GetTask names the same task", ids[i], sessionID, err)
+				id := extID(sessionID, ids[i])
+				s.cfg.Logger.Error("a stored task record cannot be decoded", "session", sessionID, "task", id, "error", err)
+				bad = store.Errorf(store.CodeUnknown, "task %s of session %s has a stored record that cannot be decoded (%v): report it; GetTask names the same task", id, sessionID, err)
 				return false
 			}
 			if q.Status != 0 && rec.status != q.Status {
 				return false
 			}
-			t := rec.task(sessionID, ids[i])
+			t := rec.task(sessionID, extID(sessionID, ids[i]))
 			if raw, err := ends[i].ToString(); err == nil {
 				applyEnd(t, raw)
 			}
@@ -495,7 +495,7 @@ func (s *Store) ListTasks(ctx context.Context, sessionID string, q store.ListQue
 
 // CancelTasks cancels unfinished tasks and what depends on them.
 func (s *Store) CancelTasks(ctx context.Context, sessionID string, taskIDs []string) (int, error) {
-	n, err := s.run(ctx, s.s.cancelTasks, sessionID, append([]string{itoa(s.nowMS())}, taskIDs...)).AsInt64()
+	n, err := s.run(ctx, s.s.cancelTasks, sessionID, append([]string{itoa(s.nowMS())}, intIDs(sessionID, taskIDs)...)).AsInt64()
 	if err != nil {
 		return 0, storeErr("cancelling tasks", err)
 	}

@@ -2,6 +2,7 @@ package valkeystore_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -98,7 +99,8 @@ func TestListTasksNamesUndecodableRecord(t *testing.T) {
 	ctx := t.Context()
 	sid, st := cpuSession(t, s, store.TaskSpec{Method: "a"}, store.TaskSpec{Method: "b"})
 	bad := st[1].TaskId
-	if err := c.Do(ctx, c.B().Hset().Key("{lt:s:"+sid+"}:t").FieldValue().FieldValue(bad, "garbage without a header").Build()).Error(); err != nil {
+	stored := strings.TrimPrefix(bad, sid+".") // the store keeps the tasks it numbers by number (ids.go)
+	if err := c.Do(ctx, c.B().Hset().Key("{lt:s:"+sid+"}:t").FieldValue().FieldValue(stored, "garbage without a header").Build()).Error(); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err := s.ListTasks(ctx, sid, store.ListQuery[chorusv1.TaskStatus]{})
@@ -297,5 +299,56 @@ func TestScriptSpans(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no 'valkey results_create' span among %d spans", len(spans))
+	}
+}
+
+// TestTaskIDsNumberedPerSession: the store numbers a session's submitted tasks and shows them as
+// "<session id>.<n>" (ids.go): unique across sessions, found by that id only, and kept a few bytes
+// long in Valkey.
+func TestTaskIDsNumberedPerSession(t *testing.T) {
+	t.Parallel()
+	c := valkeytest.Start(t).Client(t)
+	s := newStore(t, c, "num:", nil)
+	ctx := t.Context()
+	a, sa := cpuSession(t, s, store.TaskSpec{Method: "x"}, store.TaskSpec{Method: "y"})
+	cpuSession(t, s) // another session between them: numbering is per session
+	b, sb := cpuSession(t, s, store.TaskSpec{Method: "z"})
+	sa3, err := s.SubmitTasks(ctx, a, store.SubmitBatch{Tasks: []store.TaskSpec{{Method: "w"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{sa[0].TaskId, sa[1].TaskId, sa3[0].TaskId, sb[0].TaskId}
+	want := []string{a + ".1", a + ".2", a + ".3", b + ".1"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("task ids %v; want %v", got, want)
+	}
+	if tk, err := s.GetTask(ctx, a, a+".2"); err != nil || tk.TaskId != a+".2" || tk.Method != "y" {
+		t.Fatalf("GetTask(%s.2) = %v, %v", a, tk, err)
+	}
+	for _, bad := range []string{"2", b + ".1", a + ".", a + ".x"} {
+		if _, err := s.GetTask(ctx, a, bad); store.CodeOf(err) != store.CodeNotFound {
+			t.Fatalf("GetTask(%q) in session %s = %v; want NotFound", bad, a, err)
+		}
+	}
+	// stored by number: the header's field, the queue and the order list hold "1", "2", "3"
+	ids, err := c.Do(ctx, c.B().Lrange().Key("{num:s:"+a+"}:tl").Start(0).Stop(-1).Build()).AsStrSlice()
+	if err != nil || !slices.Equal(ids, []string{"1", "2", "3"}) {
+		t.Fatalf("order list %v, %v; want [1 2 3]", ids, err)
+	}
+	// what the agent gets and gives back uses the id users see
+	got2, err := s.Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "ag", Max: 10, LeaseTTL: time.Minute})
+	if err != nil || len(got2) != 4 {
+		t.Fatalf("claimed %d tasks: %v", len(got2), err)
+	}
+	for _, ct := range got2 {
+		if !strings.HasPrefix(ct.Lease.TaskID, ct.Lease.SessionID+".") {
+			t.Fatalf("claimed task id %q; want it under session %s", ct.Lease.TaskID, ct.Lease.SessionID)
+		}
+		if err := s.Complete(ctx, store.Completion{Lease: ct.Lease}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tk, err := s.GetTask(ctx, b, b+".1"); err != nil || tk.Status != chorusv1.TaskStatus_TASK_STATUS_COMPLETED {
+		t.Fatalf("GetTask(%s.1) after its completion = %v, %v", b, tk, err)
 	}
 }

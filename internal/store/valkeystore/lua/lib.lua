@@ -20,6 +20,12 @@ local function K(s) return TAG .. s end
 -- PREFIXLEN (the key prefix's length) is set by scripts.go before this file.
 local SID = string.sub(TAG, PREFIXLEN + 4, -2)
 local EVCAP = 100000
+-- ext(id) is a task id as users see it: the tasks the store numbers are stored as their number and
+-- shown as '<session id>.<number>' (ids.go).
+local function ext(id)
+  if string.find(id, '^%d+$') then return SID .. '.' .. id end
+  return id
+end
 
 -- Enum values shared with Go: constants_test.go ties each to its chorus.v1 enum.
 local TASK_PENDING = 1 -- TaskStatus TASK_STATUS_PENDING
@@ -425,7 +431,7 @@ local function end_tasks(tid, st, ekind, emsg, now)
       hset_later(':te', t.id, now .. '|' .. top[2] .. '|' .. top[3])
       ev_task_error(t.id, st, t[H_ATTEMPT], top[2], top[3], false)
       n = n + 1
-      local reason = 'task ' .. t.id .. ' ended ' .. (st == TASK_CANCELLED and 'cancelled' or 'failed') .. ': ' .. top[3]
+      local reason = 'task ' .. ext(t.id) .. ' ended ' .. (st == TASK_CANCELLED and 'cancelled' or 'failed') .. ': ' .. top[3]
       for _, rid in ipairs(split(t[H_OUTPUTS], ',')) do
         local r = rget(rid)
         if r and r.st == RESULT_CREATED and r.owner == t.id then
@@ -479,22 +485,22 @@ local function check_tasks(specs, parent, maxdepth, known)
   local perPart = {}
   for _, s in ipairs(specs) do
     if texists(s.id) then
-      return { 'ALREADY_EXISTS', 'task id ' .. s.id .. ' is already taken' }
+      return { 'ALREADY_EXISTS', 'task id ' .. ext(s.id) .. ' is already taken' }
     end
     for _, rid in ipairs(split(s.outs, ',')) do
       if batchOut[rid] then
-        return { 'FAILED_PRECONDITION', 'output ' .. rid .. ' is expected by two tasks of the batch (' .. batchOut[rid] .. ' and ' .. s.id .. ')' }
+        return { 'FAILED_PRECONDITION', 'output ' .. rid .. ' is expected by two tasks of the batch (' .. ext(batchOut[rid]) .. ' and ' .. ext(s.id) .. ')' }
       end
       batchOut[rid] = s.id
       local r = rget(rid)
       if r then
         if r.st ~= 1 then
-          return { 'FAILED_PRECONDITION', 'output ' .. rid .. ' of task ' .. s.id .. ' is already ' .. (r.st == 2 and 'completed' or 'aborted') }
+          return { 'FAILED_PRECONDITION', 'output ' .. rid .. ' of task ' .. ext(s.id) .. ' is already ' .. (r.st == 2 and 'completed' or 'aborted') }
         end
         if r.owner ~= '' and r.owner ~= parent then
           local o = tget(r.owner)
           if o and not finished(o[H_STATUS]) then
-            return { 'FAILED_PRECONDITION', 'output ' .. rid .. ' of task ' .. s.id .. ' is owned by unfinished task ' .. r.owner }
+            return { 'FAILED_PRECONDITION', 'output ' .. rid .. ' of task ' .. ext(s.id) .. ' is owned by unfinished task ' .. ext(r.owner) }
           end
         end
       end
@@ -506,10 +512,10 @@ local function check_tasks(specs, parent, maxdepth, known)
       if not batchOut[rid] and not known[rid] then
         local r = rget(rid)
         if not r then
-          return { 'FAILED_PRECONDITION', 'dependency ' .. rid .. ' of task ' .. s.id .. ' does not exist: create the result or submit the task that outputs it in the same batch' }
+          return { 'FAILED_PRECONDITION', 'dependency ' .. rid .. ' of task ' .. ext(s.id) .. ' does not exist: create the result or submit the task that outputs it in the same batch' }
         end
         if r.st == 3 then
-          return { 'FAILED_PRECONDITION', 'dependency ' .. rid .. ' of task ' .. s.id .. ' was aborted: ' .. r.reason }
+          return { 'FAILED_PRECONDITION', 'dependency ' .. rid .. ' of task ' .. ext(s.id) .. ' was aborted: ' .. r.reason }
         end
       end
     end

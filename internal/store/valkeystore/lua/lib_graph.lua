@@ -66,7 +66,7 @@ local function check_cycles(specs)
             for j = start, #stack do
               parts[#parts + 1] = 'result ' .. stack[j].r
               local via = (j < #stack) and stack[j + 1].via or tid
-              parts[#parts + 1] = 'task ' .. via
+              parts[#parts + 1] = 'task ' .. ext(via)
             end
             parts[#parts + 1] = 'result ' .. nxt
             return { 'FAILED_PRECONDITION', 'the dependencies form a cycle that would wait forever: ' ..

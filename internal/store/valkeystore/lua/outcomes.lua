@@ -23,7 +23,7 @@ local touched = {}
 local delayed = {}
 
 local function lost(tid)
-  return 'LEASE_LOST the lease on task ' .. tid .. ' is no longer held (expired, released or the task already finished)'
+  return 'LEASE_LOST the lease on task ' .. ext(tid) .. ' is no longer held (expired, released or the task already finished)'
 end
 
 -- run marks leased task t RUNNING (from DISPATCHED) since ms, after task after's changes.
@@ -88,12 +88,12 @@ local function complete(tid, tok, now, i)
   local writing = {}
   for _, o in ipairs(outs) do
     if not mine[o.rid] then
-      return 'FAILED_PRECONDITION result ' .. o.rid .. ' is not an expected output of task ' .. tid, i
+      return 'FAILED_PRECONDITION result ' .. o.rid .. ' is not an expected output of task ' .. ext(tid), i
     end
     if writing[o.rid] then return 'FAILED_PRECONDITION output ' .. o.rid .. ' is written twice', i end
     local r = rget(o.rid)
     if not r or r.st ~= RESULT_CREATED or r.owner ~= tid then
-      return 'FAILED_PRECONDITION output ' .. o.rid .. ' of task ' .. tid .. ' can no longer be written (already written, aborted or handed over)', i
+      return 'FAILED_PRECONDITION output ' .. o.rid .. ' of task ' .. ext(tid) .. ' can no longer be written (already written, aborted or handed over)', i
     end
     writing[o.rid] = true
   end
@@ -108,10 +108,10 @@ local function complete(tid, tok, now, i)
   for _, s in ipairs(specs) do
     for _, rid in ipairs(split(s.outs, ',')) do
       if writing[rid] then
-        return 'FAILED_PRECONDITION output ' .. rid .. ' is both written by task ' .. tid .. ' and handed to subtask ' .. s.id, i
+        return 'FAILED_PRECONDITION output ' .. rid .. ' is both written by task ' .. ext(tid) .. ' and handed to subtask ' .. ext(s.id), i
       end
       if known[rid] then
-        return 'FAILED_PRECONDITION result ' .. rid .. ' is created by the completion and also expected from subtask ' .. s.id, i
+        return 'FAILED_PRECONDITION result ' .. rid .. ' is created by the completion and also expected from subtask ' .. ext(s.id), i
       end
     end
   end
@@ -145,7 +145,7 @@ local function complete(tid, tok, now, i)
   for rid, _ in pairs(mine) do
     local r = not writing[rid] and rget(rid)
     if r and r.st == RESULT_CREATED and r.owner == tid then
-      local reason = 'task ' .. tid .. ' completed without writing its expected output ' .. rid
+      local reason = 'task ' .. ext(tid) .. ' completed without writing its expected output ' .. rid
       for _, w in ipairs(abort_result(r, reason, now)) do
         end_tasks(w, TASK_FAILED, ERROR_DEPENDENCY_FAILED, 'dependency ' .. rid .. ' was aborted (' .. reason .. ')', now)
       end

@@ -8,7 +8,7 @@ if r.st ~= 1 then
   return redis.error_reply('FAILED_PRECONDITION result ' .. r.id .. ' is already ' .. (r.st == 2 and 'completed' or 'aborted') .. '; results are written once')
 end
 if r.owner ~= '' then
-  return redis.error_reply('FAILED_PRECONDITION result ' .. r.id .. ' is an output of task ' .. r.owner .. ' and only that task may write it')
+  return redis.error_reply('FAILED_PRECONDITION result ' .. r.id .. ' is an output of task ' .. ext(r.owner) .. ' and only that task may write it')
 end
 local touched = {}
 complete_result(r, ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], touched)

@@ -2,7 +2,7 @@
 -- KEYS[1] session meta, KEYS[2] idempotency key of the request (KEYS[1] again when there is none).
 -- ARGV: [1] now (ms), [2] request id ('' none), [3] most PENDING+QUEUED tasks the session may hold
 -- (0 none; per-session admission),
--- [4] n, then per task 8 values: id, partition, priority, max retries, dependencies (csv),
+-- [4] n, then per task 8 values: id ('': the next number of the session), partition, priority, max retries, dependencies (csv),
 -- expected outputs (csv), protobuf body, inline payload.
 -- Returns {answer, partitions with new QUEUED tasks, counts} where answer is the flat list id,
 -- status... and counts the flat list partition, "c1,...,c7" of the session's task counts in each
@@ -22,6 +22,16 @@ if st ~= 1 and st ~= 2 then
   return redis.error_reply('FAILED_PRECONDITION session ' .. SID .. ' is ' .. (why[st] or ('in status ' .. st)))
 end
 local specs = parse_tasks(4)
+-- the tasks the store names (id '') take the session's next numbers (ids.go); the number is saved
+-- only once the batch is accepted
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
+local seq0 = seq
+for _, s in ipairs(specs) do
+  if s.id == '' then
+    seq = seq + 1
+    s.id = string.format('%d', seq)
+  end
+end
 local err = check_tasks(specs, '', 0, {})
 if not err then err = check_cycles(specs) end
 if err then return redis.error_reply(err[1] .. ' ' .. err[2]) end
@@ -34,6 +44,7 @@ if maxq > 0 then
       #specs .. ' more would pass its limit of ' .. maxq .. ': wait for some to run, or submit fewer at once')
   end
 end
+if seq ~= seq0 then redis.call('HSET', KEYS[1], 'seq', seq) end
 local touched = {}
 local answer = store_tasks(specs, ARGV[1], touched)
 if ARGV[2] ~= '' then
