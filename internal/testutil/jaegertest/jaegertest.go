@@ -16,6 +16,7 @@ import (
 	"github.com/chorus-hpc/chorus/internal/jaegerconf"
 
 	"github.com/chorus-hpc/chorus/internal/testutil/freeport"
+	"github.com/chorus-hpc/chorus/internal/testutil/modroot"
 )
 
 // Jaeger is a running Jaeger.
@@ -30,21 +31,15 @@ type Jaeger struct {
 
 // Binary returns the path of bin/jaeger at the repository root, or "" when it is not built.
 func Binary() string {
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "bin", "jaeger")
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-			return ""
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
+	root, err := modroot.Find()
+	if err != nil {
+		return ""
 	}
+	p := filepath.Join(root, "bin", "jaeger")
+	if _, err := os.Stat(p); err != nil {
+		return ""
+	}
+	return p
 }
 
 // Start runs Jaeger until the test ends. It fails the test when bin/jaeger is missing (build it with
