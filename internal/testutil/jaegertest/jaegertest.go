@@ -3,6 +3,7 @@
 package jaegertest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,6 +13,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 
 	"github.com/chorus-hpc/chorus/internal/jaegerconf"
 
@@ -86,6 +92,29 @@ func Start(t testing.TB) *Jaeger {
 			t.Fatalf("jaeger did not start within 30s: %v\n%s", err, b)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TracerProvider returns a tracer provider that exports the spans of service to j over OTLP/gRPC,
+// each within 50 ms; it is shut down when tb ends.
+func (j *Jaeger) TracerProvider(tb testing.TB, service string) *sdktrace.TracerProvider {
+	tb.Helper()
+	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(j.OTLPGRPC), otlptracegrpc.WithInsecure())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(50*time.Millisecond)),
+		sdktrace.WithResource(resource.NewSchemaless(semconv.ServiceName(service))))
+	tb.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	return tp
+}
+
+// WorkerEnv is the environment that has a worker process (its SDK reads the OTEL_* variables)
+// export the spans of service to j over OTLP/gRPC, each within 50 ms.
+func (j *Jaeger) WorkerEnv(service string) map[string]string {
+	return map[string]string{
+		"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + j.OTLPGRPC, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+		"OTEL_SERVICE_NAME": service, "OTEL_BSP_SCHEDULE_DELAY": "50",
 	}
 }
 
