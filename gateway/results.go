@@ -53,8 +53,6 @@ func (s resultService) GetResult(ctx context.Context, req *chorusv1.GetResultReq
 }
 
 func (s resultService) ListResults(ctx context.Context, req *chorusv1.ListResultsRequest) (*chorusv1.ListResultsResponse, error) {
-	results, next, err := s.store.ListResults(ctx, req.GetSessionId(), store.ListQuery[chorusv1.ResultStatus]{
-		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Status: req.GetStatus(),
-	})
+	results, next, err := s.store.ListResults(ctx, req.GetSessionId(), listQuery(req))
 	return reply(&chorusv1.ListResultsResponse{Results: results, NextPageToken: next}, err)
 }
