@@ -2,8 +2,6 @@ package agent
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -72,15 +70,10 @@ func (r *run) fromWorkerData(ctx context.Context, resultID string, d *workerv1.D
 	case *workerv1.Data_Path:
 		return r.fromFile(ctx, resultID, s.Path)
 	case *workerv1.Data_Inline:
-		return inlineData(s.Inline), nil
+		return store.InlineData(s.Inline), nil
 	default:
-		return inlineData(nil), nil
+		return store.InlineData(nil), nil
 	}
-}
-
-func inlineData(b []byte) store.ResultData {
-	sum := sha256.Sum256(b)
-	return store.ResultData{Inline: b, Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])}
 }
 
 func (r *run) fromFile(ctx context.Context, resultID, path string) (store.ResultData, error) {
@@ -109,7 +102,7 @@ func (r *run) fromFile(ctx context.Context, resultID, path string) (store.Result
 		if int64(len(b)) > r.a.cfg.InlineLimit {
 			return store.ResultData{}, fmt.Errorf("data file of result %s grew while it was read: the worker must finish writing a file before returning it", resultID)
 		}
-		return inlineData(b), nil
+		return store.InlineData(b), nil
 	}
 	// A key unique to this attempt: a late duplicate attempt never overwrites the winner's data.
 	key := "sessions/" + r.task.Lease.SessionID + "/results/" + resultID + ".a" + store.NewID()

@@ -136,3 +136,15 @@ func reply[R any](resp *R, err error) (*R, error) {
 	}
 	return resp, nil
 }
+
+// pageRequest is a List request: a page of resources, filtered by status.
+type pageRequest[S ~int32] interface {
+	GetPageSize() int32
+	GetPageToken() string
+	GetStatus() S
+}
+
+// listQuery is the store query of a List request.
+func listQuery[S ~int32](req pageRequest[S]) store.ListQuery[S] {
+	return store.ListQuery[S]{PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Status: req.GetStatus()}
+}

@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 
 	"github.com/chorus-hpc/chorus/internal/store"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
@@ -36,8 +34,8 @@ func (s resultService) CreateResults(ctx context.Context, req *chorusv1.CreateRe
 		if data == nil {
 			data = []byte{}
 		}
-		sum := sha256.Sum256(data)
-		specs[i].Data = &store.ResultData{Inline: data, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
+		inline := store.InlineData(data)
+		specs[i].Data = &inline
 	}
 	results, err := s.store.CreateResults(ctx, req.GetSessionId(), specs)
 	return reply(&chorusv1.CreateResultsResponse{Results: results}, err)
@@ -55,8 +53,6 @@ func (s resultService) GetResult(ctx context.Context, req *chorusv1.GetResultReq
 }
 
 func (s resultService) ListResults(ctx context.Context, req *chorusv1.ListResultsRequest) (*chorusv1.ListResultsResponse, error) {
-	results, next, err := s.store.ListResults(ctx, req.GetSessionId(), store.ListQuery[chorusv1.ResultStatus]{
-		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Status: req.GetStatus(),
-	})
+	results, next, err := s.store.ListResults(ctx, req.GetSessionId(), listQuery(req))
 	return reply(&chorusv1.ListResultsResponse{Results: results, NextPageToken: next}, err)
 }

@@ -37,10 +37,9 @@ func (s sessionService) GetSession(ctx context.Context, req *chorusv1.GetSession
 }
 
 func (s sessionService) ListSessions(ctx context.Context, req *chorusv1.ListSessionsRequest) (*chorusv1.ListSessionsResponse, error) {
-	sessions, next, err := s.store.ListSessions(ctx, store.ListQuery[chorusv1.SessionStatus]{
-		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Status: req.GetStatus(),
-		Tenant: req.GetTenant(), // narrowed to the caller's own tenant by authorize unless an admin
-	})
+	q := listQuery(req)
+	q.Tenant = req.GetTenant() // narrowed to the caller's own tenant by authorize unless an admin
+	sessions, next, err := s.store.ListSessions(ctx, q)
 	return reply(&chorusv1.ListSessionsResponse{Sessions: sessions, NextPageToken: next}, err)
 }
 

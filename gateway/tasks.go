@@ -157,9 +157,7 @@ func (s taskService) GetTask(ctx context.Context, req *chorusv1.GetTaskRequest) 
 }
 
 func (s taskService) ListTasks(ctx context.Context, req *chorusv1.ListTasksRequest) (*chorusv1.ListTasksResponse, error) {
-	tasks, next, err := s.store.ListTasks(ctx, req.GetSessionId(), store.ListQuery[chorusv1.TaskStatus]{
-		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Status: req.GetStatus(),
-	})
+	tasks, next, err := s.store.ListTasks(ctx, req.GetSessionId(), listQuery(req))
 	return reply(&chorusv1.ListTasksResponse{Tasks: tasks, NextPageToken: next}, err)
 }
 

@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -180,8 +178,7 @@ func (u *upload) finish() (store.ResultData, error) {
 		if data == nil {
 			data = []byte{}
 		}
-		sum := sha256.Sum256(data)
-		return store.ResultData{Inline: data, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, nil
+		return store.InlineData(data), nil
 	}
 	_ = u.pw.Close()
 	r := <-u.done

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,11 +17,8 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/propagation"
-	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 
 	"github.com/chorus-hpc/chorus/agent"
 	"github.com/chorus-hpc/chorus/gateway"
@@ -62,14 +58,7 @@ func tracerProvider(t *testing.T, j *jaegertest.Jaeger, service string) *sdktrac
 	if j == nil {
 		return sdktrace.NewTracerProvider()
 	}
-	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(j.OTLPGRPC), otlptracegrpc.WithInsecure())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(50*time.Millisecond)),
-		sdktrace.WithResource(resource.NewSchemaless(semconv.ServiceName(service))))
-	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	return tp
+	return j.TracerProvider(t, service)
 }
 
 // startStack starts everything; it is stopped when t ends.
@@ -91,8 +80,7 @@ func startStack(t *testing.T) *stack {
 	jaegerURL, workerEnv := "", map[string]string{}
 	if j != nil {
 		jaegerURL = j.QueryURL
-		workerEnv = map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + j.OTLPGRPC, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
-			"OTEL_SERVICE_NAME": "chorus-worker-go", "OTEL_BSP_SCHEDULE_DELAY": "50"}
+		workerEnv = j.WorkerEnv("chorus-worker-go")
 	}
 
 	vk := valkeytest.Start(t)
@@ -118,10 +106,7 @@ func startStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	worker := filepath.Join(t.TempDir(), "chorus-worker-go")
-	if out, err := exec.Command("go", "build", "-o", worker, filepath.Join(root, "workers", "go")).CombinedOutput(); err != nil {
-		t.Fatalf("building the Go worker: %v\n%s", err, out)
-	}
+	worker := stacktest.GoWorker(t)
 	ag, err := agent.New(agent.Config{
 		Partitions:     []agent.PartitionConfig{{Name: "go", Command: worker, Processes: 2, Capacity: 8, Env: workerEnv}},
 		TracerProvider: agentTP, Propagator: prop, RuntimeDir: t.TempDir(), HeartbeatInterval: time.Second, Logger: logger,

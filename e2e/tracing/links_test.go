@@ -22,7 +22,7 @@ import (
 //	b: sha256 on go ───┘
 func TestRunSpansLinkToTheirInputsProducers(t *testing.T) {
 	root, python, j := startTracingE2E(t)
-	clientTP, agentTP := provider(t, j, "chorus-client"), provider(t, j, "chorus-agent")
+	clientTP, agentTP := j.TracerProvider(t, "chorus-client"), j.TracerProvider(t, "chorus-agent")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	_, sess := startTraced(ctx, t, root, python, stacktest.Config{}, agentTP, clientTP, nil)

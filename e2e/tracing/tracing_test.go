@@ -8,11 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/propagation"
-	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 
 	"github.com/chorus-hpc/chorus/agent"
 	"github.com/chorus-hpc/chorus/gateway"
@@ -72,35 +69,19 @@ func startTraced(ctx context.Context, t *testing.T, root, python string, cfg sta
 	return ag, sess
 }
 
-func provider(t *testing.T, j *jaegertest.Jaeger, service string) *sdktrace.TracerProvider {
-	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(j.OTLPGRPC), otlptracegrpc.WithInsecure())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(50*time.Millisecond)),
-		sdktrace.WithResource(resource.NewSchemaless(semconv.ServiceName(service))))
-	t.Cleanup(func() { tp.Shutdown(context.Background()) })
-	return tp
-}
-
 // TestOneTracePerTask runs a task on a Go worker, a task on a Python worker and a fanout graph through
 // a real gateway and agent, then reads the trace from Jaeger: client, gateway, Valkey, agent and worker
 // spans in one trace, each linked to its parent, with the fanout's subtasks inside it.
 func TestOneTracePerTask(t *testing.T) {
 	root, python, j := startTracingE2E(t)
-	clientTP, gatewayTP, agentTP := provider(t, j, "chorus-client"), provider(t, j, "chorus-gateway"), provider(t, j, "chorus-agent")
+	clientTP, gatewayTP, agentTP := j.TracerProvider(t, "chorus-client"), j.TracerProvider(t, "chorus-gateway"), j.TracerProvider(t, "chorus-agent")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	ag, sess := startTraced(ctx, t, root, python, stacktest.Config{
 		Gateway: gateway.Config{TracerProvider: gatewayTP},
 		Store:   valkeystore.Config{TracerProvider: gatewayTP},
-	}, agentTP, clientTP, func(service string) map[string]string {
-		return map[string]string{
-			"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + j.OTLPGRPC, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
-			"OTEL_SERVICE_NAME": service, "OTEL_BSP_SCHEDULE_DELAY": "50",
-		}
-	})
+	}, agentTP, clientTP, j.WorkerEnv)
 	g := client.NewGraph()
 	onGo := g.Task("sha256", []byte("traced"))
 	onPython := g.Task("echo", []byte("from python"), client.Partition("python"))

@@ -190,6 +190,14 @@ func Run(ctx context.Context, cfg Config) error {
 	return errors.Join(errs...)
 }
 
+// inProcessOnly says, for the scenarios that cannot run against a gateway at --addr, what they need
+// the in-process stack for.
+var inProcessOnly = map[string]string{
+	ScenarioScalability: "the scalability scenario sets the number of worker slots itself",
+	ScenarioMemory:      "the memory scenario reads the private Valkey's INFO with no agent running",
+	ScenarioBigSession:  "the big-session scenario reads the private Valkey's INFO",
+}
+
 func (r *Runner) run(ctx context.Context, name string) error {
 	scenario, ok := map[string]func(context.Context) error{
 		ScenarioLatency: r.latency, ScenarioThroughput: r.throughput, ScenarioUtilization: r.utilization,
@@ -197,6 +205,9 @@ func (r *Runner) run(ctx context.Context, name string) error {
 	}[name]
 	if !ok {
 		return fmt.Errorf("unknown scenario %q", name)
+	}
+	if why, ok := inProcessOnly[name]; ok && r.stack == nil {
+		return fmt.Errorf("%s: run it with the in-process stack (--dev), not --addr", why)
 	}
 	return scenario(ctx)
 }

@@ -53,9 +53,6 @@ func bigSessionTasks() int {
 // bigSession pushes zero-work tasks from 16 clients into one session, follows its final statuses on
 // the event stream, waits until every task completed, purges it and reports memory.
 func (r *Runner) bigSession(ctx context.Context) error {
-	if r.stack == nil {
-		return fmt.Errorf("the big-session scenario reads the private Valkey's INFO: run it with the in-process stack (--dev), not --addr")
-	}
 	part, err := r.useAgent(ctx, r.goWorkers(2, 16))
 	if err != nil {
 		return err

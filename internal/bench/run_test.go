@@ -77,3 +77,16 @@ func TestRunSmall(t *testing.T) {
 		}
 	}
 }
+
+// TestInProcessOnlyScenariosRefuseAddr: against a gateway at --addr (no in-process stack), the
+// scenarios that need the stack refuse to run and say why, before touching anything.
+func TestInProcessOnlyScenariosRefuseAddr(t *testing.T) {
+	t.Parallel()
+	r := &Runner{}
+	for _, name := range []string{ScenarioScalability, ScenarioMemory, ScenarioBigSession} {
+		err := r.run(context.Background(), name)
+		if err == nil || !strings.Contains(err.Error(), "run it with the in-process stack (--dev), not --addr") {
+			t.Errorf("run(%s) without the in-process stack = %v; want the in-process stack asked for", name, err)
+		}
+	}
+}

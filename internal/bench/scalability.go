@@ -35,9 +35,6 @@ type ScalabilityPoint struct {
 }
 
 func (r *Runner) scalability(ctx context.Context) error {
-	if r.stack == nil {
-		return fmt.Errorf("the scalability scenario sets the number of worker slots itself: run it with the in-process stack (--dev), not --addr")
-	}
 	const taskMs = 1000
 	points := []int{1, 120, 500, 2000}
 	perSlot := 2

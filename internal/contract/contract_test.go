@@ -27,6 +27,12 @@ type contractCase struct {
 	invalid []invalid
 }
 
+// sessionOnly is the case of a request that carries only a session id: "s1" is valid, bad breaks a
+// rule.
+func sessionOnly(msg func() proto.Message, bad invalid) contractCase {
+	return contractCase{msg: msg, valid: []string{`{"sessionId":"s1"}`}, invalid: []invalid{bad}}
+}
+
 func cases() map[string]contractCase {
 	return map[string]contractCase{
 		"CreateSessionRequest": {
@@ -64,31 +70,16 @@ func cases() map[string]contractCase {
 				{"token too long", `{"pageToken":"` + strings.Repeat("x", 513) + `"}`, "page_token", "string.max_len"},
 			},
 		},
-		"PauseSessionRequest": {
-			msg:     func() proto.Message { return &chorusv1.PauseSessionRequest{} },
-			valid:   []string{`{"sessionId":"s1"}`},
-			invalid: []invalid{{"missing id", `{}`, "session_id", "string.min_len"}},
-		},
-		"ResumeSessionRequest": {
-			msg:     func() proto.Message { return &chorusv1.ResumeSessionRequest{} },
-			valid:   []string{`{"sessionId":"s1"}`},
-			invalid: []invalid{{"bad id", `{"sessionId":"-x"}`, "session_id", "string.pattern"}},
-		},
-		"CloseSessionRequest": {
-			msg:     func() proto.Message { return &chorusv1.CloseSessionRequest{} },
-			valid:   []string{`{"sessionId":"s1"}`},
-			invalid: []invalid{{"missing id", `{}`, "session_id", "string.min_len"}},
-		},
-		"CancelSessionRequest": {
-			msg:     func() proto.Message { return &chorusv1.CancelSessionRequest{} },
-			valid:   []string{`{"sessionId":"s1"}`},
-			invalid: []invalid{{"missing id", `{}`, "session_id", "string.min_len"}},
-		},
-		"PurgeSessionRequest": {
-			msg:     func() proto.Message { return &chorusv1.PurgeSessionRequest{} },
-			valid:   []string{`{"sessionId":"s1"}`},
-			invalid: []invalid{{"space in id", `{"sessionId":"s 1"}`, "session_id", "string.pattern"}},
-		},
+		"PauseSessionRequest": sessionOnly(func() proto.Message { return &chorusv1.PauseSessionRequest{} },
+			invalid{"missing id", `{}`, "session_id", "string.min_len"}),
+		"ResumeSessionRequest": sessionOnly(func() proto.Message { return &chorusv1.ResumeSessionRequest{} },
+			invalid{"bad id", `{"sessionId":"-x"}`, "session_id", "string.pattern"}),
+		"CloseSessionRequest": sessionOnly(func() proto.Message { return &chorusv1.CloseSessionRequest{} },
+			invalid{"missing id", `{}`, "session_id", "string.min_len"}),
+		"CancelSessionRequest": sessionOnly(func() proto.Message { return &chorusv1.CancelSessionRequest{} },
+			invalid{"missing id", `{}`, "session_id", "string.min_len"}),
+		"PurgeSessionRequest": sessionOnly(func() proto.Message { return &chorusv1.PurgeSessionRequest{} },
+			invalid{"space in id", `{"sessionId":"s 1"}`, "session_id", "string.pattern"}),
 		"SubmitTasksRequest": {
 			msg: func() proto.Message { return &chorusv1.SubmitTasksRequest{} },
 			valid: []string{

@@ -10,6 +10,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
@@ -255,6 +257,12 @@ type ResultData struct {
 	// TraceParent is the W3C traceparent of the run that produced the data (task outputs; "" for
 	// uploads): written with a task's outputs, returned by GetResultData so a dependent run links to it.
 	TraceParent string
+}
+
+// InlineData is b stored inline, with its size and SHA-256.
+func InlineData(b []byte) ResultData {
+	sum := sha256.Sum256(b)
+	return ResultData{Inline: b, Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])}
 }
 
 // SubmitBatch is a batch of tasks for one session.

@@ -6,7 +6,6 @@ package stacktest
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/chorus-hpc/chorus/internal/objstore/local"
 	"github.com/chorus-hpc/chorus/internal/stack"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
+	"github.com/chorus-hpc/chorus/internal/testutil/modroot"
 	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 )
@@ -147,20 +147,11 @@ func SubmitN(ctx context.Context, tb testing.TB, cl *client.Client, n int, metho
 // RepoRoot is the module's root folder (tests run in their package's folder).
 func RepoRoot(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.Getwd()
+	root, err := modroot.Find()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found above the test's folder")
-		}
-		dir = parent
-	}
+	return root
 }
 
 // GoWorker builds the Go example worker (workers/go) into the test's temporary folder and returns

@@ -477,10 +477,7 @@ func testReleaseAgentLeases(t *testing.T, s store.Store, _ *clock.Fake) {
 	if err != nil || len(other) != 1 || other[0].Lease.TaskID != extra[0].TaskId {
 		t.Fatalf("Claim host-2 = %v, %v; want task %s", other, err, extra[0].TaskId)
 	}
-	n, err := s.ReleaseAgentLeases(ctx(t), "host-1")
-	if err != nil || n != 3 {
-		t.Fatalf("ReleaseAgentLeases = %d, %v; want 3", n, err)
-	}
+	releaseLeases(t, s, "host-1", 3)
 	for _, x := range []struct{ sid, tid string }{{sid, a[0].TaskId}, {sid, a[1].TaskId}, {sid2, b[0].TaskId}} {
 		if got := taskStatus(t, s, x.sid, x.tid); got != chorusv1.TaskStatus_TASK_STATUS_QUEUED {
 			t.Fatalf("task %s after ReleaseAgentLeases is %v, want QUEUED", x.tid, got)
@@ -496,9 +493,7 @@ func testReleaseAgentLeases(t *testing.T, s store.Store, _ *clock.Fake) {
 	if err := s.Complete(ctx(t), store.Completion{Lease: mine[1].Lease}); !store.IsLeaseLost(err) {
 		t.Fatalf("Complete with a taken-back lease: %v; want LeaseLost", err)
 	}
-	if n, err := s.ReleaseAgentLeases(ctx(t), "host-1"); err != nil || n != 0 {
-		t.Fatalf("second ReleaseAgentLeases = %d, %v; want 0", n, err)
-	}
+	releaseLeases(t, s, "host-1", 0) // again: nothing left to take back
 	if again := claim(t, s, 10); len(again) != 3 {
 		t.Fatalf("claimed %d after ReleaseAgentLeases, want the 3 tasks at once", len(again))
 	}

@@ -93,9 +93,7 @@ func testReconcileRestoresIndexes(t *testing.T, s store.Store, clk *clock.Fake) 
 		t.Fatal(err)
 	}
 	reconcileAll(t, s)
-	if n, err := s.ReleaseAgentLeases(ctx(t), "agent-x"); err != nil || n != 1 {
-		t.Fatalf("ReleaseAgentLeases after the repair = %d, %v; want 1", n, err)
-	}
+	releaseLeases(t, s, "agent-x", 1)
 	// a failure whose retry-index update was lost
 	c3 := claim(t, s, 1)
 	if len(c3) != 1 {
@@ -413,9 +411,7 @@ func testDeadAgents(t *testing.T, s store.Store, clk *clock.Fake) {
 		t.Fatalf("claim of the taken-back tasks = %v, %v; want 2, at attempts 2 and 1", again, err)
 	}
 	// the live agent restarts under its id: its 3 leases come back at once
-	if n, err := s.ReleaseAgentLeases(ctx(t), "lives"); err != nil || n != 3 {
-		t.Fatalf("ReleaseAgentLeases = %d, %v; want 3", n, err)
-	}
+	releaseLeases(t, s, "lives", 3)
 	if got := claim(t, s, 10); len(got) != 3 {
 		t.Fatalf("claimed %d after the release; want 3", len(got))
 	}

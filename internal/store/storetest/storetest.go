@@ -107,6 +107,14 @@ func complete(t *testing.T, s store.Store, c *store.ClaimedTask, data string) {
 	}
 }
 
+// releaseLeases takes back agentID's leases and fails the test unless there were want of them.
+func releaseLeases(t *testing.T, s store.Store, agentID string, want int) {
+	t.Helper()
+	if n, err := s.ReleaseAgentLeases(ctx(t), agentID); err != nil || n != want {
+		t.Fatalf("ReleaseAgentLeases(%q) = %d, %v; want %d", agentID, n, err, want)
+	}
+}
+
 func taskStatus(t *testing.T, s store.Store, sid, tid string) chorusv1.TaskStatus {
 	t.Helper()
 	tk, err := s.GetTask(ctx(t), sid, tid)

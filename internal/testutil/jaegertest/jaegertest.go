@@ -3,6 +3,7 @@
 package jaegertest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,9 +14,15 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+
 	"github.com/chorus-hpc/chorus/internal/jaegerconf"
 
 	"github.com/chorus-hpc/chorus/internal/testutil/freeport"
+	"github.com/chorus-hpc/chorus/internal/testutil/modroot"
 )
 
 // Jaeger is a running Jaeger.
@@ -30,21 +37,15 @@ type Jaeger struct {
 
 // Binary returns the path of bin/jaeger at the repository root, or "" when it is not built.
 func Binary() string {
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "bin", "jaeger")
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-			return ""
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
+	root, err := modroot.Find()
+	if err != nil {
+		return ""
 	}
+	p := filepath.Join(root, "bin", "jaeger")
+	if _, err := os.Stat(p); err != nil {
+		return ""
+	}
+	return p
 }
 
 // Start runs Jaeger until the test ends. It fails the test when bin/jaeger is missing (build it with
@@ -91,6 +92,29 @@ func Start(t testing.TB) *Jaeger {
 			t.Fatalf("jaeger did not start within 30s: %v\n%s", err, b)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TracerProvider returns a tracer provider that exports the spans of service to j over OTLP/gRPC,
+// each within 50 ms; it is shut down when tb ends.
+func (j *Jaeger) TracerProvider(tb testing.TB, service string) *sdktrace.TracerProvider {
+	tb.Helper()
+	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(j.OTLPGRPC), otlptracegrpc.WithInsecure())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(50*time.Millisecond)),
+		sdktrace.WithResource(resource.NewSchemaless(semconv.ServiceName(service))))
+	tb.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	return tp
+}
+
+// WorkerEnv is the environment that has a worker process (its SDK reads the OTEL_* variables)
+// export the spans of service to j over OTLP/gRPC, each within 50 ms.
+func (j *Jaeger) WorkerEnv(service string) map[string]string {
+	return map[string]string{
+		"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + j.OTLPGRPC, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+		"OTEL_SERVICE_NAME": service, "OTEL_BSP_SCHEDULE_DELAY": "50",
 	}
 }
 

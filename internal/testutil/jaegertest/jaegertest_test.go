@@ -5,11 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
-	"go.opentelemetry.io/otel/sdk/resource"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
-
 	"github.com/chorus-hpc/chorus/internal/testutil/jaegertest"
 )
 
@@ -18,12 +13,7 @@ func TestSpansRoundTrip(t *testing.T) {
 	t.Parallel()
 	j := jaegertest.Start(t)
 	ctx := context.Background()
-	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(j.OTLPGRPC), otlptracegrpc.WithInsecure())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithResource(resource.NewSchemaless(semconv.ServiceName("jaegertest"))))
-	defer tp.Shutdown(ctx)
+	tp := j.TracerProvider(t, "jaegertest")
 	pctx, parent := tp.Tracer("t").Start(ctx, "parent")
 	_, child := tp.Tracer("t").Start(pctx, "child")
 	child.End()

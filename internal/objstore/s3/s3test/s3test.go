@@ -11,15 +11,17 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/chorus-hpc/chorus/internal/testutil/freeport"
+	"github.com/chorus-hpc/chorus/internal/testutil/modroot"
 	"github.com/chorus-hpc/chorus/internal/testutil/syncbuf"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -59,7 +61,7 @@ func Binary() (string, error) {
 		}
 		return p, nil
 	}
-	root, err := moduleRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		return "", err
 	}
@@ -68,23 +70,6 @@ func Binary() (string, error) {
 		return "", fmt.Errorf("the S3 test server %s is not installed: run `make s3-server` in %s (or set $%s)", p, root, EnvBinary)
 	}
 	return p, nil
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("finding the module root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("finding the module root: no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // Start runs a server on a free loopback port for the rest of tb (see the package doc for when it
@@ -119,10 +104,7 @@ func Start(tb testing.TB) *Server {
 
 // run starts the server on a free port and waits until it accepts connections.
 func (s *Server) run(tb testing.TB, bin string) error {
-	addr, err := freeAddr()
-	if err != nil {
-		return err
-	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freeport.Get(tb)))
 	var out syncbuf.Buffer
 	cmd := exec.Command(bin, "--port", addr, "--access", s.AccessKey, "--secret", s.SecretKey, "--quiet",
 		"posix", s.Dir)
@@ -198,18 +180,6 @@ func (s *Server) NewStore(tb testing.TB, opts ...func(*s3.Config)) *s3.Store {
 
 // Client is an S3 client for the server's root user, to look behind a store's back in tests.
 func (s *Server) Client() *awss3.Client { return s.client }
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("finding a free loopback port: %w", err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		return "", err
-	}
-	return addr, nil
-}
 
 func randomHex(n int) string {
 	b := make([]byte, n)
