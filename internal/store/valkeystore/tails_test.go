@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/chorus-hpc/chorus/internal/store"
-	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
@@ -15,8 +14,7 @@ import (
 // wake-up then hands its reads to the claim that follows.
 func TestClaimTailRunsBeforeTheNextWait(t *testing.T) {
 	t.Parallel()
-	c := valkeytest.Start(t).Client(t)
-	s := newStore(t, c, "tl:", nil)
+	s, c := startStore(t, "tl:")
 	ctx := t.Context()
 	sess, err := s.CreateSession(ctx, store.SessionSpec{DefaultTaskOptions: &chorusv1.TaskOptions{Partition: "cpu"}})
 	if err != nil {
@@ -82,8 +80,7 @@ func TestClaimTailRunsBeforeTheNextWait(t *testing.T) {
 // it folds in (pcount.lua), so the partition's counts keep following it.
 func TestActiveSetFollowsLaterBatches(t *testing.T) {
 	t.Parallel()
-	c := valkeytest.Start(t).Client(t)
-	s := newStore(t, c, "ac:", nil)
+	s, c := startStore(t, "ac:")
 	ctx := t.Context()
 	sid, _ := cpuSession(t, s, store.TaskSpec{Method: "a"})
 	active := func() int64 {

@@ -23,6 +23,12 @@ import (
 )
 
 // newStore returns a store on c whose keys start with prefix, with the configuration mod changes.
+// startStore is a store with key prefix prefix on a Valkey of the test's own, and its client.
+func startStore(t testing.TB, prefix string) (*valkeystore.Store, valkey.Client) {
+	c := valkeytest.Start(t).Client(t)
+	return newStore(t, c, prefix, nil), c
+}
+
 func newStore(t testing.TB, c valkey.Client, prefix string, mod func(*valkeystore.Config)) *valkeystore.Store {
 	t.Helper()
 	cfg := valkeystore.Config{Client: c, KeyPrefix: prefix}
@@ -94,8 +100,7 @@ func TestConfigRequiresClient(t *testing.T) {
 // not a task silently left out.
 func TestListTasksNamesUndecodableRecord(t *testing.T) {
 	t.Parallel()
-	c := valkeytest.Start(t).Client(t)
-	s := newStore(t, c, "lt:", nil)
+	s, c := startStore(t, "lt:")
 	ctx := t.Context()
 	sid, st := cpuSession(t, s, store.TaskSpec{Method: "a"}, store.TaskSpec{Method: "b"})
 	bad := st[1].TaskId
@@ -160,8 +165,7 @@ func TestPurgedSessionExpiresAndIsUnlisted(t *testing.T) {
 // partition, GetPartition reads its totals, not one hash per session ever seen.
 func TestGetPartitionReadsNoHashPerFinishedSession(t *testing.T) {
 	t.Parallel()
-	c := valkeytest.Start(t).Client(t)
-	s := newStore(t, c, "gp:", nil)
+	s, c := startStore(t, "gp:")
 	ctx := t.Context()
 	const sessions = 100
 	for range sessions {
@@ -227,8 +231,7 @@ func TestGetPartitionReadsNoHashPerFinishedSession(t *testing.T) {
 // the reconciler restores the index once it can be written again.
 func TestIndexTroubleAfterCommitIsNotAFailure(t *testing.T) {
 	t.Parallel()
-	c := valkeytest.Start(t).Client(t)
-	s := newStore(t, c, "ix:", nil)
+	s, c := startStore(t, "ix:")
 	ctx := t.Context()
 	sid, st := cpuSession(t, s, store.TaskSpec{Method: "a", ExpectedOutputIDs: []string{"o"}})
 	cl, err := s.Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "a", Max: 1})
@@ -307,8 +310,7 @@ func TestScriptSpans(t *testing.T) {
 // long in Valkey.
 func TestTaskIDsNumberedPerSession(t *testing.T) {
 	t.Parallel()
-	c := valkeytest.Start(t).Client(t)
-	s := newStore(t, c, "num:", nil)
+	s, c := startStore(t, "num:")
 	ctx := t.Context()
 	a, sa := cpuSession(t, s, store.TaskSpec{Method: "x"}, store.TaskSpec{Method: "y"})
 	cpuSession(t, s) // another session between them: numbering is per session
