@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"net/http"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/chorus-hpc/chorus/gateway"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
@@ -74,4 +76,22 @@ func BenchmarkSubmitREST(b *testing.B) {
 	url := e.base + "/v1/sessions/" + sid + "/tasks:batchCreate"
 	body := []byte(`{"tasks":[{"method":"echo","payload":"aGVsbG8="}]}`)
 	measure(b, func() { wantOK(b)(e.httpc.Post(url, "application/json", bytes.NewReader(body))) })
+}
+
+// BenchmarkSubmitGRPCBatch100 is BenchmarkSubmitGRPC for a batch of 100 zero-payload tasks with one
+// expected output each, as the bench's latency scenario submits them.
+func BenchmarkSubmitGRPCBatch100(b *testing.B) {
+	e := newEnv(b, func(c *gateway.Config) { c.MaxBatch = gateway.DefaultMaxBatch }) // the tests' is 50
+	sid := e.session()
+	n := 0
+	measure(b, func() {
+		req := &chorusv1.SubmitTasksRequest{SessionId: sid, Tasks: make([]*chorusv1.TaskSpec, 100)}
+		for i := range req.Tasks {
+			n++
+			req.Tasks[i] = &chorusv1.TaskSpec{Method: "echo", ExpectedOutputIds: []string{"out-" + strconv.Itoa(n)}}
+		}
+		if _, err := e.tasks.SubmitTasks(e.ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	})
 }
