@@ -387,7 +387,7 @@ func (s *Store) GetTask(ctx context.Context, sessionID, taskID string) (*chorusv
 	if err != nil {
 		return nil, storeErr("decoding task "+taskID, err)
 	}
-	t := rec.task(sessionID, extID(sessionID, tid))
+	t := rec.task(sessionID, taskID) // found: taskID is the id users see
 	if raw, err := res[1].ToString(); err == nil {
 		var as []attemptJSON
 		if err := json.Unmarshal([]byte(raw), &as); err == nil {
