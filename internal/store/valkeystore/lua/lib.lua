@@ -94,12 +94,13 @@ end
 -- records returns get, put and exists for the records of hash K(suffix), and their cache and dirty
 -- set: get reads a record once per run (decode(id, raw) builds it), put marks it for flush().
 local function records(suffix, decode)
+  -- cache[id] is false for a record read and found missing, so a second look costs no call.
   local cache, dirty = {}, {}
   local function get(id)
     local x = cache[id]
-    if x then return x end
+    if x ~= nil then return x or nil end
     local v = redis.call('HGET', K(suffix), id)
-    if not v then return nil end
+    if not v then cache[id] = false; return nil end
     x = decode(id, v)
     cache[id] = x
     return x
@@ -109,7 +110,9 @@ local function records(suffix, decode)
     dirty[x.id] = true
   end
   local function exists(id)
-    return cache[id] ~= nil or redis.call('HEXISTS', K(suffix), id) == 1
+    local x = cache[id]
+    if x ~= nil then return x ~= false end
+    return redis.call('HEXISTS', K(suffix), id) == 1
   end
   return get, put, exists, cache, dirty
 end
@@ -485,7 +488,7 @@ local function check_tasks(specs, parent, maxdepth, known)
   local batchOut = {}
   local perPart = {}
   for _, s in ipairs(specs) do
-    if texists(s.id) then
+    if not s.fresh and texists(s.id) then
       return { 'ALREADY_EXISTS', 'task id ' .. ext(s.id) .. ' is already taken' }
     end
     for _, rid in ipairs(split(s.outs, ',')) do

@@ -23,13 +23,17 @@ if st ~= 1 and st ~= 2 then
 end
 local specs = parse_tasks(4)
 -- the tasks the store names (id '') take the session's next numbers (ids.go); the number is saved
--- only once the batch is accepted
+-- only once the batch is accepted. A number above seq is free (fresh: check_tasks does not look it
+-- up): the task that holds a number is written by the script that saves seq past it, and a failover
+-- or a crash that loses a write of seq loses every later write of the session too (one slot,
+-- replicated and appended in order).
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 local seq0 = seq
 for _, s in ipairs(specs) do
   if s.id == '' then
     seq = seq + 1
     s.id = string.format('%d', seq)
+    s.fresh = true
   end
 end
 local err = check_tasks(specs, '', 0, {})
