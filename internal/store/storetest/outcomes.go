@@ -105,6 +105,47 @@ func testOutcomesBatch(t *testing.T, s store.Store, _ *clock.Fake) {
 	}
 }
 
+// testWaitersInOneBatch: a subtask that a completion creates, waiting on the output of a task that
+// completes later in the same batch, is queued by that later completion (the batch's reads made
+// ahead must not hide a waiter added in the batch); in the other order it is queued at once.
+func testWaitersInOneBatch(t *testing.T, s store.Store, _ *clock.Fake) {
+	for _, producerFirst := range []bool{false, true} {
+		sid := newSession(t, s, 1)
+		submit(t, s, sid, store.TaskSpec{Method: "parent", ExpectedOutputIDs: []string{"op"}},
+			store.TaskSpec{Method: "producer", ExpectedOutputIDs: []string{"oy"}})
+		byMethod := map[string]*store.ClaimedTask{}
+		for _, c := range claim(t, s, 10) { // the previous round's child too
+			byMethod[c.Method] = c
+		}
+		parent, producer := byMethod["parent"], byMethod["producer"]
+		if parent == nil || producer == nil {
+			t.Fatalf("claimed %v; want the parent and the producer", byMethod)
+		}
+		sub := store.NewTaskID()
+		withSub := store.Outcome{Kind: store.OutcomeComplete, Lease: parent.Lease, Completion: &store.Completion{Lease: parent.Lease,
+			Outputs:  []store.OutputData{{ResultID: "op", Data: store.ResultData{Inline: []byte("p")}}},
+			Subtasks: []store.TaskSpec{{Method: "child", DataDependencies: []string{"oy"}, ExpectedOutputIDs: []string{"oc"}}}, SubtaskIDs: []string{sub}}}
+		produce := store.Outcome{Kind: store.OutcomeComplete, Lease: producer.Lease, Completion: &store.Completion{Lease: producer.Lease,
+			Outputs: []store.OutputData{{ResultID: "oy", Data: store.ResultData{Inline: []byte("y")}}}}}
+		steps := []store.Outcome{withSub, produce}
+		if producerFirst {
+			steps = []store.Outcome{produce, withSub}
+		}
+		res, err := s.RecordOutcomes(ctx(t), steps)
+		if err != nil {
+			t.Fatalf("RecordOutcomes: %v", err)
+		}
+		for i, r := range res {
+			if r.Err != nil {
+				t.Fatalf("producer first %v, step %d: %v", producerFirst, i, r.Err)
+			}
+		}
+		if st := taskStatus(t, s, sid, sub); st != chorusv1.TaskStatus_TASK_STATUS_QUEUED {
+			t.Fatalf("producer first %v: the subtask waiting on oy is %v, want QUEUED once oy completed in the same batch", producerFirst, st)
+		}
+	}
+}
+
 // testCompletionWithStart: a completion that carries its task's start (Outcome.Started) records
 // RUNNING with its start time, then COMPLETED, as a start step followed by a completion would.
 func testCompletionWithStart(t *testing.T, s store.Store, clk *clock.Fake) {

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"RandomDAGs", testRandomDAGs},
 		{"OutcomesBatch", testOutcomesBatch},
 		{"CompletionWithStart", testCompletionWithStart},
+		{"WaitersInOneBatch", testWaitersInOneBatch},
 		{"BodiesSmallAndLarge", testBodiesSmallAndLarge},
 		{"RunningAfterSlotOutcome", testRunningAfterSlotOutcome},
 		{"PurgeReturnsObjects", testPurgeReturnsObjects},

@@ -28,6 +28,7 @@ local exp = now + tonumber(ARGV[4])
 local agent, tokp = ARGV[5], ARGV[6]
 local ids, leases = {}, {}
 local claimed = {}
+tprefetch(popped)
 for j = 1, #popped do
   local t = tget(popped[j])
   if t and t[H_STATUS] == TASK_QUEUED then

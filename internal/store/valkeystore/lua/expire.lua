@@ -20,5 +20,6 @@ for j, tid in ipairs(redis.call('ZRANGEBYSCORE', lk, '-inf', now, 'LIMIT', 0, ma
     end
   end
 end
+flush_unleases()
 local l = redis.call('ZRANGE', lk, 0, 0, 'WITHSCORES')
 return { n, #l > 0 and tonumber(l[2]) or -1, next_due(part) }

@@ -114,10 +114,26 @@ local function records(suffix, decode)
     if x ~= nil then return x ~= false end
     return redis.call('HEXISTS', K(suffix), id) == 1
   end
-  return get, put, exists, cache, dirty
+  -- prefetch reads the records of ids not read yet with one HMGET per 1000: a call from a script
+  -- costs more than the read itself, so a batch reads its records at once.
+  local function prefetch(ids)
+    local want = {}
+    for _, id in ipairs(ids) do
+      if cache[id] == nil then want[#want + 1] = id end
+    end
+    for i = 1, #want, 1000 do
+      local j = math.min(i + 999, #want)
+      local got = redis.call('HMGET', K(suffix), unpack(want, i, j))
+      for k = i, j do
+        local id, v = want[k], got[k - i + 1]
+        if cache[id] == nil then cache[id] = v and decode(id, v) or false end
+      end
+    end
+  end
+  return get, put, exists, cache, dirty, prefetch
 end
 
-local tget, tput, texists, TCACHE, TDIRTY = records(':t', unheader)
+local tget, tput, texists, TCACHE, TDIRTY, tprefetch = records(':t', unheader)
 
 local function leased(t, tok) return t and (t[H_STATUS] == TASK_DISPATCHED or t[H_STATUS] == TASK_RUNNING) and t[H_TOKEN] == tok end
 
@@ -130,10 +146,11 @@ local function unrecord(rid, v)
     reason = reason, id = rid }
 end
 
-local rget, rput, rexists, RCACHE, RDIRTY = records(':r', unrecord)
+local rget, rput, rexists, RCACHE, RDIRTY, rprefetch = records(':r', unrecord)
 
--- Write-only hash fields (:te, :rd) and list appends (:rl, :tl) are also written by flush().
-local HLATER, LLATER = {}, {}
+-- Write-only hash fields (:te, :rd) and list appends (:rl, :tl) are also written by flush(), and
+-- so are the removals of leases (UNLEASE: partition -> task ids), one ZREM per partition.
+local HLATER, LLATER, UNLEASE = {}, {}, {}
 local function hset_later(suffix, field, value)
   local h = HLATER[suffix]
   if not h then h = {}; HLATER[suffix] = h end
@@ -254,6 +271,11 @@ local function call_chunked(cmd, key, args)
   end
 end
 
+local function flush_unleases()
+  for part, ids in pairs(UNLEASE) do call_chunked('ZREM', K(':l:' .. part), ids) end
+  UNLEASE = {}
+end
+
 local function flush_records()
   local hs = {}
   for tid, _ in pairs(TDIRTY) do
@@ -270,6 +292,7 @@ local function flush_records()
   if #hs > 0 then call_chunked('HSET', K(':r'), hs) end
   for suffix, h in pairs(HLATER) do call_chunked('HSET', K(suffix), h) end
   for suffix, l in pairs(LLATER) do call_chunked('RPUSH', K(suffix), l) end
+  flush_unleases()
   for k in pairs(TDIRTY) do TDIRTY[k] = nil end
   for k in pairs(RDIRTY) do RDIRTY[k] = nil end
   HLATER, LLATER = {}, {}
@@ -345,8 +368,11 @@ local function archive_attempt(t, now, ekind, emsg, retryable)
   t[H_DISPATCH_MS] = 0; t[H_START_MS] = 0
 end
 
+-- unlease drops t's lease; flush() writes the removal (flush_unleases() before reading :l:<p>).
 local function unlease(t)
-  redis.call('ZREM', K(':l:' .. t[H_PARTITION]), t.id)
+  local l = UNLEASE[t[H_PARTITION]]
+  if not l then l = {}; UNLEASE[t[H_PARTITION]] = l end
+  l[#l + 1] = t.id
 end
 
 -- retry_later requeues a leased task after a backoff: its attempt ends with the error.
@@ -372,6 +398,22 @@ local function hand_back(t, touched)
   ev_task(t.id, TASK_QUEUED, t[H_ATTEMPT])
 end
 
+-- HASW[rid] is whether result rid has a waiter list, when known in this run (nil: not known). :wl
+-- holds exactly the results with a waiter list (both are written together), so one SMISMEMBER
+-- tells a batch which of its results to read waiters for.
+local HASW = {}
+local function prefetch_waiters(rids)
+  local want = {}
+  for _, rid in ipairs(rids) do
+    if HASW[rid] == nil then want[#want + 1] = rid end
+  end
+  for i = 1, #want, 1000 do
+    local j = math.min(i + 999, #want)
+    local got = redis.call('SMISMEMBER', K(':wl'), unpack(want, i, j))
+    for k = i, j do HASW[want[k]] = got[k - i + 1] == 1 end
+  end
+end
+
 -- complete_result marks result rid COMPLETED and releases its waiters (each exactly once: the waiter
 -- list is deleted here and a result completes once).
 local function complete_result(r, size, sha, loc, data, now, touched)
@@ -380,11 +422,13 @@ local function complete_result(r, size, sha, loc, data, now, touched)
   if data ~= '' or r.loc ~= '1' then hset_later(':rd', r.id, data) end
   if r.loc == '2' then redis.call('SADD', K(':ro'), r.id) end -- an object: the purge deletes it
   ev_result(r.id, RESULT_COMPLETED, size)
+  if HASW[r.id] == false then return end
   local wk = K(':w:' .. r.id)
   local ws = redis.call('LRANGE', wk, 0, -1)
   if #ws == 0 then return end
   redis.call('DEL', wk)
   redis.call('SREM', K(':wl'), r.id)
+  HASW[r.id] = false
   for _, tid in ipairs(ws) do
     local t = tget(tid)
     if t and t[H_STATUS] == TASK_PENDING then
@@ -410,6 +454,7 @@ local function abort_result(r, reason, now)
   if #ws > 0 then
     redis.call('DEL', wk)
     redis.call('SREM', K(':wl'), r.id)
+    HASW[r.id] = false
   end
   return ws
 end
@@ -470,7 +515,8 @@ local function session_status()
 end
 
 -- create_tasks validates then stores tasks given in ARGV from index i:
--- n, then per task 8 values: tid, part, prio, maxr, deps(csv), outs(csv), body, payload.
+-- n, then per task 8 values: tid, part, prio, maxr, deps(csv), outs(csv), body, payload; a spec
+-- keeps deps and its outputs (outl) split, and outs as given (the header's csv).
 -- parent: the completing task's id (its outputs may be handed over) or ''.
 -- Returns (nil, specs) when valid, or (err) as {code, message}.
 local function parse_tasks(i)
@@ -478,20 +524,27 @@ local function parse_tasks(i)
   local specs = {}
   for j = 1, n do
     specs[j] = { id = ARGV[i], part = ARGV[i + 1], prio = tonumber(ARGV[i + 2]), maxr = tonumber(ARGV[i + 3]),
-      deps = split(ARGV[i + 4], ','), outs = ARGV[i + 5], body = ARGV[i + 6], payload = ARGV[i + 7] }
+      deps = split(ARGV[i + 4], ','), outs = ARGV[i + 5], outl = split(ARGV[i + 5], ','), body = ARGV[i + 6],
+      payload = ARGV[i + 7] }
     i = i + 8
   end
   return specs, i
 end
 
 local function check_tasks(specs, parent, maxdepth, known)
+  local rids = {}
+  for _, s in ipairs(specs) do
+    for _, rid in ipairs(s.outl) do rids[#rids + 1] = rid end
+    for _, rid in ipairs(s.deps) do rids[#rids + 1] = rid end
+  end
+  rprefetch(rids)
   local batchOut = {}
   local perPart = {}
   for _, s in ipairs(specs) do
     if not s.fresh and texists(s.id) then
       return { 'ALREADY_EXISTS', 'task id ' .. ext(s.id) .. ' is already taken' }
     end
-    for _, rid in ipairs(split(s.outs, ',')) do
+    for _, rid in ipairs(s.outl) do
       if batchOut[rid] then
         return { 'FAILED_PRECONDITION', 'output ' .. rid .. ' is expected by two tasks of the batch (' .. ext(batchOut[rid]) .. ' and ' .. ext(s.id) .. ')' }
       end
@@ -541,7 +594,7 @@ local function store_tasks(specs, now, touched)
   local out = {}
   now = tonumber(now)
   for _, s in ipairs(specs) do
-    for _, rid in ipairs(split(s.outs, ',')) do
+    for _, rid in ipairs(s.outl) do
       local r = rget(rid)
       if r then
         r.owner = s.id
@@ -561,6 +614,7 @@ local function store_tasks(specs, now, touched)
         nwait = nwait + 1
         redis.call('RPUSH', K(':w:' .. rid), s.id)
         redis.call('SADD', K(':wl'), rid)
+        HASW[rid] = true
       end
     end
     local t = { 0, 0, '', s.part, s.prio, s.maxr, nwait, now, s.outs, '', 0, 0 }

@@ -11,7 +11,7 @@ local function check_cycles(specs)
   local newEdges = {}
   local roots = {}
   for _, s in ipairs(specs) do
-    local outs = split(s.outs, ',')
+    local outs = s.outl
     for _, d in ipairs(s.deps) do
       local l = newEdges[d]
       if not l then l = {}; newEdges[d] = l end

@@ -106,7 +106,7 @@ local function complete(tid, tok, now, i)
   end
   for rid, _ in pairs(writing) do known[rid] = true end
   for _, s in ipairs(specs) do
-    for _, rid in ipairs(split(s.outs, ',')) do
+    for _, rid in ipairs(s.outl) do
       if writing[rid] then
         return 'FAILED_PRECONDITION output ' .. rid .. ' is both written by task ' .. ext(tid) .. ' and handed to subtask ' .. ext(s.id), i
       end
@@ -154,6 +154,41 @@ local function complete(tid, tok, now, i)
   return 'OK', i
 end
 
+-- prefetch reads the steps' task headers, their outputs' records and whether those have waiters
+-- ahead, one call each for the whole batch (a call from a script costs more than the read).
+local function prefetch()
+  local tids, rids = {}, {}
+  local i, n = 4, #ARGV
+  while i <= n do
+    local code = ARGV[i]
+    tids[#tids + 1] = ARGV[i + 1]
+    i = i + 4
+    if code == 'S' then
+      i = i + 1
+    elseif code == 'P' then
+      i = i + 2
+    elseif code == 'F' then
+      i = i + 5
+    elseif code == 'C' then
+      local nout = tonumber(ARGV[i + 2]); i = i + 3
+      if not nout then break end
+      for _ = 1, nout do rids[#rids + 1] = ARGV[i]; i = i + 5 end
+      local nnew = tonumber(ARGV[i])
+      if not nnew then break end
+      i = i + 1 + 6 * nnew
+      local nsub = tonumber(ARGV[i])
+      if not nsub then break end
+      i = i + 1 + 8 * nsub + nout
+    else
+      break -- the loop below refuses the batch
+    end
+  end
+  tprefetch(tids)
+  rprefetch(rids)
+  prefetch_waiters(rids)
+end
+
+prefetch()
 local replies = {}
 local i = 4
 while i <= #ARGV do
