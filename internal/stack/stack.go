@@ -30,14 +30,16 @@ import (
 // run under pprof labels component=gateway and component=agent, so a CPU profile of the bench
 // process tells their costs apart.
 type Stack struct {
-	log   *slog.Logger
-	dir   string
-	vk    *valkeyproc.Proc
-	vc    valkey.Client
-	st    *valkeystore.Store
-	objs  *local.Store
-	gw    *gateway.Server
-	gwRun Component
+	log *slog.Logger
+	dir string
+	vk  *valkeyproc.Proc
+	vc  valkey.Client
+	st  *valkeystore.Store // the gateway's
+	// agentSt is the agents' store (a connection of their own).
+	agentSt *valkeystore.Store
+	objs    *local.Store
+	gw      *gateway.Server
+	gwRun   Component
 
 	mu    sync.Mutex
 	agent *agent.Agent
@@ -109,13 +111,13 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		s.Close()
 		return nil, fmt.Errorf("connecting to the bench Valkey: %w", err)
 	}
-	vc2, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{vk.Addr()}})
-	if err != nil {
+	// The gateway and the agent each have a store of their own, as separate processes do: on one
+	// connection, an agent's claims and outcomes would wait behind the gateway's submissions.
+	if s.st, err = openStore(vk.Addr(), log); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("connecting to the bench Valkey: %w", err)
+		return nil, err
 	}
-	if s.st, err = valkeystore.New(valkeystore.Config{Client: vc2, Logger: log}); err != nil {
-		vc2.Close()
+	if s.agentSt, err = openStore(vk.Addr(), log); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -131,6 +133,20 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	s.gwRun = Go(context.WithoutCancel(ctx), "gateway", s.gw.Run)
 	return s, nil
+}
+
+// openStore connects a store to the Valkey at addr.
+func openStore(addr string, log *slog.Logger) (*valkeystore.Store, error) {
+	vc, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{addr}})
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the bench Valkey: %w", err)
+	}
+	st, err := valkeystore.New(valkeystore.Config{Client: vc, Logger: log})
+	if err != nil {
+		vc.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // GRPCAddr is the gateway's gRPC address.
@@ -149,7 +165,7 @@ func (s *Stack) StartAgent(ctx context.Context, parts []agent.PartitionConfig) e
 		return err
 	}
 	// The agent's default runtime folder is a new one under the temp folder, removed when it stops.
-	a, err := agent.New(agent.Config{Partitions: parts, Logger: s.log}, s.st, s.objs)
+	a, err := agent.New(agent.Config{Partitions: parts, Logger: s.log}, s.agentSt, s.objs)
 	if err != nil {
 		return err
 	}
@@ -246,8 +262,10 @@ func (s *Stack) Close() {
 	if err := s.gwRun.Stop(); err != nil {
 		s.log.Warn("stopping the bench gateway", "error", err)
 	}
-	if s.st != nil {
-		s.st.Close()
+	for _, st := range []*valkeystore.Store{s.st, s.agentSt} {
+		if st != nil {
+			st.Close()
+		}
 	}
 	if s.vc != nil {
 		s.vc.Close()
