@@ -245,19 +245,27 @@ func newSessionNoPartition(t *testing.T, s store.Store) string {
 
 func testIdempotent(t *testing.T, s store.Store, _ *clock.Fake) {
 	sid := newSession(t, s, 1)
-	b := store.SubmitBatch{RequestID: "req-1", Tasks: []store.TaskSpec{{Method: "a", ExpectedOutputIDs: []string{"o"}}, {Method: "b"}}}
+	b := store.SubmitBatch{RequestID: "req-1", Tasks: []store.TaskSpec{{Method: "a", ExpectedOutputIDs: []string{"o"}}, {Method: "b"},
+		{Method: "c", DataDependencies: []string{"o"}}}}
 	first, err := s.SubmitTasks(ctx(t), sid, b)
 	if err != nil {
 		t.Fatalf("SubmitTasks: %v", err)
 	}
 	again, err := s.SubmitTasks(ctx(t), sid, b)
-	if err != nil || len(again) != 2 || again[0].TaskId != first[0].TaskId || again[1].TaskId != first[1].TaskId ||
-		len(again[0].ExpectedOutputIds) != 1 {
+	if err != nil || len(again) != 3 || len(again[0].ExpectedOutputIds) != 1 {
 		t.Fatalf("repeated SubmitTasks = %v, %v; want the first answer %v", again, err, first)
 	}
+	for i := range first {
+		if again[i].TaskId != first[i].TaskId || again[i].Status != first[i].Status {
+			t.Fatalf("repeated SubmitTasks answered task %d as %s %v; the first answer was %s %v", i, again[i].TaskId, again[i].Status, first[i].TaskId, first[i].Status)
+		}
+	}
+	if first[2].Status != chorusv1.TaskStatus_TASK_STATUS_PENDING {
+		t.Fatalf("the task waiting on o is %v, want PENDING", first[2].Status)
+	}
 	sess, _ := s.GetSession(ctx(t), sid)
-	if sess.TaskCounts.Queued != 2 {
-		t.Fatalf("queued = %d after a repeated request; want 2", sess.TaskCounts.Queued)
+	if sess.TaskCounts.Queued != 2 || sess.TaskCounts.Pending != 1 {
+		t.Fatalf("counts %v after a repeated request; want 2 queued and 1 pending", sess.TaskCounts)
 	}
 }
 

@@ -10,11 +10,37 @@
 -- empty lists. A dependency cycle is
 -- refused (lib_graph.lua).
 -- Errors (nothing written): NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS, RESOURCE_EXHAUSTED.
+-- pack_answer keeps an answer (flat list id, status) for a repeated request. The tasks a batch
+-- numbers are consecutive: 'N<first>:<statuses>' (a byte a task) stands for them. Any other answer
+-- is kept as JSON.
+local function pack_answer(answer)
+  local first = tonumber(answer[1])
+  if not first then return cjson.encode(answer) end
+  local sts = {}
+  for j = 1, #answer, 2 do
+    if answer[j] ~= string.format('%d', first + (j - 1) / 2) or answer[j + 1] > 9 then return cjson.encode(answer) end
+    sts[#sts + 1] = answer[j + 1]
+  end
+  return 'N' .. answer[1] .. ':' .. table.concat(sts)
+end
+
+local function unpack_answer(v)
+  local first, sts = string.match(v, '^N(%d+):(%d+)$')
+  if not first then return cjson.decode(v) end
+  first = tonumber(first)
+  local answer = {}
+  for j = 1, #sts do
+    answer[#answer + 1] = string.format('%d', first + j - 1)
+    answer[#answer + 1] = tonumber(string.sub(sts, j, j))
+  end
+  return answer
+end
+
 local st = session_status()
 if st == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does not exist') end
 if ARGV[2] ~= '' then
   local cached = redis.call('GET', KEYS[2])
-  if cached then return { cjson.decode(cached), {}, {} } end
+  if cached then return { unpack_answer(cached), {}, {} } end
 end
 if st ~= 1 and st ~= 2 then
   local why = { [3] = 'closed: it runs the tasks it holds but accepts no new ones',
@@ -52,7 +78,7 @@ if seq ~= seq0 then redis.call('HSET', KEYS[1], 'seq', seq) end
 local touched = {}
 local answer = store_tasks(specs, ARGV[1], touched)
 if ARGV[2] ~= '' then
-  redis.call('SET', KEYS[2], cjson.encode(answer), 'EX', 86400)
+  redis.call('SET', KEYS[2], pack_answer(answer), 'EX', 86400)
   -- the request ids with an answer kept, by expiry, so that a purge deletes their answers (and the
   -- index drops those that expired on their own)
   local now = tonumber(ARGV[1])
