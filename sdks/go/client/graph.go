@@ -42,12 +42,17 @@ type TaskOption func(*chorusv1.TaskSpec)
 // NewGraph returns an empty graph.
 func NewGraph() *Graph { return &Graph{} }
 
-// NewID returns a new random id suitable for a result or request id.
+// NewID returns a new random id suitable for a result or request id: prefix and 80 random bits in
+// 16 lowercase base32 characters. A session would need about a trillion of them before two are
+// likely to be equal, and the store refuses an output or result id that is taken; longer ids cost
+// Valkey memory (an output id is kept three times per task).
 func NewID(prefix string) string {
-	var b [15]byte
+	var b [10]byte
 	_, _ = rand.Read(b[:])
-	return prefix + base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding).EncodeToString(b[:])
+	return prefix + idEncoding.EncodeToString(b[:])
 }
+
+var idEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
 
 // Input adds data the graph's tasks can depend on, and returns its result id. It is uploaded when the
 // graph is submitted.

@@ -80,8 +80,12 @@ def _wrap(op: str, err: grpc.RpcError) -> ChorusError:
 
 
 def new_id(prefix: str) -> str:
-    """A new random id for a result or a request."""
-    return prefix + base64.b32encode(secrets.token_bytes(15)).decode().lower()
+    """A new random id for a result or a request: prefix and 80 random bits (16 base32 characters).
+
+    A session would need about a trillion of them before two are likely to be equal, and the store
+    refuses an output or result id that is taken; longer ids cost Valkey memory (an output id is kept
+    three times per task)."""
+    return prefix + base64.b32encode(secrets.token_bytes(10)).decode().lower()
 
 
 def _options(partition="", priority=None, max_retries=None, max_duration=None, options=None) -> task_pb2.TaskOptions:
