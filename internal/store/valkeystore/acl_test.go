@@ -3,6 +3,7 @@ package valkeystore_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/valkey-io/valkey-go"
 
@@ -79,5 +80,42 @@ func TestACLRefusalIsMisconfiguredAndNamesTheCommand(t *testing.T) {
 				t.Errorf("error = %q; want the script's sha and line left out", err)
 			}
 		})
+	}
+}
+
+// TestOutcomesWithoutSMISMEMBER: with an ACL file from before the scripts used SMISMEMBER, a
+// completion still releases the tasks waiting on its output (each waiter list is read instead).
+func TestOutcomesWithoutSMISMEMBER(t *testing.T) {
+	t.Parallel()
+	srv := valkeytest.Start(t)
+	admin := srv.Client(t)
+	ctx := t.Context()
+	if err := admin.Do(ctx, admin.B().Arbitrary("ACL", "SETUSER", "acl-old", "on", ">password-0123456789", "~*", "+@all", "-smismember").Build()).Error(); err != nil {
+		t.Fatalf("creating the ACL user: %v", err)
+	}
+	c, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{srv.Addr}, Username: "acl-old",
+		Password: "password-0123456789", DisableCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	s := newStore(t, c, "", nil)
+	sid, st := cpuSession(t, s, store.TaskSpec{Method: "first", ExpectedOutputIDs: []string{"o"}},
+		store.TaskSpec{Method: "second", DataDependencies: []string{"o"}})
+	got, err := s.Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "a", Max: 10, LeaseTTL: time.Minute})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("claimed %d: %v", len(got), err)
+	}
+	res, err := s.RecordOutcomes(ctx, []store.Outcome{{Kind: store.OutcomeComplete, Lease: got[0].Lease, Completion: &store.Completion{Lease: got[0].Lease,
+		Outputs: []store.OutputData{{ResultID: "o", Data: store.ResultData{Inline: []byte("v")}}}}}})
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("RecordOutcomes: %v %v", err, res)
+	}
+	tk, err := s.GetTask(ctx, sid, st[1].TaskId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk.Status != chorusv1.TaskStatus_TASK_STATUS_QUEUED {
+		t.Fatalf("the task waiting on o is %v, want QUEUED", tk.Status)
 	}
 }

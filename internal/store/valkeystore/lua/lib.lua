@@ -409,7 +409,9 @@ local function prefetch_waiters(rids)
   end
   for i = 1, #want, 1000 do
     local j = math.min(i + 999, #want)
-    local got = redis.call('SMISMEMBER', K(':wl'), unpack(want, i, j))
+    -- a Valkey user whose ACL predates SMISMEMBER (docs/security.md) reads each waiter list instead
+    local got = redis.pcall('SMISMEMBER', K(':wl'), unpack(want, i, j))
+    if type(got) ~= 'table' or got.err then return end
     for k = i, j do HASW[want[k]] = got[k - i + 1] == 1 end
   end
 end
