@@ -41,6 +41,8 @@ type Agent struct {
 	socket        string
 	lock          *os.File // exclusive lock on a configured runtime folder
 	stall         *stallWatch
+	// outWatch tells which output folders got entries (outwatch_linux.go); set while Run runs.
+	outWatch *outWatch
 
 	// bg is the context of store calls that must finish even while the agent drains.
 	bg context.Context
@@ -94,7 +96,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.ran = true
 	a.mu.Unlock()
+	a.outWatch = newOutWatch()
 	if err := a.prepareRuntime(); err != nil {
+		a.outWatch.close()
 		if a.lock != nil {
 			_ = a.lock.Close()
 		}
@@ -181,6 +185,7 @@ func (a *Agent) cleanupRuntime() {
 			pr.closeOutDirs()
 		}
 	}
+	a.outWatch.close()
 	_ = os.Remove(a.socket)
 	if a.lock != nil {
 		defer a.lock.Close()

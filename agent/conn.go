@@ -213,7 +213,7 @@ func (pr *proc) finished(taskID string) *run {
 	}
 	signal(pr.p.wake)
 	r.mu.Lock()
-	r.workerDone = true
+	r.workerDone, r.outStamp = true, pr.outWatch().stamp()
 	r.mu.Unlock()
 	if abandoned {
 		go r.cleanup()
@@ -418,7 +418,7 @@ func (p *partition) steal(to *proc, freed *run) {
 			return
 		}
 	}
-	to.putOutDir(out, true)
+	to.putOutDir(out, true, 0)
 }
 
 // movableLocked is the index in the queue of the newest prepared task waiting here for a slot whose
@@ -461,7 +461,7 @@ func (pr *proc) adopt(r *run, from *proc, freed *run, out string) {
 	old := r.outDir
 	r.outDir = out
 	r.mu.Unlock()
-	from.putOutDir(old, true)
+	from.putOutDir(old, true, 0)
 	pr.mu.Lock()
 	if r.abandoned { // lost while it moved
 		pr.mu.Unlock()

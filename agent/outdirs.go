@@ -34,15 +34,25 @@ func (pr *proc) takeOutDir() (string, error) {
 		return "", fmt.Errorf("create an output folder for the worker: %w", err)
 	}
 	d := outDir{path: path, h: openDir(path)}
+	pr.outWatch().add(path)
 	pr.mu.Lock()
 	pr.outBusy[path] = d
 	pr.mu.Unlock()
 	return path, nil
 }
 
+// outWatch is the agent's watch of output folders (nil when the agent does not run).
+func (pr *proc) outWatch() *outWatch {
+	if pr.p == nil || pr.p.a == nil {
+		return nil
+	}
+	return pr.p.a.outWatch
+}
+
 // putOutDir gives an output folder back after its task. It is recycled when the worker is done with
-// it and it is empty (the common case: outputs travelled inline); otherwise it is removed.
-func (pr *proc) putOutDir(path string, reuse bool) {
+// it and it is empty (the common case: outputs travelled inline); otherwise it is removed. stamp is
+// the watch's stamp of the task's outcome (0: the folder was not handed to a worker).
+func (pr *proc) putOutDir(path string, reuse bool, stamp uint64) {
 	pr.mu.Lock()
 	d, ok := pr.outBusy[path]
 	delete(pr.outBusy, path)
@@ -50,7 +60,7 @@ func (pr *proc) putOutDir(path string, reuse bool) {
 	if !ok {
 		d = outDir{path: path, h: noDirHandle}
 	}
-	if reuse && d.h.empty(path) {
+	if reuse && pr.outEmpty(d, stamp) {
 		pr.mu.Lock()
 		if len(pr.outDirs) < pr.outKeepLocked() && !pr.outClosed {
 			pr.outDirs = append(pr.outDirs, d)
@@ -60,7 +70,22 @@ func (pr *proc) putOutDir(path string, reuse bool) {
 		pr.mu.Unlock()
 	}
 	d.h.close()
+	pr.outWatch().forget(path)
 	_ = os.RemoveAll(path)
+}
+
+// outEmpty reports whether output folder d is empty: by the watch when it can tell (no system
+// call), else by reading the folder.
+func (pr *proc) outEmpty(d outDir, stamp uint64) bool {
+	w := pr.outWatch()
+	if w.empty(d.path, stamp) {
+		return true
+	}
+	if !d.h.empty(d.path) {
+		return false
+	}
+	w.reset(d.path)
+	return true
 }
 
 // outKeepLocked is how many output folders the worker keeps, in use or empty in the pool: as many as
@@ -108,12 +133,16 @@ func (pr *proc) fillOutDirs() {
 			pr.mu.Unlock()
 			err := os.MkdirAll(path, 0o700)
 			d := outDir{path: path, h: openDir(path)}
+			if err == nil {
+				pr.outWatch().add(path)
+			}
 			pr.mu.Lock()
 			if err != nil || pr.outClosed {
 				// takeOutDir reports a folder that cannot be made, when a task needs one
 				pr.filling = false
 				pr.mu.Unlock()
 				d.h.close()
+				pr.outWatch().forget(path)
 				_ = os.RemoveAll(path)
 				return
 			}

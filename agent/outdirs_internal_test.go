@@ -8,14 +8,29 @@ import (
 )
 
 // TestOutDirsRecycleOnlyEmpty: an output folder comes back for the next task only when the task
-// left it empty; a folder with a leftover file is removed and the next task gets a new one.
+// left it empty; a folder with a leftover file is removed and the next task gets a new one. With
+// the agent's watch of output folders (inotify on Linux) and without it (each folder read).
 func TestOutDirsRecycleOnlyEmpty(t *testing.T) {
-	pr := &proc{dir: t.TempDir(), outBusy: map[string]outDir{}}
+	for _, watched := range []bool{false, true} {
+		t.Run(map[bool]string{false: "read", true: "watched"}[watched], func(t *testing.T) {
+			pr := &proc{dir: t.TempDir(), outBusy: map[string]outDir{}}
+			if watched {
+				w := newOutWatch()
+				t.Cleanup(w.close)
+				pr.p = &partition{a: &Agent{outWatch: w}}
+			}
+			testOutDirsRecycleOnlyEmpty(t, pr)
+		})
+	}
+}
+
+func testOutDirsRecycleOnlyEmpty(t *testing.T, pr *proc) {
+	w := pr.outWatch()
 	first, err := pr.takeOutDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	pr.putOutDir(first, true)
+	pr.putOutDir(first, true, w.stamp())
 	again, err := pr.takeOutDir()
 	if err != nil {
 		t.Fatal(err)
@@ -23,10 +38,25 @@ func TestOutDirsRecycleOnlyEmpty(t *testing.T) {
 	if again != first {
 		t.Fatalf("an empty folder was not recycled: got %s, want %s", again, first)
 	}
+	// a file made and removed again by the task leaves the folder empty: recycled
+	tmp := filepath.Join(again, "tmp")
+	if err := os.WriteFile(tmp, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(tmp); err != nil {
+		t.Fatal(err)
+	}
+	pr.putOutDir(again, true, w.stamp())
+	if again, err = pr.takeOutDir(); err != nil {
+		t.Fatal(err)
+	}
+	if again != first {
+		t.Fatalf("a folder emptied again by its task was not recycled: got %s, want %s", again, first)
+	}
 	if err := os.WriteFile(filepath.Join(again, "leftover"), []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pr.putOutDir(again, true)
+	pr.putOutDir(again, true, w.stamp())
 	mustBeGone(t, again, "a folder with a leftover file")
 	next, err := pr.takeOutDir()
 	if err != nil {
@@ -39,7 +69,7 @@ func TestOutDirsRecycleOnlyEmpty(t *testing.T) {
 		t.Fatalf("the new folder is not empty: %v %v", entries, err)
 	}
 	// a folder the worker may still use (reuse false) is removed, even when empty
-	pr.putOutDir(next, false)
+	pr.putOutDir(next, false, w.stamp())
 	mustBeGone(t, next, "a folder given back without reuse")
 	// after the agent stopped, folders given back are removed and none is pooled
 	last, err := pr.takeOutDir()
@@ -47,7 +77,7 @@ func TestOutDirsRecycleOnlyEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	pr.closeOutDirs()
-	pr.putOutDir(last, true)
+	pr.putOutDir(last, true, w.stamp())
 	mustBeGone(t, last, "a folder given back after the stop")
 	if len(pr.outDirs) != 0 {
 		t.Fatalf("%d folders pooled after the stop", len(pr.outDirs))
@@ -92,7 +122,7 @@ func TestOutDirsFilledAhead(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Join(pr.dir, "out")); len(entries) != want {
 		t.Fatalf("taking a folder made a new one: %d folders, want %d", len(entries), want)
 	}
-	pr.putOutDir(got, true)
+	pr.putOutDir(got, true, 0)
 	pr.mu.Lock()
 	pooled := len(pr.outDirs)
 	pr.mu.Unlock()

@@ -72,6 +72,7 @@ type run struct {
 	dir        string     // input folder; "" when the inputs travel inline
 	outDir     string     // output folder, from the worker's pool
 	workerDone bool       // the worker reported the outcome: it no longer writes to outDir
+	outStamp   uint64     // the output folders watch's stamp of that report (outwatch_linux.go)
 	cleaned    bool
 	newResults []store.ResultSpec
 	created    []string // ids of newResults
@@ -393,14 +394,14 @@ func (r *run) finish(unclear bool) {
 func (r *run) cleanup() {
 	r.outcomeDone()
 	r.mu.Lock()
-	dir, objects, out, reuse := r.dir, r.objects, r.outDir, r.workerDone
+	dir, objects, out, reuse, stamp := r.dir, r.objects, r.outDir, r.workerDone, r.outStamp
 	r.cleaned, r.objects, r.dir, r.outDir = true, nil, "", ""
 	r.mu.Unlock()
 	if dir != "" {
 		_ = os.RemoveAll(dir)
 	}
 	if out != "" {
-		r.proc().putOutDir(out, reuse)
+		r.proc().putOutDir(out, reuse, stamp)
 	}
 	if len(objects) > 0 {
 		go r.a.deleteObjects(objects) // off the committer's goroutine
