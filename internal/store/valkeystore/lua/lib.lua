@@ -91,6 +91,19 @@ end
 -- written by flush() in one HSET per hash: a task started and completed in one batch costs one read
 -- and one write. Everything reads and writes them through tget/tput/texists and rget/rput/rexists.
 
+-- read_missing calls read(want, i, j) for the ids of ids that known has no entry for (want), in
+-- chunks want[i..j] of at most 1000 (Lua's stack bounds unpack): one call per chunk, not per id. A
+-- read that returns false stops it.
+local function read_missing(ids, known, read)
+  local want = {}
+  for _, id in ipairs(ids) do
+    if known[id] == nil then want[#want + 1] = id end
+  end
+  for i = 1, #want, 1000 do
+    if read(want, i, math.min(i + 999, #want)) == false then return end
+  end
+end
+
 -- records returns get, put and exists for the records of hash K(suffix), and their cache and dirty
 -- set: get reads a record once per run (decode(id, raw) builds it), put marks it for flush().
 local function records(suffix, decode)
@@ -117,18 +130,13 @@ local function records(suffix, decode)
   -- prefetch reads the records of ids not read yet with one HMGET per 1000: a call from a script
   -- costs more than the read itself, so a batch reads its records at once.
   local function prefetch(ids)
-    local want = {}
-    for _, id in ipairs(ids) do
-      if cache[id] == nil then want[#want + 1] = id end
-    end
-    for i = 1, #want, 1000 do
-      local j = math.min(i + 999, #want)
+    read_missing(ids, cache, function(want, i, j)
       local got = redis.call('HMGET', K(suffix), unpack(want, i, j))
       for k = i, j do
         local id, v = want[k], got[k - i + 1]
         if cache[id] == nil then cache[id] = v and decode(id, v) or false end
       end
-    end
+    end)
   end
   return get, put, exists, cache, dirty, prefetch
 end
@@ -403,17 +411,12 @@ end
 -- tells a batch which of its results to read waiters for.
 local HASW = {}
 local function prefetch_waiters(rids)
-  local want = {}
-  for _, rid in ipairs(rids) do
-    if HASW[rid] == nil then want[#want + 1] = rid end
-  end
-  for i = 1, #want, 1000 do
-    local j = math.min(i + 999, #want)
+  read_missing(rids, HASW, function(want, i, j)
     -- a Valkey user whose ACL predates SMISMEMBER (docs/security.md) reads each waiter list instead
     local got = redis.pcall('SMISMEMBER', K(':wl'), unpack(want, i, j))
-    if type(got) ~= 'table' or got.err then return end
+    if type(got) ~= 'table' or got.err then return false end
     for k = i, j do HASW[want[k]] = got[k - i + 1] == 1 end
-  end
+  end)
 end
 
 -- complete_result marks result rid COMPLETED and releases its waiters (each exactly once: the waiter
