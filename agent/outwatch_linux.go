@@ -115,11 +115,22 @@ func (w *outWatch) forget(path string) {
 	delete(w.dirty, path)
 }
 
+// maxDrainReads bounds one drain: 64 reads of 8 KiB hold the whole kernel queue (16,384 events by
+// default) many times over.
+const maxDrainReads = 64
+
 // drainLocked reads every queued event (w.mu held) and reports whether it could.
 func (w *outWatch) drainLocked() bool {
 	upTo := w.seq.Load() // before the read: the outcomes stamped so far are covered by it
 	var buf [8192]byte
-	for {
+	for reads := 0; ; reads++ {
+		if reads == maxDrainReads {
+			// entries keep coming (a worker writing on and on): stop reading, judge by reading folders
+			for path := range w.watched {
+				w.dirty[path] = true
+			}
+			break
+		}
 		n, err := syscall.Read(w.fd, buf[:])
 		if err == syscall.EINTR {
 			continue
