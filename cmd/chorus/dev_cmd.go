@@ -122,7 +122,7 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 		}
 	}
 
-	vk, st, objs, closeBackend, err := openDevBackend(ctx, data, log, tel.TracerProvider)
+	vk, st, agentSt, objs, closeBackend, err := openDevBackend(ctx, data, log, tel.TracerProvider)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	acfg := agent.Config{Partitions: parts, Logger: log, TracerProvider: agentTP, MeterProvider: tel.MeterProvider, RuntimeDir: filepath.Join(os.TempDir(), fmt.Sprintf("chorus-dev-%d", os.Getpid()))}
-	ag, err := agent.New(acfg, st, objs)
+	ag, err := agent.New(acfg, agentSt, objs)
 	if err != nil {
 		return err
 	}
@@ -378,38 +378,46 @@ func tail(path string, n int) string {
 
 // openDevBackend starts the dev stack's private valkey-server (AOF on) in data/valkey and opens the
 // store on it and the local object store in data/objects; closeBackend stops them.
-func openDevBackend(ctx context.Context, data string, log *slog.Logger, tp trace.TracerProvider) (vk *valkeyproc.Proc, st *valkeystore.Store, objs *local.Store, closeBackend func(), err error) {
+func openDevBackend(ctx context.Context, data string, log *slog.Logger, tp trace.TracerProvider) (vk *valkeyproc.Proc, st, agentSt *valkeystore.Store, objs *local.Store, closeBackend func(), err error) {
 	vctx, vcancel := context.WithTimeout(ctx, 30*time.Second)
 	defer vcancel()
 	vk, err = valkeyproc.Start(vctx, valkeyproc.Config{Dir: filepath.Join(data, "valkey"), AppendOnly: true})
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, nil, nil, err
 	}
-	stopValkey := func() {
+	var stores []*valkeystore.Store
+	closeAll := func() {
+		for _, s := range stores {
+			s.Close()
+		}
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := vk.Stop(sctx); err != nil {
 			log.Error("stopping valkey", "error", err)
 		}
 	}
-	vc, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{vk.Addr()}})
-	if err != nil {
-		stopValkey()
-		return nil, nil, nil, nil, fmt.Errorf("connecting to the dev Valkey: %w", err)
-	}
-	st, err = valkeystore.New(valkeystore.Config{Client: vc, Logger: log, TracerProvider: tp})
-	if err != nil {
-		vc.Close()
-		stopValkey()
-		return nil, nil, nil, nil, err
+	// The gateway and the agent each get a store (a connection) of their own, as separate processes
+	// have: on one pipelined connection the agent's claims would wait behind the gateway's submits.
+	for range 2 {
+		vc, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{vk.Addr()}})
+		if err != nil {
+			closeAll()
+			return nil, nil, nil, nil, nil, fmt.Errorf("connecting to the dev Valkey: %w", err)
+		}
+		s, err := valkeystore.New(valkeystore.Config{Client: vc, Logger: log, TracerProvider: tp})
+		if err != nil {
+			vc.Close()
+			closeAll()
+			return nil, nil, nil, nil, nil, err
+		}
+		stores = append(stores, s)
 	}
 	objs, err = local.New(local.Config{Dir: filepath.Join(data, "objects"), Logger: log})
 	if err != nil {
-		st.Close()
-		stopValkey()
-		return nil, nil, nil, nil, err
+		closeAll()
+		return nil, nil, nil, nil, nil, err
 	}
-	return vk, st, objs, func() { st.Close(); stopValkey() }, nil
+	return vk, stores[0], stores[1], objs, closeAll, nil
 }
 
 // devAuth makes (once) the dev stack's JWT secret in data/auth and mints a 24 h token of tenant "dev".
