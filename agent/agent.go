@@ -174,6 +174,11 @@ func (a *Agent) prepareRuntime() error {
 			if err := os.MkdirAll(pr.dir, 0o700); err != nil {
 				return fmt.Errorf("agent: create the private folder of worker %s: %w", pr.id, err)
 			}
+			// Output folders left by a previous life (a configured runtime folder outlives the
+			// agent; a killed agent leaves its tasks' files) are not known empty: start without them.
+			if err := os.RemoveAll(filepath.Join(pr.dir, "out")); err != nil {
+				return fmt.Errorf("agent: remove the output folders a previous agent left for worker %s: %w", pr.id, err)
+			}
 		}
 	}
 	return nil

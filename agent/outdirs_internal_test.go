@@ -137,3 +137,38 @@ func TestOutDirsFilledAhead(t *testing.T) {
 		t.Fatalf("after closeOutDirs: filling %v, %d folders pooled; want none", pr.filling, len(pr.outDirs))
 	}
 }
+
+// TestOutDirsOfAPreviousLifeRemoved: a configured runtime folder outlives the agent, and a killed
+// agent leaves its tasks' output files: the next agent starts without those output folders, so the
+// first folder it makes is empty (the watch takes a new folder as empty and never reads it).
+func TestOutDirsOfAPreviousLifeRemoved(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "w", "go-0", "out", "1")
+	if err := os.MkdirAll(stale, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stale, "partial-output"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := newOutWatch()
+	t.Cleanup(w.close)
+	a := &Agent{cfg: Config{RuntimeDir: dir}, outWatch: w}
+	p := &partition{a: a}
+	pr := &proc{p: p, id: "go-0", outBusy: map[string]outDir{}}
+	p.procs = []*proc{pr}
+	a.parts = []*partition{p}
+	if err := a.prepareRuntime(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.lock.Close() })
+	got, err := pr.takeOutDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != stale {
+		t.Fatalf("the first output folder is %s, want %s (made anew)", got, stale)
+	}
+	if entries, err := os.ReadDir(got); err != nil || len(entries) != 0 {
+		t.Fatalf("the first output folder holds %v (%v); want it empty", entries, err)
+	}
+}
