@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/valkey-io/valkey-go"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/chorus-hpc/chorus/internal/store"
 	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
@@ -83,9 +84,10 @@ func TestACLRefusalIsMisconfiguredAndNamesTheCommand(t *testing.T) {
 	}
 }
 
-// TestOutcomesWithoutSMISMEMBER: with an ACL file from before the scripts used SMISMEMBER, a
-// completion still releases the tasks waiting on its output (each waiter list is read instead).
-func TestOutcomesWithoutSMISMEMBER(t *testing.T) {
+// TestOlderACLStillRuns: with an ACL file from before the scripts used SMISMEMBER, claims come highest
+// priority first and a completion still releases the tasks waiting on its output (each waiter list is
+// read instead).
+func TestOlderACLStillRuns(t *testing.T) {
 	t.Parallel()
 	srv := valkeytest.Start(t)
 	admin := srv.Client(t)
@@ -100,11 +102,12 @@ func TestOutcomesWithoutSMISMEMBER(t *testing.T) {
 	}
 	t.Cleanup(c.Close)
 	s := newStore(t, c, "", nil)
-	sid, st := cpuSession(t, s, store.TaskSpec{Method: "first", ExpectedOutputIDs: []string{"o"}},
-		store.TaskSpec{Method: "second", DataDependencies: []string{"o"}})
+	prio := func(p int32) *chorusv1.TaskOptions { return &chorusv1.TaskOptions{Priority: proto.Int32(p)} }
+	sid, st := cpuSession(t, s, store.TaskSpec{Method: "first", ExpectedOutputIDs: []string{"o"}, Options: prio(5)},
+		store.TaskSpec{Method: "second", DataDependencies: []string{"o"}}, store.TaskSpec{Method: "low", Options: prio(1)})
 	got, err := s.Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "a", Max: 10, LeaseTTL: time.Minute})
-	if err != nil || len(got) != 1 {
-		t.Fatalf("claimed %d: %v", len(got), err)
+	if err != nil || len(got) != 2 || got[0].Method != "first" || got[1].Method != "low" {
+		t.Fatalf("claimed %v, %v; want first (priority 5) then low (priority 1)", got, err)
 	}
 	res, err := s.RecordOutcomes(ctx, []store.Outcome{{Kind: store.OutcomeComplete, Lease: got[0].Lease, Completion: &store.Completion{Lease: got[0].Lease,
 		Outputs: []store.OutputData{{ResultID: "o", Data: store.ResultData{Inline: []byte("v")}}}}}})
