@@ -10,6 +10,7 @@
 -- empty lists. A dependency cycle is
 -- refused (lib_graph.lua).
 -- Errors (nothing written): NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS, RESOURCE_EXHAUSTED.
+
 -- pack_answer keeps an answer (flat list id, status) for a repeated request. The tasks a batch
 -- numbers are consecutive: 'N<first>:<statuses>' (a byte a task) stands for them. Any other answer
 -- is kept as JSON.
