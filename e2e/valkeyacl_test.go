@@ -35,8 +35,8 @@ func valkeyACL(gatewayPass, agentPass, adminPass string) string {
 		"+expire +unlink +hkeys +lindex +llen +scard +sscan +xrange +zremrangebyscore +spop"
 	return strings.Join([]string{
 		"user default on nopass resetchannels -@all +ping",
-		"user chorus-gateway on >" + gatewayPass + " resetkeys ~{chorus:* ~chorus:* resetchannels -@all " + common + " +zrevrange +xread +xrevrange",
-		"user chorus-agent on >" + agentPass + " resetkeys ~{chorus:s:* ~{chorus:p:* ~{chorus:a:* ~chorus:* resetchannels -@all " + common,
+		"user chorus-gateway on >" + gatewayPass + " resetkeys ~{chorus:* ~chorus:* resetchannels -@all " + common + " +zrevrange +xread +xrevrange +fcall +function|load",
+		"user chorus-agent on >" + agentPass + " resetkeys ~{chorus:s:* ~{chorus:p:* ~{chorus:a:* ~chorus:* resetchannels -@all " + common + " +fcall",
 		"user admin on >" + adminPass + " ~* &* +@all",
 	}, "\n") + "\n"
 }
@@ -130,6 +130,7 @@ func TestValkeyACLAndTLS(t *testing.T) {
 	for _, cmd := range [][]string{
 		{"FLUSHALL"}, {"CONFIG", "SET", "appendonly", "no"}, {"KEYS", "*"}, {"SCAN", "0"}, {"FLUSHDB"}, {"CLIENT", "KILL", "ID", "1"}, {"BGSAVE"},
 		{"ACL", "LIST"}, {"SCRIPT", "FLUSH"}, {"SHUTDOWN"}, {"MONITOR"}, {"PUBLISH", "x", "y"},
+		{"FUNCTION", "LOAD", "#!lua name=evil\nredis.register_function('evil', function() return 1 end)"}, {"FUNCTION", "FLUSH"},
 		{"GET", "another-app:secret"}, {"ZCARD", "{chorus:t:acme}:live"},
 		{"EVAL", "return redis.call('FLUSHALL')", "0"},
 		{"EVAL", "return redis.call('GET', KEYS[1])", "1", "another-app:secret"},

@@ -69,7 +69,7 @@ func (v *valkeyFlags) register(f *flags) {
 	f.StringVar(&v.prefix, "key-prefix", "chorus:", "prefix of every Valkey key (several installations may share one Valkey)")
 }
 
-func (v *valkeyFlags) open(tel *telemetry.Telemetry) (*valkeystore.Store, error) {
+func (v *valkeyFlags) open(tel *telemetry.Telemetry, noFunctionLoad bool) (*valkeystore.Store, error) {
 	var addrs []string
 	for _, a := range strings.Split(v.addrs, ",") {
 		if a = strings.TrimSpace(a); a != "" {
@@ -97,7 +97,8 @@ func (v *valkeyFlags) open(tel *telemetry.Telemetry) (*valkeystore.Store, error)
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to Valkey at %s: %w", v.addrs, err)
 	}
-	st, err := valkeystore.New(valkeystore.Config{Client: cl, KeyPrefix: v.prefix, Logger: tel.Logger, TracerProvider: tel.TracerProvider})
+	st, err := valkeystore.New(valkeystore.Config{Client: cl, KeyPrefix: v.prefix, Logger: tel.Logger, TracerProvider: tel.TracerProvider,
+		NoFunctionLoad: noFunctionLoad})
 	if err != nil {
 		cl.Close()
 		return nil, err
@@ -150,7 +151,8 @@ func (b *backendFlags) open(ctx context.Context, env *cliEnv, service string) (*
 	if err != nil {
 		return nil, err
 	}
-	st, err := b.valkey.open(tel)
+	// an agent leaves loading the scripts' function library to gateways (docs/security.md)
+	st, err := b.valkey.open(tel, service == "chorus-agent")
 	if err != nil {
 		shutdownTelemetry(tel.Shutdown)
 		return nil, err

@@ -48,6 +48,11 @@ type Config struct {
 	PurgedRetention time.Duration
 	// Clock tells the time for leases, backoffs and record times; default clock.Real{}.
 	Clock clock.Clock
+	// NoFunctionLoad: the store never loads its function library (FUNCTION LOAD); it calls the hot
+	// scripts with FCALL once another process (a gateway) has loaded it, and with EVALSHA until
+	// then. Agents set it: FUNCTION LOAD can replace any library, so the documented ACL grants it to
+	// gateways only, whose rights include the agents' (docs/security.md).
+	NoFunctionLoad bool
 	// Logger; default slog.Default().
 	Logger *slog.Logger
 	// TracerProvider makes the spans of script calls made within a trace; default otel's global one.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/valkey-io/valkey-go"
 )
@@ -15,7 +16,8 @@ import (
 var luaFS embed.FS
 
 // scripts are the Lua scripts, each loaded once per server and called by SHA (EVALSHA, falling back
-// to EVAL when the server does not know it yet).
+// to EVAL when the server does not know it yet). The hot ones (submit, claim, outcomes, renew) are
+// also a function library, called with FCALL while the server has it (see fnlib).
 type scripts struct {
 	sessionCreate, sessionStatus, resultsCreate, resultComplete, submit, claim,
 	renew, outcomes, release, expire, cancelTasks, purge, readyAdd, tenantReserve, releaseRunning *valkey.Lua
@@ -25,11 +27,14 @@ type scripts struct {
 	names map[*valkey.Lua]string
 	// sha maps each script to the SHA-1 of its source (the EVALSHA name).
 	sha map[*valkey.Lua]string
+	// lib is the function library of the hot scripts.
+	lib *fnlib
 }
 
 // loadScripts reads the scripts for a store whose key prefix is prefixLen bytes long (lib.lua needs it to
-// take the session id out of a session key).
-func loadScripts(prefixLen int) (*scripts, error) {
+// take the session id out of a session key); now tells the time (see fnlib.off) and canLoad whether
+// the store loads the function library itself.
+func loadScripts(prefixLen int, now func() time.Time, canLoad bool) (*scripts, error) {
 	lib, err := luaFS.ReadFile("lua/lib.lua")
 	if err != nil {
 		return nil, fmt.Errorf("valkeystore: reading embedded lua/lib.lua: %w", err)
@@ -39,8 +44,9 @@ func loadScripts(prefixLen int) (*scripts, error) {
 		return nil, fmt.Errorf("valkeystore: reading embedded lua/lib_graph.lua: %w", err)
 	}
 	lib = append(append(lib, '\n'), graph...)
-	lib = append([]byte(fmt.Sprintf("local PREFIXLEN = %d\n", prefixLen)), lib...)
+	prelude := fmt.Sprintf("local PREFIXLEN = %d\n", prefixLen)
 	shas := map[*valkey.Lua]string{}
+	bodies := map[*valkey.Lua]string{}
 	load := func(name string, withLib bool) (*valkey.Lua, error) {
 		b, err := luaFS.ReadFile("lua/" + name)
 		if err != nil {
@@ -50,11 +56,13 @@ func loadScripts(prefixLen int) (*scripts, error) {
 		if withLib {
 			// The body runs as a function so that flush() (lib.lua) writes the grouped counter
 			// changes and events after it, whatever branch it returns from.
-			src = string(lib) + "\nlocal function main()\n" + src + "\nend\nlocal reply = main()\nflush()\nreturn reply\n"
+			src = prelude + "local KEYS, ARGV = KEYS, ARGV\n" + string(lib) + "\nlocal function main()\n" + src +
+				"\nend\nbegin()\nlocal reply = main()\nflush()\nreturn reply\n"
 		}
 		l := valkey.NewLuaScript(src)
 		sum := sha1.Sum([]byte(src))
 		shas[l] = hex.EncodeToString(sum[:])
+		bodies[l] = string(b)
 		return l, nil
 	}
 	s := &scripts{names: map[*valkey.Lua]string{}, sha: shas}
@@ -91,6 +99,12 @@ func loadScripts(prefixLen int) (*scripts, error) {
 		*e.dst = l
 		s.names[l] = strings.TrimSuffix(e.name, ".lua")
 	}
+	s.lib = newFnlib(prelude+"local KEYS, ARGV\n"+string(lib), now, canLoad, []fnScript{
+		{s.submit, "submit", bodies[s.submit]},
+		{s.claim, "claim", bodies[s.claim]},
+		{s.outcomes, "outcomes", bodies[s.outcomes]},
+		{s.renew, "renew", bodies[s.renew]},
+	})
 	return s, nil
 }
 
@@ -116,6 +130,8 @@ type pipeline struct {
 type scriptCall struct {
 	l          *valkey.Lua
 	keys, args []string
+	// fcall: the call is an FCALL of the library (else an EVALSHA).
+	fcall bool
 }
 
 // add appends a command and returns its index in the results.
@@ -136,28 +152,66 @@ func (p *pipeline) append(q *pipeline) {
 	}
 }
 
-// call appends a script call (EVALSHA) and returns its index in the results.
+// call appends a script call (FCALL for a script of the library while the server takes it, else
+// EVALSHA) and returns its index in the results.
 func (s *scripts) call(p *pipeline, c valkey.Client, l *valkey.Lua, keys, args []string) int {
-	i := p.add(c.B().Evalsha().Sha1(s.sha[l]).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build())
+	sc := scriptCall{l: l, keys: keys, args: args}
+	var cmd valkey.Completed
+	if fn := s.lib.function(l); fn != "" {
+		sc.fcall = true
+		cmd = c.B().Fcall().Function(fn).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build()
+	} else {
+		cmd = c.B().Evalsha().Sha1(s.sha[l]).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build()
+	}
+	i := p.add(cmd)
 	if p.calls == nil {
 		p.calls = map[int]scriptCall{}
 	}
-	p.calls[i] = scriptCall{l, keys, args}
+	p.calls[i] = sc
 	return i
 }
 
+// operation is the command that calls script l: FCALL or EVALSHA (for spans).
+func (s *scripts) operation(l *valkey.Lua) string {
+	if s.lib.function(l) != "" {
+		return "FCALL"
+	}
+	return "EVALSHA"
+}
+
 // do sends the pipeline in one round trip (valkey-go keeps the order of the commands of each slot)
-// and runs a script call the server did not know with its source.
+// and runs again a script call the server did not know: an EVALSHA with the script's source, an
+// FCALL after loading the library (or, when the library cannot be loaded or called, as EVALSHA).
 func (s *scripts) do(ctx context.Context, c valkey.Client, p *pipeline) []valkey.ValkeyResult {
 	if len(p.cmds) == 0 {
 		return nil
 	}
 	res := c.DoMulti(ctx, p.cmds...)
+	loaded := false
 	for i, r := range res {
-		if err := r.Error(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
-			if sc, ok := p.calls[i]; ok {
+		err := r.Error()
+		if err == nil {
+			continue
+		}
+		sc, ok := p.calls[i]
+		if !ok {
+			continue
+		}
+		switch {
+		case !sc.fcall && strings.HasPrefix(err.Error(), "NOSCRIPT"):
+			res[i] = sc.l.Exec(ctx, c, sc.keys, sc.args)
+		case sc.fcall && fnMissing(err):
+			if !loaded {
+				loaded = s.lib.load(ctx, c) == nil
+			}
+			if fn := s.lib.function(sc.l); loaded && fn != "" {
+				res[i] = c.Do(ctx, c.B().Fcall().Function(fn).Numkeys(int64(len(sc.keys))).Key(sc.keys...).Arg(sc.args...).Build())
+			} else {
 				res[i] = sc.l.Exec(ctx, c, sc.keys, sc.args)
 			}
+		case sc.fcall && fnRefused(err):
+			s.lib.refused()
+			res[i] = sc.l.Exec(ctx, c, sc.keys, sc.args)
 		}
 	}
 	return res

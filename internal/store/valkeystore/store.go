@@ -44,7 +44,7 @@ func New(cfg Config) (*Store, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	s, err := loadScripts(len(cfg.KeyPrefix))
+	s, err := loadScripts(len(cfg.KeyPrefix), cfg.Clock.Now, !cfg.NoFunctionLoad)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (s *Store) runThen(ctx context.Context, l *valkey.Lua, sessionID string, ar
 	if trace.SpanFromContext(ctx).SpanContext().IsValid() {
 		var span trace.Span
 		ctx, span = s.tracer.Start(ctx, "valkey "+s.s.names[l], trace.WithSpanKind(trace.SpanKindClient),
-			trace.WithAttributes(attribute.String("db.system.name", "valkey"), attribute.String("db.operation.name", "EVALSHA"),
+			trace.WithAttributes(attribute.String("db.system.name", "valkey"), attribute.String("db.operation.name", s.s.operation(l)),
 				attribute.String("chorus.session_id", sessionID)))
 		defer span.End()
 		res := s.exec(ctx, l, keys, args, then)
@@ -98,12 +98,11 @@ func (s *Store) runThen(ctx context.Context, l *valkey.Lua, sessionID string, ar
 
 // exec runs script l, then the commands of then, in one round trip.
 func (s *Store) exec(ctx context.Context, l *valkey.Lua, keys, args []string, then *pipeline) []valkey.ValkeyResult {
-	if then == nil || len(then.cmds) == 0 {
-		return []valkey.ValkeyResult{l.Exec(ctx, s.c, keys, args)}
-	}
 	var pl pipeline
 	s.s.call(&pl, s.c, l, keys, args)
-	pl.append(then)
+	if then != nil {
+		pl.append(then)
+	}
 	return s.s.do(ctx, s.c, &pl)
 }
 
@@ -112,7 +111,7 @@ func (s *Store) runMulti(ctx context.Context, l *valkey.Lua, execs []valkey.LuaE
 	if trace.SpanFromContext(ctx).SpanContext().IsValid() {
 		var span trace.Span
 		ctx, span = s.tracer.Start(ctx, "valkey "+s.s.names[l], trace.WithSpanKind(trace.SpanKindClient),
-			trace.WithAttributes(attribute.String("db.system.name", "valkey"), attribute.String("db.operation.name", "EVALSHA"),
+			trace.WithAttributes(attribute.String("db.system.name", "valkey"), attribute.String("db.operation.name", s.s.operation(l)),
 				attribute.Int("chorus.sessions", len(execs))))
 		defer span.End()
 	}

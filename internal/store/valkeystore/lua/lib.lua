@@ -1,6 +1,8 @@
 -- lib.lua: shared helpers prepended to every session script (not a script by itself). scripts.go wraps
--- each script's body in a function and calls flush() after it, so counter changes and task events made
--- by a script are written once per script run, not once per task.
+-- each script's body in a function, calls begin() before it and flush() after it, so counter changes
+-- and task events made by a script are written once per script run, not once per task. The same
+-- source also makes the function library of the hot scripts (scripts.go), whose top-level locals live
+-- from one call to the next: every per-run value is set by begin(), never only where it is declared.
 -- The calling script's KEYS[1] is the session meta key "{<prefix>s:<id>}:m"; every other key of the
 -- session is that tag plus a suffix (see keys.go, the one place that documents the layout):
 --   :m meta hash  :c counts  :pc:<p> counts per partition  :parts partitions used
@@ -14,11 +16,11 @@
 -- then the body when it is small (H_BODY); no user string can break it.
 -- Task body: the protobuf chorus.v1.Task as submitted, written once (in :tb when it is not small).
 -- Result record: "st|owner|size|sha|loc|cms|ems|reason".
-local TAG = string.sub(KEYS[1], 1, -3)
+-- TAG is the session's key tag, KEYS[1] without ':m'; SID is the session id as the caller gave it:
+-- the tag is '{' .. prefix .. 's:' .. id .. '}' and PREFIXLEN (the key prefix's length) is set by
+-- scripts.go before this file, with KEYS and ARGV. begin() sets both.
+local TAG, SID
 local function K(s) return TAG .. s end
--- SID is the session id as the caller gave it: the tag is '{' .. prefix .. 's:' .. id .. '}' and
--- PREFIXLEN (the key prefix's length) is set by scripts.go before this file.
-local SID = string.sub(TAG, PREFIXLEN + 4, -2)
 local EVCAP = 100000
 -- ext(id) is a task id as users see it: the tasks the store numbers are stored as their number and
 -- shown as '<session id>.<number>' (ids.go).
@@ -104,11 +106,12 @@ local function read_missing(ids, known, read)
   end
 end
 
--- records returns get, put and exists for the records of hash K(suffix), and their cache and dirty
--- set: get reads a record once per run (decode(id, raw) builds it), put marks it for flush().
+-- records returns get, put and exists for the records of hash K(suffix), prefetch, reset (a new run:
+-- nothing read, nothing to write) and pending (the cache and the dirty set, for flush()): get reads a
+-- record once per run (decode(id, raw) builds it), put marks it for flush().
 local function records(suffix, decode)
   -- cache[id] is false for a record read and found missing, so a second look costs no call.
-  local cache, dirty = {}, {}
+  local cache, dirty
   local function get(id)
     local x = cache[id]
     if x ~= nil then return x or nil end
@@ -138,10 +141,12 @@ local function records(suffix, decode)
       end
     end)
   end
-  return get, put, exists, cache, dirty, prefetch
+  local function reset() cache, dirty = {}, {} end
+  local function pending() return cache, dirty end
+  return get, put, exists, prefetch, reset, pending
 end
 
-local tget, tput, texists, TCACHE, TDIRTY, tprefetch = records(':t', unheader)
+local tget, tput, texists, tprefetch, treset, tpending = records(':t', unheader)
 
 local function leased(t, tok) return t and (t[H_STATUS] == TASK_DISPATCHED or t[H_STATUS] == TASK_RUNNING) and t[H_TOKEN] == tok end
 
@@ -154,11 +159,11 @@ local function unrecord(rid, v)
     reason = reason, id = rid }
 end
 
-local rget, rput, rexists, RCACHE, RDIRTY, rprefetch = records(':r', unrecord)
+local rget, rput, rexists, rprefetch, rreset, rpending = records(':r', unrecord)
 
 -- Write-only hash fields (:te, :rd) and list appends (:rl, :tl) are also written by flush(), and
 -- so are the removals of leases (UNLEASE: partition -> task ids), one ZREM per partition.
-local HLATER, LLATER, UNLEASE = {}, {}, {}
+local HLATER, LLATER, UNLEASE
 local function hset_later(suffix, field, value)
   local h = HLATER[suffix]
   if not h then h = {}; HLATER[suffix] = h end
@@ -180,8 +185,8 @@ end
 local function event(...)
   redis.call('XADD', K(':ev'), 'MAXLEN', '~', EVCAP, '*', ...)
 end
-local EVG = {}     -- groups: {kind, status, ids, extra}
-local EVLAST = {}  -- id -> index of the group of its last change
+local EVG     -- groups: {kind, status, ids, extra}
+local EVLAST  -- id -> index of the group of its last change
 local function grouped(kind, id, st, extra, after)
   local from = (EVLAST[id] or 0) + 1
   if after and after ~= '' then from = math.max(from, (EVLAST[after] or 0) + 1) end
@@ -235,7 +240,7 @@ local function ev_progress(tid, fraction, message)
 end
 
 -- Status counters: changes are summed per (partition, status) and written by flush().
-local CNT = {}
+local CNT
 local function count(part, from, to)
   local c = CNT[part]
   if not c then c = {}; CNT[part] = c end
@@ -286,14 +291,16 @@ end
 
 local function flush_records()
   local hs = {}
-  for tid, _ in pairs(TDIRTY) do
+  local tcache, tdirty = tpending()
+  for tid, _ in pairs(tdirty) do
     hs[#hs + 1] = tid
-    hs[#hs + 1] = header(TCACHE[tid])
+    hs[#hs + 1] = header(tcache[tid])
   end
   if #hs > 0 then call_chunked('HSET', K(':t'), hs) end
   hs = {}
-  for rid, _ in pairs(RDIRTY) do
-    local r = RCACHE[rid]
+  local rcache, rdirty = rpending()
+  for rid, _ in pairs(rdirty) do
+    local r = rcache[rid]
     hs[#hs + 1] = rid
     hs[#hs + 1] = r.st .. '|' .. r.owner .. '|' .. r.size .. '|' .. r.sha .. '|' .. r.loc .. '|' .. r.cms .. '|' .. r.ems .. '|' .. r.reason
   end
@@ -301,8 +308,8 @@ local function flush_records()
   for suffix, h in pairs(HLATER) do call_chunked('HSET', K(suffix), h) end
   for suffix, l in pairs(LLATER) do call_chunked('RPUSH', K(suffix), l) end
   flush_unleases()
-  for k in pairs(TDIRTY) do TDIRTY[k] = nil end
-  for k in pairs(RDIRTY) do RDIRTY[k] = nil end
+  for k in pairs(tdirty) do tdirty[k] = nil end
+  for k in pairs(rdirty) do rdirty[k] = nil end
   HLATER, LLATER = {}, {}
 end
 
@@ -409,7 +416,7 @@ end
 -- HASW[rid] is whether result rid has a waiter list, when known in this run (nil: not known). :wl
 -- holds exactly the results with a waiter list (both are written together), so one SMISMEMBER
 -- tells a batch which of its results to read waiters for.
-local HASW = {}
+local HASW
 local function prefetch_waiters(rids)
   read_missing(rids, HASW, function(want, i, j)
     -- a Valkey user whose ACL predates SMISMEMBER (docs/security.md) reads each waiter list instead
@@ -647,4 +654,16 @@ local function touched_list(touched)
   local l = {}
   for p, _ in pairs(touched) do l[#l + 1] = p end
   return l
+end
+
+-- begin starts a run: the session of KEYS[1], nothing read, nothing deferred. A run that raised an
+-- error leaves its deferred writes behind (a function library keeps them): they are dropped here.
+local function begin()
+  TAG = string.sub(KEYS[1], 1, -3)
+  SID = string.sub(TAG, PREFIXLEN + 4, -2)
+  treset(); rreset()
+  HLATER, LLATER, UNLEASE = {}, {}, {}
+  EVG, EVLAST = {}, {}
+  CNT = {}
+  HASW = {}
 end
