@@ -31,7 +31,7 @@ func valkeyACL(gatewayPass, agentPass, adminPass string) string {
 	common := "+hello +auth +ping +client|setinfo +client|setname +client|tracking +cluster|shards +cluster|slots +evalsha +eval " +
 		"+exists +get +set +del +hget +hmget +hgetall +hset +hdel +hexists +hincrby " +
 		"+lrange +rpush +ltrim +blpop +sadd +srem +smembers +sismember +smismember " +
-		"+zadd +zrem +zcard +zrange +zrangebyscore +lpop +lpush +xadd " +
+		"+zadd +zrem +zcard +zrange +zrangebyscore +lpop +lmpop +lpush +xadd " +
 		"+expire +unlink +hkeys +lindex +llen +scard +sscan +xrange +zremrangebyscore +spop"
 	return strings.Join([]string{
 		"user default on nopass resetchannels -@all +ping",

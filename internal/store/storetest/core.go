@@ -359,6 +359,19 @@ func testCancel(t *testing.T, s store.Store, _ *clock.Fake) {
 	if strings.Join(order, ",") != "high2,mid,low1" {
 		t.Fatalf("claimed %v; want high2, mid, low1 (cancelled high1 and low2 skipped)", order)
 	}
+	// Claims smaller than a queue take the rest of it first, then go on to the next priority.
+	sid5 := newSession(t, s, 1)
+	submit(t, s, sid5, store.TaskSpec{Method: "h1", Options: prio(7)}, store.TaskSpec{Method: "l1", Options: prio(1)},
+		store.TaskSpec{Method: "h2", Options: prio(7)}, store.TaskSpec{Method: "h3", Options: prio(7)})
+	order = nil
+	for _, n := range []int{1, 1, 2, 1} {
+		for _, c := range claim(t, s, n) {
+			order = append(order, c.Method)
+		}
+	}
+	if strings.Join(order, ",") != "h1,h2,h3,l1" {
+		t.Fatalf("claimed %v by 1, 1, 2 and 1; want h1, h2, h3, l1", order)
+	}
 	sid4 := newSession(t, s, 1)
 	q = submit(t, s, sid4, store.TaskSpec{Method: "a"}, store.TaskSpec{Method: "b"})
 	if n, err := s.CancelTasks(ctx(t), sid4, []string{q[0].TaskId, q[1].TaskId}); err != nil || n != 2 {

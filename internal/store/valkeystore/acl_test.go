@@ -84,15 +84,15 @@ func TestACLRefusalIsMisconfiguredAndNamesTheCommand(t *testing.T) {
 	}
 }
 
-// TestOlderACLStillRuns: with an ACL file from before the scripts used SMISMEMBER, claims come highest
-// priority first and a completion still releases the tasks waiting on its output (each waiter list is
-// read instead).
+// TestOlderACLStillRuns: with an ACL file from before the scripts used SMISMEMBER and LMPOP, claims
+// come highest priority first (each queue is popped in turn) and a completion still releases the
+// tasks waiting on its output (each waiter list is read instead).
 func TestOlderACLStillRuns(t *testing.T) {
 	t.Parallel()
 	srv := valkeytest.Start(t)
 	admin := srv.Client(t)
 	ctx := t.Context()
-	if err := admin.Do(ctx, admin.B().Arbitrary("ACL", "SETUSER", "acl-old", "on", ">password-0123456789", "~*", "+@all", "-smismember").Build()).Error(); err != nil {
+	if err := admin.Do(ctx, admin.B().Arbitrary("ACL", "SETUSER", "acl-old", "on", ">password-0123456789", "~*", "+@all", "-smismember", "-lmpop").Build()).Error(); err != nil {
 		t.Fatalf("creating the ACL user: %v", err)
 	}
 	c, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{srv.Addr}, Username: "acl-old",

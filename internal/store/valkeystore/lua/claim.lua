@@ -10,20 +10,18 @@ local part, n, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local meta = redis.call('HMGET', K(':m'), 'st', 'w')
 local st = tonumber(meta[1] or '0')
 local w = tonumber(meta[2] or '1')
-promote_due(part, now)
+-- the earliest retry decides whether any is due: most claims find none and make no second call
+local due = next_due(part)
+if due >= 0 and due <= now then
+  promote_due(part, now)
+  due = next_due(part)
+end
 if n == 0 or (st ~= SESSION_RUNNING and st ~= SESSION_CLOSED) then
-  return { {}, queue_ready(part), w, next_due(part), st }
+  return { {}, queue_ready(part), w, due, st }
 end
--- pop up to n entries, highest priority first (entries of tasks no longer QUEUED are dropped)
-local popped = {}
-for _, qk in ipairs(queue_keys(part)) do
-  local want = n - #popped
-  if want <= 0 then break end
-  local got = redis.call('LPOP', qk, want)
-  if got then
-    for _, tid in ipairs(got) do popped[#popped + 1] = tid end
-  end
-end
+-- pop up to n entries, highest priority first (entries of tasks no longer QUEUED are dropped);
+-- drained: every queue was found empty, so none holds entries
+local popped, drained = pop_queues(part, n)
 local exp = now + tonumber(ARGV[4])
 local agent, tokp = ARGV[5], ARGV[6]
 local ids, leases = {}, {}
@@ -66,4 +64,4 @@ if #ids > 0 then
     out[#out + 1] = t[H_OUTPUTS]
   end
 end
-return { out, queue_ready(part), w, next_due(part), st }
+return { out, drained and 0 or queue_ready(part), w, due, st }

@@ -335,6 +335,40 @@ local function queue_keys(part)
   for prio = PRIORITY_MAX, PRIORITY_MIN, -1 do ks[#ks + 1] = qkey(part, prio) end
   return ks
 end
+-- pop_queues pops up to n entries of a partition's queues, highest priority first, and tells whether
+-- it found them all empty (drained). One LMPOP takes entries from the first queue that has any: a
+-- claim of tasks of one priority costs one or two calls, not one per priority. A Valkey user whose
+-- ACL predates LMPOP (docs/security.md) pops each queue in turn.
+local function pop_queues(part, n)
+  local ks = queue_keys(part)
+  local popped = {}
+  local from = 1
+  while #popped < n and from <= #ks do
+    local args = { #ks - from + 1 }
+    for j = from, #ks do args[#args + 1] = ks[j] end
+    args[#args + 1] = 'LEFT'; args[#args + 1] = 'COUNT'; args[#args + 1] = n - #popped
+    local got = redis.pcall('LMPOP', unpack(args))
+    if type(got) == 'table' and got.err then
+      for j = from, #ks do
+        local want = n - #popped
+        if want <= 0 then return popped, false end
+        local l = redis.call('LPOP', ks[j], want)
+        if l then
+          for _, tid in ipairs(l) do popped[#popped + 1] = tid end
+        end
+      end
+      return popped, #popped < n
+    end
+    if not got then return popped, true end
+    for _, tid in ipairs(got[2]) do popped[#popped + 1] = tid end
+    -- the queue it popped is empty now unless it held more than was asked: go on after it
+    for j = from, #ks do
+      if ks[j] == got[1] then from = j + 1; break end
+    end
+  end
+  return popped, #popped < n
+end
+
 -- queue_ready is how many of a partition's queues hold entries (0: nothing to claim).
 local function queue_ready(part) return redis.call('EXISTS', unpack(queue_keys(part))) end
 
