@@ -217,13 +217,7 @@ func (c *committer) record(ctx context.Context, batch []*step) {
 			outs = append(outs, s.o)
 		}
 		c.a.log.Warn("could not record task outcomes; retrying while their leases hold", "steps", len(batch), "attempt", attempt, "error", err)
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			// the agent stops: one last try, without waiting any more
-		}
-		t.Stop()
+		sleepCtx(ctx, backoff) // cut short when the agent stops: one last try, without waiting any more
 		backoff = min(2*backoff, 2*time.Second)
 	}
 }

@@ -187,7 +187,7 @@ func (s *scripts) do(ctx context.Context, c valkey.Client, p *pipeline) []valkey
 		return nil
 	}
 	res := c.DoMulti(ctx, p.cmds...)
-	loaded := false
+	tried, loaded := false, false
 	for i, r := range res {
 		err := r.Error()
 		if err == nil {
@@ -201,8 +201,8 @@ func (s *scripts) do(ctx context.Context, c valkey.Client, p *pipeline) []valkey
 		case !sc.fcall && strings.HasPrefix(err.Error(), "NOSCRIPT"):
 			res[i] = sc.l.Exec(ctx, c, sc.keys, sc.args)
 		case sc.fcall && fnMissing(err):
-			if !loaded {
-				loaded = s.lib.load(ctx, c) == nil
+			if !tried {
+				tried, loaded = true, s.lib.load(ctx, c) == nil
 			}
 			if fn := s.lib.function(sc.l); loaded && fn != "" {
 				res[i] = c.Do(ctx, c.B().Fcall().Function(fn).Numkeys(int64(len(sc.keys))).Key(sc.keys...).Arg(sc.args...).Build())
