@@ -63,7 +63,10 @@ func (a *Agent) maintenanceLoop(ctx context.Context) {
 			if err != nil && ctx.Err() == nil {
 				p.log.Warn("reconciler pass failed; retrying next round", "error", err)
 			} else if rep.Repaired > 0 {
-				p.log.Warn("the reconciler restored index entries that pointed to stranded work", "entries", rep.Repaired)
+				// Info, not Warn: besides entries a crash lost between two writes, a pass also adds
+				// entries whose own write was still on its way (a submit's wake-up pipelined after
+				// its script), which is harmless.
+				p.log.Info("the reconciler added partition index entries that were missing (lost in a crash between two writes, or still being written)", "entries", rep.Repaired)
 			}
 		}
 	})
