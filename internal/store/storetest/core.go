@@ -568,6 +568,10 @@ func testEvents(t *testing.T, s store.Store, _ *clock.Fake) {
 	}
 	_, _, err = s.ReadEvents(ctx(t), store.EventQuery{SessionID: "snope"})
 	wantCode(t, err, store.CodeNotFound, "ReadEvents of a missing session")
+	_, _, err = s.ReadEvents(ctx(t), store.EventQuery{SessionID: "snope", Cursor: last.Cursor})
+	wantCode(t, err, store.CodeNotFound, "ReadEvents of a missing session from a cursor")
+	_, _, err = s.ReadEvents(ctx(t), store.EventQuery{SessionID: "snope", Cursor: "$", Block: 10 * time.Millisecond})
+	wantCode(t, err, store.CodeNotFound, "a blocking ReadEvents of a missing session")
 }
 
 func testPartitions(t *testing.T, s store.Store, _ *clock.Fake) {

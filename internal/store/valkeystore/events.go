@@ -21,9 +21,24 @@ import (
 // returned as one event each. The last event of an entry has the entry's id as its cursor; the others
 // have "<id>/<n>" (n events of the entry already read), so a watcher that stops inside an entry
 // resumes at the next event of it.
+//
+// Whether the session exists is read on a first read (no cursor) and when a read finds no new event:
+// a watcher reading on from its cursor while events come costs one round trip per read, not two. A
+// session's events are deleted with it, so events read are those of a session that exists.
 func (s *Store) ReadEvents(ctx context.Context, q store.EventQuery) ([]*chorusv1.Event, string, error) {
-	if err := s.sessionExists(ctx, q.SessionID); err != nil {
-		return nil, "", err
+	checked := q.Cursor == ""
+	if checked {
+		if err := s.sessionExists(ctx, q.SessionID); err != nil {
+			return nil, "", err
+		}
+	}
+	none := func(out []*chorusv1.Event, next string) ([]*chorusv1.Event, string, error) {
+		if len(out) == 0 && !checked {
+			if err := s.sessionExists(ctx, q.SessionID); err != nil {
+				return nil, "", err
+			}
+		}
+		return out, next, nil
 	}
 	max := q.Max
 	if max <= 0 {
@@ -44,6 +59,7 @@ func (s *Store) ReadEvents(ctx context.Context, q store.EventQuery) ([]*chorusv1
 			return nil, "", storeErr("reading events", err)
 		}
 		if len(es) == 1 {
+			checked = true
 			out, next = appendEvents(out, q.SessionID, es[0], skip, max, f)
 			if len(out) >= max {
 				return out, next, nil
@@ -63,15 +79,16 @@ func (s *Store) ReadEvents(ctx context.Context, q store.EventQuery) ([]*chorusv1
 			return nil, "", ctx.Err()
 		}
 		if valkeyNil(err) {
-			return out, next, nil
+			return none(out, next)
 		}
 		if err != nil {
 			return nil, "", storeErr("reading events", err)
 		}
 		entries := res[key]
 		if len(entries) == 0 {
-			return out, next, nil
+			return none(out, next)
 		}
+		checked = true
 		for _, e := range entries {
 			out, next = appendEvents(out, q.SessionID, e, 0, max, f)
 			if len(out) >= max {
@@ -80,7 +97,7 @@ func (s *Store) ReadEvents(ctx context.Context, q store.EventQuery) ([]*chorusv1
 		}
 		cursor = entries[len(entries)-1].ID
 		if len(out) > 0 || len(entries) < max {
-			return out, next, nil
+			return none(out, next)
 		}
 		q.Block = 0 // everything read was of other kinds: continue without blocking
 	}
