@@ -89,18 +89,8 @@ func TestACLRefusalIsMisconfiguredAndNamesTheCommand(t *testing.T) {
 // tasks waiting on its output (each waiter list is read instead).
 func TestOlderACLStillRuns(t *testing.T) {
 	t.Parallel()
-	srv := valkeytest.Start(t)
-	admin := srv.Client(t)
+	_, c := aclClients(t, "smismember", "lmpop")
 	ctx := t.Context()
-	if err := admin.Do(ctx, admin.B().Arbitrary("ACL", "SETUSER", "acl-old", "on", ">password-0123456789", "~*", "+@all", "-smismember", "-lmpop").Build()).Error(); err != nil {
-		t.Fatalf("creating the ACL user: %v", err)
-	}
-	c, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{srv.Addr}, Username: "acl-old",
-		Password: "password-0123456789", DisableCache: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
 	s := newStore(t, c, "", nil)
 	prio := func(p int32) *chorusv1.TaskOptions { return &chorusv1.TaskOptions{Priority: proto.Int32(p)} }
 	sid, st := cpuSession(t, s, store.TaskSpec{Method: "first", ExpectedOutputIDs: []string{"o"}, Options: prio(5)},
@@ -121,4 +111,26 @@ func TestOlderACLStillRuns(t *testing.T) {
 	if tk.Status != chorusv1.TaskStatus_TASK_STATUS_QUEUED {
 		t.Fatalf("the task waiting on o is %v, want QUEUED", tk.Status)
 	}
+}
+
+// aclClients starts a Valkey with a user that may run every command but denied, and returns a client
+// of its default (admin) user and one of that user.
+func aclClients(t *testing.T, denied ...string) (admin, user valkey.Client) {
+	t.Helper()
+	srv := valkeytest.Start(t)
+	admin = srv.Client(t)
+	args := []string{"ACL", "SETUSER", "acl-user", "on", ">password-0123456789", "~*", "+@all"}
+	for _, d := range denied {
+		args = append(args, "-"+d)
+	}
+	if err := admin.Do(t.Context(), admin.B().Arbitrary(args...).Build()).Error(); err != nil {
+		t.Fatalf("creating the ACL user: %v", err)
+	}
+	user, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{srv.Addr}, Username: "acl-user",
+		Password: "password-0123456789", DisableCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(user.Close)
+	return admin, user
 }

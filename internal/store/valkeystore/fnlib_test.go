@@ -165,18 +165,7 @@ func TestFunctionRunLeavesNothingBehind(t *testing.T) {
 // scripts with EVALSHA, and is not asked for FCALL again on every call.
 func TestFunctionsRefusedByACL(t *testing.T) {
 	t.Parallel()
-	srv := valkeytest.Start(t)
-	admin := srv.Client(t)
-	ctx := t.Context()
-	if err := admin.Do(ctx, admin.B().Arbitrary("ACL", "SETUSER", "acl-nofn", "on", ">password-0123456789", "~*", "+@all", "-fcall", "-function").Build()).Error(); err != nil {
-		t.Fatalf("creating the ACL user: %v", err)
-	}
-	c, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{srv.Addr}, Username: "acl-nofn",
-		Password: "password-0123456789", DisableCache: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
+	admin, c := aclClients(t, "fcall", "function")
 	s := newStore(t, c, "", nil)
 	for range 3 {
 		lifecycle(t, s)
