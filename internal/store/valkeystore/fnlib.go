@@ -24,9 +24,9 @@ import (
 // replica gets it from its primary), unless the store may not load it (Config.NoFunctionLoad). A
 // server that refuses FCALL or FUNCTION LOAD (a Valkey user whose ACL predates them,
 // docs/security.md; a server without functions), or lacks the library where the store may not load
-// it, is called with EVALSHA, and asked again after fnRetry. Scripts that are not in the library are always called with
-// EVALSHA: they are rare, and some (purge, cancel) must run when the server is out of memory,
-// which a function without flags may not.
+// it, is called with EVALSHA, and asked again after fnRetry. Scripts that are not in the library
+// are always called with EVALSHA: they are rare, and some (purge, cancel) must run when the server
+// is out of memory, which a function without flags may not.
 type fnlib struct {
 	name string
 	src  string
@@ -105,8 +105,8 @@ func (f *fnlib) load(ctx context.Context, c valkey.Client) error {
 	for addr, n := range c.Nodes() {
 		err := n.Do(ctx, n.B().FunctionLoad().FunctionCode(f.src).Build()).Error()
 		switch {
-		case err == nil, err != nil && strings.Contains(err.Error(), "already exists"):
-		case err != nil && strings.HasPrefix(err.Error(), "READONLY"):
+		case err == nil, strings.Contains(err.Error(), "already exists"):
+		case strings.HasPrefix(err.Error(), "READONLY"):
 			// a replica: its primary replicates the library to it
 		default:
 			f.refused()

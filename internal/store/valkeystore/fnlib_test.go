@@ -2,6 +2,7 @@ package valkeystore_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,30 +62,25 @@ func commandCalls(t *testing.T, c valkey.Client, cmd string) (ok, bad int) {
 		}
 		for _, kv := range strings.Split(rest, ",") {
 			k, v, _ := strings.Cut(kv, "=")
-			n := int(parseInt(t, v))
+			var dst *int
 			switch k {
 			case "calls":
-				calls = n
+				dst = &calls
 			case "rejected_calls":
-				rejected = n
+				dst = &rejected
 			case "failed_calls":
-				failed = n
+				dst = &failed
+			default:
+				continue
 			}
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatalf("commandstats field %s=%q: %v", k, v, err)
+			}
+			*dst = n
 		}
 	}
 	return calls - failed, failed + rejected
-}
-
-func parseInt(t *testing.T, s string) int64 {
-	t.Helper()
-	var n int64
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			break
-		}
-		n = n*10 + int64(r-'0')
-	}
-	return n
 }
 
 // libraries lists the names of the server's function libraries.

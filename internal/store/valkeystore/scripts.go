@@ -159,7 +159,7 @@ func (s *scripts) call(p *pipeline, c valkey.Client, l *valkey.Lua, keys, args [
 	var cmd valkey.Completed
 	if fn := s.lib.function(l); fn != "" {
 		sc.fcall = true
-		cmd = c.B().Fcall().Function(fn).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build()
+		cmd = fcallCmd(c, fn, keys, args)
 	} else {
 		cmd = c.B().Evalsha().Sha1(s.sha[l]).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build()
 	}
@@ -169,6 +169,11 @@ func (s *scripts) call(p *pipeline, c valkey.Client, l *valkey.Lua, keys, args [
 	}
 	p.calls[i] = sc
 	return i
+}
+
+// fcallCmd is FCALL of function fn.
+func fcallCmd(c valkey.Client, fn string, keys, args []string) valkey.Completed {
+	return c.B().Fcall().Function(fn).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build()
 }
 
 // operation is the command that calls script l: FCALL or EVALSHA (for spans).
@@ -205,7 +210,7 @@ func (s *scripts) do(ctx context.Context, c valkey.Client, p *pipeline) []valkey
 				tried, loaded = true, s.lib.load(ctx, c) == nil
 			}
 			if fn := s.lib.function(sc.l); loaded && fn != "" {
-				res[i] = c.Do(ctx, c.B().Fcall().Function(fn).Numkeys(int64(len(sc.keys))).Key(sc.keys...).Arg(sc.args...).Build())
+				res[i] = c.Do(ctx, fcallCmd(c, fn, sc.keys, sc.args))
 			} else {
 				res[i] = sc.l.Exec(ctx, c, sc.keys, sc.args)
 			}

@@ -335,6 +335,7 @@ local function queue_keys(part)
   for prio = PRIORITY_MAX, PRIORITY_MIN, -1 do ks[#ks + 1] = qkey(part, prio) end
   return ks
 end
+
 -- pop_queues pops up to n entries of a partition's queues, highest priority first, and tells whether
 -- it found them all empty (drained). One LMPOP takes entries from the first queue that has any: a
 -- claim of tasks of one priority costs one or two calls, not one per priority. A Valkey user whose
