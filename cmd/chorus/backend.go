@@ -93,17 +93,8 @@ func (v *valkeyFlags) open(tel *telemetry.Telemetry, noFunctionLoad bool) (*valk
 			}
 		}
 	}
-	cl, err := valkey.NewClient(opt)
-	if err != nil {
-		return nil, fmt.Errorf("cannot connect to Valkey at %s: %w", v.addrs, err)
-	}
-	st, err := valkeystore.New(valkeystore.Config{Client: cl, KeyPrefix: v.prefix, Logger: tel.Logger, TracerProvider: tel.TracerProvider,
+	return valkeystore.Open(opt, valkeystore.Config{KeyPrefix: v.prefix, Logger: tel.Logger, TracerProvider: tel.TracerProvider,
 		NoFunctionLoad: noFunctionLoad})
-	if err != nil {
-		cl.Close()
-		return nil, err
-	}
-	return st, nil
 }
 
 // logFlags configure logging.

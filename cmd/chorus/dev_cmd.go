@@ -399,14 +399,8 @@ func openDevBackend(ctx context.Context, data string, log *slog.Logger, tp trace
 	// The gateway and the agent each get a store (a connection) of their own, as separate processes
 	// have: on one pipelined connection the agent's claims would wait behind the gateway's submits.
 	for range 2 {
-		vc, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{vk.Addr()}})
+		s, err := valkeystore.Open(valkey.ClientOption{InitAddress: []string{vk.Addr()}}, valkeystore.Config{Logger: log, TracerProvider: tp})
 		if err != nil {
-			closeAll()
-			return nil, nil, nil, nil, nil, fmt.Errorf("connecting to the dev Valkey: %w", err)
-		}
-		s, err := valkeystore.New(valkeystore.Config{Client: vc, Logger: log, TracerProvider: tp})
-		if err != nil {
-			vc.Close()
 			closeAll()
 			return nil, nil, nil, nil, nil, err
 		}

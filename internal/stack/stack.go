@@ -113,11 +113,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	// The gateway and the agent each have a store of their own, as separate processes do: on one
 	// connection, an agent's claims and outcomes would wait behind the gateway's submissions.
-	if s.st, err = openStore(vk.Addr(), log); err != nil {
+	opt := valkey.ClientOption{InitAddress: []string{vk.Addr()}}
+	if s.st, err = valkeystore.Open(opt, valkeystore.Config{Logger: log}); err != nil {
 		s.Close()
 		return nil, err
 	}
-	if s.agentSt, err = openStore(vk.Addr(), log); err != nil {
+	if s.agentSt, err = valkeystore.Open(opt, valkeystore.Config{Logger: log}); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -133,20 +134,6 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	s.gwRun = Go(context.WithoutCancel(ctx), "gateway", s.gw.Run)
 	return s, nil
-}
-
-// openStore connects a store to the Valkey at addr.
-func openStore(addr string, log *slog.Logger) (*valkeystore.Store, error) {
-	vc, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{addr}})
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the bench Valkey: %w", err)
-	}
-	st, err := valkeystore.New(valkeystore.Config{Client: vc, Logger: log})
-	if err != nil {
-		vc.Close()
-		return nil, err
-	}
-	return st, nil
 }
 
 // GRPCAddr is the gateway's gRPC address.

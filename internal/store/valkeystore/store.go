@@ -52,6 +52,22 @@ func New(cfg Config) (*Store, error) {
 		tracer: cfg.TracerProvider.Tracer("github.com/chorus-hpc/chorus/internal/store/valkeystore")}, nil
 }
 
+// Open connects a valkey-go client with opt and returns a Store on it (cfg.Client is that client);
+// the client is closed again when the Store cannot be made.
+func Open(opt valkey.ClientOption, cfg Config) (*Store, error) {
+	c, err := valkey.NewClient(opt)
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to Valkey at %s: %w", strings.Join(opt.InitAddress, ","), err)
+	}
+	cfg.Client = c
+	s, err := New(cfg)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
 // Ping checks that the server answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.c.Do(ctx, s.c.B().Ping().Build()).Error(); err != nil {
