@@ -31,7 +31,7 @@ for j = 1, #popped do
   local t = tget(popped[j])
   if t and t[H_STATUS] == TASK_QUEUED then
     count(t[H_PARTITION], TASK_QUEUED, TASK_DISPATCHED)
-    t[H_STATUS] = TASK_DISPATCHED; t[H_ATTEMPT] = t[H_ATTEMPT] + 1; t[H_TOKEN] = tokp .. j; t[H_AGENT] = agent; t[H_DISPATCH_MS] = now; t[H_START_MS] = 0
+    t[H_STATUS] = TASK_DISPATCHED; t[H_ATTEMPT] = t[H_ATTEMPT] + 1; t[H_TOKEN] = tokp .. istr(j); t[H_AGENT] = agent; t[H_DISPATCH_MS] = now; t[H_START_MS] = 0
     tput(t)
     leases[#leases + 1] = exp; leases[#leases + 1] = t.id
     ids[#ids + 1] = t.id

@@ -53,6 +53,20 @@ local EVENT_RESULT_STATUS = 2 -- EventKind EVENT_KIND_RESULT_STATUS
 local EVENT_SESSION_STATUS = 3 -- EventKind EVENT_KIND_SESSION_STATUS
 local EVENT_TASK_PROGRESS = 4 -- EventKind EVENT_KIND_TASK_PROGRESS
 
+-- istr(n) is integer n as a string: Lua's own conversion (%.14g) costs ten times a table read, and
+-- a function library keeps the strings of small numbers (attempts, positions) from call to call.
+local ISTR = {}
+local function istr(n)
+  local v = ISTR[n]
+  if v then return v end
+  v = string.format('%d', n)
+  if n >= 0 and n < 4096 then ISTR[n] = v end
+  return v
+end
+-- num(s) is tonumber(s), with the small counts and codes that scripts read most taken from a table.
+local NUM = { ['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5, ['6'] = 6, ['7'] = 7, ['8'] = 8, ['9'] = 9 }
+local function num(s) return NUM[s] or tonumber(s) end
+
 local function split(s, sep)
   if s == nil or s == '' then return {} end
   if not string.find(s, sep, 1, true) then return { s } end
@@ -155,7 +169,7 @@ local function leased(t, tok) return t and (t[H_STATUS] == TASK_DISPATCHED or t[
 local function unrecord(rid, v)
   local st, owner, size, sha, loc, cms, ems, reason =
     string.match(v, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|?(.*)$')
-  return { st = tonumber(st), owner = owner, size = size, sha = sha, loc = loc, cms = cms, ems = ems,
+  return { st = num(st), owner = owner, size = size, sha = sha, loc = loc, cms = cms, ems = ems,
     reason = reason, id = rid }
 end
 
@@ -204,10 +218,10 @@ local function grouped(kind, id, st, extra, after)
   x[4][#x[4] + 1] = extra
   EVLAST[id] = g
 end
-local function ev_task(tid, st, att) grouped(EVENT_TASK_STATUS, tid, st, att) end
+local function ev_task(tid, st, att) grouped(EVENT_TASK_STATUS, tid, st, istr(att)) end
 -- ev_task_after is ev_task for a change that must follow task after's changes so far (a task's
 -- RUNNING after the outcome of the task whose worker slot it took).
-local function ev_task_after(tid, st, att, after) grouped(EVENT_TASK_STATUS, tid, st, att, after) end
+local function ev_task_after(tid, st, att, after) grouped(EVENT_TASK_STATUS, tid, st, istr(att), after) end
 local function ev_result(rid, st, size) grouped(EVENT_RESULT_STATUS, rid, st, size) end
 local function flush_events()
   for _, x in ipairs(EVG) do
@@ -302,7 +316,7 @@ local function flush_records()
   for rid, _ in pairs(rdirty) do
     local r = rcache[rid]
     hs[#hs + 1] = rid
-    hs[#hs + 1] = r.st .. '|' .. r.owner .. '|' .. r.size .. '|' .. r.sha .. '|' .. r.loc .. '|' .. r.cms .. '|' .. r.ems .. '|' .. r.reason
+    hs[#hs + 1] = istr(r.st) .. '|' .. r.owner .. '|' .. r.size .. '|' .. r.sha .. '|' .. r.loc .. '|' .. r.cms .. '|' .. r.ems .. '|' .. r.reason
   end
   if #hs > 0 then call_chunked('HSET', K(':r'), hs) end
   for suffix, h in pairs(HLATER) do call_chunked('HSET', K(suffix), h) end
@@ -328,7 +342,7 @@ local function finished(st) return st >= TASK_COMPLETED end
 -- (removing it would scan the list): only a QUEUED task's entry is live, and a task that left
 -- QUEUED that way is finished, so it is never queued again.
 local PRIORITY_MIN, PRIORITY_MAX = 0, 9 -- validate.MinPriority, validate.MaxPriority
-local function qkey(part, prio) return K(':q:' .. part .. ':' .. prio) end
+local function qkey(part, prio) return K(':q:' .. part .. ':' .. istr(prio)) end
 -- queue_keys lists a partition's queues, highest priority first.
 local function queue_keys(part)
   local ks = {}
@@ -377,7 +391,7 @@ local function queue_ready(part) return redis.call('EXISTS', unpack(queue_keys(p
 local function enqueue(t, now, touched)
   count(t[H_PARTITION], t[H_STATUS], TASK_QUEUED)
   t[H_STATUS] = TASK_QUEUED; t[H_TOKEN] = ''; t[H_QUEUE_MS] = tonumber(now)
-  rpush_later(':q:' .. t[H_PARTITION] .. ':' .. t[H_PRIORITY], t.id)
+  rpush_later(':q:' .. t[H_PARTITION] .. ':' .. istr(t[H_PRIORITY]), t.id)
   touched[t[H_PARTITION]] = true
 end
 
@@ -567,10 +581,10 @@ end
 -- parent: the completing task's id (its outputs may be handed over) or ''.
 -- Returns (nil, specs) when valid, or (err) as {code, message}.
 local function parse_tasks(i)
-  local n = tonumber(ARGV[i]); i = i + 1
+  local n = num(ARGV[i]); i = i + 1
   local specs = {}
   for j = 1, n do
-    specs[j] = { id = ARGV[i], part = ARGV[i + 1], prio = tonumber(ARGV[i + 2]), maxr = tonumber(ARGV[i + 3]),
+    specs[j] = { id = ARGV[i], part = ARGV[i + 1], prio = num(ARGV[i + 2]), maxr = num(ARGV[i + 3]),
       deps = split(ARGV[i + 4], ','), outs = ARGV[i + 5], outl = split(ARGV[i + 5], ','), body = ARGV[i + 6],
       payload = ARGV[i + 7] }
     i = i + 8
@@ -639,6 +653,7 @@ end
 -- store_tasks writes validated specs; returns a flat list tid, status per task.
 local function store_tasks(specs, now, touched)
   local out = {}
+  local cms = type(now) == 'string' and now or string.format('%d', now) -- written into records as it is
   now = tonumber(now)
   for _, s in ipairs(specs) do
     for _, rid in ipairs(s.outl) do
@@ -646,7 +661,7 @@ local function store_tasks(specs, now, touched)
       if r then
         r.owner = s.id
       else
-        r = { st = RESULT_CREATED, owner = s.id, size = '0', sha = '', loc = '0', cms = now, ems = '0', reason = '', id = rid }
+        r = { st = RESULT_CREATED, owner = s.id, size = '0', sha = '', loc = '0', cms = cms, ems = '0', reason = '', id = rid }
         rpush_later(':rl', rid)
       end
       rput(r)

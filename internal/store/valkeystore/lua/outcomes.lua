@@ -37,7 +37,7 @@ end
 local function start(tid, tok, ms, after)
   local t = tget(tid)
   if not leased(t, tok) then return lost(tid) end
-  if t[H_STATUS] == TASK_DISPATCHED then run(t, ms, after) end
+  if t[H_STATUS] == TASK_DISPATCHED then run(t, tonumber(ms), after) end
   return 'OK'
 end
 
@@ -62,79 +62,100 @@ local function fail(tid, tok, ms, ekind, emsg, retryable, endst, jitter)
   return 'OK'
 end
 
--- complete parses a completion from ARGV[i] on; returns its reply and the index after it.
+-- A completion is read where it stands in ARGV, without a table per output or new result: its
+-- outputs start at ARGV[o1] (5 values each), its new results at ARGV[n1] (6 each) and the outputs'
+-- traceparents at ARGV[tp1]. The common completion (one output, nothing new) makes no table at all.
+local NONE = {} -- the subtasks of a completion that has none (never written to)
+
+-- written tells whether the completion whose nout outputs start at ARGV[o1] writes result rid;
+-- writing is the set of those outputs when there are several.
+local function written(rid, writing, nout, o1)
+  if writing then return writing[rid] == true end
+  return nout == 1 and ARGV[o1] == rid
+end
+
+-- complete parses a completion from ARGV[i] on; returns its reply and the index after it. now is
+-- the completion's time as the caller wrote it (a string of digits: it is written into records as
+-- it is).
 local function complete(tid, tok, now, i)
-  local started, after = tonumber(ARGV[i]), ARGV[i + 1]; i = i + 2
-  local nout = tonumber(ARGV[i]); i = i + 1
-  local outs = {}
-  for j = 1, nout do
-    outs[j] = { rid = ARGV[i], size = ARGV[i + 1], sha = ARGV[i + 2], loc = ARGV[i + 3], data = ARGV[i + 4] }
-    i = i + 5
-  end
-  local nnew = tonumber(ARGV[i]); i = i + 1
-  local news = {}
-  for j = 1, nnew do
-    news[j] = { id = ARGV[i], has = ARGV[i + 1], size = ARGV[i + 2], sha = ARGV[i + 3], loc = ARGV[i + 4], data = ARGV[i + 5] }
-    i = i + 6
-  end
-  local specs
-  specs, i = parse_tasks(i)
-  local tps = {}
-  for j = 1, nout do tps[j] = ARGV[i]; i = i + 1 end
+  local started, after = num(ARGV[i]), ARGV[i + 1]
+  local nout = num(ARGV[i + 2]); i = i + 3
+  local o1 = i
+  i = i + 5 * nout
+  local nnew = num(ARGV[i]); i = i + 1
+  local n1 = i
+  i = i + 6 * nnew
+  local specs = NONE
+  if ARGV[i] == '0' then i = i + 1 else specs, i = parse_tasks(i) end
+  local tp1 = i
+  i = i + nout
   local t = tget(tid)
   if not leased(t, tok) then return lost(tid), i end
-  local mine = {}
-  for _, rid in ipairs(split(t[H_OUTPUTS], ',')) do mine[rid] = true end
-  local writing = {}
-  for _, o in ipairs(outs) do
-    if not mine[o.rid] then
-      return 'FAILED_PRECONDITION result ' .. o.rid .. ' is not an expected output of task ' .. ext(tid), i
+  local mine = split(t[H_OUTPUTS], ',')
+  local mineset
+  if #mine > 1 then
+    mineset = {}
+    for _, rid in ipairs(mine) do mineset[rid] = true end
+  end
+  local writing = nout > 1 and {} or nil
+  for j = 0, nout - 1 do
+    local rid = ARGV[o1 + 5 * j]
+    if not (mineset and mineset[rid] or not mineset and mine[1] == rid) then
+      return 'FAILED_PRECONDITION result ' .. rid .. ' is not an expected output of task ' .. ext(tid), i
     end
-    if writing[o.rid] then return 'FAILED_PRECONDITION output ' .. o.rid .. ' is written twice', i end
-    local r = rget(o.rid)
+    if writing then
+      if writing[rid] then return 'FAILED_PRECONDITION output ' .. rid .. ' is written twice', i end
+      writing[rid] = true
+    end
+    local r = rget(rid)
     if not r or r.st ~= RESULT_CREATED or r.owner ~= tid then
-      return 'FAILED_PRECONDITION output ' .. o.rid .. ' of task ' .. ext(tid) .. ' can no longer be written (already written, aborted or handed over)', i
+      return 'FAILED_PRECONDITION output ' .. rid .. ' of task ' .. ext(tid) .. ' can no longer be written (already written, aborted or handed over)', i
     end
-    writing[o.rid] = true
   end
-  local known = {}
-  for _, r in ipairs(news) do
-    if known[r.id] or rexists(r.id) then
-      return 'ALREADY_EXISTS result id ' .. r.id .. ' is taken', i
-    end
-    known[r.id] = true
-  end
-  for rid, _ in pairs(writing) do known[rid] = true end
-  for _, s in ipairs(specs) do
-    for _, rid in ipairs(s.outl) do
-      if writing[rid] then
-        return 'FAILED_PRECONDITION output ' .. rid .. ' is both written by task ' .. ext(tid) .. ' and handed to subtask ' .. ext(s.id), i
+  if nnew > 0 or #specs > 0 then
+    local known = {}
+    for j = 0, nnew - 1 do
+      local id = ARGV[n1 + 6 * j]
+      if known[id] or rexists(id) then
+        return 'ALREADY_EXISTS result id ' .. id .. ' is taken', i
       end
-      if known[rid] then
-        return 'FAILED_PRECONDITION result ' .. rid .. ' is created by the completion and also expected from subtask ' .. ext(s.id), i
+      known[id] = true
+    end
+    for j = 0, nout - 1 do known[ARGV[o1 + 5 * j]] = true end
+    for _, s in ipairs(specs) do
+      for _, rid in ipairs(s.outl) do
+        if written(rid, writing, nout, o1) then
+          return 'FAILED_PRECONDITION output ' .. rid .. ' is both written by task ' .. ext(tid) .. ' and handed to subtask ' .. ext(s.id), i
+        end
+        if known[rid] then
+          return 'FAILED_PRECONDITION result ' .. rid .. ' is created by the completion and also expected from subtask ' .. ext(s.id), i
+        end
       end
     end
-  end
-  if #specs > 0 then
-    local err = check_tasks(specs, tid, 0, known)
-    if not err then err = check_cycles(specs) end
-    if err then return err[1] .. ' ' .. err[2], i end
+    if #specs > 0 then
+      local err = check_tasks(specs, tid, 0, known)
+      if not err then err = check_cycles(specs) end
+      if err then return err[1] .. ' ' .. err[2], i end
+    end
   end
   -- every check passed: write
   if started > 0 and t[H_STATUS] == TASK_DISPATCHED then run(t, started, after) end
-  for _, r in ipairs(news) do
-    local rr = { id = r.id, st = RESULT_CREATED, owner = '', size = '0', sha = '', loc = '0', cms = now, ems = '0', reason = '' }
-    rpush_later(':rl', r.id)
-    rput(rr)
-    ev_result(r.id, RESULT_CREATED, 0)
+  for j = 0, nnew - 1 do
+    local id = ARGV[n1 + 6 * j]
+    rpush_later(':rl', id)
+    rput({ id = id, st = RESULT_CREATED, owner = '', size = '0', sha = '', loc = '0', cms = now, ems = '0', reason = '' })
+    ev_result(id, RESULT_CREATED, '0')
   end
   if #specs > 0 then store_tasks(specs, now, touched) end
-  for _, r in ipairs(news) do
-    if r.has == '1' then complete_result(rget(r.id), r.size, r.sha, r.loc, r.data, now, touched) end
+  for j = 0, nnew - 1 do
+    local b = n1 + 6 * j
+    if ARGV[b + 1] == '1' then complete_result(rget(ARGV[b]), ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], now, touched) end
   end
-  for j, o in ipairs(outs) do
-    complete_result(rget(o.rid), o.size, o.sha, o.loc, o.data, now, touched)
-    if tps[j] ~= '' then hset_later(':rtp', o.rid, tps[j]) end
+  for j = 0, nout - 1 do
+    local b = o1 + 5 * j
+    complete_result(rget(ARGV[b]), ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], now, touched)
+    local tp = ARGV[tp1 + j]
+    if tp ~= '' then hset_later(':rtp', ARGV[b], tp) end
   end
   unlease(t)
   count(t[H_PARTITION], t[H_STATUS], TASK_COMPLETED)
@@ -142,8 +163,8 @@ local function complete(tid, tok, now, i)
   tput(t)
   hset_later(':te', tid, now .. '||')
   ev_task(tid, TASK_COMPLETED, t[H_ATTEMPT])
-  for rid, _ in pairs(mine) do
-    local r = not writing[rid] and rget(rid)
+  for _, rid in ipairs(mine) do
+    local r = not written(rid, writing, nout, o1) and rget(rid)
     if r and r.st == RESULT_CREATED and r.owner == tid then
       local reason = 'task ' .. ext(tid) .. ' completed without writing its expected output ' .. rid
       for _, w in ipairs(abort_result(r, reason, now)) do
@@ -170,13 +191,13 @@ local function prefetch()
     elseif code == 'F' then
       i = i + 5
     elseif code == 'C' then
-      local nout = tonumber(ARGV[i + 2]); i = i + 3
+      local nout = num(ARGV[i + 2]); i = i + 3
       if not nout then break end
       for _ = 1, nout do rids[#rids + 1] = ARGV[i]; i = i + 5 end
-      local nnew = tonumber(ARGV[i])
+      local nnew = num(ARGV[i])
       if not nnew then break end
       i = i + 1 + 6 * nnew
-      local nsub = tonumber(ARGV[i])
+      local nsub = num(ARGV[i])
       if not nsub then break end
       i = i + 1 + 8 * nsub + nout
     else
@@ -192,7 +213,7 @@ prefetch()
 local replies = {}
 local i = 4
 while i <= #ARGV do
-  local code, tid, tok, ms = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  local code, tid, tok, ms = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   i = i + 4
   local reply
   if code == 'S' then
@@ -204,7 +225,7 @@ while i <= #ARGV do
   elseif code == 'C' then
     reply, i = complete(tid, tok, ms, i)
   elseif code == 'F' then
-    reply = fail(tid, tok, ms, tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2] == '1', tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]))
+    reply = fail(tid, tok, tonumber(ms), num(ARGV[i]), ARGV[i + 1], ARGV[i + 2] == '1', num(ARGV[i + 3]), tonumber(ARGV[i + 4]))
     i = i + 5
   else
     return redis.error_reply('INVALID_ARGUMENT unknown step code ' .. tostring(code))
