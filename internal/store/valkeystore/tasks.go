@@ -155,14 +155,21 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 		reqKey = s.k.request(sessionID, b.RequestID)
 	}
 	// On one server, agents are woken in the submit's own round trip, right after its script, for
-	// the partitions where tasks of the batch queue at once (no dependencies). On a Cluster the
-	// wake-up could run before the script: it follows it (afterSubmit).
+	// the partitions where tasks of the batch queue at once (no dependencies), and the session's
+	// counts in the batch's partitions are folded into the partitions' (pcount.lua reads them as
+	// the script left them). On a Cluster those keys are in other slots and the wake-up could run
+	// before the script: both follow it (afterSubmit).
 	var wake pipeline
-	var woken []string
+	var woken, folded []string
 	if s.c.Mode() != valkey.ClientModeCluster {
 		woken = queued
 		for _, part := range woken {
 			s.s.call(&wake, s.c, s.s.readyAdd, s.readyKeys(part), []string{sessionID})
+		}
+		for part := range perPart {
+			folded = append(folded, part)
+			s.s.call(&wake, s.c, s.s.pcount, []string{s.k.snap(part), s.k.tot(part), s.k.active(part), s.k.partCounts(sessionID, part)},
+				[]string{sessionID, "@"})
 		}
 	}
 	res := s.runThen(ctx, s.s.submit, sessionID, args, []string{reqKey}, &wake)
@@ -173,13 +180,14 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 	answer, _ := vals[0].ToArray()
 	ready, _ := vals[1].AsStrSlice()
 	counts, _ := vals[2].AsStrSlice()
-	// afterSubmit marks the partitions whose wake-up was not sent, or failed, ready.
+	// afterSubmit marks the partitions whose wake-up was not sent, or failed, ready, and folds the
+	// counts that were not folded.
 	ready = slices.DeleteFunc(ready, func(p string) bool {
 		i := slices.Index(woken, p)
 		return i >= 0 && res[1+i].Error() == nil
 	})
 	// committed: index trouble from here on is logged and left to the reconciler
-	_ = s.afterCommit("indexes after a submit", s.afterSubmit(ctx, sessionID, ready, counts))
+	_ = s.afterCommit("indexes after a submit", s.afterSubmit(ctx, sessionID, ready, unfolded(counts, folded, res[1+len(woken):])))
 	// the answer is the flat list id, status (from the script, or its cached JSON)
 	flat := make([]string, 0, len(answer))
 	for _, v := range answer {
@@ -211,6 +219,19 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 		}
 	}
 	return out, nil
+}
+
+// unfolded is the pairs partition, counts of counts (submit.lua's answer) whose partition is not
+// one of folded, or whose fold (res, in the order of folded) failed.
+func unfolded(counts, folded []string, res []valkey.ValkeyResult) []string {
+	out := counts[:0:0]
+	for i := 0; i+1 < len(counts); i += 2 {
+		if j := slices.Index(folded, counts[i]); j >= 0 && j < len(res) && res[j].Error() == nil {
+			continue
+		}
+		out = append(out, counts[i], counts[i+1])
+	}
+	return out
 }
 
 // readyHint names partitions where a session has new ready work.

@@ -354,3 +354,54 @@ func TestTaskIDsNumberedPerSession(t *testing.T) {
 		t.Fatalf("GetTask(%s.1) after its completion = %v, %v", b, tk, err)
 	}
 }
+
+// TestSubmitFoldsCountsInItsRoundTrip: on one server a submit folds the session's counts into its
+// partitions' totals in its own round trip (pcount.lua reading them as the script left them): the
+// totals are right when the call returns, in every partition of the batch, and a refused submit to a
+// purged session leaves no snapshot behind.
+func TestSubmitFoldsCountsInItsRoundTrip(t *testing.T) {
+	t.Parallel()
+	s, c := startStore(t, "fold:")
+	ctx := t.Context()
+	sid, _ := cpuSession(t, s)
+	first := store.NewResultID()
+	gpu := &chorusv1.TaskOptions{Partition: "gpu"}
+	if _, err := s.SubmitTasks(ctx, sid, store.SubmitBatch{Tasks: []store.TaskSpec{
+		{Method: "a", ExpectedOutputIDs: []string{first}}, {Method: "a"}, {Method: "a"},
+		{Method: "b", Options: gpu, DataDependencies: []string{first}}, {Method: "b", Options: gpu},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	hget := func(key, field string) string {
+		v, err := c.Do(ctx, c.B().Hget().Key(key).Field(field).Build()).ToString()
+		if err != nil && !valkey.IsValkeyNil(err) {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for part, want := range map[string]string{"cpu": "0,3,0,0,0,0,0", "gpu": "1,1,0,0,0,0,0"} {
+		if got := hget("{fold:p:"+part+"}:snap", sid); got != want {
+			t.Errorf("snapshot of the session in partition %s = %q; want %q", part, got, want)
+		}
+	}
+	if got := hget("{fold:p:cpu}:tot", "2"); got != "3" {
+		t.Errorf("queued total of partition cpu = %q; want 3", got)
+	}
+	if got := hget("{fold:p:gpu}:tot", "1"); got != "1" {
+		t.Errorf("pending total of partition gpu = %q; want 1", got)
+	}
+	if _, err := s.SetSessionStatus(ctx, sid, chorusv1.SessionStatus_SESSION_STATUS_CANCELLED); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.PurgeSession(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SubmitTasks(ctx, sid, store.SubmitBatch{Tasks: []store.TaskSpec{{Method: "a", Options: &chorusv1.TaskOptions{Partition: "cpu"}}}}); err == nil {
+		t.Fatal("a submit to a purged session was accepted")
+	}
+	for _, part := range []string{"cpu", "gpu"} {
+		if got := hget("{fold:p:"+part+"}:snap", sid); got != "" {
+			t.Errorf("snapshot of the purged session in partition %s = %q; want none", part, got)
+		}
+	}
+}
