@@ -390,14 +390,18 @@ func (s *Store) claimedTask(sid, p string, v []valkey.ValkeyMessage) (*store.Cla
 // WaitForWork blocks on the partition's wake-up list until work may be ready.
 func (s *Store) WaitForWork(ctx context.Context, p string, timeout time.Duration) error {
 	s.tails.wait(p) // an emptied session leaves the ready index in the claim's tail
+	// The claim's first reads ride along: when work is ready, the claim that follows skips their
+	// round trip (takeHint).
 	res := s.c.DoMulti(ctx,
 		s.c.B().Zcard().Key(s.k.ready(p)).Build(),
-		s.c.B().Zrange().Key(s.k.delayed(p)).Min("0").Max("0").Withscores().Build())
+		s.c.B().Zrange().Key(s.k.delayed(p)).Min("0").Max("0").Withscores().Build(),
+		s.dueCmd(p), s.readyCmd(p))
 	n, err := res[0].AsInt64()
 	if err != nil {
 		return storeErr("reading the partition's ready sessions", err)
 	}
 	if n > 0 {
+		s.putHint(p, res[2], res[3])
 		return nil
 	}
 	if d, err := res[1].AsZScores(); err == nil && len(d) > 0 {
@@ -422,13 +426,19 @@ func (s *Store) WaitForWork(ctx context.Context, p string, timeout time.Duration
 		return storeErr("waiting for work", err)
 	}
 	if err == nil { // woken, not timed out: the reads are as fresh as the wake-up
-		due := decode(&err, res[1].AsStrSlice, "")
-		cands := decode(&err, res[2].AsZScores, "")
-		if err == nil {
-			s.hints.put(p, claimHint{due: due, cands: cands, at: time.Now()})
-		}
+		s.putHint(p, res[1], res[2])
 	}
 	return nil
+}
+
+// putHint keeps a claim's first reads (dueCmd, readyCmd) of partition p for the claim that follows.
+func (s *Store) putHint(p string, due, ready valkey.ValkeyResult) {
+	var err error
+	d := decode(&err, due.AsStrSlice, "")
+	cands := decode(&err, ready.AsZScores, "")
+	if err == nil {
+		s.hints.put(p, claimHint{due: d, cands: cands, at: time.Now()})
+	}
 }
 
 // RenewLeases extends leases in one round trip (one script per session, pipelined).
