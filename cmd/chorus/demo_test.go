@@ -139,6 +139,15 @@ func TestDemoStaysUpWithWorkingLinks(t *testing.T) {
 	if _, err := http.Get(url); err == nil {
 		t.Fatal("Jaeger still answers after chorus dev stopped")
 	}
+	// nor does it leave its agent's runtime folder behind
+	if dir := filepath.Join(os.TempDir(), fmt.Sprintf("chorus-dev-%d", cmd.Process.Pid)); fileExists(dir) {
+		t.Fatalf("chorus dev left its agent's runtime folder %s", dir)
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // TestDevJaegerPortTaken: when a Jaeger port is taken, dev says so and stops instead of carrying on

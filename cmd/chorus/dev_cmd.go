@@ -181,6 +181,8 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	<-runCtx.Done()
 	wg.Wait()
+	// the agent removed its workers' folders and released its lock; the folder is this run's alone
+	_ = os.RemoveAll(acfg.RuntimeDir)
 	close(errs)
 	for err := range errs {
 		return err
