@@ -196,17 +196,23 @@ func (cfg *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&cfg.MaxQueueDepth, "max-queue-depth", cfg.MaxQueueDepth, "most pending and queued tasks per partition, over all sessions (negative: no limit)")
 	fs.Int64Var(&cfg.MaxSessionQueued, "max-session-queued", cfg.MaxSessionQueued, "most pending and queued tasks per session (0: no limit)")
 	fs.IntVar(&cfg.MaxMessageSize, "max-message-size", cfg.MaxMessageSize, "largest gRPC message or REST body, in bytes")
-	fs.Func("partitions", "comma-separated partitions tasks may target before an agent serves them", func(v string) error {
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				cfg.DeclaredPartitions = append(cfg.DeclaredPartitions, p)
-			}
-		}
-		return nil
-	})
+	fs.Func("partitions", "comma-separated partitions tasks may target before an agent serves them", commaList(&cfg.DeclaredPartitions))
 	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", cfg.ShutdownGrace, "how long in-flight calls may run after shutdown starts")
 	fs.DurationVar(&cfg.CallTimeout, "call-timeout", cfg.CallTimeout, "deadline of a unary call that brings none (streams are not bounded)")
 	fs.DurationVar(&cfg.WatchBlock, "watch-block", cfg.WatchBlock, "how long one blocking read of an event watch waits on Valkey")
 	cfg.registerSecurityFlags(fs)
 	fs.StringVar(&cfg.JaegerURL, "jaeger-url", cfg.JaegerURL, "base URL of a Jaeger query service (e.g. http://127.0.0.1:16686); the dashboard then shows task traces")
+}
+
+// commaList is a repeatable flag of comma-separated values: each use appends its non-empty values,
+// trimmed, to dst.
+func commaList(dst *[]string) func(string) error {
+	return func(v string) error {
+		for _, x := range strings.Split(v, ",") {
+			if x = strings.TrimSpace(x); x != "" {
+				*dst = append(*dst, x)
+			}
+		}
+		return nil
+	}
 }

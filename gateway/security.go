@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strings"
 
 	"github.com/chorus-hpc/chorus/internal/auth"
 )
@@ -24,14 +23,7 @@ func (cfg *Config) registerSecurityFlags(fs *flag.FlagSet) {
 	fs.StringVar(&cfg.TLS.ClientCAFile, "tls-client-ca", cfg.TLS.ClientCAFile, "PEM CA certificates of client certificates (mutual TLS: O=tenant, CN=subject, OU=roles); turns authentication on")
 	fs.BoolVar(&cfg.TLS.RequireClientCert, "tls-require-client-cert", cfg.TLS.RequireClientCert, "refuse connections without a client certificate (default: a bearer token also works)")
 	fs.StringVar(&cfg.Auth.JWTSecretFile, "jwt-secret-file", cfg.Auth.JWTSecretFile, "file with the HS256 secret of JWTs (at least 32 bytes); turns authentication on")
-	fs.Func("jwt-public-key", "PEM public key (or certificate) file of RS256/ES256 JWTs; repeatable or comma-separated; turns authentication on", func(v string) error {
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				cfg.Auth.JWTPublicKeyFiles = append(cfg.Auth.JWTPublicKeyFiles, p)
-			}
-		}
-		return nil
-	})
+	fs.Func("jwt-public-key", "PEM public key (or certificate) file of RS256/ES256 JWTs; repeatable or comma-separated; turns authentication on", commaList(&cfg.Auth.JWTPublicKeyFiles))
 	fs.StringVar(&cfg.Auth.JWTJWKSFile, "jwt-jwks-file", cfg.Auth.JWTJWKSFile, "JSON Web Key Set file with the public keys of RS256/ES256 JWTs; turns authentication on")
 	fs.StringVar(&cfg.Auth.JWTIssuer, "jwt-issuer", cfg.Auth.JWTIssuer, "required JWT issuer (iss); empty: not checked")
 	fs.StringVar(&cfg.Auth.JWTAudience, "jwt-audience", cfg.Auth.JWTAudience, "required JWT audience (aud); required with any JWT key")

@@ -99,11 +99,13 @@ func TestRegisterFlags(t *testing.T) {
 	if cfg.GRPCAddr != gateway.DefaultGRPCAddr || cfg.InlineLimit != gateway.DefaultInlineLimit {
 		t.Fatalf("defaults after RegisterFlags: %+v", cfg)
 	}
-	err := fs.Parse([]string{"--grpc-addr=127.0.0.1:9", "--inline-limit=1000", "--partitions=a,b", "--partitions=c", "--shutdown-grace=3s"})
+	err := fs.Parse([]string{"--grpc-addr=127.0.0.1:9", "--inline-limit=1000", "--partitions=a,b", "--partitions= c,,", "--shutdown-grace=3s",
+		"--jwt-public-key=k1.pem, k2.pem", "--jwt-public-key=k3.pem"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.GRPCAddr != "127.0.0.1:9" || cfg.InlineLimit != 1000 || strings.Join(cfg.DeclaredPartitions, ",") != "a,b,c" || cfg.ShutdownGrace != 3*time.Second {
+	if cfg.GRPCAddr != "127.0.0.1:9" || cfg.InlineLimit != 1000 || strings.Join(cfg.DeclaredPartitions, ",") != "a,b,c" || cfg.ShutdownGrace != 3*time.Second ||
+		strings.Join(cfg.Auth.JWTPublicKeyFiles, ",") != "k1.pem,k2.pem,k3.pem" {
 		t.Fatalf("after parsing: %+v", cfg)
 	}
 }
