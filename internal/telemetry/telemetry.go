@@ -91,10 +91,9 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 	}
 	t.Logger = slog.New(traceHandler{h})
 
-	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
-		attribute.String(string(semconv.ServiceNameKey), cfg.ServiceName)))
+	res, err := serviceResource(cfg.ServiceName)
 	if err != nil {
-		return nil, fmt.Errorf("telemetry: resource: %w", err)
+		return nil, err
 	}
 
 	tp, shutdown, err := tracerProvider(ctx, cfg.Getenv, res)
@@ -126,12 +125,20 @@ func TracerProviderFromEnv(ctx context.Context, serviceName string) (trace.Trace
 	if v := os.Getenv("OTEL_SERVICE_NAME"); v != "" {
 		serviceName = v
 	}
-	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
-		attribute.String(string(semconv.ServiceNameKey), serviceName)))
+	res, err := serviceResource(serviceName)
 	if err != nil {
-		return nil, nil, fmt.Errorf("telemetry: resource: %w", err)
+		return nil, nil, err
 	}
 	return tracerProvider(ctx, os.Getenv, res)
+}
+
+// serviceResource describes the process to exporters: the SDK's defaults and the service's name.
+func serviceResource(name string) (*resource.Resource, error) {
+	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(attribute.String(string(semconv.ServiceNameKey), name)))
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: resource: %w", err)
+	}
+	return res, nil
 }
 
 func tracerProvider(ctx context.Context, getenv func(string) string, res *resource.Resource) (trace.TracerProvider, func(context.Context) error, error) {
