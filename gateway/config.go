@@ -65,7 +65,9 @@ type Config struct {
 	// MaxResultSize is the largest result data an upload may write. Default 4 GiB.
 	MaxResultSize int64
 	// MaxQueueDepth is the most pending and queued tasks a partition may hold over all sessions; a
-	// submission past it is refused with RESOURCE_EXHAUSTED naming the partition.
+	// submission past it is refused with RESOURCE_EXHAUSTED naming the partition. The check is not
+	// atomic with the submission (several gateways submit at once), and while a partition stays at
+	// or below half the limit a gateway checks against the totals it read in the last second.
 	// Default 1,000,000; negative means no limit.
 	MaxQueueDepth int64
 	// MaxSessionQueued is the most pending and queued tasks one session may hold; a submission past

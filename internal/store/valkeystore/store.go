@@ -35,6 +35,8 @@ type Store struct {
 	hints hints
 	// noted are the (session, partition) pairs this store noted lately (reconcile.go).
 	noted notedParts
+	// depths are the partitions' last depth readings (tails.go).
+	depths depths
 }
 
 var _ store.Store = (*Store)(nil)

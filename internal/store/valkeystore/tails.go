@@ -92,3 +92,45 @@ func (h *hints) take(p string) (claimHint, bool) {
 	delete(h.m, p)
 	return x, ok && time.Since(x.at) < hintTTL
 }
+
+// A submit checks a partition's depth limit (PENDING+QUEUED tasks over all sessions) with a read of
+// its totals before its script. A reading at most depthTTL old stands for that read while the batch
+// leaves the partition at or below half the limit: the check was never atomic with the script (other
+// gateways submit in between), and so far from the limit a reading a second old changes nothing a
+// user could tell, while the read costs every submit a round trip. Near the limit every submit reads.
+const depthTTL = time.Second
+
+type depthReading struct {
+	held int64
+	at   time.Time
+}
+
+// depths are the partitions' last depth readings: from the check's own reads, and from the totals
+// pcount.lua answers when a submit folds its counts.
+type depths struct {
+	mu sync.Mutex
+	m  map[string]depthReading
+}
+
+func (d *depths) put(p string, held int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.m == nil {
+		d.m = map[string]depthReading{}
+	}
+	d.m[p] = depthReading{held: held, at: time.Now()}
+}
+
+// putTotals keeps the depth in totals (pcount.lua's answer: status → count).
+func (d *depths) putTotals(p string, totals map[string]int64) {
+	d.put(p, totals["1"]+totals["2"])
+}
+
+// farBelow reports whether a fresh reading of partition p leaves room for add more tasks with the
+// partition at or below half of limit.
+func (d *depths) farBelow(p string, add, limit int64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	r, ok := d.m[p]
+	return ok && time.Since(r.at) < depthTTL && 2*(r.held+add) <= limit
+}

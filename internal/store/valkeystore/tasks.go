@@ -186,6 +186,11 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 		i := slices.Index(woken, p)
 		return i >= 0 && res[1+i].Error() == nil
 	})
+	for j, part := range folded {
+		if totals, err := res[1+len(woken)+j].AsIntMap(); err == nil {
+			s.depths.putTotals(part, totals)
+		}
+	}
 	// committed: index trouble from here on is logged and left to the reconciler
 	_ = s.afterCommit("indexes after a submit", s.afterSubmit(ctx, sessionID, ready, unfolded(counts, folded, res[1+len(woken):])))
 	// the answer is the flat list id, status (from the script, or its cached JSON)
@@ -296,9 +301,9 @@ func (s *Store) beforeSubmit(ctx context.Context, sid string, perPart map[string
 	var p pipeline
 	parts := make([]string, 0, len(perPart))
 	reads := map[string]int{}
-	for part := range perPart {
+	for part, add := range perPart {
 		parts = append(parts, part)
-		if limit > 0 {
+		if limit > 0 && !s.depths.farBelow(part, add, limit) {
 			reads[part] = p.add(s.c.B().Hmget().Key(s.k.tot(part)).Field("1", "2").Build())
 		}
 	}
@@ -321,6 +326,7 @@ func (s *Store) beforeSubmit(ctx context.Context, sid string, perPart map[string
 				held += n
 			}
 		}
+		s.depths.put(part, held)
 		if add := perPart[part]; held+add > limit {
 			return store.Errorf(store.CodeResourceExhausted, "partition %s holds %d pending or queued tasks; %d more would pass its limit of %d: wait for its queue to drain, or submit fewer at once",
 				part, held, add, limit)
@@ -338,11 +344,19 @@ func (s *Store) afterSubmit(ctx context.Context, sid string, ready, counts []str
 		for _, part := range ready {
 			s.s.call(&p, s.c, s.s.readyAdd, s.readyKeys(part), []string{sid})
 		}
+		var folds []string
 		for i := 0; i+1 < len(counts); i += 2 {
 			part := counts[i]
+			folds = append(folds, part)
 			s.s.call(&p, s.c, s.s.pcount, []string{s.k.snap(part), s.k.tot(part), s.k.active(part)}, []string{sid, counts[i+1]})
 		}
-		return s.readyErr(s.s.do(ctx, s.c, &p))
+		res := s.s.do(ctx, s.c, &p)
+		for j, part := range folds {
+			if totals, err := res[len(res)-len(folds)+j].AsIntMap(); err == nil {
+				s.depths.putTotals(part, totals)
+			}
+		}
+		return s.readyErr(res)
 	})
 }
 

@@ -405,3 +405,32 @@ func TestSubmitFoldsCountsInItsRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestDepthCheckUsesAFreshReadingFarBelowTheLimit: a submit checks the partition's depth limit
+// against the totals a submit of the last second folded while the partition stays at or below half
+// the limit (no read before its script), and reads them again near the limit.
+func TestDepthCheckUsesAFreshReadingFarBelowTheLimit(t *testing.T) {
+	t.Parallel()
+	s, c := startStore(t, "dp:")
+	ctx := t.Context()
+	sid, _ := cpuSession(t, s)
+	one := func() error {
+		_, err := s.SubmitTasks(ctx, sid, store.SubmitBatch{Tasks: []store.TaskSpec{{Method: "a"}}, MaxQueueDepth: 100})
+		return err
+	}
+	if err := one(); err != nil {
+		t.Fatal(err)
+	}
+	// other gateways filled the partition meanwhile: a read would refuse the next task
+	if err := c.Do(ctx, c.B().Hset().Key("{dp:p:cpu}:tot").FieldValue().FieldValue("2", "100").Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	if err := one(); err != nil {
+		t.Fatalf("a submit far below the limit by a reading of the last second was refused: %v", err)
+	}
+	// that submit's fold answered the new totals: near the limit, the next submit reads and is refused
+	err := one()
+	if store.CodeOf(err) != store.CodeResourceExhausted {
+		t.Fatalf("a submit past the limit = %v; want RESOURCE_EXHAUSTED", err)
+	}
+}
