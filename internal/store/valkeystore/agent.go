@@ -437,7 +437,7 @@ func (s *Store) putHint(p string, due, ready valkey.ValkeyResult) {
 	d := decode(&err, due.AsStrSlice, "")
 	cands := decode(&err, ready.AsZScores, "")
 	if err == nil {
-		s.hints.put(p, claimHint{due: d, cands: cands, at: time.Now()})
+		s.hints.put(p, claimHint{due: d, cands: cands})
 	}
 }
 

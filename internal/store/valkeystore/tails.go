@@ -58,40 +58,52 @@ func (t *tails) wait(p string) {
 // close waits for every tail.
 func (t *tails) close() { t.wg.Wait() }
 
+// recent keeps one value per partition with the time it was put, for concurrent use.
+type recent[T any] struct {
+	mu sync.Mutex
+	m  map[string]stamped[T]
+}
+
+type stamped[T any] struct {
+	v  T
+	at time.Time
+}
+
+func (r *recent[T]) put(p string, v T) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]stamped[T]{}
+	}
+	r.m[p] = stamped[T]{v: v, at: time.Now()}
+}
+
+// get returns partition p's value if it was put less than ttl ago; take also forgets it.
+func (r *recent[T]) get(p string, ttl time.Duration, take bool) (T, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	x, ok := r.m[p]
+	if take {
+		delete(r.m, p)
+	}
+	return x.v, ok && time.Since(x.at) < ttl
+}
+
 // claimHint is what a claim's first round trip reads (the partition's sessions with due retries and
 // the candidates), read by WaitForWork right after its wake-up.
 type claimHint struct {
 	due   []string
 	cands []valkey.ZScore
-	at    time.Time
 }
 
 // hintTTL is how long a hint may stand for the reads it replaces: a claim follows its wake-up at once.
 const hintTTL = 20 * time.Millisecond
 
 // hints are the partitions' last hints, each taken by one claim.
-type hints struct {
-	mu sync.Mutex
-	m  map[string]claimHint
-}
-
-func (h *hints) put(p string, x claimHint) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.m == nil {
-		h.m = map[string]claimHint{}
-	}
-	h.m[p] = x
-}
+type hints struct{ recent[claimHint] }
 
 // take returns and forgets the partition's hint if it is fresh.
-func (h *hints) take(p string) (claimHint, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	x, ok := h.m[p]
-	delete(h.m, p)
-	return x, ok && time.Since(x.at) < hintTTL
-}
+func (h *hints) take(p string) (claimHint, bool) { return h.get(p, hintTTL, true) }
 
 // A submit checks a partition's depth limit (PENDING+QUEUED tasks over all sessions) with a read of
 // its totals before its script. A reading at most depthTTL old stands for that read while the batch
@@ -100,26 +112,9 @@ func (h *hints) take(p string) (claimHint, bool) {
 // user could tell, while the read costs every submit a round trip. Near the limit every submit reads.
 const depthTTL = time.Second
 
-type depthReading struct {
-	held int64
-	at   time.Time
-}
-
-// depths are the partitions' last depth readings: from the check's own reads, and from the totals
-// pcount.lua answers when a submit folds its counts.
-type depths struct {
-	mu sync.Mutex
-	m  map[string]depthReading
-}
-
-func (d *depths) put(p string, held int64) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.m == nil {
-		d.m = map[string]depthReading{}
-	}
-	d.m[p] = depthReading{held: held, at: time.Now()}
-}
+// depths are the partitions' last depth readings (PENDING+QUEUED over all sessions): from the
+// check's own reads, and from the totals pcount.lua answers when a submit folds its counts.
+type depths struct{ recent[int64] }
 
 // putTotals keeps the depth in totals (pcount.lua's answer: status → count).
 func (d *depths) putTotals(p string, totals map[string]int64) {
@@ -129,8 +124,6 @@ func (d *depths) putTotals(p string, totals map[string]int64) {
 // farBelow reports whether a fresh reading of partition p leaves room for add more tasks with the
 // partition at or below half of limit.
 func (d *depths) farBelow(p string, add, limit int64) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	r, ok := d.m[p]
-	return ok && time.Since(r.at) < depthTTL && 2*(r.held+add) <= limit
+	held, ok := d.get(p, depthTTL, false)
+	return ok && 2*(held+add) <= limit
 }
