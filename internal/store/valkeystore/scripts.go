@@ -125,6 +125,8 @@ type pipeline struct {
 	cmds valkey.Commands
 	// calls are the script calls by index in cmds, run again with their source on NOSCRIPT.
 	calls map[int]scriptCall
+	// rerun are the indexes of the script calls do ran again, after the rest of the pipeline.
+	rerun map[int]bool
 }
 
 type scriptCall struct {
@@ -202,6 +204,10 @@ func (s *scripts) do(ctx context.Context, c valkey.Client, p *pipeline) []valkey
 		if !ok {
 			continue
 		}
+		if p.rerun == nil {
+			p.rerun = map[int]bool{}
+		}
+		p.rerun[i] = true
 		switch {
 		case !sc.fcall && strings.HasPrefix(err.Error(), "NOSCRIPT"):
 			res[i] = sc.l.Exec(ctx, c, sc.keys, sc.args)
@@ -217,6 +223,8 @@ func (s *scripts) do(ctx context.Context, c valkey.Client, p *pipeline) []valkey
 		case sc.fcall && fnRefused(err):
 			s.lib.refused()
 			res[i] = sc.l.Exec(ctx, c, sc.keys, sc.args)
+		default:
+			delete(p.rerun, i)
 		}
 	}
 	return res

@@ -114,14 +114,29 @@ func (s *Store) runThen(ctx context.Context, l *valkey.Lua, sessionID string, ar
 	return s.exec(ctx, l, keys, args, then)
 }
 
-// exec runs script l, then the commands of then, in one round trip.
+// exec runs script l, then the commands of then, in one round trip. When l had to run again
+// (its script or function was missing on the server), the commands of then ran before it: when they
+// are all script calls, they are sent again, after it.
 func (s *Store) exec(ctx context.Context, l *valkey.Lua, keys, args []string, then *pipeline) []valkey.ValkeyResult {
 	var pl pipeline
 	s.s.call(&pl, s.c, l, keys, args)
 	if then != nil {
 		pl.append(then)
 	}
-	return s.s.do(ctx, s.c, &pl)
+	res := s.s.do(ctx, s.c, &pl)
+	if !pl.rerun[0] || len(res) < 2 {
+		return res
+	}
+	var again pipeline
+	for i := 1; i < len(res); i++ {
+		sc, ok := pl.calls[i]
+		if !ok {
+			return res // a plain command cannot be sent again (valkey-go recycles it)
+		}
+		s.s.call(&again, s.c, sc.l, sc.keys, sc.args)
+	}
+	copy(res[1:], s.s.do(ctx, s.c, &again))
+	return res
 }
 
 // runMulti executes one script for several sessions in one round trip (pipelined).

@@ -434,3 +434,26 @@ func TestDepthCheckUsesAFreshReadingFarBelowTheLimit(t *testing.T) {
 		t.Fatalf("a submit past the limit = %v; want RESOURCE_EXHAUSTED", err)
 	}
 }
+
+// TestSubmitFoldsAfterItsScriptRunsAgain: when the submit's function is missing on the server (a
+// restart, a FUNCTION FLUSH), the script runs again after the wake-up and the fold pipelined behind
+// it; they are sent again after it, so the partition's totals count the batch.
+func TestSubmitFoldsAfterItsScriptRunsAgain(t *testing.T) {
+	t.Parallel()
+	s, c := startStore(t, "rr:")
+	ctx := t.Context()
+	sid, _ := cpuSession(t, s, store.TaskSpec{Method: "a"}) // the library is loaded
+	if err := c.Do(ctx, c.B().FunctionFlush().Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SubmitTasks(ctx, sid, store.SubmitBatch{Tasks: []store.TaskSpec{{Method: "a"}, {Method: "a"}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Do(ctx, c.B().Hget().Key("{rr:p:cpu}:tot").Field("2").Build()).ToString()
+	if err != nil || got != "3" {
+		t.Fatalf("queued total of partition cpu = %q (%v); want 3", got, err)
+	}
+	if snap, _ := c.Do(ctx, c.B().Hget().Key("{rr:p:cpu}:snap").Field(sid).Build()).ToString(); snap != "0,3,0,0,0,0,0" {
+		t.Fatalf("snapshot of the session = %q; want 0,3,0,0,0,0,0", snap)
+	}
+}
