@@ -9,17 +9,19 @@ local CYCLE_VISITS = 50000
 -- check_cycles returns nil, or {code, message} naming the cycle, for specs as parse_tasks gives them.
 local function check_cycles(specs)
   local newEdges = {}
-  local roots = {}
   for _, s in ipairs(specs) do
-    local outs = s.outl
     for _, d in ipairs(s.deps) do
       local l = newEdges[d]
       if not l then l = {}; newEdges[d] = l end
-      l[#l + 1] = { s.id, outs }
+      l[#l + 1] = { s.id, s.outl }
     end
-    for _, o in ipairs(outs) do roots[#roots + 1] = o end
   end
+  -- a batch without dependencies adds no edge: no cycle goes through it
   if next(newEdges) == nil then return nil end
+  local roots = {}
+  for _, s in ipairs(specs) do
+    for _, o in ipairs(s.outl) do roots[#roots + 1] = o end
+  end
   local visits = 0 -- results entered plus stored waiters read: the bound on the work
   -- edges(r) lists {task id, result id} pairs: task waits on r and writes result id.
   local function edges(r)
