@@ -204,10 +204,6 @@ func (s *scripts) do(ctx context.Context, c valkey.Client, p *pipeline) []valkey
 		if !ok {
 			continue
 		}
-		if p.rerun == nil {
-			p.rerun = map[int]bool{}
-		}
-		p.rerun[i] = true
 		switch {
 		case !sc.fcall && strings.HasPrefix(err.Error(), "NOSCRIPT"):
 			res[i] = sc.l.Exec(ctx, c, sc.keys, sc.args)
@@ -224,8 +220,12 @@ func (s *scripts) do(ctx context.Context, c valkey.Client, p *pipeline) []valkey
 			s.lib.refused()
 			res[i] = sc.l.Exec(ctx, c, sc.keys, sc.args)
 		default:
-			delete(p.rerun, i)
+			continue
 		}
+		if p.rerun == nil {
+			p.rerun = map[int]bool{}
+		}
+		p.rerun[i] = true
 	}
 	return res
 }

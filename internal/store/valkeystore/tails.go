@@ -90,7 +90,7 @@ func (r *recent[T]) get(p string, ttl time.Duration, take bool) (T, bool) {
 }
 
 // claimHint is what a claim's first round trip reads (the partition's sessions with due retries and
-// the candidates), read by WaitForWork right after its wake-up.
+// the candidates), read by WaitForWork with its check for ready work or right after its wake-up.
 type claimHint struct {
 	due   []string
 	cands []valkey.ZScore
@@ -116,9 +116,14 @@ const depthTTL = time.Second
 // check's own reads, and from the totals pcount.lua answers when a submit folds its counts.
 type depths struct{ recent[int64] }
 
-// putTotals keeps the depth in totals (pcount.lua's answer: status → count).
-func (d *depths) putTotals(p string, totals map[string]int64) {
-	d.put(p, totals["1"]+totals["2"])
+// putFolds keeps the depths in the answers of pcount.lua (the totals, status → count) to the folds
+// of partitions parts, in order.
+func (d *depths) putFolds(parts []string, res []valkey.ValkeyResult) {
+	for j, p := range parts {
+		if totals, err := res[j].AsIntMap(); err == nil {
+			d.put(p, totals["1"]+totals["2"])
+		}
+	}
 }
 
 // farBelow reports whether a fresh reading of partition p leaves room for add more tasks with the

@@ -186,11 +186,7 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 		i := slices.Index(woken, p)
 		return i >= 0 && res[1+i].Error() == nil
 	})
-	for j, part := range folded {
-		if totals, err := res[1+len(woken)+j].AsIntMap(); err == nil {
-			s.depths.putTotals(part, totals)
-		}
-	}
+	s.depths.putFolds(folded, res[1+len(woken):])
 	// committed: index trouble from here on is logged and left to the reconciler
 	_ = s.afterCommit("indexes after a submit", s.afterSubmit(ctx, sessionID, ready, unfolded(counts, folded, res[1+len(woken):])))
 	// the answer is the flat list id, status (from the script, or its cached JSON)
@@ -351,11 +347,7 @@ func (s *Store) afterSubmit(ctx context.Context, sid string, ready, counts []str
 			s.s.call(&p, s.c, s.s.pcount, []string{s.k.snap(part), s.k.tot(part), s.k.active(part)}, []string{sid, counts[i+1]})
 		}
 		res := s.s.do(ctx, s.c, &p)
-		for j, part := range folds {
-			if totals, err := res[len(res)-len(folds)+j].AsIntMap(); err == nil {
-				s.depths.putTotals(part, totals)
-			}
-		}
+		s.depths.putFolds(folds, res[len(res)-len(folds):])
 		return s.readyErr(res)
 	})
 }

@@ -650,10 +650,11 @@ local function check_tasks(specs, parent, maxdepth, known)
   return nil
 end
 
--- store_tasks writes validated specs; returns a flat list tid, status per task.
+-- store_tasks writes validated specs at time now (ms, a string); returns a flat list tid, status per
+-- task.
 local function store_tasks(specs, now, touched)
   local out = {}
-  local cms = type(now) == 'string' and now or string.format('%d', now) -- written into records as it is
+  local cms = now -- the caller's string of digits, written into records as it is
   now = tonumber(now)
   for _, s in ipairs(specs) do
     for _, rid in ipairs(s.outl) do

@@ -100,7 +100,9 @@ local function complete(tid, tok, now, i)
   local writing = nout > 1 and {} or nil
   for j = 0, nout - 1 do
     local rid = ARGV[o1 + 5 * j]
-    if not (mineset and mineset[rid] or not mineset and mine[1] == rid) then
+    local expected
+    if mineset then expected = mineset[rid] else expected = mine[1] == rid end
+    if not expected then
       return 'FAILED_PRECONDITION result ' .. rid .. ' is not an expected output of task ' .. ext(tid), i
     end
     if writing then

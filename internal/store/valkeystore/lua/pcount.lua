@@ -3,8 +3,8 @@
 -- KEYS[3] active sessions (set). ARGV: pairs session id, counts "c1,...,c7" (or "-" when the session
 -- is gone: its snapshot is removed; or "@": the session's counts as they are now, read from KEYS[4],
 -- its counts hash in this partition; a key of the session's slot, so on one server only, where a
--- submit sends this call in its own round trip, right after its script). Each total moves by the difference with the session's previous
--- snapshot, so repeating a call changes nothing. A session with unfinished tasks (statuses 1-4)
+-- submit sends this call in its own round trip, right after its script). Each total moves by the
+-- difference with the session's previous snapshot, so repeating a call changes nothing. A session with unfinished tasks (statuses 1-4)
 -- is in the active set, one without leaves it. Returns the totals as a flat list status, count.
 local function split(s)
   local out = {}
