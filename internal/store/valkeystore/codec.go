@@ -153,16 +153,22 @@ func decodeResult(sessionID, id, v string) *chorusv1.Result {
 	return r
 }
 
+// The result locations as the records and the scripts write them (a chorus.v1.ResultLocation).
+var (
+	locInline = strconv.Itoa(int(chorusv1.ResultLocation_RESULT_LOCATION_INLINE))
+	locObject = strconv.Itoa(int(chorusv1.ResultLocation_RESULT_LOCATION_OBJECT))
+)
+
 // dataArgs encodes result data as size, sha256, location, data.
 func dataArgs(d store.ResultData) []string {
 	if d.ObjectKey != "" {
-		return []string{strconv.FormatInt(d.Size, 10), d.SHA256, "2", d.ObjectKey}
+		return []string{strconv.FormatInt(d.Size, 10), d.SHA256, locObject, d.ObjectKey}
 	}
 	size := d.Size
 	if size == 0 {
 		size = int64(len(d.Inline))
 	}
-	return []string{strconv.FormatInt(size, 10), d.SHA256, "1", string(d.Inline)}
+	return []string{strconv.FormatInt(size, 10), d.SHA256, locInline, string(d.Inline)}
 }
 
 func checkData(d store.ResultData, max int, id string) error {

@@ -2,8 +2,10 @@ package valkeystore
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -21,11 +23,12 @@ func TestLuaConstantsMatchEnums(t *testing.T) {
 		t.Fatal(err)
 	}
 	enums := map[string]protoreflect.EnumDescriptor{
-		"TaskStatus":    chorusv1.TaskStatus(0).Descriptor(),
-		"ResultStatus":  chorusv1.ResultStatus(0).Descriptor(),
-		"SessionStatus": chorusv1.SessionStatus(0).Descriptor(),
-		"ErrorKind":     chorusv1.ErrorKind(0).Descriptor(),
-		"EventKind":     chorusv1.EventKind(0).Descriptor(),
+		"TaskStatus":     chorusv1.TaskStatus(0).Descriptor(),
+		"ResultStatus":   chorusv1.ResultStatus(0).Descriptor(),
+		"SessionStatus":  chorusv1.SessionStatus(0).Descriptor(),
+		"ErrorKind":      chorusv1.ErrorKind(0).Descriptor(),
+		"EventKind":      chorusv1.EventKind(0).Descriptor(),
+		"ResultLocation": chorusv1.ResultLocation(0).Descriptor(),
 	}
 	line := regexp.MustCompile(`(?m)^local (\w+) = (\d+) -- (\w+) (\w+)$`)
 	found := line.FindAllStringSubmatch(string(src), -1)
@@ -64,5 +67,38 @@ func TestLuaPriorityBoundsMatchValidate(t *testing.T) {
 	}
 	if m[1] != strconv.Itoa(validate.MinPriority) || m[2] != strconv.Itoa(validate.MaxPriority) {
 		t.Errorf("lib.lua priorities %s..%s, but validate allows %d..%d", m[1], m[2], validate.MinPriority, validate.MaxPriority)
+	}
+}
+
+// TestLuaScriptsNameTheirEnums fails when a script compares a status with a bare number, keys a
+// table by one, or ends tasks with a bare status or error kind: every such number is one of the
+// named constants above, which TestLuaConstantsMatchEnums ties to chorus.v1 (0, "no session", is
+// the one bare value allowed).
+func TestLuaScriptsNameTheirEnums(t *testing.T) {
+	t.Parallel()
+	bare := []*regexp.Regexp{
+		regexp.MustCompile(`(\bst|\bstatus|H_STATUS\]|\.st|\bfrom|\bto)\s*[=~]=\s*'?[1-9]`),
+		regexp.MustCompile(`\.st\s*=\s*[1-9]`),
+		regexp.MustCompile(`\[\s*[1-9]\s*\]\s*=\s*'`),
+		regexp.MustCompile(`end_tasks\([^,]+,\s*'?[0-9]+'?\s*,`),
+		regexp.MustCompile(`\.loc\s*[=~]=\s*'`),
+	}
+	files, err := filepath.Glob("lua/*.lua")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts found in lua/: %v", err)
+	}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			code, _, _ := strings.Cut(line, "--")
+			for _, re := range bare {
+				if m := re.FindString(code); m != "" {
+					t.Errorf("%s:%d uses a bare enum number (%q): name it with a constant of lib.lua", f, i+1, m)
+				}
+			}
+		}
 	}
 }

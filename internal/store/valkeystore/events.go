@@ -179,14 +179,15 @@ func appendEvents(out []*chorusv1.Event, sessionID string, e valkey.XRangeEntry,
 	ms, _ := strconv.ParseInt(strings.SplitN(e.ID, "-", 2)[0], 10, 64)
 	at := timestamppb.New(time.UnixMilli(ms))
 	var ids, extra []string
-	switch fv["kind"] {
-	case "1", "4":
+	kind := chorusv1.EventKind(atoi32(fv["kind"]))
+	switch kind {
+	case chorusv1.EventKind_EVENT_KIND_TASK_STATUS, chorusv1.EventKind_EVENT_KIND_TASK_PROGRESS:
 		ids = strings.Split(fv["tasks"], ",")
 		extra = strings.Split(fv["attempts"], ",")
-	case "2":
+	case chorusv1.EventKind_EVENT_KIND_RESULT_STATUS:
 		ids = strings.Split(fv["results"], ",")
 		extra = strings.Split(fv["sizes"], ",")
-	case "3":
+	case chorusv1.EventKind_EVENT_KIND_SESSION_STATUS:
 		ids = []string{""}
 	default:
 		return out, e.ID
@@ -207,20 +208,20 @@ func appendEvents(out []*chorusv1.Event, sessionID string, e valkey.XRangeEntry,
 		if j < len(extra) {
 			x = extra[j]
 		}
-		switch fv["kind"] {
-		case "1":
+		switch kind {
+		case chorusv1.EventKind_EVENT_KIND_TASK_STATUS:
 			b := &chorusv1.TaskStatusEvent{TaskId: extID(sessionID, ids[j]), Status: chorusv1.TaskStatus(atoi32(fv["status"])), Attempt: atoi32(x)}
 			if fv["error_kind"] != "" {
 				b.Error = &chorusv1.TaskError{Kind: chorusv1.ErrorKind(atoi32(fv["error_kind"])), Message: fv["error"], Retryable: fv["retryable"] == "1"}
 			}
 			ev.Body = &chorusv1.Event_TaskStatus{TaskStatus: b}
-		case "2":
+		case chorusv1.EventKind_EVENT_KIND_RESULT_STATUS:
 			size, _ := strconv.ParseInt(x, 10, 64)
 			ev.Body = &chorusv1.Event_ResultStatus{ResultStatus: &chorusv1.ResultStatusEvent{ResultId: ids[j],
 				Status: chorusv1.ResultStatus(atoi32(fv["status"])), SizeBytes: size, AbortReason: fv["reason"]}}
-		case "3":
+		case chorusv1.EventKind_EVENT_KIND_SESSION_STATUS:
 			ev.Body = &chorusv1.Event_SessionStatus{SessionStatus: &chorusv1.SessionStatusEvent{Status: chorusv1.SessionStatus(atoi32(fv["status"]))}}
-		case "4":
+		case chorusv1.EventKind_EVENT_KIND_TASK_PROGRESS:
 			frac, _ := strconv.ParseFloat(fv["fraction"], 64)
 			ev.Body = &chorusv1.Event_TaskProgress{TaskProgress: &chorusv1.TaskProgressEvent{TaskId: extID(sessionID, ids[j]), Fraction: frac, Message: fv["message"]}}
 		}

@@ -8,19 +8,21 @@
 -- Returns {tasks cancelled, 1 when the session has nothing left to cancel else 0}.
 local now, max = ARGV[1], tonumber(ARGV[2])
 local m = redis.call('HMGET', K(':m'), 'st', 'cc', 'rc')
-if tonumber(m[1] or '0') ~= 4 or not m[2] then return { 0, 1 } end
+if tonumber(m[1] or '0') ~= SESSION_CANCELLED or not m[2] then return { 0, 1 } end
 local cc, rc = tonumber(m[2]), tonumber(m[3] or '0')
 local n, looked = 0, 0
 local ids = redis.call('LRANGE', K(':tl'), cc, cc + max - 1)
-for _, tid in ipairs(ids) do n = n + end_tasks(tid, 7, '8', 'session cancelled', now) end
+tprefetch(ids) -- one read for the batch, not one per task
+for _, tid in ipairs(ids) do n = n + end_tasks(tid, TASK_CANCELLED, ERROR_CANCELLED, 'session cancelled', now) end
 looked = #ids
 cc = cc + #ids
 if looked < max then
   local rids = redis.call('LRANGE', K(':rl'), rc, rc + (max - looked) - 1)
+  rprefetch(rids)
   for _, rid in ipairs(rids) do
     local r = rget(rid)
-    if r and r.st == 1 then
-      r.st = 3; r.ems = now; r.reason = 'session cancelled'
+    if r and r.st == RESULT_CREATED then
+      r.st = RESULT_ABORTED; r.ems = now; r.reason = 'session cancelled'
       rput(r)
       ev_result_aborted(rid, r.reason)
       redis.call('DEL', K(':w:' .. rid))

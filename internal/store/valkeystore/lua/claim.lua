@@ -22,7 +22,8 @@ end
 -- pop up to n entries, highest priority first (entries of tasks no longer QUEUED are dropped);
 -- drained: every queue was found empty, so none holds entries
 local popped, drained = pop_queues(part, n)
-local exp = now + tonumber(ARGV[4])
+-- the lease expiry as a string once: a number passed to redis.call is converted for each task
+local exp = string.format('%d', now + tonumber(ARGV[4]))
 local agent, tokp = ARGV[5], ARGV[6]
 local ids, leases = {}, {}
 local claimed = {}

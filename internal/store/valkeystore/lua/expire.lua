@@ -7,7 +7,9 @@ local part, now, max = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local base, cap = tonumber(ARGV[4]), tonumber(ARGV[5])
 local lk = K(':l:' .. part)
 local n = 0
-for j, tid in ipairs(redis.call('ZRANGEBYSCORE', lk, '-inf', now, 'LIMIT', 0, max)) do
+local expired = redis.call('ZRANGEBYSCORE', lk, '-inf', now, 'LIMIT', 0, max)
+tprefetch(expired) -- one read for the batch, not one per task
+for j, tid in ipairs(expired) do
   redis.call('ZREM', lk, tid)
   local t = tget(tid)
   if t and (t[H_STATUS] == TASK_DISPATCHED or t[H_STATUS] == TASK_RUNNING) then

@@ -48,6 +48,8 @@ local SESSION_PURGED = 5 -- SessionStatus SESSION_STATUS_PURGED
 local ERROR_LEASE_EXPIRED = 4 -- ErrorKind ERROR_KIND_LEASE_EXPIRED
 local ERROR_DEPENDENCY_FAILED = 5 -- ErrorKind ERROR_KIND_DEPENDENCY_FAILED
 local ERROR_CANCELLED = 8 -- ErrorKind ERROR_KIND_CANCELLED
+local LOCATION_INLINE = 1 -- ResultLocation RESULT_LOCATION_INLINE
+local LOCATION_OBJECT = 2 -- ResultLocation RESULT_LOCATION_OBJECT
 local EVENT_TASK_STATUS = 1 -- EventKind EVENT_KIND_TASK_STATUS
 local EVENT_RESULT_STATUS = 2 -- EventKind EVENT_KIND_RESULT_STATUS
 local EVENT_SESSION_STATUS = 3 -- EventKind EVENT_KIND_SESSION_STATUS
@@ -67,8 +69,11 @@ end
 local NUM = { ['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5, ['6'] = 6, ['7'] = 7, ['8'] = 8, ['9'] = 9 }
 local function num(s) return NUM[s] or tonumber(s) end
 
+-- split(s, sep) is the list of s's parts between seps; an empty s has none. The list of an empty s
+-- is one shared table: callers read what split returns and never write to it.
+local NOPARTS = {}
 local function split(s, sep)
-  if s == nil or s == '' then return {} end
+  if s == nil or s == '' then return NOPARTS end
   if not string.find(s, sep, 1, true) then return { s } end
   local out = {}
   local start = 1
@@ -387,11 +392,22 @@ end
 -- queue_ready is how many of a partition's queues hold entries (0: nothing to claim).
 local function queue_ready(part) return redis.call('EXISTS', unpack(queue_keys(part))) end
 
+-- qsuffix(part, prio) is the key suffix of a queue (':q:<part>:<prio>'), made once per run and
+-- queue rather than once per task (QSUF, reset by begin()).
+local QSUF
+local function qsuffix(part, prio)
+  local p = QSUF[part]
+  if not p then p = {}; QSUF[part] = p end
+  local v = p[prio]
+  if not v then v = ':q:' .. part .. ':' .. istr(prio); p[prio] = v end
+  return v
+end
+
 -- enqueue makes task t QUEUED now (the caller saves it); its entry is appended by flush().
 local function enqueue(t, now, touched)
   count(t[H_PARTITION], t[H_STATUS], TASK_QUEUED)
   t[H_STATUS] = TASK_QUEUED; t[H_TOKEN] = ''; t[H_QUEUE_MS] = tonumber(now)
-  rpush_later(':q:' .. t[H_PARTITION] .. ':' .. istr(t[H_PRIORITY]), t.id)
+  rpush_later(qsuffix(t[H_PARTITION], t[H_PRIORITY]), t.id)
   touched[t[H_PARTITION]] = true
 end
 
@@ -480,8 +496,9 @@ end
 local function complete_result(r, size, sha, loc, data, now, touched)
   r.st = RESULT_COMPLETED; r.size = size; r.sha = sha; r.loc = loc; r.ems = now
   rput(r)
-  if data ~= '' or r.loc ~= '1' then hset_later(':rd', r.id, data) end
-  if r.loc == '2' then redis.call('SADD', K(':ro'), r.id) end -- an object: the purge deletes it
+  local loc = num(r.loc)
+  if data ~= '' or loc ~= LOCATION_INLINE then hset_later(':rd', r.id, data) end
+  if loc == LOCATION_OBJECT then redis.call('SADD', K(':ro'), r.id) end -- an object: the purge deletes it
   ev_result(r.id, RESULT_COMPLETED, size)
   if HASW[r.id] == false then return end
   local wk = K(':w:' .. r.id)
@@ -612,8 +629,8 @@ local function check_tasks(specs, parent, maxdepth, known)
       batchOut[rid] = s.id
       local r = rget(rid)
       if r then
-        if r.st ~= 1 then
-          return { 'FAILED_PRECONDITION', 'output ' .. rid .. ' of task ' .. ext(s.id) .. ' is already ' .. (r.st == 2 and 'completed' or 'aborted') }
+        if r.st ~= RESULT_CREATED then
+          return { 'FAILED_PRECONDITION', 'output ' .. rid .. ' of task ' .. ext(s.id) .. ' is already ' .. (r.st == RESULT_COMPLETED and 'completed' or 'aborted') }
         end
         if r.owner ~= '' and r.owner ~= parent then
           local o = tget(r.owner)
@@ -632,7 +649,7 @@ local function check_tasks(specs, parent, maxdepth, known)
         if not r then
           return { 'FAILED_PRECONDITION', 'dependency ' .. rid .. ' of task ' .. ext(s.id) .. ' does not exist: create the result or submit the task that outputs it in the same batch' }
         end
-        if r.st == 3 then
+        if r.st == RESULT_ABORTED then
           return { 'FAILED_PRECONDITION', 'dependency ' .. rid .. ' of task ' .. ext(s.id) .. ' was aborted: ' .. r.reason }
         end
       end
@@ -640,7 +657,7 @@ local function check_tasks(specs, parent, maxdepth, known)
   end
   if maxdepth > 0 then
     for p, add in pairs(perPart) do
-      local c = redis.call('HMGET', K(':pc:' .. p), '1', '2')
+      local c = redis.call('HMGET', K(':pc:' .. p), istr(TASK_PENDING), istr(TASK_QUEUED))
       local depth = tonumber(c[1] or '0') + tonumber(c[2] or '0')
       if depth + add > maxdepth then
         return { 'RESOURCE_EXHAUSTED', 'partition ' .. p .. ' would hold ' .. (depth + add) .. ' unfinished tasks of this session, over the limit of ' .. maxdepth .. ': wait for tasks to finish' }
@@ -717,4 +734,5 @@ local function begin()
   EVG, EVLAST = {}, {}
   CNT = {}
   HASW = {}
+  QSUF = {}
 end

@@ -36,7 +36,7 @@ local function check_cycles(specs)
     if visits > CYCLE_VISITS then return nil end
     for _, tid in ipairs(redis.call('LRANGE', wk, 0, -1)) do
       local t = tget(tid)
-      if t and t[H_STATUS] == 1 then
+      if t and t[H_STATUS] == TASK_PENDING then
         for _, o in ipairs(split(t[H_OUTPUTS], ',')) do out[#out + 1] = { tid, o } end
       end
     end
@@ -90,14 +90,14 @@ end
 
 -- purge_refusal returns why a session in status st cannot be purged now, or nil.
 local function purge_refusal(st)
-  if st ~= 3 and st ~= 4 then
-    return 'FAILED_PRECONDITION session ' .. SID .. ' is ' .. (st == 2 and 'paused' or 'running') ..
+  if st ~= SESSION_CLOSED and st ~= SESSION_CANCELLED then
+    return 'FAILED_PRECONDITION session ' .. SID .. ' is ' .. (st == SESSION_PAUSED and 'paused' or 'running') ..
       ': only a closed or cancelled session can be purged; close or cancel it first'
   end
   if redis.call('HEXISTS', K(':m'), 'cc') == 1 then
     return 'FAILED_PRECONDITION session ' .. SID .. ' is still being cancelled in the background: retry the purge in a few seconds'
   end
-  local c = redis.call('HMGET', K(':c'), '1', '2', '3', '4')
+  local c = redis.call('HMGET', K(':c'), istr(TASK_PENDING), istr(TASK_QUEUED), istr(TASK_DISPATCHED), istr(TASK_RUNNING))
   local left = 0
   for j = 1, 4 do left = left + tonumber(c[j] or '0') end
   if left > 0 then

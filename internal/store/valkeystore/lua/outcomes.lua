@@ -74,6 +74,14 @@ local function written(rid, writing, nout, o1)
   return nout == 1 and ARGV[o1] == rid
 end
 
+-- ended(ms) is the :te entry of a task completed at ms ("ms||"), made once for the steps of a batch
+-- that share their time.
+local te_ms, te
+local function ended(ms)
+  if ms ~= te_ms then te_ms, te = ms, ms .. '||' end
+  return te
+end
+
 -- complete parses a completion from ARGV[i] on; returns its reply and the index after it. now is
 -- the completion's time as the caller wrote it (a string of digits: it is written into records as
 -- it is).
@@ -163,7 +171,7 @@ local function complete(tid, tok, now, i)
   count(t[H_PARTITION], t[H_STATUS], TASK_COMPLETED)
   t[H_STATUS] = TASK_COMPLETED; t[H_TOKEN] = ''
   tput(t)
-  hset_later(':te', tid, now .. '||')
+  hset_later(':te', tid, ended(now))
   ev_task(tid, TASK_COMPLETED, t[H_ATTEMPT])
   for _, rid in ipairs(mine) do
     local r = not written(rid, writing, nout, o1) and rget(rid)

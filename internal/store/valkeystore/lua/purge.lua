@@ -6,7 +6,7 @@
 -- Returns the partitions the session used; NOT_FOUND or FAILED_PRECONDITION errors.
 local st = session_status()
 if st == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does not exist') end
-if st == 5 then return {} end
+if st == SESSION_PURGED then return {} end
 local err = purge_refusal(st)
 if err then return redis.error_reply(err) end
 local parts = redis.call('SMEMBERS', K(':parts'))

@@ -13,9 +13,11 @@ end
 local c = redis.call('HMGET', K(':pc:' .. part), '1', '2', '3', '4', '5', '6', '7')
 for j = 1, 7 do c[j] = c[j] or '0' end
 local agents, seen = {}, {}
-for _, tid in ipairs(redis.call('ZRANGE', lk, 0, tonumber(ARGV[2]) - 1)) do
+local leased = redis.call('ZRANGE', lk, 0, tonumber(ARGV[2]) - 1)
+tprefetch(leased) -- one read for the batch, not one per task
+for _, tid in ipairs(leased) do
   local t = tget(tid)
-  if t and (t[H_STATUS] == 3 or t[H_STATUS] == 4) and t[H_AGENT] ~= '' and not seen[t[H_AGENT]] then
+  if t and (t[H_STATUS] == TASK_DISPATCHED or t[H_STATUS] == TASK_RUNNING) and t[H_AGENT] ~= '' and not seen[t[H_AGENT]] then
     seen[t[H_AGENT]] = true
     agents[#agents + 1] = t[H_AGENT]
   end

@@ -8,7 +8,9 @@
 local part, agent, now, reason = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local touched = {}
 local n = 0
-for _, tid in ipairs(redis.call('ZRANGE', K(':l:' .. part), 0, -1)) do
+local leased = redis.call('ZRANGE', K(':l:' .. part), 0, -1)
+tprefetch(leased) -- one read for the batch, not one per task
+for _, tid in ipairs(leased) do
   local t = tget(tid)
   if t and (t[H_STATUS] == TASK_DISPATCHED or t[H_STATUS] == TASK_RUNNING) and t[H_AGENT] == agent then
     n = n + 1

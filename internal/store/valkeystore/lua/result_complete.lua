@@ -4,8 +4,8 @@
 if session_status() == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does not exist') end
 local r = rget(ARGV[1])
 if not r then return redis.error_reply('NOT_FOUND result ' .. ARGV[1] .. ' does not exist in session ' .. SID) end
-if r.st ~= 1 then
-  return redis.error_reply('FAILED_PRECONDITION result ' .. r.id .. ' is already ' .. (r.st == 2 and 'completed' or 'aborted') .. '; results are written once')
+if r.st ~= RESULT_CREATED then
+  return redis.error_reply('FAILED_PRECONDITION result ' .. r.id .. ' is already ' .. (r.st == RESULT_COMPLETED and 'completed' or 'aborted') .. '; results are written once')
 end
 if r.owner ~= '' then
   return redis.error_reply('FAILED_PRECONDITION result ' .. r.id .. ' is an output of task ' .. ext(r.owner) .. ' and only that task may write it')

@@ -4,8 +4,8 @@
 -- Returns 1; NOT_FOUND, FAILED_PRECONDITION or ALREADY_EXISTS errors (nothing written).
 local st = session_status()
 if st == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does not exist') end
-if st ~= 1 and st ~= 2 then
-  local names = { [3] = 'closed', [4] = 'cancelled', [5] = 'purged' }
+if st ~= SESSION_RUNNING and st ~= SESSION_PAUSED then
+  local names = { [SESSION_CLOSED] = 'closed', [SESSION_CANCELLED] = 'cancelled', [SESSION_PURGED] = 'purged' }
   return redis.error_reply('FAILED_PRECONDITION session ' .. SID .. ' is ' .. (names[st] or ('in status ' .. st)) .. ': it accepts no new results')
 end
 local now = ARGV[1]
@@ -21,7 +21,7 @@ end
 local touched = {}
 for j = 0, n - 1 do
   local b = 3 + j * 6
-  local r = { id = ARGV[b], st = 1, owner = '', size = '0', sha = '', loc = '0', cms = now, ems = '0', reason = '' }
+  local r = { id = ARGV[b], st = RESULT_CREATED, owner = '', size = '0', sha = '', loc = '0', cms = now, ems = '0', reason = '' }
   rpush_later(':rl', r.id)
   if ARGV[b + 1] == '1' then
     complete_result(r, ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], now, touched)

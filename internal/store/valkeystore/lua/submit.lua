@@ -12,16 +12,12 @@
 -- Errors (nothing written): NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS, RESOURCE_EXHAUSTED.
 
 -- pack_answer keeps an answer (flat list id, status) for a repeated request. The tasks a batch
--- numbers are consecutive: 'N<first>:<statuses>' (a byte a task) stands for them. Any other answer
--- is kept as JSON.
-local function pack_answer(answer)
-  local first = tonumber(answer[1])
-  if not first then return cjson.encode(answer) end
+-- numbers are consecutive: 'N<first>:<statuses>' (a byte a task) stands for them when numbered
+-- says the store numbered every task of the batch. Any other answer is kept as JSON.
+local function pack_answer(answer, numbered)
+  if not numbered then return cjson.encode(answer) end
   local sts = {}
-  for j = 1, #answer, 2 do
-    if answer[j] ~= string.format('%d', first + (j - 1) / 2) or answer[j + 1] > 9 then return cjson.encode(answer) end
-    sts[#sts + 1] = answer[j + 1]
-  end
+  for j = 2, #answer, 2 do sts[#sts + 1] = answer[j] end
   return 'N' .. answer[1] .. ':' .. table.concat(sts)
 end
 
@@ -43,9 +39,9 @@ if ARGV[2] ~= '' then
   local cached = redis.call('GET', KEYS[2])
   if cached then return { unpack_answer(cached), {}, {} } end
 end
-if st ~= 1 and st ~= 2 then
-  local why = { [3] = 'closed: it runs the tasks it holds but accepts no new ones',
-    [4] = 'cancelled: it accepts no new tasks', [5] = 'purged: it accepts no new tasks' }
+if st ~= SESSION_RUNNING and st ~= SESSION_PAUSED then
+  local why = { [SESSION_CLOSED] = 'closed: it runs the tasks it holds but accepts no new ones',
+    [SESSION_CANCELLED] = 'cancelled: it accepts no new tasks', [SESSION_PURGED] = 'purged: it accepts no new tasks' }
   return redis.error_reply('FAILED_PRECONDITION session ' .. SID .. ' is ' .. (why[st] or ('in status ' .. st)))
 end
 local specs = parse_tasks(4)
@@ -68,7 +64,7 @@ if not err then err = check_cycles(specs) end
 if err then return redis.error_reply(err[1] .. ' ' .. err[2]) end
 local maxq = tonumber(ARGV[3])
 if maxq > 0 then
-  local c = redis.call('HMGET', K(':c'), '1', '2')
+  local c = redis.call('HMGET', K(':c'), istr(TASK_PENDING), istr(TASK_QUEUED))
   local held = tonumber(c[1] or '0') + tonumber(c[2] or '0')
   if held + #specs > maxq then
     return redis.error_reply('RESOURCE_EXHAUSTED session ' .. SID .. ' holds ' .. held .. ' pending or queued tasks; ' ..
@@ -79,7 +75,7 @@ if seq ~= seq0 then redis.call('HSET', KEYS[1], 'seq', seq) end
 local touched = {}
 local answer = store_tasks(specs, ARGV[1], touched)
 if ARGV[2] ~= '' then
-  redis.call('SET', KEYS[2], pack_answer(answer), 'EX', 86400)
+  redis.call('SET', KEYS[2], pack_answer(answer, #specs > 0 and seq - seq0 == #specs), 'EX', 86400)
   -- the request ids with an answer kept, by expiry, so that a purge deletes their answers (and the
   -- index drops those that expired on their own)
   local now = tonumber(ARGV[1])
