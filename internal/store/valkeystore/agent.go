@@ -22,7 +22,13 @@ const candidates = 8
 const tailSlack = 10 * time.Second
 
 // minQuantum is the fewest tasks one claim script asks a session for (when the claim wants that many).
-const minQuantum = 16
+// An agent's claim refills the slots its workers freed, typically 16 to 64 tasks. At 16, a claim of
+// 32 ran two claim scripts, one per session; the tasks of both sessions then finished in the same
+// commits, one outcomes script per session again. Each script run costs Valkey about as much as
+// a dozen tasks inside it. At 32, such a claim serves one session, and the outcomes script calls
+// per task fall by 40% (throughput bench, 16 sessions). Fairness between sessions is unchanged
+// over time (their passes advance by what they get); it is only coarser over one claim.
+const minQuantum = 32
 
 // Claim leases up to req.Max tasks of a partition, sharing them between sessions by weight
 // (stride scheduling: each claim advances a session's pass by claimed/weight; the lowest pass goes next).
