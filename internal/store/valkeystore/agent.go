@@ -53,7 +53,7 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 	h, ok := s.hints.take(p)
 	due, cands := h.due, h.cands
 	if !ok {
-		res := s.c.DoMulti(ctx, s.dueCmd(p), s.readyCmd(p))
+		res := s.client.DoMulti(ctx, s.dueCmd(p), s.readyCmd(p))
 		var err error
 		due = decode(&err, res[0].AsStrSlice, "reading the partition's delayed sessions")
 		cands = decode(&err, res[1].AsZScores, "reading the partition's ready sessions")
@@ -66,7 +66,7 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 			return nil, err
 		}
 		var err error
-		if cands, err = s.c.Do(ctx, s.readyCmd(p)).AsZScores(); err != nil {
+		if cands, err = s.client.Do(ctx, s.readyCmd(p)).AsZScores(); err != nil {
 			return nil, storeErr("reading the partition's ready sessions", err)
 		}
 	}
@@ -124,7 +124,7 @@ func (s *Store) claimRound(ctx context.Context, agent, p string, cands []valkey.
 	indexCmds := func() []valkeyCmd {
 		cmds := make([]valkeyCmd, 0, 2*m)
 		for _, c := range cands {
-			cmds = append(cmds, s.c.B().Zadd().Key(s.k.leases(p)).Lt().ScoreMember().ScoreMember(float64(exp), c.Member).Build(),
+			cmds = append(cmds, s.client.B().Zadd().Key(s.keys.leases(p)).Lt().ScoreMember().ScoreMember(float64(exp), c.Member).Build(),
 				s.agentLeaseCmd(agent, p, c.Member))
 		}
 		return cmds
@@ -139,10 +139,10 @@ func (s *Store) claimRound(ctx context.Context, agent, p string, cands []valkey.
 		if i < left%m {
 			quantum++
 		}
-		s.s.call(&pl, s.c, s.s.claim, []string{s.k.meta(c.Member)},
+		s.scripts.call(&pl, s.client, s.scripts.claim, []string{s.keys.meta(c.Member)},
 			[]string{p, strconv.Itoa(quantum), itoa(now), itoa(exp - now), agent, tokp + strconv.Itoa(i) + ":"})
 	}
-	res := s.s.do(ctx, s.c, &pl)
+	res := s.scripts.do(ctx, s.client, &pl)
 	served := make([]claimRound, 0, m)
 	var firstErr error
 	for i, r := range res[first:] {
@@ -160,7 +160,7 @@ func (s *Store) claimRound(ctx context.Context, agent, p string, cands []valkey.
 		// The scripts committed leases whose index entries were refused (a failover): write them
 		// again. Built anew at each try: valkey-go recycles a command once it has been sent.
 		if err := s.retryIndex(ctx, func() error {
-			return s.readyErr(s.c.DoMulti(ctx, indexCmds()...))
+			return s.readyErr(s.client.DoMulti(ctx, indexCmds()...))
 		}); err != nil {
 			return nil, err
 		}
@@ -181,23 +181,23 @@ func (s *Store) claimTail(ctx context.Context, p string, served []claimRound, re
 		vtime := -1.0
 		for _, c := range served {
 			if n := len(c.tasks); n > 0 {
-				pl.add(s.c.B().Zadd().Key(s.k.ready(p)).Xx().Incr().ScoreMember().ScoreMember(float64(n)/float64(c.weight), c.sid).Build())
+				pl.add(s.client.B().Zadd().Key(s.keys.ready(p)).Xx().Incr().ScoreMember().ScoreMember(float64(n)/float64(c.weight), c.sid).Build())
 				vtime = max(vtime, c.pass)
 			}
 			if c.nextDue >= 0 {
-				pl.add(s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(c.nextDue), c.sid).Build())
+				pl.add(s.client.B().Zadd().Key(s.keys.delayed(p)).Lt().ScoreMember().ScoreMember(float64(c.nextDue), c.sid).Build())
 			}
 			if c.drop {
-				pl.add(s.c.B().Zrem().Key(s.k.ready(p)).Member(c.sid).Build())
+				pl.add(s.client.B().Zrem().Key(s.keys.ready(p)).Member(c.sid).Build())
 			}
 		}
 		if vtime >= 0 {
-			pl.add(s.c.B().Set().Key(s.k.vtime(p)).Value(strconv.FormatFloat(vtime, 'f', -1, 64)).Build())
+			pl.add(s.client.B().Set().Key(s.keys.vtime(p)).Value(strconv.FormatFloat(vtime, 'f', -1, 64)).Build())
 		}
 		if readNext {
 			at = pl.add(s.readyCmd(p))
 		}
-		res = s.s.do(ctx, s.c, &pl)
+		res = s.scripts.do(ctx, s.client, &pl)
 		for _, r := range res {
 			if err := r.Error(); err != nil && !valkeyNil(err) { // ZADD XX INCR of a removed entry is nil
 				return storeErr("updating the partition indexes", err)
@@ -262,12 +262,12 @@ func (s *Store) claimReply(sid, p string, r valkey.ValkeyResult) (claimRound, er
 
 // readyCmd reads the candidates of a claim: the sessions with ready work, lowest pass first.
 func (s *Store) readyCmd(p string) valkeyCmd {
-	return s.c.B().Zrange().Key(s.k.ready(p)).Min("0").Max(strconv.Itoa(candidates - 1)).Withscores().Build()
+	return s.client.B().Zrange().Key(s.keys.ready(p)).Min("0").Max(strconv.Itoa(candidates - 1)).Withscores().Build()
 }
 
 // dueCmd reads the sessions whose earliest retry is due.
 func (s *Store) dueCmd(p string) valkeyCmd {
-	return s.c.B().Zrangebyscore().Key(s.k.delayed(p)).Min("-inf").Max(itoa(s.nowMS())).Limit(0, 16).Build()
+	return s.client.B().Zrangebyscore().Key(s.keys.delayed(p)).Min("-inf").Max(itoa(s.nowMS())).Limit(0, 16).Build()
 }
 
 // recheckDropped re-adds sessions just removed from a partition's ready index if work arrived in
@@ -279,9 +279,9 @@ func (s *Store) recheckDropped(ctx context.Context, p string, sids []string) err
 	}
 	cmds := make([]valkeyCmd, 0, 2*len(sids))
 	for _, sid := range sids {
-		cmds = append(cmds, s.c.B().Exists().Key(s.k.queues(sid, p)...).Build(), s.c.B().Hget().Key(s.k.meta(sid)).Field("st").Build())
+		cmds = append(cmds, s.client.B().Exists().Key(s.keys.queues(sid, p)...).Build(), s.client.B().Hget().Key(s.keys.meta(sid)).Field("st").Build())
 	}
-	res := s.c.DoMulti(ctx, cmds...)
+	res := s.client.DoMulti(ctx, cmds...)
 	var again []readyHint
 	for i, sid := range sids {
 		qlen, _ := res[2*i].AsInt64() // queues holding entries
@@ -302,19 +302,19 @@ func (s *Store) recheckDropped(ctx context.Context, p string, sids []string) err
 func (s *Store) fixIndex(ctx context.Context, idx, sid, sessionKey string, hint int64) error {
 	var err error
 	if hint < 0 {
-		err = s.c.Do(ctx, s.c.B().Zrem().Key(idx).Member(sid).Build()).Error()
+		err = s.client.Do(ctx, s.client.B().Zrem().Key(idx).Member(sid).Build()).Error()
 	} else {
-		err = s.c.Do(ctx, s.c.B().Zadd().Key(idx).ScoreMember().ScoreMember(float64(hint), sid).Build()).Error()
+		err = s.client.Do(ctx, s.client.B().Zadd().Key(idx).ScoreMember().ScoreMember(float64(hint), sid).Build()).Error()
 	}
 	if err != nil {
 		return storeErr("updating a partition index", err)
 	}
-	first, err := s.c.Do(ctx, s.c.B().Zrange().Key(sessionKey).Min("0").Max("0").Withscores().Build()).AsZScores()
+	first, err := s.client.Do(ctx, s.client.B().Zrange().Key(sessionKey).Min("0").Max("0").Withscores().Build()).AsZScores()
 	if err != nil {
 		return storeErr("reading a session's schedule", err)
 	}
 	if len(first) > 0 {
-		err = s.c.Do(ctx, s.c.B().Zadd().Key(idx).Lt().ScoreMember().ScoreMember(first[0].Score, sid).Build()).Error()
+		err = s.client.Do(ctx, s.client.B().Zadd().Key(idx).Lt().ScoreMember().ScoreMember(first[0].Score, sid).Build()).Error()
 		if err != nil {
 			return storeErr("updating a partition index", err)
 		}
@@ -324,7 +324,7 @@ func (s *Store) fixIndex(ctx context.Context, idx, sid, sessionKey string, hint 
 
 // promoteDue queues the retry-delayed tasks of a partition that are due.
 func (s *Store) promoteDue(ctx context.Context, p string) error {
-	due, err := s.c.Do(ctx, s.dueCmd(p)).AsStrSlice()
+	due, err := s.client.Do(ctx, s.dueCmd(p)).AsStrSlice()
 	if err != nil {
 		return storeErr("reading the partition's delayed sessions", err)
 	}
@@ -335,7 +335,7 @@ func (s *Store) promoteDue(ctx context.Context, p string) error {
 func (s *Store) promoteSessions(ctx context.Context, p string, due []string) error {
 	now := s.nowMS()
 	for _, sid := range due {
-		vals, err := s.run(ctx, s.s.claim, sid, []string{p, "0", itoa(now), "0", "", ""}).ToArray()
+		vals, err := s.run(ctx, s.scripts.claim, sid, []string{p, "0", itoa(now), "0", "", ""}).ToArray()
 		if err != nil {
 			return storeErr("queuing due retries", err)
 		}
@@ -349,7 +349,7 @@ func (s *Store) promoteSessions(ctx context.Context, p string, due []string) err
 				return err
 			}
 		}
-		if err := s.fixIndex(ctx, s.k.delayed(p), sid, s.k.sessionTag(sid)+":d:"+p, nextDue); err != nil {
+		if err := s.fixIndex(ctx, s.keys.delayed(p), sid, s.keys.sessionTag(sid)+":d:"+p, nextDue); err != nil {
 			return err
 		}
 	}
@@ -398,9 +398,9 @@ func (s *Store) WaitForWork(ctx context.Context, p string, timeout time.Duration
 	s.tails.wait(p) // an emptied session leaves the ready index in the claim's tail
 	// The claim's first reads ride along: when work is ready, the claim that follows skips their
 	// round trip (takeHint).
-	res := s.c.DoMulti(ctx,
-		s.c.B().Zcard().Key(s.k.ready(p)).Build(),
-		s.c.B().Zrange().Key(s.k.delayed(p)).Min("0").Max("0").Withscores().Build(),
+	res := s.client.DoMulti(ctx,
+		s.client.B().Zcard().Key(s.keys.ready(p)).Build(),
+		s.client.B().Zrange().Key(s.keys.delayed(p)).Min("0").Max("0").Withscores().Build(),
 		s.dueCmd(p), s.readyCmd(p))
 	n, err := res[0].AsInt64()
 	if err != nil {
@@ -422,7 +422,7 @@ func (s *Store) WaitForWork(ctx context.Context, p string, timeout time.Duration
 	}
 	// The reads a claim starts with are pipelined behind the blocking pop: the server runs them once
 	// the pop returns, so a claim right after a wake-up skips their round trip (takeHint).
-	res = s.c.DoMulti(ctx, s.c.B().Blpop().Key(s.k.wake(p)).Timeout(max(timeout.Seconds(), 0.01)).Build(),
+	res = s.client.DoMulti(ctx, s.client.B().Blpop().Key(s.keys.wake(p)).Timeout(max(timeout.Seconds(), 0.01)).Build(),
 		s.dueCmd(p), s.readyCmd(p))
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -467,10 +467,10 @@ func (s *Store) RenewLeases(ctx context.Context, agentID string, leases []store.
 		for _, l := range bySession[sid] {
 			args = append(args, intID(sid, l.TaskID), l.Token)
 		}
-		execs[i] = valkey.LuaExec{Keys: []string{s.k.meta(sid)}, Args: args}
+		execs[i] = valkey.LuaExec{Keys: []string{s.keys.meta(sid)}, Args: args}
 	}
 	var lost []store.LostLease
-	for i, r := range s.s.execMulti(ctx, s.c, s.s.renew, execs) {
+	for i, r := range s.scripts.execMulti(ctx, s.client, s.scripts.renew, execs) {
 		vals, err := r.ToArray()
 		if err != nil {
 			return nil, storeErr("renewing leases", err)
@@ -495,7 +495,7 @@ func (s *Store) Release(ctx context.Context, leases []store.Lease) error {
 		bySession[l.SessionID] = append(bySession[l.SessionID], intID(l.SessionID, l.TaskID), l.Token)
 	}
 	for sid, args := range bySession {
-		parts, err := s.run(ctx, s.s.release, sid, args).AsStrSlice()
+		parts, err := s.run(ctx, s.scripts.release, sid, args).AsStrSlice()
 		if err != nil {
 			return storeErr("releasing leases", err)
 		}
@@ -512,7 +512,7 @@ func (s *Store) RequeueExpired(ctx context.Context, p string, maxN int) (int, er
 		maxN = 1000
 	}
 	now := s.nowMS()
-	sids, err := s.c.Do(ctx, s.c.B().Zrangebyscore().Key(s.k.leases(p)).Min("-inf").Max(itoa(now)).Limit(0, 16).Build()).AsStrSlice()
+	sids, err := s.client.Do(ctx, s.client.B().Zrangebyscore().Key(s.keys.leases(p)).Min("-inf").Max(itoa(now)).Limit(0, 16).Build()).AsStrSlice()
 	if err != nil {
 		return 0, storeErr("reading the partition's lease index", err)
 	}
@@ -526,16 +526,16 @@ func (s *Store) RequeueExpired(ctx context.Context, p string, maxN int) (int, er
 		for range n {
 			args = append(args, strconv.FormatFloat(rand.Float64(), 'f', 6, 64))
 		}
-		vals, err := s.run(ctx, s.s.expire, sid, args).AsIntSlice()
+		vals, err := s.run(ctx, s.scripts.expire, sid, args).AsIntSlice()
 		if err != nil {
 			return total, storeErr("taking back expired leases", err)
 		}
 		total += int(vals[0])
-		if err := s.fixIndex(ctx, s.k.leases(p), sid, s.k.sessionTag(sid)+":l:"+p, vals[1]); err != nil {
+		if err := s.fixIndex(ctx, s.keys.leases(p), sid, s.keys.sessionTag(sid)+":l:"+p, vals[1]); err != nil {
 			return total, err
 		}
 		if vals[2] >= 0 {
-			if err := s.c.Do(ctx, s.c.B().Zadd().Key(s.k.delayed(p)).Lt().ScoreMember().ScoreMember(float64(vals[2]), sid).Build()).Error(); err != nil {
+			if err := s.client.Do(ctx, s.client.B().Zadd().Key(s.keys.delayed(p)).Lt().ScoreMember().ScoreMember(float64(vals[2]), sid).Build()).Error(); err != nil {
 				return total, storeErr("indexing retries", err)
 			}
 		}
@@ -558,9 +558,9 @@ type heartbeatJSON struct {
 func (s *Store) Heartbeat(ctx context.Context, info store.AgentHeartbeat, ttl time.Duration) error {
 	now := s.nowMS()
 	b, _ := json.Marshal(heartbeatJSON{Hostname: info.Hostname, Capacity: info.Capacity, InFlight: info.InFlight, Seen: now, Expires: now + ttl.Milliseconds()})
-	res := s.c.DoMulti(ctx,
-		s.c.B().Hset().Key(s.k.agents(info.Partition)).FieldValue().FieldValue(info.AgentID, string(b)).Build(),
-		s.c.B().Sadd().Key(s.k.servedPartitions()).Member(info.Partition).Build())
+	res := s.client.DoMulti(ctx,
+		s.client.B().Hset().Key(s.keys.agents(info.Partition)).FieldValue().FieldValue(info.AgentID, string(b)).Build(),
+		s.client.B().Sadd().Key(s.keys.servedPartitions()).Member(info.Partition).Build())
 	for _, r := range res {
 		if err := r.Error(); err != nil {
 			return storeErr("recording the heartbeat", err)

@@ -14,7 +14,7 @@ import (
 // cancelChunk runs one chunk of at most size tasks of a cancelled session's cancellation; done is
 // true when nothing is left.
 func (s *Store) cancelChunk(ctx context.Context, sid string, size int) (n int, done bool, err error) {
-	vals, err := s.run(ctx, s.s.cancelChunk, sid, []string{itoa(s.nowMS()), strconv.Itoa(size)}).AsIntSlice()
+	vals, err := s.run(ctx, s.scripts.cancelChunk, sid, []string{itoa(s.nowMS()), strconv.Itoa(size)}).AsIntSlice()
 	if err != nil {
 		return 0, false, storeErr("cancelling a chunk of the session's tasks", err)
 	}
@@ -23,7 +23,7 @@ func (s *Store) cancelChunk(ctx context.Context, sid string, size int) (n int, d
 
 // cancelDone removes a session whose cancellation is done from the background set.
 func (s *Store) cancelDone(ctx context.Context, sid string) error {
-	return storeErr("updating the background set", s.c.Do(ctx, s.c.B().Zrem().Key(s.k.background()).Member(sid).Build()).Error())
+	return storeErr("updating the background set", s.client.Do(ctx, s.client.B().Zrem().Key(s.keys.background()).Member(sid).Build()).Error())
 }
 
 // finishCancel runs chunks of a session's cancellation until it is done or chunks have run, and
@@ -51,7 +51,7 @@ func (s *Store) WorkBackground(ctx context.Context, maxTasks int) (int, error) {
 	}
 	total, looked := 0, 0
 	for looked < maxTasks {
-		sids, err := s.c.Do(ctx, s.c.B().Zrange().Key(s.k.background()).Min("0").Max("0").Build()).AsStrSlice()
+		sids, err := s.client.Do(ctx, s.client.B().Zrange().Key(s.keys.background()).Min("0").Max("0").Build()).AsStrSlice()
 		if err != nil {
 			return total, storeErr("reading the sessions being cancelled", err)
 		}

@@ -8,7 +8,7 @@ import (
 
 // ReleaseAgentLeases takes back every lease an agent id holds, in every partition, at once.
 func (s *Store) ReleaseAgentLeases(ctx context.Context, agentID string) (int, error) {
-	members, err := s.c.Do(ctx, s.c.B().Zrange().Key(s.k.agentLeases(agentID)).Min("0").Max("-1").Build()).AsStrSlice()
+	members, err := s.client.Do(ctx, s.client.B().Zrange().Key(s.keys.agentLeases(agentID)).Min("0").Max("-1").Build()).AsStrSlice()
 	if err != nil {
 		return 0, storeErr("reading the agent's lease index", err)
 	}
@@ -17,7 +17,7 @@ func (s *Store) ReleaseAgentLeases(ctx context.Context, agentID string) (int, er
 
 // RequeueDeadAgents takes back the leases of the agents of a partition whose heartbeat lapsed.
 func (s *Store) RequeueDeadAgents(ctx context.Context, p string) (int, error) {
-	hb, err := s.c.Do(ctx, s.c.B().Hgetall().Key(s.k.agents(p)).Build()).AsStrMap()
+	hb, err := s.client.Do(ctx, s.client.B().Hgetall().Key(s.keys.agents(p)).Build()).AsStrMap()
 	if err != nil {
 		return 0, storeErr("reading the partition's agents", err)
 	}
@@ -28,7 +28,7 @@ func (s *Store) RequeueDeadAgents(ctx context.Context, p string) (int, error) {
 		if json.Unmarshal([]byte(raw), &h) == nil && h.Expires >= now {
 			continue
 		}
-		members, err := s.c.Do(ctx, s.c.B().Zrange().Key(s.k.agentLeases(id)).Min("0").Max("-1").Build()).AsStrSlice()
+		members, err := s.client.Do(ctx, s.client.B().Zrange().Key(s.keys.agentLeases(id)).Min("0").Max("-1").Build()).AsStrSlice()
 		if err != nil {
 			return total, storeErr("reading the agent's lease index", err)
 		}
@@ -38,7 +38,7 @@ func (s *Store) RequeueDeadAgents(ctx context.Context, p string) (int, error) {
 			return total, err
 		}
 		// Forget the dead agent (an agent that was only frozen adds itself back with its next heartbeat).
-		if err := s.c.Do(ctx, s.c.B().Hdel().Key(s.k.agents(p)).Field(id).Build()).Error(); err != nil {
+		if err := s.client.Do(ctx, s.client.B().Hdel().Key(s.keys.agents(p)).Field(id).Build()).Error(); err != nil {
 			return total, storeErr("removing a dead agent", err)
 		}
 		if n > 0 {
@@ -59,7 +59,7 @@ func (s *Store) takeBack(ctx context.Context, agentID string, members []string, 
 		if !ok || (only != "" && p != only) {
 			continue
 		}
-		vals, err := s.run(ctx, s.s.releaseAgent, sid, []string{p, agentID, itoa(s.nowMS()), why}).ToArray()
+		vals, err := s.run(ctx, s.scripts.releaseAgent, sid, []string{p, agentID, itoa(s.nowMS()), why}).ToArray()
 		if err != nil {
 			return total, storeErr("taking back the leases of agent "+agentID, err)
 		}
@@ -75,7 +75,7 @@ func (s *Store) takeBack(ctx context.Context, agentID string, members []string, 
 			}
 		}
 		_ = s.afterCommit("ready index after taking back leases", s.markReady(ctx, sid, ready...))
-		if err := s.c.Do(ctx, s.c.B().Zrem().Key(s.k.agentLeases(agentID)).Member(m).Build()).Error(); err != nil {
+		if err := s.client.Do(ctx, s.client.B().Zrem().Key(s.keys.agentLeases(agentID)).Member(m).Build()).Error(); err != nil {
 			return total, storeErr("updating the agent's lease index", err)
 		}
 	}

@@ -49,12 +49,12 @@ func (s *Store) ReadEvents(ctx context.Context, q store.EventQuery) ([]*chorusv1
 		return nil, "", err
 	}
 	next := q.Cursor
-	key := s.k.events(q.SessionID)
+	key := s.keys.events(q.SessionID)
 	var out []*chorusv1.Event
 	f := eventFilter{kinds: q.Kinds, statuses: q.TaskStatuses}
 	if skip > 0 {
 		// finish the entry the cursor points into, then go on after it
-		es, err := s.c.Do(ctx, s.c.B().Xrange().Key(key).Start(cursor).End(cursor).Build()).AsXRange()
+		es, err := s.client.Do(ctx, s.client.B().Xrange().Key(key).Start(cursor).End(cursor).Build()).AsXRange()
 		if err != nil {
 			return nil, "", storeErr("reading events", err)
 		}
@@ -70,11 +70,11 @@ func (s *Store) ReadEvents(ctx context.Context, q store.EventQuery) ([]*chorusv1
 	for {
 		var cmd valkeyCmd
 		if q.Block > 0 && len(out) == 0 {
-			cmd = s.c.B().Xread().Count(int64(max)).Block(max64(q.Block.Milliseconds(), 1)).Streams().Key(key).Id(cursor).Build()
+			cmd = s.client.B().Xread().Count(int64(max)).Block(max64(q.Block.Milliseconds(), 1)).Streams().Key(key).Id(cursor).Build()
 		} else {
-			cmd = s.c.B().Xread().Count(int64(max)).Streams().Key(key).Id(cursor).Build()
+			cmd = s.client.B().Xread().Count(int64(max)).Streams().Key(key).Id(cursor).Build()
 		}
-		res, err := s.c.Do(ctx, cmd).AsXRead()
+		res, err := s.client.Do(ctx, cmd).AsXRead()
 		if ctx.Err() != nil {
 			return nil, "", ctx.Err()
 		}
@@ -147,7 +147,7 @@ func (s *Store) EventCursor(ctx context.Context, sessionID string) (string, erro
 	if err := s.sessionExists(ctx, sessionID); err != nil {
 		return "", err
 	}
-	es, err := s.c.Do(ctx, s.c.B().Xrevrange().Key(s.k.events(sessionID)).End("+").Start("-").Count(1).Build()).AsXRange()
+	es, err := s.client.Do(ctx, s.client.B().Xrevrange().Key(s.keys.events(sessionID)).End("+").Start("-").Count(1).Build()).AsXRange()
 	if err != nil {
 		return "", storeErr("reading the newest event", err)
 	}
@@ -158,7 +158,7 @@ func (s *Store) EventCursor(ctx context.Context, sessionID string) (string, erro
 }
 
 func (s *Store) sessionExists(ctx context.Context, id string) error {
-	n, err := s.c.Do(ctx, s.c.B().Exists().Key(s.k.meta(id)).Build()).AsInt64()
+	n, err := s.client.Do(ctx, s.client.B().Exists().Key(s.keys.meta(id)).Build()).AsInt64()
 	if err != nil {
 		return storeErr("checking the session", err)
 	}

@@ -8,14 +8,14 @@ import "context"
 // the reconciler must find the work again.
 func (s *Store) DropIndexEntries(ctx context.Context, p, sessionID string, agentIDs ...string) error {
 	cmds := []valkeyCmd{
-		s.c.B().Zrem().Key(s.k.ready(p)).Member(sessionID).Build(),
-		s.c.B().Zrem().Key(s.k.delayed(p)).Member(sessionID).Build(),
-		s.c.B().Zrem().Key(s.k.leases(p)).Member(sessionID).Build(),
+		s.client.B().Zrem().Key(s.keys.ready(p)).Member(sessionID).Build(),
+		s.client.B().Zrem().Key(s.keys.delayed(p)).Member(sessionID).Build(),
+		s.client.B().Zrem().Key(s.keys.leases(p)).Member(sessionID).Build(),
 	}
 	for _, a := range agentIDs {
-		cmds = append(cmds, s.c.B().Zrem().Key(s.k.agentLeases(a)).Member(p+"\n"+sessionID).Build())
+		cmds = append(cmds, s.client.B().Zrem().Key(s.keys.agentLeases(a)).Member(p+"\n"+sessionID).Build())
 	}
-	for _, r := range s.c.DoMulti(ctx, cmds...) {
+	for _, r := range s.client.DoMulti(ctx, cmds...) {
 		if err := r.Error(); err != nil {
 			return storeErr("dropping index entries", err)
 		}

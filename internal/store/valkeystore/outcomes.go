@@ -44,7 +44,7 @@ func (s *Store) RecordOutcomes(ctx context.Context, steps []store.Outcome) ([]st
 	live := groups[:0]
 	for _, g := range groups {
 		if len(g.steps) > 0 {
-			execs = append(execs, valkey.LuaExec{Keys: []string{s.k.meta(g.sid)}, Args: g.args})
+			execs = append(execs, valkey.LuaExec{Keys: []string{s.keys.meta(g.sid)}, Args: g.args})
 			live = append(live, g)
 		}
 	}
@@ -53,7 +53,7 @@ func (s *Store) RecordOutcomes(ctx context.Context, steps []store.Outcome) ([]st
 	}
 	var ready []readyHint
 	var delayed []delayedHint
-	for gi, r := range s.runMulti(ctx, s.s.outcomes, execs) {
+	for gi, r := range s.runMulti(ctx, s.scripts.outcomes, execs) {
 		g := live[gi]
 		vals, err := scriptReply(r, 3, "recording task outcomes", "outcomes.lua")
 		if err != nil {
@@ -94,9 +94,9 @@ func (s *Store) RecordOutcomes(ctx context.Context, steps []store.Outcome) ([]st
 		// built anew at each try: valkey-go recycles a command once it has been sent
 		cmds := make([]valkeyCmd, len(delayed))
 		for i, d := range delayed {
-			cmds[i] = s.c.B().Zadd().Key(s.k.delayed(d.part)).Lt().ScoreMember().ScoreMember(float64(d.due), d.sid).Build()
+			cmds[i] = s.client.B().Zadd().Key(s.keys.delayed(d.part)).Lt().ScoreMember().ScoreMember(float64(d.due), d.sid).Build()
 		}
-		for _, r := range s.c.DoMulti(ctx, cmds...) {
+		for _, r := range s.client.DoMulti(ctx, cmds...) {
 			if err := r.Error(); err != nil {
 				return storeErr("indexing retries", err)
 			}
@@ -192,8 +192,8 @@ func (s *Store) completionArgs(ctx context.Context, args []string, l store.Lease
 	// subtasks continue the parent's trace
 	var traceParent, traceState string
 	tid := intID(l.SessionID, l.TaskID)
-	res := s.c.DoMulti(ctx, s.c.B().Hget().Key(s.k.tasks(l.SessionID)).Field(tid).Build(),
-		s.c.B().Hget().Key(s.k.bodies(l.SessionID)).Field(tid).Build())
+	res := s.client.DoMulti(ctx, s.client.B().Hget().Key(s.keys.tasks(l.SessionID)).Field(tid).Build(),
+		s.client.B().Hget().Key(s.keys.bodies(l.SessionID)).Field(tid).Build())
 	if head, err := res[0].ToString(); err == nil {
 		body, _ := res[1].ToString() // nil when the header holds the body
 		if rec, err := decodeTask(head, body); err == nil {

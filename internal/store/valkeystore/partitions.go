@@ -18,12 +18,12 @@ func (s *Store) DeclarePartitions(ctx context.Context, partitions []string) erro
 	if len(partitions) == 0 {
 		return nil
 	}
-	return storeErr("declaring partitions", s.c.Do(ctx, s.c.B().Sadd().Key(s.k.declaredPartitions()).Member(partitions...).Build()).Error())
+	return storeErr("declaring partitions", s.client.Do(ctx, s.client.B().Sadd().Key(s.keys.declaredPartitions()).Member(partitions...).Build()).Error())
 }
 
 // ListPartitions returns declared partitions and those served by a live agent, sorted by name.
 func (s *Store) ListPartitions(ctx context.Context) ([]*chorusv1.Partition, error) {
-	res := s.c.DoMulti(ctx, s.c.B().Smembers().Key(s.k.declaredPartitions()).Build(), s.c.B().Smembers().Key(s.k.servedPartitions()).Build())
+	res := s.client.DoMulti(ctx, s.client.B().Smembers().Key(s.keys.declaredPartitions()).Build(), s.client.B().Smembers().Key(s.keys.servedPartitions()).Build())
 	var err error
 	declared := decode(&err, res[0].AsStrSlice, "listing partitions")
 	served := decode(&err, res[1].AsStrSlice, "listing partitions")
@@ -54,11 +54,11 @@ const refreshOnRead = 64
 // the partition's totals (kept by SubmitTasks and the reconciler, see reconcile.go), so a read costs
 // a few commands whatever the number of sessions.
 func (s *Store) GetPartition(ctx context.Context, name string) (*chorusv1.Partition, error) {
-	res := s.c.DoMulti(ctx,
-		s.c.B().Sismember().Key(s.k.declaredPartitions()).Member(name).Build(),
-		s.c.B().Hgetall().Key(s.k.agents(name)).Build(),
-		s.c.B().Scard().Key(s.k.partSessions(name)).Build(),
-		s.c.B().Scard().Key(s.k.active(name)).Build())
+	res := s.client.DoMulti(ctx,
+		s.client.B().Sismember().Key(s.keys.declaredPartitions()).Member(name).Build(),
+		s.client.B().Hgetall().Key(s.keys.agents(name)).Build(),
+		s.client.B().Scard().Key(s.keys.partSessions(name)).Build(),
+		s.client.B().Scard().Key(s.keys.active(name)).Build())
 	var err error
 	declared := decode(&err, res[0].AsBool, "reading the partition")
 	agents := decode(&err, res[1].AsStrMap, "reading the partition's agents")
@@ -86,7 +86,7 @@ func (s *Store) GetPartition(ctx context.Context, name string) (*chorusv1.Partit
 	})
 	var act []string
 	if nactive > 0 && nactive <= refreshOnRead {
-		if act, err = s.c.Do(ctx, s.c.B().Smembers().Key(s.k.active(name)).Build()).AsStrSlice(); err != nil {
+		if act, err = s.client.Do(ctx, s.client.B().Smembers().Key(s.keys.active(name)).Build()).AsStrSlice(); err != nil {
 			return nil, storeErr("reading the partition's sessions", err)
 		}
 	}

@@ -99,7 +99,7 @@ func claimable(st int64) bool {
 func (s *Store) noteSessionParts(ctx context.Context, sid string, parts []string) error {
 	var p pipeline
 	added := s.addSessionParts(&p, sid, parts)
-	res := s.s.do(ctx, s.c, &p)
+	res := s.scripts.do(ctx, s.client, &p)
 	for _, r := range res {
 		if err := r.Error(); err != nil {
 			return storeErr("indexing the session's partitions", err)
@@ -118,8 +118,8 @@ func (s *Store) addSessionParts(p *pipeline, sid string, parts []string) []strin
 		if s.noted.fresh(sid, part) {
 			continue
 		}
-		p.add(s.c.B().Sadd().Key(s.k.partSessions(part)).Member(sid).Build())
-		p.add(s.c.B().Sadd().Key(s.k.active(part)).Member(sid).Build())
+		p.add(s.client.B().Sadd().Key(s.keys.partSessions(part)).Member(sid).Build())
+		p.add(s.client.B().Sadd().Key(s.keys.active(part)).Member(sid).Build())
 		added = append(added, part)
 	}
 	return added
@@ -129,13 +129,13 @@ func (s *Store) addSessionParts(p *pipeline, sid string, parts []string) []strin
 // index, used by ReleaseAgentLeases and RequeueDeadAgents). Claim pipelines it with its other index
 // updates.
 func (s *Store) agentLeaseCmd(agent, p, sid string) valkeyCmd {
-	return s.c.B().Zadd().Key(s.k.agentLeases(agent)).ScoreMember().ScoreMember(float64(s.nowMS()), p+"\n"+sid).Build()
+	return s.client.B().Zadd().Key(s.keys.agentLeases(agent)).ScoreMember().ScoreMember(float64(s.nowMS()), p+"\n"+sid).Build()
 }
 
 // foldCounts folds sessions' task counts in partition p into the partition's totals (pcount.lua);
 // pairs is session id, "c1,...,c7" (or "-" for a session that is gone). It returns the totals.
 func (s *Store) foldCounts(ctx context.Context, p string, pairs []string) (map[string]int64, error) {
-	m, err := s.s.pcount.Exec(ctx, s.c, []string{s.k.snap(p), s.k.tot(p), s.k.active(p)}, pairs).AsIntMap()
+	m, err := s.scripts.pcount.Exec(ctx, s.client, []string{s.keys.snap(p), s.keys.tot(p), s.keys.active(p)}, pairs).AsIntMap()
 	if err != nil {
 		return nil, storeErr("counting the partition's tasks", err)
 	}
@@ -145,14 +145,14 @@ func (s *Store) foldCounts(ctx context.Context, p string, pairs []string) (map[s
 // refreshCounts re-reads the task counts of sessions in partition p and folds them into its totals.
 func (s *Store) refreshCounts(ctx context.Context, p string, sids []string) (map[string]int64, error) {
 	if len(sids) == 0 {
-		return s.c.Do(ctx, s.c.B().Hgetall().Key(s.k.tot(p)).Build()).AsIntMap()
+		return s.client.Do(ctx, s.client.B().Hgetall().Key(s.keys.tot(p)).Build()).AsIntMap()
 	}
 	cmds := make([]valkeyCmd, len(sids))
 	for i, sid := range sids {
 		cmds[i] = s.countsCmd(sid, p)
 	}
 	pairs := make([]string, 0, 2*len(sids))
-	for i, r := range s.c.DoMulti(ctx, cmds...) {
+	for i, r := range s.client.DoMulti(ctx, cmds...) {
 		pair, err := countsPair(sids[i], r)
 		if err != nil {
 			return nil, err
@@ -164,7 +164,7 @@ func (s *Store) refreshCounts(ctx context.Context, p string, sids []string) (map
 
 // countsCmd reads a session's task counts in partition p (countsPair decodes the answer).
 func (s *Store) countsCmd(sid, p string) valkeyCmd {
-	return s.c.B().Hmget().Key(s.k.partCounts(sid, p)).Field("1", "2", "3", "4", "5", "6", "7").Build()
+	return s.client.B().Hmget().Key(s.keys.partCounts(sid, p)).Field("1", "2", "3", "4", "5", "6", "7").Build()
 }
 
 // countsPair is the session id and its counts "c1,...,c7" as foldCounts takes them.
@@ -187,15 +187,15 @@ func countsPair(sid string, r valkey.ValkeyResult) ([]string, error) {
 
 // sscanStep reads one SSCAN step of key from the cursor stored in curKey and stores the next one.
 func (s *Store) sscanStep(ctx context.Context, key, curKey string, count int) ([]string, bool, error) {
-	cur, err := s.c.Do(ctx, s.c.B().Get().Key(curKey).Build()).AsUint64()
+	cur, err := s.client.Do(ctx, s.client.B().Get().Key(curKey).Build()).AsUint64()
 	if err != nil && !valkeyNil(err) {
 		return nil, false, storeErr("reading the reconciler's cursor", err)
 	}
-	e, err := s.c.Do(ctx, s.c.B().Sscan().Key(key).Cursor(cur).Count(int64(count)).Build()).AsScanEntry()
+	e, err := s.client.Do(ctx, s.client.B().Sscan().Key(key).Cursor(cur).Count(int64(count)).Build()).AsScanEntry()
 	if err != nil {
 		return nil, false, storeErr("scanning the partition's sessions", err)
 	}
-	if err := s.c.Do(ctx, s.c.B().Set().Key(curKey).Value(strconv.FormatUint(e.Cursor, 10)).Build()).Error(); err != nil {
+	if err := s.client.Do(ctx, s.client.B().Set().Key(curKey).Value(strconv.FormatUint(e.Cursor, 10)).Build()).Error(); err != nil {
 		return nil, false, storeErr("saving the reconciler's cursor", err)
 	}
 	return e.Elements, e.Cursor == 0, nil
@@ -207,7 +207,7 @@ func (s *Store) Reconcile(ctx context.Context, p string, budget int) (store.Reco
 	if budget <= 0 {
 		budget = 100
 	}
-	sids, wrapped, err := s.sscanStep(ctx, s.k.partSessions(p), s.k.rcur(p), budget)
+	sids, wrapped, err := s.sscanStep(ctx, s.keys.partSessions(p), s.keys.rcur(p), budget)
 	if err != nil {
 		return rep, err
 	}
@@ -224,7 +224,7 @@ func (s *Store) Reconcile(ctx context.Context, p string, budget int) (store.Reco
 		return rep, err
 	}
 	// counts of the sessions with unfinished work, a bounded step at a time
-	act, _, err := s.sscanStep(ctx, s.k.active(p), s.k.acur(p), budget)
+	act, _, err := s.sscanStep(ctx, s.keys.active(p), s.keys.acur(p), budget)
 	if err != nil {
 		return rep, err
 	}
@@ -240,7 +240,7 @@ func (s *Store) reconcileSessions(ctx context.Context, p string, sids []string) 
 	var cmds []valkeyCmd
 	var readyAdd []string
 	for _, sid := range sids {
-		vals, err := s.run(ctx, s.s.reconcile, sid, []string{p, "256"}).ToArray()
+		vals, err := s.run(ctx, s.scripts.reconcile, sid, []string{p, "256"}).ToArray()
 		if err != nil {
 			return repaired, storeErr("reading session "+sid+" for the reconciler", err)
 		}
@@ -262,26 +262,26 @@ func (s *Store) reconcileSessions(ctx context.Context, p string, sids []string) 
 			readyAdd = append(readyAdd, sid)
 		}
 		if due >= 0 {
-			cmds = append(cmds, s.c.B().Zadd().Key(s.k.delayed(p)).Lt().Ch().ScoreMember().ScoreMember(float64(due), sid).Build())
+			cmds = append(cmds, s.client.B().Zadd().Key(s.keys.delayed(p)).Lt().Ch().ScoreMember().ScoreMember(float64(due), sid).Build())
 		}
 		if lease >= 0 {
-			cmds = append(cmds, s.c.B().Zadd().Key(s.k.leases(p)).Lt().Ch().ScoreMember().ScoreMember(float64(lease), sid).Build())
+			cmds = append(cmds, s.client.B().Zadd().Key(s.keys.leases(p)).Lt().Ch().ScoreMember().ScoreMember(float64(lease), sid).Build())
 		}
 		for _, a := range agents {
 			cmds = append(cmds, s.agentLeaseCmd(a, p, sid))
 		}
 		if unfinished(cs) {
-			cmds = append(cmds, s.c.B().Sadd().Key(s.k.active(p)).Member(sid).Build())
+			cmds = append(cmds, s.client.B().Sadd().Key(s.keys.active(p)).Member(sid).Build())
 		}
 	}
 	if len(readyAdd) > 0 {
-		n, err := s.s.readyAdd.Exec(ctx, s.c, s.readyKeys(p), readyAdd).AsInt64()
+		n, err := s.scripts.readyAdd.Exec(ctx, s.client, s.readyKeys(p), readyAdd).AsInt64()
 		if err != nil {
 			return repaired, storeErr("restoring the ready index", err)
 		}
 		repaired += int(n)
 	}
-	for _, r := range s.c.DoMulti(ctx, cmds...) {
+	for _, r := range s.client.DoMulti(ctx, cmds...) {
 		n, err := r.AsInt64()
 		if err != nil {
 			return repaired, storeErr("restoring a partition index", err)
@@ -317,13 +317,13 @@ func unfinished(cs string) bool {
 // forgetSession removes a purged (or vanished) session from a partition's indexes and counts.
 func (s *Store) forgetSession(ctx context.Context, p, sid string) error {
 	cmds := []valkeyCmd{
-		s.c.B().Zrem().Key(s.k.ready(p)).Member(sid).Build(),
-		s.c.B().Zrem().Key(s.k.delayed(p)).Member(sid).Build(),
-		s.c.B().Zrem().Key(s.k.leases(p)).Member(sid).Build(),
-		s.c.B().Srem().Key(s.k.partSessions(p)).Member(sid).Build(),
-		s.c.B().Srem().Key(s.k.active(p)).Member(sid).Build(),
+		s.client.B().Zrem().Key(s.keys.ready(p)).Member(sid).Build(),
+		s.client.B().Zrem().Key(s.keys.delayed(p)).Member(sid).Build(),
+		s.client.B().Zrem().Key(s.keys.leases(p)).Member(sid).Build(),
+		s.client.B().Srem().Key(s.keys.partSessions(p)).Member(sid).Build(),
+		s.client.B().Srem().Key(s.keys.active(p)).Member(sid).Build(),
 	}
-	for _, r := range s.c.DoMulti(ctx, cmds...) {
+	for _, r := range s.client.DoMulti(ctx, cmds...) {
 		if err := r.Error(); err != nil {
 			return storeErr("removing a purged session from the partition indexes", err)
 		}
@@ -351,7 +351,7 @@ const agentIndexKeep = time.Hour
 // pruneAgentIndexes drops old entries from the lease indexes of the partition's agents, so an index
 // holds about the sessions an agent worked for in the last hour, not in its whole life.
 func (s *Store) pruneAgentIndexes(ctx context.Context, p string) error {
-	ids, err := s.c.Do(ctx, s.c.B().Hkeys().Key(s.k.agents(p)).Build()).AsStrSlice()
+	ids, err := s.client.Do(ctx, s.client.B().Hkeys().Key(s.keys.agents(p)).Build()).AsStrSlice()
 	if err != nil {
 		return storeErr("reading the partition's agents", err)
 	}
@@ -361,9 +361,9 @@ func (s *Store) pruneAgentIndexes(ctx context.Context, p string) error {
 	upTo := strconv.FormatInt(s.nowMS()-agentIndexKeep.Milliseconds(), 10)
 	cmds := make([]valkeyCmd, len(ids))
 	for i, id := range ids {
-		cmds[i] = s.c.B().Zremrangebyscore().Key(s.k.agentLeases(id)).Min("-inf").Max("(" + upTo).Build()
+		cmds[i] = s.client.B().Zremrangebyscore().Key(s.keys.agentLeases(id)).Min("-inf").Max("(" + upTo).Build()
 	}
-	for _, r := range s.c.DoMulti(ctx, cmds...) {
+	for _, r := range s.client.DoMulti(ctx, cmds...) {
 		if err := r.Error(); err != nil {
 			return storeErr("pruning an agent's lease index", err)
 		}

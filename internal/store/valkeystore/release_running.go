@@ -20,7 +20,7 @@ func (s *Store) ReleaseRunning(ctx context.Context, leases []store.Lease, reason
 		bySession[l.SessionID] = append(bySession[l.SessionID], intID(l.SessionID, l.TaskID), l.Token)
 	}
 	for sid, args := range bySession {
-		parts, err := s.run(ctx, s.s.releaseRunning, sid, args).AsStrSlice()
+		parts, err := s.run(ctx, s.scripts.releaseRunning, sid, args).AsStrSlice()
 		if err != nil {
 			return storeErr("handing leases back at the drain deadline", err)
 		}

@@ -31,7 +31,7 @@ func (s *Store) CreateResults(ctx context.Context, sessionID string, specs []sto
 		args = append(args, ids[i], "1")
 		args = append(args, dataArgs(*sp.Data)...)
 	}
-	res := s.run(ctx, s.s.resultsCreate, sessionID, args)
+	res := s.run(ctx, s.scripts.resultsCreate, sessionID, args)
 	if err := res.Error(); err != nil {
 		return nil, storeErr("creating results", err)
 	}
@@ -43,7 +43,7 @@ func (s *Store) getResults(ctx context.Context, sessionID string, ids []string) 
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	vals, err := s.c.Do(ctx, s.c.B().Hmget().Key(s.k.results(sessionID)).Field(ids...).Build()).ToArray()
+	vals, err := s.client.Do(ctx, s.client.B().Hmget().Key(s.keys.results(sessionID)).Field(ids...).Build()).ToArray()
 	if err != nil {
 		return nil, storeErr("reading results", err)
 	}
@@ -72,7 +72,7 @@ func (s *Store) GetResultData(ctx context.Context, sessionID string, ids []strin
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	res := s.hmgets(ctx, ids, s.k.results(sessionID), s.k.resultData(sessionID), s.k.resultTrace(sessionID))
+	res := s.hmgets(ctx, ids, s.keys.results(sessionID), s.keys.resultData(sessionID), s.keys.resultTrace(sessionID))
 	var err error
 	heads := decode(&err, res[0].ToArray, "reading results")
 	datas := decode(&err, res[1].ToArray, "reading result data")
@@ -111,7 +111,7 @@ func (s *Store) CompleteResult(ctx context.Context, sessionID, resultID string, 
 	}
 	args := append([]string{resultID}, dataArgs(data)...)
 	args = append(args, itoa(s.nowMS()))
-	parts, err := s.run(ctx, s.s.resultComplete, sessionID, args).AsStrSlice()
+	parts, err := s.run(ctx, s.scripts.resultComplete, sessionID, args).AsStrSlice()
 	if err != nil {
 		return nil, storeErr("completing the result", err)
 	}
@@ -127,7 +127,7 @@ func (s *Store) ListResults(ctx context.Context, sessionID string, q store.ListQ
 		return nil, "", err
 	}
 	var out []*chorusv1.Result
-	next, err := s.page(ctx, s.k.resultList(sessionID), store.PageResults, q.PageSize, q.PageToken, nil, func(ids []string) (int, error) {
+	next, err := s.page(ctx, s.keys.resultList(sessionID), store.PageResults, q.PageSize, q.PageToken, nil, func(ids []string) (int, error) {
 		rs, err := s.getResults(ctx, sessionID, ids)
 		if err != nil {
 			return 0, err
@@ -163,7 +163,7 @@ func (s *Store) page(ctx context.Context, key string, kind store.PageKind, size 
 			return "", err
 		}
 		if c.Position > 0 {
-			at, err := s.c.Do(ctx, s.c.B().Lindex().Key(key).Index(c.Position-1).Build()).ToString()
+			at, err := s.client.Do(ctx, s.client.B().Lindex().Key(key).Index(c.Position-1).Build()).ToString()
 			if err != nil && !valkeyNil(err) {
 				return "", storeErr("checking the page token", err)
 			}
@@ -174,7 +174,7 @@ func (s *Store) page(ctx context.Context, key string, kind store.PageKind, size 
 		off, last = c.Position, c.Key
 	}
 	for {
-		ids, err := s.c.Do(ctx, s.c.B().Lrange().Key(key).Start(off).Stop(off+int64(size)-1).Build()).AsStrSlice()
+		ids, err := s.client.Do(ctx, s.client.B().Lrange().Key(key).Start(off).Stop(off+int64(size)-1).Build()).AsStrSlice()
 		if err != nil {
 			return "", storeErr("listing", err)
 		}

@@ -37,13 +37,13 @@ func (s *Store) CreateSession(ctx context.Context, spec store.SessionSpec) (*cho
 			return nil, err
 		}
 	}
-	if err := s.run(ctx, s.s.sessionCreate, sess.SessionId, []string{strconv.Itoa(int(w)), string(pb), itoa(now.UnixMilli()), spec.Tenant}).Error(); err != nil {
+	if err := s.run(ctx, s.scripts.sessionCreate, sess.SessionId, []string{strconv.Itoa(int(w)), string(pb), itoa(now.UnixMilli()), spec.Tenant}).Error(); err != nil {
 		if spec.Tenant != "" {
 			s.unreserveTenantSession(ctx, spec.Tenant, sess.SessionId)
 		}
 		return nil, storeErr("creating the session", err)
 	}
-	if err := s.c.Do(ctx, s.c.B().Zadd().Key(s.k.sessionIndex()).ScoreMember().ScoreMember(float64(now.UnixMilli()), sess.SessionId).Build()).Error(); err != nil {
+	if err := s.client.Do(ctx, s.client.B().Zadd().Key(s.keys.sessionIndex()).ScoreMember().ScoreMember(float64(now.UnixMilli()), sess.SessionId).Build()).Error(); err != nil {
 		return nil, storeErr("indexing the session", err)
 	}
 	sess.Status = chorusv1.SessionStatus_SESSION_STATUS_RUNNING
@@ -53,11 +53,11 @@ func (s *Store) CreateSession(ctx context.Context, spec store.SessionSpec) (*cho
 }
 
 func (s *Store) readSession(ctx context.Context, id string, withCounts bool) (*chorusv1.Session, error) {
-	cmds := []valkeyCmd{s.c.B().Hmget().Key(s.k.meta(id)).Field("st", "pb", "ut").Build()}
+	cmds := []valkeyCmd{s.client.B().Hmget().Key(s.keys.meta(id)).Field("st", "pb", "ut").Build()}
 	if withCounts {
-		cmds = append(cmds, s.c.B().Hgetall().Key(s.k.counts(id)).Build())
+		cmds = append(cmds, s.client.B().Hgetall().Key(s.keys.counts(id)).Build())
 	}
-	res := s.c.DoMulti(ctx, cmds...)
+	res := s.client.DoMulti(ctx, cmds...)
 	vals, err := res[0].ToArray()
 	if err != nil {
 		return nil, storeErr("reading the session", err)
@@ -92,7 +92,7 @@ func countsOf(m map[string]int64) *chorusv1.TaskCounts {
 // notFound answers NotFound for something of a session that is not there, naming the session
 // instead when the session itself does not exist (checked only on this path, one extra round trip).
 func (s *Store) notFound(ctx context.Context, sessionID, format string, args ...any) error {
-	n, err := s.c.Do(ctx, s.c.B().Exists().Key(s.k.meta(sessionID)).Build()).AsInt64()
+	n, err := s.client.Do(ctx, s.client.B().Exists().Key(s.keys.meta(sessionID)).Build()).AsInt64()
 	if err != nil {
 		return storeErr("checking that the session exists", err)
 	}
@@ -137,9 +137,9 @@ func (s *Store) ListSessions(ctx context.Context, q store.ListQuery[chorusv1.Ses
 	if size <= 0 {
 		size = 100
 	}
-	index := s.k.sessionIndex()
+	index := s.keys.sessionIndex()
 	if q.Tenant != "" {
-		index = s.k.tenantSessions(q.Tenant)
+		index = s.keys.tenantSessions(q.Tenant)
 	}
 	var after *store.PageCursor
 	if q.PageToken != "" {
@@ -156,7 +156,7 @@ func (s *Store) ListSessions(ctx context.Context, q store.ListQuery[chorusv1.Ses
 	var out []*chorusv1.Session
 	for {
 		// Newest first: by score (creation ms) descending, then by id descending within a millisecond.
-		batch, err := s.c.Do(ctx, s.c.B().Zrange().Key(index).Min(max).Max("-inf").Byscore().Rev().
+		batch, err := s.client.Do(ctx, s.client.B().Zrange().Key(index).Min(max).Max("-inf").Byscore().Rev().
 			Limit(off, int64(size)).Withscores().Build()).AsZScores()
 		if err != nil {
 			return nil, "", storeErr("listing sessions", err)
@@ -171,7 +171,7 @@ func (s *Store) ListSessions(ctx context.Context, q store.ListQuery[chorusv1.Ses
 			if store.IsNotFound(err) {
 				// a purged session whose record expired: drop the index entry left over (the
 				// entries after it move up one place)
-				if err := s.c.Do(ctx, s.c.B().Zrem().Key(index).Member(z.Member).Build()).Error(); err == nil {
+				if err := s.client.Do(ctx, s.client.B().Zrem().Key(index).Member(z.Member).Build()).Error(); err == nil {
 					off--
 				} else {
 					_ = s.afterCommit("session index", storeErr("unlisting a session", err))
@@ -210,14 +210,14 @@ func (s *Store) SetSessionStatus(ctx context.Context, id string, to chorusv1.Ses
 	}
 	if to == chorusv1.SessionStatus_SESSION_STATUS_CANCELLED {
 		// write-ahead: whoever runs Reconcile finishes the cancellation if this process stops
-		if err := s.c.Do(ctx, s.c.B().Zadd().Key(s.k.background()).Nx().ScoreMember().ScoreMember(float64(s.nowMS()), id).Build()).Error(); err != nil {
+		if err := s.client.Do(ctx, s.client.B().Zadd().Key(s.keys.background()).Nx().ScoreMember().ScoreMember(float64(s.nowMS()), id).Build()).Error(); err != nil {
 			return nil, storeErr("recording the cancellation", err)
 		}
 	}
-	vals, err := s.run(ctx, s.s.sessionStatus, id, []string{strconv.Itoa(int(to)), itoa(s.nowMS())}).AsIntSlice()
+	vals, err := s.run(ctx, s.scripts.sessionStatus, id, []string{strconv.Itoa(int(to)), itoa(s.nowMS())}).AsIntSlice()
 	if err != nil {
 		if to == chorusv1.SessionStatus_SESSION_STATUS_CANCELLED {
-			_ = s.c.Do(ctx, s.c.B().Zrem().Key(s.k.background()).Member(id).Build()).Error()
+			_ = s.client.Do(ctx, s.client.B().Zrem().Key(s.keys.background()).Member(id).Build()).Error()
 		}
 		return nil, storeErr("changing the session status", err)
 	}
@@ -229,7 +229,7 @@ func (s *Store) SetSessionStatus(ctx context.Context, id string, to chorusv1.Ses
 		}
 	case vals[0] != int64(to) && claimable(int64(to)):
 		// resumed, or closed (from RUNNING or PAUSED): its queued work is claimable (again)
-		parts, err := s.c.Do(ctx, s.c.B().Smembers().Key(s.k.sessionTag(id)+":parts").Build()).AsStrSlice()
+		parts, err := s.client.Do(ctx, s.client.B().Smembers().Key(s.keys.sessionTag(id)+":parts").Build()).AsStrSlice()
 		if err != nil {
 			_ = s.afterCommit("reading the session's partitions", storeErr("reading the session's partitions", err))
 		} else {
@@ -252,7 +252,7 @@ func (s *Store) PurgeSession(ctx context.Context, id string) (*chorusv1.Session,
 	// bounded steps over the session's objects, waiter lists and kept SubmitTasks answers
 	// (purge_scan.lua answers -1 at the end)
 	for next := int64(0); next >= 0; {
-		vals, err := s.run(ctx, s.s.purgeScan, id, []string{strconv.Itoa(s.cfg.ChunkSize)}).ToArray()
+		vals, err := s.run(ctx, s.scripts.purgeScan, id, []string{strconv.Itoa(s.cfg.ChunkSize)}).ToArray()
 		if err != nil {
 			return nil, nil, storeErr("purging the session", err)
 		}
@@ -265,13 +265,13 @@ func (s *Store) PurgeSession(ctx context.Context, id string) (*chorusv1.Session,
 			return nil, nil, storeErr("purging the session", err)
 		}
 	}
-	parts, err := s.run(ctx, s.s.purge, id, []string{itoa(s.nowMS()), itoa(int64(s.cfg.PurgedRetention.Seconds()))}).AsStrSlice()
+	parts, err := s.run(ctx, s.scripts.purge, id, []string{itoa(s.nowMS()), itoa(int64(s.cfg.PurgedRetention.Seconds()))}).AsStrSlice()
 	if err != nil {
 		return nil, nil, storeErr("purging the session", err)
 	}
 	// a purged session is no longer listed; the reconciler repairs what these leave behind
 	_ = s.afterCommit("session index after a purge", storeErr("unlisting the session",
-		s.c.Do(ctx, s.c.B().Zrem().Key(s.k.sessionIndex()).Member(id).Build()).Error()))
+		s.client.Do(ctx, s.client.B().Zrem().Key(s.keys.sessionIndex()).Member(id).Build()).Error()))
 	for _, p := range parts {
 		_ = s.afterCommit("partition indexes after a purge", s.forgetSession(ctx, p, id))
 	}

@@ -18,10 +18,10 @@ import (
 
 // Store is the Valkey implementation of store.Store.
 type Store struct {
-	cfg Config
-	c   valkey.Client
-	k   keys
-	s   *scripts
+	cfg     Config
+	client  valkey.Client
+	keys    keys
+	scripts *scripts
 
 	// defaults caches each session's immutable default task options and weight.
 	mu       sync.Mutex
@@ -50,7 +50,7 @@ func New(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{cfg: cfg, c: cfg.Client, k: keys{prefix: cfg.KeyPrefix}, s: s, defaults: map[string]sessionDefaults{},
+	return &Store{cfg: cfg, client: cfg.Client, keys: keys{prefix: cfg.KeyPrefix}, scripts: s, defaults: map[string]sessionDefaults{},
 		tracer: cfg.TracerProvider.Tracer("github.com/chorus-hpc/chorus/internal/store/valkeystore")}, nil
 }
 
@@ -72,7 +72,7 @@ func Open(opt valkey.ClientOption, cfg Config) (*Store, error) {
 
 // Ping checks that the server answers.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.c.Do(ctx, s.c.B().Ping().Build()).Error(); err != nil {
+	if err := s.client.Do(ctx, s.client.B().Ping().Build()).Error(); err != nil {
 		return fmt.Errorf("valkeystore: Valkey does not answer PING: %w", err)
 	}
 	return nil
@@ -81,7 +81,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close waits for the claims' index updates still running, then closes the client.
 func (s *Store) Close() {
 	s.tails.close()
-	s.c.Close()
+	s.client.Close()
 }
 
 func (s *Store) nowMS() int64 { return s.cfg.Clock.Now().UnixMilli() }
@@ -98,11 +98,11 @@ func (s *Store) run(ctx context.Context, l *valkey.Lua, sessionID string, args [
 // script's). On one server they run after the script, in order; on a Cluster they may run on other
 // nodes, in any order.
 func (s *Store) runThen(ctx context.Context, l *valkey.Lua, sessionID string, args, extraKeys []string, then *pipeline) []valkey.ValkeyResult {
-	keys := append([]string{s.k.meta(sessionID)}, extraKeys...)
+	keys := append([]string{s.keys.meta(sessionID)}, extraKeys...)
 	if trace.SpanFromContext(ctx).SpanContext().IsValid() {
 		var span trace.Span
-		ctx, span = s.tracer.Start(ctx, "valkey "+s.s.names[l], trace.WithSpanKind(trace.SpanKindClient),
-			trace.WithAttributes(attribute.String("db.system.name", "valkey"), attribute.String("db.operation.name", s.s.operation(l)),
+		ctx, span = s.tracer.Start(ctx, "valkey "+s.scripts.names[l], trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(attribute.String("db.system.name", "valkey"), attribute.String("db.operation.name", s.scripts.operation(l)),
 				attribute.String("chorus.session_id", sessionID)))
 		defer span.End()
 		res := s.exec(ctx, l, keys, args, then)
@@ -119,11 +119,11 @@ func (s *Store) runThen(ctx context.Context, l *valkey.Lua, sessionID string, ar
 // are all script calls, they are sent again, after it.
 func (s *Store) exec(ctx context.Context, l *valkey.Lua, keys, args []string, then *pipeline) []valkey.ValkeyResult {
 	var pl pipeline
-	s.s.call(&pl, s.c, l, keys, args)
+	s.scripts.call(&pl, s.client, l, keys, args)
 	if then != nil {
 		pl.append(then)
 	}
-	res := s.s.do(ctx, s.c, &pl)
+	res := s.scripts.do(ctx, s.client, &pl)
 	if !pl.rerun[0] || len(res) < 2 {
 		return res
 	}
@@ -133,9 +133,9 @@ func (s *Store) exec(ctx context.Context, l *valkey.Lua, keys, args []string, th
 		if !ok {
 			return res // a plain command cannot be sent again (valkey-go recycles it)
 		}
-		s.s.call(&again, s.c, sc.l, sc.keys, sc.args)
+		s.scripts.call(&again, s.client, sc.l, sc.keys, sc.args)
 	}
-	copy(res[1:], s.s.do(ctx, s.c, &again))
+	copy(res[1:], s.scripts.do(ctx, s.client, &again))
 	return res
 }
 
@@ -143,12 +143,12 @@ func (s *Store) exec(ctx context.Context, l *valkey.Lua, keys, args []string, th
 func (s *Store) runMulti(ctx context.Context, l *valkey.Lua, execs []valkey.LuaExec) []valkey.ValkeyResult {
 	if trace.SpanFromContext(ctx).SpanContext().IsValid() {
 		var span trace.Span
-		ctx, span = s.tracer.Start(ctx, "valkey "+s.s.names[l], trace.WithSpanKind(trace.SpanKindClient),
-			trace.WithAttributes(attribute.String("db.system.name", "valkey"), attribute.String("db.operation.name", s.s.operation(l)),
+		ctx, span = s.tracer.Start(ctx, "valkey "+s.scripts.names[l], trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(attribute.String("db.system.name", "valkey"), attribute.String("db.operation.name", s.scripts.operation(l)),
 				attribute.Int("chorus.sessions", len(execs))))
 		defer span.End()
 	}
-	return s.s.execMulti(ctx, s.c, l, execs)
+	return s.scripts.execMulti(ctx, s.client, l, execs)
 }
 
 // scriptReply is a script's reply of n values; what says what the call was doing, for errors.
@@ -281,9 +281,9 @@ type valkeyCmd = valkey.Completed
 func (s *Store) hmgets(ctx context.Context, fields []string, keys ...string) []valkey.ValkeyResult {
 	cmds := make([]valkeyCmd, len(keys))
 	for i, k := range keys {
-		cmds[i] = s.c.B().Hmget().Key(k).Field(fields...).Build()
+		cmds[i] = s.client.B().Hmget().Key(k).Field(fields...).Build()
 	}
-	return s.c.DoMulti(ctx, cmds...)
+	return s.client.DoMulti(ctx, cmds...)
 }
 
 func valkeyNil(err error) bool { return valkey.IsValkeyNil(err) }

@@ -150,9 +150,9 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 	if err := s.beforeSubmit(ctx, sessionID, perPart, b.MaxQueueDepth); err != nil {
 		return nil, err
 	}
-	reqKey := s.k.meta(sessionID)
+	reqKey := s.keys.meta(sessionID)
 	if b.RequestID != "" {
-		reqKey = s.k.request(sessionID, b.RequestID)
+		reqKey = s.keys.request(sessionID, b.RequestID)
 	}
 	// On one server, agents are woken in the submit's own round trip, right after its script, for
 	// the partitions where tasks of the batch queue at once (no dependencies), and the session's
@@ -161,18 +161,18 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 	// before the script: both follow it (afterSubmit).
 	var wake pipeline
 	var woken, folded []string
-	if s.c.Mode() != valkey.ClientModeCluster {
+	if s.client.Mode() != valkey.ClientModeCluster {
 		woken = queued
 		for _, part := range woken {
-			s.s.call(&wake, s.c, s.s.readyAdd, s.readyKeys(part), []string{sessionID})
+			s.scripts.call(&wake, s.client, s.scripts.readyAdd, s.readyKeys(part), []string{sessionID})
 		}
 		for part := range perPart {
 			folded = append(folded, part)
-			s.s.call(&wake, s.c, s.s.pcount, []string{s.k.snap(part), s.k.tot(part), s.k.active(part), s.k.partCounts(sessionID, part)},
+			s.scripts.call(&wake, s.client, s.scripts.pcount, []string{s.keys.snap(part), s.keys.tot(part), s.keys.active(part), s.keys.partCounts(sessionID, part)},
 				[]string{sessionID, "@"})
 		}
 	}
-	res := s.runThen(ctx, s.s.submit, sessionID, args, []string{reqKey}, &wake)
+	res := s.runThen(ctx, s.scripts.submit, sessionID, args, []string{reqKey}, &wake)
 	vals, err := res[0].ToArray()
 	if err != nil {
 		return nil, storeErr("submitting tasks", err)
@@ -245,7 +245,7 @@ type readyHint struct {
 func (s *Store) markReadyMany(ctx context.Context, hints []readyHint) error {
 	var p pipeline
 	s.addReady(&p, hints)
-	return s.readyErr(s.s.do(ctx, s.c, &p))
+	return s.readyErr(s.scripts.do(ctx, s.client, &p))
 }
 
 // addReady appends to p what marks hints ready: the sessions join their partitions' ready indexes
@@ -253,8 +253,8 @@ func (s *Store) markReadyMany(ctx context.Context, hints []readyHint) error {
 func (s *Store) addReady(p *pipeline, hints []readyHint) {
 	for _, h := range hints {
 		for _, part := range h.parts {
-			s.s.call(p, s.c, s.s.readyAdd, s.readyKeys(part), []string{h.sid})
-			p.add(s.c.B().Sadd().Key(s.k.partSessions(part)).Member(h.sid).Build())
+			s.scripts.call(p, s.client, s.scripts.readyAdd, s.readyKeys(part), []string{h.sid})
+			p.add(s.client.B().Sadd().Key(s.keys.partSessions(part)).Member(h.sid).Build())
 		}
 	}
 }
@@ -287,7 +287,7 @@ func (s *Store) partsOf(args []string, i int) (perPart map[string]int64, queued 
 
 // readyKeys are ready_add.lua's keys for partition p.
 func (s *Store) readyKeys(p string) []string {
-	return []string{s.k.ready(p), s.k.vtime(p), s.k.wake(p)}
+	return []string{s.keys.ready(p), s.keys.vtime(p), s.keys.wake(p)}
 }
 
 // beforeSubmit notes, write-ahead, that the session may have work in the batch's partitions (see
@@ -300,11 +300,11 @@ func (s *Store) beforeSubmit(ctx context.Context, sid string, perPart map[string
 	for part, add := range perPart {
 		parts = append(parts, part)
 		if limit > 0 && !s.depths.farBelow(part, add, limit) {
-			reads[part] = p.add(s.c.B().Hmget().Key(s.k.tot(part)).Field("1", "2").Build())
+			reads[part] = p.add(s.client.B().Hmget().Key(s.keys.tot(part)).Field("1", "2").Build())
 		}
 	}
 	added := s.addSessionParts(&p, sid, parts)
-	res := s.s.do(ctx, s.c, &p) // no round trip when there is nothing to read or note
+	res := s.scripts.do(ctx, s.client, &p) // no round trip when there is nothing to read or note
 	for _, r := range res[len(reads):] {
 		if err := r.Error(); err != nil {
 			return storeErr("indexing the session's partitions", err)
@@ -338,15 +338,15 @@ func (s *Store) afterSubmit(ctx context.Context, sid string, ready, counts []str
 	return s.retryIndex(ctx, func() error {
 		var p pipeline
 		for _, part := range ready {
-			s.s.call(&p, s.c, s.s.readyAdd, s.readyKeys(part), []string{sid})
+			s.scripts.call(&p, s.client, s.scripts.readyAdd, s.readyKeys(part), []string{sid})
 		}
 		var folds []string
 		for i := 0; i+1 < len(counts); i += 2 {
 			part := counts[i]
 			folds = append(folds, part)
-			s.s.call(&p, s.c, s.s.pcount, []string{s.k.snap(part), s.k.tot(part), s.k.active(part)}, []string{sid, counts[i+1]})
+			s.scripts.call(&p, s.client, s.scripts.pcount, []string{s.keys.snap(part), s.keys.tot(part), s.keys.active(part)}, []string{sid, counts[i+1]})
 		}
-		res := s.s.do(ctx, s.c, &p)
+		res := s.scripts.do(ctx, s.client, &p)
 		s.depths.putFolds(folds, res[len(res)-len(folds):])
 		return s.readyErr(res)
 	})
@@ -394,11 +394,11 @@ type attemptJSON struct {
 // GetTask returns a task with its attempts.
 func (s *Store) GetTask(ctx context.Context, sessionID, taskID string) (*chorusv1.Task, error) {
 	tid := intID(sessionID, taskID)
-	res := s.c.DoMulti(ctx,
-		s.c.B().Hget().Key(s.k.tasks(sessionID)).Field(tid).Build(),
-		s.c.B().Hget().Key(s.k.attempts(sessionID)).Field(tid).Build(),
-		s.c.B().Hget().Key(s.k.taskEnds(sessionID)).Field(tid).Build(),
-		s.c.B().Hget().Key(s.k.bodies(sessionID)).Field(tid).Build())
+	res := s.client.DoMulti(ctx,
+		s.client.B().Hget().Key(s.keys.tasks(sessionID)).Field(tid).Build(),
+		s.client.B().Hget().Key(s.keys.attempts(sessionID)).Field(tid).Build(),
+		s.client.B().Hget().Key(s.keys.taskEnds(sessionID)).Field(tid).Build(),
+		s.client.B().Hget().Key(s.keys.bodies(sessionID)).Field(tid).Build())
 	v, err := res[0].ToString()
 	if err != nil {
 		if valkeyNil(err) {
@@ -476,8 +476,8 @@ func (s *Store) ListTasks(ctx context.Context, sessionID string, q store.ListQue
 		return nil, "", err
 	}
 	var out []*chorusv1.Task
-	next, err := s.page(ctx, s.k.taskList(sessionID), store.PageTasks, q.PageSize, q.PageToken, func(id string) string { return extID(sessionID, id) }, func(ids []string) (int, error) {
-		res := s.hmgets(ctx, ids, s.k.tasks(sessionID), s.k.taskEnds(sessionID), s.k.bodies(sessionID))
+	next, err := s.page(ctx, s.keys.taskList(sessionID), store.PageTasks, q.PageSize, q.PageToken, func(id string) string { return extID(sessionID, id) }, func(ids []string) (int, error) {
+		res := s.hmgets(ctx, ids, s.keys.tasks(sessionID), s.keys.taskEnds(sessionID), s.keys.bodies(sessionID))
 		var err error
 		vals := decode(&err, res[0].ToArray, "reading tasks")
 		ends := decode(&err, res[1].ToArray, "reading task ends")
@@ -522,7 +522,7 @@ func (s *Store) ListTasks(ctx context.Context, sessionID string, q store.ListQue
 
 // CancelTasks cancels unfinished tasks and what depends on them.
 func (s *Store) CancelTasks(ctx context.Context, sessionID string, taskIDs []string) (int, error) {
-	n, err := s.run(ctx, s.s.cancelTasks, sessionID, append([]string{itoa(s.nowMS())}, intIDs(sessionID, taskIDs)...)).AsInt64()
+	n, err := s.run(ctx, s.scripts.cancelTasks, sessionID, append([]string{itoa(s.nowMS())}, intIDs(sessionID, taskIDs)...)).AsInt64()
 	if err != nil {
 		return 0, storeErr("cancelling tasks", err)
 	}

@@ -28,10 +28,10 @@ import (
 const missingGraceMS = 60_000
 
 func (s *Store) reserveTenantSession(ctx context.Context, tenant, id string, nowMS, max int64) error {
-	keys := []string{s.k.tenantLive(tenant), s.k.tenantSessions(tenant)}
+	keys := []string{s.keys.tenantLive(tenant), s.keys.tenantSessions(tenant)}
 	args := []string{id, itoa(nowMS), itoa(max)}
 	for attempt := 0; ; attempt++ {
-		ok, err := s.s.tenantReserve.Exec(ctx, s.c, keys, args).AsInt64()
+		ok, err := s.scripts.tenantReserve.Exec(ctx, s.client, keys, args).AsInt64()
 		if err != nil {
 			return storeErr("reserving a place in the tenant's session quota", err)
 		}
@@ -52,8 +52,8 @@ func (s *Store) reserveTenantSession(ctx context.Context, tenant, id string, now
 
 // unreserveTenantSession takes back the reservation of a session whose creation failed.
 func (s *Store) unreserveTenantSession(ctx context.Context, tenant, id string) {
-	for _, k := range []string{s.k.tenantLive(tenant), s.k.tenantSessions(tenant)} {
-		_ = s.c.Do(context.WithoutCancel(ctx), s.c.B().Zrem().Key(k).Member(id).Build()).Error()
+	for _, k := range []string{s.keys.tenantLive(tenant), s.keys.tenantSessions(tenant)} {
+		_ = s.client.Do(context.WithoutCancel(ctx), s.client.B().Zrem().Key(k).Member(id).Build()).Error()
 	}
 }
 
@@ -62,7 +62,7 @@ func (s *Store) untrackPurged(ctx context.Context, sess *chorusv1.Session) error
 	if sess.GetTenant() == "" {
 		return nil
 	}
-	if err := s.c.Do(ctx, s.c.B().Zrem().Key(s.k.tenantLive(sess.GetTenant())).Member(sess.GetSessionId()).Build()).Error(); err != nil {
+	if err := s.client.Do(ctx, s.client.B().Zrem().Key(s.keys.tenantLive(sess.GetTenant())).Member(sess.GetSessionId()).Build()).Error(); err != nil {
 		return storeErr("removing the purged session from its tenant's quota", err)
 	}
 	return nil
@@ -70,7 +70,7 @@ func (s *Store) untrackPurged(ctx context.Context, sess *chorusv1.Session) error
 
 // liveSessions returns the ids and reservation times of a tenant's sessions that are not purged.
 func (s *Store) liveSessions(ctx context.Context, tenant string) (ids []string, ms []int64, err error) {
-	zs, err := s.c.Do(ctx, s.c.B().Zrange().Key(s.k.tenantLive(tenant)).Min("0").Max("-1").Withscores().Build()).AsZScores()
+	zs, err := s.client.Do(ctx, s.client.B().Zrange().Key(s.keys.tenantLive(tenant)).Min("0").Max("-1").Withscores().Build()).AsZScores()
 	if err != nil {
 		return nil, nil, storeErr("reading the tenant's sessions", err)
 	}
@@ -89,10 +89,10 @@ func (s *Store) repairTenantLive(ctx context.Context, tenant string, nowMS int64
 	}
 	cmds := make([]valkeyCmd, len(ids))
 	for i, id := range ids {
-		cmds[i] = s.c.B().Hget().Key(s.k.meta(id)).Field("st").Build()
+		cmds[i] = s.client.B().Hget().Key(s.keys.meta(id)).Field("st").Build()
 	}
 	var drop []string
-	for i, r := range s.c.DoMulti(ctx, cmds...) {
+	for i, r := range s.client.DoMulti(ctx, cmds...) {
 		st, err := r.ToString()
 		if err != nil && !valkeyNil(err) {
 			return 0, 0, storeErr("reading the status of the tenant's sessions", err)
@@ -104,7 +104,7 @@ func (s *Store) repairTenantLive(ctx context.Context, tenant string, nowMS int64
 		}
 	}
 	if len(drop) > 0 {
-		if err := s.c.Do(ctx, s.c.B().Zrem().Key(s.k.tenantLive(tenant)).Member(drop...).Build()).Error(); err != nil {
+		if err := s.client.Do(ctx, s.client.B().Zrem().Key(s.keys.tenantLive(tenant)).Member(drop...).Build()).Error(); err != nil {
 			return 0, 0, storeErr("repairing the tenant's live sessions", err)
 		}
 	}
@@ -122,10 +122,10 @@ func (s *Store) checkTenantQueued(ctx context.Context, b store.SubmitBatch) erro
 	}
 	cmds := make([]valkeyCmd, len(ids))
 	for i, id := range ids {
-		cmds[i] = s.c.B().Hmget().Key(s.k.counts(id)).Field("1", "2", "3", "4").Build()
+		cmds[i] = s.client.B().Hmget().Key(s.keys.counts(id)).Field("1", "2", "3", "4").Build()
 	}
 	var unfinished int64
-	for _, r := range s.c.DoMulti(ctx, cmds...) {
+	for _, r := range s.client.DoMulti(ctx, cmds...) {
 		vals, err := r.ToArray()
 		if err != nil {
 			return storeErr("counting the tenant's unfinished tasks", err)
