@@ -5,9 +5,7 @@
 -- with them are not counted); NOT_FOUND error.
 if session_status() == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does not exist') end
 local named = 0
-local tids = {}
-for j = 2, #ARGV do tids[#tids + 1] = ARGV[j] end
-tprefetch(tids) -- one read for the batch, not one per task
+tprefetch_args(2, 1)
 for j = 2, #ARGV do
   local t = tget(ARGV[j])
   if t and not finished(t[H_STATUS]) then named = named + 1 end

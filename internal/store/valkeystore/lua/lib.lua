@@ -167,6 +167,14 @@ end
 
 local tget, tput, texists, tprefetch, treset, tpending = records(':t', unheader)
 
+-- tprefetch_args reads at once the headers of the tasks whose ids stand in ARGV from index first,
+-- every step-th (a script that goes through a list of tasks makes one call, not one per task).
+local function tprefetch_args(first, step)
+  local tids = {}
+  for j = first, #ARGV, step do tids[#tids + 1] = ARGV[j] end
+  tprefetch(tids)
+end
+
 local function leased(t, tok) return t and (t[H_STATUS] == TASK_DISPATCHED or t[H_STATUS] == TASK_RUNNING) and t[H_TOKEN] == tok end
 
 -- unrecord reads a result record "st|owner|size|sha|loc|cms|ems|reason" (the reason may hold '|').

@@ -2,9 +2,7 @@
 -- KEYS[1] session meta. ARGV: [1] now (ms), then pairs task id, token. Leases no longer held are skipped.
 -- Returns the partitions where tasks became QUEUED.
 local touched = {}
-local tids = {}
-for j = 2, #ARGV, 2 do tids[#tids + 1] = ARGV[j] end
-tprefetch(tids) -- one read for the batch, not one per task
+tprefetch_args(2, 2)
 for j = 2, #ARGV, 2 do
   local t = tget(ARGV[j])
   if leased(t, ARGV[j + 1]) then hand_back(t, touched) end

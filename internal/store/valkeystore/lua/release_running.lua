@@ -8,9 +8,7 @@
 -- Returns the partitions where tasks became QUEUED.
 local now, reason = tonumber(ARGV[1]), ARGV[2]
 local touched = {}
-local tids = {}
-for j = 3, #ARGV, 2 do tids[#tids + 1] = ARGV[j] end
-tprefetch(tids) -- one read for the batch, not one per task
+tprefetch_args(3, 2)
 for j = 3, #ARGV, 2 do
   local t = tget(ARGV[j])
   if t and t[H_TOKEN] == ARGV[j + 1] then

@@ -5,9 +5,7 @@ local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
 local sst = session_status()
 local lost = {}
 local byPart = {}
-local tids = {}
-for j = 3, #ARGV, 2 do tids[#tids + 1] = ARGV[j] end
-tprefetch(tids) -- one read for the batch, not one per task
+tprefetch_args(3, 2)
 local i = 0
 for j = 3, #ARGV, 2 do
   i = i + 1
