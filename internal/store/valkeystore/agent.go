@@ -49,18 +49,28 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]*store.Cla
 	p := req.Partition
 	s.tails.wait(p)
 	// One round trip reads the sessions with due retries and those with ready work, unless the
-	// wake-up that started this claim brought them.
-	h, ok := s.hints.take(p)
-	due, cands := h.due, h.cands
-	if !ok {
-		res := s.client.DoMulti(ctx, s.dueCmd(p), s.readyCmd(p))
-		var err error
-		due = decode(&err, res[0].AsStrSlice, "reading the partition's delayed sessions")
-		cands = decode(&err, res[1].AsZScores, "reading the partition's ready sessions")
-		if err != nil {
-			return nil, err
+	// wake-up or the previous claim's tail brought them a moment ago (a hint). A hint may be stale:
+	// one that yields no task is followed by the reads, so a claim never misses work it would have
+	// found without it.
+	if h, ok := s.hints.take(p); ok {
+		if out, err := s.claimFrom(ctx, req, ttl, h.due, h.cands); len(out) > 0 || err != nil {
+			return out, err
 		}
 	}
+	res := s.client.DoMulti(ctx, s.dueCmd(p), s.readyCmd(p))
+	var err error
+	due := decode(&err, res[0].AsStrSlice, "reading the partition's delayed sessions")
+	cands := decode(&err, res[1].AsZScores, "reading the partition's ready sessions")
+	if err != nil {
+		return nil, err
+	}
+	return s.claimFrom(ctx, req, ttl, due, cands)
+}
+
+// claimFrom is Claim given its first reads: the partition's sessions with due retries and its
+// candidates.
+func (s *Store) claimFrom(ctx context.Context, req store.ClaimRequest, ttl time.Duration, due []string, cands []valkey.ZScore) ([]*store.ClaimedTask, error) {
+	p := req.Partition
 	if len(due) > 0 {
 		if err := s.promoteSessions(ctx, p, due); err != nil {
 			return nil, err
@@ -171,10 +181,12 @@ func (s *Store) claimRound(ctx context.Context, agent, p string, cands []valkey.
 // claimTail updates the partition's indexes after a claim round: the served sessions' passes and
 // retry times, the emptied sessions leave the ready index (and are checked again, see
 // recheckDropped), and with readNext the candidates of the next round are read into next (the
-// partition's keys share a slot, so the read sees the updates).
+// partition's keys share a slot, so the read sees the updates). Without readNext (the claim's last
+// tail), the reads the next claim starts with ride along and are kept as its hint: under load an
+// agent claims again within milliseconds, and skips their round trip.
 func (s *Store) claimTail(ctx context.Context, p string, served []claimRound, readNext bool, next *[]valkey.ZScore) error {
 	var res []valkey.ValkeyResult
-	at := -1
+	at, hint := -1, -1
 	if err := s.retryIndex(ctx, func() error {
 		// Built anew at each try: valkey-go recycles a command once it has been sent.
 		var pl pipeline
@@ -196,6 +208,9 @@ func (s *Store) claimTail(ctx context.Context, p string, served []claimRound, re
 		}
 		if readNext {
 			at = pl.add(s.readyCmd(p))
+		} else {
+			hint = pl.add(s.dueCmd(p))
+			pl.add(s.readyCmd(p))
 		}
 		res = s.scripts.do(ctx, s.client, &pl)
 		for _, r := range res {
@@ -218,6 +233,13 @@ func (s *Store) claimTail(ctx context.Context, p string, served []claimRound, re
 	}
 	if at >= 0 {
 		*next, _ = res[at].AsZScores()
+	}
+	// A recheck may have put a dropped session back; an empty reading would only send the next
+	// claim to the reads anyway.
+	if hint >= 0 && len(dropped) == 0 {
+		if n, err := res[hint+1].AsZScores(); err == nil && len(n) > 0 {
+			s.putHint(p, res[hint], res[hint+1])
+		}
 	}
 	return nil
 }

@@ -457,3 +457,60 @@ func TestSubmitFoldsAfterItsScriptRunsAgain(t *testing.T) {
 		t.Fatalf("snapshot of the session = %q; want 0,3,0,0,0,0,0", snap)
 	}
 }
+
+// TestClaimTakesThePreviousTailsReads: a claim's tail reads what the next claim starts with (the
+// partition's due and ready sessions), so a claim that follows another makes two round trips (its
+// scripts, its tail), not three; and a stale reading (the ready entry dropped and restored in
+// between) does not make a claim miss the work: it reads again.
+func TestClaimTakesThePreviousTailsReads(t *testing.T) {
+	t.Parallel()
+	c := &countingClient{Client: valkeytest.Start(t).Client(t)}
+	s := newStore(t, c, "th:", nil)
+	ctx := t.Context()
+	const n = 10
+	specs := make([]store.TaskSpec, n+1) // the claims' n, and one for another agent
+	for i := range specs {
+		specs[i] = store.TaskSpec{Method: "a"}
+	}
+	cpuSession(t, s, specs...)
+	claimOne := func() {
+		t.Helper()
+		got, err := s.Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "a", Max: 1, LeaseTTL: time.Minute})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("Claim = %d tasks, %v; want 1", len(got), err)
+		}
+	}
+	claimOne() // its tail leaves the first hint
+	s.WaitTails("cpu")
+	c.calls.Store(0)
+	for range n - 1 {
+		claimOne()
+	}
+	s.WaitTails("cpu")
+	if got := c.calls.Load(); got > 2*(n-1) {
+		t.Fatalf("%d claims that followed another made %d round trips; want %d (their scripts and their tails)", n-1, got, 2*(n-1))
+	}
+	// a stale hint: another agent takes the session's last task after the last tail read it, and
+	// work arrives in another session; the claim finds nothing where the hint points, then reads
+	if got, err := newStore(t, c, "th:", nil).Claim(ctx, store.ClaimRequest{Partition: "cpu", AgentID: "b", Max: 1, LeaseTTL: time.Minute}); err != nil || len(got) != 1 {
+		t.Fatalf("the other agent's Claim = %d tasks, %v; want 1", len(got), err)
+	}
+	cpuSession(t, s, store.TaskSpec{Method: "a"})
+	claimOne()
+}
+
+// countingClient counts the round trips a store makes (Do and DoMulti calls).
+type countingClient struct {
+	valkey.Client
+	calls atomic.Int64
+}
+
+func (c *countingClient) Do(ctx context.Context, cmd valkey.Completed) valkey.ValkeyResult {
+	c.calls.Add(1)
+	return c.Client.Do(ctx, cmd)
+}
+
+func (c *countingClient) DoMulti(ctx context.Context, cmds ...valkey.Completed) []valkey.ValkeyResult {
+	c.calls.Add(1)
+	return c.Client.DoMulti(ctx, cmds...)
+}
