@@ -92,7 +92,7 @@ func cases() map[string]contractCase {
 				{"method pattern", `{"sessionId":"s1","tasks":[{"method":"rm -rf"}]}`, "tasks[0].method", "string.pattern"},
 				{"duplicate dependency", `{"sessionId":"s1","tasks":[{"method":"m","dataDependencies":["a","a"]}]}`, "tasks[0].data_dependencies", "repeated.unique"},
 				{"bad output id", `{"sessionId":"s1","tasks":[{"method":"m","expectedOutputIds":["bad id"]}]}`, "tasks[0].expected_output_ids[0]", "string.pattern"},
-				{"payload and payload id", `{"sessionId":"s1","tasks":[{"method":"m","payload":"eA==","payloadId":"r1"}]}`, "tasks[0]", "task_spec.payload_exclusive"},
+				{"payload and payload id", `{"sessionId":"s1","tasks":[{"method":"m","payload":"eA==","payloadId":"r1"}]}`, "tasks[0]", "message.oneof"},
 				{"bad request id", `{"sessionId":"s1","requestId":"no spaces","tasks":[{"method":"m"}]}`, "request_id", "string.pattern"},
 				{"task option priority", `{"sessionId":"s1","tasks":[{"method":"m","options":{"priority":-1}}]}`, "tasks[0].options.priority", "int32.gte_lte"},
 				{"option value too long", `{"sessionId":"s1","tasks":[{"method":"m","options":{"options":{"k":"` + strings.Repeat("v", 1025) + `"}}}]}`, `tasks[0].options.options["k"]`, "string.max_len"},

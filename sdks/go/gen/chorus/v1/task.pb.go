@@ -733,7 +733,7 @@ const file_chorus_v1_task_proto_rawDesc = "" +
 	"queue_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\tqueueTime\x125\n" +
 	"\bend_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x1d\n" +
 	"\n" +
-	"payload_id\x18\x0f \x01(\tR\tpayloadId\"\xa7\x04\n" +
+	"payload_id\x18\x0f \x01(\tR\tpayloadId\"\xc8\x03\n" +
 	"\bTaskSpec\x126\n" +
 	"\x06method\x18\x01 \x01(\tB\x1e\xbaH\x1br\x19\x10\x01\x18\x80\x012\x12^[A-Za-z0-9_./-]+$R\x06method\x12$\n" +
 	"\apayload\x18\x02 \x01(\fB\n" +
@@ -742,8 +742,10 @@ const file_chorus_v1_task_proto_rawDesc = "" +
 	"payload_id\x18\x03 \x01(\tB*\xbaH'r%\x18\x80\x012 ^([A-Za-z0-9][A-Za-z0-9._:-]*)?$R\tpayloadId\x12`\n" +
 	"\x11data_dependencies\x18\x04 \x03(\tB3\xbaH0\x92\x01-\x10\xe8\a\x18\x01\"&r$\x10\x01\x18\x80\x012\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\x10dataDependencies\x12c\n" +
 	"\x13expected_output_ids\x18\x05 \x03(\tB3\xbaH0\x92\x01-\x10\xe8\a\x18\x01\"&r$\x10\x01\x18\x80\x012\x1d^[A-Za-z0-9][A-Za-z0-9._:-]*$R\x11expectedOutputIds\x120\n" +
-	"\aoptions\x18\x06 \x01(\v2\x16.chorus.v1.TaskOptionsR\aoptions:y\xbaHv\x1at\n" +
-	"\x1btask_spec.payload_exclusive\x12#set payload or payload_id, not both\x1a0size(this.payload) == 0 || this.payload_id == ''*\xdd\x01\n" +
+	"\aoptions\x18\x06 \x01(\v2\x16.chorus.v1.TaskOptionsR\aoptions:\x1a\xbaH\x17\"\x15\n" +
+	"\apayload\n" +
+	"\n" +
+	"payload_id*\xdd\x01\n" +
 	"\n" +
 	"TaskStatus\x12\x1b\n" +
 	"\x17TASK_STATUS_UNSPECIFIED\x10\x00\x12\x17\n" +
