@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -23,6 +24,37 @@ type agentTelemetry struct {
 	expirations metric.Int64Counter
 	commitSteps metric.Int64Histogram
 	unregister  func() error
+	// labels holds the measurement options of each label set used per task (partition, or
+	// partition and outcome), built once: building an attribute set for every task cost more
+	// than recording the measurement.
+	labelsMu sync.RWMutex
+	labels   map[labelKey]metric.MeasurementOption
+}
+
+type labelKey struct{ partition, outcome string }
+
+// labelled returns the measurement option of the labels partition=p (and outcome=outcome when not
+// empty), built on first use.
+func (t *agentTelemetry) labelled(p, outcome string) metric.MeasurementOption {
+	k := labelKey{p, outcome}
+	t.labelsMu.RLock()
+	o, ok := t.labels[k]
+	t.labelsMu.RUnlock()
+	if ok {
+		return o
+	}
+	attrs := []attribute.KeyValue{attribute.String("partition", p)}
+	if outcome != "" {
+		attrs = append(attrs, attribute.String("outcome", outcome))
+	}
+	o = metric.WithAttributeSet(attribute.NewSet(attrs...))
+	t.labelsMu.Lock()
+	if t.labels == nil {
+		t.labels = map[labelKey]metric.MeasurementOption{}
+	}
+	t.labels[k] = o
+	t.labelsMu.Unlock()
+	return o
 }
 
 func newAgentTelemetry(a *Agent) (*agentTelemetry, error) {
@@ -98,7 +130,7 @@ func (r *run) traceStart() {
 	}
 	attrs := trace.WithAttributes(attribute.String("chorus.task_id", t.Lease.TaskID), attribute.String("chorus.session_id", t.Lease.SessionID),
 		attribute.String("chorus.partition", t.Partition), attribute.Int("chorus.attempt", int(t.Lease.Attempt)))
-	part := metric.WithAttributes(attribute.String("partition", t.Partition))
+	part := tel.labelled(t.Partition, "")
 	if !t.QueueTime.IsZero() && t.QueueTime.Before(r.leased) {
 		tel.queueWait.Record(context.Background(), r.leased.Sub(t.QueueTime).Seconds(), part)
 		if trace.SpanContextFromContext(parent).IsValid() {
@@ -160,9 +192,9 @@ func (r *run) traceEnd(outcome, errMsg string) {
 		r.span.SetAttributes(attribute.String("chorus.outcome", outcome))
 		r.span.End()
 		r.a.tel.runDuration.Record(context.Background(), r.a.cfg.Clock.Now().Sub(r.leased).Seconds(),
-			metric.WithAttributes(attribute.String("partition", r.task.Partition), attribute.String("outcome", outcome)))
+			r.a.tel.labelled(r.task.Partition, outcome))
 		if outcome == "retried" {
-			r.a.tel.retries.Add(context.Background(), 1, metric.WithAttributes(attribute.String("partition", r.task.Partition)))
+			r.a.tel.retries.Add(context.Background(), 1, r.a.tel.labelled(r.task.Partition, ""))
 		}
 	})
 }
