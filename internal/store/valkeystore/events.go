@@ -125,6 +125,15 @@ type eventFilter struct {
 	statuses []chorusv1.TaskStatus // task status events: only these statuses (empty: all)
 }
 
+// keepGroup reports whether events of kind (with task status st, for task status events) may pass
+// the filter: a stream entry's events share both, so an entry that cannot is skipped whole.
+func (f eventFilter) keepGroup(kind chorusv1.EventKind, st chorusv1.TaskStatus) bool {
+	if len(f.kinds) > 0 && !slices.Contains(f.kinds, kind) {
+		return false
+	}
+	return kind != chorusv1.EventKind_EVENT_KIND_TASK_STATUS || len(f.statuses) == 0 || slices.Contains(f.statuses, st)
+}
+
 func (f eventFilter) keep(ev *chorusv1.Event) bool {
 	if len(f.kinds) > 0 && !slices.Contains(f.kinds, store.EventKindOf(ev)) {
 		return false
@@ -191,6 +200,9 @@ func appendEvents(out []*chorusv1.Event, sessionID string, e valkey.XRangeEntry,
 		ids = []string{""}
 	default:
 		return out, e.ID
+	}
+	if !f.keepGroup(kind, chorusv1.TaskStatus(atoi32(fv["status"]))) {
+		return out, e.ID // the entry's events share its kind and status: none is kept
 	}
 	next := e.ID
 	if skip > 0 {
