@@ -39,11 +39,14 @@ type committer struct {
 // new step, or after lingerMax. Under load the wait fills the batch (fewer, larger store calls); a
 // burst that has ended is recorded at once, and an idle agent (or one task at a time: its start,
 // then its outcome) records a step without waiting. A longer lingerMax (2 ms) saved few store calls
-// more and added its wait to every task's latency in bursts of 100.
+// more and added its wait to every task's latency in bursts of 100. The wait also ends once
+// lingerEnough steps are queued: a script run's own cost is then spread thin already, and waiting
+// longer only delays the steps.
 const (
-	lingerStep = 250 * time.Microsecond
-	lingerMax  = 1 * time.Millisecond
-	busyGap    = 3 * time.Millisecond
+	lingerStep   = 250 * time.Microsecond
+	lingerMax    = 1 * time.Millisecond
+	busyGap      = 3 * time.Millisecond
+	lingerEnough = 64
 )
 
 // step is one queued store.Outcome and what to do with its result.
@@ -136,7 +139,7 @@ func (c *committer) heldUntil() (time.Time, bool) {
 func (c *committer) flushOnce(ctx context.Context, final bool) bool {
 	if since := time.Since(c.last); since < busyGap && c.lastN > 1 && ctx.Err() == nil {
 		n := c.queued()
-		for waited := time.Duration(0); n > 0 && n < maxCommitBatch/4 && waited < lingerMax; waited += lingerStep {
+		for waited := time.Duration(0); n > 0 && n < lingerEnough && waited < lingerMax; waited += lingerStep {
 			time.Sleep(lingerStep)
 			m := c.queued()
 			if m == n {
