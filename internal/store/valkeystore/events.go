@@ -125,23 +125,13 @@ type eventFilter struct {
 	statuses []chorusv1.TaskStatus // task status events: only these statuses (empty: all)
 }
 
-// keepGroup reports whether events of kind (with task status st, for task status events) may pass
-// the filter: a stream entry's events share both, so an entry that cannot is skipped whole.
-func (f eventFilter) keepGroup(kind chorusv1.EventKind, st chorusv1.TaskStatus) bool {
+// keep reports whether events of kind (with task status st, for task status events) pass the
+// filter: a stream entry's events share both, so the filter decides for the whole entry.
+func (f eventFilter) keep(kind chorusv1.EventKind, st chorusv1.TaskStatus) bool {
 	if len(f.kinds) > 0 && !slices.Contains(f.kinds, kind) {
 		return false
 	}
 	return kind != chorusv1.EventKind_EVENT_KIND_TASK_STATUS || len(f.statuses) == 0 || slices.Contains(f.statuses, st)
-}
-
-func (f eventFilter) keep(ev *chorusv1.Event) bool {
-	if len(f.kinds) > 0 && !slices.Contains(f.kinds, store.EventKindOf(ev)) {
-		return false
-	}
-	if ts := ev.GetTaskStatus(); ts != nil && len(f.statuses) > 0 && !slices.Contains(f.statuses, ts.GetStatus()) {
-		return false
-	}
-	return true
 }
 
 func max64(a, b int64) int64 {
@@ -201,7 +191,8 @@ func appendEvents(out []*chorusv1.Event, sessionID string, e valkey.XRangeEntry,
 	default:
 		return out, e.ID
 	}
-	if !f.keepGroup(kind, chorusv1.TaskStatus(atoi32(fv["status"]))) {
+	status := atoi32(fv["status"])
+	if !f.keep(kind, chorusv1.TaskStatus(status)) {
 		return out, e.ID // the entry's events share its kind and status: none is kept
 	}
 	next := e.ID
@@ -222,7 +213,7 @@ func appendEvents(out []*chorusv1.Event, sessionID string, e valkey.XRangeEntry,
 		}
 		switch kind {
 		case chorusv1.EventKind_EVENT_KIND_TASK_STATUS:
-			b := &chorusv1.TaskStatusEvent{TaskId: extID(sessionID, ids[j]), Status: chorusv1.TaskStatus(atoi32(fv["status"])), Attempt: atoi32(x)}
+			b := &chorusv1.TaskStatusEvent{TaskId: extID(sessionID, ids[j]), Status: chorusv1.TaskStatus(status), Attempt: atoi32(x)}
 			if fv["error_kind"] != "" {
 				b.Error = &chorusv1.TaskError{Kind: chorusv1.ErrorKind(atoi32(fv["error_kind"])), Message: fv["error"], Retryable: fv["retryable"] == "1"}
 			}
@@ -230,17 +221,15 @@ func appendEvents(out []*chorusv1.Event, sessionID string, e valkey.XRangeEntry,
 		case chorusv1.EventKind_EVENT_KIND_RESULT_STATUS:
 			size, _ := strconv.ParseInt(x, 10, 64)
 			ev.Body = &chorusv1.Event_ResultStatus{ResultStatus: &chorusv1.ResultStatusEvent{ResultId: ids[j],
-				Status: chorusv1.ResultStatus(atoi32(fv["status"])), SizeBytes: size, AbortReason: fv["reason"]}}
+				Status: chorusv1.ResultStatus(status), SizeBytes: size, AbortReason: fv["reason"]}}
 		case chorusv1.EventKind_EVENT_KIND_SESSION_STATUS:
-			ev.Body = &chorusv1.Event_SessionStatus{SessionStatus: &chorusv1.SessionStatusEvent{Status: chorusv1.SessionStatus(atoi32(fv["status"]))}}
+			ev.Body = &chorusv1.Event_SessionStatus{SessionStatus: &chorusv1.SessionStatusEvent{Status: chorusv1.SessionStatus(status)}}
 		case chorusv1.EventKind_EVENT_KIND_TASK_PROGRESS:
 			frac, _ := strconv.ParseFloat(fv["fraction"], 64)
 			ev.Body = &chorusv1.Event_TaskProgress{TaskProgress: &chorusv1.TaskProgressEvent{TaskId: extID(sessionID, ids[j]), Fraction: frac, Message: fv["message"]}}
 		}
 		next = ev.Cursor
-		if f.keep(ev) {
-			out = append(out, ev)
-		}
+		out = append(out, ev)
 	}
 	return out, next
 }
