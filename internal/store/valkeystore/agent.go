@@ -234,12 +234,8 @@ func (s *Store) claimTail(ctx context.Context, p string, served []claimRound, re
 	if at >= 0 {
 		*next, _ = res[at].AsZScores()
 	}
-	// A recheck may have put a dropped session back; an empty reading would only send the next
-	// claim to the reads anyway.
-	if hint >= 0 && len(dropped) == 0 {
-		if n, err := res[hint+1].AsZScores(); err == nil && len(n) > 0 {
-			s.putHint(p, res[hint], res[hint+1])
-		}
+	if hint >= 0 && len(dropped) == 0 { // a recheck may have put a dropped session back
+		s.putHint(p, res[hint], res[hint+1])
 	}
 	return nil
 }
@@ -460,11 +456,13 @@ func (s *Store) WaitForWork(ctx context.Context, p string, timeout time.Duration
 }
 
 // putHint keeps a claim's first reads (dueCmd, readyCmd) of partition p for the claim that follows.
+// A reading with neither a due session nor a candidate is not kept: a claim that took it would
+// find nothing and read again anyway.
 func (s *Store) putHint(p string, due, ready valkey.ValkeyResult) {
 	var err error
 	d := decode(&err, due.AsStrSlice, "")
 	cands := decode(&err, ready.AsZScores, "")
-	if err == nil {
+	if err == nil && (len(d) > 0 || len(cands) > 0) {
 		s.hints.put(p, claimHint{due: d, cands: cands})
 	}
 }
