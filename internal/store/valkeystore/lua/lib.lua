@@ -355,7 +355,18 @@ local function finished(st) return st >= TASK_COMPLETED end
 -- (removing it would scan the list): only a QUEUED task's entry is live, and a task that left
 -- QUEUED that way is finished, so it is never queued again.
 local PRIORITY_MIN, PRIORITY_MAX = 0, 9 -- validate.MinPriority, validate.MaxPriority
-local function qkey(part, prio) return K(':q:' .. part .. ':' .. istr(prio)) end
+-- qsuffix(part, prio) is the key suffix of a queue (':q:<part>:<prio>'), made once per run and
+-- queue rather than once per task (QSUF, reset by begin()).
+local QSUF
+local function qsuffix(part, prio)
+  local p = QSUF[part]
+  if not p then p = {}; QSUF[part] = p end
+  local v = p[prio]
+  if not v then v = ':q:' .. part .. ':' .. istr(prio); p[prio] = v end
+  return v
+end
+
+local function qkey(part, prio) return K(qsuffix(part, prio)) end
 -- queue_keys lists a partition's queues, highest priority first.
 local function queue_keys(part)
   local ks = {}
@@ -399,17 +410,6 @@ end
 
 -- queue_ready is how many of a partition's queues hold entries (0: nothing to claim).
 local function queue_ready(part) return redis.call('EXISTS', unpack(queue_keys(part))) end
-
--- qsuffix(part, prio) is the key suffix of a queue (':q:<part>:<prio>'), made once per run and
--- queue rather than once per task (QSUF, reset by begin()).
-local QSUF
-local function qsuffix(part, prio)
-  local p = QSUF[part]
-  if not p then p = {}; QSUF[part] = p end
-  local v = p[prio]
-  if not v then v = ':q:' .. part .. ':' .. istr(prio); p[prio] = v end
-  return v
-end
 
 -- enqueue makes task t QUEUED now (the caller saves it); its entry is appended by flush().
 local function enqueue(t, now, touched)
