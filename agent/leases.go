@@ -3,9 +3,6 @@ package agent
 import (
 	"context"
 
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
-
 	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/store"
 )
@@ -60,7 +57,7 @@ func (a *Agent) requeueLoop(ctx context.Context) {
 				continue
 			}
 			if n > 0 {
-				a.tel.expirations.Add(ctx, int64(n), metric.WithAttributes(attribute.String("partition", p.cfg.Name)))
+				a.tel.expirations.Add(ctx, int64(n), a.tel.labelled(p.cfg.Name, ""))
 				p.log.Info("took back tasks whose lease expired", "tasks", n)
 			}
 		}
