@@ -50,6 +50,31 @@ const (
 	hBody = hFields
 )
 
+// bodyInline is the size up to which a body is kept in its task's header (lib.lua BODY_INLINE).
+const bodyInline = 64
+
+// queuedHeader is the header of a task submitted QUEUED at queueMS, without dependencies, as
+// lib.lua's header() packs it: submit.lua stores it as it is (the short form of a batch).
+func queuedHeader(part string, prio, maxr int32, queueMS int64, outputs, body string) string {
+	b := make([]byte, 0, 32+len(part)+len(outputs)+len(body))
+	b = mpAppendInt(b, int64(chorusv1.TaskStatus_TASK_STATUS_QUEUED))
+	b = mpAppendInt(b, 0)  // attempt
+	b = mpAppendStr(b, "") // token
+	b = mpAppendStr(b, part)
+	b = mpAppendInt(b, int64(prio))
+	b = mpAppendInt(b, int64(maxr))
+	b = mpAppendInt(b, 0) // waiting on
+	b = mpAppendInt(b, queueMS)
+	b = mpAppendStr(b, outputs)
+	b = mpAppendStr(b, "") // agent
+	b = mpAppendInt(b, 0)  // dispatch ms
+	b = mpAppendInt(b, 0)  // start ms
+	if len(body) <= bodyInline {
+		b = mpAppendStr(b, body)
+	}
+	return string(b)
+}
+
 // decodeTask reads a task from its header and its body ("" when the header holds it).
 func decodeTask(head, body string) (*taskRecord, error) {
 	f, err := unpackArray(head)

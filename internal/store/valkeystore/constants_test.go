@@ -70,6 +70,28 @@ func TestLuaPriorityBoundsMatchValidate(t *testing.T) {
 	}
 }
 
+// TestLuaSizesMatchGo ties the sizes Go and the scripts share: the largest body a task header holds
+// (queuedHeader packs headers as header() does) and the values a task has in a short batch.
+func TestLuaSizesMatchGo(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ file, pattern, want string }{
+		{"lua/lib.lua", `(?m)^local H_BODY, BODY_INLINE = 13, (\d+)$`, strconv.Itoa(bodyInline)},
+		{"lua/lib.lua", `(?m)^local H_BODY, BODY_INLINE = (\d+), \d+$`, strconv.Itoa(hBody + 1)},
+		{"lua/submit.lua", `(?m)^local SHORT_VALUES = (\d+) -- tasks.go shortValues$`, strconv.Itoa(shortValues)},
+	} {
+		src, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(c.pattern).FindStringSubmatch(string(src))
+		if m == nil {
+			t.Errorf("%s has no line matching %s", c.file, c.pattern)
+		} else if m[1] != c.want {
+			t.Errorf("%s: %s is %s in the script, %s in Go", c.file, c.pattern, m[1], c.want)
+		}
+	}
+}
+
 // TestLuaScriptsNameTheirEnums fails when a script compares a status with a bare number, keys a
 // table by one, or ends tasks with a bare status or error kind: every such number is one of the
 // named constants above, which TestLuaConstantsMatchEnums ties to chorus.v1 (0, "no session", is

@@ -162,3 +162,44 @@ func mpStr(v any) string {
 	}
 	return ""
 }
+
+// mpAppendInt appends integer n as Lua's cmsgpack writes a whole number: the shortest encoding.
+func mpAppendInt(b []byte, n int64) []byte {
+	switch {
+	case n >= 0 && n <= 127:
+		return append(b, byte(n))
+	case n >= 0 && n <= math.MaxUint8:
+		return append(b, 0xcc, byte(n))
+	case n >= 0 && n <= math.MaxUint16:
+		return append(b, 0xcd, byte(n>>8), byte(n))
+	case n >= 0 && n <= math.MaxUint32:
+		return append(b, 0xce, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	case n >= 0:
+		return append(b, 0xcf, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32), byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	case n >= -32:
+		return append(b, byte(int8(n)))
+	case n >= math.MinInt8:
+		return append(b, 0xd0, byte(int8(n)))
+	case n >= math.MinInt16:
+		return append(b, 0xd1, byte(n>>8), byte(n))
+	case n >= math.MinInt32:
+		return append(b, 0xd2, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	default:
+		return append(b, 0xd3, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32), byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+}
+
+// mpAppendStr appends string s as Lua's cmsgpack writes a string.
+func mpAppendStr(b []byte, s string) []byte {
+	switch n := len(s); {
+	case n < 32:
+		b = append(b, 0xa0|byte(n))
+	case n <= math.MaxUint8:
+		b = append(b, 0xd9, byte(n))
+	case n <= math.MaxUint16:
+		b = append(b, 0xda, byte(n>>8), byte(n))
+	default:
+		b = append(b, 0xdb, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	return append(b, s...)
+}

@@ -200,7 +200,7 @@ func (s *Store) completionArgs(ctx context.Context, args []string, l store.Lease
 			traceParent, traceState = rec.traceParent, rec.traceState
 		}
 	}
-	args, err := s.encodeTasks(ctx, l.SessionID, c.Subtasks, c.SubtaskIDs, l.TaskID, traceParent, traceState, args)
+	args, err := s.encodeTasks(ctx, l.SessionID, c.Subtasks, c.SubtaskIDs, l.TaskID, traceParent, traceState, args, false, 0)
 	if err != nil {
 		return nil, err
 	}

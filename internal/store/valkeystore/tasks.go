@@ -18,7 +18,11 @@ import (
 )
 
 // encodeTasks validates specs and appends their script arguments (n, then 8 values per task).
-func (s *Store) encodeTasks(ctx context.Context, sessionID string, specs []store.TaskSpec, ids []string, parent, traceParent, traceState string, args []string) ([]string, error) {
+//
+// A batch in the short form (short; see submit.lua) carries each task's header as submit.lua stores
+// it, QUEUED since nowMS: only a batch whose tasks the store numbers and that have no dependencies
+// (payload_id is one) may take it.
+func (s *Store) encodeTasks(ctx context.Context, sessionID string, specs []store.TaskSpec, ids []string, parent, traceParent, traceState string, args []string, short bool, nowMS int64) ([]string, error) {
 	d, err := s.defaultsOf(ctx, sessionID)
 	if err != nil {
 		return nil, err
@@ -26,7 +30,11 @@ func (s *Store) encodeTasks(ctx context.Context, sessionID string, specs []store
 	if err := batchCycle(specs, ids); err != nil {
 		return nil, err
 	}
-	args = append(args, strconv.Itoa(len(specs)))
+	if short {
+		args = append(args, "F"+strconv.Itoa(len(specs)))
+	} else {
+		args = append(args, strconv.Itoa(len(specs)))
+	}
 	now := timestamppb.New(s.now())
 	for i, sp := range specs {
 		id := ids[i]
@@ -82,8 +90,14 @@ func (s *Store) encodeTasks(ctx context.Context, sessionID string, specs []store
 		if err != nil {
 			return nil, storeErr("encoding a task", err)
 		}
+		outs := strings.Join(sp.ExpectedOutputIDs, ",")
+		if short {
+			args = append(args, o.GetPartition(), strconv.Itoa(int(prio)), strconv.Itoa(int(maxr)), outs, string(b), string(sp.Payload),
+				queuedHeader(o.GetPartition(), prio, maxr, nowMS, outs, string(b)))
+			continue
+		}
 		args = append(args, id, o.GetPartition(), strconv.Itoa(int(prio)), strconv.Itoa(int(maxr)),
-			strings.Join(deps, ","), strings.Join(sp.ExpectedOutputIDs, ","), string(b), string(sp.Payload))
+			strings.Join(deps, ","), outs, string(b), string(sp.Payload))
 	}
 	return args, nil
 }
@@ -141,8 +155,9 @@ func (s *Store) SubmitTasks(ctx context.Context, sessionID string, b store.Submi
 		return nil, err
 	}
 	ids := make([]string, len(b.Tasks)) // "": submit.lua numbers them (ids.go)
-	args := []string{itoa(s.nowMS()), b.RequestID, strconv.FormatInt(max(b.MaxSessionQueued, 0), 10)}
-	args, err := s.encodeTasks(ctx, sessionID, b.Tasks, ids, b.ParentTaskID, b.TraceParent, b.TraceState, args)
+	now := s.nowMS()
+	args := []string{itoa(now), b.RequestID, strconv.FormatInt(max(b.MaxSessionQueued, 0), 10)}
+	args, err := s.encodeTasks(ctx, sessionID, b.Tasks, ids, b.ParentTaskID, b.TraceParent, b.TraceState, args, shortForm(b), now)
 	if err != nil {
 		return nil, err
 	}
@@ -273,16 +288,39 @@ func (s *Store) readyErr(res []valkey.ValkeyResult) error {
 // second and the dependencies fifth): how many tasks it puts in each partition, and the partitions
 // where it queues tasks at once (tasks without dependencies), in order of first appearance.
 func (s *Store) partsOf(args []string, i int) (perPart map[string]int64, queued []string) {
-	n, _ := strconv.Atoi(args[i])
+	count, short := strings.CutPrefix(args[i], "F")
+	n, _ := strconv.Atoi(count)
 	perPart = map[string]int64{}
 	for j := 0; j < n; j++ {
-		task := args[i+1+8*j:]
-		perPart[task[1]]++
-		if task[4] == "" && !slices.Contains(queued, task[1]) {
-			queued = append(queued, task[1])
+		// the short form: partition first, no dependencies; the long one: id, partition, ..., dependencies
+		part, deps := args[i+1+shortValues*j], ""
+		if !short {
+			task := args[i+1+8*j:]
+			part, deps = task[1], task[4]
+		}
+		perPart[part]++
+		if deps == "" && !slices.Contains(queued, part) {
+			queued = append(queued, part)
 		}
 	}
 	return perPart, queued
+}
+
+// shortValues is how many values a task has in a batch's short form (submit.lua).
+const shortValues = 7
+
+// shortForm tells whether batch b may be sent in the short form: the store numbers its tasks, none
+// has dependencies, and they are not subtasks (which may take over outputs of their parent).
+func shortForm(b store.SubmitBatch) bool {
+	if b.ParentTaskID != "" {
+		return false
+	}
+	for _, t := range b.Tasks {
+		if len(t.DataDependencies) > 0 || t.PayloadID != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // readyKeys are ready_add.lua's keys for partition p.

@@ -4,6 +4,11 @@
 -- (0 none; per-session admission),
 -- [4] n, then per task 8 values: id ('': the next number of the session), partition, priority, max retries, dependencies (csv),
 -- expected outputs (csv), protobuf body, inline payload.
+-- The short form of a batch ([4] 'F' .. n; tasks.go shortForm) is for tasks that the store numbers
+-- and that have no dependencies: 7 values a task, partition, priority, max retries, expected
+-- outputs (csv), body, payload and the task's header as the caller packed it (QUEUED since ARGV[1],
+-- header() in lib.lua). Such tasks are written without a table per task. A batch whose outputs are
+-- not all new results takes the general way, as if it had come in the long form.
 -- Returns {answer, partitions with new QUEUED tasks, counts} where answer is the flat list id,
 -- status... and counts the flat list partition, "c1,...,c7" of the session's task counts in each
 -- partition of the batch after it (for pcount.lua); a repeated request returns the first answer and
@@ -33,6 +38,69 @@ local function unpack_answer(v)
   return answer
 end
 
+local SHORT_VALUES = 7 -- tasks.go shortValues
+
+-- short_specs are the specs of a short batch of n tasks, as parse_tasks makes them of a long one.
+local function short_specs(n)
+  local specs = {}
+  for j = 1, n do
+    local i = 5 + SHORT_VALUES * (j - 1)
+    specs[j] = { id = '', part = ARGV[i], prio = num(ARGV[i + 1]), maxr = num(ARGV[i + 2]), deps = NOPARTS,
+      outs = ARGV[i + 3], outl = split(ARGV[i + 3], ','), body = ARGV[i + 4], payload = ARGV[i + 5] }
+  end
+  return specs
+end
+
+-- new_outputs tells whether the outputs of a short batch of n tasks are all new results, each
+-- expected by one task (anything else takes the general way, which checks it).
+local function new_outputs(n)
+  local rids, seen = {}, {}
+  for j = 1, n do
+    for _, rid in ipairs(split(ARGV[5 + SHORT_VALUES * (j - 1) + 3], ',')) do
+      if seen[rid] then return false end
+      seen[rid] = true
+      rids[#rids + 1] = rid
+    end
+  end
+  for i = 1, #rids, 1000 do
+    local got = redis.call('HMGET', K(':r'), unpack(rids, i, math.min(i + 999, #rids)))
+    for k = 1, #got do
+      if got[k] then return false end
+    end
+  end
+  return true
+end
+
+-- store_short writes the n tasks of a short batch, numbered from seq + 1, QUEUED at now (the
+-- caller's string); returns the answer (id, status per task).
+local function store_short(n, seq, now, touched)
+  local answer = {}
+  local created = '|0||0|' .. now .. '|0|' -- the rest of a new output's record (unrecord)
+  local parts = {}
+  for j = 1, n do
+    local i = 5 + SHORT_VALUES * (j - 1)
+    local part, prio, outs, body, payload = ARGV[i], num(ARGV[i + 1]), ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+    local tid = string.format('%d', seq + j)
+    hset_later(':t', tid, ARGV[i + 6])
+    if #body > BODY_INLINE then hset_later(':tb', tid, body) end
+    if payload ~= '' then hset_later(':pl', tid, payload) end
+    for _, rid in ipairs(split(outs, ',')) do
+      hset_later(':r', rid, istr(RESULT_CREATED) .. '|' .. tid .. created)
+      rpush_later(':rl', rid)
+    end
+    rpush_later(qsuffix(part, prio), tid)
+    rpush_later(':tl', tid)
+    count(part, 0, TASK_QUEUED)
+    ev_task(tid, TASK_QUEUED, 0)
+    touched[part] = true
+    parts[part] = true
+    answer[#answer + 1] = tid
+    answer[#answer + 1] = TASK_QUEUED
+  end
+  for p, _ in pairs(parts) do redis.call('SADD', K(':parts'), p) end
+  return answer
+end
+
 local st = session_status()
 if st == 0 then return redis.error_reply('NOT_FOUND session ' .. SID .. ' does not exist') end
 if ARGV[2] ~= '' then
@@ -44,7 +112,19 @@ if st ~= SESSION_RUNNING and st ~= SESSION_PAUSED then
     [SESSION_CANCELLED] = 'cancelled: it accepts no new tasks', [SESSION_PURGED] = 'purged: it accepts no new tasks' }
   return redis.error_reply('FAILED_PRECONDITION session ' .. SID .. ' is ' .. (why[st] or ('in status ' .. st)))
 end
-local specs = parse_tasks(4)
+-- a short batch whose outputs are all new is written as it is; any other one as a long one
+local nshort = string.match(ARGV[4], '^F(%d+)$')
+local specs
+if nshort then
+  nshort = tonumber(nshort)
+  if not new_outputs(nshort) then
+    specs = short_specs(nshort)
+    nshort = nil
+  end
+else
+  specs = parse_tasks(4)
+end
+local ntasks = nshort or #specs
 -- the tasks the store names (id '') take the session's next numbers (ids.go); the number is saved
 -- only once the batch is accepted. A number above seq is free (fresh: check_tasks does not look it
 -- up): the task that holds a number is written by the script that saves seq past it, and a failover
@@ -52,30 +132,35 @@ local specs = parse_tasks(4)
 -- replicated and appended in order).
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 local seq0 = seq
-for _, s in ipairs(specs) do
-  if s.id == '' then
-    seq = seq + 1
-    s.id = string.format('%d', seq)
-    s.fresh = true
+if specs then
+  for _, s in ipairs(specs) do
+    if s.id == '' then
+      seq = seq + 1
+      s.id = string.format('%d', seq)
+      s.fresh = true
+    end
   end
+  local err = check_tasks(specs, '', 0, {})
+  if not err then err = check_cycles(specs) end
+  if err then return redis.error_reply(err[1] .. ' ' .. err[2]) end
+else
+  seq = seq + nshort
 end
-local err = check_tasks(specs, '', 0, {})
-if not err then err = check_cycles(specs) end
-if err then return redis.error_reply(err[1] .. ' ' .. err[2]) end
 local maxq = tonumber(ARGV[3])
 if maxq > 0 then
   local c = redis.call('HMGET', K(':c'), istr(TASK_PENDING), istr(TASK_QUEUED))
   local held = tonumber(c[1] or '0') + tonumber(c[2] or '0')
-  if held + #specs > maxq then
+  if held + ntasks > maxq then
     return redis.error_reply('RESOURCE_EXHAUSTED session ' .. SID .. ' holds ' .. held .. ' pending or queued tasks; ' ..
-      #specs .. ' more would pass its limit of ' .. maxq .. ': wait for some to run, or submit fewer at once')
+      ntasks .. ' more would pass its limit of ' .. maxq .. ': wait for some to run, or submit fewer at once')
   end
 end
 if seq ~= seq0 then redis.call('HSET', KEYS[1], 'seq', seq) end
 local touched = {}
-local answer = store_tasks(specs, ARGV[1], touched)
+local answer
+if specs then answer = store_tasks(specs, ARGV[1], touched) else answer = store_short(nshort, seq0, ARGV[1], touched) end
 if ARGV[2] ~= '' then
-  redis.call('SET', KEYS[2], pack_answer(answer, #specs > 0 and seq - seq0 == #specs), 'EX', 86400)
+  redis.call('SET', KEYS[2], pack_answer(answer, ntasks > 0 and seq - seq0 == ntasks), 'EX', 86400)
   -- the request ids with an answer kept, by expiry, so that a purge deletes their answers (and the
   -- index drops those that expired on their own)
   local now = tonumber(ARGV[1])
@@ -83,11 +168,12 @@ if ARGV[2] ~= '' then
   redis.call('ZADD', K(':rq'), now + 86400000, ARGV[2])
 end
 local counts, seen = {}, {}
-for _, s in ipairs(specs) do
-  if not seen[s.part] then
-    seen[s.part] = true
-    counts[#counts + 1] = s.part
-    counts[#counts + 1] = counts_after(s.part)
+for j = 1, ntasks do
+  local part = specs and specs[j].part or ARGV[5 + SHORT_VALUES * (j - 1)]
+  if not seen[part] then
+    seen[part] = true
+    counts[#counts + 1] = part
+    counts[#counts + 1] = counts_after(part)
   end
 end
 return { answer, touched_list(touched), counts }
