@@ -52,7 +52,9 @@ if #ids > 0 then
     local got = redis.call('HMGET', K(':tb'), unpack(big))
     for j, tid in ipairs(big) do bodies[tid] = got[j] end
   end
-  local payloads = redis.call('HMGET', K(':pl'), unpack(ids))
+  -- a session none of whose tasks has an inline payload has no :pl (one EXISTS, not a field a task)
+  local payloads = NOPARTS
+  if redis.call('EXISTS', K(':pl')) == 1 then payloads = redis.call('HMGET', K(':pl'), unpack(ids)) end
   for j, t in ipairs(claimed) do
     out[#out + 1] = t.id
     out[#out + 1] = t[H_ATTEMPT]
