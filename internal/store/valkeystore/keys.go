@@ -22,7 +22,8 @@ import (
 //	:pl        hash   task id → inline payload (only non-empty ones)
 //	:at        hash   task id → earlier attempts (JSON), written when an attempt is retried (the current
 //	                  attempt lives in the header)
-//	:te        hash   task id → "end ms|error kind|message" of finished tasks
+//	:te        hash   task id → "end ms|error kind|message" of finished tasks, but for a COMPLETED task
+//	                  whose completion wrote its first expected output: it ended when that output did
 //	:tl        list   task ids in submission order (ListTasks)
 //	:r         hash   result id → "st|owner|size|sha256|location|create ms|end ms|abort reason"
 //	:rd        hash   result id → inline data or object-store key

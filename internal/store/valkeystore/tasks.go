@@ -473,17 +473,50 @@ func (s *Store) GetTask(ctx context.Context, sessionID, taskID string) (*chorusv
 			t.Attempts = append(t.Attempts, cur)
 		}
 	}
-	if raw, err := res[2].ToString(); err == nil {
+	raw, err := res[2].ToString()
+	if err != nil && !valkeyNil(err) {
+		return nil, storeErr("reading the task's end", err)
+	}
+	if err == nil {
 		applyEnd(t, raw)
-		if a := cur; a != nil {
-			// the task ended during its current attempt: that attempt ended with it
-			a.EndTime = t.EndTime
-			if t.Error != nil {
-				a.Error = &chorusv1.TaskError{Kind: t.Error.Kind, Message: t.Error.Message}
-			}
+	} else if err := s.endsFromOutputs(ctx, sessionID, []*chorusv1.Task{t}, []*taskRecord{rec}); err != nil {
+		return nil, err
+	}
+	if a := cur; a != nil && t.EndTime != nil {
+		// the task ended during its current attempt: that attempt ended with it
+		a.EndTime = t.EndTime
+		if t.Error != nil {
+			a.Error = &chorusv1.TaskError{Kind: t.Error.Kind, Message: t.Error.Message}
 		}
 	}
 	return t, nil
+}
+
+// endsFromOutputs sets the end time of the COMPLETED tasks among ts (recs their records) that have
+// no :te entry: a completion that writes its task's first expected output keeps the task's end only
+// there, as the output's end time (outcomes.lua), one hash field a task fewer.
+func (s *Store) endsFromOutputs(ctx context.Context, sessionID string, ts []*chorusv1.Task, recs []*taskRecord) error {
+	var rids []string
+	var which []*chorusv1.Task
+	for i, t := range ts {
+		if t.EndTime == nil && recs[i].status == chorusv1.TaskStatus_TASK_STATUS_COMPLETED && len(recs[i].outputs) > 0 {
+			rids = append(rids, recs[i].outputs[0])
+			which = append(which, t)
+		}
+	}
+	if len(rids) == 0 {
+		return nil
+	}
+	vals, err := s.client.Do(ctx, s.client.B().Hmget().Key(s.keys.results(sessionID)).Field(rids...).Build()).ToArray()
+	if err != nil {
+		return storeErr("reading the tasks' ends from their outputs", err)
+	}
+	for i, v := range vals {
+		if raw, err := v.ToString(); err == nil && i < len(which) {
+			which[i].EndTime = decodeResult(sessionID, rids[i], raw).GetEndTime()
+		}
+	}
+	return nil
 }
 
 // applyEnd sets a task's end time and error from its :te entry ("<ms>|<kind>|<message>").
@@ -524,6 +557,8 @@ func (s *Store) ListTasks(ctx context.Context, sessionID string, q store.ListQue
 			return 0, err
 		}
 		var bad error
+		var listed []*chorusv1.Task
+		var recs []*taskRecord
 		n := s.take(len(out), q.PageSize, len(ids), func(i int) bool {
 			if bad != nil {
 				return false
@@ -551,8 +586,12 @@ func (s *Store) ListTasks(ctx context.Context, sessionID string, q store.ListQue
 				applyEnd(t, raw)
 			}
 			out = append(out, t)
+			listed, recs = append(listed, t), append(recs, rec)
 			return true
 		})
+		if bad == nil {
+			bad = s.endsFromOutputs(ctx, sessionID, listed, recs)
+		}
 		return n, bad
 	})
 	return out, next, err

@@ -10,7 +10,7 @@
 --   :tl task order  :r results  :rd result data  :rl result order  :w:<rid> waiters
 --   :wl results with waiters  :ro results whose data is an object (both for the purge)
 --   :q:<p>:<prio> ready queues  :d:<p> retry-delayed  :l:<p> leases  :ev events  :req:<id> idempotent answers
---   :te task ends (ms|error kind|message)  :rq request ids with an answer kept (for the purge)
+--   :te task ends (ms|error kind|message; outcomes.lua)  :rq request ids with an answer kept (for the purge)
 -- Task header: twelve MessagePack values one after the other: status, attempt, token, partition,
 -- priority, max retries, waiting-on count, queue ms, outputs (csv), agent, dispatch ms, start ms,
 -- then the body when it is small (H_BODY); no user string can break it.

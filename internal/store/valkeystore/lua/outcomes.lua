@@ -171,7 +171,9 @@ local function complete(tid, tok, now, i)
   count(t[H_PARTITION], t[H_STATUS], TASK_COMPLETED)
   t[H_STATUS] = TASK_COMPLETED; t[H_TOKEN] = ''
   tput(t)
-  hset_later(':te', tid, ended(now))
+  -- a task whose first expected output this completion writes ends when that output does (the
+  -- record's end time, tasks.go endsFromOutputs): only other tasks take a :te entry
+  if not (mine[1] and written(mine[1], writing, nout, o1)) then hset_later(':te', tid, ended(now)) end
   ev_task(tid, TASK_COMPLETED, t[H_ATTEMPT])
   for _, rid in ipairs(mine) do
     local r = not written(rid, writing, nout, o1) and rget(rid)
