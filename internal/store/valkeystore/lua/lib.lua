@@ -212,24 +212,32 @@ end
 local function event(...)
   redis.call('XADD', K(':ev'), 'MAXLEN', '~', EVCAP, '*', ...)
 end
-local EVG     -- groups: {kind, status, ids, extra}
+local EVG     -- groups: {kind, status, ids, extra, how many}
+local NEVG    -- #EVG
 local EVLAST  -- id -> index of the group of its last change
+-- (grouped runs for every change of a batch: it keeps counts rather than take the length of a list)
 local function grouped(kind, id, st, extra, after)
   local from = (EVLAST[id] or 0) + 1
-  if after and after ~= '' then from = math.max(from, (EVLAST[after] or 0) + 1) end
-  local g = nil
-  for gi = #EVG, from, -1 do
-    local x = EVG[gi]
-    if x[1] == kind and x[2] == st then g = gi; break end
+  if after and after ~= '' then
+    local a = (EVLAST[after] or 0) + 1
+    if a > from then from = a end
   end
-  if not g then
-    EVG[#EVG + 1] = { kind, st, {}, {} }
-    g = #EVG
+  local x
+  for gi = NEVG, from, -1 do
+    local y = EVG[gi]
+    if y[1] == kind and y[2] == st then x = y; from = gi; break end
   end
-  local x = EVG[g]
-  x[3][#x[3] + 1] = id
-  x[4][#x[4] + 1] = extra
-  EVLAST[id] = g
+  if not x then
+    NEVG = NEVG + 1
+    x = { kind, st, {}, {}, 0 }
+    EVG[NEVG] = x
+    from = NEVG
+  end
+  local n = x[5] + 1
+  x[5] = n
+  x[3][n] = id
+  x[4][n] = extra
+  EVLAST[id] = from
 end
 local function ev_task(tid, st, att) grouped(EVENT_TASK_STATUS, tid, st, istr(att)) end
 -- ev_task_after is ev_task for a change that must follow task after's changes so far (a task's
@@ -244,8 +252,7 @@ local function flush_events()
       event('kind', x[1], 'status', x[2], 'results', table.concat(x[3], ','), 'sizes', table.concat(x[4], ','))
     end
   end
-  EVG = {}
-  EVLAST = {}
+  EVG, NEVG, EVLAST = {}, 0, {}
 end
 -- ev_task_error writes at once (after the grouped changes so far) a task change that carries an error.
 local function ev_task_error(tid, st, att, ekind, emsg, retryable)
@@ -739,7 +746,7 @@ local function begin()
   SID = string.sub(TAG, PREFIXLEN + 4, -2)
   treset(); rreset()
   HLATER, LLATER, UNLEASE = {}, {}, {}
-  EVG, EVLAST = {}, {}
+  EVG, NEVG, EVLAST = {}, 0, {}
   CNT = {}
   HASW = {}
   QSUF = {}
