@@ -285,14 +285,14 @@ func (s *Store) readyErr(res []valkey.ValkeyResult) error {
 }
 
 // partsOf reads the encoded batch in args (from index i: n, then 8 values per task, the partition
-// second and the dependencies fifth): how many tasks it puts in each partition, and the partitions
-// where it queues tasks at once (tasks without dependencies), in order of first appearance.
+// second and the dependencies fifth; or the short form, "F" and n, then shortValues values per task,
+// the partition first): how many tasks it puts in each partition, and the partitions where it
+// queues tasks at once (tasks without dependencies), in order of first appearance.
 func (s *Store) partsOf(args []string, i int) (perPart map[string]int64, queued []string) {
 	count, short := strings.CutPrefix(args[i], "F")
 	n, _ := strconv.Atoi(count)
 	perPart = map[string]int64{}
 	for j := 0; j < n; j++ {
-		// the short form: partition first, no dependencies; the long one: id, partition, ..., dependencies
 		part, deps := args[i+1+shortValues*j], ""
 		if !short {
 			task := args[i+1+8*j:]
