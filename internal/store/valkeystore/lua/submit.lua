@@ -40,24 +40,28 @@ end
 
 local SHORT_VALUES = 7 -- tasks.go shortValues
 
+-- short_at is where task j of a short batch starts in ARGV (its partition).
+local function short_at(j) return 5 + SHORT_VALUES * (j - 1) end
+
 -- short_specs are the specs of a short batch of n tasks, as parse_tasks makes them of a long one.
 local function short_specs(n)
   local specs = {}
   for j = 1, n do
-    local i = 5 + SHORT_VALUES * (j - 1)
+    local i = short_at(j)
     specs[j] = { id = '', part = ARGV[i], prio = num(ARGV[i + 1]), maxr = num(ARGV[i + 2]), deps = NOPARTS,
       outs = ARGV[i + 3], outl = split(ARGV[i + 3], ','), body = ARGV[i + 4], payload = ARGV[i + 5] }
   end
   return specs
 end
 
--- new_outputs tells whether the outputs of a short batch of n tasks are all new results, each
--- expected by one task (anything else takes the general way, which checks it).
+-- new_outputs returns the outputs of each task of a short batch of n tasks when they are all new
+-- results, each expected by one task; nil otherwise (the general way checks such a batch).
 local function new_outputs(n)
-  local rids, seen = {}, {}
+  local outl, rids, seen = {}, {}, {}
   for j = 1, n do
-    for _, rid in ipairs(split(ARGV[5 + SHORT_VALUES * (j - 1) + 3], ',')) do
-      if seen[rid] then return false end
+    outl[j] = split(ARGV[short_at(j) + 3], ',')
+    for _, rid in ipairs(outl[j]) do
+      if seen[rid] then return nil end
       seen[rid] = true
       rids[#rids + 1] = rid
     end
@@ -65,26 +69,26 @@ local function new_outputs(n)
   for i = 1, #rids, 1000 do
     local got = redis.call('HMGET', K(':r'), unpack(rids, i, math.min(i + 999, #rids)))
     for k = 1, #got do
-      if got[k] then return false end
+      if got[k] then return nil end
     end
   end
-  return true
+  return outl
 end
 
--- store_short writes the n tasks of a short batch, numbered from seq + 1, QUEUED at now (the
--- caller's string); returns the answer (id, status per task).
-local function store_short(n, seq, now, touched)
+-- store_short writes the n tasks of a short batch (outl: each one's outputs), numbered from
+-- seq + 1, QUEUED at now (the caller's string); returns the answer (id, status per task).
+local function store_short(n, outl, seq, now, touched)
   local answer = {}
   local created = '|0||0|' .. now .. '|0|' -- the rest of a new output's record (unrecord)
   local parts = {}
   for j = 1, n do
-    local i = 5 + SHORT_VALUES * (j - 1)
-    local part, prio, outs, body, payload = ARGV[i], num(ARGV[i + 1]), ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+    local i = short_at(j)
+    local part, prio, body, payload = ARGV[i], num(ARGV[i + 1]), ARGV[i + 4], ARGV[i + 5]
     local tid = string.format('%d', seq + j)
     hset_later(':t', tid, ARGV[i + 6])
     if #body > BODY_INLINE then hset_later(':tb', tid, body) end
     if payload ~= '' then hset_later(':pl', tid, payload) end
-    for _, rid in ipairs(split(outs, ',')) do
+    for _, rid in ipairs(outl[j]) do
       hset_later(':r', rid, istr(RESULT_CREATED) .. '|' .. tid .. created)
       rpush_later(':rl', rid)
     end
@@ -114,10 +118,11 @@ if st ~= SESSION_RUNNING and st ~= SESSION_PAUSED then
 end
 -- a short batch whose outputs are all new is written as it is; any other one as a long one
 local nshort = string.match(ARGV[4], '^F(%d+)$')
-local specs
+local specs, outl
 if nshort then
   nshort = tonumber(nshort)
-  if not new_outputs(nshort) then
+  outl = new_outputs(nshort)
+  if not outl then
     specs = short_specs(nshort)
     nshort = nil
   end
@@ -158,7 +163,7 @@ end
 if seq ~= seq0 then redis.call('HSET', KEYS[1], 'seq', seq) end
 local touched = {}
 local answer
-if specs then answer = store_tasks(specs, ARGV[1], touched) else answer = store_short(nshort, seq0, ARGV[1], touched) end
+if specs then answer = store_tasks(specs, ARGV[1], touched) else answer = store_short(nshort, outl, seq0, ARGV[1], touched) end
 if ARGV[2] ~= '' then
   redis.call('SET', KEYS[2], pack_answer(answer, ntasks > 0 and seq - seq0 == ntasks), 'EX', 86400)
   -- the request ids with an answer kept, by expiry, so that a purge deletes their answers (and the
@@ -169,7 +174,7 @@ if ARGV[2] ~= '' then
 end
 local counts, seen = {}, {}
 for j = 1, ntasks do
-  local part = specs and specs[j].part or ARGV[5 + SHORT_VALUES * (j - 1)]
+  local part = specs and specs[j].part or ARGV[short_at(j)]
   if not seen[part] then
     seen[part] = true
     counts[#counts + 1] = part
