@@ -75,12 +75,15 @@ breaking: tools protos ## Check proto/ for breaking changes against the main bra
 GO_FILES = $$(git ls-files '*.go' | grep -v -e '^gen/' -e '/gen/')
 # Imports in three groups: standard library, third-party, then Chorus's own.
 GOIMPORTS := $(BIN)/goimports -local github.com/chorus-hpc/chorus
+# goimports sorts within a group but leaves a misplaced group alone; this checks (and -w mends) the groups.
+IMPORTGROUPS := $(GO) run ./scripts/importgroups -local github.com/chorus-hpc/chorus
 
 .PHONY: lint
 lint: tools protos tidy-check ## gofmt, goimports, go vet, go mod tidy, buf lint
 	@out=$$(gofmt -l $(GO_FILES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@out=$$($(GOIMPORTS) -l $(GO_FILES)); if [ -n "$$out" ]; then \
 	  echo "imports out of order (standard library, third-party, then github.com/chorus-hpc/chorus): run 'make fmt'"; echo "$$out"; exit 1; fi
+	@$(IMPORTGROUPS) $(GO_FILES) || { echo "run 'make fmt'"; exit 1; }
 	$(GO) vet ./...
 	cd sdks/go && $(GO) vet ./...  # the Go SDK is its own module
 	buf lint
@@ -89,6 +92,7 @@ lint: tools protos tidy-check ## gofmt, goimports, go vet, go mod tidy, buf lint
 .PHONY: fmt
 fmt: tools ## Format Go files and group their imports (gofmt, goimports)
 	gofmt -w $(GO_FILES)
+	$(IMPORTGROUPS) -w $(GO_FILES)
 	$(GOIMPORTS) -w $(GO_FILES)
 
 .PHONY: tidy-check

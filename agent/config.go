@@ -11,7 +11,6 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-
 	"gopkg.in/yaml.v3"
 
 	"github.com/chorus-hpc/chorus/internal/clock"

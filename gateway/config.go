@@ -20,9 +20,8 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/chorus-hpc/chorus/internal/validate"
-
 	"github.com/chorus-hpc/chorus/internal/auth"
+	"github.com/chorus-hpc/chorus/internal/validate"
 )
 
 // Defaults of Config.

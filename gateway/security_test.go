@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chorus-hpc/chorus/internal/testutil/syncbuf"
-
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -33,6 +31,7 @@ import (
 	"github.com/chorus-hpc/chorus/gateway"
 	"github.com/chorus-hpc/chorus/internal/auth"
 	"github.com/chorus-hpc/chorus/internal/auth/authtest"
+	"github.com/chorus-hpc/chorus/internal/testutil/syncbuf"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )

@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
-
 	"context"
 	"crypto/tls"
 	"errors"
@@ -13,10 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chorus-hpc/chorus/internal/metrics"
-
 	"buf.build/go/protovalidate"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -26,6 +23,7 @@ import (
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/test/bufconn"
 
+	"github.com/chorus-hpc/chorus/internal/metrics"
 	"github.com/chorus-hpc/chorus/internal/objstore"
 	"github.com/chorus-hpc/chorus/internal/store"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chorus-hpc/chorus/internal/testutil/syncbuf"
-
 	"github.com/valkey-io/valkey-go"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -21,6 +19,7 @@ import (
 	"github.com/chorus-hpc/chorus/gateway"
 	"github.com/chorus-hpc/chorus/internal/objstore/local"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
+	"github.com/chorus-hpc/chorus/internal/testutil/syncbuf"
 	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
 	"github.com/chorus-hpc/chorus/internal/valkeyproc"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"

@@ -11,13 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
-
 	"github.com/chromedp/chromedp"
 
 	"github.com/chorus-hpc/chorus/gateway"
 	"github.com/chorus-hpc/chorus/internal/auth"
 	"github.com/chorus-hpc/chorus/internal/auth/authtest"
+	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
 )
 

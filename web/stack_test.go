@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
-
 	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
@@ -23,6 +21,7 @@ import (
 	"github.com/chorus-hpc/chorus/agent"
 	"github.com/chorus-hpc/chorus/gateway"
 	"github.com/chorus-hpc/chorus/internal/objstore/local"
+	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
 	"github.com/chorus-hpc/chorus/internal/testutil/jaegertest"
 	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
-
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )

@@ -15,14 +15,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chorus-hpc/chorus/internal/jaegerconf"
-
 	"github.com/valkey-io/valkey-go"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/chorus-hpc/chorus/agent"
 	"github.com/chorus-hpc/chorus/gateway"
 	"github.com/chorus-hpc/chorus/internal/demo"
+	"github.com/chorus-hpc/chorus/internal/jaegerconf"
 	"github.com/chorus-hpc/chorus/internal/objstore/local"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
 	"github.com/chorus-hpc/chorus/internal/telemetry"

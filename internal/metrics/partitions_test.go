@@ -13,7 +13,6 @@ import (
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
 	"github.com/chorus-hpc/chorus/internal/telemetry"
 	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
-
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 

@@ -9,10 +9,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/valkey-io/valkey-go"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/valkey-io/valkey-go"
 
 	"github.com/chorus-hpc/chorus/internal/clock"
 )

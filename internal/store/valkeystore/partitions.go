@@ -8,9 +8,8 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
-
 	"github.com/chorus-hpc/chorus/internal/store"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // DeclarePartitions records partitions from configuration.

@@ -20,7 +20,6 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 
 	"github.com/chorus-hpc/chorus/internal/jaegerconf"
-
 	"github.com/chorus-hpc/chorus/internal/testutil/freeport"
 	"github.com/chorus-hpc/chorus/internal/testutil/modroot"
 )

@@ -1,10 +1,6 @@
 package worker
 
 import (
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/trace"
-
 	"context"
 	"errors"
 	"fmt"
@@ -17,13 +13,15 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/chorus-hpc/chorus/sdks/go/internal/oteltrace"
-	"github.com/chorus-hpc/chorus/sdks/go/worker/wirebatch"
-
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
 	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
+	"github.com/chorus-hpc/chorus/sdks/go/internal/oteltrace"
+	"github.com/chorus-hpc/chorus/sdks/go/worker/wirebatch"
 )
 
 // Handler runs one task and returns the data of its expected outputs.

@@ -20,15 +20,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chorus-hpc/chorus/internal/testutil/freeport"
-	"github.com/chorus-hpc/chorus/internal/testutil/modroot"
-	"github.com/chorus-hpc/chorus/internal/testutil/syncbuf"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/chorus-hpc/chorus/internal/objstore/s3"
+	"github.com/chorus-hpc/chorus/internal/testutil/freeport"
+	"github.com/chorus-hpc/chorus/internal/testutil/modroot"
+	"github.com/chorus-hpc/chorus/internal/testutil/syncbuf"
 )
 
 // Environment variables read by Start.
