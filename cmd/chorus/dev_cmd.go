@@ -24,9 +24,9 @@ import (
 	"github.com/chorus-hpc/chorus/internal/jaegerconf"
 	"github.com/chorus-hpc/chorus/internal/objstore/local"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
-	"github.com/chorus-hpc/chorus/internal/telemetry"
 	"github.com/chorus-hpc/chorus/internal/valkeyproc"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
+	"github.com/chorus-hpc/chorus/sdks/go/otelenv"
 )
 
 // devWorkers finds the example workers of this checkout: the partitions `chorus dev` serves.
@@ -99,7 +99,7 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer shutdownTelemetry(tel.Shutdown)
 	log := tel.Logger
-	agentTP, agentTPStop, err := telemetry.TracerProviderFromEnv(ctx, "chorus-agent")
+	agentTP, agentTPStop, err := otelenv.TracerProvider(ctx, env.getenv, "chorus-agent")
 	if err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 
 // runDemoJob runs the demo job and returns the id of its trace.
 func runDemoJob(ctx context.Context, env *cliEnv, addr, token string, tasks int) (string, error) {
-	tp, stop, err := telemetry.TracerProviderFromEnv(ctx, "chorus-client")
+	tp, stop, err := otelenv.TracerProvider(ctx, env.getenv, "chorus-client")
 	if err != nil {
 		return "", err
 	}

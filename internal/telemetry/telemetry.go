@@ -16,17 +16,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"go.opentelemetry.io/contrib/exporters/autoexport"
-	"go.opentelemetry.io/otel/attribute"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/resource"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/chorus-hpc/chorus/sdks/go/otelenv"
 )
 
 // Config says how a process reports.
@@ -63,10 +59,11 @@ type Telemetry struct {
 // TracingEnabled reports whether spans are exported.
 func (t *Telemetry) TracingEnabled() bool { return t.tracing }
 
-// New builds the providers. Tracing is on when OTEL_TRACES_EXPORTER is set (other than "none") or an
-// OTLP endpoint is (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT); the exporter,
-// protocol (grpc or http/protobuf), sampler (OTEL_TRACES_SAMPLER, e.g. parentbased_traceidratio with
-// OTEL_TRACES_SAMPLER_ARG=0.01) and resource come from the same variables.
+// New builds the providers. Traces are configured by the OTEL_* variables as the Go SDK's
+// otelenv.TracerProvider reads them: on when OTEL_TRACES_EXPORTER is set (other than "none") or an
+// OTLP endpoint is; exporter otlp (grpc or http/protobuf) or console; sampler from
+// OTEL_TRACES_SAMPLER (e.g. parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG=0.01). Traces and
+// metrics name the service OTEL_SERVICE_NAME when it is set, else cfg.ServiceName.
 func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 	if cfg.ServiceName == "" {
 		return nil, errors.New("telemetry: ServiceName is required")
@@ -91,14 +88,14 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 	}
 	t.Logger = slog.New(traceHandler{h})
 
-	res, err := serviceResource(cfg.ServiceName)
+	res, err := otelenv.Resource(cfg.Getenv, cfg.ServiceName)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("telemetry: %w", err)
 	}
 
-	tp, shutdown, err := tracerProvider(ctx, cfg.Getenv, res)
+	tp, shutdown, err := otelenv.TracerProvider(ctx, cfg.Getenv, cfg.ServiceName)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("telemetry: %w", err)
 	}
 	t.TracerProvider, t.tracing = tp, shutdown != nil
 	if shutdown != nil {
@@ -116,51 +113,6 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 	t.shutdown = append(t.shutdown, mp.Shutdown)
 	t.MetricsHandler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return t, nil
-}
-
-// TracerProviderFromEnv returns a tracer provider exporting spans as the OTEL_* environment says
-// (service name from OTEL_SERVICE_NAME, else serviceName), or a no-op provider and a nil shutdown when
-// tracing is not configured. Worker SDKs use it so a worker joins its tasks' traces by itself.
-func TracerProviderFromEnv(ctx context.Context, serviceName string) (trace.TracerProvider, func(context.Context) error, error) {
-	if v := os.Getenv("OTEL_SERVICE_NAME"); v != "" {
-		serviceName = v
-	}
-	res, err := serviceResource(serviceName)
-	if err != nil {
-		return nil, nil, err
-	}
-	return tracerProvider(ctx, os.Getenv, res)
-}
-
-// serviceResource describes the process to exporters: the SDK's defaults and the service's name.
-func serviceResource(name string) (*resource.Resource, error) {
-	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(attribute.String(string(semconv.ServiceNameKey), name)))
-	if err != nil {
-		return nil, fmt.Errorf("telemetry: resource: %w", err)
-	}
-	return res, nil
-}
-
-func tracerProvider(ctx context.Context, getenv func(string) string, res *resource.Resource) (trace.TracerProvider, func(context.Context) error, error) {
-	if !tracingConfigured(getenv) {
-		return noop.NewTracerProvider(), nil, nil
-	}
-	exp, err := autoexport.NewSpanExporter(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("telemetry: span exporter from OTEL_* settings: %w", err)
-	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
-	return tp, tp.Shutdown, nil
-}
-
-func tracingConfigured(getenv func(string) string) bool {
-	if v := strings.TrimSpace(getenv("OTEL_TRACES_EXPORTER")); v != "" {
-		return v != "none"
-	}
-	if strings.EqualFold(getenv("OTEL_SDK_DISABLED"), "true") {
-		return false
-	}
-	return getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
 }
 
 // Shutdown flushes and stops the providers.

@@ -75,6 +75,25 @@ func TestMetricsAreServed(t *testing.T) {
 	}
 }
 
+// OTEL_SERVICE_NAME names the service (as a Helm release sets it), else the name the process gives.
+func TestServiceName(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		vars map[string]string
+		want string
+	}{
+		{nil, `service_name="test"`},
+		{map[string]string{"OTEL_SERVICE_NAME": "gateway-eu-1"}, `service_name="gateway-eu-1"`},
+	} {
+		tel := newTelemetry(t, tc.vars)
+		rec := httptest.NewRecorder()
+		tel.MetricsHandler.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		if body := rec.Body.String(); !strings.Contains(body, tc.want) {
+			t.Errorf("env %v: /metrics lacks %s:\n%s", tc.vars, tc.want, body)
+		}
+	}
+}
+
 func TestLogsCarryTraceIDs(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer

@@ -15,12 +15,13 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
 	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
-	"github.com/chorus-hpc/chorus/sdks/go/internal/oteltrace"
+	"github.com/chorus-hpc/chorus/sdks/go/otelenv"
 	"github.com/chorus-hpc/chorus/sdks/go/worker/wirebatch"
 )
 
@@ -106,7 +107,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if tp == nil {
 		var shutdown func(context.Context) error
 		var err error
-		if tp, shutdown, err = oteltrace.TracerProviderFromEnv(ctx, "chorus-worker-go"); err != nil {
+		if tp, shutdown, err = otelenv.TracerProviderFromEnv(ctx, "chorus-worker-go"); err != nil {
 			return fmt.Errorf("worker: tracing from the OTEL_* settings: %w", err)
 		}
 		if shutdown != nil {
@@ -380,6 +381,18 @@ func (w *Worker) finish(j job) {
 	}
 }
 
+// traceContext reads the W3C trace context that the agent sends with each task.
+var traceContext = propagation.TraceContext{}
+
+// taskTraceContext returns ctx with the remote span of the task's traceparent and tracestate, so the
+// spans of its handler join the task's trace. An empty or malformed traceparent leaves ctx as it is.
+func taskTraceContext(ctx context.Context, a *workerv1.AssignTask) context.Context {
+	if a.GetTraceparent() == "" {
+		return ctx
+	}
+	return traceContext.Extract(ctx, propagation.MapCarrier{"traceparent": a.GetTraceparent(), "tracestate": a.GetTracestate()})
+}
+
 // run runs one task and returns the message that reports its outcome.
 func (w *Worker) run(ctx context.Context, a *workerv1.AssignTask) (out *workerv1.ConnectRequest) {
 	fail := func(msg string, retryable bool) *workerv1.ConnectRequest {
@@ -391,7 +404,7 @@ func (w *Worker) run(ctx context.Context, a *workerv1.AssignTask) (out *workerv1
 			out = fail(fmt.Sprintf("handler of %s panicked: %v\n%s", a.GetMethod(), r, debug.Stack()), false)
 		}
 	}()
-	ctx, span := w.tracer.Start(oteltrace.ExtractTraceParent(ctx, a.GetTraceparent(), a.GetTracestate()), "chorus worker "+a.GetMethod(),
+	ctx, span := w.tracer.Start(taskTraceContext(ctx, a), "chorus worker "+a.GetMethod(),
 		trace.WithAttributes(attribute.String("chorus.task_id", a.GetTaskId()), attribute.String("chorus.session_id", a.GetSessionId()),
 			attribute.Int("chorus.attempt", int(a.GetAttempt()))))
 	defer func() {

@@ -1,10 +1,15 @@
 package worker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"go.opentelemetry.io/otel/trace"
+
+	workerv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/worker/v1"
 )
 
 func TestNewNeedsTheAgentsSettings(t *testing.T) {
@@ -69,5 +74,21 @@ func TestErrorsAreRetryableUnlessPermanent(t *testing.T) {
 	}
 	if !IsRetryable(Retryable(Permanent(base))) {
 		t.Error("Retryable around Permanent is not retryable")
+	}
+}
+
+func TestTaskTraceContext(t *testing.T) {
+	t.Parallel()
+	a := &workerv1.AssignTask{Traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", Tracestate: "k=v"}
+	sc := trace.SpanContextFromContext(taskTraceContext(context.Background(), a))
+	if !sc.IsValid() || !sc.IsRemote() || sc.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" ||
+		sc.SpanID().String() != "00f067aa0ba902b7" || sc.TraceState().String() != "k=v" {
+		t.Fatalf("extracted %+v", sc)
+	}
+	for _, tp := range []string{"", "00-not-a-trace-01"} {
+		a := &workerv1.AssignTask{Traceparent: tp}
+		if sc := trace.SpanContextFromContext(taskTraceContext(context.Background(), a)); sc.IsValid() {
+			t.Errorf("traceparent %q gave span context %+v", tp, sc)
+		}
 	}
 }
