@@ -24,6 +24,7 @@ import (
 	"github.com/chorus-hpc/chorus/internal/jaegerconf"
 	"github.com/chorus-hpc/chorus/internal/objstore/local"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
+	"github.com/chorus-hpc/chorus/internal/telemetry"
 	"github.com/chorus-hpc/chorus/internal/valkeyproc"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 	"github.com/chorus-hpc/chorus/sdks/go/otelenv"
@@ -127,18 +128,10 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer closeBackend()
 
-	for _, p := range parts {
-		gcfg.DeclaredPartitions = append(gcfg.DeclaredPartitions, p.Name)
+	devToken, err := devGatewayConfig(gcfg, parts, data, *withAuth, tel)
+	if err != nil {
+		return err
 	}
-	devToken := ""
-	if *withAuth {
-		if gcfg.Auth.JWTSecretFile, devToken, err = devAuth(data); err != nil {
-			return err
-		}
-		gcfg.Auth.JWTAudience, gcfg.Auth.JWTIssuer = devAudience, devIssuer
-	}
-	gcfg.Logger, gcfg.TracerProvider, gcfg.MeterProvider, gcfg.Propagator = log, tel.TracerProvider, tel.MeterProvider, tel.Propagator
-	gcfg.MetricsHandler = tel.MetricsHandler
 	if *withJaeger && gcfg.JaegerURL == "" {
 		gcfg.JaegerURL = "http://" + jcfg.uiAddr // the dashboard shows task traces
 	}
@@ -154,18 +147,7 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	var wg sync.WaitGroup
-	errs := make(chan error, 2)
-	for _, run := range []func(context.Context) error{gw.Run, ag.Run} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
-				errs <- err
-				stop()
-			}
-		}()
-	}
+	wait := runTogether(runCtx, stop, gw.Run, ag.Run)
 	scheme := printDevBanner(env, gw, data, vk.Addr(), parts, devToken, gcfg.Auth.JWTSecretFile, *withJaeger, &jcfg, *dataDir)
 
 	var demoErr error
@@ -179,14 +161,55 @@ func runDev(ctx context.Context, env *cliEnv, args []string) error {
 		}
 	}
 	<-runCtx.Done()
-	wg.Wait()
+	runErr := wait()
 	// the agent removed its workers' folders and released its lock; the folder is this run's alone
 	_ = os.RemoveAll(acfg.RuntimeDir)
-	close(errs)
-	for err := range errs {
-		return err
+	if runErr != nil {
+		return runErr
 	}
 	return demoErr
+}
+
+// devGatewayConfig completes the dev gateway's configuration: the example workers' partitions, the
+// process's telemetry and, with auth, the dev tenant's secret; it returns that tenant's token ("" without
+// auth).
+func devGatewayConfig(gcfg *gateway.Config, parts []agent.PartitionConfig, data string, withAuth bool, tel *telemetry.Telemetry) (string, error) {
+	for _, p := range parts {
+		gcfg.DeclaredPartitions = append(gcfg.DeclaredPartitions, p.Name)
+	}
+	gcfg.Logger, gcfg.TracerProvider, gcfg.MeterProvider, gcfg.Propagator = tel.Logger, tel.TracerProvider, tel.MeterProvider, tel.Propagator
+	gcfg.MetricsHandler = tel.MetricsHandler
+	if !withAuth {
+		return "", nil
+	}
+	secretFile, token, err := devAuth(data)
+	if err != nil {
+		return "", err
+	}
+	gcfg.Auth.JWTSecretFile, gcfg.Auth.JWTAudience, gcfg.Auth.JWTIssuer = secretFile, devAudience, devIssuer
+	return token, nil
+}
+
+// runTogether runs each of runs in its own goroutine until ctx ends. The first to fail (other than by
+// ctx's end) stops the others through stop. wait waits for them all and returns the first failure.
+func runTogether(ctx context.Context, stop context.CancelFunc, runs ...func(context.Context) error) (wait func() error) {
+	var wg sync.WaitGroup
+	errs := make(chan error, len(runs))
+	for _, run := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				errs <- err
+				stop()
+			}
+		}()
+	}
+	return func() error {
+		wg.Wait()
+		close(errs)
+		return <-errs // nil when none failed
+	}
 }
 
 // runDemoJob runs the demo job and returns the id of its trace.

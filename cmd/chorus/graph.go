@@ -3,9 +3,10 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,46 +99,76 @@ func (gf *graphFile) build(dir string, defaults []client.TaskOption) (*builtGrap
 	if len(gf.Tasks) == 0 {
 		return nil, fmt.Errorf("%w: the graph file has no tasks", errUsage)
 	}
-	read := func(p string) ([]byte, error) {
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(dir, p)
-		}
-		return os.ReadFile(p)
+	b := &graphBuilder{builtGraph: &builtGraph{graph: client.NewGraph(), ids: map[string]string{}}, dir: dir}
+	if err := b.addInputs(gf.Inputs); err != nil {
+		return nil, err
 	}
-	b := &builtGraph{graph: client.NewGraph(), ids: map[string]string{}}
-	claim := func(name, what string) error {
-		if name == "" {
-			return fmt.Errorf("%w: graph file: %s without a name", errUsage, what)
-		}
-		if _, dup := b.ids[name]; dup {
-			return fmt.Errorf("%w: graph file: the name %q is used twice", errUsage, name)
-		}
-		b.ids[name] = ""
-		return nil
+	// Names first (a task may depend on one declared after it), then the tasks.
+	outs, err := b.nameOutputs(gf.Tasks)
+	if err != nil {
+		return nil, err
 	}
-	names := make([]string, 0, len(gf.Inputs))
-	for name := range gf.Inputs {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := claim(name, "an input"); err != nil {
+	for i, t := range gf.Tasks {
+		if t.Partition == "" {
+			t.Partition = gf.Partition
+		}
+		if err := b.addTask(t, outs[i], defaults); err != nil {
 			return nil, err
 		}
-		in := gf.Inputs[name]
+	}
+	return b.builtGraph, nil
+}
+
+// graphBuilder builds a graph file's client graph, reading the files it names relative to dir.
+type graphBuilder struct {
+	*builtGraph
+	dir string
+}
+
+func (b *graphBuilder) read(p string) ([]byte, error) {
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(b.dir, p)
+	}
+	return os.ReadFile(p)
+}
+
+// claim reserves name (of an input, a task or an output, as what says) or says why it cannot be.
+func (b *graphBuilder) claim(name, what string) error {
+	if name == "" {
+		return fmt.Errorf("%w: graph file: %s without a name", errUsage, what)
+	}
+	if _, dup := b.ids[name]; dup {
+		return fmt.Errorf("%w: graph file: the name %q is used twice", errUsage, name)
+	}
+	b.ids[name] = ""
+	return nil
+}
+
+// addInputs adds the graph's inputs in the order of their names.
+func (b *graphBuilder) addInputs(inputs map[string]graphInput) error {
+	for _, name := range sortedKeys(inputs) {
+		if err := b.claim(name, "an input"); err != nil {
+			return err
+		}
+		in := inputs[name]
 		data := []byte(in.Text)
 		if in.File != "" {
 			var err error
-			if data, err = read(in.File); err != nil {
-				return nil, fmt.Errorf("graph file: input %q: %w", name, err)
+			if data, err = b.read(in.File); err != nil {
+				return fmt.Errorf("graph file: input %q: %w", name, err)
 			}
 		}
 		b.ids[name] = b.graph.Input(data)
 	}
-	// Names first (a task may depend on one declared after it), then the tasks.
-	outs := make([][]string, len(gf.Tasks))
-	for i, t := range gf.Tasks {
-		if err := claim(t.Name, fmt.Sprintf("task #%d", i+1)); err != nil {
+	return nil
+}
+
+// nameOutputs gives every task's outputs their result ids, and each task the id of its first output;
+// it returns the ids of each task's outputs.
+func (b *graphBuilder) nameOutputs(tasks []graphTask) ([][]string, error) {
+	outs := make([][]string, len(tasks))
+	for i, t := range tasks {
+		if err := b.claim(t.Name, fmt.Sprintf("task #%d", i+1)); err != nil {
 			return nil, err
 		}
 		if t.Method == "" {
@@ -150,7 +181,7 @@ func (gf *graphFile) build(dir string, defaults []client.TaskOption) (*builtGrap
 		for _, o := range outNames {
 			id := client.NewID("out-")
 			if o != t.Name {
-				if err := claim(o, fmt.Sprintf("an output of task %q", t.Name)); err != nil {
+				if err := b.claim(o, fmt.Sprintf("an output of task %q", t.Name)); err != nil {
 					return nil, err
 				}
 			}
@@ -159,59 +190,55 @@ func (gf *graphFile) build(dir string, defaults []client.TaskOption) (*builtGrap
 		}
 		b.ids[t.Name] = outs[i][0]
 	}
-	for i, t := range gf.Tasks {
-		payload := []byte(t.Payload)
-		if t.PayloadFile != "" {
-			var err error
-			if payload, err = read(t.PayloadFile); err != nil {
-				return nil, fmt.Errorf("graph file: task %q: %w", t.Name, err)
-			}
-		}
-		opts := append(append([]client.TaskOption{}, defaults...), client.Outputs(outs[i]...))
-		if len(t.Depends) > 0 {
-			deps := make([]string, len(t.Depends))
-			for j, d := range t.Depends {
-				id, ok := b.ids[d]
-				if !ok {
-					return nil, fmt.Errorf("%w: graph file: task %q depends on %q, which is no input, task or output of the graph (names: %s)",
-						errUsage, t.Name, d, strings.Join(sortedKeys(b.ids), ", "))
-				}
-				deps[j] = id
-			}
-			opts = append(opts, client.DependsOn(deps...))
-		}
-		if p := t.Partition; p != "" || gf.Partition != "" {
-			if p == "" {
-				p = gf.Partition
-			}
-			opts = append(opts, client.Partition(p))
-		}
-		if t.Priority != nil {
-			opts = append(opts, client.Priority(*t.Priority))
-		}
-		if t.MaxRetries != nil {
-			opts = append(opts, client.MaxRetries(*t.MaxRetries))
-		}
-		if t.MaxDuration != "" {
-			d, err := time.ParseDuration(t.MaxDuration)
-			if err != nil {
-				return nil, fmt.Errorf("%w: graph file: task %q: max_duration: %v", errUsage, t.Name, err)
-			}
-			opts = append(opts, client.MaxDuration(d))
-		}
-		for k, v := range t.Options {
-			opts = append(opts, client.Option(k, v))
-		}
-		b.tasks = append(b.tasks, namedTask{name: t.Name, handle: b.graph.Task(t.Method, payload, opts...)})
-	}
-	return b, nil
+	return outs, nil
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// addTask adds task t, whose outputs have the result ids outs, with the options of the file's defaults
+// and its own.
+func (b *graphBuilder) addTask(t graphTask, outs []string, defaults []client.TaskOption) error {
+	payload := []byte(t.Payload)
+	if t.PayloadFile != "" {
+		var err error
+		if payload, err = b.read(t.PayloadFile); err != nil {
+			return fmt.Errorf("graph file: task %q: %w", t.Name, err)
+		}
 	}
-	sort.Strings(keys)
-	return keys
+	opts := append(append([]client.TaskOption{}, defaults...), client.Outputs(outs...))
+	if len(t.Depends) > 0 {
+		deps := make([]string, len(t.Depends))
+		for j, d := range t.Depends {
+			id, ok := b.ids[d]
+			if !ok {
+				return fmt.Errorf("%w: graph file: task %q depends on %q, which is no input, task or output of the graph (names: %s)",
+					errUsage, t.Name, d, strings.Join(sortedKeys(b.ids), ", "))
+			}
+			deps[j] = id
+		}
+		opts = append(opts, client.DependsOn(deps...))
+	}
+	if t.Partition != "" {
+		opts = append(opts, client.Partition(t.Partition))
+	}
+	if t.Priority != nil {
+		opts = append(opts, client.Priority(*t.Priority))
+	}
+	if t.MaxRetries != nil {
+		opts = append(opts, client.MaxRetries(*t.MaxRetries))
+	}
+	if t.MaxDuration != "" {
+		d, err := time.ParseDuration(t.MaxDuration)
+		if err != nil {
+			return fmt.Errorf("%w: graph file: task %q: max_duration: %v", errUsage, t.Name, err)
+		}
+		opts = append(opts, client.MaxDuration(d))
+	}
+	for k, v := range t.Options {
+		opts = append(opts, client.Option(k, v))
+	}
+	b.tasks = append(b.tasks, namedTask{name: t.Name, handle: b.graph.Task(t.Method, payload, opts...)})
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
