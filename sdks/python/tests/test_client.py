@@ -62,6 +62,15 @@ def test_graph_inputs_and_large_data(address):
         assert len(s.list_tasks()) == 2
 
 
+def test_listings_follow_their_pages(address):
+    with Client(address) as c:
+        s = c.create_session(partition="go")
+        ids = s.create_results(*[""] * 1001)  # more than one page of 1,000
+        listed = s.list_results()
+        assert len(listed) == 1001 and {r.result_id for r in listed} == set(ids)
+        assert s.id in {x.session_id for x in c.list_sessions()}
+
+
 def test_failure_is_an_aborted_error(address):
     with Client(address) as c:
         s = c.create_session(partition="go")

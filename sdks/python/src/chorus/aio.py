@@ -24,7 +24,6 @@ first submission, settles every pending result: nothing is polled.
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import AsyncIterator, Dict, List, Optional, Sequence, Union
 
 import grpc
@@ -41,6 +40,7 @@ from chorus.client import (
     _MAX_BATCH_BYTES,
     _chunks_of,
     _options,
+    _security,
     _wrap,
     new_id,
 )
@@ -101,16 +101,7 @@ class Client:
                  token: Optional[str] = None, ca_file: Optional[str] = None, tls: bool = False,
                  cert_file: Optional[str] = None, key_file: Optional[str] = None):
         opts = [("grpc.max_receive_message_length", 64 << 20)]
-        token = os.environ.get("CHORUS_TOKEN", "") if token is None else token
-        ca_file = os.environ.get("CHORUS_CA_FILE", "") if ca_file is None else ca_file
-        if credentials is None and (tls or ca_file or cert_file):
-            def read(path):
-                if not path:
-                    return None
-                with open(path, "rb") as f:
-                    return f.read()
-            credentials = grpc.ssl_channel_credentials(root_certificates=read(ca_file), private_key=read(key_file),
-                                                       certificate_chain=read(cert_file))
+        credentials, token = _security(credentials, token, ca_file, tls, cert_file, key_file)
         self._md = (("authorization", "Bearer " + token),) if token else None
         self._channel = (grpc.aio.secure_channel(address, credentials, opts) if credentials
                          else grpc.aio.insecure_channel(address, opts))

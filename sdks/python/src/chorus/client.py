@@ -273,6 +273,23 @@ class _Service:
         return call
 
 
+def _security(credentials: Optional[grpc.ChannelCredentials], token: Optional[str], ca_file: Optional[str], tls: bool,
+              cert_file: Optional[str], key_file: Optional[str]) -> tuple:
+    """The channel credentials (None: plaintext) and bearer token ("" for none) that a client's
+    arguments ask for, with ``CHORUS_TOKEN`` and ``CHORUS_CA_FILE`` as the defaults of token and ca_file."""
+    token = os.environ.get("CHORUS_TOKEN", "") if token is None else token
+    ca_file = os.environ.get("CHORUS_CA_FILE", "") if ca_file is None else ca_file
+    if credentials is None and (tls or ca_file or cert_file):
+        def read(path):
+            if not path:
+                return None
+            with open(path, "rb") as f:
+                return f.read()
+        credentials = grpc.ssl_channel_credentials(root_certificates=read(ca_file), private_key=read(key_file),
+                                                   certificate_chain=read(cert_file))
+    return credentials, token
+
+
 class Client:
     """A connection to a Chorus gateway (gRPC address "host:port"), or to several gateways of one
     installation ("host1:port,host2:port", or a list): calls go to one of them and move to the next
@@ -296,16 +313,7 @@ class Client:
         if not addresses:
             raise ValueError(f"chorus: no gateway address in {address!r}: give host:port, or several separated by commas")
         opts = [("grpc.max_receive_message_length", 64 << 20)] + _KEEPALIVE
-        token = os.environ.get("CHORUS_TOKEN", "") if token is None else token
-        ca_file = os.environ.get("CHORUS_CA_FILE", "") if ca_file is None else ca_file
-        if credentials is None and (tls or ca_file or cert_file):
-            def read(path):
-                if not path:
-                    return None
-                with open(path, "rb") as f:
-                    return f.read()
-            credentials = grpc.ssl_channel_credentials(root_certificates=read(ca_file), private_key=read(key_file),
-                                                       certificate_chain=read(cert_file))
+        credentials, token = _security(credentials, token, ca_file, tls, cert_file, key_file)
         self._gateways = _Gateways(addresses, credentials, opts, token)
         self._channel = self._gateways.channels[0]
         self._raw_channel = self._gateways.raw[0]
@@ -343,15 +351,20 @@ class Client:
     def session(self, session_id: str) -> "Session":
         return Session(self, session_id)
 
-    def list_sessions(self, status: int = 0) -> list:
+    def _listing(self, op: str, fn, request: Callable[[str], object], items: str) -> list:
+        """Every item of a paged listing: request(page_token) is a page's request, items the field of
+        its reply that lists them."""
         out, token = [], ""
         while True:
-            resp = self._call("list sessions", self.sessions.ListSessions,
-                              session_service_pb2.ListSessionsRequest(page_size=1000, page_token=token, status=status))
-            out.extend(resp.sessions)
+            resp = self._call(op, fn, request(token))
+            out.extend(getattr(resp, items))
             token = resp.next_page_token
             if not token:
                 return out
+
+    def list_sessions(self, status: int = 0) -> list:
+        return self._listing("list sessions", self.sessions.ListSessions, lambda token: session_service_pb2.ListSessionsRequest(
+            page_size=1000, page_token=token, status=status), "sessions")
 
     def partitions(self) -> list:
         return list(self._call("list partitions", self.partitions_stub.ListPartitions,
@@ -418,14 +431,8 @@ class Session:
         return self._call(f"get task {task_id}", self.client.tasks.GetTask, task_service_pb2.GetTaskRequest(session_id=self.id, task_id=task_id)).task
 
     def list_tasks(self, status: int = 0) -> list:
-        out, token = [], ""
-        while True:
-            resp = self._call("list tasks", self.client.tasks.ListTasks,
-                              task_service_pb2.ListTasksRequest(session_id=self.id, page_size=1000, page_token=token, status=status))
-            out.extend(resp.tasks)
-            token = resp.next_page_token
-            if not token:
-                return out
+        return self.client._listing("list tasks", self.client.tasks.ListTasks, lambda token: task_service_pb2.ListTasksRequest(
+            session_id=self.id, page_size=1000, page_token=token, status=status), "tasks")
 
     def cancel_tasks(self, *task_ids: str) -> int:
         return self._call("cancel tasks", self.client.tasks.CancelTasks,
@@ -438,14 +445,8 @@ class Session:
                           result_service_pb2.GetResultRequest(session_id=self.id, result_id=result_id)).result
 
     def list_results(self, status: int = 0) -> list:
-        out, token = [], ""
-        while True:
-            resp = self._call("list results", self.client.results.ListResults,
-                              result_service_pb2.ListResultsRequest(session_id=self.id, page_size=1000, page_token=token, status=status))
-            out.extend(resp.results)
-            token = resp.next_page_token
-            if not token:
-                return out
+        return self.client._listing("list results", self.client.results.ListResults, lambda token: result_service_pb2.ListResultsRequest(
+            session_id=self.id, page_size=1000, page_token=token, status=status), "results")
 
     def create_results(self, *result_ids: str) -> list:
         """Declares results without data; empty ids let the server choose. Returns the ids."""
