@@ -238,8 +238,10 @@ func (tb *tab) waitJS(what, expr string, timeout time.Duration) {
 	var err error
 	for {
 		err = chromedp.Run(tb.ctx, chromedp.Poll(expr, nil, chromedp.WithPollingTimeout(time.Until(deadline)), chromedp.WithPollingInterval(100*time.Millisecond)))
-		// A page that reloads while polled loses its JavaScript context: poll the new one.
-		if err == nil || !strings.Contains(err.Error(), "Cannot find context") || time.Now().After(deadline) {
+		// A page that reloads while polled loses its JavaScript context ("Cannot find context"), or
+		// Chrome answers the poll's evaluation with "Inspected target navigated or closed": poll the
+		// new page (a tab that is really gone fails at the deadline).
+		if err == nil || !reloadedWhilePolled(err) || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -250,6 +252,12 @@ func (tb *tab) waitJS(what, expr string, timeout time.Duration) {
 		tb.screenshot("failure-" + tb.t.Name())
 		tb.t.Fatalf("waiting for %s: %v\npage text:\n%s", what, err, body)
 	}
+}
+
+// reloadedWhilePolled reports whether err is how Chrome answers an evaluation in a page that
+// navigated away while it ran.
+func reloadedWhilePolled(err error) bool {
+	return strings.Contains(err.Error(), "Cannot find context") || strings.Contains(err.Error(), "Inspected target navigated or closed")
 }
 
 func (tb *tab) text(sel string) string {
