@@ -8,7 +8,6 @@ import argparse
 import os
 import subprocess
 import sys
-import time
 import traceback
 
 import peerlib
@@ -90,22 +89,8 @@ def utilization(sleep_ms, slots, ms, tasks):
 
 
 def latency(noop, full):
-    out = []
-    for name, batch, quick, long in peerlib.MODES:
-        n = long if full else quick
-        submits, e2e = [], []
-        for _ in range(0, n, batch):
-            t0 = time.perf_counter()
-            rs = [noop.apply_async() for _ in range(batch)]
-            took = time.perf_counter() - t0
-            for r in rs:
-                r.get(timeout=60)
-                e2e.append(time.perf_counter() - t0)
-                submits.append(took)
-        out.append({"name": name, "batch": batch, "tasks": len(e2e), "submit": peerlib.dist(submits),
-                    "end_to_end": peerlib.dist(e2e)})
-        peerlib.log("celery latency", name, "e2e p50 ms", round(out[-1]["end_to_end"]["p50_ms"], 2))
-    return out
+    return peerlib.latency("celery", full, lambda batch: [noop.apply_async() for _ in range(batch)],
+                           lambda rs: (r.get(timeout=60) for r in rs))
 
 
 def throughput(noop, tasks):

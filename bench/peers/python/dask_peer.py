@@ -67,22 +67,10 @@ def main():
 def latency(client, full):
     from distributed import as_completed
 
-    out = []
-    for name, batch, quick, long in peerlib.MODES:
-        n = long if full else quick
-        submits, e2e = [], []
-        for _ in range(0, n, batch):
-            t0 = time.perf_counter()
-            futs = client.map(noop, range(batch), pure=False) if batch > 1 else [client.submit(noop, 0, pure=False)]
-            took = time.perf_counter() - t0
-            for f in as_completed(futs):
-                f.result()
-                e2e.append(time.perf_counter() - t0)
-                submits.append(took)
-        out.append({"name": name, "batch": batch, "tasks": len(e2e), "submit": peerlib.dist(submits),
-                    "end_to_end": peerlib.dist(e2e)})
-        peerlib.log("dask latency", name, "e2e p50 ms", round(out[-1]["end_to_end"]["p50_ms"], 2))
-    return out
+    def submit(batch):
+        return client.map(noop, range(batch), pure=False) if batch > 1 else [client.submit(noop, 0, pure=False)]
+
+    return peerlib.latency("dask", full, submit, lambda futs: (f.result() for f in as_completed(futs)))
 
 
 def throughput(client, tasks):

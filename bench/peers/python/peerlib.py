@@ -34,6 +34,26 @@ def utilization_result(task_ms, slots, spans):
             "utilization": busy / (slots * wall) if wall > 0 else 0}
 
 
+def latency(system, full, submit, finished):
+    """The latency modes of one peer. submit(batch) sends a batch of no-op tasks and returns what
+    finished takes; finished(that) yields once as each task of the batch completes (and raises if one
+    failed)."""
+    out = []
+    for name, batch, quick, long in MODES:
+        n = long if full else quick
+        submits, e2e = [], []
+        for _ in range(0, n, batch):
+            t0 = time.perf_counter()
+            sent = submit(batch)
+            took = time.perf_counter() - t0
+            for _ in finished(sent):
+                e2e.append(time.perf_counter() - t0)
+                submits.append(took)
+        out.append({"name": name, "batch": batch, "tasks": len(e2e), "submit": dist(submits), "end_to_end": dist(e2e)})
+        log(system, "latency", name, "e2e p50 ms", round(out[-1]["end_to_end"]["p50_ms"], 2))
+    return out
+
+
 def log(*args):
     print(time.strftime("%H:%M:%S"), *args, file=sys.stderr, flush=True)
 
