@@ -54,7 +54,7 @@ protos: ## Fetch third-party .proto files from pinned packages into .thirdparty/
 	@bash scripts/fetch-protos.sh
 
 .PHONY: gen
-gen: deps tools protos ## Generate Go, Python, C++ and OpenAPI code from proto/
+gen: deps tools protos ## Generate Go, Python, C++, C# and OpenAPI code from proto/
 	buf generate
 	rm -rf sdks/python/gen/google  # google.api comes from the googleapis-common-protos package
 	$(GO) run ./internal/tools/openapimerge gateway/openapi/chorus.swagger.json gateway/openapi_extra.json
@@ -62,8 +62,8 @@ gen: deps tools protos ## Generate Go, Python, C++ and OpenAPI code from proto/
 .PHONY: check-gen
 check-gen: gen ## Fail if generated code differs from what is committed
 	@git add -N gen sdks gateway >/dev/null 2>&1 || true
-	@if ! git diff --quiet -- gen sdks/go/gen sdks/python/gen sdks/cpp/gen gateway/openapi; then \
-	  git diff --stat -- gen sdks/go/gen sdks/python/gen sdks/cpp/gen gateway/openapi; \
+	@if ! git diff --quiet -- gen sdks/go/gen sdks/python/gen sdks/cpp/gen sdks/csharp/src/Protocol/gen gateway/openapi; then \
+	  git diff --stat -- gen sdks/go/gen sdks/python/gen sdks/cpp/gen sdks/csharp/src/Protocol/gen gateway/openapi; \
 	  echo "generated code is out of date: run 'make gen' and commit"; exit 1; fi
 	@echo "check-gen: generated code is up to date"
 
