@@ -74,19 +74,13 @@ func run(t *testing.T, file *descriptorpb.FileDescriptorProto) (string, error) {
 }
 
 func TestCSName(t *testing.T) {
-	for in, want := range map[string]string{
-		"result_id":          "ResultId",
-		"sdk_version":        "SdkVersion",
-		"inline_limit_bytes": "InlineLimitBytes",
-		"traceparent":        "Traceparent",
-		"task_id":            "TaskId",
-		"x1_y":               "X1Y",
-		"a__b_":              "AB",
-		"worker":             "Worker",
-		"worker_service":     "WorkerService",
-	} {
-		if got := csName(in); got != want {
-			t.Errorf("csName(%q) = %q, want %q", in, got, want)
+	names := []string{ // pairs: proto name, C# name
+		"result_id", "ResultId", "sdk_version", "SdkVersion", "inline_limit_bytes", "InlineLimitBytes",
+		"traceparent", "Traceparent", "task_id", "TaskId", "x1_y", "X1Y", "a__b_", "AB", "worker_service", "WorkerService",
+	}
+	for i := 0; i < len(names); i += 2 {
+		if got := csName(names[i]); got != names[i+1] {
+			t.Errorf("csName(%q) = %q, want %q", names[i], got, names[i+1])
 		}
 	}
 	if got := fileName("chorus/worker/v1/worker.proto"); got != "Worker.g.cs" {

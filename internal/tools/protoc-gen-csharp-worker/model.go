@@ -55,6 +55,12 @@ type oneof struct {
 	fields    []*field
 }
 
+// scalarKinds are the scalar types the generated C# holds.
+var scalarKinds = map[protoreflect.Kind]kind{
+	protoreflect.StringKind: kindString, protoreflect.BoolKind: kindBool, protoreflect.Int32Kind: kindInt32,
+	protoreflect.Int64Kind: kindInt64, protoreflect.DoubleKind: kindDouble, protoreflect.BytesKind: kindBytes,
+}
+
 // memberNames are the C# members every generated class has; a field may not take one of them.
 var memberNames = map[string]bool{"WriteTo": true, "FromJson": true, "ToJson": true, "Parse": true}
 
@@ -166,20 +172,11 @@ func buildField(fd *protogen.Field) (*field, error) {
 		fl.isMap, fl.kind = true, kindString
 		return fl, nil
 	}
-	switch d.Kind() {
-	case protoreflect.StringKind:
-		fl.kind = kindString
-	case protoreflect.BoolKind:
-		fl.kind = kindBool
-	case protoreflect.Int32Kind:
-		fl.kind = kindInt32
-	case protoreflect.Int64Kind:
-		fl.kind = kindInt64
-	case protoreflect.DoubleKind:
-		fl.kind = kindDouble
-	case protoreflect.BytesKind:
-		fl.kind = kindBytes
-	case protoreflect.MessageKind:
+	k, isScalar := scalarKinds[d.Kind()]
+	switch {
+	case isScalar:
+		fl.kind = k
+	case d.Kind() == protoreflect.MessageKind:
 		md := d.Message()
 		switch {
 		case md.FullName() == "google.protobuf.Duration":
