@@ -18,12 +18,7 @@ namespace Chorus.Worker.Protocol
     public sealed partial class ConnectRequest
     {
         /// <summary>The compact proto3-JSON text (one line: JSON strings escape newlines).</summary>
-        public string ToJson()
-        {
-            var w = new JsonWriter();
-            WriteTo(w);
-            return w.ToString();
-        }
+        public string ToJson() { return ProtoJson.Text(WriteTo); }
 
         public static ConnectRequest Parse(string json) { return FromJson(JsonReader.Parse(json), "ConnectRequest"); }
     }
@@ -31,12 +26,7 @@ namespace Chorus.Worker.Protocol
     public sealed partial class ConnectResponse
     {
         /// <summary>The compact proto3-JSON text (one line: JSON strings escape newlines).</summary>
-        public string ToJson()
-        {
-            var w = new JsonWriter();
-            WriteTo(w);
-            return w.ToString();
-        }
+        public string ToJson() { return ProtoJson.Text(WriteTo); }
 
         public static ConnectResponse Parse(string json) { return FromJson(JsonReader.Parse(json), "ConnectResponse"); }
     }

@@ -19,6 +19,14 @@ namespace Chorus.Worker.Protocol
     /// </summary>
     public static class ProtoJson
     {
+        /// <summary>The compact JSON text that write writes (one line: JSON strings escape newlines).</summary>
+        public static string Text(Action<JsonWriter> write)
+        {
+            var w = new JsonWriter();
+            write(w);
+            return w.ToString();
+        }
+
         /// <summary>Checks that v is an object and returns its members.</summary>
         public static IList<KeyValuePair<string, JsonValue>> Members(JsonValue v, string type)
         {
