@@ -8,6 +8,16 @@ import (
 	"testing"
 )
 
+// writeGraphFile writes text into the file name of dir and returns its path.
+func writeGraphFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // TestGraphFileMistakes checks that each mistake in a graph file is refused as a usage error that
 // names what is wrong, before anything is submitted.
 func TestGraphFileMistakes(t *testing.T) {
@@ -23,11 +33,7 @@ func TestGraphFileMistakes(t *testing.T) {
 		{"a bad duration", "tasks: [{name: a, method: echo, max_duration: soon}]\n", `task "a": max_duration`},
 		{"an unknown field", "tasks: [{name: a, method: echo, retries: 3}]\n", "field retries not found"},
 	} {
-		path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".yaml")
-		if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		_, err := loadGraph(path)
+		_, err := loadGraph(writeGraphFile(t, dir, strings.ReplaceAll(tc.name, " ", "-")+".yaml", tc.yaml))
 		if err == nil || !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v; want a usage error saying %q", tc.name, err, tc.want)
 		}
@@ -42,22 +48,15 @@ func TestGraphFileMistakes(t *testing.T) {
 func TestGraphFileNames(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "in.txt"), []byte("from a file"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "g.yaml")
-	err := os.WriteFile(path, []byte(`partition: py
+	writeGraphFile(t, dir, "in.txt", "from a file")
+	b, err := loadGraph(writeGraphFile(t, dir, "g.yaml", `partition: py
 inputs:
   text: plain
   file: {file: in.txt}
 tasks:
   - {name: join, method: concat, depends: [split, left, text], partition: go}
   - {name: split, method: split, depends: [file], outputs: [left, right]}
-`), 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := loadGraph(path)
+`))
 	if err != nil {
 		t.Fatal(err)
 	}
