@@ -120,10 +120,7 @@ TEST(ExampleWorker, SleepHonoursCancellation) {
   ASSERT_TRUE(child.started());
   ASSERT_TRUE(agent.WaitHello());
   ASSERT_TRUE(agent.Assign(MakeTask("s", "sleep", "3600000")));
-  pb::ConnectResponse cancel;
-  cancel.mutable_cancel_task()->set_task_id("s");
-  cancel.mutable_cancel_task()->set_reason("timed out after 1h");
-  ASSERT_TRUE(agent.Send(cancel));
+  ASSERT_TRUE(agent.Cancel("s", "timed out after 1h"));
   auto m = Next(agent);
   ASSERT_TRUE(m.has_task_failed()) << m.DebugString();
   EXPECT_EQ(m.task_failed().message(), "timed out after 1h");

@@ -47,10 +47,7 @@ TEST(ReadmeExample, CompilesAndServesItsMethods) {
   EXPECT_EQ(m->task_completed().outputs(0).data().inline_(), "hello");
 
   ASSERT_TRUE(agent.Assign(MakeTask("s", "sleep", "3600000")));
-  pb::ConnectResponse cancel;
-  cancel.mutable_cancel_task()->set_task_id("s");
-  cancel.mutable_cancel_task()->set_reason("cancelled by the client");
-  ASSERT_TRUE(agent.Send(cancel));
+  ASSERT_TRUE(agent.Cancel("s", "cancelled by the client"));
   m = agent.Next();
   ASSERT_TRUE(m && m->has_task_failed()) << (m ? m->DebugString() : "no message");
   EXPECT_EQ(m->task_failed().message(), "cancelled by the client");

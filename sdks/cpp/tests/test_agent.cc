@@ -182,6 +182,13 @@ bool TestAgent::AssignBatch(std::vector<pb::AssignTask> tasks) {
   return SendBatch(msgs);
 }
 
+bool TestAgent::Cancel(const std::string& task_id, const std::string& reason) {
+  pb::ConnectResponse m;
+  m.mutable_cancel_task()->set_task_id(task_id);
+  m.mutable_cancel_task()->set_reason(reason);
+  return Send(m);
+}
+
 void TestAgent::EndStream() {
   std::lock_guard<std::mutex> lk(write_mu_);
   if (context_ != nullptr) context_->TryCancel();

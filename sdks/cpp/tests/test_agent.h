@@ -54,6 +54,8 @@ class TestAgent {
   bool Assign(pb::AssignTask task);
   // Sends assignments as one ResponseBatch (output_dir as in Assign).
   bool AssignBatch(std::vector<pb::AssignTask> tasks);
+  // Sends a CancelTask for task_id with reason.
+  bool Cancel(const std::string& task_id, const std::string& reason);
   // Ends the open stream from the agent's side (the worker sees CANCELLED).
   void EndStream();
   // Waits until the worker's stream ended (it half-closed, or EndStream); false after timeout.

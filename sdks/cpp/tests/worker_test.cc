@@ -90,6 +90,14 @@ pb::ConnectRequest NextOrFail(TestAgent& agent) {
   return *m;
 }
 
+// UntilCancelled is a handler that reports it started, then waits until its task is cancelled.
+chorus::Outputs UntilCancelled(chorus::TaskContext& c) {
+  c.Progress(0, "started");
+  c.WaitCancelled(std::chrono::hours(1));
+  c.ThrowIfCancelled();
+  return chorus::Outputs{};
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -428,10 +436,7 @@ TEST(Worker, CancelStopsARunningTask) {
     auto started = NextOrFail(agent);
     ASSERT_TRUE(started.has_task_progress()) << started.DebugString();
     if (method == "wait-reply") ASSERT_TRUE(NextOrFail(agent).has_submit_tasks());
-    pb::ConnectResponse cancel;
-    cancel.mutable_cancel_task()->set_task_id("t-" + method);
-    cancel.mutable_cancel_task()->set_reason("cancelled by the client");
-    ASSERT_TRUE(agent.Send(cancel));
+    ASSERT_TRUE(agent.Cancel("t-" + method, "cancelled by the client"));
     auto m = NextOrFail(agent);
     ASSERT_TRUE(m.has_task_failed()) << m.DebugString();
     EXPECT_EQ(m.task_failed().task_id(), "t-" + method);
@@ -446,10 +451,7 @@ TEST(Worker, TaskCancelledBeforeItStartsNeverRuns) {
   std::atomic<int> runs{0};
   w.Handle("block", [&](chorus::TaskContext& c) {
     runs++;
-    c.Progress(0, "started");
-    c.WaitCancelled(std::chrono::hours(1));
-    c.ThrowIfCancelled();
-    return chorus::Outputs{};
+    return UntilCancelled(c);
   });
   RunningWorker run(w);
   ASSERT_TRUE(agent.WaitHello());
@@ -457,10 +459,7 @@ TEST(Worker, TaskCancelledBeforeItStartsNeverRuns) {
   ASSERT_TRUE(NextOrFail(agent).has_task_progress());
   ASSERT_TRUE(agent.Assign(MakeTask("b", "block", "")));  // queued behind a (capacity 1)
   for (std::string id : {"b", "a"}) {
-    pb::ConnectResponse cancel;
-    cancel.mutable_cancel_task()->set_task_id(id);
-    cancel.mutable_cancel_task()->set_reason("session cancelled");
-    ASSERT_TRUE(agent.Send(cancel));
+    ASSERT_TRUE(agent.Cancel(id, "session cancelled"));
   }
   std::set<std::string> failed;
   for (int i = 0; i < 2; ++i) {
@@ -508,12 +507,7 @@ TEST(Worker, DrainFinishesRunningTasksThenCloses) {
 TEST(Worker, DrainGraceCancelsWhatStillRuns) {
   TestAgent agent;
   chorus::Worker w(ConfigFor(agent));
-  w.Handle("forever", [](chorus::TaskContext& c) {
-    c.Progress(0, "started");
-    c.WaitCancelled(std::chrono::hours(1));
-    c.ThrowIfCancelled();
-    return chorus::Outputs{};
-  });
+  w.Handle("forever", UntilCancelled);
   RunningWorker run(w);
   ASSERT_TRUE(agent.WaitHello());
   ASSERT_TRUE(agent.Assign(MakeTask("t1", "forever", "")));
