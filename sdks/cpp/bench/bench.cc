@@ -25,6 +25,7 @@
 
 namespace {
 
+using chorus::testing::ConfigFor;
 using chorus::testing::MakeTask;
 using chorus::testing::TestAgent;
 namespace pb = chorus::worker::v1;
@@ -110,11 +111,7 @@ SdkRun RunSdk(int capacity, int total, bool batches) {
   TestAgent::Options opts;
   opts.accepts_batches = batches;
   TestAgent agent(opts);
-  chorus::Config c;
-  c.socket_path = agent.socket_path();
-  c.token = agent.token();
-  c.capacity = capacity;
-  chorus::Worker w(c);
+  chorus::Worker w(ConfigFor(agent, capacity));
   w.Handle("noop", [](chorus::TaskContext& ctx) { return ctx.Output(""); });
   std::thread t([&] { w.Run(); });
   agent.WaitHello();

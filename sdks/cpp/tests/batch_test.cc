@@ -14,6 +14,7 @@
 
 namespace {
 
+using chorus::testing::ConfigFor;
 using chorus::testing::MakeTask;
 using chorus::testing::TestAgent;
 namespace pb = chorus::worker::v1;
@@ -136,15 +137,6 @@ TEST(Outbox, SendAllIsOneWriteAndClosedOutboxRefuses) {
   box.Close([&] { ++closed; });
   EXPECT_EQ(closed, 1);
   EXPECT_THROW(box.Send(Pong(4)), chorus::Error);
-}
-
-chorus::Config ConfigFor(const TestAgent& agent, int capacity) {
-  chorus::Config c;
-  c.socket_path = agent.socket_path();
-  c.token = agent.token();
-  c.capacity = capacity;
-  c.log = [](const std::string&) {};
-  return c;
 }
 
 // Runs Worker::Run on its own thread and stops it at the end of the test.

@@ -229,6 +229,15 @@ int TestAgent::max_in_flight() const {
   return max_in_flight_;
 }
 
+chorus::Config ConfigFor(const TestAgent& agent, int capacity) {
+  chorus::Config c;
+  c.socket_path = agent.socket_path();
+  c.token = agent.token();
+  c.capacity = capacity;
+  c.log = [](const std::string&) {};
+  return c;
+}
+
 pb::AssignTask MakeTask(const std::string& task_id, const std::string& method, const std::string& payload) {
   pb::AssignTask t;
   t.set_session_id("s1");

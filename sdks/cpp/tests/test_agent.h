@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "chorus/worker.h"
 #include "chorus/worker/v1/worker.pb.h"
 #include "chorus/worker/v1/worker_service.grpc.pb.h"
 
@@ -107,6 +108,9 @@ class TestAgent {
   grpc::ServerContext* context_ = nullptr;
   int seq_ = 0;
 };
+
+// The configuration of a worker of the given capacity that connects to agent (its logs discarded).
+chorus::Config ConfigFor(const TestAgent& agent, int capacity = 1);
 
 // A task assignment with one expected output "<task_id>-out".
 pb::AssignTask MakeTask(const std::string& task_id, const std::string& method, const std::string& payload);

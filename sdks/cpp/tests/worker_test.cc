@@ -14,6 +14,7 @@
 
 namespace {
 
+using chorus::testing::ConfigFor;
 using chorus::testing::MakeTask;
 using chorus::testing::TestAgent;
 namespace pb = chorus::worker::v1;
@@ -39,15 +40,6 @@ class Latch {
   std::condition_variable cv_;
   bool open_ = false;
 };
-
-chorus::Config ConfigFor(const TestAgent& agent, int capacity = 1) {
-  chorus::Config c;
-  c.socket_path = agent.socket_path();
-  c.token = agent.token();
-  c.capacity = capacity;
-  c.log = [](const std::string&) {};
-  return c;
-}
 
 // RunningWorker runs Worker::Run on its own thread and stops it at the end of the test.
 class RunningWorker {

@@ -2,9 +2,7 @@
 
 import doctest
 import os
-import re
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
@@ -13,33 +11,12 @@ import chorus.client
 from chorus.client import AbortedError, ChorusError, Client, Graph
 from chorus.v1 import event_pb2, result_pb2
 
-ROOT = Path(__file__).resolve().parents[3]
-CHORUS = ROOT / "bin" / "chorus"
+CHORUS = Path(__file__).resolve().parents[3] / "bin" / "chorus"
 
 
 @pytest.fixture(scope="module")
-def address(tmp_path_factory):
-    if not (CHORUS.exists() and (ROOT / "bin" / "chorus-worker-go").exists()):
-        pytest.fail(f"{CHORUS} or bin/chorus-worker-go is missing: run `make build` (make test-python does)")
-    data = tmp_path_factory.mktemp("chorus-dev")
-    proc = subprocess.Popen([str(CHORUS), "dev", "--data-dir", str(data), "--grpc-addr", "127.0.0.1:0",
-                             "--http-addr", "127.0.0.1:0", "--log-level", "warn"],
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "CHORUS_PYTHON": "/nonexistent"})
-    addr, lines = None, []
-    for line in proc.stderr:
-        lines.append(line)
-        m = re.match(r"\s+gRPC\s+(\S+)", line)
-        if m:
-            addr = m.group(1)
-        if line.startswith("Press Ctrl-C"):
-            break
-    if addr is None:
-        proc.kill()
-        pytest.fail("chorus dev did not start:\n" + "".join(lines))
-    threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()  # keep the pipe drained
-    yield addr
-    proc.terminate()
-    assert proc.wait(timeout=60) == 0
+def address(dev_stack):
+    return dev_stack["gRPC"]
 
 
 def test_module_example_runs(address):
@@ -123,30 +100,13 @@ def test_errors_are_clear(address):
 
 
 @pytest.fixture(scope="module")
-def auth_dev(tmp_path_factory):
+def auth_dev(tmp_path_factory, chorus_dev):
     """`chorus dev --auth`: its gRPC address, the token it prints (tenant dev) and its secret file."""
+    start_dev, stop_dev = chorus_dev
     data = tmp_path_factory.mktemp("chorus-dev-auth")
-    proc = subprocess.Popen([str(CHORUS), "dev", "--auth", "--data-dir", str(data), "--grpc-addr", "127.0.0.1:0",
-                             "--http-addr", "127.0.0.1:0", "--log-level", "warn"],
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "CHORUS_PYTHON": "/nonexistent"})
-    addr, token, lines = None, None, []
-    for line in proc.stderr:
-        lines.append(line)
-        m = re.match(r"\s+gRPC\s+(\S+)", line)
-        if m:
-            addr = m.group(1)
-        m = re.match(r"\s+export CHORUS_TOKEN=(\S+)", line)
-        if m:
-            token = m.group(1)
-        if line.startswith("More tokens:"):
-            break
-    if addr is None or token is None:
-        proc.kill()
-        pytest.fail("chorus dev --auth did not start:\n" + "".join(lines))
-    threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
-    yield addr, token, data / "auth" / "jwt-secret"
-    proc.terminate()
-    assert proc.wait(timeout=60) == 0
+    proc, found, lines = start_dev(data, "--auth", until="More tokens:", want=("gRPC", "TOKEN"))
+    yield found["gRPC"], found["TOKEN"], data / "auth" / "jwt-secret"
+    stop_dev(proc, lines)
 
 
 def test_token_and_tenant_walls(auth_dev, monkeypatch):
