@@ -1,6 +1,7 @@
 """The example worker (workers/python/worker.py) as a separate process, as the agent launches it: the
 conformance methods with exact bytes, cancellation, capacity from the environment, drain, start errors."""
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -19,6 +20,21 @@ def start(env):
                             stderr=subprocess.PIPE, text=True)
 
 
+@contextlib.contextmanager
+def running(env):
+    """The example worker as a process with env. When the block ends it must have exited with status 0;
+    it is killed if it still runs."""
+    proc = start(env)
+    try:
+        yield proc
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 @pytest.fixture
 def agent():
     with LocalAgent() as a:
@@ -28,18 +44,11 @@ def agent():
 @pytest.fixture
 def worker(agent):
     """The example worker at capacity 2, connected; yields its stream and checks it exits 0 on drain."""
-    proc = start(agent.env(capacity=2))
-    try:
+    with running(agent.env(capacity=2)):
         stream = agent.accept()
         yield stream
         stream.drain(grace=30)
         stream.wait_ended()
-        _, err = proc.communicate(timeout=30)
-        assert proc.returncode == 0, err
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
 
 
 def test_hello(worker):
@@ -103,8 +112,7 @@ def test_fanout_hands_its_output_to_the_reducer(worker):
 
 
 def test_capacity_comes_from_the_environment(agent):
-    proc = start(agent.env(capacity=3))
-    try:
+    with running(agent.env(capacity=3)):
         s = agent.accept()
         assert s.hello.capacity == 3
         ids = [s.assign("sleep", b"3600000") for _ in range(3)]
@@ -115,12 +123,6 @@ def test_capacity_comes_from_the_environment(agent):
             o = s.outcome(t)
             assert not o.ok and o.retryable and "grace period" in o.message
         s.wait_ended()
-        _, err = proc.communicate(timeout=30)
-        assert proc.returncode == 0, err
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
 
 
 def test_missing_environment_is_a_clear_error():
@@ -147,8 +149,7 @@ def test_unreachable_agent_is_a_clear_error(tmp_path):
 
 
 def test_sigterm_cancels_running_tasks_and_leaves(agent):
-    proc = start(agent.env())
-    try:
+    with running(agent.env()) as proc:
         s = agent.accept()
         tid = s.assign("sleep", b"3600000")
         s.ping(3)
@@ -157,9 +158,3 @@ def test_sigterm_cancels_running_tasks_and_leaves(agent):
         o = s.outcome(tid)
         assert (o.ok, o.message, o.retryable) == (False, "cancelled: the worker received SIGTERM", True)
         s.wait_ended()
-        _, err = proc.communicate(timeout=30)
-        assert proc.returncode == 0, err
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()

@@ -259,6 +259,12 @@ def test_refused_call_fails_the_task(agent):
         assert s.run("guarded").output == b"the agent refused to create results: too many results"
 
 
+def _forever(ctx):
+    """A handler that reports it started, then sleeps until it is cancelled."""
+    ctx.progress(0, "started")
+    ctx.sleep(3600)
+
+
 def _started(s, task_id):
     return lambda _: any(m == "started" for _, m in s.live(task_id).progress)
 
@@ -386,11 +392,7 @@ def test_drain_lets_running_tasks_finish(agent):
 
 def test_drain_past_grace_cancels_running_tasks(agent):
     w = Worker()
-
-    @w.method()
-    def forever(ctx):
-        ctx.progress(0, "started")
-        ctx.sleep(3600)
+    w.add_method("forever", _forever)
 
     with agent.serve(w) as s:
         tid = s.assign("forever")
@@ -412,11 +414,7 @@ def test_ping_is_answered(agent):
 
 def test_agent_ending_the_stream_stops_the_worker(agent):
     w = Worker()
-
-    @w.method()
-    def forever(ctx):
-        ctx.progress(0, "started")
-        ctx.sleep(3600)
+    w.add_method("forever", _forever)
 
     with agent.serve(w) as s:
         tid = s.assign("forever")
