@@ -45,6 +45,6 @@ bench-peers: deps bench-venv ## Peers on the same workloads: Celery, Dask distri
 # Without -short: TestRunSmall runs the scenarios at 1% scale on the real in-process stack (Valkey,
 # gateway, agent, Go worker); `make test-go` (-short) skips it.
 test-bench: deps ## Benchmark harness tests (stats, report ratios, a small run on the real stack)
-	$(GO) test $(filter-out -short,$(GOTEST_FLAGS)) ./internal/bench/... ./internal/stack/... ./bench/...
+	$(GO) test $(filter-out -short,$(GOTEST_FLAGS)) ./bench/... ./stack/...
 
 TEST_TARGETS += test-bench

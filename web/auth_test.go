@@ -16,8 +16,8 @@ import (
 	"github.com/chorus-hpc/chorus/gateway"
 	"github.com/chorus-hpc/chorus/internal/auth"
 	"github.com/chorus-hpc/chorus/internal/auth/authtest"
-	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
+	"github.com/chorus-hpc/chorus/stack/stacktest"
 )
 
 // TestDashboardWithAuth runs the dashboard against a gateway with authentication on (HS256 JWTs): its

@@ -21,11 +21,11 @@ import (
 	"github.com/chorus-hpc/chorus/agent"
 	"github.com/chorus-hpc/chorus/gateway"
 	"github.com/chorus-hpc/chorus/internal/objstore/local"
-	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
 	"github.com/chorus-hpc/chorus/internal/testutil/jaegertest"
 	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
+	"github.com/chorus-hpc/chorus/stack/stacktest"
 )
 
 // chromiumPath is Debian's chromium (`scripts/install-system.sh web`; `make test-web` installs it).

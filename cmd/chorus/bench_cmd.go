@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 
-	"github.com/chorus-hpc/chorus/internal/bench"
+	"github.com/chorus-hpc/chorus/bench"
 )
 
 func runBench(ctx context.Context, env *cliEnv, args []string) error {

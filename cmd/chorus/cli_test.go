@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/stack/stacktest"
 )
 
 // The CLI tests run the real binary: `chorus dev` in a temporary folder, and each client command as

@@ -14,9 +14,9 @@ import (
 
 	"github.com/chorus-hpc/chorus/agent"
 	"github.com/chorus-hpc/chorus/gateway"
-	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
+	"github.com/chorus-hpc/chorus/stack/stacktest"
 )
 
 // BenchmarkTracingCost measures the throughput of zero-work tasks (batches of 100 through a real

@@ -7,10 +7,10 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
 	"github.com/chorus-hpc/chorus/internal/testutil/jaegertest"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/stack/stacktest"
 )
 
 // TestRunSpansLinkToTheirInputsProducers runs a graph across Go and Python workers and reads the run

@@ -11,8 +11,8 @@ import (
 
 	"github.com/chorus-hpc/chorus/agent"
 	"github.com/chorus-hpc/chorus/gateway"
-	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
 	"github.com/chorus-hpc/chorus/internal/telemetry"
+	"github.com/chorus-hpc/chorus/stack/stacktest"
 )
 
 // metric reads one sample of the gateway's /metrics (-1 when absent).

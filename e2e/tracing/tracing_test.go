@@ -13,11 +13,11 @@ import (
 
 	"github.com/chorus-hpc/chorus/agent"
 	"github.com/chorus-hpc/chorus/gateway"
-	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
 	"github.com/chorus-hpc/chorus/internal/testutil/jaegertest"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
 	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
+	"github.com/chorus-hpc/chorus/stack/stacktest"
 )
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

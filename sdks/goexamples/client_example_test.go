@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/chorus-hpc/chorus/agent"
-	"github.com/chorus-hpc/chorus/internal/stack"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
+	"github.com/chorus-hpc/chorus/stack"
 )
 
 // gatewayAddr is the gRPC address of the Chorus that TestMain starts for the examples: a private

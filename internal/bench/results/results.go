@@ -1,5 +1,5 @@
 // Package results is the schema of the benchmark result files that Chorus's bench harness
-// (internal/bench) and the peer programs (bench/peers/*) write and the report reads: latency
+// (bench) and the peer programs (bench/peers/*) write and the report reads: latency
 // distributions, a peer's result, and the JSON writer. It imports no Chorus component, so a peer
 // program that measures another system links none of Chorus's stack.
 package results

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chorus-hpc/chorus/internal/stack/stacktest"
+	"github.com/chorus-hpc/chorus/stack/stacktest"
 )
 
 // TestRunSmall runs the scenarios at a small scale on the in-process stack (real valkey-server,

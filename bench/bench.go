@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/chorus-hpc/chorus/agent"
-	"github.com/chorus-hpc/chorus/internal/stack"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
+	"github.com/chorus-hpc/chorus/stack"
 )
 
 // Scenario names, in the order they run.

@@ -13,11 +13,11 @@ import (
 	"github.com/chorus-hpc/chorus/agent"
 	"github.com/chorus-hpc/chorus/gateway"
 	"github.com/chorus-hpc/chorus/internal/objstore/local"
-	"github.com/chorus-hpc/chorus/internal/stack"
 	"github.com/chorus-hpc/chorus/internal/store/valkeystore"
 	"github.com/chorus-hpc/chorus/internal/testutil/modroot"
 	"github.com/chorus-hpc/chorus/internal/testutil/valkeytest"
 	"github.com/chorus-hpc/chorus/sdks/go/client"
+	"github.com/chorus-hpc/chorus/stack"
 )
 
 // Config configures a Stack. The zero Config is a working stack with no declared partition.
