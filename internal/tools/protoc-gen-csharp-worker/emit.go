@@ -93,15 +93,6 @@ func render(protoPath, namespace string, msgs []*message) []byte {
 
 func renderMessage(o *out, m *message) {
 	o.doc(1, m.comment)
-	if m.batchOf != "" {
-		o.p(1, "public sealed partial class %s : MessageBatch<%s>", m.name, m.batchOf)
-		o.p(1, "{")
-		o.p(2, "protected override void Write(%s message, JsonWriter w) { message.WriteTo(w); }", m.batchOf)
-		o.p(0, "")
-		o.p(2, "public static %[1]s FromJson(JsonValue v, string field) { return Read<%[1]s>(v, field, %[2]s.FromJson); }", m.name, m.batchOf)
-		o.p(1, "}")
-		return
-	}
 	o.p(1, "public sealed partial class %s", m.name)
 	o.p(1, "{")
 	renderMembers(o, m)

@@ -5,8 +5,8 @@
 //
 // The C# SDK has no Google.Protobuf runtime: each message becomes a plain class with public fields, a
 // WriteTo(JsonWriter) that writes its canonical proto3-JSON form and a static FromJson(JsonValue, string)
-// that reads it, built on the hand-written helpers of sdks/csharp/src/Protocol (ProtoJson, ProtoDuration,
-// MessageBatch). Field kinds those helpers do not cover make the plugin fail, naming the field, rather
+// that reads it, built on the hand-written helpers of sdks/csharp/src/Protocol (ProtoJson and
+// ProtoDuration). Field kinds those helpers do not cover make the plugin fail, naming the field, rather
 // than emit code that would map it wrongly.
 //
 // Parameter: namespace=<C# namespace> (required).

@@ -158,7 +158,9 @@ func TestNames(t *testing.T) {
 	}
 }
 
-func TestBatch(t *testing.T) {
+// TestRepeatedMessages checks a list of messages: written only when it holds some, each item by its
+// own WriteTo, and read by its type's FromJson.
+func TestRepeatedMessages(t *testing.T) {
 	src, err := run(t, &descriptorpb.FileDescriptorProto{
 		MessageType: []*descriptorpb.DescriptorProto{
 			{Name: proto.String("Envelope")},
@@ -169,8 +171,12 @@ func TestBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"public sealed partial class EnvelopeBatch : MessageBatch<Envelope>",
-		"public static EnvelopeBatch FromJson(JsonValue v, string field) { return Read<EnvelopeBatch>(v, field, Envelope.FromJson); }",
+		"public List<Envelope> Messages = new List<Envelope>();",
+		"if (Messages != null && Messages.Count > 0)",
+		`w.Name("messages").BeginArray();`,
+		"foreach (var item in Messages) item.WriteTo(w);",
+		`ProtoJson.Mark(ref seen, 1, field, "messages");`,
+		`m.Messages = ProtoJson.ReadList(f.Value, field + ".messages", Envelope.FromJson);`,
 	} {
 		if !strings.Contains(src, want) {
 			t.Errorf("generated C# lacks %q:\n%s", want, src)

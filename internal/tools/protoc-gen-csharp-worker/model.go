@@ -28,10 +28,6 @@ type message struct {
 	name    string
 	comment string
 	fields  []*field // in declaration order, oneof members included
-	// batchOf, when set, is the envelope a batch message holds: its only field is `repeated <envelope>
-	// messages = 1`, and the class derives from the hand-written MessageBatch<envelope>, which declares
-	// Messages and maps it exactly as a generated repeated message field would be.
-	batchOf string
 }
 
 type field struct {
@@ -136,11 +132,6 @@ func buildMessage(m *protogen.Message) (*message, error) {
 			oo.fields = append(oo.fields, fl)
 		}
 		msg.fields = append(msg.fields, fl)
-	}
-	if len(msg.fields) == 1 {
-		if fl := msg.fields[0]; fl.protoName == "messages" && fl.number == 1 && fl.repeated && fl.kind == kindMessage {
-			msg.batchOf = fl.msgType
-		}
 	}
 	return msg, nil
 }

@@ -828,11 +828,40 @@ namespace Chorus.Worker.Protocol
     /// holds neither a Hello nor another batch. A sender batches what it has ready; it never waits to fill
     /// a batch.
     /// </summary>
-    public sealed partial class RequestBatch : MessageBatch<ConnectRequest>
+    public sealed partial class RequestBatch
     {
-        protected override void Write(ConnectRequest message, JsonWriter w) { message.WriteTo(w); }
+        /// <summary>The messages, in order.</summary>
+        public List<ConnectRequest> Messages = new List<ConnectRequest>();
 
-        public static RequestBatch FromJson(JsonValue v, string field) { return Read<RequestBatch>(v, field, ConnectRequest.FromJson); }
+        public void WriteTo(JsonWriter w)
+        {
+            w.BeginObject();
+            if (Messages != null && Messages.Count > 0)
+            {
+                w.Name("messages").BeginArray();
+                foreach (var item in Messages) item.WriteTo(w);
+                w.EndArray();
+            }
+            w.EndObject();
+        }
+
+        public static RequestBatch FromJson(JsonValue v, string field)
+        {
+            var m = new RequestBatch();
+            ulong seen = 0;
+            foreach (var f in ProtoJson.Members(v, field))
+            {
+                if (f.Value.IsNull) continue;
+                switch (f.Key)
+                {
+                    case "messages":
+                        ProtoJson.Mark(ref seen, 1, field, "messages");
+                        m.Messages = ProtoJson.ReadList(f.Value, field + ".messages", ConnectRequest.FromJson);
+                        break;
+                }
+            }
+            return m;
+        }
     }
 
     /// <summary>Welcome answers Hello.</summary>
@@ -1372,10 +1401,39 @@ namespace Chorus.Worker.Protocol
     /// holds neither a Welcome nor another batch. The agent batches what it has ready; it never waits to
     /// fill a batch.
     /// </summary>
-    public sealed partial class ResponseBatch : MessageBatch<ConnectResponse>
+    public sealed partial class ResponseBatch
     {
-        protected override void Write(ConnectResponse message, JsonWriter w) { message.WriteTo(w); }
+        /// <summary>The messages, in order.</summary>
+        public List<ConnectResponse> Messages = new List<ConnectResponse>();
 
-        public static ResponseBatch FromJson(JsonValue v, string field) { return Read<ResponseBatch>(v, field, ConnectResponse.FromJson); }
+        public void WriteTo(JsonWriter w)
+        {
+            w.BeginObject();
+            if (Messages != null && Messages.Count > 0)
+            {
+                w.Name("messages").BeginArray();
+                foreach (var item in Messages) item.WriteTo(w);
+                w.EndArray();
+            }
+            w.EndObject();
+        }
+
+        public static ResponseBatch FromJson(JsonValue v, string field)
+        {
+            var m = new ResponseBatch();
+            ulong seen = 0;
+            foreach (var f in ProtoJson.Members(v, field))
+            {
+                if (f.Value.IsNull) continue;
+                switch (f.Key)
+                {
+                    case "messages":
+                        ProtoJson.Mark(ref seen, 1, field, "messages");
+                        m.Messages = ProtoJson.ReadList(f.Value, field + ".messages", ConnectResponse.FromJson);
+                        break;
+                }
+            }
+            return m;
+        }
     }
 }
