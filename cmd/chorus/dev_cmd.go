@@ -177,8 +177,7 @@ func devGatewayConfig(gcfg *gateway.Config, parts []agent.PartitionConfig, data 
 	for _, p := range parts {
 		gcfg.DeclaredPartitions = append(gcfg.DeclaredPartitions, p.Name)
 	}
-	gcfg.Logger, gcfg.TracerProvider, gcfg.MeterProvider, gcfg.Propagator = tel.Logger, tel.TracerProvider, tel.MeterProvider, tel.Propagator
-	gcfg.MetricsHandler = tel.MetricsHandler
+	withTelemetry(gcfg, tel)
 	if !withAuth {
 		return "", nil
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chorus-hpc/chorus/agent"
 	"github.com/chorus-hpc/chorus/gateway"
+	"github.com/chorus-hpc/chorus/internal/telemetry"
 )
 
 // newGatewayFlags makes the flag set of a command that runs a gateway (gateway, dev), with the
@@ -19,6 +20,12 @@ func newGatewayFlags(env *cliEnv, name string) (*flags, *gateway.Config) {
 	cfg := new(gateway.Config)
 	cfg.RegisterFlags(fs.FlagSet)
 	return fs, cfg
+}
+
+// withTelemetry gives a gateway the process's logger, providers and /metrics handler.
+func withTelemetry(cfg *gateway.Config, tel *telemetry.Telemetry) {
+	cfg.Logger, cfg.TracerProvider, cfg.MeterProvider, cfg.Propagator = tel.Logger, tel.TracerProvider, tel.MeterProvider, tel.Propagator
+	cfg.MetricsHandler = tel.MetricsHandler
 }
 
 func runGateway(ctx context.Context, env *cliEnv, args []string) error {
@@ -33,8 +40,7 @@ func runGateway(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer b.close()
-	cfg.MetricsHandler = b.tel.MetricsHandler
-	cfg.Logger, cfg.TracerProvider, cfg.MeterProvider, cfg.Propagator = b.tel.Logger, b.tel.TracerProvider, b.tel.MeterProvider, b.tel.Propagator
+	withTelemetry(cfg, b.tel)
 	gw, err := gateway.New(*cfg, b.st, b.objs)
 	if err != nil {
 		return err
