@@ -89,13 +89,6 @@ func (c *committer) add(o store.Outcome, done func(store.OutcomeResult, bool)) {
 	signal(c.wake)
 }
 
-// queued is how many steps wait for the next flush.
-func (c *committer) queued() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.q)
-}
-
 // startHold is how long a task's start waits for the task's next step before it is recorded on its
 // own: a task that ends within it (a short task) has its start recorded with its outcome, one store
 // step instead of two. Users see RUNNING at most this much later; the start time is the worker's.
@@ -132,6 +125,13 @@ func (c *committer) heldUntil() (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// queued is how many steps wait for the next flush.
+func (c *committer) queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.q)
 }
 
 // flushOnce records up to maxCommitBatch queued steps; it reports whether there were any. A start
@@ -220,7 +220,7 @@ func (c *committer) record(ctx context.Context, batch []*step) {
 			outs = append(outs, s.o)
 		}
 		c.a.log.Warn("could not record task outcomes; retrying while their leases hold", "steps", len(batch), "attempt", attempt, "error", err)
-		sleepCtx(ctx, backoff) // cut short when the agent stops: one last try, without waiting any more
+		c.a.sleep(ctx, backoff) // cut short when the agent stops: one last try, without waiting any more
 		backoff = min(2*backoff, 2*time.Second)
 	}
 }

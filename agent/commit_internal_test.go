@@ -1,11 +1,14 @@
 package agent
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
 
+	"github.com/chorus-hpc/chorus/internal/clock"
 	"github.com/chorus-hpc/chorus/internal/store"
+	chorusv1 "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1"
 )
 
 // TestMergeStarts: a start directly followed by its completion becomes one step carrying the start;
@@ -77,5 +80,80 @@ func TestHeldStartIsNotAFlush(t *testing.T) {
 	}
 	if c.queued() != 1 {
 		t.Fatalf("%d steps queued after the flush; want the held start", c.queued())
+	}
+}
+
+// failingStore fails its first RecordOutcomes calls without an answer and reports every call.
+type failingStore struct {
+	store.Store
+	fail  int
+	calls chan int
+	n     int
+}
+
+func (f *failingStore) RecordOutcomes(ctx context.Context, outs []store.Outcome) ([]store.OutcomeResult, error) {
+	f.n++
+	f.calls <- f.n
+	if f.n <= f.fail {
+		return nil, errors.New("recording outcomes: Valkey call failed: i/o timeout")
+	}
+	return f.Store.RecordOutcomes(ctx, outs)
+}
+
+// TestCommitRetryWaitsOnAgentClock: a batch whose recording got no answer is tried again after a
+// backoff on the agent's clock (a fake one here, moved by the test), and its step hears the answer
+// as unclear: the first call may have been applied.
+func TestCommitRetryWaitsOnAgentClock(t *testing.T) {
+	t.Parallel()
+	a, st, claimed := internalSetup(t)
+	clk := clock.NewFake(time.Now())
+	a.cfg.Clock = clk
+	fs := &failingStore{Store: st, fail: 1, calls: make(chan int, 4)}
+	a.store = fs
+	c := newCommitter(a)
+	type answer struct {
+		res     store.OutcomeResult
+		unclear bool
+	}
+	answered := make(chan answer, 1)
+	start := &step{o: store.Outcome{Kind: store.OutcomeStart, Lease: claimed[0].Lease, Time: time.Now()}, giveUp: clk.Now().Add(time.Hour),
+		done: func(res store.OutcomeResult, unclear bool) { answered <- answer{res, unclear} }}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a guard: nothing here waits long
+	defer cancel()
+	go c.record(ctx, []*step{start})
+	next := func(what string) int {
+		select {
+		case n := <-fs.calls:
+			return n
+		case <-ctx.Done():
+			t.Fatalf("no %s call to record the outcome", what)
+			return 0
+		}
+	}
+	if n := next("first"); n != 1 {
+		t.Fatalf("call %d first", n)
+	}
+	for clk.Waiting() == 0 { // the committer's backoff, on the agent's clock
+		select {
+		case <-ctx.Done():
+			t.Fatal("after a failed record the committer never waited on the agent's clock")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	clk.Advance(time.Second)
+	if n := next("second"); n != 2 {
+		t.Fatalf("call %d after the backoff; want the second", n)
+	}
+	var got answer
+	select {
+	case got = <-answered:
+	case <-ctx.Done():
+		t.Fatal("the step never heard the answer")
+	}
+	if got.res.Err != nil || !got.unclear {
+		t.Fatalf("answer %v (unclear %v); want success, unclear", got.res.Err, got.unclear)
+	}
+	if tk, err := st.GetTask(ctx, claimed[0].Lease.SessionID, claimed[0].Lease.TaskID); err != nil || tk.GetStatus() != chorusv1.TaskStatus_TASK_STATUS_RUNNING {
+		t.Fatalf("task %v (%v); want RUNNING once the retried start is recorded", tk.GetStatus(), err)
 	}
 }

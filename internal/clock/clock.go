@@ -50,6 +50,14 @@ func (f *Fake) Advance(d time.Duration) {
 	f.fireLocked()
 }
 
+// Waiting is how many timers and tickers wait on the fake clock: a test can see that a goroutine
+// has started waiting before it moves the clock.
+func (f *Fake) Waiting() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.waiters)
+}
+
 // Set sets the fake time to t.
 func (f *Fake) Set(t time.Time) {
 	f.mu.Lock()

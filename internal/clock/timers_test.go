@@ -16,6 +16,9 @@ func TestFakeTimersFireWhenAdvanced(t *testing.T) {
 	if !stopped.Stop() {
 		t.Fatal("Stop of a pending timer reported false")
 	}
+	if n := f.Waiting(); n != 3 {
+		t.Fatalf("%d waiting; want the timer, the ticker and the AfterFunc", n)
+	}
 	select {
 	case <-tm.C():
 		t.Fatal("the timer fired before the clock moved")
@@ -39,7 +42,13 @@ func TestFakeTimersFireWhenAdvanced(t *testing.T) {
 	f.Advance(time.Second)
 	<-fired
 	<-tk.C()
+	if n := f.Waiting(); n != 1 {
+		t.Fatalf("%d waiting once the timers fired; want the ticker", n)
+	}
 	tk.Stop()
+	if n := f.Waiting(); n != 0 {
+		t.Fatalf("%d waiting after the ticker stopped; want none", n)
+	}
 	f.Advance(time.Hour)
 	select {
 	case <-tk.C():
