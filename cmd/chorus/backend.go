@@ -18,55 +18,55 @@ import (
 	"github.com/chorus-hpc/chorus/internal/telemetry"
 )
 
-// objstoreFlags choose and configure the object store of a gateway or agent.
+// objstoreFlags choose and configure the object store of a gateway or agent: the flags fill in the
+// configuration of each kind, and open uses the chosen one's.
 type objstoreFlags struct {
-	kind       string
-	dir        string
-	s3Bucket   string
-	s3Prefix   string
-	s3Endpoint string
-	s3Region   string
-	s3Path     bool
+	kind  string
+	local local.Config
+	s3    s3.Config
 }
 
 func (o *objstoreFlags) register(f *flags) {
 	f.StringVar(&o.kind, "objstore", "local", "object store for large data: local (a folder) or s3")
-	f.StringVar(&o.dir, "objstore-dir", ".chorus/objects", "local object store: the folder (shared by the gateway and agents of one machine)")
-	f.StringVar(&o.s3Bucket, "s3-bucket", "", "s3 object store: the bucket (required with --objstore=s3)")
-	f.StringVar(&o.s3Prefix, "s3-prefix", "", "s3 object store: key prefix")
-	f.StringVar(&o.s3Endpoint, "s3-endpoint", "", "s3 object store: endpoint URL of an S3-compatible server (default: AWS)")
-	f.StringVar(&o.s3Region, "s3-region", "", "s3 object store: region (default: the AWS chain's)")
-	f.BoolVar(&o.s3Path, "s3-path-style", false, "s3 object store: path-style addressing (most S3-compatible servers need it)")
+	f.StringVar(&o.local.Dir, "objstore-dir", ".chorus/objects", "local object store: the folder (shared by the gateway and agents of one machine)")
+	f.StringVar(&o.s3.Bucket, "s3-bucket", "", "s3 object store: the bucket (required with --objstore=s3)")
+	f.StringVar(&o.s3.Prefix, "s3-prefix", "", "s3 object store: key prefix")
+	f.StringVar(&o.s3.Endpoint, "s3-endpoint", "", "s3 object store: endpoint URL of an S3-compatible server (default: AWS)")
+	f.StringVar(&o.s3.Region, "s3-region", "", "s3 object store: region (default: the AWS chain's)")
+	f.BoolVar(&o.s3.UsePathStyle, "s3-path-style", false, "s3 object store: path-style addressing (most S3-compatible servers need it)")
 }
 
 func (o *objstoreFlags) open(ctx context.Context, log *slog.Logger) (objstore.Store, error) {
 	switch o.kind {
 	case "local":
-		return local.New(local.Config{Dir: o.dir, Logger: log})
+		cfg := o.local
+		cfg.Logger = log
+		return local.New(cfg)
 	case "s3":
-		return s3.New(ctx, s3.Config{Bucket: o.s3Bucket, Prefix: o.s3Prefix, Endpoint: o.s3Endpoint, Region: o.s3Region, UsePathStyle: o.s3Path, Logger: log})
+		cfg := o.s3
+		cfg.Logger = log
+		return s3.New(ctx, cfg)
 	default:
 		return nil, fmt.Errorf("%w: --objstore must be local or s3, not %q", errUsage, o.kind)
 	}
 }
 
-// valkeyFlags configure the connection to Valkey.
+// valkeyFlags configure the connection to Valkey and the store's keys.
 type valkeyFlags struct {
-	addrs    string
-	user     string
-	password string
-	tls      bool
-	caFile   string
-	prefix   string
+	addrs  string
+	client valkey.ClientOption // Username and Password
+	tls    bool
+	caFile string
+	store  valkeystore.Config // KeyPrefix
 }
 
 func (v *valkeyFlags) register(f *flags) {
 	f.StringVar(&v.addrs, "valkey-addr", "127.0.0.1:6379", "Valkey address(es), comma-separated; a cluster is detected by itself")
-	f.StringVar(&v.user, "valkey-user", "", "Valkey ACL user (empty: the default user); see docs/security.md for the ACL agents and gateways need")
-	f.StringVar(&v.password, "valkey-password", "", "Valkey password (prefer the CHORUS_VALKEY_PASSWORD environment variable)")
+	f.StringVar(&v.client.Username, "valkey-user", "", "Valkey ACL user (empty: the default user); see docs/security.md for the ACL agents and gateways need")
+	f.StringVar(&v.client.Password, "valkey-password", "", "Valkey password (prefer the CHORUS_VALKEY_PASSWORD environment variable)")
 	f.BoolVar(&v.tls, "valkey-tls", false, "connect to Valkey with TLS (e.g. ElastiCache with in-transit encryption)")
 	f.StringVar(&v.caFile, "valkey-ca-file", "", "PEM CA certificates Valkey's TLS certificate is checked against (implies --valkey-tls; default: the system's CAs)")
-	f.StringVar(&v.prefix, "key-prefix", "chorus:", "prefix of every Valkey key (several installations may share one Valkey)")
+	f.StringVar(&v.store.KeyPrefix, "key-prefix", "chorus:", "prefix of every Valkey key (several installations may share one Valkey)")
 }
 
 func (v *valkeyFlags) open(tel *telemetry.Telemetry, noFunctionLoad bool) (*valkeystore.Store, error) {
@@ -79,7 +79,8 @@ func (v *valkeyFlags) open(tel *telemetry.Telemetry, noFunctionLoad bool) (*valk
 	if len(addrs) == 0 {
 		return nil, fmt.Errorf("%w: --valkey-addr is empty", errUsage)
 	}
-	opt := valkey.ClientOption{InitAddress: addrs, Username: v.user, Password: v.password}
+	opt := v.client
+	opt.InitAddress = addrs
 	if v.tls || v.caFile != "" {
 		opt.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 		if v.caFile != "" {
@@ -93,8 +94,9 @@ func (v *valkeyFlags) open(tel *telemetry.Telemetry, noFunctionLoad bool) (*valk
 			}
 		}
 	}
-	return valkeystore.Open(opt, valkeystore.Config{KeyPrefix: v.prefix, Logger: tel.Logger, TracerProvider: tel.TracerProvider,
-		NoFunctionLoad: noFunctionLoad})
+	cfg := v.store
+	cfg.Logger, cfg.TracerProvider, cfg.NoFunctionLoad = tel.Logger, tel.TracerProvider, noFunctionLoad
+	return valkeystore.Open(opt, cfg)
 }
 
 // logFlags configure logging.
