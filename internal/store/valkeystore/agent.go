@@ -374,38 +374,31 @@ func (s *Store) promoteSessions(ctx context.Context, p string, due []string) err
 	return nil
 }
 
-// claimedFields is how many values claim.lua returns per task.
+// claimedFields is how many values claim.lua returns per task, in this order: id, attempt, lease
+// token, body, payload, priority, max retries, queue time (Unix ms), expected output ids (commas).
 const claimedFields = 9
 
-func (s *Store) claimedTask(sid, p string, v []valkey.ValkeyMessage) (*store.ClaimedTask, error) {
+func (s *Store) claimedTask(sid, p string, v values) (*store.ClaimedTask, error) {
 	id, err := v[0].ToString()
 	if err != nil {
 		return nil, storeErr("reading a claimed task", err)
 	}
-	att, _ := v[1].AsInt64()
-	tok, _ := v[2].ToString()
-	body, _ := v[3].ToString()
-	payload, _ := v[4].ToString()
-	prio, _ := v[5].AsInt64()
-	maxr, _ := v[6].AsInt64()
-	qms, _ := v[7].AsInt64()
-	outs, _ := v[8].ToString()
-	rec := &taskRecord{partition: p, priority: int32(prio), maxRetries: int32(maxr)}
-	if outs != "" {
+	rec := &taskRecord{partition: p, priority: int32(v.num(5)), maxRetries: int32(v.num(6))}
+	if outs := v.str(8); outs != "" {
 		rec.outputs = strings.Split(outs, ",")
 	}
 	id = extID(sid, id)
-	if err := decodeBody(body, rec); err != nil {
+	if err := decodeBody(v.str(3), rec); err != nil {
 		return nil, storeErr("decoding task "+id, err)
 	}
 	t := rec.body
 	ct := &store.ClaimedTask{
-		Lease:     store.Lease{SessionID: sid, TaskID: id, Attempt: int32(att), Token: tok},
+		Lease:     store.Lease{SessionID: sid, TaskID: id, Attempt: int32(v.num(1)), Token: v.str(2)},
 		Partition: p, Method: t.Method, PayloadID: t.PayloadId, DataDependencies: t.DataDependencies,
-		ExpectedOutputIDs: rec.outputs, Options: rec.options(), QueueTime: time.UnixMilli(qms),
+		ExpectedOutputIDs: rec.outputs, Options: rec.options(), QueueTime: time.UnixMilli(v.num(7)),
 		TraceParent: rec.traceParent, TraceState: rec.traceState,
 	}
-	if payload != "" {
+	if payload := v.str(4); payload != "" {
 		ct.Payload = []byte(payload)
 	}
 	return ct, nil

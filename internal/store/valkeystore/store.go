@@ -163,6 +163,12 @@ func scriptReply(r valkey.ValkeyResult, n int, what, script string) ([]valkey.Va
 	return vals, nil
 }
 
+// values are a script reply's values, read by position; a value of another type reads as "" or 0.
+type values []valkey.ValkeyMessage
+
+func (v values) str(i int) string { s, _ := v[i].ToString(); return s }
+func (v values) num(i int) int64  { n, _ := v[i].AsInt64(); return n }
+
 // errBadReply reports a script reply of an unexpected shape.
 func errBadReply(what string, n int) error {
 	return fmt.Errorf("%s answered with an unexpected shape (%d values)", what, n)
