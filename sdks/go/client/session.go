@@ -14,11 +14,6 @@ type Session struct {
 	ID string
 }
 
-// Get returns the session with its task counts.
-func (s *Session) Get(ctx context.Context) (*chorusv1.Session, error) {
-	return sessionCall(ctx, s, "get", s.c.sessions.GetSession, &chorusv1.GetSessionRequest{SessionId: s.ID})
-}
-
 // Pause stops the dispatch of the session's tasks.
 func (s *Session) Pause(ctx context.Context) (*chorusv1.Session, error) {
 	return sessionCall(ctx, s, "pause", s.c.sessions.PauseSession, &chorusv1.PauseSessionRequest{SessionId: s.ID})
@@ -50,6 +45,11 @@ func sessionCall[Req any, Resp interface{ GetSession() *chorusv1.Session }](ctx 
 	call func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req) (*chorusv1.Session, error) {
 	resp, err := call(ctx, req)
 	return resp.GetSession(), wrap(op+" session "+s.ID, err)
+}
+
+// Get returns the session with its task counts.
+func (s *Session) Get(ctx context.Context) (*chorusv1.Session, error) {
+	return sessionCall(ctx, s, "get", s.c.sessions.GetSession, &chorusv1.GetSessionRequest{SessionId: s.ID})
 }
 
 // Task returns one task with its attempts.
