@@ -25,15 +25,26 @@ type LatencyMode struct {
 	Batch int    `json:"batch"`
 	Tasks int    `json:"tasks"`
 	// Submit is the SubmitTasks call, client side (every task of a batch gets its batch's time).
-	Submit results.Dist `json:"submit"`
+	Submit sampledDist `json:"submit"`
 	// Processing is queue_time → end_time of the task record (server side: queue, dispatch, run,
 	// completion).
-	Processing results.Dist `json:"processing"`
+	Processing sampledDist `json:"processing"`
 	// EndToEnd is from the start of the SubmitTasks call to the arrival of the result's completion
 	// event on the client's watch stream.
-	EndToEnd results.Dist `json:"end_to_end"`
+	EndToEnd sampledDist `json:"end_to_end"`
+}
 
-	submit, processing, e2e []float64
+// sampledDist is a distribution that keeps its samples (sorted milliseconds) for the CDF plot; only
+// the distribution is written to the JSON.
+type sampledDist struct {
+	results.Dist
+	samples []float64
+}
+
+// sampleDist summarizes durations and keeps them.
+func sampleDist(ds []time.Duration) sampledDist {
+	ms := results.Millis(ds)
+	return sampledDist{Dist: results.SummarizeSorted(ms), samples: ms}
 }
 
 func (r *Runner) latency(ctx context.Context) error {
@@ -68,7 +79,7 @@ func (r *Runner) latency(ctx context.Context) error {
 	}
 	var series []Series
 	for i, m := range res.Modes {
-		for j, s := range []Series{cdfSeries(m.Name+": submission", m.submit), cdfSeries(m.Name+": processing", m.processing), cdfSeries(m.Name+": end-to-end", m.e2e)} {
+		for j, s := range []Series{cdfSeries(m.Name+": submission", m.Submit.samples), cdfSeries(m.Name+": processing", m.Processing.samples), cdfSeries(m.Name+": end-to-end", m.EndToEnd.samples)} {
 			s.Styled, s.Color, s.Dash = true, i, 2-j
 			series = append(series, s)
 		}
@@ -82,26 +93,20 @@ type doneEvent struct {
 	at time.Time
 }
 
-// latencyMode submits tasks in batches of batch, waiting for each batch's results before the next.
-func (r *Runner) latencyMode(ctx context.Context, part, name string, batch, tasks int) (LatencyMode, error) {
-	mode := LatencyMode{Name: name, Batch: batch}
-	sess, err := r.cl.CreateSession(ctx, client.SessionOptions{Partition: part})
+// watchCompletions follows the session's result status events from now until ctx ends. On the first
+// channel it sends each completed result with the time its event arrived; on the second, the watch's
+// error (an aborted result is one), after which it stops.
+func watchCompletions(ctx context.Context, sess *client.Session) (<-chan doneEvent, <-chan error, error) {
+	w, err := sess.Watch(ctx, "$", chorusv1.EventKind_EVENT_KIND_RESULT_STATUS)
 	if err != nil {
-		return mode, err
+		return nil, nil, err
 	}
-	defer func() { _, _ = sess.Cancel(context.WithoutCancel(ctx)) }()
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	w, err := sess.Watch(wctx, "$", chorusv1.EventKind_EVENT_KIND_RESULT_STATUS)
-	if err != nil {
-		return mode, err
-	}
-	defer w.Close()
 	events := make(chan doneEvent, 1024)
 	watchErr := make(chan error, 1)
 	go func() {
+		defer w.Close()
 		for {
-			ev, err := w.Next(wctx)
+			ev, err := w.Next(ctx)
 			if err != nil {
 				watchErr <- err
 				return
@@ -115,10 +120,31 @@ func (r *Runner) latencyMode(ctx context.Context, part, name string, batch, task
 				return
 			}
 			if rs.GetStatus() == chorusv1.ResultStatus_RESULT_STATUS_COMPLETED {
-				events <- doneEvent{rs.GetResultId(), time.Now()}
+				select {
+				case events <- doneEvent{rs.GetResultId(), time.Now()}:
+				case <-ctx.Done():
+					return
+				}
 			}
 		}
 	}()
+	return events, watchErr, nil
+}
+
+// latencyMode submits tasks in batches of batch, waiting for each batch's results before the next.
+func (r *Runner) latencyMode(ctx context.Context, part, name string, batch, tasks int) (LatencyMode, error) {
+	mode := LatencyMode{Name: name, Batch: batch}
+	sess, err := r.cl.CreateSession(ctx, client.SessionOptions{Partition: part})
+	if err != nil {
+		return mode, err
+	}
+	defer func() { _, _ = sess.Cancel(context.WithoutCancel(ctx)) }()
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	events, watchErr, err := watchCompletions(wctx, sess)
+	if err != nil {
+		return mode, err
+	}
 
 	submitted := map[string]time.Time{} // output id → submit start
 	var submits, e2e []time.Duration
@@ -163,7 +189,6 @@ func (r *Runner) latencyMode(ctx context.Context, part, name string, batch, task
 		}
 	}
 	mode.Tasks = len(e2e)
-	mode.submit, mode.processing, mode.e2e = results.Millis(submits), results.Millis(proc), results.Millis(e2e)
-	mode.Submit, mode.Processing, mode.EndToEnd = results.SummarizeSorted(mode.submit), results.SummarizeSorted(mode.processing), results.SummarizeSorted(mode.e2e)
+	mode.Submit, mode.Processing, mode.EndToEnd = sampleDist(submits), sampleDist(proc), sampleDist(e2e)
 	return mode, nil
 }

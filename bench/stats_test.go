@@ -3,6 +3,8 @@ package bench
 import (
 	"testing"
 	"time"
+
+	"github.com/google/pprof/profile"
 )
 
 func TestRateSeriesAndPeak(t *testing.T) {
@@ -32,20 +34,36 @@ func TestRateSeriesAndPeak(t *testing.T) {
 	}
 }
 
-func TestCategory(t *testing.T) {
+// TestSampleAttribution checks how analyzeProfile attributes a sample: to a kind of work by its leaf
+// function (category), and to the nearest frame from the leaf up that is not the Go runtime or the
+// standard library (owner).
+func TestSampleAttribution(t *testing.T) {
 	t.Parallel()
-	for fn, want := range map[string]string{
-		"syscall.Syscall6":                            "syscalls (network I/O)",
-		"runtime.mallocgc":                            "GC and allocation",
-		"runtime.futex":                               "scheduler, channels and locks",
-		"google.golang.org/protobuf/proto.Marshal":    "protobuf encoding",
-		"google.golang.org/grpc.(*Server).Serve":      "gRPC and HTTP/2",
-		"github.com/valkey-io/valkey-go.(*pipe).Do":   "valkey-go (RESP)",
-		"github.com/chorus-hpc/chorus/agent.(*a).Run": "Chorus code",
-		"crypto/sha256.block":                         "other",
+	for _, c := range []struct {
+		stack           []string // leaf first
+		category, owner string
+	}{
+		{[]string{"syscall.Syscall6", "internal/poll.(*FD).Write", "github.com/valkey-io/valkey-go.(*pipe)._backgroundWrite"},
+			"syscalls (network I/O)", "valkey-go client (pipelining, RESP, its socket I/O)"},
+		{[]string{"runtime.mallocgc", "github.com/chorus-hpc/chorus/sdks/go/gen/chorus/v1.(*Task).ProtoReflect"},
+			"GC and allocation", "protobuf encoding"},
+		{[]string{"runtime.futex", "runtime.findRunnable", "runtime.schedule"}, "scheduler, channels and locks", "Go runtime (GC, scheduler)"},
+		{[]string{"google.golang.org/protobuf/proto.Marshal"}, "protobuf encoding", "protobuf encoding"},
+		{[]string{"google.golang.org/grpc.(*Server).Serve"}, "gRPC and HTTP/2", "gRPC and HTTP/2 (incl. their socket I/O)"},
+		{[]string{"github.com/valkey-io/valkey-go.(*pipe).Do"}, "valkey-go (RESP)", "valkey-go client (pipelining, RESP, its socket I/O)"},
+		{[]string{"github.com/chorus-hpc/chorus/agent.(*a).Run"}, "Chorus code", "Chorus agent"},
+		{[]string{"crypto/sha256.block", "go.opentelemetry.io/otel/sdk/trace.(*recordingSpan).End"}, "other", "OpenTelemetry"},
+		{[]string{"strings.Clone", "github.com/klauspost/compress/zstd.(*Encoder).EncodeAll"}, "maps, strings, copies", "github.com/klauspost/compress"},
 	} {
-		if got := category(fn); got != want {
-			t.Errorf("category(%q) = %q, want %q", fn, got, want)
+		s := &profile.Sample{}
+		for _, fn := range c.stack {
+			s.Location = append(s.Location, &profile.Location{Line: []profile.Line{{Function: &profile.Function{Name: fn}}}})
+		}
+		if got := category(c.stack[0]); got != c.category {
+			t.Errorf("category(%q) = %q, want %q", c.stack[0], got, c.category)
+		}
+		if got := owner(s); got != c.owner {
+			t.Errorf("owner(%q) = %q, want %q", c.stack, got, c.owner)
 		}
 	}
 }
