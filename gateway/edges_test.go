@@ -96,34 +96,34 @@ func TestErrorsNameTheSessionAsGiven(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	const want = "session ghost-x does not exist"
-	calls := map[string]func() error{
-		"pause":               errCall(e.ctx, e.sessions.PauseSession, &chorusv1.PauseSessionRequest{SessionId: "ghost-x"}),
-		"resume":              errCall(e.ctx, e.sessions.ResumeSession, &chorusv1.ResumeSessionRequest{SessionId: "ghost-x"}),
-		"close":               errCall(e.ctx, e.sessions.CloseSession, &chorusv1.CloseSessionRequest{SessionId: "ghost-x"}),
-		"cancel":              errCall(e.ctx, e.sessions.CancelSession, &chorusv1.CancelSessionRequest{SessionId: "ghost-x"}),
-		"purge":               errCall(e.ctx, e.sessions.PurgeSession, &chorusv1.PurgeSessionRequest{SessionId: "ghost-x"}),
-		"tasks:cancel":        errCall(e.ctx, e.tasks.CancelTasks, &chorusv1.CancelTasksRequest{SessionId: "ghost-x", TaskIds: []string{"t1"}}),
-		"results:batchCreate": errCall(e.ctx, e.results.CreateResults, &chorusv1.CreateResultsRequest{SessionId: "ghost-x", Results: []*chorusv1.ResultSpec{{ResultId: "r"}}}),
-		"GetTask":             errCall(e.ctx, e.tasks.GetTask, &chorusv1.GetTaskRequest{SessionId: "ghost-x", TaskId: "t1"}),
-		"GetResult":           errCall(e.ctx, e.results.GetResult, &chorusv1.GetResultRequest{SessionId: "ghost-x", ResultId: "r1"}),
-	}
-	for name, call := range calls {
-		t.Run(name, func(t *testing.T) { wantExact(t, call(), codes.NotFound, want) })
-	}
-	for _, r := range []struct{ method, path, body string }{
-		{"POST", "/v1/sessions/ghost-x:pause", "{}"},
-		{"POST", "/v1/sessions/ghost-x:resume", "{}"},
-		{"POST", "/v1/sessions/ghost-x:close", "{}"},
-		{"POST", "/v1/sessions/ghost-x:cancel", "{}"},
-		{"POST", "/v1/sessions/ghost-x:purge", "{}"},
-		{"POST", "/v1/sessions/ghost-x/tasks:cancel", `{"taskIds":["t1"]}`},
-		{"POST", "/v1/sessions/ghost-x/results:batchCreate", `{"results":[{"resultId":"r"}]}`},
-		{"GET", "/v1/sessions/ghost-x/tasks/t1", ""},
-		{"GET", "/v1/sessions/ghost-x/results/r1", ""},
+	for _, c := range []struct {
+		name               string
+		call               func() error // over gRPC
+		method, path, body string       // the same call over REST
+	}{
+		{"pause", errCall(e.ctx, e.sessions.PauseSession, &chorusv1.PauseSessionRequest{SessionId: "ghost-x"}),
+			"POST", "/v1/sessions/ghost-x:pause", "{}"},
+		{"resume", errCall(e.ctx, e.sessions.ResumeSession, &chorusv1.ResumeSessionRequest{SessionId: "ghost-x"}),
+			"POST", "/v1/sessions/ghost-x:resume", "{}"},
+		{"close", errCall(e.ctx, e.sessions.CloseSession, &chorusv1.CloseSessionRequest{SessionId: "ghost-x"}),
+			"POST", "/v1/sessions/ghost-x:close", "{}"},
+		{"cancel", errCall(e.ctx, e.sessions.CancelSession, &chorusv1.CancelSessionRequest{SessionId: "ghost-x"}),
+			"POST", "/v1/sessions/ghost-x:cancel", "{}"},
+		{"purge", errCall(e.ctx, e.sessions.PurgeSession, &chorusv1.PurgeSessionRequest{SessionId: "ghost-x"}),
+			"POST", "/v1/sessions/ghost-x:purge", "{}"},
+		{"tasks:cancel", errCall(e.ctx, e.tasks.CancelTasks, &chorusv1.CancelTasksRequest{SessionId: "ghost-x", TaskIds: []string{"t1"}}),
+			"POST", "/v1/sessions/ghost-x/tasks:cancel", `{"taskIds":["t1"]}`},
+		{"results:batchCreate", errCall(e.ctx, e.results.CreateResults, &chorusv1.CreateResultsRequest{SessionId: "ghost-x", Results: []*chorusv1.ResultSpec{{ResultId: "r"}}}),
+			"POST", "/v1/sessions/ghost-x/results:batchCreate", `{"results":[{"resultId":"r"}]}`},
+		{"GetTask", errCall(e.ctx, e.tasks.GetTask, &chorusv1.GetTaskRequest{SessionId: "ghost-x", TaskId: "t1"}),
+			"GET", "/v1/sessions/ghost-x/tasks/t1", ""},
+		{"GetResult", errCall(e.ctx, e.results.GetResult, &chorusv1.GetResultRequest{SessionId: "ghost-x", ResultId: "r1"}),
+			"GET", "/v1/sessions/ghost-x/results/r1", ""},
 	} {
-		st := e.restErr(r.method, r.path, r.body, http.StatusNotFound, codes.NotFound)
+		t.Run(c.name, func(t *testing.T) { wantExact(t, c.call(), codes.NotFound, want) })
+		st := e.restErr(c.method, c.path, c.body, http.StatusNotFound, codes.NotFound)
 		if st.Message() != want {
-			t.Fatalf("%s %s: message %q, want %q", r.method, r.path, st.Message(), want)
+			t.Fatalf("%s %s: message %q, want %q", c.method, c.path, st.Message(), want)
 		}
 	}
 }

@@ -270,12 +270,9 @@ func testIdempotent(t *testing.T, s store.Store, _ *clock.Fake) {
 }
 
 func testSubtasks(t *testing.T, s store.Store, _ *clock.Fake) {
-	sid := newSession(t, s, 1)
-	st := submit(t, s, sid, store.TaskSpec{Method: "fanout", ExpectedOutputIDs: []string{"final"}},
-		store.TaskSpec{Method: "after", DataDependencies: []string{"final"}})
-	c := claim(t, s, 1)
+	sid, st, parent := claimedProducer(t, s, "fanout", "final", "after")
 	subIDs := []string{store.NewTaskID(), store.NewTaskID()}
-	err := s.Complete(ctx(t), store.Completion{Lease: c[0].Lease,
+	err := s.Complete(ctx(t), store.Completion{Lease: parent.Lease,
 		NewResults: []store.ResultSpec{{ResultID: "part", Data: &store.ResultData{Inline: []byte("p")}}},
 		Subtasks: []store.TaskSpec{
 			{Method: "sha", DataDependencies: []string{"part"}, ExpectedOutputIDs: []string{"h"}},
@@ -310,15 +307,12 @@ func testSubtasks(t *testing.T, s store.Store, _ *clock.Fake) {
 }
 
 func testCancel(t *testing.T, s store.Store, _ *clock.Fake) {
-	sid := newSession(t, s, 1)
-	st := submit(t, s, sid, store.TaskSpec{Method: "a", ExpectedOutputIDs: []string{"o"}},
-		store.TaskSpec{Method: "b", DataDependencies: []string{"o"}})
-	c := claim(t, s, 1)
+	sid, st, c := claimedProducer(t, s, "a", "o", "b")
 	n, err := s.CancelTasks(ctx(t), sid, []string{st[0].TaskId})
 	if err != nil || n != 1 {
 		t.Fatalf("CancelTasks = %d, %v; want 1 (the named task; its dependent is cancelled but not counted)", n, err)
 	}
-	lost, err := s.RenewLeases(ctx(t), "agent-1", []store.Lease{c[0].Lease}, time.Minute)
+	lost, err := s.RenewLeases(ctx(t), "agent-1", []store.Lease{c.Lease}, time.Minute)
 	if err != nil || len(lost) != 1 || lost[0].Reason != "cancelled" {
 		t.Fatalf("RenewLeases after cancel = %v, %v; want the lease lost as cancelled", lost, err)
 	}

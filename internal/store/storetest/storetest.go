@@ -97,6 +97,17 @@ func claim(t *testing.T, s store.Store, n int) []*store.ClaimedTask {
 	return c
 }
 
+// claimedProducer starts a session with two tasks, producer, which makes output, and consumer, which
+// waits on output, and claims the producer. It returns the session, the submitted tasks (producer
+// first) and the producer's claim.
+func claimedProducer(t *testing.T, s store.Store, producer, output, consumer string) (string, []*chorusv1.SubmittedTask, *store.ClaimedTask) {
+	t.Helper()
+	sid := newSession(t, s, 1)
+	st := submit(t, s, sid, store.TaskSpec{Method: producer, ExpectedOutputIDs: []string{output}},
+		store.TaskSpec{Method: consumer, DataDependencies: []string{output}})
+	return sid, st, claim(t, s, 1)[0]
+}
+
 func complete(t *testing.T, s store.Store, c *store.ClaimedTask, data string) {
 	t.Helper()
 	var outs []store.OutputData
