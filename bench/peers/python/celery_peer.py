@@ -103,9 +103,4 @@ def throughput(noop, tasks):
     return peerlib.run_clients("celery", tasks, client)
 
 if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Celery's result consumer keeps reconnecting to the stopped server from a background thread and
-    # AsyncResult finalizers: leave without running them.
-    os._exit(code)
+    peerlib.exit_now(main())

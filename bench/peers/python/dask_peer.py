@@ -8,8 +8,6 @@ the submit/map call (not an acknowledged write, unlike Chorus's SubmitTasks and 
 """
 
 import argparse
-import os
-import sys
 import time
 import traceback
 
@@ -86,7 +84,4 @@ def throughput(client, tasks):
     return peerlib.run_clients("dask", tasks, run)
 
 if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    peerlib.exit_now(main())
