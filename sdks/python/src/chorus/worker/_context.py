@@ -9,15 +9,29 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence, Union
+from typing import Any, Awaitable, Iterable, Iterator, Optional, Protocol, Sequence, Union
 
 from chorus.worker.errors import Cancelled
 from chorus.worker.v1 import worker_pb2 as pb
 
-if TYPE_CHECKING:  # pragma: no cover
-    from chorus.worker._worker import _Connection
-
 Bytes = Union[bytes, bytearray, memoryview, str]
+
+
+class _AgentLink(Protocol):
+    """What a context needs of the worker's connection to its agent (the worker's _Connection)."""
+
+    #: Outputs and subtask payloads larger than this go through files (0: no limit).
+    inline_limit: int
+
+    def send_threadsafe(self, msg: pb.ConnectRequest) -> None: ...
+
+    def data_message(self, data: bytes, output_dir: str) -> pb.Data: ...
+
+    def call_threadsafe(self, coro: Awaitable[Any]) -> Any: ...
+
+    def create_results(self, task_id: str, results: list[pb.NewResult]) -> Awaitable[list[str]]: ...
+
+    def submit_tasks(self, task_id: str, tasks: list[pb.Subtask]) -> Awaitable[list[str]]: ...
 
 
 @dataclass
@@ -120,7 +134,7 @@ class Inputs(Mapping):
 class _BaseContext:
     """Fields common to both flavours of ``ctx``."""
 
-    def __init__(self, conn: "_Connection", a: pb.AssignTask):
+    def __init__(self, conn: _AgentLink, a: pb.AssignTask):
         self._conn = conn
         self._a = a
         #: Set once the task is cancelled (by the agent, by its max duration, or by a drain past its grace).
