@@ -11,11 +11,14 @@
 #include "chorus/worker.h"
 #include "outbox.h"
 #include "test_agent.h"
+#include "worker_tests.h"
 
 namespace {
 
 using chorus::testing::ConfigFor;
 using chorus::testing::MakeTask;
+using chorus::testing::NextOrFail;
+using chorus::testing::RunningWorker;
 using chorus::testing::TestAgent;
 namespace pb = chorus::worker::v1;
 
@@ -139,39 +142,11 @@ TEST(Outbox, SendAllIsOneWriteAndClosedOutboxRefuses) {
   EXPECT_THROW(box.Send(Pong(4)), chorus::Error);
 }
 
-// Runs Worker::Run on its own thread and stops it at the end of the test.
-class Running {
- public:
-  explicit Running(chorus::Worker& w) : w_(w), t_([this] {
-    try {
-      w_.Run();
-    } catch (const std::exception&) {
-    }
-  }) {}
-  ~Running() {
-    w_.Stop();
-    t_.join();
-  }
-
- private:
-  chorus::Worker& w_;
-  std::thread t_;
-};
-
-pb::ConnectRequest NextOrFail(TestAgent& agent) {
-  auto m = agent.Next();
-  if (!m) {
-    ADD_FAILURE() << "no message from the worker";
-    return {};
-  }
-  return *m;
-}
-
 TEST(Batches, HelloSaysTheWorkerAcceptsBatches) {
   TestAgent agent;
   chorus::Worker w(ConfigFor(agent, 1));
   w.Handle("echo", [](chorus::TaskContext& c) { return c.Output(c.payload()); });
-  Running run(w);
+  RunningWorker run(w);
   auto hello = agent.WaitHello();
   ASSERT_TRUE(hello);
   EXPECT_TRUE(hello->accepts_batches());
@@ -181,7 +156,7 @@ TEST(Batches, AssignmentsInABatchRunInOrder) {
   TestAgent agent;
   chorus::Worker w(ConfigFor(agent, 1));
   w.Handle("echo", [](chorus::TaskContext& c) { return c.Output(c.payload()); });
-  Running run(w);
+  RunningWorker run(w);
   ASSERT_TRUE(agent.WaitHello());
   std::vector<pb::AssignTask> tasks;
   for (int i = 1; i <= 5; ++i) tasks.push_back(MakeTask("t" + std::to_string(i), "echo", "p" + std::to_string(i)));
@@ -203,7 +178,7 @@ TEST(Batches, CancelAfterItsAssignmentInOneBatchCancelsIt) {
     c.ThrowIfCancelled();
     return c.Output("");
   });
-  Running run(w);
+  RunningWorker run(w);
   ASSERT_TRUE(agent.WaitHello());
   std::vector<pb::ConnectResponse> batch(2);
   *batch[0].mutable_assign_task() = MakeTask("t1", "forever", "");
@@ -217,48 +192,36 @@ TEST(Batches, CancelAfterItsAssignmentInOneBatchCancelsIt) {
   EXPECT_FALSE(m.task_failed().retryable());
 }
 
-TEST(Batches, PingsOfOneBatchAreAnsweredInOneBatch) {
-  TestAgent::Options opts;
-  opts.accepts_batches = true;
-  TestAgent agent(opts);
-  chorus::Worker w(ConfigFor(agent, 1));
-  w.Handle("echo", [](chorus::TaskContext& c) { return c.Output(c.payload()); });
-  Running run(w);
-  ASSERT_TRUE(agent.WaitHello());
-  std::vector<pb::ConnectResponse> pings(3);
-  for (int i = 0; i < 3; ++i) pings[i].mutable_ping()->set_nonce(i + 1);
-  ASSERT_TRUE(agent.SendBatch(pings));
-  for (int i = 0; i < 3; ++i) {
-    auto m = NextOrFail(agent);
-    ASSERT_TRUE(m.has_pong()) << m.DebugString();
-    EXPECT_EQ(m.pong().nonce(), i + 1);
+// The pongs to a batch of pings come in one batch when the agent's Welcome accepts batches, one by one
+// when it does not.
+TEST(Batches, PingsOfOneBatchAreAnsweredInOneBatchIfTheAgentTakesBatches) {
+  for (bool accepts : {true, false}) {
+    SCOPED_TRACE(accepts ? "the agent accepts batches" : "the agent takes no batches");
+    TestAgent::Options opts;
+    opts.accepts_batches = accepts;
+    TestAgent agent(opts);
+    chorus::Worker w(ConfigFor(agent, 1));
+    w.Handle("echo", [](chorus::TaskContext& c) { return c.Output(c.payload()); });
+    RunningWorker run(w);
+    ASSERT_TRUE(agent.WaitHello());
+    std::vector<pb::ConnectResponse> pings(3);
+    for (int i = 0; i < 3; ++i) pings[i].mutable_ping()->set_nonce(i + 1);
+    ASSERT_TRUE(agent.SendBatch(pings));
+    for (int i = 0; i < 3; ++i) {
+      auto m = NextOrFail(agent);
+      ASSERT_TRUE(m.has_pong()) << m.DebugString();
+      EXPECT_EQ(m.pong().nonce(), i + 1);
+    }
+    EXPECT_EQ(agent.batches_received(), accepts ? 1 : 0);
+    EXPECT_EQ(agent.batched_messages_received(), accepts ? 3 : 0);
   }
-  EXPECT_EQ(agent.batches_received(), 1);
-  EXPECT_EQ(agent.batched_messages_received(), 3);
-}
-
-TEST(Batches, PingsOfOneBatchAreAnsweredOneByOneWhenTheAgentTakesNoBatches) {
-  TestAgent agent;
-  chorus::Worker w(ConfigFor(agent, 1));
-  w.Handle("echo", [](chorus::TaskContext& c) { return c.Output(c.payload()); });
-  Running run(w);
-  ASSERT_TRUE(agent.WaitHello());
-  std::vector<pb::ConnectResponse> pings(3);
-  for (int i = 0; i < 3; ++i) pings[i].mutable_ping()->set_nonce(i + 1);
-  ASSERT_TRUE(agent.SendBatch(pings));
-  for (int i = 0; i < 3; ++i) {
-    auto m = NextOrFail(agent);
-    ASSERT_TRUE(m.has_pong()) << m.DebugString();
-    EXPECT_EQ(m.pong().nonce(), i + 1);
-  }
-  EXPECT_EQ(agent.batches_received(), 0);
 }
 
 TEST(Batches, RepliesInOneBatchReachTheirCalls) {
   TestAgent agent;
   chorus::Worker w(ConfigFor(agent, 2));
   w.Handle("make", [](chorus::TaskContext& c) { return c.Output(c.NewResults(1).at(0)); });
-  Running run(w);
+  RunningWorker run(w);
   ASSERT_TRUE(agent.WaitHello());
   ASSERT_TRUE(agent.AssignBatch({MakeTask("a", "make", ""), MakeTask("b", "make", "")}));
   std::vector<pb::ConnectResponse> replies;
@@ -293,7 +256,7 @@ void RunBusy(bool accepts_batches) {
     c.Progress(0.5);
     return c.Output(c.payload());
   });
-  Running run(w);
+  RunningWorker run(w);
   ASSERT_TRUE(agent.WaitHello());
   for (int i = 0; i < kTasks; i += 16) {
     std::vector<pb::AssignTask> tasks;

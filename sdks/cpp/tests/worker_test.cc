@@ -11,11 +11,14 @@
 
 #include "chorus/worker.h"
 #include "test_agent.h"
+#include "worker_tests.h"
 
 namespace {
 
 using chorus::testing::ConfigFor;
 using chorus::testing::MakeTask;
+using chorus::testing::NextOrFail;
+using chorus::testing::RunningWorker;
 using chorus::testing::TestAgent;
 namespace pb = chorus::worker::v1;
 using namespace std::chrono_literals;
@@ -40,47 +43,6 @@ class Latch {
   std::condition_variable cv_;
   bool open_ = false;
 };
-
-// RunningWorker runs Worker::Run on its own thread and stops it at the end of the test.
-class RunningWorker {
- public:
-  explicit RunningWorker(chorus::Worker& w) : w_(w) {
-    thread_ = std::thread([this] {
-      try {
-        w_.Run();
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lk(mu_);
-        error_ = e.what();
-      }
-    });
-  }
-  ~RunningWorker() {
-    w_.Stop();
-    thread_.join();
-  }
-  // Waits for Run to return and gives its error message ("" when it returned normally).
-  std::string Join() {
-    thread_.join();
-    thread_ = std::thread([] {});
-    std::lock_guard<std::mutex> lk(mu_);
-    return error_;
-  }
-
- private:
-  chorus::Worker& w_;
-  std::thread thread_;
-  std::mutex mu_;
-  std::string error_;
-};
-
-pb::ConnectRequest NextOrFail(TestAgent& agent) {
-  auto m = agent.Next();
-  if (!m) {
-    ADD_FAILURE() << "no message from the worker";
-    return {};
-  }
-  return *m;
-}
 
 // UntilCancelled is a handler that reports it started, then waits until its task is cancelled.
 chorus::Outputs UntilCancelled(chorus::TaskContext& c) {
