@@ -5,6 +5,7 @@ example worker as a separate process.
 """
 
 import asyncio
+import contextlib
 import doctest
 import hashlib
 import os
@@ -269,6 +270,18 @@ def _started(s, task_id):
     return lambda _: any(m == "started" for _, m in s.live(task_id).progress)
 
 
+@contextlib.contextmanager
+def _forever_started(agent):
+    """Serves a worker with one task, which has started and runs until it is cancelled; yields the
+    served worker and the task's id."""
+    w = Worker()
+    w.add_method("forever", _forever)
+    with agent.serve(w) as s:
+        tid = s.assign("forever")
+        s.wait_for(_started(s, tid))
+        yield s, tid
+
+
 def test_cancel_reaches_sync_and_async_handlers(agent):
     w = Worker(capacity=2)
 
@@ -391,12 +404,7 @@ def test_drain_lets_running_tasks_finish(agent):
 
 
 def test_drain_past_grace_cancels_running_tasks(agent):
-    w = Worker()
-    w.add_method("forever", _forever)
-
-    with agent.serve(w) as s:
-        tid = s.assign("forever")
-        s.wait_for(_started(s, tid))
+    with _forever_started(agent) as (s, tid):
         s.drain(grace=0.2)
         o = s.outcome(tid)
         assert not o.ok and o.retryable
@@ -413,12 +421,7 @@ def test_ping_is_answered(agent):
 
 
 def test_agent_ending_the_stream_stops_the_worker(agent):
-    w = Worker()
-    w.add_method("forever", _forever)
-
-    with agent.serve(w) as s:
-        tid = s.assign("forever")
-        s.wait_for(_started(s, tid))
+    with _forever_started(agent) as (s, _):
         s.close()  # serve() returns without error: the worker left cleanly
 
 
